@@ -1,0 +1,2 @@
+/** JMH benchmarks for userv2. */
+package io.userv2.bench;

@@ -1,0 +1,2 @@
+/** The DNS service at the gateway. */
+package io.userv2.dns;
