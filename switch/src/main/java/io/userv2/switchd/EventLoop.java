@@ -1,0 +1,187 @@
+package io.userv2.switchd;
+
+import java.io.IOException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+
+/**
+ * The single thread that owns the switch, the engine and every socket: it waits for readiness, lets each ready
+ * handler read (and switch) as much as is there, then flushes every port that got frames in one write each. A frame
+ * never changes thread between the read that brought it and the write that sends it on.
+ *
+ * <p>Other threads talk to the loop only through {@link #execute(Runnable)} and {@link #stop()}.
+ */
+public final class EventLoop {
+    private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+
+    /** Something that has queued output to write at the end of the current loop iteration. */
+    public interface Flushable {
+        /** Writes what can be written now without blocking. */
+        void flush();
+    }
+
+    private record Timer(long intervalNanos, Runnable task, long[] next) { }
+
+    private final Selector selector;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final List<Flushable> dirty = new ArrayList<>();
+    private final List<Timer> timers = new ArrayList<>();
+    private final List<IoHandler> handlers = new ArrayList<>();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final Consumer<SelectionKey> onReady = this::onReady;
+    private final List<Runnable> shutdownHooks = new ArrayList<>();
+    private volatile boolean stopping;
+    private Thread thread;
+
+    /** Opens the selector. */
+    public EventLoop() throws IOException {
+        this.selector = Selector.open();
+    }
+
+    /** Registers {@code channel} (already non-blocking) for {@code ops}, with {@code handler} attached. */
+    public SelectionKey register(SelectableChannel channel, int ops, IoHandler handler) throws IOException {
+        handlers.add(handler);
+        return channel.register(selector, ops, handler);
+    }
+
+    /** Forgets a handler whose channel has been closed. */
+    public void unregister(IoHandler handler) {
+        handlers.remove(handler);
+    }
+
+    /** Asks for {@code f.flush()} once the current batch of reads is done; call at most once per batch. */
+    public void markDirty(Flushable f) {
+        dirty.add(f);
+    }
+
+    /** Runs {@code task} every {@code intervalNanos} on the loop thread. */
+    public void every(long intervalNanos, Runnable task) {
+        timers.add(new Timer(intervalNanos, task, new long[] {System.nanoTime() + intervalNanos}));
+    }
+
+    /** Runs {@code task} on the loop thread when it stops, after the handlers are shut down. */
+    public void onShutdown(Runnable task) {
+        shutdownHooks.add(task);
+    }
+
+    /** Runs {@code task} on the loop thread soon; safe from any thread. */
+    public void execute(Runnable task) {
+        tasks.add(task);
+        selector.wakeup();
+    }
+
+    /** True when called on the loop thread. */
+    public boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Runs the loop on the calling thread until {@link #stop()}; then shuts every handler down. */
+    public void run() {
+        thread = Thread.currentThread();
+        try {
+            while (!stopping) {
+                long now = System.nanoTime();
+                long timeoutMs = Math.max(1, (nextTimer(now) - now) / 1_000_000L);
+                selector.select(onReady, timeoutMs);
+                runTasks();
+                runTimers();
+                flushDirty();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "event loop failed", e);
+        } finally {
+            for (IoHandler h : List.copyOf(handlers)) {
+                try {
+                    h.shutdown();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "shutdown of " + h + " failed", e);
+                }
+            }
+            for (Runnable r : shutdownHooks) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "shutdown task failed", e);
+                }
+            }
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // nothing left to do
+            }
+            terminated.countDown();
+        }
+    }
+
+    private void onReady(SelectionKey key) {
+        IoHandler h = (IoHandler) key.attachment();
+        try {
+            h.ready(key);
+        } catch (RuntimeException e) {
+            // A bug in one handler must not take the whole switch down: close that one and go on.
+            LOG.log(System.Logger.Level.ERROR, "handler " + h + " failed; closing it", e);
+            h.shutdown();
+            handlers.remove(h);
+        }
+    }
+
+    private void runTasks() {
+        Runnable r;
+        while ((r = tasks.poll()) != null) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "task failed", e);
+            }
+        }
+    }
+
+    private long nextTimer(long now) {
+        long next = now + 1_000_000_000L;
+        for (Timer t : timers) {
+            if (t.next[0] - next < 0) {
+                next = t.next[0];
+            }
+        }
+        return next;
+    }
+
+    private void runTimers() {
+        long now = System.nanoTime();
+        for (Timer t : timers) {
+            if (now - t.next[0] >= 0) {
+                t.next[0] = now + t.intervalNanos;
+                try {
+                    t.task.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "timer task failed", e);
+                }
+            }
+        }
+    }
+
+    private void flushDirty() {
+        List<Flushable> d = dirty;
+        for (int i = 0; i < d.size(); i++) {
+            d.get(i).flush();
+        }
+        d.clear();
+    }
+
+    /** Asks the loop to stop; safe from any thread (a shutdown hook, say). */
+    public void stop() {
+        stopping = true;
+        selector.wakeup();
+    }
+
+    /** Waits until the loop has shut down, at most {@code millis}; true if it has. */
+    public boolean awaitTermination(long millis) throws InterruptedException {
+        return terminated.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+}

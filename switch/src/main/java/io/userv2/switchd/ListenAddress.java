@@ -1,0 +1,57 @@
+package io.userv2.switchd;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+
+/**
+ * Where the switch accepts VM connections, as given to {@code --listen}: a unix socket path ({@code /tmp/net.sock}
+ * or {@code unix:///tmp/net.sock}) or a TCP address ({@code tcp://127.0.0.1:PORT}).
+ */
+public sealed interface ListenAddress {
+    /** A unix stream socket at {@code path}. */
+    record Unix(Path path) implements ListenAddress {
+        @Override
+        public String toString() {
+            return "unix:" + path;
+        }
+    }
+
+    /** A TCP listening socket. */
+    record Tcp(InetSocketAddress address) implements ListenAddress {
+        @Override
+        public String toString() {
+            return "tcp://" + address.getHostString() + ":" + address.getPort();
+        }
+    }
+
+    /** Parses the {@code --listen} syntax; throws IllegalArgumentException with a user-facing message. */
+    static ListenAddress parse(String text) {
+        if (text.startsWith("tcp://")) {
+            String hostPort = text.substring("tcp://".length());
+            int colon = hostPort.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("expected tcp://HOST:PORT, got " + text);
+            }
+            String host = hostPort.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("bad port in " + text);
+            }
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port out of range in " + text);
+            }
+            return new Tcp(new InetSocketAddress(host, port));
+        }
+        String path = text.startsWith("unix://") ? text.substring("unix://".length())
+                : text.startsWith("unix:") ? text.substring("unix:".length()) : text;
+        if (path.isEmpty() || text.contains("://") && !text.startsWith("unix://")) {
+            throw new IllegalArgumentException("expected a socket path, unix://PATH or tcp://HOST:PORT, got " + text);
+        }
+        return new Unix(Path.of(path));
+    }
+}

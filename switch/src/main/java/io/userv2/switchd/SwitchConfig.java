@@ -1,0 +1,55 @@
+package io.userv2.switchd;
+
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv4Subnet;
+import io.userv2.stack.wire.MacAddress;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything the switch is started with; built from the command line by {@link Main}, or directly by tests and
+ * embedders.
+ *
+ * @param listen where VMs connect (at least one)
+ * @param subnet the LAN, 192.168.104.0/24 by default
+ * @param gatewayIp the virtual gateway's address, subnet + 2 by default
+ * @param gatewayMac the virtual gateway's MAC
+ * @param mtu the IP MTU of the LAN; the largest frame accepted is {@code mtu + 18} (Ethernet header and one 802.1Q tag)
+ * @param pcap a capture file to write every switched frame to, or null
+ */
+public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
+        MacAddress gatewayMac, int mtu, Path pcap) {
+    /** Default LAN of Lima's user-v2 network. */
+    public static final Ipv4Subnet DEFAULT_SUBNET = Ipv4Subnet.parse("192.168.104.0/24");
+    /** The gateway MAC gvisor-tap-vsock uses. */
+    public static final MacAddress DEFAULT_GATEWAY_MAC = MacAddress.parse("5a:94:ef:e4:0c:dd");
+    /** Smallest and largest MTU accepted. */
+    public static final int MIN_MTU = 576;
+    public static final int MAX_MTU = 65520;
+    /** Ethernet header plus one 802.1Q tag. */
+    public static final int FRAME_OVERHEAD = 18;
+
+    /** Validates the combination; throws IllegalArgumentException with a user-facing message. */
+    public SwitchConfig {
+        listen = List.copyOf(listen);
+        if (listen.isEmpty()) {
+            throw new IllegalArgumentException("give at least one --listen");
+        }
+        if (mtu < MIN_MTU || mtu > MAX_MTU) {
+            throw new IllegalArgumentException("--mtu must be between " + MIN_MTU + " and " + MAX_MTU + ", got " + mtu);
+        }
+        if (!subnet.contains(gatewayIp) || gatewayIp.equals(subnet.network()) || gatewayIp.equals(subnet.broadcast())) {
+            throw new IllegalArgumentException("gateway " + gatewayIp + " is not a host address of " + subnet);
+        }
+    }
+
+    /** The gateway address of a subnet by Lima's rule: the network address + 2. */
+    public static Ipv4Address defaultGateway(Ipv4Subnet subnet) {
+        return subnet.host(2);
+    }
+
+    /** The largest Ethernet frame accepted on any port. */
+    public int maxFrame() {
+        return mtu + FRAME_OVERHEAD;
+    }
+}

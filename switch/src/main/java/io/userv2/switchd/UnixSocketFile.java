@@ -1,0 +1,75 @@
+package io.userv2.switchd;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * The file of a unix socket we listen on: checks it before binding (a stale file left by a dead process is replaced;
+ * one that a live process still serves is refused) and removes it at shutdown if it is still the one we created.
+ */
+public final class UnixSocketFile {
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
+    private final Path path;
+    private Object fileKey;
+
+    private UnixSocketFile(Path path) {
+        this.path = path;
+    }
+
+    /**
+     * Makes {@code path} free for binding: nothing there, or a socket file nobody answers on (removed).
+     *
+     * @throws IOException with a message for the user if a live process serves the socket or the path is not a socket
+     */
+    public static UnixSocketFile prepare(Path path) throws IOException {
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if ((mode & S_IFMT) != S_IFSOCK) {
+                throw new IOException(path + " exists and is not a socket; not replacing it");
+            }
+            try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                probe.connect(UnixDomainSocketAddress.of(path));
+                throw new IOException(path + " is in use by another running instance (it accepted a connection);"
+                        + " stop that one first or choose another --listen path");
+            } catch (ConnectException stale) {
+                Files.deleteIfExists(path);
+                System.getLogger(UnixSocketFile.class.getName())
+                        .log(System.Logger.Level.INFO, "removed stale socket file " + path);
+            }
+        }
+        return new UnixSocketFile(path);
+    }
+
+    /** Remembers the identity of the file just bound, so that {@link #remove()} never deletes a successor's. */
+    public void bound() throws IOException {
+        fileKey = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS).fileKey();
+    }
+
+    /** Deletes the socket file if it is still the one we bound. */
+    public void remove() {
+        try {
+            Object now = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (fileKey != null && Objects.equals(now, fileKey)) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
+    /** The socket's path. */
+    public Path path() {
+        return path;
+    }
+}

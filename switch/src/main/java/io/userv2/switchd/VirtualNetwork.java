@@ -1,0 +1,152 @@
+package io.userv2.switchd;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.userv2.stack.FrameSink;
+import io.userv2.stack.gateway.Gateway;
+import io.userv2.switchd.capture.FrameCapture;
+import io.userv2.switchd.capture.PcapWriter;
+import io.userv2.switchd.port.FrameDecoder;
+import io.userv2.switchd.port.VirtualPort;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The wiring root: connects the listeners, the learning switch, the virtual gateway and the capture file into one
+ * running virtual LAN, in one readable place. Everything it creates runs on one {@link EventLoop} thread.
+ */
+public final class VirtualNetwork implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(VirtualNetwork.class.getName());
+    /** Most bytes queued towards one VM before its frames are dropped. */
+    private static final int EGRESS_LIMIT = 4 * 1024 * 1024;
+
+    private final SwitchConfig config;
+    private final EventLoop loop;
+    private final LearningSwitch sw;
+    private final Gateway gateway;
+    private final PcapWriter pcap;
+    private final List<StreamListener> listeners = new ArrayList<>();
+    private Thread thread;
+    private volatile boolean running;
+
+    private VirtualNetwork(SwitchConfig config, EventLoop loop, LearningSwitch sw, Gateway gateway, PcapWriter pcap) {
+        this.config = config;
+        this.loop = loop;
+        this.sw = sw;
+        this.gateway = gateway;
+        this.pcap = pcap;
+    }
+
+    /**
+     * Builds the network for {@code config} and binds every listening socket (so that a refused or busy address is
+     * reported before anything runs). Call {@link #run()} or {@link #start()} next.
+     */
+    public static VirtualNetwork create(SwitchConfig config) throws IOException {
+        ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+        EventLoop loop = new EventLoop();
+        PcapWriter pcap = config.pcap() == null ? null : new PcapWriter(config.pcap());
+        LearningSwitch sw = new LearningSwitch(pcap == null ? FrameCapture.NONE : pcap);
+
+        VirtualPort[] gatewayPort = new VirtualPort[1];
+        FrameSink toLan = frame -> {
+            try {
+                sw.forward(frame, frame.readerIndex(), frame.readableBytes(), gatewayPort[0], System.nanoTime());
+            } finally {
+                frame.release();
+            }
+        };
+        Gateway gateway = new Gateway(config.gatewayMac(), config.gatewayIp(), config.subnet(), toLan);
+        gatewayPort[0] = new VirtualPort("gateway", config.gatewayMac(), gateway::receive);
+        sw.attach(gatewayPort[0]);
+
+        VirtualNetwork net = new VirtualNetwork(config, loop, sw, gateway, pcap);
+        FrameDecoder decoder = new FrameDecoder(config.maxFrame());
+        try {
+            for (ListenAddress address : config.listen()) {
+                net.listeners.add(StreamListener.open(address, loop, sw, decoder, alloc, EGRESS_LIMIT));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (StreamListener l : net.listeners) {
+                l.shutdown();
+            }
+            if (pcap != null) {
+                pcap.close();
+            }
+            throw e;
+        }
+        loop.every(10_000_000_000L, () -> sw.expire(System.nanoTime()));
+        if (pcap != null) {
+            loop.every(1_000_000_000L, pcap::flush);
+            loop.onShutdown(() -> {
+                try {
+                    pcap.close();
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "closing capture file: " + e.getMessage());
+                }
+            });
+        }
+        loop.onShutdown(() -> LOG.log(System.Logger.Level.INFO, "stopped"));
+        return net;
+    }
+
+    /** The addresses actually bound, in {@code --listen} order. */
+    public List<ListenAddress> boundAddresses() {
+        return listeners.stream().map(StreamListener::address).toList();
+    }
+
+    /** The configuration this network runs with. */
+    public SwitchConfig config() {
+        return config;
+    }
+
+    /** The learning switch; touch only on the loop thread (see {@link #loop()}). */
+    public LearningSwitch learningSwitch() {
+        return sw;
+    }
+
+    /** The virtual gateway engine; touch only on the loop thread. */
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    /** The event loop that owns everything here. */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** Runs the network on the calling thread until {@link #close()} is called from another thread. */
+    public void run() {
+        running = true;
+        for (StreamListener l : listeners) {
+            LOG.log(System.Logger.Level.INFO, "listening on " + l.address());
+        }
+        loop.run();
+    }
+
+    /** Runs the network on a new thread named {@code userv2-loop}. */
+    public void start() {
+        thread = new Thread(this::run, "userv2-loop");
+        thread.start();
+    }
+
+    /**
+     * Stops the loop, closes every connection, removes the socket files we created and flushes the capture; waits
+     * up to 5 s for that to finish.
+     */
+    @Override
+    public void close() {
+        loop.stop();
+        if (!running) {
+            run(); // never started: run() sees the stop at once and only shuts down
+            return;
+        }
+        try {
+            if (!loop.awaitTermination(5_000)) {
+                LOG.log(System.Logger.Level.WARNING, "event loop did not stop within 5 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.userv2.switchd.port;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Cuts the QEMU stream framing (each Ethernet frame preceded by its length as a 4-byte big-endian unsigned integer,
+ * frames back to back, a read may end anywhere, even inside the length) into frames, without copying.
+ *
+ * <p>Stateless: all state is the buffer's reader index. The caller owns the buffer throughout.
+ */
+public final class FrameDecoder {
+    /** Size of the length prefix. */
+    public static final int PREFIX = 4;
+
+    /** What {@link #decode} found. */
+    public enum Outcome {
+        /** Every complete frame was handed over; the bytes left (if any) are the start of the next frame. */
+        NEED_MORE,
+        /** A length prefix of 0 or above the maximum: the stream is corrupt and must be closed. */
+        BAD_LENGTH
+    }
+
+    /** Receives each complete frame. */
+    @FunctionalInterface
+    public interface FrameConsumer {
+        /** One frame at {@code buf[index, index+length)}; valid only during the call; the decoder owns {@code buf}. */
+        void frame(ByteBuf buf, int index, int length);
+    }
+
+    private final int maxFrame;
+
+    /** A decoder accepting frames of 1 to {@code maxFrame} bytes. */
+    public FrameDecoder(int maxFrame) {
+        this.maxFrame = maxFrame;
+    }
+
+    /** The largest frame accepted. */
+    public int maxFrame() {
+        return maxFrame;
+    }
+
+    /**
+     * Hands every complete frame between {@code buf}'s reader and writer index to {@code consumer}, advancing the
+     * reader index past them. Stops at the first incomplete frame, or at a bad length (leaving the reader index at
+     * that prefix).
+     */
+    public Outcome decode(ByteBuf buf, FrameConsumer consumer) {
+        int r = buf.readerIndex();
+        int w = buf.writerIndex();
+        try {
+            while (w - r >= PREFIX) {
+                long len = buf.getUnsignedInt(r);
+                if (len == 0 || len > maxFrame) {
+                    return Outcome.BAD_LENGTH;
+                }
+                if (w - r - PREFIX < len) {
+                    break;
+                }
+                consumer.frame(buf, r + PREFIX, (int) len);
+                r += PREFIX + (int) len;
+            }
+            return Outcome.NEED_MORE;
+        } finally {
+            buf.readerIndex(r);
+        }
+    }
+
+    /**
+     * The number of bytes needed in one buffer to hold the frame that starts at the reader index (prefix included),
+     * or 0 when fewer than {@link #PREFIX} bytes are present; used to size the next read buffer.
+     */
+    public int pendingFrameSize(ByteBuf buf) {
+        if (buf.readableBytes() < PREFIX) {
+            return 0;
+        }
+        long len = buf.getUnsignedInt(buf.readerIndex());
+        return len > maxFrame ? 0 : PREFIX + (int) len;
+    }
+}

@@ -1,0 +1,92 @@
+package io.userv2.switchd.port;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * One port of the learning switch: a VM connection or the virtual gateway. Ports live on the event-loop thread and
+ * are never touched from elsewhere.
+ */
+public abstract class Port {
+    private static int nextId = 1;
+
+    private final int id;
+    private final String name;
+    private final PortCounters counters = new PortCounters();
+    private boolean closed;
+
+    /** Source MAC learned most recently from this port, and when, so learning can skip the table on most frames. */
+    long lastLearnedMac = -1;
+    long lastLearnedAt;
+
+    protected Port(String name) {
+        synchronized (Port.class) {
+            this.id = nextId++;
+        }
+        this.name = name;
+    }
+
+    /** A small number unique within this process. */
+    public final int id() {
+        return id;
+    }
+
+    /** Human-readable name for logs and statistics, e.g. {@code unix:/tmp/net.sock#3}. */
+    public final String name() {
+        return name;
+    }
+
+    /** This port's counters. */
+    public final PortCounters counters() {
+        return counters;
+    }
+
+    /** True once the port has been closed; closed ports are removed from the switch. */
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    /** Marks the port closed; subclasses release their resources in {@link #onClose()}. */
+    public final void close() {
+        if (!closed) {
+            closed = true;
+            onClose();
+        }
+    }
+
+    /** Releases the port's resources; called once. */
+    protected abstract void onClose();
+
+    /**
+     * Queues (or, for a virtual port, delivers) one Ethernet frame for this port's peer.
+     *
+     * @param buf holds the frame; the caller keeps ownership and may reuse the bytes after this returns, so a port
+     *     that queues the frame copies it
+     * @param index absolute index of the first byte of the frame (destination MAC)
+     * @param length the frame's length in bytes
+     */
+    public abstract void deliver(ByteBuf buf, int index, int length);
+
+    /**
+     * Source MAC last learned from this port, or -1; together with {@link #lastLearnedAt()} it lets the switch
+     * skip relearning the same address on every frame.
+     */
+    public final long lastLearnedMac() {
+        return lastLearnedMac;
+    }
+
+    /** Nano time of the last learning of {@link #lastLearnedMac()}. */
+    public final long lastLearnedAt() {
+        return lastLearnedAt;
+    }
+
+    /** Remembers that {@code mac} was learned from this port at {@code now}. */
+    public final void learned(long mac, long now) {
+        lastLearnedMac = mac;
+        lastLearnedAt = now;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,58 @@
+package io.userv2.switchd.port;
+
+import io.netty.buffer.ByteBuf;
+import io.userv2.stack.wire.MacAddress;
+
+/**
+ * A switch port with no socket behind it: an endpoint inside this process (the virtual gateway) that owns one MAC
+ * address. It takes only frames addressed to that MAC or to a group address, and hands them to the endpoint
+ * synchronously on the event-loop thread.
+ */
+public final class VirtualPort extends Port {
+    /** The endpoint behind a virtual port. */
+    @FunctionalInterface
+    public interface Endpoint {
+        /**
+         * Handles one frame.
+         *
+         * @param frame readable bytes are the frame; the caller keeps ownership and releases it after the call
+         * @param nowNanos monotonic time
+         */
+        void receive(ByteBuf frame, long nowNanos);
+    }
+
+    private final long mac;
+    private final Endpoint endpoint;
+
+    /** A port for the endpoint that owns {@code mac}. */
+    public VirtualPort(String name, MacAddress mac, Endpoint endpoint) {
+        super(name);
+        this.mac = mac.bits();
+        this.endpoint = endpoint;
+    }
+
+    /** The endpoint's MAC address as 48 bits. */
+    public long mac() {
+        return mac;
+    }
+
+    @Override
+    public void deliver(ByteBuf buf, int index, int length) {
+        long dst = MacAddress.read(buf, index);
+        if (dst != mac && !MacAddress.isGroup(dst)) {
+            return; // flooded unknown unicast for someone else
+        }
+        counters().countOut(length);
+        ByteBuf frame = buf.retainedSlice(index, length);
+        try {
+            endpoint.receive(frame, System.nanoTime());
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    protected void onClose() {
+        // nothing to release: the endpoint's life is managed by its owner
+    }
+}
