@@ -1,0 +1,57 @@
+package io.userv2.stack.gateway;
+
+/** Why the {@link Gateway} dropped a frame; each has its own counter in {@link GatewayCounters}. */
+public enum DropReason {
+    /** Shorter than an Ethernet header (or a VLAN-tagged header). */
+    ETHERNET_TRUNCATED,
+    /** Destination MAC neither the gateway's nor broadcast (e.g. multicast); the switch should not deliver these. */
+    NOT_FOR_GATEWAY_MAC,
+    /** Source MAC is a group (multicast/broadcast) address, which no station may send from. */
+    SOURCE_MAC_GROUP,
+    /** Carries an 802.1Q tag: the gateway serves the untagged LAN only. */
+    VLAN_TAGGED,
+    /** An EtherType the gateway does not speak (IPv6, LLDP, ...). */
+    UNSUPPORTED_ETHERTYPE,
+
+    /** ARP packet shorter than 28 bytes. */
+    ARP_TRUNCATED,
+    /** ARP with inconsistent address lengths. */
+    ARP_MALFORMED,
+    /** ARP for a hardware/protocol pair other than Ethernet/IPv4. */
+    ARP_UNSUPPORTED,
+    /** ARP operation neither request nor reply. */
+    ARP_UNKNOWN_OPERATION,
+    /** ARP whose sender claims the gateway's own IP address. */
+    ARP_ADDRESS_CONFLICT,
+    /** ARP request for an address other than the gateway's, or a reply not addressed to it (learned from, no answer). */
+    ARP_NOT_FOR_GATEWAY,
+
+    /** IPv4 packet shorter than its header or Total Length. */
+    IPV4_TRUNCATED,
+    /** IPv4 version, IHL or Total Length inconsistent. */
+    IPV4_MALFORMED,
+    /** IPv4 header checksum does not verify. */
+    IPV4_BAD_CHECKSUM,
+    /** IPv4 fragment: the gateway does not reassemble. */
+    IPV4_FRAGMENT,
+    /** IPv4 source address is a broadcast or multicast address (RFC 1122 3.2.1.3). */
+    IPV4_BAD_SOURCE,
+    /** IPv4 destination is not the gateway (traffic to be routed/NATed; not handled yet). */
+    IPV4_NOT_FOR_GATEWAY,
+
+    /** ICMP message shorter than 8 bytes. */
+    ICMP_TRUNCATED,
+    /** ICMP checksum does not verify. */
+    ICMP_BAD_CHECKSUM,
+    /** ICMP type the gateway does not act on. */
+    ICMP_UNHANDLED_TYPE,
+    /** ICMP echo request sent to a broadcast address ("MAY be silently discarded", RFC 1122 3.2.2.6). */
+    ICMP_ECHO_TO_BROADCAST,
+
+    /** UDP to the gateway: not handled yet (DHCP, DNS come later). */
+    UDP_UNHANDLED,
+    /** TCP to the gateway: not handled yet (DNS over TCP, NAT come later). */
+    TCP_UNHANDLED,
+    /** Any other IP protocol to the gateway. */
+    IP_PROTOCOL_UNHANDLED
+}

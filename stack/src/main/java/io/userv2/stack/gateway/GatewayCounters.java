@@ -1,0 +1,108 @@
+package io.userv2.stack.gateway;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Counters of one {@link Gateway}. Plain fields, no synchronisation: the gateway is single-threaded, and readers on
+ * other threads (the stats API) may see slightly stale values, which is acceptable for statistics.
+ */
+public final class GatewayCounters {
+    private final long[] dropped = new long[DropReason.values().length];
+    private long framesReceived;
+    private long framesSent;
+    private long arpRepliesSent;
+    private long arpRequestsSent;
+    private long echoRepliesSent;
+    private long arpEntriesLearned;
+
+    void received() {
+        framesReceived++;
+    }
+
+    void sent() {
+        framesSent++;
+    }
+
+    void arpReplySent() {
+        arpRepliesSent++;
+    }
+
+    void arpRequestSent() {
+        arpRequestsSent++;
+    }
+
+    void echoReplySent() {
+        echoRepliesSent++;
+    }
+
+    void arpLearned() {
+        arpEntriesLearned++;
+    }
+
+    void drop(DropReason reason) {
+        dropped[reason.ordinal()]++;
+    }
+
+    /** Frames passed to {@link Gateway#receive}. */
+    public long framesReceived() {
+        return framesReceived;
+    }
+
+    /** Frames handed to the sink. */
+    public long framesSent() {
+        return framesSent;
+    }
+
+    /** ARP replies sent. */
+    public long arpRepliesSent() {
+        return arpRepliesSent;
+    }
+
+    /** ARP requests sent. */
+    public long arpRequestsSent() {
+        return arpRequestsSent;
+    }
+
+    /** ICMP echo replies sent. */
+    public long echoRepliesSent() {
+        return echoRepliesSent;
+    }
+
+    /** New or changed ARP cache entries (refreshes of an unchanged mapping are not counted). */
+    public long arpEntriesLearned() {
+        return arpEntriesLearned;
+    }
+
+    /** Frames dropped for {@code reason}. */
+    public long dropped(DropReason reason) {
+        return dropped[reason.ordinal()];
+    }
+
+    /** Frames dropped for any reason. */
+    public long droppedTotal() {
+        long total = 0;
+        for (long d : dropped) {
+            total += d;
+        }
+        return total;
+    }
+
+    /** The non-zero drop counters, for logs and the stats API. */
+    public Map<DropReason, Long> droppedByReason() {
+        Map<DropReason, Long> map = new EnumMap<>(DropReason.class);
+        for (DropReason r : DropReason.values()) {
+            if (dropped[r.ordinal()] != 0) {
+                map.put(r, dropped[r.ordinal()]);
+            }
+        }
+        return map;
+    }
+
+    @Override
+    public String toString() {
+        return "GatewayCounters{received=" + framesReceived + ", sent=" + framesSent + ", arpReplies=" + arpRepliesSent
+                + ", arpRequests=" + arpRequestsSent + ", echoReplies=" + echoRepliesSent + ", learned="
+                + arpEntriesLearned + ", dropped=" + droppedByReason() + "}";
+    }
+}

@@ -1,0 +1,169 @@
+package io.userv2.stack.wire;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * A read-only view of an ICMPv4 message (RFC 792). Construct it with {@link #checked}, which validates the length once
+ * (the 8-byte header), so no accessor can fail afterwards. The checksum is not verified by {@code checked}: call
+ * {@link #verifyChecksum()} or parse an {@link Icmpv4Repr}.
+ *
+ * <pre>
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Type      |     Code      |          Checksum             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |  Echo: Identifier             |  Echo: Sequence Number        |
+ * |  Unreachable: unused          |  code 4: Next-Hop MTU (1191)  |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Data ... (echo data; or original IP header + 64 bits)     |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * </pre>
+ *
+ * <p>RFC 792: "The checksum is the 16-bit ones's complement of the one's complement sum of the ICMP message starting
+ * with the ICMP Type." The message extends to the end of the IP payload, so the caller passes the IP payload length
+ * (never the frame length, which may include padding).
+ *
+ * <p>Ownership: the view never retains or releases its buffer; it reads absolute indices without moving indices.
+ */
+public final class Icmpv4Packet {
+    /** Offset of Type. */
+    public static final int TYPE = 0;
+    /** Offset of Code. */
+    public static final int CODE = 1;
+    /** Offset of Checksum. */
+    public static final int CHECKSUM = 2;
+    /** Offset of the echo Identifier. */
+    public static final int ECHO_IDENTIFIER = 4;
+    /** Offset of the echo Sequence Number. */
+    public static final int ECHO_SEQUENCE = 6;
+    /** Offset of the Next-Hop MTU of "fragmentation needed" (RFC 1191). */
+    public static final int NEXT_HOP_MTU = 6;
+    /** Length of the header (type, code, checksum and the 4-byte rest of header). */
+    public static final int HEADER_LENGTH = 8;
+
+    /** Type 0, Echo Reply. */
+    public static final int TYPE_ECHO_REPLY = 0;
+    /** Type 3, Destination Unreachable. */
+    public static final int TYPE_DESTINATION_UNREACHABLE = 3;
+    /** Type 8, Echo. */
+    public static final int TYPE_ECHO_REQUEST = 8;
+    /** Type 11, Time Exceeded. */
+    public static final int TYPE_TIME_EXCEEDED = 11;
+
+    /** Destination Unreachable code 0: net unreachable. */
+    public static final int CODE_NET_UNREACHABLE = 0;
+    /** Destination Unreachable code 1: host unreachable. */
+    public static final int CODE_HOST_UNREACHABLE = 1;
+    /** Destination Unreachable code 2: protocol unreachable. */
+    public static final int CODE_PROTOCOL_UNREACHABLE = 2;
+    /** Destination Unreachable code 3: port unreachable. */
+    public static final int CODE_PORT_UNREACHABLE = 3;
+    /** Destination Unreachable code 4: fragmentation needed and DF set. */
+    public static final int CODE_FRAGMENTATION_NEEDED = 4;
+    /** Destination Unreachable code 13: communication administratively prohibited (RFC 1812). */
+    public static final int CODE_ADMIN_PROHIBITED = 13;
+
+    private final ByteBuf buf;
+    private final int offset;
+    private final int length;
+
+    private Icmpv4Packet(ByteBuf buf, int offset, int length) {
+        this.buf = buf;
+        this.offset = offset;
+        this.length = length;
+    }
+
+    /**
+     * Checks {@code length} bytes of {@code buf} from absolute index {@code offset} as one ICMP message:
+     * {@link ParseError#TRUNCATED} when shorter than the 8-byte header. The caller keeps ownership of {@code buf}; the
+     * view does not retain it.
+     */
+    public static ParseResult<Icmpv4Packet> checked(ByteBuf buf, int offset, int length) {
+        if (length < HEADER_LENGTH || offset < 0 || (long) offset + length > buf.capacity()) {
+            return ParseResult.truncated("icmp header");
+        }
+        return ParseResult.ok(new Icmpv4Packet(buf, offset, length));
+    }
+
+    /** Checks the payload of an IPv4 packet (its Total Length, not the frame) as ICMP. */
+    public static ParseResult<Icmpv4Packet> checked(Ipv4Packet ip) {
+        return checked(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
+    }
+
+    /** The underlying buffer (not retained by the view). */
+    public ByteBuf buffer() {
+        return buf;
+    }
+
+    /** Absolute index of the Type byte. */
+    public int offset() {
+        return offset;
+    }
+
+    /** Length of the whole message in bytes. */
+    public int length() {
+        return length;
+    }
+
+    /** Type. */
+    public int type() {
+        return buf.getUnsignedByte(offset + TYPE);
+    }
+
+    /** Code. */
+    public int code() {
+        return buf.getUnsignedByte(offset + CODE);
+    }
+
+    /** Checksum as stored. */
+    public int checksum() {
+        return buf.getUnsignedShort(offset + CHECKSUM);
+    }
+
+    /** True when the checksum over the whole message verifies. */
+    public boolean verifyChecksum() {
+        return Checksum.compute(buf, offset, length) == 0;
+    }
+
+    /** The 4-byte "rest of header" as 32 bits. */
+    public int restOfHeader() {
+        return buf.getInt(offset + ECHO_IDENTIFIER);
+    }
+
+    /** Identifier of an echo request or reply. */
+    public int echoIdentifier() {
+        return buf.getUnsignedShort(offset + ECHO_IDENTIFIER);
+    }
+
+    /** Sequence Number of an echo request or reply. */
+    public int echoSequence() {
+        return buf.getUnsignedShort(offset + ECHO_SEQUENCE);
+    }
+
+    /** Next-Hop MTU of a "fragmentation needed" message (RFC 1191); 0 from old routers. */
+    public int nextHopMtu() {
+        return buf.getUnsignedShort(offset + NEXT_HOP_MTU);
+    }
+
+    /** Absolute index of the data after the 8-byte header. */
+    public int dataOffset() {
+        return offset + HEADER_LENGTH;
+    }
+
+    /** Length of the data after the 8-byte header. */
+    public int dataLength() {
+        return length - HEADER_LENGTH;
+    }
+
+    /** A slice of the data sharing the buffer's memory; not retained (the caller's buffer must outlive it). */
+    public ByteBuf data() {
+        return buf.slice(dataOffset(), dataLength());
+    }
+
+    /** {@code ICMP type 8 code 0, length 64}. */
+    @Override
+    public String toString() {
+        return "ICMP type " + type() + " code " + code() + ", length " + length;
+    }
+}

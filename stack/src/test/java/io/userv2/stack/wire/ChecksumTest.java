@@ -1,0 +1,165 @@
+package io.userv2.stack.wire;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ChecksumTest {
+    private final Random random = new Random(1071);
+
+    @Test
+    void rfc1071NumericalExample() {
+        // RFC 1071 section 3: bytes 00 01 f2 03 f4 f5 f6 f7 sum to ddf2; the checksum is its complement.
+        ByteBuf buf = HexLiteral.buffer("00 01 f2 03 f4 f5 f6 f7");
+        assertEquals(0xddf2, Checksum.partial(buf, 0, 8, 0));
+        assertEquals(0x220d, Checksum.compute(buf, 0, 8));
+        assertEquals(0x220d, ReferenceChecksum.compute(buf, 0, 8));
+    }
+
+    @Test
+    void emptyAndZeroData() {
+        ByteBuf buf = Unpooled.buffer(16).writeZero(16);
+        assertEquals(0xFFFF, Checksum.compute(buf, 0, 0));
+        assertEquals(0xFFFF, Checksum.compute(buf, 3, 13));
+        assertEquals(0, Checksum.partial(buf, 0, 0, 0));
+        assertEquals(0x1234, Checksum.partial(buf, 0, 16, 0x1234));
+    }
+
+    @Test
+    void oddTrailingBytePaddedWithZeroOnTheRight() {
+        ByteBuf buf = HexLiteral.buffer("ab");
+        assertEquals(0xab00, Checksum.partial(buf, 0, 1, 0));
+    }
+
+    @Test
+    void matchesReferenceOnHeapBuffersOfEveryLengthAndOffset() {
+        byte[] data = new byte[3100];
+        random.nextBytes(data);
+        ByteBuf heap = Unpooled.wrappedBuffer(data);
+        for (int length = 0; length <= 3000; length++) {
+            for (int offset = 0; offset < 8; offset += (length < 200 ? 1 : 3)) {
+                assertSame(heap, offset, length);
+            }
+        }
+    }
+
+    @Test
+    void matchesReferenceOnDirectAndSlicedBuffers() {
+        byte[] data = new byte[3100];
+        random.nextBytes(data);
+        ByteBuf direct = Unpooled.directBuffer(data.length).writeBytes(data);
+        ByteBuf slice = Unpooled.wrappedBuffer(data).slice(5, 3000); // heap with a non-zero array offset
+        try {
+            for (int length = 0; length <= 3000; length += 1 + random.nextInt(7)) {
+                int offset = random.nextInt(8);
+                assertSame(direct, offset, length);
+                assertSame(slice, offset, Math.min(length, 3000 - offset));
+            }
+        } finally {
+            direct.release();
+        }
+    }
+
+    @Test
+    void matchesReferenceOnCompositeBuffersAndWithSeeds() {
+        CompositeByteBuf composite = Unpooled.compositeBuffer();
+        for (int i = 0; i < 5; i++) {
+            byte[] part = new byte[1 + random.nextInt(300)];
+            random.nextBytes(part);
+            composite.addComponent(true, Unpooled.wrappedBuffer(part));
+        }
+        try {
+            for (int i = 0; i < 500; i++) {
+                int offset = random.nextInt(composite.readableBytes());
+                int length = random.nextInt(composite.readableBytes() - offset + 1);
+                int seed = random.nextInt() >>> random.nextInt(32);
+                assertEquals(ReferenceChecksum.partial(composite, offset, length, seed),
+                        Checksum.partial(composite, offset, length, seed));
+            }
+        } finally {
+            composite.release();
+        }
+    }
+
+    @Test
+    void allOnesDataDoesNotOverflow() {
+        ByteBuf buf = Unpooled.buffer(70_000).writeBytes(new byte[70_000]);
+        for (int i = 0; i < 70_000; i++) {
+            buf.setByte(i, 0xFF);
+        }
+        assertEquals(ReferenceChecksum.compute(buf, 0, 70_000), Checksum.compute(buf, 0, 70_000));
+        assertEquals(ReferenceChecksum.compute(buf, 1, 69_999), Checksum.compute(buf, 1, 69_999));
+    }
+
+    @Test
+    void pseudoHeaderEqualsSumOfItsBytes() {
+        for (int i = 0; i < 1000; i++) {
+            int src = random.nextInt();
+            int dst = random.nextInt();
+            int protocol = random.nextInt(256);
+            int length = random.nextInt(65536);
+            ByteBuf pseudo = Unpooled.buffer(12).writeInt(src).writeInt(dst).writeByte(0).writeByte(protocol)
+                    .writeShort(length);
+            assertEquals(ReferenceChecksum.partial(pseudo, 0, 12, 0),
+                    Checksum.pseudoHeaderIpv4(src, dst, protocol, length));
+        }
+    }
+
+    @Test
+    void partialSumsCombineWhenSplitAtEvenOffsets() {
+        byte[] data = new byte[1500];
+        random.nextBytes(data);
+        ByteBuf buf = Unpooled.wrappedBuffer(data);
+        for (int split = 0; split <= 1500; split += 2) {
+            int first = Checksum.partial(buf, 0, split, 0);
+            assertEquals(Checksum.compute(buf, 0, 1500), Checksum.finish(Checksum.partial(buf, split, 1500 - split,
+                    first)));
+        }
+    }
+
+    @Test
+    void incrementalUpdate16EqualsRecomputation() {
+        for (int i = 0; i < 2000; i++) {
+            int length = 2 * (2 + random.nextInt(40));
+            ByteBuf buf = Unpooled.buffer(length).writeBytes(randomBytes(length));
+            buf.setShort(0, 0);
+            buf.setShort(0, Checksum.compute(buf, 0, length)); // checksum field at offset 0
+            int word = 2 + 2 * random.nextInt(length / 2 - 1);
+            int oldWord = buf.getUnsignedShort(word);
+            int newWord = random.nextInt(65536);
+            int updated = Checksum.update16(buf.getUnsignedShort(0), oldWord, newWord);
+            buf.setShort(word, newWord);
+            buf.setShort(0, 0);
+            assertEquals(Checksum.compute(buf, 0, length), updated, "length " + length + " word " + word);
+        }
+    }
+
+    @Test
+    void incrementalUpdate32EqualsRecomputation() {
+        for (int i = 0; i < 2000; i++) {
+            ByteBuf buf = Unpooled.buffer(20).writeBytes(randomBytes(20));
+            buf.setShort(10, 0);
+            int checksum = Checksum.compute(buf, 0, 20);
+            int oldAddress = buf.getInt(12);
+            int newAddress = random.nextInt();
+            int updated = Checksum.update32(checksum, oldAddress, newAddress);
+            buf.setInt(12, newAddress);
+            assertEquals(Checksum.compute(buf, 0, 20), updated);
+        }
+    }
+
+    private byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+
+    private static void assertSame(ByteBuf buf, int offset, int length) {
+        assertEquals(ReferenceChecksum.compute(buf, offset, length), Checksum.compute(buf, offset, length),
+                () -> (buf.isDirect() ? "direct" : "heap") + " offset " + offset + " length " + length);
+    }
+}
