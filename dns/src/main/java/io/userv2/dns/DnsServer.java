@@ -1,0 +1,413 @@
+package io.userv2.dns;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Opcode;
+import org.xbill.DNS.PTRRecord;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Type;
+
+/**
+ * The DNS service at the gateway: turns one raw query into one raw answer, following the Lima host-resolver rules
+ * (see the package documentation). It knows nothing about Ethernet or sockets; a front end hands it messages and
+ * sends back what the returned future completes with.
+ *
+ * <p><b>Threads.</b> {@link #answer} never blocks and never throws: it validates the query on the caller's thread,
+ * answers internal names (and malformed input) right there with an already-completed future, and hands everything
+ * that may block (host lookups, upstream forwarding) to a small bounded pool of daemon worker threads this server
+ * owns. When that pool is saturated the query is answered SERVFAIL at once. Futures therefore complete on the caller's
+ * thread or a worker thread; callbacks attached to them must be quick or hop to their own executor. The future never
+ * completes exceptionally and every path has a time bound (host lookup, then forwarding within
+ * {@link DnsConfig#forwardTimeout()}).
+ *
+ * <p><b>Buffers.</b> {@link #answer} copies the query bytes before it returns, so the caller may reuse its buffer at
+ * once; the array a future completes with is fresh and belongs to the caller. An empty array means "send nothing".
+ *
+ * <p>All methods are thread-safe. {@link #close()} stops the workers; after it, internal names are still answered and
+ * everything else gets SERVFAIL.
+ */
+public final class DnsServer implements AutoCloseable {
+
+    /** Completed by {@link #answer} when nothing must be sent back (a shared empty array: do not write into it). */
+    public static final byte[] NO_RESPONSE = new byte[0];
+
+    /** Types looked up "on the host" with the {@link HostRecordResolver}. */
+    static final Set<Integer> HOST_RECORD_TYPES = Set.of(Type.CNAME, Type.TXT, Type.NS, Type.MX, Type.SRV);
+
+    private static final AtomicInteger SERVER_IDS = new AtomicInteger();
+
+    private final DnsConfig config;
+    private final InternalZone zone;
+    private final DnsCounters counters = new DnsCounters();
+    private final ResolvConfWatcher resolvConf;
+    private final UpstreamSource upstreams;
+    private final HostResolver hostResolver;
+    private final HostRecordResolver hostRecordResolver;
+    private final UpstreamExchange exchange;
+    private final ThreadPoolExecutor workers;
+
+    private DnsServer(DnsConfig config) {
+        this.config = config;
+        this.zone = new InternalZone(config.hostAliasName, config.hostAlias, config.gatewayName,
+                config.gatewayAddress, config.dhcpDomain);
+        config.staticHosts.forEach(zone::addStatic);
+        this.resolvConf = new ResolvConfWatcher(config.resolvConf, config.fallbackUpstreams, System::nanoTime,
+                java.time.Duration.ofSeconds(1));
+        if (config.upstreamSource != null) {
+            this.upstreams = config.upstreamSource;
+        } else if (config.upstreams != null) {
+            this.upstreams = UpstreamSource.fixed(config.upstreams);
+        } else {
+            this.upstreams = resolvConf;
+        }
+        this.hostResolver = config.hostResolver != null ? config.hostResolver : new OsHostResolver();
+        this.hostRecordResolver = config.hostRecordResolver != null ? config.hostRecordResolver
+                : new UpstreamRecordResolver(upstreams, config.forwardTimeout, config.attemptTimeout);
+        this.exchange = new UpstreamExchange(config.attemptTimeout.toNanos(), 2);
+        int id = SERVER_IDS.incrementAndGet();
+        AtomicInteger threadIds = new AtomicInteger();
+        ThreadFactory tf = r -> {
+            Thread t = new Thread(r, "userv2-dns-" + id + "-" + threadIds.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        this.workers = new ThreadPoolExecutor(config.workerThreads, config.workerThreads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(config.queueCapacity), tf, new ThreadPoolExecutor.AbortPolicy());
+        this.workers.allowCoreThreadTimeOut(true);
+    }
+
+    /** Builds a server; it starts no thread until the first blocking lookup. */
+    public static DnsServer create(DnsConfig config) {
+        return new DnsServer(config);
+    }
+
+    /** The names this server answers itself; the DHCP server and the HTTP API update it. */
+    public InternalZone zone() {
+        return zone;
+    }
+
+    /** What this server has done so far. */
+    public DnsCounters counters() {
+        return counters;
+    }
+
+    /** The configuration it was built from. */
+    public DnsConfig config() {
+        return config;
+    }
+
+    /**
+     * The upstreams a query forwarded now would use. May read resolv.conf (at most once a second) on the calling
+     * thread, so keep it off latency-critical loops.
+     */
+    public List<InetSocketAddress> upstreams() {
+        return upstreams.upstreams();
+    }
+
+    /**
+     * The search list of the followed resolv.conf, for the DHCP domain search option. May read the file (at most
+     * once a second) on the calling thread.
+     */
+    public List<String> searchDomains() {
+        return resolvConf.searchDomains();
+    }
+
+    /**
+     * Answers one raw DNS message.
+     *
+     * @param query the bytes of one DNS message (no TCP length prefix); copied before this returns, never retained
+     * @param offset where the message starts in {@code query}
+     * @param length its length
+     * @param transport how it arrived, which bounds the answer's size
+     * @return a future with the answer bytes (fresh, owned by the caller), or {@link #NO_RESPONSE}; never fails
+     */
+    public CompletableFuture<byte[]> answer(byte[] query, int offset, int length, DnsTransport transport) {
+        try {
+            return answer(Arrays.copyOfRange(query, offset, offset + length), transport);
+        } catch (RuntimeException e) {
+            counters.dropped.increment();
+            return CompletableFuture.completedFuture(NO_RESPONSE);
+        }
+    }
+
+    /**
+     * Answers the DNS message in {@code query}'s remaining bytes; the buffer's position is not changed and the buffer
+     * is not retained (the caller keeps ownership).
+     *
+     * @see #answer(byte[], int, int, DnsTransport)
+     */
+    public CompletableFuture<byte[]> answer(ByteBuffer query, DnsTransport transport) {
+        try {
+            ByteBuffer d = query.duplicate();
+            byte[] copy = new byte[d.remaining()];
+            d.get(copy);
+            return answer(copy, transport);
+        } catch (RuntimeException e) {
+            counters.dropped.increment();
+            return CompletableFuture.completedFuture(NO_RESPONSE);
+        }
+    }
+
+    private CompletableFuture<byte[]> answer(byte[] raw, DnsTransport transport) {
+        counters.queries.increment();
+        DnsQuery q;
+        try {
+            if (raw.length < 2) {
+                counters.dropped.increment(); // not even an ID to answer to
+                return done(NO_RESPONSE);
+            }
+            if (raw.length >= 3 && (raw[2] & 0x80) != 0) {
+                // A response, not a query. Answering it (even FORMERR) could start a loop between two servers,
+                // so, like BIND and Unbound, drop it.
+                counters.dropped.increment();
+                return done(NO_RESPONSE);
+            }
+            if (raw.length < 12) {
+                return formerr(raw);
+            }
+            int opcode = (raw[2] >>> 3) & 0x0F;
+            if (opcode != Opcode.QUERY) {
+                counters.notImplemented.increment();
+                return done(DnsResponses.headerOnly(raw, Rcode.NOTIMP));
+            }
+            Message m;
+            try {
+                m = new Message(raw);
+            } catch (IOException | RuntimeException e) {
+                return formerr(raw);
+            }
+            if (m.getHeader().getCount(org.xbill.DNS.Section.QUESTION) != 1 || m.getQuestion() == null) {
+                return formerr(raw);
+            }
+            OPTRecord opt = m.getOPT();
+            q = new DnsQuery(raw, m, m.getQuestion(), opt, transport,
+                    DnsQuery.limit(transport, opt, config.maxUdpPayload));
+            if (opt != null && opt.getVersion() != 0) {
+                // RFC 6891 6.1.3: a version we do not implement gets BADVERS (extended rcode 16) with our OPT.
+                return done(serialise(q, DnsResponses.start(q, Rcode.BADVERS, false, ednsPayload(q))));
+            }
+        } catch (RuntimeException e) {
+            counters.dropped.increment();
+            return done(NO_RESPONSE);
+        }
+        try {
+            byte[] local = localAnswer(q);
+            if (local != null) {
+                counters.answeredLocally.increment();
+                return done(local);
+            }
+            return route(q).handle((bytes, err) -> {
+                if (err != null || bytes == null) {
+                    return servfail(q);
+                }
+                return bytes;
+            });
+        } catch (RuntimeException e) {
+            return done(servfail(q));
+        }
+    }
+
+    private static CompletableFuture<byte[]> done(byte[] b) {
+        return CompletableFuture.completedFuture(b);
+    }
+
+    private CompletableFuture<byte[]> formerr(byte[] raw) {
+        counters.formerr.increment();
+        return done(DnsResponses.headerOnly(raw, Rcode.FORMERR));
+    }
+
+    private byte[] servfail(DnsQuery q) {
+        counters.servfail.increment();
+        try {
+            return serialise(q, DnsResponses.start(q, Rcode.SERVFAIL, false, ednsPayload(q)));
+        } catch (RuntimeException e) {
+            return DnsResponses.headerOnly(q.raw(), Rcode.SERVFAIL);
+        }
+    }
+
+    /** The UDP payload size we advertise in an OPT echo. */
+    private int ednsPayload(DnsQuery q) {
+        return q.transport().isTcp() ? config.maxUdpPayload : Math.min(config.maxUdpPayload,
+                q.transport().maxMessageSize());
+    }
+
+    /** Serialises within the query's limit, setting TC (and counting it) when records had to be dropped. */
+    private byte[] serialise(DnsQuery q, Message r) {
+        byte[] wire = r.toWire(q.limit());
+        if (DnsResponses.truncated(wire)) {
+            counters.truncated.increment();
+        }
+        return wire;
+    }
+
+    // ---- internal names -----------------------------------------------------------------------------------------
+
+    /** The answer for a name the internal zone owns, or null when it does not own it. */
+    private byte[] localAnswer(DnsQuery q) {
+        Record question = q.question();
+        int dclass = question.getDClass();
+        if (dclass != DClass.IN && dclass != DClass.ANY) {
+            return null;
+        }
+        Name name = question.getName();
+        int type = question.getType();
+        long ttl = config.localTtl;
+        List<Record> answers = new ArrayList<>();
+        List<Name> ptrNames = zone.reverseLookup(name);
+        if (!ptrNames.isEmpty()) {
+            if (type == Type.PTR || type == Type.ANY) {
+                for (Name target : ptrNames) {
+                    answers.add(new PTRRecord(name, DClass.IN, ttl, target));
+                }
+            }
+        } else {
+            InetAddress a = zone.lookup(name);
+            if (a == null) {
+                return null;
+            }
+            if (InternalZone.isV4(a) && (type == Type.A || type == Type.ANY)) {
+                answers.add(new ARecord(name, DClass.IN, ttl, a));
+            } else if (InternalZone.isV6(a) && (type == Type.AAAA || type == Type.ANY)) {
+                answers.add(new AAAARecord(name, DClass.IN, ttl, a));
+            }
+        }
+        // An owned name asked for a type we have no data for: NOERROR with no answer (NODATA).
+        return serialise(q, DnsResponses.withAnswers(q, answers, true, ednsPayload(q)));
+    }
+
+    // ---- host lookups and forwarding ----------------------------------------------------------------------------
+
+    private CompletableFuture<byte[]> route(DnsQuery q) {
+        Record question = q.question();
+        int type = question.getType();
+        if (question.getDClass() == DClass.IN && (type == Type.A || type == Type.AAAA)
+                && question.getName().labels() > 1) {
+            return onWorker(() -> hostAddresses(q))
+                    .orTimeout(config.hostLookupTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .thenCompose(b -> b != null ? done(b) : forward(q));
+        }
+        if (question.getDClass() == DClass.IN && HOST_RECORD_TYPES.contains(type)) {
+            return onWorker(() -> hostRecords(q))
+                    .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS)
+                    .thenCompose(b -> b != null ? done(b) : forward(q));
+        }
+        return forward(q);
+    }
+
+    /** A/AAAA through the host resolver; null when it knows no address of the asked family. */
+    private byte[] hostAddresses(DnsQuery q) throws IOException {
+        Name name = q.question().getName();
+        String text = name.toString(true);
+        boolean v4 = q.question().getType() == Type.A;
+        List<Record> answers = new ArrayList<>();
+        for (InetAddress a : hostResolver.resolve(text)) {
+            if (v4 && InternalZone.isV4(a)) {
+                answers.add(new ARecord(name, DClass.IN, config.hostTtl, a));
+            } else if (!v4 && InternalZone.isV6(a)) {
+                answers.add(new AAAARecord(name, DClass.IN, config.hostTtl, a));
+            }
+        }
+        if (answers.isEmpty()) {
+            return null;
+        }
+        counters.hostResolved.increment();
+        return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
+    }
+
+    /** CNAME/TXT/NS/MX/SRV through the host record resolver; null when it found nothing. */
+    private byte[] hostRecords(DnsQuery q) throws IOException {
+        List<Record> answers = hostRecordResolver.lookup(q.question().getName(), q.question().getType());
+        if (answers == null || answers.isEmpty()) {
+            return null;
+        }
+        counters.hostResolved.increment();
+        return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
+    }
+
+    private CompletableFuture<byte[]> forward(DnsQuery q) {
+        return onWorker(() -> forwardBlocking(q))
+                .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Sends the client's query unchanged (same ID) to the upstreams; returns their reply, re-truncated when it is
+     * larger than the client may receive; null (SERVFAIL) when nobody answered in time.
+     */
+    private byte[] forwardBlocking(DnsQuery q) {
+        byte[] reply;
+        try {
+            reply = exchange.exchange(q.raw(), upstreams.upstreams(), q.transport().isTcp(),
+                    System.nanoTime() + config.forwardTimeout.toNanos());
+        } catch (IOException e) {
+            return null;
+        }
+        if (reply.length > q.limit()) {
+            try {
+                reply = new Message(reply).toWire(q.limit());
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+        if (DnsResponses.truncated(reply) && !q.transport().isTcp()) {
+            counters.truncated.increment();
+        }
+        counters.forwarded.increment();
+        return reply;
+    }
+
+    private CompletableFuture<byte[]> onWorker(Callable<byte[]> work) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        try {
+            workers.execute(() -> {
+                try {
+                    f.complete(work.call());
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            counters.rejected.increment();
+            f.completeExceptionally(e);
+        }
+        return f;
+    }
+
+    /** Stops the worker threads (waiting at most a second for running lookups); idempotent. */
+    @Override
+    public void close() {
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Counters and the internal names, for logs. */
+    @Override
+    public String toString() {
+        return "DnsServer[" + counters.snapshot() + ", names=" + Map.copyOf(zone.names()).size() + "]";
+    }
+}
