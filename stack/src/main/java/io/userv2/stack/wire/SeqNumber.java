@@ -1,0 +1,89 @@
+package io.userv2.stack.wire;
+
+/**
+ * A TCP sequence (or acknowledgment) number: 32 bits that wrap around, compared in modulo-2^32 arithmetic
+ * (RFC 9293 section 3.4: "the TCP must perform ... comparisons ... on sequence numbers" modulo 2^32).
+ * As gVisor's {@code pkg/tcpip/seqnum}: {@code a < b} iff the signed 32-bit difference {@code a - b} is negative,
+ * which is meaningful while the two numbers are less than 2^31 apart.
+ *
+ * <p>TCP code compares sequence numbers only through this type, never as raw {@code int}s. It deliberately does not
+ * implement {@link Comparable}: wrap-around order is not transitive over the whole ring.
+ *
+ * @param value the 32 bits as they appear on the wire (read as unsigned by {@link #toString()})
+ */
+public record SeqNumber(int value) {
+
+    /** The sequence number whose 32 bits are {@code value}. */
+    public static SeqNumber of(int value) {
+        return new SeqNumber(value);
+    }
+
+    /** The sequence number of the low 32 bits of {@code value} (for unsigned values written as longs). */
+    public static SeqNumber ofUnsigned(long value) {
+        return new SeqNumber((int) value);
+    }
+
+    /** True when this number comes strictly before {@code other} (modulo 2^32). */
+    public boolean lt(SeqNumber other) {
+        return value - other.value < 0;
+    }
+
+    /** True when this number comes before or equals {@code other} (modulo 2^32). */
+    public boolean le(SeqNumber other) {
+        return value - other.value <= 0;
+    }
+
+    /** True when this number comes strictly after {@code other} (modulo 2^32). */
+    public boolean gt(SeqNumber other) {
+        return value - other.value > 0;
+    }
+
+    /** True when this number comes after or equals {@code other} (modulo 2^32). */
+    public boolean ge(SeqNumber other) {
+        return value - other.value >= 0;
+    }
+
+    /** True when {@code first <= this < end} (modulo 2^32); gVisor's {@code InRange}. */
+    public boolean inRange(SeqNumber first, SeqNumber end) {
+        return value - first.value >= 0 && value - end.value < 0;
+    }
+
+    /**
+     * True when this number lies in the window of {@code size} numbers starting at {@code first}:
+     * {@code first <= this < first + size}, computed without overflow for any {@code size} in 0..2^31-1.
+     */
+    public boolean inWindow(SeqNumber first, int size) {
+        return Integer.compareUnsigned(value - first.value, size) < 0;
+    }
+
+    /** This number advanced by {@code n} (which may be negative), wrapping modulo 2^32. */
+    public SeqNumber plus(int n) {
+        return new SeqNumber(value + n);
+    }
+
+    /** The signed distance {@code this - other} (modulo 2^32): how far this number is ahead of {@code other}. */
+    public int minus(SeqNumber other) {
+        return value - other.value;
+    }
+
+    /** The later of the two (modulo 2^32). */
+    public static SeqNumber max(SeqNumber a, SeqNumber b) {
+        return a.lt(b) ? b : a;
+    }
+
+    /** The earlier of the two (modulo 2^32). */
+    public static SeqNumber min(SeqNumber a, SeqNumber b) {
+        return a.lt(b) ? a : b;
+    }
+
+    /** The value as an unsigned 32-bit number. */
+    public long unsigned() {
+        return value & 0xFFFF_FFFFL;
+    }
+
+    /** The unsigned decimal value, as tcpdump prints it. */
+    @Override
+    public String toString() {
+        return Integer.toUnsignedString(value);
+    }
+}

@@ -1,0 +1,156 @@
+package io.userv2.stack.wire;
+
+import io.netty.buffer.ByteBuf;
+import java.util.Objects;
+
+/**
+ * The parsed form of a TCP header (RFC 9293 section 3.1), shaped after smoltcp's {@code TcpRepr}: one
+ * {@link TcpControl} instead of independent flags, an acknowledgment number that is {@code null} unless the ACK flag
+ * is set, and the options this stack understands. The data stays in the buffer ({@link TcpPacket#payload()}); this
+ * record holds only its length, so it holds no buffer and needs no release.
+ *
+ * <p>Not represented, by design: URG and the urgent pointer (RFC 6093 section 6: new applications "SHOULD NOT employ
+ * the TCP urgent mechanism"; smoltcp also drops it), ECE/CWR (no ECN here), and unknown options.
+ *
+ * @param srcPort       source port, 1..65535
+ * @param dstPort       destination port, 1..65535
+ * @param control       the segment's control function
+ * @param seqNumber     Sequence Number
+ * @param ackNumber     Acknowledgment Number, or {@code null} when the ACK flag is not set
+ * @param window        Window as on the wire (unscaled), 0..65535
+ * @param options       the options; {@link TcpOptions#NONE} when there are none
+ * @param payloadLength number of data octets
+ */
+public record TcpRepr(int srcPort, int dstPort, TcpControl control, SeqNumber seqNumber, SeqNumber ackNumber,
+                      int window, TcpOptions options, int payloadLength) {
+
+    /** Rejects values that cannot go on the wire. */
+    public TcpRepr {
+        if (srcPort <= 0 || srcPort > 0xFFFF || dstPort <= 0 || dstPort > 0xFFFF) {
+            throw new IllegalArgumentException("TCP port out of range: " + srcPort + " > " + dstPort);
+        }
+        Objects.requireNonNull(control, "control");
+        Objects.requireNonNull(seqNumber, "seqNumber");
+        Objects.requireNonNull(options, "options");
+        if ((window & ~0xFFFF) != 0) {
+            throw new IllegalArgumentException("TCP window out of range: " + window);
+        }
+        if (payloadLength < 0 || payloadLength > 0xFFFF - TcpPacket.HEADER_LENGTH - options.encodedLength()) {
+            throw new IllegalArgumentException("TCP payload length out of range: " + payloadLength);
+        }
+    }
+
+    /**
+     * Parses a checked segment sent from {@code srcAddr} to {@code dstAddr}. Fails:
+     * <ul>
+     *   <li>{@link ParseError#BAD_CHECKSUM} when {@code verifyChecksum} is set and the checksum does not verify
+     *       (RFC 9293 MUST-3: "the checksum ... MUST be checked");</li>
+     *   <li>{@link ParseError#MALFORMED} for port 0 on either side, for flag combinations with no meaning
+     *       (SYN with FIN or RST, FIN with RST) and for malformed options ({@link TcpOptions#parse}).</li>
+     * </ul>
+     * Does not retain the packet's buffer.
+     */
+    public static ParseResult<TcpRepr> parse(TcpPacket packet, int srcAddr, int dstAddr, boolean verifyChecksum) {
+        int srcPort = packet.srcPort();
+        int dstPort = packet.dstPort();
+        if (srcPort == 0 || dstPort == 0) {
+            return ParseResult.malformed("TCP port 0");
+        }
+        int flags = packet.flags();
+        TcpControl control;
+        switch (flags & (TcpPacket.FLAG_SYN | TcpPacket.FLAG_FIN | TcpPacket.FLAG_RST)) {
+            case 0 -> control = (flags & TcpPacket.FLAG_PSH) != 0 ? TcpControl.PSH : TcpControl.NONE;
+            case TcpPacket.FLAG_SYN -> control = TcpControl.SYN;
+            case TcpPacket.FLAG_FIN -> control = TcpControl.FIN;
+            case TcpPacket.FLAG_RST -> control = TcpControl.RST;
+            default -> {
+                return ParseResult.malformed("TCP SYN/FIN/RST combined");
+            }
+        }
+        if (verifyChecksum && !packet.verifyChecksum(srcAddr, dstAddr)) {
+            return ParseResult.badChecksum("TCP checksum");
+        }
+        ParseResult<TcpOptions> options = packet.options();
+        if (!(options instanceof ParseResult.Ok<TcpOptions> ok)) {
+            return options.castFailure();
+        }
+        SeqNumber ack = (flags & TcpPacket.FLAG_ACK) != 0 ? packet.ackNumber() : null;
+        return ParseResult.ok(new TcpRepr(srcPort, dstPort, control, packet.seqNumber(), ack, packet.window(),
+                ok.value(), packet.payloadLength()));
+    }
+
+    /** Header plus options in bytes: 20 plus {@link TcpOptions#encodedLength()}. */
+    public int headerLength() {
+        return TcpPacket.HEADER_LENGTH + options.encodedLength();
+    }
+
+    /** Header, options and data in bytes. */
+    public int totalLength() {
+        return headerLength() + payloadLength;
+    }
+
+    /** The sequence space the segment occupies: data octets plus one for SYN or FIN (RFC 9293 SEG.LEN). */
+    public int segmentLength() {
+        return payloadLength + control.sequenceLength();
+    }
+
+    /** True when the ACK flag is set, i.e. {@link #ackNumber()} is present. */
+    public boolean hasAck() {
+        return ackNumber != null;
+    }
+
+    /**
+     * Writes header and options at absolute {@code offset} of {@code buf} and fills in the checksum over the IPv4
+     * pseudo header, the header and the {@link #payloadLength()} data octets, which the caller must already have placed
+     * at {@code offset + headerLength()}. The buffer needs capacity for {@link #totalLength()} bytes from
+     * {@code offset}; its indices are not moved and the caller keeps ownership. The urgent pointer is written as 0,
+     * and the acknowledgment field as 0 when there is no ACK.
+     */
+    public void emit(ByteBuf buf, int offset, int srcAddr, int dstAddr) {
+        int headerLength = headerLength();
+        TcpPacket packet = TcpPacket.unchecked(buf, offset, headerLength + payloadLength);
+        packet.setSrcPort(srcPort);
+        packet.setDstPort(dstPort);
+        packet.setSeqNumber(seqNumber);
+        packet.setAckNumber(ackNumber != null ? ackNumber : SeqNumber.of(0));
+        packet.setHeaderLength(headerLength);
+        packet.setFlags(control.flagBits() | (ackNumber != null ? TcpPacket.FLAG_ACK : 0));
+        packet.setWindow(window);
+        packet.setUrgentPointer(0);
+        options.emit(buf, offset + TcpPacket.HEADER_LENGTH);
+        packet.fillChecksum(srcAddr, dstAddr);
+    }
+
+    /**
+     * tcpdump style (absolute sequence numbers):
+     * {@code 50024 > 5001: Flags [S.], seq 1, ack 2, win 65160, options [mss 1460,sackOK], length 0}.
+     */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(srcPort).append(" > ").append(dstPort).append(": Flags [");
+        switch (control) {
+            case SYN -> sb.append('S');
+            case FIN -> sb.append('F');
+            case RST -> sb.append('R');
+            case PSH -> sb.append('P');
+            case NONE -> {
+                if (ackNumber == null) {
+                    sb.append("none");
+                }
+            }
+        }
+        if (ackNumber != null) {
+            sb.append('.');
+        }
+        sb.append("], seq ").append(seqNumber);
+        if (ackNumber != null) {
+            sb.append(", ack ").append(ackNumber);
+        }
+        sb.append(", win ").append(window);
+        if (!options.isEmpty()) {
+            sb.append(", options [").append(options).append(']');
+        }
+        return sb.append(", length ").append(payloadLength).toString();
+    }
+}
