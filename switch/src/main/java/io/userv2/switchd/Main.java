@@ -20,6 +20,11 @@ import picocli.CommandLine.Option;
         sortOptions = false, usageHelpAutoWidth = true,
         description = "A user-mode virtual switch and gateway: VMs attach over sockets and share one Ethernet LAN.")
 public final class Main implements Callable<Integer> {
+    static {
+        // Must run before the first logger is created (the LOG field below).
+        System.setProperty("java.util.logging.manager", DaemonLogManager.class.getName());
+    }
+
     private static final System.Logger LOG = System.getLogger(Main.class.getName());
 
     @Option(names = "--listen", paramLabel = "ADDR", required = true,
