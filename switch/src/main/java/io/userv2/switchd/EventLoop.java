@@ -36,6 +36,7 @@ public final class EventLoop {
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Consumer<SelectionKey> onReady = this::onReady;
     private final List<Runnable> shutdownHooks = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean stopping;
     private Thread thread;
 
@@ -83,6 +84,9 @@ public final class EventLoop {
 
     /** Runs the loop on the calling thread until {@link #stop()}; then shuts every handler down. */
     public void run() {
+        if (!started.compareAndSet(false, true)) {
+            return; // already running elsewhere, or shut down without ever running
+        }
         thread = Thread.currentThread();
         try {
             while (!stopping) {
@@ -96,27 +100,44 @@ public final class EventLoop {
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "event loop failed", e);
         } finally {
-            for (IoHandler h : List.copyOf(handlers)) {
-                try {
-                    h.shutdown();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "shutdown of " + h + " failed", e);
-                }
-            }
-            for (Runnable r : shutdownHooks) {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "shutdown task failed", e);
-                }
-            }
-            try {
-                selector.close();
-            } catch (IOException ignored) {
-                // nothing left to do
-            }
-            terminated.countDown();
+            shutdownHandlers();
         }
+    }
+
+    /**
+     * For a loop that never ran: claims it and shuts every handler down on the calling thread. Returns false (and
+     * does nothing) if the loop has run or is running, in which case {@link #stop()} and
+     * {@link #awaitTermination(long)} are the way to end it.
+     */
+    public boolean shutdownIfNeverStarted() {
+        if (!started.compareAndSet(false, true)) {
+            return false;
+        }
+        shutdownHandlers();
+        return true;
+    }
+
+    private void shutdownHandlers() {
+        for (IoHandler h : List.copyOf(handlers)) {
+            try {
+                h.shutdown();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "shutdown of " + h + " failed", e);
+            }
+        }
+        for (Runnable r : shutdownHooks) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "shutdown task failed", e);
+            }
+        }
+        try {
+            selector.close();
+        } catch (IOException ignored) {
+            // nothing left to do
+        }
+        terminated.countDown();
     }
 
     private void onReady(SelectionKey key) {

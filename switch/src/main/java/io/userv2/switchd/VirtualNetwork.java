@@ -28,7 +28,6 @@ public final class VirtualNetwork implements AutoCloseable {
     private final PcapWriter pcap;
     private final List<StreamListener> listeners = new ArrayList<>();
     private Thread thread;
-    private volatile boolean running;
 
     private VirtualNetwork(SwitchConfig config, EventLoop loop, LearningSwitch sw, Gateway gateway, PcapWriter pcap) {
         this.config = config;
@@ -117,7 +116,6 @@ public final class VirtualNetwork implements AutoCloseable {
 
     /** Runs the network on the calling thread until {@link #close()} is called from another thread. */
     public void run() {
-        running = true;
         for (StreamListener l : listeners) {
             LOG.log(System.Logger.Level.INFO, "listening on " + l.address());
         }
@@ -137,8 +135,7 @@ public final class VirtualNetwork implements AutoCloseable {
     @Override
     public void close() {
         loop.stop();
-        if (!running) {
-            run(); // never started: run() sees the stop at once and only shuts down
+        if (loop.shutdownIfNeverStarted()) {
             return;
         }
         try {
