@@ -36,7 +36,7 @@ public enum DropReason {
     IPV4_FRAGMENT,
     /** IPv4 source address is a broadcast or multicast address (RFC 1122 3.2.1.3). */
     IPV4_BAD_SOURCE,
-    /** IPv4 destination is not the gateway (traffic to be routed/NATed; not handled yet). */
+    /** IPv4 destination is not the gateway, and no {@link Ipv4Forwarder} took the packet. */
     IPV4_NOT_FOR_GATEWAY,
 
     /** ICMP message shorter than 8 bytes. */
@@ -48,9 +48,20 @@ public enum DropReason {
     /** ICMP echo request sent to a broadcast address ("MAY be silently discarded", RFC 1122 3.2.2.6). */
     ICMP_ECHO_TO_BROADCAST,
 
-    /** UDP to the gateway: not handled yet (DHCP, DNS come later). */
-    UDP_UNHANDLED,
-    /** TCP to the gateway: not handled yet (DNS over TCP, NAT come later). */
+    /** UDP datagram shorter than its header, or its Length field runs past the IP payload. */
+    UDP_TRUNCATED,
+    /** UDP Length field below 8, or destination port 0. */
+    UDP_MALFORMED,
+    /** UDP checksum present (non-zero) and does not verify. */
+    UDP_BAD_CHECKSUM,
+    /**
+     * UDP to the gateway's address on a port nothing is bound to (nor taken by the forwarder); answered with ICMP port
+     * unreachable when RFC 1122 3.2.2 and the rate limit allow.
+     */
+    UDP_PORT_UNREACHABLE,
+    /** UDP to a broadcast address on a port nothing is bound to (no ICMP error for broadcasts, RFC 1122 3.2.2). */
+    UDP_BROADCAST_UNBOUND,
+    /** TCP to the gateway's address that no {@link Ipv4Forwarder} took. */
     TCP_UNHANDLED,
     /** Any other IP protocol to the gateway. */
     IP_PROTOCOL_UNHANDLED

@@ -20,11 +20,16 @@ import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.ParseError;
 import io.userv2.stack.wire.ParseResult;
+import io.userv2.stack.wire.UdpPacket;
+import io.userv2.stack.wire.UdpRepr;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * The virtual gateway's protocol engine: it takes the Ethernet frames the switch delivers to the gateway (its MAC and
- * broadcasts) and answers ARP for its address and ICMP echo to its address; everything else is dropped and counted by
+ * broadcasts), answers ARP for its address and ICMP echo to its address, delivers UDP to bound {@link UdpService}s
+ * (DHCP, DNS), offers what it does not serve to an {@link Ipv4Forwarder} (NAT), and drops and counts the rest by
  * {@link DropReason}. Sans-IO: no threads, sockets or clocks; time is an argument and replies go to a {@link FrameSink}.
  *
  * <p>Policy, with the rules it follows:
@@ -39,16 +44,24 @@ import java.util.Objects;
  *       that IP carrying the same identifier, sequence number and data. IP options are not copied (RFC 1122 says the
  *       reply SHOULD update Record Route / Timestamp options; not done). Echo requests to broadcast addresses are
  *       dropped, as the RFC allows.</li>
+ *   <li>UDP (RFC 768): the checksum is verified when present (0 = none). A datagram to the gateway's IP, to
+ *       255.255.255.255 or to the subnet broadcast goes to the service bound to its port ({@link #bindUdp}). Unbound
+ *       ports: to the gateway's IP the forwarder is asked first (host alias NAT), then ICMP port unreachable is
+ *       answered (RFC 1122 3.2.2.1: "A host SHOULD generate Destination Unreachable messages with code: ... 3 (Port
+ *       Unreachable), if the designated transport protocol (e.g., UDP) is unable to demultiplex the datagram"), rate
+ *       limited by {@link IcmpRateLimiter} and never for broadcasts (RFC 1122 3.2.2); to broadcasts it is dropped.
+ *       {@link #sendUdp} emits datagrams with explicit addressing.</li>
+ *   <li>Not for the gateway: packets to other destinations, and TCP to the gateway's IP, are offered to the
+ *       {@link Ipv4Forwarder} ({@link #setIpv4Forwarder}); without one, they are dropped and counted.</li>
  *   <li>802.1Q: the gateway serves the untagged LAN only; tagged frames are dropped and counted.</li>
  *   <li>Replies are not padded to the 60-byte Ethernet minimum: virtual links carry short frames (as gvproxy does).</li>
  * </ul>
  *
- * <p>Dispatch by IP protocol is one switch in {@link #receiveIpv4}: UDP (DHCP, DNS) and TCP (DNS, NAT) arms will grow
- * there; for now they count as unhandled.
+ * <p>Dispatch by IP protocol is one switch in {@link #receiveIpv4}.
  *
  * <p>Not thread-safe: one gateway is owned by one event-loop thread.
  */
-public final class Gateway {
+public final class Gateway implements UdpSender {
     private static final long BROADCAST_MAC = MacAddress.BROADCAST.bits();
 
     private final MacAddress mac;
@@ -60,6 +73,9 @@ public final class Gateway {
     private final ArpCache arpCache;
     private final int networkBits;
     private final int broadcastBits;
+    private final Map<Integer, UdpService> udpServices = new HashMap<>();
+    private final IcmpRateLimiter icmpLimiter = new IcmpRateLimiter();
+    private Ipv4Forwarder forwarder;
     private int nextIdentification;
 
     /** A gateway with the pooled allocator, fresh counters and a default {@link ArpCache}. */
@@ -116,6 +132,35 @@ public final class Gateway {
     /** The ARP cache (live, not a copy). */
     public ArpCache arpCache() {
         return arpCache;
+    }
+
+    /**
+     * Binds {@code service} to UDP {@code port} on the gateway's address and on the broadcast addresses.
+     *
+     * @throws IllegalArgumentException when the port is out of 1..65535
+     * @throws IllegalStateException    when something is already bound there
+     */
+    public void bindUdp(int port, UdpService service) {
+        Objects.requireNonNull(service, "service");
+        if (port <= 0 || port > 0xFFFF) {
+            throw new IllegalArgumentException("UDP port out of range: " + port);
+        }
+        if (udpServices.putIfAbsent(port, service) != null) {
+            throw new IllegalStateException("UDP port " + port + " already bound");
+        }
+    }
+
+    /** Removes the service bound to UDP {@code port}, if any. */
+    public void unbindUdp(int port) {
+        udpServices.remove(port);
+    }
+
+    /**
+     * Installs the hook that gets the IPv4 traffic the gateway does not serve (see {@link Ipv4Forwarder}), replacing
+     * any previous one; {@code null} restores the default (drop and count).
+     */
+    public void setIpv4Forwarder(Ipv4Forwarder forwarder) {
+        this.forwarder = forwarder;
     }
 
     /**
@@ -222,7 +267,9 @@ public final class Gateway {
         }
         boolean toBroadcast = dst == -1 || dst == broadcastBits;
         if (dst != ip.bits() && !toBroadcast) {
-            counters.drop(DropReason.IPV4_NOT_FOR_GATEWAY); // later: NAT / routing
+            if (!offerToForwarder(eth, packet, nowNanos)) {
+                counters.drop(DropReason.IPV4_NOT_FOR_GATEWAY);
+            }
             return;
         }
         if (packet.isFragment()) {
@@ -231,10 +278,129 @@ public final class Gateway {
         }
         switch (packet.protocolNumber()) {
             case IpProtocol.ICMP_NUMBER -> receiveIcmp(eth, packet, toBroadcast);
-            case IpProtocol.UDP_NUMBER -> counters.drop(DropReason.UDP_UNHANDLED);   // later: DHCP (67), DNS (53)
-            case IpProtocol.TCP_NUMBER -> counters.drop(DropReason.TCP_UNHANDLED);   // later: DNS (53), NAT
+            case IpProtocol.UDP_NUMBER -> receiveUdp(eth, packet, toBroadcast, nowNanos);
+            case IpProtocol.TCP_NUMBER -> {
+                if (toBroadcast || !offerToForwarder(eth, packet, nowNanos)) {
+                    counters.drop(DropReason.TCP_UNHANDLED);
+                }
+            }
             default -> counters.drop(DropReason.IP_PROTOCOL_UNHANDLED);
         }
+    }
+
+    private boolean offerToForwarder(EthernetFrame eth, Ipv4Packet packet, long nowNanos) {
+        Ipv4Forwarder f = forwarder;
+        if (f != null && f.forward(eth, packet, nowNanos)) {
+            counters.ipv4ForwardedOne();
+            return true;
+        }
+        return false;
+    }
+
+    private void receiveUdp(EthernetFrame eth, Ipv4Packet packet, boolean toBroadcast, long nowNanos) {
+        ParseResult<UdpPacket> checked = UdpPacket.checked(packet.buffer(), packet.payloadOffset(),
+                packet.payloadLength());
+        if (!(checked instanceof ParseResult.Ok<UdpPacket> ok)) {
+            counters.drop(checked.error() == ParseError.TRUNCATED ? DropReason.UDP_TRUNCATED
+                    : DropReason.UDP_MALFORMED);
+            return;
+        }
+        UdpPacket udp = ok.value();
+        int dstPort = udp.dstPort();
+        if (dstPort == 0) {
+            counters.drop(DropReason.UDP_MALFORMED);
+            return;
+        }
+        if (!udp.verifyChecksum(packet.source(), packet.destination())) {
+            counters.drop(DropReason.UDP_BAD_CHECKSUM);
+            return;
+        }
+        UdpService service = udpServices.get(dstPort);
+        if (service != null) {
+            counters.udpDeliveredOne();
+            service.datagram(new UdpDatagram(MacAddress.of(eth.source()), new Ipv4Address(packet.source()),
+                    udp.srcPort(), new Ipv4Address(packet.destination()), dstPort, toBroadcast, udp.payload()),
+                    nowNanos);
+            return;
+        }
+        if (toBroadcast) {
+            counters.drop(DropReason.UDP_BROADCAST_UNBOUND);
+            return;
+        }
+        if (offerToForwarder(eth, packet, nowNanos)) {
+            return;
+        }
+        counters.drop(DropReason.UDP_PORT_UNREACHABLE);
+        sendPortUnreachable(eth, packet, nowNanos);
+    }
+
+    /**
+     * Answers ICMP port unreachable unless RFC 1122 3.2.2 forbids it: "An ICMP error message MUST NOT be sent as the
+     * result of receiving: ... a datagram destined to an IP broadcast or IP multicast address, a datagram sent as a
+     * link-layer broadcast, a non-initial fragment, a datagram whose source address does not define a single host --
+     * e.g., a zero address, a loopback address, a broadcast address, a multicast address, or a Class E address."
+     * (Broadcast destinations and fragments never get here; nor do broadcast/multicast sources.)
+     */
+    private void sendPortUnreachable(EthernetFrame eth, Ipv4Packet packet, long nowNanos) {
+        int src = packet.source();
+        if (eth.destination() == BROADCAST_MAC || src == 0 || (src >>> 24) == 127 || (src >>> 28) == 0xF) {
+            return;
+        }
+        if (!icmpLimiter.tryAcquire(nowNanos)) {
+            counters.icmpErrorRateLimited();
+            return;
+        }
+        Icmpv4Repr error = Icmpv4Repr.DestinationUnreachable.quoting(Icmpv4Packet.CODE_PORT_UNREACHABLE, 0, packet);
+        Ipv4Repr ipv4 = new Ipv4Repr(ip, new Ipv4Address(src), IpProtocol.ICMP, error.bufferLength(),
+                Ipv4Repr.DEFAULT_TTL, nextIdentification(), false, 0xC0 /* precedence "internetwork control", as Linux */);
+        sendIpv4(MacAddress.of(eth.source()), ipv4, error);
+        counters.icmpErrorSent();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The frame comes from the gateway's allocator and goes to its sink. Ownership of {@code payload} stays with the
+     * caller.
+     */
+    @Override
+    public void sendUdp(MacAddress dstMac, Ipv4Address srcIp, int srcPort, Ipv4Address dstIp, int dstPort,
+                        ByteBuf payload) {
+        int index = payload.readerIndex();
+        int length = payload.readableBytes();
+        sendUdp(dstMac, srcIp, srcPort, dstIp, dstPort, length, (frame, offset) ->
+                frame.setBytes(offset, payload, index, length));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The frame comes from the gateway's allocator; {@code writer} fills the payload, then the UDP checksum is
+     * computed over it and the frame goes to the sink. If {@code writer} throws, the frame is released and the
+     * exception propagates.
+     */
+    @Override
+    public void sendUdp(MacAddress dstMac, Ipv4Address srcIp, int srcPort, Ipv4Address dstIp, int dstPort,
+                        int payloadLength, UdpPayloadWriter writer) {
+        Objects.requireNonNull(writer, "writer");
+        UdpRepr udp = new UdpRepr(srcPort, dstPort, payloadLength);
+        Ipv4Repr ipv4 = new Ipv4Repr(srcIp, dstIp, IpProtocol.UDP, udp.totalLength(), Ipv4Repr.DEFAULT_TTL,
+                nextIdentification(), false, 0);
+        EthernetRepr ethernet = new EthernetRepr(dstMac, mac, EtherType.IPV4);
+        int length = ethernet.headerLength() + ipv4.totalLength();
+        ByteBuf out = alloc.buffer(length);
+        try {
+            int offset = ethernet.emit(out, 0);
+            offset += ipv4.emit(out, offset);
+            writer.write(out, offset + udp.headerLength());
+            udp.emit(out, offset, srcIp.bits(), dstIp.bits());
+            out.writerIndex(length);
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+        counters.udpSentOne();
+        send(out);
     }
 
     private void receiveIcmp(EthernetFrame eth, Ipv4Packet packet, boolean toBroadcast) {

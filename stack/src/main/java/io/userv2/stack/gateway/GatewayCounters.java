@@ -15,6 +15,11 @@ public final class GatewayCounters {
     private long arpRequestsSent;
     private long echoRepliesSent;
     private long arpEntriesLearned;
+    private long udpDelivered;
+    private long udpSent;
+    private long icmpErrorsSent;
+    private long icmpErrorsRateLimited;
+    private long ipv4Forwarded;
 
     void received() {
         framesReceived++;
@@ -38,6 +43,26 @@ public final class GatewayCounters {
 
     void arpLearned() {
         arpEntriesLearned++;
+    }
+
+    void udpDeliveredOne() {
+        udpDelivered++;
+    }
+
+    void udpSentOne() {
+        udpSent++;
+    }
+
+    void icmpErrorSent() {
+        icmpErrorsSent++;
+    }
+
+    void icmpErrorRateLimited() {
+        icmpErrorsRateLimited++;
+    }
+
+    void ipv4ForwardedOne() {
+        ipv4Forwarded++;
     }
 
     void drop(DropReason reason) {
@@ -74,6 +99,31 @@ public final class GatewayCounters {
         return arpEntriesLearned;
     }
 
+    /** UDP datagrams delivered to a bound {@link UdpService}. */
+    public long udpDelivered() {
+        return udpDelivered;
+    }
+
+    /** UDP datagrams sent through {@link Gateway#sendUdp}. */
+    public long udpSent() {
+        return udpSent;
+    }
+
+    /** ICMP error messages (port unreachable) sent. */
+    public long icmpErrorsSent() {
+        return icmpErrorsSent;
+    }
+
+    /** ICMP error messages suppressed by the rate limit. */
+    public long icmpErrorsRateLimited() {
+        return icmpErrorsRateLimited;
+    }
+
+    /** IPv4 packets an {@link Ipv4Forwarder} took. */
+    public long ipv4Forwarded() {
+        return ipv4Forwarded;
+    }
+
     /** Frames dropped for {@code reason}. */
     public long dropped(DropReason reason) {
         return dropped[reason.ordinal()];
@@ -103,6 +153,8 @@ public final class GatewayCounters {
     public String toString() {
         return "GatewayCounters{received=" + framesReceived + ", sent=" + framesSent + ", arpReplies=" + arpRepliesSent
                 + ", arpRequests=" + arpRequestsSent + ", echoReplies=" + echoRepliesSent + ", learned="
-                + arpEntriesLearned + ", dropped=" + droppedByReason() + "}";
+                + arpEntriesLearned + ", udpDelivered=" + udpDelivered + ", udpSent=" + udpSent + ", icmpErrors="
+                + icmpErrorsSent + ", icmpRateLimited=" + icmpErrorsRateLimited + ", forwarded=" + ipv4Forwarded
+                + ", dropped=" + droppedByReason() + "}";
     }
 }

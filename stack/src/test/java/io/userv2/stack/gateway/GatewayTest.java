@@ -353,11 +353,11 @@ class GatewayTest {
     @Nested
     class Dispatch {
         @Test
-        void udpAndTcpAndOtherProtocolsAreUnhandledForNow() {
-            receive(ipv4Frame(GW_MAC, VM_IP, GW_IP, IpProtocol.UDP, new byte[8]));
+        void withoutServicesOrForwarderUdpTcpAndOtherProtocolsAreDropped() {
+            receive(ipv4Frame(GW_MAC, VM_IP, GW_IP, IpProtocol.UDP, new byte[8])); // UDP length 0 (see GatewayUdpTest)
             receive(ipv4Frame(GW_MAC, VM_IP, GW_IP, IpProtocol.TCP, new byte[20]));
             receive(ipv4Frame(GW_MAC, VM_IP, GW_IP, IpProtocol.of(47), new byte[4]));
-            assertEquals(1, counters.dropped(DropReason.UDP_UNHANDLED));
+            assertEquals(1, counters.dropped(DropReason.UDP_MALFORMED));
             assertEquals(1, counters.dropped(DropReason.TCP_UNHANDLED));
             assertEquals(1, counters.dropped(DropReason.IP_PROTOCOL_UNHANDLED));
             assertEquals(VM_MAC, gateway.arpCache().lookup(VM_IP, NOW));

@@ -1,0 +1,34 @@
+package io.userv2.stack.gateway;
+
+import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.Ipv4Packet;
+
+/**
+ * The hook for IPv4 traffic the gateway does not serve itself, installed with {@link Gateway#setIpv4Forwarder}: the
+ * place where NAT (and the host alias at the gateway's own address) plugs in. The gateway offers it:
+ * <ul>
+ *   <li>every valid IPv4 packet (header checksum verified, source not broadcast/multicast) whose destination is not the
+ *       gateway's address nor a broadcast address, fragments included;</li>
+ *   <li>UDP to the gateway's address on a port no {@link UdpService} is bound to (before answering ICMP port
+ *       unreachable), with its UDP checksum verified;</li>
+ *   <li>TCP to the gateway's address (DNS over TCP, the host alias).</li>
+ * </ul>
+ * The destination address tells the cases apart. Without a forwarder, or when it returns false, the gateway does what
+ * it would do alone (drop and count, or answer port unreachable).
+ *
+ * <p>Ownership: {@code frame} and {@code packet} are views of a buffer the gateway's caller owns; they are valid only
+ * during the call. To keep the bytes, copy them or {@code retain()} {@code packet.buffer()} (and release it later).
+ * Called on the gateway's thread; must not block or throw.
+ */
+@FunctionalInterface
+public interface Ipv4Forwarder {
+    /**
+     * Offers one packet.
+     *
+     * @param frame    the Ethernet frame (its {@link EthernetFrame#source()} is the sender's MAC)
+     * @param packet   the IPv4 packet inside it, header validated
+     * @param nowNanos the current time on the engine's monotonic clock
+     * @return true when the forwarder took care of the packet, false to let the gateway drop it and count it
+     */
+    boolean forward(EthernetFrame frame, Ipv4Packet packet, long nowNanos);
+}

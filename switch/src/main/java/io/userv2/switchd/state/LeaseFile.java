@@ -1,0 +1,218 @@
+package io.userv2.switchd.state;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.userv2.stack.dhcp.Lease;
+import io.userv2.stack.dhcp.LeaseStore;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.MacAddress;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The DHCP lease table on disk: a {@link LeaseStore} on one JSON file, so that VMs keep their addresses across daemon
+ * restarts. The format (version 1):
+ *
+ * <pre>
+ * {
+ *   "version" : 1,
+ *   "leases" : [ {
+ *     "mac" : "52:55:55:12:34:56",
+ *     "ip" : "192.168.104.3",
+ *     "hostname" : "lima-vm1",               (absent when the client sent none)
+ *     "expires" : "2026-01-01T01:00:00Z",    (ISO-8601 instant, UTC; in the past for expired/released leases)
+ *     "static" : false
+ *   } ]
+ * }
+ * </pre>
+ *
+ * <p>Writes are atomic: the JSON goes to a temporary file in the same directory, which is fsynced and then renamed
+ * over the file (an atomic replace on POSIX), and the directory is fsynced so that the rename survives a crash; a
+ * reader (or a crash) sees the old table or the new one, never half of one. Reads are tolerant: a missing file is an
+ * empty table; a file that is not valid JSON of this shape is renamed aside to {@code FILE.corrupt-<UTC timestamp>}
+ * (kept for inspection) and the table starts empty; a single bad entry is skipped. Nothing here throws: problems
+ * are logged (System.Logger) and the daemon carries on, at worst without persistence.
+ *
+ * <p>Thread-safe (methods are synchronized), so {@link #save} may be called from a background writer as well as from
+ * the event loop. Each save is a small synchronous write plus two fsyncs (a few milliseconds on most disks).
+ */
+public final class LeaseFile implements LeaseStore {
+    private static final System.Logger LOG = System.getLogger(LeaseFile.class.getName());
+    private static final int VERSION = 1;
+    private static final DateTimeFormatter CORRUPT_SUFFIX =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final Path file;
+    private final Clock clock;
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** A store on {@code file} (its directory is created on the first save if missing). */
+    public LeaseFile(Path file) {
+        this(file, Clock.systemUTC());
+    }
+
+    /** A store on {@code file} whose corrupt-file names take their timestamp from {@code clock}. */
+    public LeaseFile(Path file, Clock clock) {
+        this.file = Objects.requireNonNull(file, "file").toAbsolutePath();
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** The file. */
+    public Path path() {
+        return file;
+    }
+
+    /** The stored leases; empty when the file is missing or unreadable (a corrupt file is moved aside). */
+    @Override
+    public synchronized List<Lease> load() {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot read lease file " + file + ": " + e + "; starting empty");
+            return List.of();
+        }
+        JsonNode root;
+        try {
+            root = json.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            return corrupt("not JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            return corrupt("not JSON: " + e.getMessage());
+        }
+        if (root == null || !root.isObject() || !root.path("leases").isArray()) {
+            return corrupt("no \"leases\" array");
+        }
+        int version = root.path("version").asInt(VERSION);
+        if (version > VERSION) {
+            LOG.log(System.Logger.Level.WARNING, "lease file " + file + " has version " + version
+                    + ", newer than " + VERSION + "; reading what is understood");
+        }
+        List<Lease> leases = new ArrayList<>();
+        for (JsonNode entry : root.get("leases")) {
+            try {
+                leases.add(fromJson(entry));
+            } catch (IllegalArgumentException | DateTimeParseException e) {
+                LOG.log(System.Logger.Level.WARNING, "lease file " + file + ": skipping bad entry " + entry + ": "
+                        + e.getMessage());
+            }
+        }
+        return List.copyOf(leases);
+    }
+
+    /** Replaces the file's content with {@code leases}, atomically; failures are logged, not thrown. */
+    @Override
+    public synchronized void save(List<Lease> leases) {
+        byte[] bytes;
+        try {
+            bytes = json.writeValueAsBytes(toJson(leases));
+        } catch (JsonProcessingException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot encode leases: " + e.getMessage());
+            return;
+        }
+        try {
+            writeAtomically(bytes);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot write lease file " + file + ": " + e);
+        }
+    }
+
+    private void writeAtomically(byte[] bytes) throws IOException {
+        Path dir = file.getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, file.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        syncDirectory(dir);
+    }
+
+    /** Makes the rename durable; opening a directory for fsync works on Linux and macOS, not everywhere. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // Not feasible on this platform; the data itself was fsynced before the rename.
+        }
+    }
+
+    private List<Lease> corrupt(String why) {
+        Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + CORRUPT_SUFFIX.format(clock.instant()));
+        try {
+            Files.move(file, aside, StandardCopyOption.REPLACE_EXISTING);
+            LOG.log(System.Logger.Level.WARNING, "lease file " + file + " is corrupt (" + why + "); moved to "
+                    + aside + ", starting with no leases");
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "lease file " + file + " is corrupt (" + why
+                    + ") and could not be moved aside (" + e + "); starting with no leases");
+        }
+        return List.of();
+    }
+
+    private ObjectNode toJson(List<Lease> leases) {
+        ObjectNode root = json.createObjectNode();
+        root.put("version", VERSION);
+        ArrayNode array = root.putArray("leases");
+        for (Lease l : leases) {
+            ObjectNode o = array.addObject();
+            o.put("mac", l.mac().toString());
+            o.put("ip", l.ip().toString());
+            if (l.hostname() != null) {
+                o.put("hostname", l.hostname());
+            }
+            o.put("expires", Instant.ofEpochMilli(l.expiresEpochMillis()).toString());
+            o.put("static", l.staticLease());
+        }
+        return root;
+    }
+
+    private static Lease fromJson(JsonNode o) {
+        if (!o.isObject() || !o.path("mac").isTextual() || !o.path("ip").isTextual()
+                || !o.path("expires").isTextual()) {
+            throw new IllegalArgumentException("needs text fields mac, ip and expires");
+        }
+        JsonNode host = o.path("hostname");
+        String hostname = host.isTextual() && !host.asText().isEmpty() ? host.asText() : null;
+        return new Lease(MacAddress.parse(o.get("mac").asText()), Ipv4Address.parse(o.get("ip").asText()), hostname,
+                Instant.parse(o.get("expires").asText()).toEpochMilli(), o.path("static").asBoolean(false));
+    }
+
+    @Override
+    public String toString() {
+        return "LeaseFile{" + file + "}";
+    }
+}
