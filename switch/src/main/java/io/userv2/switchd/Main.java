@@ -3,10 +3,14 @@ package io.userv2.switchd;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
+import io.userv2.stack.dhcp.StaticLease;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -53,6 +57,41 @@ public final class Main implements Callable<Integer> {
             description = "Write every frame the switch sees to FILE (pcap, readable by tcpdump/tshark/Wireshark).")
     Path pcap;
 
+    @Option(names = "--leases-file", paramLabel = "FILE",
+            description = "Keep the DHCP lease table in FILE across restarts (written atomically). Default: beside the"
+                    + " first unix --listen socket, PATH with .sock replaced by .leases.json; in memory if there is none.")
+    Path leasesFile;
+
+    @Option(names = "--lease", paramLabel = "IP=MAC",
+            description = "A static DHCP lease, e.g. 192.168.104.10=52:55:55:12:34:56. Repeatable.")
+    List<String> staticLeases = new ArrayList<>();
+
+    @Option(names = "--leases", paramLabel = "IP=MAC,...",
+            description = "Static DHCP leases as a comma-separated list (as limactl usernet takes them).")
+    List<String> staticLeaseLists = new ArrayList<>();
+
+    @Option(names = "--dns-host", paramLabel = "NAME=IP",
+            description = "Answer NAME with IP at the gateway's DNS (like Lima's hostResolver.hosts). Repeatable.")
+    List<String> dnsHosts = new ArrayList<>();
+
+    @Option(names = "--hosts-file", paramLabel = "FILE",
+            description = "A hosts-format file consulted for A/AAAA before the host's resolver. Repeatable.")
+    List<Path> hostsFiles = new ArrayList<>();
+
+    @Option(names = "--host-resolver", paramLabel = "MODE", defaultValue = "os",
+            description = "Where A/AAAA queries go after the internal names and --hosts-file: 'os' (the host's own"
+                    + " resolver, default) or 'hosts' (nowhere: only the files and the upstreams).")
+    String hostResolver;
+
+    @Option(names = "--dns-upstream", paramLabel = "IP[:PORT]",
+            description = "Forward other queries to this nameserver instead of those in --resolv-conf. Repeatable.")
+    List<String> dnsUpstreams = new ArrayList<>();
+
+    @Option(names = "--resolv-conf", paramLabel = "FILE", defaultValue = "/etc/resolv.conf",
+            description = "The resolv.conf whose nameservers and search domains the DNS follows (re-read when it"
+                    + " changes; default: ${DEFAULT-VALUE}).")
+    Path resolvConf;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -63,9 +102,10 @@ public final class Main implements Callable<Integer> {
         SwitchConfig config;
         try {
             Ipv4Subnet net = Ipv4Subnet.parse(subnet);
-            config = new SwitchConfig(listen.stream().map(ListenAddress::parse).toList(), net,
+            List<ListenAddress> addresses = listen.stream().map(ListenAddress::parse).toList();
+            config = new SwitchConfig(addresses, net,
                     gatewayIp == null ? SwitchConfig.defaultGateway(net) : Ipv4Address.parse(gatewayIp),
-                    MacAddress.parse(gatewayMac), mtu, pcap);
+                    MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses), dnsSettings());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -82,6 +122,68 @@ public final class Main implements Callable<Integer> {
                 + config.subnet() + ", MTU " + config.mtu());
         network.run();
         return 0;
+    }
+
+    private DhcpSettings dhcpSettings(List<ListenAddress> addresses) {
+        List<StaticLease> leases = new ArrayList<>();
+        for (String lease : staticLeases) {
+            leases.add(StaticLease.parse(lease));
+        }
+        for (String list : staticLeaseLists) {
+            leases.addAll(StaticLease.parseList(list));
+        }
+        Path file = leasesFile;
+        if (file == null) {
+            file = addresses.stream().filter(a -> a instanceof ListenAddress.Unix).findFirst()
+                    .map(a -> defaultLeasesFile(((ListenAddress.Unix) a).path())).orElse(null);
+        }
+        return new DhcpSettings(file, leases);
+    }
+
+    /** {@code /run/x/net.sock} -> {@code /run/x/net.leases.json}. */
+    static Path defaultLeasesFile(Path socket) {
+        String name = socket.getFileName().toString();
+        String base = name.endsWith(".sock") ? name.substring(0, name.length() - ".sock".length()) : name;
+        return socket.resolveSibling(base + ".leases.json");
+    }
+
+    private DnsSettings dnsSettings() {
+        Map<String, Ipv4Address> hosts = new LinkedHashMap<>();
+        for (String entry : dnsHosts) {
+            int eq = entry.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--dns-host expects NAME=IP, got " + entry);
+            }
+            hosts.put(entry.substring(0, eq).trim(), Ipv4Address.parse(entry.substring(eq + 1)));
+        }
+        boolean os = switch (hostResolver) {
+            case "os" -> true;
+            case "hosts" -> false;
+            default -> throw new IllegalArgumentException("--host-resolver must be 'os' or 'hosts', got " + hostResolver);
+        };
+        List<InetSocketAddress> upstreams = null;
+        if (!dnsUpstreams.isEmpty()) {
+            upstreams = new ArrayList<>();
+            for (String u : dnsUpstreams) {
+                upstreams.add(parseUpstream(u));
+            }
+        }
+        return new DnsSettings(hosts, hostsFiles, os, upstreams, resolvConf);
+    }
+
+    /** {@code IP} or {@code IP:PORT} (IPv4), port 53 by default; never a name (no lookup at start-up). */
+    static InetSocketAddress parseUpstream(String text) {
+        int colon = text.lastIndexOf(':');
+        String host = colon < 0 ? text : text.substring(0, colon);
+        int port = 53;
+        if (colon >= 0) {
+            try {
+                port = Integer.parseInt(text.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--dns-upstream expects IP[:PORT], got " + text);
+            }
+        }
+        return new InetSocketAddress(Ipv4Address.parse(host).toInetAddress(), port);
     }
 
     /** Entry point. */

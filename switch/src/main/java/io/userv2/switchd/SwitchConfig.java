@@ -16,9 +16,11 @@ import java.util.List;
  * @param gatewayMac the virtual gateway's MAC
  * @param mtu the IP MTU of the LAN; the largest frame accepted is {@code mtu + 18} (Ethernet header and one 802.1Q tag)
  * @param pcap a capture file to write every switched frame to, or null
+ * @param dhcp the DHCP server's settings
+ * @param dns the DNS server's settings
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
-        MacAddress gatewayMac, int mtu, Path pcap) {
+        MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns) {
     /** Default LAN of Lima's user-v2 network. */
     public static final Ipv4Subnet DEFAULT_SUBNET = Ipv4Subnet.parse("192.168.104.0/24");
     /** The gateway MAC gvisor-tap-vsock uses. */
@@ -41,6 +43,12 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         if (!subnet.contains(gatewayIp) || gatewayIp.equals(subnet.network()) || gatewayIp.equals(subnet.broadcast())) {
             throw new IllegalArgumentException("gateway " + gatewayIp + " is not a host address of " + subnet);
         }
+    }
+
+    /** A configuration with in-memory leases and the host's DNS configuration. */
+    public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
+            int mtu, Path pcap) {
+        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, DhcpSettings.EPHEMERAL, DnsSettings.HOST);
     }
 
     /** The gateway address of a subnet by Lima's rule: the network address + 2. */

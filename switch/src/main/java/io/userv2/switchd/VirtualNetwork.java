@@ -8,6 +8,7 @@ import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.capture.PcapWriter;
 import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.port.VirtualPort;
+import io.userv2.switchd.services.GatewayServices;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,7 @@ public final class VirtualNetwork implements AutoCloseable {
     private final LearningSwitch sw;
     private final Gateway gateway;
     private final PcapWriter pcap;
+    private GatewayServices services;
     private final List<StreamListener> listeners = new ArrayList<>();
     private Thread thread;
 
@@ -62,12 +64,17 @@ public final class VirtualNetwork implements AutoCloseable {
         VirtualNetwork net = new VirtualNetwork(config, loop, sw, gateway, pcap);
         FrameDecoder decoder = new FrameDecoder(config.maxFrame());
         try {
+            net.services = GatewayServices.attach(config, gateway, loop);
+            loop.onShutdown(net.services::close);
             for (ListenAddress address : config.listen()) {
                 net.listeners.add(StreamListener.open(address, loop, sw, decoder, alloc, EGRESS_LIMIT));
             }
         } catch (IOException | RuntimeException e) {
             for (StreamListener l : net.listeners) {
                 l.shutdown();
+            }
+            if (net.services != null) {
+                net.services.close();
             }
             if (pcap != null) {
                 pcap.close();
@@ -107,6 +114,11 @@ public final class VirtualNetwork implements AutoCloseable {
     /** The virtual gateway engine; touch only on the loop thread. */
     public Gateway gateway() {
         return gateway;
+    }
+
+    /** DHCP and DNS at the gateway. */
+    public GatewayServices services() {
+        return services;
     }
 
     /** The event loop that owns everything here. */

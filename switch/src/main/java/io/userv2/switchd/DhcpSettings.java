@@ -1,0 +1,22 @@
+package io.userv2.switchd;
+
+import io.userv2.stack.dhcp.StaticLease;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How the gateway's DHCP server hands out addresses.
+ *
+ * @param leasesFile where the lease table is kept across restarts (written atomically), or null to keep it in
+ *     memory only
+ * @param staticLeases fixed address for a MAC ({@code --lease IP=MAC}, {@code --leases ip=mac,...})
+ */
+public record DhcpSettings(Path leasesFile, List<StaticLease> staticLeases) {
+    /** No persistence, no static leases. */
+    public static final DhcpSettings EPHEMERAL = new DhcpSettings(null, List.of());
+
+    /** Copies the list. */
+    public DhcpSettings {
+        staticLeases = List.copyOf(staticLeases);
+    }
+}

@@ -1,0 +1,32 @@
+package io.userv2.switchd;
+
+import io.userv2.stack.wire.Ipv4Address;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How the gateway's DNS server resolves names.
+ *
+ * @param staticHosts names answered with a fixed address ({@code --dns-host NAME=IP}), like Lima's
+ *     {@code hostResolver.hosts}
+ * @param hostsFiles hosts-format files consulted for A/AAAA before the operating system ({@code --hosts-file})
+ * @param osResolver whether A/AAAA queries not answered by the files go to the operating system's resolver; false
+ *     ({@code --host-resolver hosts}) keeps the server hermetic: only the files, the internal zone and the upstreams
+ * @param upstreams nameservers for everything else; null follows the host's resolv.conf ({@code --dns-upstream})
+ * @param resolvConf the resolv.conf to follow (nameservers, search domains), re-read when it changes
+ */
+public record DnsSettings(Map<String, Ipv4Address> staticHosts, List<Path> hostsFiles, boolean osResolver,
+        List<InetSocketAddress> upstreams, Path resolvConf) {
+    /** The host's own configuration: OS resolver, /etc/resolv.conf, no extra names. */
+    public static final DnsSettings HOST = new DnsSettings(Map.of(), List.of(), true, null,
+            Path.of("/etc/resolv.conf"));
+
+    /** Copies the collections. */
+    public DnsSettings {
+        staticHosts = Map.copyOf(staticHosts);
+        hostsFiles = List.copyOf(hostsFiles);
+        upstreams = upstreams == null ? null : List.copyOf(upstreams);
+    }
+}

@@ -1,0 +1,110 @@
+package io.userv2.switchd.services;
+
+import io.userv2.dns.DnsConfig;
+import io.userv2.dns.DnsServer;
+import io.userv2.dns.HostResolver;
+import io.userv2.dns.HostsFileResolver;
+import io.userv2.dns.OsHostResolver;
+import io.userv2.stack.dhcp.DhcpConfig;
+import io.userv2.stack.dhcp.DhcpServer;
+import io.userv2.stack.dhcp.LeaseStore;
+import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.SwitchConfig;
+import io.userv2.switchd.state.LeaseFile;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The services the virtual gateway offers the LAN, attached to its UDP ports: DHCP on 67 (with the lease table
+ * persisted and every VM's hostname published as a DNS name) and DNS on 53. Built once by the wiring root; owned by
+ * the event loop.
+ */
+public final class GatewayServices implements AutoCloseable {
+    private final DnsServer dns;
+    private final DhcpServer dhcp;
+
+    private GatewayServices(DnsServer dns, DhcpServer dhcp) {
+        this.dns = dns;
+        this.dhcp = dhcp;
+    }
+
+    /** Starts the DNS server, attaches DNS and DHCP to {@code gateway}, and schedules lease expiry on {@code loop}. */
+    public static GatewayServices attach(SwitchConfig config, Gateway gateway, EventLoop loop) throws IOException {
+        DnsServer dns = DnsServer.create(dnsConfig(config));
+        try {
+            gateway.bindUdp(GatewayDnsUdp.PORT, new GatewayDnsUdp(dns, gateway, loop, config.mtu()));
+            DhcpConfig dhcpConfig = DhcpConfig.builder(config.subnet(), config.gatewayIp())
+                    .searchDomains(dns.searchDomains())
+                    .mtu(config.mtu())
+                    .staticLeases(config.dhcp().staticLeases())
+                    .build();
+            Path leasesFile = config.dhcp().leasesFile();
+            LeaseStore store = leasesFile == null ? LeaseStore.NONE : new LeaseFile(leasesFile);
+            DhcpServer dhcp = DhcpServer.attach(gateway, dhcpConfig, store, System.nanoTime(),
+                    System.currentTimeMillis());
+            dhcp.setEventListener(new DhcpLog());
+            dhcp.setLeaseListener(new LeaseNames(dns.zone()), System.nanoTime());
+            loop.every(10_000_000_000L, () -> dhcp.expire(System.nanoTime()));
+            return new GatewayServices(dns, dhcp);
+        } catch (RuntimeException e) {
+            dns.close();
+            throw e;
+        }
+    }
+
+    private static DnsConfig dnsConfig(SwitchConfig config) throws IOException {
+        InetAddress gatewayIp = config.gatewayIp().toInetAddress();
+        DnsConfig.Builder b = DnsConfig.builder()
+                .hostAlias("host.lima.internal", gatewayIp)
+                .gatewayName("gateway.lima.internal", gatewayIp)
+                .resolvConf(config.dns().resolvConf())
+                .upstreams(config.dns().upstreams())
+                .hostResolver(hostResolver(config.dns().hostsFiles(), config.dns().osResolver()));
+        for (Map.Entry<String, Ipv4Address> e : config.dns().staticHosts().entrySet()) {
+            b.staticHost(e.getKey(), e.getValue().toInetAddress());
+        }
+        return b.build();
+    }
+
+    /** Hosts files first, in order; then the operating system's resolver unless it is turned off. */
+    private static HostResolver hostResolver(List<Path> hostsFiles, boolean osResolver) throws IOException {
+        List<HostResolver> chain = new ArrayList<>();
+        for (Path file : hostsFiles) {
+            chain.add(HostsFileResolver.read(file));
+        }
+        if (osResolver) {
+            chain.add(new OsHostResolver());
+        }
+        return name -> {
+            for (HostResolver r : chain) {
+                List<InetAddress> found = r.resolve(name);
+                if (!found.isEmpty()) {
+                    return found;
+                }
+            }
+            return List.of();
+        };
+    }
+
+    /** The DNS server (its internal zone takes API-added names too). */
+    public DnsServer dns() {
+        return dns;
+    }
+
+    /** The DHCP server; touch only on the loop thread. */
+    public DhcpServer dhcp() {
+        return dhcp;
+    }
+
+    /** Stops the DNS server's resolver threads. */
+    @Override
+    public void close() {
+        dns.close();
+    }
+}
