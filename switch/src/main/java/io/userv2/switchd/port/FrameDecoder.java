@@ -64,16 +64,4 @@ public final class FrameDecoder {
             buf.readerIndex(r);
         }
     }
-
-    /**
-     * The number of bytes needed in one buffer to hold the frame that starts at the reader index (prefix included),
-     * or 0 when fewer than {@link #PREFIX} bytes are present; used to size the next read buffer.
-     */
-    public int pendingFrameSize(ByteBuf buf) {
-        if (buf.readableBytes() < PREFIX) {
-            return 0;
-        }
-        long len = buf.getUnsignedInt(buf.readerIndex());
-        return len > maxFrame ? 0 : PREFIX + (int) len;
-    }
 }

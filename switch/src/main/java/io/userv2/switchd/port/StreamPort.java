@@ -13,8 +13,9 @@ import java.nio.channels.SocketChannel;
  * A VM attached over a stream socket (unix or TCP) speaking the QEMU stream protocol: every Ethernet frame preceded
  * by its 4-byte big-endian length.
  *
- * <p>Ingress: one read brings as many bytes as the socket holds (up to the read buffer) into a pooled buffer; the
- * {@link FrameDecoder} cuts them into frames in place and each is switched straight away. Egress: frames for this VM
+ * <p>Ingress: one read brings as many bytes as the socket holds (up to 256 KiB) into the port's own reused buffer;
+ * the {@link FrameDecoder} cuts them into frames in place and each is switched straight away; only a partial frame
+ * left at the end is moved to the front for the next read. Egress: frames for this VM
  * are copied, with their length prefix, into one staging buffer that is written with a single system call at the
  * end of the loop iteration (many frames per write). The staging buffer is bounded: when a VM does not read, frames
  * for it are dropped and counted and nobody else waits.
@@ -27,8 +28,6 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
     private static final System.Logger LOG = System.getLogger(StreamPort.class.getName());
     /** Ingress read buffer size; one read takes up to this many bytes (many frames). */
     static final int READ_BUFFER = 256 * 1024;
-    /** Do not read into a leftover buffer with less room than this; start a fresh one instead. */
-    private static final int MIN_READ_ROOM = 32 * 1024;
     /** Reads per readiness event before giving other ports their turn. */
     private static final int READS_PER_EVENT = 4;
 
@@ -41,7 +40,7 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
     private final FrameDecoder.FrameConsumer onFrame = this::onFrame;
     private final Runnable onClosed;
     private SelectionKey key;
-    private ByteBuf pending;
+    private ByteBuf ingress;
     private ByteBuf egress;
     private boolean dirty;
     private boolean writeInterest;
@@ -87,19 +86,22 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
 
     /** Reads once and switches every complete frame; returns true if the read filled its buffer (more may wait). */
     private boolean readOnce() {
-        ByteBuf in = ingressBuffer();
+        ByteBuf in = ingress;
+        if (in == null) {
+            // Room for one full read behind the largest partial frame that can be left over.
+            int capacity = READ_BUFFER + decoder.maxFrame() + FrameDecoder.PREFIX;
+            in = ingress = alloc.directBuffer(capacity, capacity);
+        }
         int room = in.writableBytes();
         int n;
         try {
             n = in.writeBytes(channel, room);
         } catch (IOException e) {
-            in.release();
             LOG.log(System.Logger.Level.INFO, name() + ": read failed: " + e.getMessage());
             close();
             return false;
         }
         if (n < 0) {
-            in.release();
             close();
             return false;
         }
@@ -108,33 +110,15 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
             counters().countFramingError();
             LOG.log(System.Logger.Level.WARNING, name() + ": bad length prefix " + in.getUnsignedInt(in.readerIndex())
                     + " (frames must be 1.." + decoder.maxFrame() + " bytes); closing this connection");
-            in.release();
             close();
             return false;
         }
         if (in.isReadable()) {
-            pending = in;
+            in.discardReadBytes(); // moves at most one partial frame to the front
         } else {
-            in.release();
+            in.clear();
         }
         return n == room;
-    }
-
-    /** The buffer to read into: the leftover partial frame's buffer if it has room, else a fresh one. */
-    private ByteBuf ingressBuffer() {
-        ByteBuf left = pending;
-        pending = null;
-        if (left == null) {
-            return alloc.directBuffer(READ_BUFFER);
-        }
-        int need = decoder.pendingFrameSize(left);
-        if (left.writableBytes() >= Math.max(MIN_READ_ROOM, need - left.readableBytes())) {
-            return left;
-        }
-        ByteBuf in = alloc.directBuffer(Math.max(READ_BUFFER, need));
-        in.writeBytes(left);
-        left.release();
-        return in;
     }
 
     private void onFrame(ByteBuf buf, int index, int length) {
@@ -205,9 +189,9 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
         } catch (IOException ignored) {
             // closing anyway
         }
-        if (pending != null) {
-            pending.release();
-            pending = null;
+        if (ingress != null) {
+            ingress.release();
+            ingress = null;
         }
         if (egress != null) {
             egress.release();
