@@ -26,6 +26,15 @@ public final class EventLoop {
         void flush();
     }
 
+    /** Something with its own deadlines (the TCP engine's retransmission timers, say), asked every iteration. */
+    public interface Ticker {
+        /** The next time (System.nanoTime scale) {@link #tick} must run, or Long.MAX_VALUE for none. */
+        long nextDeadline();
+
+        /** Runs whatever is due at {@code now}. */
+        void tick(long now);
+    }
+
     private record Timer(long intervalNanos, Runnable task, long[] next) { }
 
     private final Selector selector;
@@ -33,6 +42,7 @@ public final class EventLoop {
     private final List<Flushable> dirty = new ArrayList<>();
     private final List<Timer> timers = new ArrayList<>();
     private final List<IoHandler> handlers = new ArrayList<>();
+    private final List<Ticker> tickers = new ArrayList<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Consumer<SelectionKey> onReady = this::onReady;
     private final List<Runnable> shutdownHooks = new ArrayList<>();
@@ -66,6 +76,11 @@ public final class EventLoop {
         timers.add(new Timer(intervalNanos, task, new long[] {System.nanoTime() + intervalNanos}));
     }
 
+    /** Asks {@code ticker} for its deadline every iteration and ticks it when due. */
+    public void addTicker(Ticker ticker) {
+        tickers.add(ticker);
+    }
+
     /** Runs {@code task} on the loop thread when it stops, after the handlers are shut down. */
     public void onShutdown(Runnable task) {
         shutdownHooks.add(task);
@@ -91,8 +106,12 @@ public final class EventLoop {
         try {
             while (!stopping) {
                 long now = System.nanoTime();
-                long timeoutMs = Math.max(1, (nextTimer(now) - now) / 1_000_000L);
-                selector.select(onReady, timeoutMs);
+                long wait = nextTimer(now) - now;
+                if (wait <= 0) {
+                    selector.selectNow(onReady);
+                } else {
+                    selector.select(onReady, Math.max(1, (wait + 999_999L) / 1_000_000L));
+                }
                 runTasks();
                 runTimers();
                 flushDirty();
@@ -170,11 +189,28 @@ public final class EventLoop {
                 next = t.next[0];
             }
         }
+        for (int i = 0; i < tickers.size(); i++) {
+            long d = tickers.get(i).nextDeadline();
+            if (d != Long.MAX_VALUE && d - next < 0) {
+                next = d;
+            }
+        }
         return next;
     }
 
     private void runTimers() {
         long now = System.nanoTime();
+        for (int i = 0; i < tickers.size(); i++) {
+            Ticker t = tickers.get(i);
+            long d = t.nextDeadline();
+            if (d != Long.MAX_VALUE && now - d >= 0) {
+                try {
+                    t.tick(now);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "ticker failed", e);
+                }
+            }
+        }
         for (Timer t : timers) {
             if (now - t.next[0] >= 0) {
                 t.next[0] = now + t.intervalNanos;
