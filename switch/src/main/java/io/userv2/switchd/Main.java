@@ -92,6 +92,29 @@ public final class Main implements Callable<Integer> {
                     + " changes; default: ${DEFAULT-VALUE}).")
     Path resolvConf;
 
+    @Option(names = "--nat", paramLabel = "VIRTUAL=REAL",
+            description = "Guests reaching VIRTUAL (an IPv4 address) reach REAL on the host side instead, e.g."
+                    + " 203.0.113.10=127.0.0.1. The gateway's own address always reaches the host's 127.0.0.1."
+                    + " Repeatable.")
+    List<String> natRules = new ArrayList<>();
+
+    @Option(names = "--no-outside",
+            description = "Keep guests on the LAN, the host alias and --nat rules (Lima's host mode): no other"
+                    + " destination is dialled.")
+    boolean noOutside;
+
+    @Option(names = "--udp-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Close a NAT'd UDP flow after this long without traffic (default: ${DEFAULT-VALUE}).")
+    int udpTimeout;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "16384",
+            description = "Most guest TCP connections in all; SYNs beyond are refused (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--max-connections-per-vm", paramLabel = "N", defaultValue = "4096",
+            description = "Most TCP connections from one guest address (default: ${DEFAULT-VALUE}).")
+    int maxConnectionsPerVm;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -105,7 +128,8 @@ public final class Main implements Callable<Integer> {
             List<ListenAddress> addresses = listen.stream().map(ListenAddress::parse).toList();
             config = new SwitchConfig(addresses, net,
                     gatewayIp == null ? SwitchConfig.defaultGateway(net) : Ipv4Address.parse(gatewayIp),
-                    MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses), dnsSettings());
+                    MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses), dnsSettings(),
+                    natSettings());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -145,6 +169,18 @@ public final class Main implements Callable<Integer> {
         String name = socket.getFileName().toString();
         String base = name.endsWith(".sock") ? name.substring(0, name.length() - ".sock".length()) : name;
         return socket.resolveSibling(base + ".leases.json");
+    }
+
+    private NatSettings natSettings() {
+        Map<Ipv4Address, Ipv4Address> rules = new LinkedHashMap<>();
+        for (String rule : natRules) {
+            int eq = rule.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--nat expects VIRTUAL=REAL, got " + rule);
+            }
+            rules.put(Ipv4Address.parse(rule.substring(0, eq)), Ipv4Address.parse(rule.substring(eq + 1)));
+        }
+        return new NatSettings(rules, !noOutside, udpTimeout, maxConnections, maxConnectionsPerVm);
     }
 
     private DnsSettings dnsSettings() {

@@ -18,9 +18,10 @@ import java.util.List;
  * @param pcap a capture file to write every switched frame to, or null
  * @param dhcp the DHCP server's settings
  * @param dns the DNS server's settings
+ * @param nat how guest TCP and UDP reach the host and beyond
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
-        MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns) {
+        MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat) {
     /** Default LAN of Lima's user-v2 network. */
     public static final Ipv4Subnet DEFAULT_SUBNET = Ipv4Subnet.parse("192.168.104.0/24");
     /** The gateway MAC gvisor-tap-vsock uses. */
@@ -45,10 +46,11 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         }
     }
 
-    /** A configuration with in-memory leases and the host's DNS configuration. */
+    /** A configuration with in-memory leases, the host's DNS configuration and default NAT. */
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
             int mtu, Path pcap) {
-        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, DhcpSettings.EPHEMERAL, DnsSettings.HOST);
+        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, DhcpSettings.EPHEMERAL, DnsSettings.HOST,
+                NatSettings.DEFAULT);
     }
 
     /** The gateway address of a subnet by Lima's rule: the network address + 2. */

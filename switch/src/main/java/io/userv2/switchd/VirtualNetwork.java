@@ -4,9 +4,14 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.userv2.stack.FrameSink;
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.nat.NatPolicy;
+import io.userv2.stack.tcp.TcpConfig;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.capture.PcapWriter;
 import io.userv2.switchd.port.FrameDecoder;
+import io.userv2.switchd.nat.NatForwarder;
+import io.userv2.switchd.nat.TcpNat;
+import io.userv2.switchd.nat.UdpNat;
 import io.userv2.switchd.port.VirtualPort;
 import io.userv2.switchd.services.GatewayServices;
 import java.io.IOException;
@@ -19,6 +24,8 @@ import java.util.List;
  */
 public final class VirtualNetwork implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VirtualNetwork.class.getName());
+    /** How long a host connect may take before the guest's SYN goes unanswered. */
+    private static final long DIAL_TIMEOUT_NANOS = 10_000_000_000L;
     /** Most bytes queued towards one VM before its frames are dropped. */
     private static final int EGRESS_LIMIT = 4 * 1024 * 1024;
 
@@ -28,6 +35,7 @@ public final class VirtualNetwork implements AutoCloseable {
     private final Gateway gateway;
     private final PcapWriter pcap;
     private GatewayServices services;
+    private NatForwarder nat;
     private final List<StreamListener> listeners = new ArrayList<>();
     private Thread thread;
 
@@ -66,6 +74,7 @@ public final class VirtualNetwork implements AutoCloseable {
         try {
             net.services = GatewayServices.attach(config, gateway, loop);
             loop.onShutdown(net.services::close);
+            net.nat = attachNat(config, gateway, loop, alloc, net.services);
             for (ListenAddress address : config.listen()) {
                 net.listeners.add(StreamListener.open(address, loop, sw, decoder, alloc, EGRESS_LIMIT));
             }
@@ -94,6 +103,27 @@ public final class VirtualNetwork implements AutoCloseable {
         }
         loop.onShutdown(() -> LOG.log(System.Logger.Level.INFO, "stopped"));
         return net;
+    }
+
+    private static NatForwarder attachNat(SwitchConfig config, Gateway gateway, EventLoop loop,
+            ByteBufAllocator alloc, GatewayServices services) {
+        NatSettings settings = config.nat();
+        // The host alias is the gateway's own address, as in Lima's user-v2 network.
+        NatPolicy policy = new NatPolicy(config.subnet(), config.gatewayIp(), settings.rules(), settings.outside());
+        TcpNat tcp = new TcpNat(loop, gateway, policy, TcpConfig.defaults().withMtu(config.mtu()), alloc,
+                settings.maxConnections(), settings.maxConnectionsPerVm(), DIAL_TIMEOUT_NANOS);
+        tcp.serveDns(services.dns());
+        UdpNat udp = new UdpNat(loop, gateway, policy, settings.udpIdleTimeoutSeconds() * 1_000_000_000L,
+                settings.maxConnections(), config.mtu());
+        NatForwarder forwarder = new NatForwarder(tcp, udp);
+        gateway.setIpv4Forwarder(forwarder);
+        loop.onShutdown(tcp::closeAll);
+        return forwarder;
+    }
+
+    /** NAT of guest TCP and UDP; touch only on the loop thread. */
+    public NatForwarder nat() {
+        return nat;
     }
 
     /** The addresses actually bound, in {@code --listen} order. */

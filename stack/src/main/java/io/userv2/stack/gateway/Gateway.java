@@ -20,6 +20,7 @@ import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.ParseError;
 import io.userv2.stack.wire.ParseResult;
+import io.userv2.stack.wire.TcpRepr;
 import io.userv2.stack.wire.UdpPacket;
 import io.userv2.stack.wire.UdpRepr;
 import java.util.HashMap;
@@ -446,6 +447,32 @@ public final class Gateway implements UdpSender {
         try {
             int offset = ethernet.emit(out, 0);
             arp.emit(out, offset);
+            out.writerIndex(length);
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+        send(out);
+    }
+
+    /**
+     * Sends one TCP segment from {@code src} to {@code dst} (at {@code dstMac}) with DF set, as the gateway's TCP
+     * endpoints (NAT, DNS over TCP) emit them. The checksum is computed over {@code payload}, which is copied into
+     * the frame: the caller keeps ownership of it and its indices are not moved.
+     */
+    public void sendTcp(MacAddress dstMac, Ipv4Address src, Ipv4Address dst, TcpRepr tcp, ByteBuf payload) {
+        int payloadLength = payload.readableBytes();
+        // RFC 1191 / RFC 9293 3.7.2: path MTU discovery wants DF on TCP segments; the LAN never fragments anyway.
+        Ipv4Repr ipv4 = new Ipv4Repr(src, dst, IpProtocol.TCP, tcp.totalLength(), Ipv4Repr.DEFAULT_TTL,
+                nextIdentification(), true, 0);
+        EthernetRepr ethernet = new EthernetRepr(dstMac, mac, EtherType.IPV4);
+        int length = ethernet.headerLength() + ipv4.totalLength();
+        ByteBuf out = alloc.buffer(length);
+        try {
+            int offset = ethernet.emit(out, 0);
+            offset += ipv4.emit(out, offset);
+            out.setBytes(offset + tcp.headerLength(), payload, payload.readerIndex(), payloadLength);
+            tcp.emit(out, offset, src.bits(), dst.bits());
             out.writerIndex(length);
         } catch (RuntimeException e) {
             out.release();

@@ -1,0 +1,35 @@
+package io.userv2.switchd.nat;
+
+import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.wire.MacAddress;
+
+/**
+ * One guest TCP connection terminated at the gateway, and whatever serves its other end (a host socket, or a local
+ * service such as DNS). {@link TcpNat} feeds it segments and timer ticks and calls {@link #pump} after each; the flow
+ * moves bytes between the two ends within the limits of both, so that flow control runs end to end. Loop thread only.
+ */
+abstract class TcpFlow {
+    final TcpConnection conn;
+    /** The guest's MAC, from its latest segment: where our segments go. */
+    MacAddress guestMac;
+    /** The deadline this flow is queued under in the timer queue, or Long.MAX_VALUE. */
+    long queuedAt = Long.MAX_VALUE;
+    /** Set once the flow has been removed; later events are ignored. */
+    boolean finished;
+
+    TcpFlow(TcpConnection conn, MacAddress guestMac) {
+        this.conn = conn;
+        this.guestMac = guestMac;
+    }
+
+    /** A deadline of the flow's own (a dial timeout, say), or Long.MAX_VALUE. */
+    long deadline() {
+        return Long.MAX_VALUE;
+    }
+
+    /** Moves what can move between the guest connection and the other end now. */
+    abstract void pump(long now);
+
+    /** The guest connection is gone: close the other end (abortively if {@code reset}). */
+    abstract void closeOtherEnd(boolean reset);
+}

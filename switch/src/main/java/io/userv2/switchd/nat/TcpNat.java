@@ -1,0 +1,291 @@
+package io.userv2.switchd.nat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.nat.NatPolicy;
+import io.userv2.stack.tcp.IsnGenerator;
+import io.userv2.stack.tcp.SegmentEmitter;
+import io.userv2.stack.tcp.TcpCloseCause;
+import io.userv2.stack.tcp.TcpConfig;
+import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.tcp.TcpConnectionKey;
+import io.userv2.stack.tcp.TcpDemux;
+import io.userv2.stack.tcp.TcpState;
+import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv4Packet;
+import io.userv2.stack.wire.MacAddress;
+import io.userv2.stack.wire.ParseResult;
+import io.userv2.stack.wire.TcpControl;
+import io.userv2.stack.wire.TcpPacket;
+import io.userv2.stack.wire.TcpRepr;
+import io.userv2.switchd.EventLoop;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.PriorityQueue;
+
+/**
+ * TCP at the gateway: every guest TCP connection that reaches the gateway (it is the guest's default route) is
+ * terminated in our own endpoint ({@link TcpConnection}) and its bytes relayed to whatever serves the destination:
+ * a host socket dialled first (dial-then-accept: the guest's SYN is answered only once the host connection is up,
+ * with RST when the host refuses), or a local service of the gateway (DNS on port 53).
+ *
+ * <p>Owned by the event loop; segments come in through {@link #forward}, timers through {@link EventLoop.Ticker}.
+ */
+public final class TcpNat implements EventLoop.Ticker {
+    private static final System.Logger LOG = System.getLogger(TcpNat.class.getName());
+    private static final int MAX_DISPATCH_ROUNDS = 64;
+
+    /** Serves connections to one port of the gateway's own address instead of dialling the host. */
+    @FunctionalInterface
+    public interface LocalService {
+        /** A flow for the accepted connection {@code conn}; the service answers through {@code conn.send}. */
+        TcpFlow open(TcpConnection conn, MacAddress guestMac, TcpNat nat);
+    }
+
+    private final EventLoop loop;
+    private final Gateway gateway;
+    private final NatPolicy policy;
+    private final TcpDemux demux;
+    private final HostDialer dialer;
+    private final Map<TcpConnectionKey, TcpFlow> flows = new HashMap<>();
+    private final Map<Integer, LocalService> localServices = new HashMap<>();
+    private final PriorityQueue<TcpFlow> timers =
+            new PriorityQueue<>((a, b) -> Long.compare(a.queuedAt - b.queuedAt, 0));
+    private final SegmentEmitter emitter = this::emit;
+    private long dropsBadSegment;
+    private long dropsPolicy;
+    private long resetsSent;
+
+    /**
+     * TCP NAT for {@code gateway}, dialling hosts as {@code policy} says.
+     *
+     * @param maxConnections most guest connections in all
+     * @param maxPerGuest most connections from one guest address; excess SYNs are refused with RST
+     * @param dialTimeoutNanos how long a host connect may take before the guest's SYN is dropped
+     */
+    public TcpNat(EventLoop loop, Gateway gateway, NatPolicy policy, TcpConfig config, ByteBufAllocator alloc,
+            int maxConnections, int maxPerGuest, long dialTimeoutNanos) {
+        this.loop = loop;
+        this.gateway = gateway;
+        this.policy = policy;
+        this.demux = new TcpDemux(config, alloc, new IsnGenerator(secret()), null, maxConnections, maxPerGuest);
+        this.dialer = new HostDialer(loop, this, alloc, dialTimeoutNanos);
+        loop.addTicker(this);
+    }
+
+    private static byte[] secret() {
+        byte[] secret = new byte[16];
+        new java.security.SecureRandom().nextBytes(secret);
+        return secret;
+    }
+
+    /** Serves DNS over TCP on port 53 of the gateway's own address with {@code dns}. */
+    public void serveDns(io.userv2.dns.DnsServer dns) {
+        serveLocally(53, DnsTcpFlow.service(dns));
+    }
+
+    /** Serves TCP to {@code port} of the gateway's own address with {@code service} (e.g. DNS on 53). */
+    public void serveLocally(int port, LocalService service) {
+        localServices.put(port, service);
+    }
+
+    /**
+     * Takes one guest TCP segment for a destination the gateway terminates. The caller keeps the buffers.
+     *
+     * @return true (segments are always consumed: processed, answered with RST, or dropped and counted)
+     */
+    public boolean forward(EthernetFrame frame, Ipv4Packet packet, long now) {
+        if (packet.isFragment()) {
+            dropsBadSegment++;
+            return true;
+        }
+        ParseResult<TcpPacket> checked = TcpPacket.checked(packet.buffer(), packet.payloadOffset(),
+                packet.payloadLength());
+        TcpPacket tcp = checked.orNull();
+        if (tcp == null) {
+            dropsBadSegment++;
+            return true;
+        }
+        TcpRepr seg = TcpRepr.parse(tcp, packet.source(), packet.destination(), true).orNull();
+        if (seg == null) {
+            dropsBadSegment++;
+            return true;
+        }
+        MacAddress guestMac = MacAddress.of(frame.source());
+        Ipv4Address guest = new Ipv4Address(packet.source());
+        Ipv4Address destination = new Ipv4Address(packet.destination());
+        TcpConnectionKey key = TcpConnectionKey.ofIncoming(guest, destination, seg);
+        ByteBuf payload = tcp.payload();
+
+        TcpConnection conn = demux.get(key);
+        boolean freshSyn = seg.control() == TcpControl.SYN && !seg.hasAck();
+        if (conn != null && !(freshSyn && conn.acceptsNewSyn(seg))) {
+            TcpFlow flow = flows.get(key);
+            if (flow != null) {
+                flow.guestMac = guestMac;
+            }
+            conn.process(seg, payload, now);
+            afterEvent(key, conn, flow, now);
+            return true;
+        }
+        if (!freshSyn) {
+            // RFC 9293 3.10.7.1: a segment for no connection is answered with RST (unless it is one).
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            return true;
+        }
+        if (conn != null) {
+            finish(key, false); // TIME-WAIT reuse: the old connection goes
+        }
+        boolean local = destination.equals(gateway.ip()) && localServices.containsKey(seg.dstPort());
+        Ipv4Address real = local ? null : policy.translate(destination);
+        if (!local && real == null) {
+            dropsPolicy++;
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            return true;
+        }
+        conn = demux.admitSyn(key, seg, now);
+        if (conn == null) {
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg)); // over a connection cap
+            return true;
+        }
+        TcpFlow flow;
+        if (local) {
+            conn.accept(now);
+            flow = localServices.get(seg.dstPort()).open(conn, guestMac, this);
+        } else {
+            flow = dialer.dial(conn, guestMac, real, seg.dstPort(), now);
+        }
+        flows.put(key, flow);
+        afterEvent(key, conn, flow, now);
+        return true;
+    }
+
+    /** Runs the connection's output and timers after any event, and retires it when it is done. */
+    void afterEvent(TcpConnectionKey key, TcpConnection conn, TcpFlow flow, long now) {
+        if (flow != null && !flow.finished) {
+            flow.pump(now);
+            if (flow.finished) {
+                return; // the flow gave up (dial timeout) and has been removed
+            }
+        }
+        for (int i = 0; i < MAX_DISPATCH_ROUNDS && conn.pollAt() - now <= 0; i++) {
+            conn.dispatch(now, emitter);
+        }
+        if (conn.state() == TcpState.CLOSED && conn.pollAt() == Long.MAX_VALUE) {
+            finish(key, conn.closeCause() != TcpCloseCause.NORMAL);
+            return;
+        }
+        if (flow != null) {
+            long own = flow.deadline();
+            long at = conn.pollAt();
+            schedule(flow, own != Long.MAX_VALUE && (at == Long.MAX_VALUE || own - at < 0) ? own : at);
+        }
+    }
+
+    /** Re-runs {@link #afterEvent} for a flow (host side became readable, writable, connected ...). */
+    void kick(TcpFlow flow, long now) {
+        if (!flow.finished) {
+            afterEvent(flow.conn.key(), flow.conn, flow, now);
+        }
+    }
+
+    private void schedule(TcpFlow flow, long at) {
+        if (at == Long.MAX_VALUE || at - flow.queuedAt >= 0 && flow.queuedAt != Long.MAX_VALUE) {
+            return; // an earlier (or equal) wake-up is already queued; it re-checks when it fires
+        }
+        if (flow.queuedAt != Long.MAX_VALUE) {
+            timers.remove(flow);
+        }
+        flow.queuedAt = at;
+        timers.add(flow);
+    }
+
+    @Override
+    public long nextDeadline() {
+        TcpFlow first = timers.peek();
+        return first == null ? Long.MAX_VALUE : first.queuedAt;
+    }
+
+    @Override
+    public void tick(long now) {
+        TcpFlow f;
+        while ((f = timers.peek()) != null && f.queuedAt - now <= 0) {
+            timers.poll();
+            f.queuedAt = Long.MAX_VALUE;
+            kick(f, now);
+        }
+    }
+
+    /** Removes a connection and its flow; {@code reset} closes the other end abortively. */
+    void finish(TcpConnectionKey key, boolean reset) {
+        TcpFlow flow = flows.remove(key);
+        if (flow != null) {
+            flow.finished = true;
+            if (flow.queuedAt != Long.MAX_VALUE) {
+                timers.remove(flow);
+                flow.queuedAt = Long.MAX_VALUE;
+            }
+            flow.closeOtherEnd(reset);
+        }
+        demux.remove(key);
+    }
+
+    private void emit(TcpConnectionKey key, TcpRepr segment, ByteBuf payload) {
+        try {
+            TcpFlow flow = flows.get(key);
+            MacAddress to = flow != null ? flow.guestMac : null;
+            if (to == null) {
+                return; // no flow (refused while pending): the RST is sent by sendReset paths
+            }
+            gateway.sendTcp(to, key.localAddress(), key.remoteAddress(), segment, payload);
+        } finally {
+            payload.release();
+        }
+    }
+
+    private void sendReset(MacAddress to, Ipv4Address from, Ipv4Address guest, TcpRepr rst) {
+        if (rst != null) {
+            resetsSent++;
+            gateway.sendTcp(to, from, guest, rst, io.netty.buffer.Unpooled.EMPTY_BUFFER);
+        }
+    }
+
+    /** Live guest connections. */
+    public int connections() {
+        return flows.size();
+    }
+
+    /** The demultiplexer (for statistics). */
+    public TcpDemux demux() {
+        return demux;
+    }
+
+    /** Segments dropped as malformed or with a bad checksum. */
+    public long dropsBadSegment() {
+        return dropsBadSegment;
+    }
+
+    /** SYNs refused because the destination may not be reached. */
+    public long dropsPolicy() {
+        return dropsPolicy;
+    }
+
+    /** Resets sent for segments of no connection, refused destinations and connection caps. */
+    public long resetsSent() {
+        return resetsSent;
+    }
+
+    /** Closes every connection (at shutdown). */
+    public void closeAll() {
+        for (TcpConnectionKey key : java.util.List.copyOf(flows.keySet())) {
+            finish(key, true);
+        }
+        demux.releaseAll();
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+}
