@@ -16,6 +16,8 @@ abstract class TcpFlow {
     long queuedAt = Long.MAX_VALUE;
     /** Set once the flow has been removed; later events are ignored. */
     boolean finished;
+    /** Set while the flow waits in {@link TcpNat}'s list for the end of the loop iteration. */
+    boolean touched;
 
     TcpFlow(TcpConnection conn, MacAddress guestMac) {
         this.conn = conn;

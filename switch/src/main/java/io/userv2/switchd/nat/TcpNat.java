@@ -33,7 +33,7 @@ import java.util.PriorityQueue;
  *
  * <p>Owned by the event loop; segments come in through {@link #forward}, timers through {@link EventLoop.Ticker}.
  */
-public final class TcpNat implements EventLoop.Ticker {
+public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
     private static final System.Logger LOG = System.getLogger(TcpNat.class.getName());
     private static final int MAX_DISPATCH_ROUNDS = 64;
 
@@ -54,6 +54,8 @@ public final class TcpNat implements EventLoop.Ticker {
     private final PriorityQueue<TcpFlow> timers =
             new PriorityQueue<>((a, b) -> Long.compare(a.queuedAt - b.queuedAt, 0));
     private final SegmentEmitter emitter = this::emit;
+    /** Flows with news in this loop iteration, run once at its end so that reads and ACKs are batched. */
+    private final java.util.ArrayList<TcpFlow> touched = new java.util.ArrayList<>();
     private long dropsBadSegment;
     private long dropsPolicy;
     private long resetsSent;
@@ -127,7 +129,9 @@ public final class TcpNat implements EventLoop.Ticker {
                 flow.guestMac = guestMac;
             }
             conn.process(seg, payload, now);
-            afterEvent(key, conn, flow, now);
+            if (flow != null) {
+                touch(flow);
+            }
             return true;
         }
         if (!freshSyn) {
@@ -158,12 +162,40 @@ public final class TcpNat implements EventLoop.Ticker {
             flow = dialer.dial(conn, guestMac, real, seg.dstPort(), now);
         }
         flows.put(key, flow);
-        afterEvent(key, conn, flow, now);
+        touch(flow);
         return true;
     }
 
+    /**
+     * Notes that {@code flow} has news (a segment, host readiness, a timer): it is run once at the end of this loop
+     * iteration, so that every segment read in one batch is acknowledged together and the host socket is written
+     * once per batch, not once per segment.
+     */
+    void touch(TcpFlow flow) {
+        if (!flow.touched && !flow.finished) {
+            flow.touched = true;
+            if (touched.isEmpty()) {
+                loop.markDirty(this);
+            }
+            touched.add(flow);
+        }
+    }
+
+    @Override
+    public void flush() {
+        long now = System.nanoTime();
+        for (int i = 0; i < touched.size(); i++) {
+            TcpFlow flow = touched.get(i);
+            flow.touched = false;
+            if (!flow.finished) {
+                afterEvent(flow.conn.key(), flow.conn, flow, now);
+            }
+        }
+        touched.clear();
+    }
+
     /** Runs the connection's output and timers after any event, and retires it when it is done. */
-    void afterEvent(TcpConnectionKey key, TcpConnection conn, TcpFlow flow, long now) {
+    private void afterEvent(TcpConnectionKey key, TcpConnection conn, TcpFlow flow, long now) {
         if (flow != null && !flow.finished) {
             flow.pump(now);
             if (flow.finished) {
@@ -184,11 +216,9 @@ public final class TcpNat implements EventLoop.Ticker {
         }
     }
 
-    /** Re-runs {@link #afterEvent} for a flow (host side became readable, writable, connected ...). */
+    /** Runs a flow again at the end of this loop iteration (host side readable, writable, connected, a timer). */
     void kick(TcpFlow flow, long now) {
-        if (!flow.finished) {
-            afterEvent(flow.conn.key(), flow.conn, flow, now);
-        }
+        touch(flow);
     }
 
     private void schedule(TcpFlow flow, long at) {
