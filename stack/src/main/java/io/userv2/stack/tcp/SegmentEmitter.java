@@ -1,0 +1,29 @@
+package io.userv2.stack.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.userv2.stack.wire.TcpRepr;
+
+/**
+ * Where a {@link TcpConnection} puts the segments it wants sent; the owner turns them into IPv4 packets and frames
+ * (addresses come from {@code key}: from {@link TcpConnectionKey#localAddress()} to
+ * {@link TcpConnectionKey#remoteAddress()}).
+ *
+ * <p>Ownership, exactly: {@code payload} is passed to the emitter, which must release it exactly once, when it has
+ * copied or written the bytes, or when it drops the segment (also when it throws). Its readable bytes are exactly
+ * {@code segment.payloadLength()} data octets. It is usually a retained slice of the connection's send buffer (or a
+ * composite of two), so writing it is the only copy; it may be {@code Unpooled.EMPTY_BUFFER} for segments without
+ * data (releasing that is a harmless no-op). The bytes stay valid until released: the connection never rewrites memory
+ * a slice covers. The emitter must not keep {@code segment} mutable state (it is an immutable record anyway) and must
+ * not call back into the connection.
+ */
+@FunctionalInterface
+public interface SegmentEmitter {
+    /**
+     * Sends (or queues) one segment of connection {@code key}; takes ownership of {@code payload}.
+     *
+     * @param key     the connection's four-tuple (source = local side, destination = remote side)
+     * @param segment the header to write; {@code segment.srcPort()} is the local port
+     * @param payload the data, readable bytes = {@code segment.payloadLength()}; the emitter releases it
+     */
+    void emit(TcpConnectionKey key, TcpRepr segment, ByteBuf payload);
+}

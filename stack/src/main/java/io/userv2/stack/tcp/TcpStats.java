@@ -1,0 +1,125 @@
+package io.userv2.stack.tcp;
+
+/**
+ * Counters of what {@link TcpConnection}s did and dropped; one instance may be shared by all the connections of one
+ * event loop (it is not thread-safe). Malformed or unacceptable segments are counted here, never thrown.
+ */
+public final class TcpStats {
+    long segmentsIn;
+    long segmentsOut;
+    long bytesIn;
+    long bytesOut;
+    long retransmittedSegments;
+    long fastRetransmits;
+    long timeouts;
+    long zeroWindowProbes;
+    long challengeAcks;
+    long challengeAcksSuppressed;
+    long droppedUnacceptable;
+    long droppedBadAck;
+    long droppedNoAck;
+    long droppedInState;
+    long outOfOrderSegments;
+    long outOfOrderDropped;
+    long resetsReceived;
+    long resetsSent;
+
+    /** Segments given to {@code process}. */
+    public long segmentsIn() {
+        return segmentsIn;
+    }
+
+    /** Segments emitted. */
+    public long segmentsOut() {
+        return segmentsOut;
+    }
+
+    /** Data octets accepted in order (guest to host). */
+    public long bytesIn() {
+        return bytesIn;
+    }
+
+    /** Data octets emitted, retransmissions included. */
+    public long bytesOut() {
+        return bytesOut;
+    }
+
+    /** Segments sent again (timeout, fast retransmit, go-back-N after a timeout). */
+    public long retransmittedSegments() {
+        return retransmittedSegments;
+    }
+
+    /** Fast retransmits and NewReno partial-ACK / SACK-hole retransmits. */
+    public long fastRetransmits() {
+        return fastRetransmits;
+    }
+
+    /** Retransmission timer expirations. */
+    public long timeouts() {
+        return timeouts;
+    }
+
+    /** Zero-window probes sent. */
+    public long zeroWindowProbes() {
+        return zeroWindowProbes;
+    }
+
+    /** RFC 5961 challenge ACKs sent. */
+    public long challengeAcks() {
+        return challengeAcks;
+    }
+
+    /** Challenge ACKs not sent because of the rate limit. */
+    public long challengeAcksSuppressed() {
+        return challengeAcksSuppressed;
+    }
+
+    /** Segments failing the RFC 9293 acceptability test (answered with an ACK unless RST). */
+    public long droppedUnacceptable() {
+        return droppedUnacceptable;
+    }
+
+    /** Segments whose ACK acknowledged unsent data or was too old (RFC 5961 section 5). */
+    public long droppedBadAck() {
+        return droppedBadAck;
+    }
+
+    /** Segments without ACK in a synchronized state. */
+    public long droppedNoAck() {
+        return droppedNoAck;
+    }
+
+    /** Segments that mean nothing in the current state (e.g. anything but SYN/RST while pending). */
+    public long droppedInState() {
+        return droppedInState;
+    }
+
+    /** Segments queued out of order. */
+    public long outOfOrderSegments() {
+        return outOfOrderSegments;
+    }
+
+    /** Out-of-order segments dropped because the reassembly queue was full. */
+    public long outOfOrderDropped() {
+        return outOfOrderDropped;
+    }
+
+    /** Acceptable RSTs received. */
+    public long resetsReceived() {
+        return resetsReceived;
+    }
+
+    /** RSTs emitted. */
+    public long resetsSent() {
+        return resetsSent;
+    }
+
+    @Override
+    public String toString() {
+        return "TcpStats[in=" + segmentsIn + ", out=" + segmentsOut + ", bytesIn=" + bytesIn + ", bytesOut=" + bytesOut
+                + ", retx=" + retransmittedSegments + ", fastRetx=" + fastRetransmits + ", timeouts=" + timeouts
+                + ", probes=" + zeroWindowProbes + ", challengeAcks=" + challengeAcks + ", unacceptable="
+                + droppedUnacceptable + ", badAck=" + droppedBadAck + ", ooo=" + outOfOrderSegments + ", oooDropped="
+                + outOfOrderDropped + ", rstIn=" + resetsReceived + ", rstOut=" + resetsSent + "]";
+    }
+}

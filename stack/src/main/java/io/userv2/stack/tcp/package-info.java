@@ -1,0 +1,17 @@
+/**
+ * TCP endpoints for the virtual gateway (RFC 9293), sans-IO: {@link io.userv2.stack.tcp.TcpConnection} is one endpoint
+ * as a state machine that takes parsed segments and the current time ({@code process}), emits the segments that are
+ * due through a {@link io.userv2.stack.tcp.SegmentEmitter} ({@code dispatch}), and says when it next needs to run
+ * ({@code pollAt}). No threads, sockets or clocks. {@link io.userv2.stack.tcp.TcpDemux} maps four-tuples to
+ * connections for the NAT layer, with admission caps; {@link io.userv2.stack.tcp.IsnGenerator} makes RFC 6528 initial
+ * sequence numbers from an injected clock.
+ *
+ * <p>The pieces, one concept per file: {@link io.userv2.stack.tcp.TcpConfig} (limits and timers),
+ * {@code SendBuffer} (unacknowledged and unsent bytes, handed out as retained slices), {@code ReceiveBuffer}
+ * (in-order bytes for the application), {@code ReassemblyQueue} (out-of-order bytes, source of SACK blocks),
+ * {@code SackScoreboard} (what the peer said it holds), {@code RttEstimator} (RFC 6298) and
+ * {@code CongestionControl} (RFC 5681 / RFC 6582 NewReno).
+ *
+ * <p>Everything in this package is single-threaded: one event loop owns a connection and all its buffers.
+ */
+package io.userv2.stack.tcp;

@@ -1,0 +1,196 @@
+package io.userv2.stack.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.userv2.stack.wire.SackBlock;
+import io.userv2.stack.wire.SeqNumber;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** The pieces of a connection, one at a time. */
+class TcpComponentsTest {
+    static final long MS = 1_000_000L;
+
+    @Nested
+    class SendBufferTest {
+        final TrackingAllocator alloc = new TrackingAllocator();
+
+        @Test
+        void slicesAreRetainedAndSurviveAcknowledgment() {
+            SendBuffer b = new SendBuffer(alloc, 1 << 20);
+            byte[] d = TcpFixture.bytes(300_000, 1);
+            ByteBuf src = Unpooled.wrappedBuffer(d);
+            assertEquals(300_000, b.write(src));
+            src.release();
+            ByteBuf s1 = b.retainedSlice(4000, 2000);    // inside the first chunk
+            ByteBuf s2 = b.retainedSlice(3000, 200_000); // across chunks: composite
+            b.consume(250_000);                          // acknowledged while the slices are out
+            assertArrayEquals(java.util.Arrays.copyOfRange(d, 4000, 6000), ByteBufUtil.getBytes(s1));
+            assertArrayEquals(java.util.Arrays.copyOfRange(d, 3000, 203_000), ByteBufUtil.getBytes(s2));
+            s1.release();
+            s2.release();
+            assertEquals(50_000, b.length());
+            ByteBuf tail = b.retainedSlice(0, 50_000);
+            assertArrayEquals(java.util.Arrays.copyOfRange(d, 250_000, 300_000), ByteBufUtil.getBytes(tail));
+            tail.release();
+            b.release();
+            alloc.assertAllReleased();
+        }
+
+        @Test
+        void capacityIsEnforced() {
+            SendBuffer b = new SendBuffer(alloc, 1000);
+            ByteBuf src = Unpooled.wrappedBuffer(new byte[1500]);
+            assertEquals(1000, b.write(src));
+            assertEquals(1000, src.readerIndex());
+            assertEquals(0, b.free());
+            src.release();
+            b.release();
+            alloc.assertAllReleased();
+        }
+    }
+
+    @Nested
+    class ReassemblyQueueTest {
+        final TrackingAllocator alloc = new TrackingAllocator();
+        final SeqNumber base = SeqNumber.ofUnsigned(0xFFFF_FF00L);
+
+        @Test
+        void randomArrivalOrderReassemblesExactly() {
+            Random rnd = new Random(3);
+            byte[] d = TcpFixture.bytes(50_000, 7);
+            ByteBuf src = Unpooled.wrappedBuffer(d);
+            for (int round = 0; round < 20; round++) {
+                ReassemblyQueue q = new ReassemblyQueue(alloc, 10_000);
+                ReceiveBuffer rb = new ReceiveBuffer(alloc);
+                SeqNumber nxt = base;
+                while (nxt.minus(base) < d.length) {
+                    int off = rnd.nextInt(d.length);
+                    int len = 1 + rnd.nextInt(Math.min(3000, d.length - off));
+                    SeqNumber seq = base.plus(off);
+                    if (seq.le(nxt)) {
+                        int skip = nxt.minus(seq);
+                        if (skip < len) {
+                            rb.write(src, off + skip, len - skip);
+                            nxt = q.drainInto(nxt.plus(len - skip), rb);
+                        }
+                    } else {
+                        assertTrue(q.add(seq, src, off, len));
+                    }
+                }
+                assertTrue(q.isEmpty());
+                ByteBuf out = Unpooled.buffer(d.length);
+                rb.read(out);
+                assertArrayEquals(d, ByteBufUtil.getBytes(out));
+                out.release();
+                q.release();
+                rb.release();
+            }
+            src.release();
+            alloc.assertAllReleased();
+        }
+
+        @Test
+        void sackBlocksLeadWithTheLatestAndMergeAdjacentRanges() {
+            ReassemblyQueue q = new ReassemblyQueue(alloc, 100);
+            ByteBuf src = Unpooled.wrappedBuffer(new byte[100]);
+            q.add(base.plus(10), src, 0, 10);
+            q.add(base.plus(40), src, 0, 10);
+            q.add(base.plus(20), src, 0, 10); // adjacent to the first: one block [10, 30)
+            assertEquals(List.of(new SackBlock(base.plus(10), base.plus(30)), new SackBlock(base.plus(40), base.plus(50))),
+                    q.sackBlocks(4));
+            q.add(base.plus(60), src, 0, 5);
+            assertEquals(new SackBlock(base.plus(60), base.plus(65)), q.sackBlocks(4).get(0));
+            assertEquals(2, q.sackBlocks(2).size());
+            src.release();
+            q.release();
+            alloc.assertAllReleased();
+        }
+
+        @Test
+        void rangeLimitRefusesNewRanges() {
+            ReassemblyQueue q = new ReassemblyQueue(alloc, 1);
+            ByteBuf src = Unpooled.wrappedBuffer(new byte[100]);
+            assertTrue(q.add(base.plus(10), src, 0, 10));
+            assertTrue(q.add(base.plus(20), src, 0, 10), "appending to a range is not a new range");
+            assertFalse(q.add(base.plus(40), src, 0, 10));
+            assertEquals(20, q.bytes());
+            src.release();
+            q.release();
+            alloc.assertAllReleased();
+        }
+    }
+
+    @Nested
+    class RttEstimatorTest {
+        @Test
+        void rfc6298Arithmetic() {
+            RttEstimator r = new RttEstimator(1000 * MS, 200 * MS, 60_000 * MS);
+            assertEquals(1000 * MS, r.rto(), "2.1: 1 s before any sample");
+            r.sample(100 * MS); // SRTT 100, RTTVAR 50, RTO 100 + 200 = 300
+            assertEquals(300 * MS, r.rto());
+            r.sample(100 * MS); // RTTVAR 37.5, RTO 100 + 150 = 250
+            assertEquals(250 * MS, r.rto());
+            r.backoff();
+            r.backoff();
+            assertEquals(1000 * MS, r.rto());
+            for (int i = 0; i < 40; i++) {
+                r.backoff();
+            }
+            assertEquals(60_000 * MS, r.rto(), "capped at the maximum");
+            r.clearBackoff();
+            for (int i = 0; i < 100; i++) {
+                r.sample(MS);
+            }
+            assertEquals(200 * MS, r.rto(), "never below the minimum");
+        }
+    }
+
+    @Nested
+    class CongestionControlTest {
+        final SeqNumber iss = SeqNumber.of(0);
+
+        @Test
+        void slowStartThenAvoidance() {
+            CongestionControl cc = new CongestionControl(1000, 10, iss, 1 << 30);
+            assertEquals(10_000, cc.cwnd());
+            cc.onNewAck(1000, iss.plus(1001), 0);
+            assertEquals(11_000, cc.cwnd());
+            cc.onTimeout(20_000, iss.plus(30_000));
+            assertEquals(1000, cc.cwnd());
+            assertEquals(10_000, cc.ssthresh());
+            cc.onNewAck(5000, iss.plus(40_000), 0); // slow start counts at most 2 SMSS per ACK (RFC 3465)
+            assertEquals(3000, cc.cwnd());
+            for (int i = 0; i < 10; i++) {
+                cc.onNewAck(2000, iss.plus(40_001 + i), 0);
+            }
+            assertTrue(cc.cwnd() >= 10_000 && cc.cwnd() <= 12_000, "about one SMSS per window: " + cc.cwnd());
+        }
+
+        @Test
+        void fastRecoveryNewReno() {
+            CongestionControl cc = new CongestionControl(1000, 10, iss, 1 << 30);
+            SeqNumber una = iss.plus(1);
+            SeqNumber max = iss.plus(10_001);
+            assertFalse(cc.onDuplicateAck(una, 10_000, max));
+            assertFalse(cc.onDuplicateAck(una, 10_000, max));
+            assertTrue(cc.onDuplicateAck(una, 10_000, max), "third duplicate: fast retransmit");
+            assertEquals(5000 + 3000, cc.cwnd());
+            assertFalse(cc.onDuplicateAck(una, 10_000, max));
+            assertEquals(9000, cc.cwnd(), "inflated by SMSS per further duplicate");
+            assertTrue(cc.onNewAck(3000, iss.plus(3001), 7000), "partial ACK");
+            assertTrue(cc.inRecovery());
+            assertFalse(cc.onNewAck(7000, max, 0), "full ACK ends recovery");
+            assertFalse(cc.inRecovery());
+            assertEquals(2000, cc.cwnd());
+        }
+    }
+}
