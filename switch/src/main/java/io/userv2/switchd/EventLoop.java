@@ -35,6 +35,9 @@ public final class EventLoop {
         void tick(long now);
     }
 
+    /** Flush rounds per iteration; more work waits for the next one (a selectNow, so no waiting). */
+    private static final int MAX_FLUSH_ROUNDS = 8;
+
     private record Timer(long intervalNanos, Runnable task, long[] next) { }
 
     private final Selector selector;
@@ -43,6 +46,7 @@ public final class EventLoop {
     private final List<Timer> timers = new ArrayList<>();
     private final List<IoHandler> handlers = new ArrayList<>();
     private final List<Ticker> tickers = new ArrayList<>();
+    private final List<Runnable> afterFlush = new ArrayList<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Consumer<SelectionKey> onReady = this::onReady;
     private final List<Runnable> shutdownHooks = new ArrayList<>();
@@ -76,6 +80,14 @@ public final class EventLoop {
         timers.add(new Timer(intervalNanos, task, new long[] {System.nanoTime() + intervalNanos}));
     }
 
+    /**
+     * Runs {@code listener} after every round of flushes; if it marks something dirty, another round follows (at
+     * most a few per iteration). Producers that hold back while a queue is long use it to resume once it drained.
+     */
+    public void afterFlush(Runnable listener) {
+        afterFlush.add(listener);
+    }
+
     /** Asks {@code ticker} for its deadline every iteration and ticks it when due. */
     public void addTicker(Ticker ticker) {
         tickers.add(ticker);
@@ -107,7 +119,7 @@ public final class EventLoop {
             while (!stopping) {
                 long now = System.nanoTime();
                 long wait = nextTimer(now) - now;
-                if (wait <= 0) {
+                if (wait <= 0 || !dirty.isEmpty()) {
                     selector.selectNow(onReady);
                 } else {
                     selector.select(onReady, Math.max(1, (wait + 999_999L) / 1_000_000L));
@@ -225,10 +237,15 @@ public final class EventLoop {
 
     private void flushDirty() {
         List<Flushable> d = dirty;
-        for (int i = 0; i < d.size(); i++) {
-            d.get(i).flush();
+        for (int round = 0; round < MAX_FLUSH_ROUNDS && !d.isEmpty(); round++) {
+            for (int i = 0; i < d.size(); i++) {
+                d.get(i).flush();
+            }
+            d.clear();
+            for (int i = 0; i < afterFlush.size(); i++) {
+                afterFlush.get(i).run();
+            }
         }
-        d.clear();
     }
 
     /** Asks the loop to stop; safe from any thread (a shutdown hook, say). */

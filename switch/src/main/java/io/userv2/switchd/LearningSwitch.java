@@ -100,6 +100,12 @@ public final class LearningSwitch {
         }
     }
 
+    /** The port {@code mac} (48 bits) was learned on, or null when unknown. */
+    public Port portOf(long mac) {
+        Port p = table.lookup(mac);
+        return p == null || p.isClosed() ? null : p;
+    }
+
     /** Drops learned addresses not refreshed within the aging time; call periodically. */
     public int expire(long now) {
         return table.expire(now - AGING_NANOS);

@@ -12,6 +12,7 @@ import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.nat.NatForwarder;
 import io.userv2.switchd.nat.TcpNat;
 import io.userv2.switchd.nat.UdpNat;
+import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.VirtualPort;
 import io.userv2.switchd.services.GatewayServices;
 import java.io.IOException;
@@ -74,7 +75,7 @@ public final class VirtualNetwork implements AutoCloseable {
         try {
             net.services = GatewayServices.attach(config, gateway, loop);
             loop.onShutdown(net.services::close);
-            net.nat = attachNat(config, gateway, loop, alloc, net.services);
+            net.nat = attachNat(config, gateway, sw, loop, alloc, net.services);
             for (ListenAddress address : config.listen()) {
                 net.listeners.add(StreamListener.open(address, loop, sw, decoder, alloc, EGRESS_LIMIT));
             }
@@ -105,12 +106,16 @@ public final class VirtualNetwork implements AutoCloseable {
         return net;
     }
 
-    private static NatForwarder attachNat(SwitchConfig config, Gateway gateway, EventLoop loop,
+    private static NatForwarder attachNat(SwitchConfig config, Gateway gateway, LearningSwitch sw, EventLoop loop,
             ByteBufAllocator alloc, GatewayServices services) {
         NatSettings settings = config.nat();
         // The host alias is the gateway's own address, as in Lima's user-v2 network.
         NatPolicy policy = new NatPolicy(config.subnet(), config.gatewayIp(), settings.rules(), settings.outside());
-        TcpNat tcp = new TcpNat(loop, gateway, policy, TcpConfig.defaults().withMtu(config.mtu()), alloc,
+        TcpNat.EgressGauge egress = mac -> {
+            Port port = sw.portOf(mac.bits());
+            return port == null ? 0 : port.queuedBytes();
+        };
+        TcpNat tcp = new TcpNat(loop, gateway, egress, policy, TcpConfig.defaults().withMtu(config.mtu()), alloc,
                 settings.maxConnections(), settings.maxConnectionsPerVm(), DIAL_TIMEOUT_NANOS);
         tcp.serveDns(services.dns());
         UdpNat udp = new UdpNat(loop, gateway, policy, settings.udpIdleTimeoutSeconds() * 1_000_000_000L,

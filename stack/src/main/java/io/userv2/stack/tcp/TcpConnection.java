@@ -163,6 +163,8 @@ public final class TcpConnection {
     private long challengeWindowStart;
     private int challengeCount;
     private long lastNow;
+    /** Data bytes the current {@link #dispatch} may still send. */
+    private int dataBudget = Integer.MAX_VALUE;
 
     private TcpConnection(TcpConnectionKey key, TcpConfig config, ByteBufAllocator alloc, TcpStats stats,
                           SeqNumber iss, long now) {
@@ -730,6 +732,18 @@ public final class TcpConnection {
      * timers (retransmission, persist, TIME-WAIT). See {@link SegmentEmitter} for payload ownership.
      */
     public void dispatch(long now, SegmentEmitter out) {
+        dispatch(now, out, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #dispatch(long, SegmentEmitter)}, but sends at most about {@code maxDataBytes} of data (the segment
+     * that crosses the limit still goes whole); control segments, ACKs, probes and retransmissions after a timeout
+     * are not limited. The owner uses it for backpressure from the link, as Linux's TCP small queues do: when the
+     * queue towards the peer is long, send less now and call again once it has drained ({@link #pollAt()} keeps
+     * saying that output is due while data waits).
+     */
+    public void dispatch(long now, SegmentEmitter out, int maxDataBytes) {
+        dataBudget = maxDataBytes;
         lastNow = now;
         if (pendingRst != null) {
             TcpRepr rst = pendingRst;
@@ -863,9 +877,10 @@ public final class TcpConnection {
     /** Sends new data (and FIN) from SND.NXT while windows allow. */
     private void sendData(SegmentEmitter out, long now) {
         int len;
-        while ((len = nextSegmentLength()) >= 0) {
+        while (dataBudget > 0 && (len = nextSegmentLength()) >= 0) {
             SeqNumber seq = sndNxt;
             int sent = emitAt(out, seq, len, now);
+            dataBudget -= sent;
             if (seq.lt(sndMax)) {
                 stats.retransmittedSegments++;
             } else if (!tsEnabled && !rttTiming) {

@@ -14,6 +14,7 @@ import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpOptions;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -266,6 +267,27 @@ class TcpConnectionTest extends TcpFixture {
                 at += s.len();
             }
             assertArrayEquals(data, got);
+        }
+
+        @Test
+        void dataBudgetHoldsBackDataButNotAcksAndOutputStaysDue() {
+            established();
+            write(bytes(10000, 9));
+            List<Seg> out = new ArrayList<>();
+            conn.dispatch(now, (key, repr, payload) -> {
+                out.add(Seg.of(repr, new byte[payload.readableBytes()]));
+                payload.release();
+            }, 2000);
+            assertEquals(List.of(1460, 1460), out.stream().map(Seg::len).toList(),
+                    "stops once the budget is spent; the segment crossing it goes whole");
+            assertEquals(now, conn.pollAt(), "the rest of the window is still due");
+            conn.dispatch(now, (key, repr, payload) -> {
+                out.add(Seg.of(repr, new byte[payload.readableBytes()]));
+                payload.release();
+            }, 0);
+            assertEquals(2, out.size(), "a zero budget sends no data");
+            List<Seg> rest = dispatch();
+            assertEquals(LOCAL_SEQ.plus(1 + 2 * 1460), rest.get(0).seq(), "continues where the budget stopped");
         }
 
         @Test

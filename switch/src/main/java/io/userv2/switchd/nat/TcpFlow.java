@@ -18,6 +18,8 @@ abstract class TcpFlow {
     boolean finished;
     /** Set while the flow waits in {@link TcpNat}'s list for the end of the loop iteration. */
     boolean touched;
+    /** Set while the flow has data to send but the queue towards its guest is too long. */
+    boolean heldBack;
 
     TcpFlow(TcpConnection conn, MacAddress guestMac) {
         this.conn = conn;

@@ -44,8 +44,28 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
         TcpFlow open(TcpConnection conn, MacAddress guestMac, TcpNat nat);
     }
 
+    /**
+     * Tells how many bytes already wait in the queue towards a guest's MAC, so that the endpoint sends less while
+     * the queue is long (backpressure from the LAN, as Linux's TCP small queues) instead of overflowing it.
+     */
+    @FunctionalInterface
+    public interface EgressGauge {
+        /** Bytes queued towards {@code mac} and not yet written. */
+        int queuedToward(MacAddress mac);
+    }
+
+    /** Below this many queued bytes towards a guest, its connections send more data. */
+    static final int EGRESS_HIGH_WATER = 1 << 20;
+    /** Connections held back by a long queue resume once it is below this. */
+    static final int EGRESS_LOW_WATER = 512 * 1024;
+
+    /** How often a held-back flow looks again when no flush wakes it (a guest that stopped reading). */
+    private static final long HELD_BACK_RECHECK_NANOS = 10_000_000L;
+
     private final EventLoop loop;
     private final Gateway gateway;
+    private final EgressGauge egress;
+    private final java.util.ArrayList<TcpFlow> heldBack = new java.util.ArrayList<>();
     private final NatPolicy policy;
     private final TcpDemux demux;
     private final HostDialer dialer;
@@ -67,10 +87,12 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
      * @param maxPerGuest most connections from one guest address; excess SYNs are refused with RST
      * @param dialTimeoutNanos how long a host connect may take before the guest's SYN is dropped
      */
-    public TcpNat(EventLoop loop, Gateway gateway, NatPolicy policy, TcpConfig config, ByteBufAllocator alloc,
-            int maxConnections, int maxPerGuest, long dialTimeoutNanos) {
+    public TcpNat(EventLoop loop, Gateway gateway, EgressGauge egress, NatPolicy policy, TcpConfig config,
+            ByteBufAllocator alloc, int maxConnections, int maxPerGuest, long dialTimeoutNanos) {
         this.loop = loop;
         this.gateway = gateway;
+        this.egress = egress;
+        loop.afterFlush(this::resumeHeldBack);
         this.policy = policy;
         this.demux = new TcpDemux(config, alloc, new IsnGenerator(secret()), null, maxConnections, maxPerGuest);
         this.dialer = new HostDialer(loop, this, alloc, dialTimeoutNanos);
@@ -203,7 +225,15 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
             }
         }
         for (int i = 0; i < MAX_DISPATCH_ROUNDS && conn.pollAt() - now <= 0; i++) {
-            conn.dispatch(now, emitter);
+            int budget = EGRESS_HIGH_WATER - egress.queuedToward(flow.guestMac);
+            conn.dispatch(now, emitter, Math.max(budget, 0));
+            if (budget <= 0 || egress.queuedToward(flow.guestMac) >= EGRESS_HIGH_WATER) {
+                if (conn.pollAt() - now <= 0 && !flow.heldBack) {
+                    flow.heldBack = true; // data waits for the queue to drain: resumeHeldBack wakes it
+                    heldBack.add(flow);
+                }
+                break;
+            }
         }
         if (conn.state() == TcpState.CLOSED && conn.pollAt() == Long.MAX_VALUE) {
             finish(key, conn.closeCause() != TcpCloseCause.NORMAL);
@@ -211,8 +241,21 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
         }
         if (flow != null) {
             long own = flow.deadline();
-            long at = conn.pollAt();
+            // Held back, output is "due" but waits for the queue: look again in a while even if it never drains.
+            long at = flow.heldBack ? now + HELD_BACK_RECHECK_NANOS : conn.pollAt();
             schedule(flow, own != Long.MAX_VALUE && (at == Long.MAX_VALUE || own - at < 0) ? own : at);
+        }
+    }
+
+    /** After ports have written: flows held back by a long queue go on once it has drained enough. */
+    private void resumeHeldBack() {
+        for (int i = heldBack.size() - 1; i >= 0; i--) {
+            TcpFlow flow = heldBack.get(i);
+            if (flow.finished || egress.queuedToward(flow.guestMac) < EGRESS_LOW_WATER) {
+                flow.heldBack = false;
+                heldBack.remove(i);
+                touch(flow);
+            }
         }
     }
 

@@ -66,6 +66,11 @@ public abstract class Port {
      */
     public abstract void deliver(ByteBuf buf, int index, int length);
 
+    /** Bytes queued towards this port's peer and not yet written; 0 for ports without a queue. */
+    public int queuedBytes() {
+        return 0;
+    }
+
     /**
      * Source MAC last learned from this port, or -1; together with {@link #lastLearnedAt()} it lets the switch
      * skip relearning the same address on every frame.

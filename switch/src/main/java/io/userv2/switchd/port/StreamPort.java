@@ -72,8 +72,9 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
 
     @Override
     public void ready(SelectionKey k) {
-        if (k.isValid() && k.isWritable()) {
-            flush();
+        if (k.isValid() && k.isWritable() && !dirty) {
+            dirty = true; // written with the others at the end of this iteration, then producers hear of it
+            loop.markDirty(this);
         }
         if (k.isValid() && k.isReadable()) {
             for (int i = 0; i < READS_PER_EVENT && !isClosed(); i++) {
@@ -149,6 +150,11 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
             dirty = true;
             loop.markDirty(this);
         }
+    }
+
+    @Override
+    public int queuedBytes() {
+        return egress == null ? 0 : egress.readableBytes();
     }
 
     @Override
