@@ -1,5 +1,8 @@
 package io.userv2.switchd.e2e;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * A guest made of a network namespace {@code u2t-<random>} holding a tap device {@code tap0} (txqueuelen 5000,
- * given MTU, static address), whose frames a {@code tapbridge} process moves to and from a stream socket.
+ * given MTU, static address or none: see {@link #dhcp}), whose frames a {@code tapbridge} process moves to and from a
+ * stream socket.
  * The bridge runs in the test's own namespace and only opens the tap inside the guest's (so a
  * {@code tcp:127.0.0.1:PORT} socket means the host's loopback). Commands run with {@code ip netns exec}.
  */
@@ -26,7 +30,7 @@ public final class NamespaceGuest implements Guest {
     }
 
     private final String ns;
-    private final String ip;
+    private volatile String ip;
     private final String mac;
     private final int mtu;
     private final LoggedProcess bridge;
@@ -41,8 +45,17 @@ public final class NamespaceGuest implements Guest {
         this.bridge = bridge;
     }
 
-    /** Options for {@link #start(Options)}. */
+    /**
+     * Options for {@link #start(Options)}.
+     *
+     * @param cidr the static address, or null for none (the guest then takes one with {@link #dhcp})
+     */
     public record Options(String socket, String cidr, int mtu, boolean listen, String mac) {
+        /** A guest connecting to {@code socket} with no address at all: it asks DHCP ({@link NamespaceGuest#dhcp}). */
+        public static Options unconfigured(String socket) {
+            return new Options(socket, null, 1500, false, E2e.randomMac());
+        }
+
         /** A guest connecting to {@code socket} ("unix:PATH" or "tcp:HOST:PORT") with address {@code cidr}, MTU 1500. */
         public static Options connect(String socket, String cidr) {
             return new Options(socket, cidr, 1500, false, E2e.randomMac());
@@ -55,6 +68,11 @@ public final class NamespaceGuest implements Guest {
 
         public Options mtu(int newMtu) {
             return new Options(socket, cidr, newMtu, listen, mac);
+        }
+
+        /** A fixed MAC (lower case, colon separated) instead of a random one. */
+        public Options mac(String newMac) {
+            return new Options(socket, cidr, mtu, listen, newMac);
         }
     }
 
@@ -76,7 +94,14 @@ public final class NamespaceGuest implements Guest {
             ip("netns", "add", ns);
             ip("-n", ns, "tuntap", "add", "dev", "tap0", "mode", "tap");
             ip("-n", ns, "link", "set", "tap0", "address", o.mac(), "mtu", Integer.toString(o.mtu()), "txqueuelen", "5000");
-            ip("-n", ns, "addr", "add", o.cidr(), "dev", "tap0");
+            if (o.cidr() != null) {
+                ip("-n", ns, "addr", "add", o.cidr(), "dev", "tap0");
+            } else {
+                // `ip netns exec` bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf: the resolver file the
+                // DHCP script writes (to this path, never to the machine's own) is what tools in the guest use.
+                Path etc = Files.createDirectories(Path.of("/etc/netns", ns));
+                Files.writeString(etc.resolve("resolv.conf"), "");
+            }
             ip("-n", ns, "link", "set", "lo", "up");
             ip("-n", ns, "link", "set", "tap0", "up");
             List<String> cmd = new ArrayList<>(List.of(TestTools.tapbridge().toString(), "tap0", o.socket(), "--netns", ns));
@@ -85,8 +110,14 @@ public final class NamespaceGuest implements Guest {
             }
             bridge = LoggedProcess.start("tapbridge-" + ns, cmd);
             bridge.requireLineIndex(o.listen() ? LISTENING : CONNECTED, 0, Duration.ofSeconds(15));
-            String addr = o.cidr().substring(0, o.cidr().indexOf('/'));
+            String addr = o.cidr() == null ? null : o.cidr().substring(0, o.cidr().indexOf('/'));
             return new NamespaceGuest(ns, addr, o.mac(), o.mtu(), bridge);
+        } catch (IOException e) {
+            if (bridge != null) {
+                bridge.stop(Duration.ofSeconds(5));
+            }
+            deleteNamespace(ns);
+            throw new UncheckedIOException(e);
         } catch (RuntimeException | Error e) {
             if (bridge != null) {
                 bridge.stop(Duration.ofSeconds(5));
@@ -113,6 +144,7 @@ public final class NamespaceGuest implements Guest {
             }
         }
         Exec.run(Duration.ofSeconds(20), "ip", "netns", "del", ns);
+        E2e.deleteTree(Path.of("/etc/netns", ns)); // only ever our own u2t-<random> directory
         LIVE.remove(ns);
     }
 
@@ -125,9 +157,75 @@ public final class NamespaceGuest implements Guest {
         return ns;
     }
 
+    /** Its address: the static one, or the last one {@link #dhcp} leased (null before). */
     @Override
     public String ip() {
         return ip;
+    }
+
+    /** The resolver file tools in this guest read (written by the DHCP script). */
+    public Path resolvConf() {
+        return Path.of("/etc/netns", ns, "resolv.conf");
+    }
+
+    private Path dhcpEnvFile() {
+        try {
+            return Files.createDirectories(E2e.workdir().resolve("dhcp")).resolve(ns + ".env");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The udhcpc command line (busybox udhcpc with testtools/udhcpc.sh), asking for the MTU and search options. */
+    private List<String> udhcpc(String hostname, boolean once) {
+        List<String> cmd = new ArrayList<>(List.of("env", "RESOLV_CONF=" + resolvConf(), "U2T_DHCP_ENV=" + dhcpEnvFile(),
+                "busybox", "udhcpc", "-i", "tap0", "-s", TestTools.udhcpcScript().toString(), "-t", "5", "-T", "2",
+                "-O", "mtu", "-O", "search"));
+        cmd.add(once ? "-q" : "-f");
+        if (once) {
+            cmd.add("-n");
+        }
+        if (hostname != null) {
+            cmd.addAll(List.of("-x", "hostname:" + hostname));
+        }
+        return cmd;
+    }
+
+    /**
+     * "Boots" the network the way a distribution does: one {@code udhcpc -q -n} run (up to 5 DISCOVERs 2 s apart)
+     * sending {@code hostname} (may be null) as option 12; the script sets address, MTU, default route and the
+     * resolver file. Returns the lease (and updates {@link #ip()}); fails with udhcpc's output if there is none.
+     */
+    public DhcpLease dhcp(String hostname) {
+        if (!Files.isDirectory(resolvConf().getParent())) {
+            throw new IllegalStateException(ns + " was started with a static address");
+        }
+        Exec.Result r = exec(Duration.ofSeconds(40), udhcpc(hostname, true).toArray(String[]::new));
+        if (!r.ok() || !r.output().contains("U2T-DHCP bound")) {
+            throw new AssertionError(ns + ": udhcpc got no lease: " + r);
+        }
+        return lease();
+    }
+
+    /**
+     * Starts udhcpc as a long-running client ({@code -f}): it keeps the lease, renews on SIGUSR1 and logs one
+     * "U2T-DHCP bound|renew ..." line per lease it applies. Stopped on {@link #close()} at the latest.
+     */
+    public LoggedProcess startDhcpClient(String hostname) {
+        return spawn("udhcpc", udhcpc(hostname, false).toArray(String[]::new));
+    }
+
+    /** The lease the DHCP script recorded last, with the resolver file; updates {@link #ip()}. */
+    public DhcpLease lease() {
+        try {
+            String env = Files.readString(dhcpEnvFile());
+            String resolv = Files.exists(resolvConf()) ? Files.readString(resolvConf()) : "";
+            DhcpLease l = DhcpLease.parse(ns, env, resolv);
+            ip = l.ip();
+            return l;
+        } catch (IOException e) {
+            throw new AssertionError(ns + ": no DHCP lease recorded", e);
+        }
     }
 
     @Override

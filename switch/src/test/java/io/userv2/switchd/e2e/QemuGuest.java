@@ -20,8 +20,8 @@ import java.util.stream.Stream;
 /**
  * A real QEMU guest (Debian's kernel from /boot, TCG, 256 MiB) whose virtio-net NIC is attached with
  * {@code -netdev stream} to a unix or TCP socket, exactly as a user's VM would be. The initramfs is
- * busybox-static plus the virtio-net modules plus testtools/guest-init.sh; the address comes from the
- * kernel command line. After boot the harness drives a non-interactive shell over the serial console
+ * busybox-static plus the virtio-net modules plus testtools/guest-init.sh (and testtools/udhcpc.sh as
+ * /etc/udhcpc.sh); the address comes from the kernel command line, or from DHCP ({@link Options#dhcp}). After boot the harness drives a non-interactive shell over the serial console
  * (QEMU's stdio): each command is written to a file with a here-document, run under busybox
  * {@code timeout}, and followed by an exit-code marker.
  */
@@ -34,35 +34,68 @@ public final class QemuGuest implements Guest {
     private static final Pattern ERROR = Pattern.compile("U2T-ERROR|Kernel panic");
 
     private final String name;
-    private final String ip;
+    private volatile String ip;
     private final String mac;
     private final LoggedProcess qemu;
+    private final boolean dhcp;
     private final AtomicInteger commands = new AtomicInteger();
     private boolean closed;
 
-    private QemuGuest(String name, String ip, String mac, LoggedProcess qemu) {
+    private QemuGuest(String name, String ip, String mac, LoggedProcess qemu, boolean dhcp) {
         this.name = name;
         this.ip = ip;
         this.mac = mac;
         this.qemu = qemu;
+        this.dhcp = dhcp;
     }
 
     /** Options for {@link #boot(Options)}. */
-    public record Options(String socket, String cidr, String mac, int mtu, String bootScript) {
+    /**
+     * Options for {@link #boot(Options)}.
+     *
+     * @param cidr the static address, or null for a guest that boots with no network configuration and takes a
+     *     DHCP lease (busybox udhcpc, see testtools/guest-init.sh)
+     * @param dhcpHostname with DHCP: the hostname sent in option 12 (e.g. lima-vm1), or null for none
+     */
+    public record Options(String socket, String cidr, String mac, int mtu, String bootScript, String dhcpHostname) {
+        /** The options as they were before DHCP existed (static address, no hostname). */
+        public Options(String socket, String cidr, String mac, int mtu, String bootScript) {
+            this(socket, cidr, mac, mtu, bootScript, null);
+        }
+
         /** A guest attached to {@code socket} ("unix:PATH" or "tcp:HOST:PORT") with static address {@code cidr}. */
         public static Options of(String socket, String cidr) {
-            return new Options(socket, cidr, E2e.randomMac(), 1500, null);
+            return new Options(socket, cidr, E2e.randomMac(), 1500, null, null);
+        }
+
+        /**
+         * A guest attached to {@code socket} that boots with no address and asks DHCP for one, sending
+         * {@code hostname} (may be null) as option 12. Boot fails (U2T-ERROR) when no lease comes.
+         */
+        public static Options dhcp(String socket, String hostname) {
+            return new Options(socket, null, E2e.randomMac(), 1500, null, hostname);
         }
 
         public Options mtu(int newMtu) {
-            return new Options(socket, cidr, mac, newMtu, bootScript);
+            return new Options(socket, cidr, mac, newMtu, bootScript, dhcpHostname);
+        }
+
+        /** A fixed MAC (lower case, colon separated) instead of a random one. */
+        public Options mac(String newMac) {
+            return new Options(socket, cidr, newMac, mtu, bootScript, dhcpHostname);
         }
 
         /** A script run once at boot, before the console shell starts (appended to the initramfs as /test.sh). */
         public Options bootScript(String script) {
-            return new Options(socket, cidr, mac, mtu, script);
+            return new Options(socket, cidr, mac, mtu, script, dhcpHostname);
+        }
+
+        /** True when the guest takes its address from DHCP. */
+        public boolean usesDhcp() {
+            return cidr == null;
         }
     }
+
 
     /** Shortcut: a guest on unix socket {@code socket}. */
     public static QemuGuest boot(Path socket, String cidr) {
@@ -83,19 +116,24 @@ public final class QemuGuest implements Guest {
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-smp", "1",
                 "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
                 "-kernel", k.vmlinuz().toString(), "-initrd", initrd.toString(),
-                "-append", "console=ttyS0 quiet loglevel=1 panic=-1 u2t_ip=" + o.cidr() + " u2t_mtu=" + o.mtu(),
+                "-append", "console=ttyS0 quiet loglevel=1 panic=-1 " + (o.usesDhcp()
+                        ? "u2t_dhcp=1" + (o.dhcpHostname() == null ? "" : " u2t_hostname=" + o.dhcpHostname())
+                        : "u2t_ip=" + o.cidr()) + " u2t_mtu=" + o.mtu(),
                 "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0,mac=" + o.mac() + ",romfile="));
         LoggedProcess p = LoggedProcess.start(name, cmd);
-        return new QemuGuest(name, o.cidr().substring(0, o.cidr().indexOf('/')), o.mac(), p);
+        return new QemuGuest(name, o.usesDhcp() ? null : o.cidr().substring(0, o.cidr().indexOf('/')), o.mac(), p, o.usesDhcp());
     }
 
-    /** Waits for the guest's "U2T-READY" console line. */
+    /** Waits for the guest's "U2T-READY" console line (a DHCP guest then knows its address: see {@link #ip()}). */
     public static QemuGuest awaitReady(QemuGuest g, Duration timeout) {
         try {
             int i = g.qemu.awaitLineIndex(READY, 0, timeout);
             if (i < 0 || g.qemu.awaitLineIndex(ERROR, 0, Duration.ZERO) >= 0) {
                 throw new AssertionError(g.name + " did not boot within " + timeout + (g.qemu.isAlive() ? "" : " (qemu exited)")
                         + "; console " + g.qemu.log() + ":\n" + g.qemu.tail(60));
+            }
+            if (g.dhcp) {
+                g.ip = g.lease().ip();
             }
             return g;
         } catch (RuntimeException | Error e) {
@@ -148,6 +186,7 @@ public final class QemuGuest implements Guest {
         a.file("bin/busybox", 0755, Files.readAllBytes(Path.of("/bin/busybox")));
         a.symlink("bin/sh", "busybox");
         a.file("init", 0755, Files.readAllBytes(TestTools.guestInit()));
+        a.file("etc/udhcpc.sh", 0755, Files.readAllBytes(TestTools.udhcpcScript()));
         a.file("etc/passwd", 0644, "root:x:0:0:root:/:/bin/sh\n".getBytes(StandardCharsets.US_ASCII));
         for (String m : MODULES) {
             Path ko;
@@ -186,9 +225,22 @@ public final class QemuGuest implements Guest {
         return name;
     }
 
+    /** Its address: static, or (DHCP guests) the leased one once {@link #awaitReady} returned; null before. */
     @Override
     public String ip() {
         return ip;
+    }
+
+    /**
+     * The lease the guest's udhcpc script recorded last (/tmp/u2t-dhcp.env) and its /etc/resolv.conf; updates
+     * {@link #ip()}. Fails if the guest has no lease.
+     */
+    public DhcpLease lease() {
+        Exec.Result env = sh("cat /tmp/u2t-dhcp.env", Duration.ofSeconds(10)).assertOk();
+        Exec.Result resolv = sh("cat /etc/resolv.conf 2>/dev/null; true", Duration.ofSeconds(10));
+        DhcpLease lease = DhcpLease.parse(name, env.output(), resolv.output());
+        ip = lease.ip();
+        return lease;
     }
 
     @Override

@@ -33,6 +33,23 @@ public final class TestTools {
         return init;
     }
 
+    /** The {@code udhcpc -s} script of the test guests (applies a lease, records it; see testtools/udhcpc.sh). */
+    public static Path udhcpcScript() {
+        Path script = E2e.testtools().resolve("udhcpc.sh");
+        if (!Files.isRegularFile(script)) {
+            throw new AssertionError("missing " + script);
+        }
+        if (!Files.isExecutable(script)) {
+            // udhcpc executes the script directly; a checkout may have lost the mode bit.
+            try {
+                script.toFile().setExecutable(true, false);
+            } catch (SecurityException ignored) {
+                // reported by udhcpc if it matters
+            }
+        }
+        return script;
+    }
+
     private static synchronized Path build(String name, String... extraFlags) {
         Path done = BUILT.get(name);
         if (done != null) {
