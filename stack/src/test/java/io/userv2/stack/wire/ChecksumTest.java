@@ -1,6 +1,7 @@
 package io.userv2.stack.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -61,6 +62,27 @@ class ChecksumTest {
             }
         } finally {
             direct.release();
+        }
+    }
+
+    @Test
+    void matchesReferenceOnPooledDirectSlicesAtEveryAlignment() {
+        byte[] data = new byte[70_000];
+        random.nextBytes(data);
+        ByteBuf pooled = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
+        try {
+            for (int start = 0; start < 16; start++) {
+                ByteBuf slice = pooled.retainedSlice(start, 65_536 + start % 3); // the switch hands frames on so
+                try {
+                    assertTrue(slice.hasMemoryAddress());
+                    assertSame(slice, 0, slice.capacity());
+                    assertSame(slice, 7, slice.capacity() - 7);
+                } finally {
+                    slice.release();
+                }
+            }
+        } finally {
+            pooled.release();
         }
     }
 

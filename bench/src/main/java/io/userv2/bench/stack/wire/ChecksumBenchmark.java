@@ -54,7 +54,7 @@ public class ChecksumBenchmark {
     @Param({"64", "1500", "9000", "65536"})
     public int size;
 
-    /** {@code heap} (array-backed, read through a byte-array VarHandle) or {@code direct} (read through getLong). */
+    /** {@code heap} (array-backed, read through a byte-array VarHandle) or {@code direct} (read with native-order loads from its memory address). */
     @Param({"heap", "direct"})
     public String buffer;
 
