@@ -4,6 +4,7 @@ import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.dhcp.StaticLease;
+import io.userv2.switchd.forward.ForwardSpec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -115,6 +116,16 @@ public final class Main implements Callable<Integer> {
             description = "Most TCP connections from one guest address (default: ${DEFAULT-VALUE}).")
     int maxConnectionsPerVm;
 
+    @Option(names = "--forward", paramLabel = "PROTO:[IP:]PORT=GUEST_IP:PORT",
+            description = "Forward a host port into a guest, e.g. tcp:127.0.0.1:2222=192.168.104.3:22 or"
+                    + " udp:5353=192.168.104.3:53 (binds 127.0.0.1 unless an address is given). Repeatable.")
+    List<String> forwardSpecs = new ArrayList<>();
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Keep state across restarts in DIR: the DHCP leases (leases.json, unless --leases-file)"
+                    + " and the port forwards added at run time (forwards.json).")
+    Path stateDir;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -129,7 +140,7 @@ public final class Main implements Callable<Integer> {
             config = new SwitchConfig(addresses, net,
                     gatewayIp == null ? SwitchConfig.defaultGateway(net) : Ipv4Address.parse(gatewayIp),
                     MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses), dnsSettings(),
-                    natSettings());
+                    natSettings(), forwardSettings());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -157,6 +168,9 @@ public final class Main implements Callable<Integer> {
             leases.addAll(StaticLease.parseList(list));
         }
         Path file = leasesFile;
+        if (file == null && stateDir != null) {
+            file = stateDir.resolve("leases.json");
+        }
         if (file == null) {
             file = addresses.stream().filter(a -> a instanceof ListenAddress.Unix).findFirst()
                     .map(a -> defaultLeasesFile(((ListenAddress.Unix) a).path())).orElse(null);
@@ -169,6 +183,11 @@ public final class Main implements Callable<Integer> {
         String name = socket.getFileName().toString();
         String base = name.endsWith(".sock") ? name.substring(0, name.length() - ".sock".length()) : name;
         return socket.resolveSibling(base + ".leases.json");
+    }
+
+    private ForwardSettings forwardSettings() {
+        List<ForwardSpec> specs = forwardSpecs.stream().map(ForwardSpec::parse).toList();
+        return new ForwardSettings(specs, stateDir == null ? null : stateDir.resolve("forwards.json"));
     }
 
     private NatSettings natSettings() {

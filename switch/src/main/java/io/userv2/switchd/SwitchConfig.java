@@ -19,9 +19,11 @@ import java.util.List;
  * @param dhcp the DHCP server's settings
  * @param dns the DNS server's settings
  * @param nat how guest TCP and UDP reach the host and beyond
+ * @param forwards port forwards from the host into guests
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
-        MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat) {
+        MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat,
+        ForwardSettings forwards) {
     /** Default LAN of Lima's user-v2 network. */
     public static final Ipv4Subnet DEFAULT_SUBNET = Ipv4Subnet.parse("192.168.104.0/24");
     /** The gateway MAC gvisor-tap-vsock uses. */
@@ -46,11 +48,11 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         }
     }
 
-    /** A configuration with in-memory leases, the host's DNS configuration and default NAT. */
+    /** A configuration with in-memory leases, the host's DNS configuration, default NAT and no forwards. */
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
             int mtu, Path pcap) {
         this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, DhcpSettings.EPHEMERAL, DnsSettings.HOST,
-                NatSettings.DEFAULT);
+                NatSettings.DEFAULT, ForwardSettings.NONE);
     }
 
     /** The gateway address of a subnet by Lima's rule: the network address + 2. */

@@ -9,7 +9,9 @@ import io.userv2.stack.tcp.TcpConfig;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.capture.PcapWriter;
 import io.userv2.switchd.port.FrameDecoder;
+import io.userv2.switchd.forward.PortForwards;
 import io.userv2.switchd.nat.NatForwarder;
+import io.userv2.switchd.state.ForwardsFile;
 import io.userv2.switchd.nat.TcpNat;
 import io.userv2.switchd.nat.UdpNat;
 import io.userv2.switchd.port.Port;
@@ -37,6 +39,7 @@ public final class VirtualNetwork implements AutoCloseable {
     private final PcapWriter pcap;
     private GatewayServices services;
     private NatForwarder nat;
+    private PortForwards forwards;
     private final List<StreamListener> listeners = new ArrayList<>();
     private Thread thread;
 
@@ -76,6 +79,11 @@ public final class VirtualNetwork implements AutoCloseable {
             net.services = GatewayServices.attach(config, gateway, loop);
             loop.onShutdown(net.services::close);
             net.nat = attachNat(config, gateway, sw, loop, alloc, net.services);
+            ForwardSettings fs = config.forwards();
+            net.forwards = new PortForwards(loop, gateway, net.nat.tcp(), config.mtu(),
+                    config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
+                    fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile()));
+            net.forwards.restore(fs.forwards());
             for (ListenAddress address : config.listen()) {
                 net.listeners.add(StreamListener.open(address, loop, sw, decoder, alloc, EGRESS_LIMIT));
             }
@@ -124,6 +132,11 @@ public final class VirtualNetwork implements AutoCloseable {
         gateway.setIpv4Forwarder(forwarder);
         loop.onShutdown(tcp::closeAll);
         return forwarder;
+    }
+
+    /** Port forwards into guests; touch only on the loop thread. */
+    public PortForwards forwards() {
+        return forwards;
     }
 
     /** NAT of guest TCP and UDP; touch only on the loop thread. */

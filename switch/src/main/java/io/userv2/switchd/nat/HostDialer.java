@@ -28,6 +28,11 @@ final class HostDialer {
         this.dialTimeoutNanos = dialTimeoutNanos;
     }
 
+    /** The allocator for host-side buffers. */
+    ByteBufAllocator alloc() {
+        return alloc;
+    }
+
     /** Starts connecting to {@code real:port} for the pending {@code conn}; returns its flow. */
     TcpFlow dial(TcpConnection conn, MacAddress guestMac, Ipv4Address real, int port, long now) {
         SocketChannel ch = null;

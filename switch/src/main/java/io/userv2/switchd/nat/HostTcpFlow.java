@@ -54,6 +54,15 @@ final class HostTcpFlow extends TcpFlow implements IoHandler {
         }
     }
 
+    /** Registers a host socket that is already connected (a port forward's accepted client) for reading. */
+    void registerConnected() throws IOException {
+        channel.configureBlocking(false);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        key = nat.loop().register(channel, SelectionKey.OP_READ, this);
+        interest = key.interestOps();
+        connecting = false;
+    }
+
     @Override
     long deadline() {
         return connecting ? dialDeadline : Long.MAX_VALUE;

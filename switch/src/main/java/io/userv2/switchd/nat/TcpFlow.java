@@ -10,7 +10,7 @@ import io.userv2.stack.wire.MacAddress;
  */
 abstract class TcpFlow {
     final TcpConnection conn;
-    /** The guest's MAC, from its latest segment: where our segments go. */
+    /** The guest's MAC, from its latest segment (null until known for a flow we open): where segments go. */
     MacAddress guestMac;
     /** The deadline this flow is queued under in the timer queue, or Long.MAX_VALUE. */
     long queuedAt = Long.MAX_VALUE;
@@ -18,6 +18,8 @@ abstract class TcpFlow {
     boolean finished;
     /** Set while the flow waits in {@link TcpNat}'s list for the end of the loop iteration. */
     boolean touched;
+    /** When the last ARP request for the guest went out (flows opened towards a guest), or 0. */
+    long arpSentAt;
     /** Set while the flow has data to send but the queue towards its guest is too long. */
     boolean heldBack;
 

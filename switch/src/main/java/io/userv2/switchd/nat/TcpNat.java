@@ -59,6 +59,16 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
     /** Connections held back by a long queue resume once it is below this. */
     static final int EGRESS_LOW_WATER = 512 * 1024;
 
+    /** Ephemeral ports the gateway uses for connections it opens into guests (Linux's default range). */
+    private static final int EPHEMERAL_FIRST = 32768;
+    private static final int EPHEMERAL_COUNT = 60999 - 32768 + 1;
+    /** ARP requests for a guest that has not answered yet, at most this often. */
+    private static final long ARP_RETRY_NANOS = 200_000_000L;
+    /** How often a flow waiting for its guest's MAC looks at the ARP cache again. */
+    private static final long ARP_POLL_NANOS = 2_000_000L;
+
+    private int nextEphemeral;
+
     /** How often a held-back flow looks again when no flush wakes it (a guest that stopped reading). */
     private static final long HELD_BACK_RECHECK_NANOS = 10_000_000L;
 
@@ -216,12 +226,60 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
         touched.clear();
     }
 
+    /**
+     * Opens a connection from the gateway into a guest (a port forward): an active open from the gateway's address
+     * and a fresh ephemeral port to {@code guest:port}, relayed to {@code host}, an accepted host socket.
+     *
+     * @return false when a connection cap refuses it (the caller closes {@code host})
+     */
+    public boolean openToGuest(Ipv4Address guest, int port, java.nio.channels.SocketChannel host, long now)
+            throws java.io.IOException {
+        TcpConnectionKey key = null;
+        for (int tries = 0; tries < EPHEMERAL_COUNT && key == null; tries++) {
+            int local = EPHEMERAL_FIRST + (nextEphemeral++ % EPHEMERAL_COUNT);
+            TcpConnectionKey candidate = new TcpConnectionKey(guest, port, gateway.ip(), local);
+            if (demux.get(candidate) == null) {
+                key = candidate;
+            }
+        }
+        TcpConnection conn = key == null ? null : demux.connect(key, now);
+        if (conn == null) {
+            return false;
+        }
+        HostTcpFlow flow = new HostTcpFlow(conn, null, host, this, dialer.alloc(), Long.MAX_VALUE);
+        flows.put(key, flow);
+        flow.registerConnected();
+        touch(flow);
+        return true;
+    }
+
+    /**
+     * The guest's MAC for a flow that does not know it yet (a port forward's first SYN): from the gateway's ARP
+     * cache, else an ARP request (at most every {@link #ARP_RETRY_NANOS}) and null.
+     */
+    private MacAddress resolveGuest(TcpFlow flow, long now) {
+        long mac = gateway.arpCache().lookup(flow.conn.key().remoteAddress().bits(), now);
+        if (mac != io.userv2.stack.gateway.ArpCache.NONE) {
+            flow.guestMac = MacAddress.of(mac);
+            return flow.guestMac;
+        }
+        if (now - flow.arpSentAt >= ARP_RETRY_NANOS || flow.arpSentAt == 0) {
+            flow.arpSentAt = now;
+            gateway.sendArpRequest(flow.conn.key().remoteAddress());
+        }
+        return null;
+    }
+
     /** Runs the connection's output and timers after any event, and retires it when it is done. */
     private void afterEvent(TcpConnectionKey key, TcpConnection conn, TcpFlow flow, long now) {
         if (flow != null && !flow.finished) {
             flow.pump(now);
             if (flow.finished) {
                 return; // the flow gave up (dial timeout) and has been removed
+            }
+            if (flow.guestMac == null && resolveGuest(flow, now) == null) {
+                schedule(flow, now + ARP_POLL_NANOS); // nothing can be sent before the guest's MAC is known
+                return;
             }
         }
         for (int i = 0; i < MAX_DISPATCH_ROUNDS && conn.pollAt() - now <= 0; i++) {

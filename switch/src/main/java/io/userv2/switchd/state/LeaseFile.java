@@ -11,14 +11,10 @@ import io.userv2.stack.dhcp.LeaseStore;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.MacAddress;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -132,43 +128,14 @@ public final class LeaseFile implements LeaseStore {
             return;
         }
         try {
-            writeAtomically(bytes);
+            AtomicFile.write(file, bytes);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot write lease file " + file + ": " + e);
         }
     }
 
-    private void writeAtomically(byte[] bytes) throws IOException {
-        Path dir = file.getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        syncDirectory(dir);
-    }
 
     /** Makes the rename durable; opening a directory for fsync works on Linux and macOS, not everywhere. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Not feasible on this platform; the data itself was fsynced before the rename.
-        }
-    }
 
     private List<Lease> corrupt(String why) {
         Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + CORRUPT_SUFFIX.format(clock.instant()));

@@ -1,0 +1,134 @@
+package io.userv2.switchd.forward;
+
+import io.userv2.stack.gateway.Gateway;
+import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.IoHandler;
+import io.userv2.switchd.nat.TcpNat;
+import io.userv2.switchd.state.ForwardsFile;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The port forwards from host sockets into guests, from the command line ({@code --forward}) and the HTTP API
+ * (expose / unexpose). A forward points at a guest address, not a VM, so it survives the guest's reboot; with a
+ * state file it survives a restart of the switch too. Loop thread only.
+ */
+public final class PortForwards {
+    private static final System.Logger LOG = System.getLogger(PortForwards.class.getName());
+
+    private final EventLoop loop;
+    private final Gateway gateway;
+    private final TcpNat nat;
+    private final int mtu;
+    private final long udpIdleNanos;
+    private final ForwardsFile stateFile;
+    /** Key: protocol + local address, e.g. {@code tcp:127.0.0.1:2222}. */
+    private final Map<String, IoHandler> active = new LinkedHashMap<>();
+    private final Map<String, ForwardSpec> specs = new LinkedHashMap<>();
+    /** Ids of the forwards added at run time (and restored from the state file): the ones that are kept. */
+    private final java.util.Set<String> kept = new java.util.LinkedHashSet<>();
+
+    /**
+     * @param stateFile where forwards are kept across restarts, or null for none
+     */
+    public PortForwards(EventLoop loop, Gateway gateway, TcpNat nat, int mtu, long udpIdleNanos,
+            ForwardsFile stateFile) {
+        this.loop = loop;
+        this.gateway = gateway;
+        this.nat = nat;
+        this.mtu = mtu;
+        this.udpIdleNanos = udpIdleNanos;
+        this.stateFile = stateFile;
+        loop.every(1_000_000_000L, this::expire);
+    }
+
+    private static String id(String protocol, String local) {
+        return protocol + ":" + local;
+    }
+
+    /** Starts the forwards given at start-up and those kept in the state file; failures are logged, not fatal. */
+    public void restore(List<ForwardSpec> fromCommandLine) {
+        startAll(fromCommandLine, false);
+        if (stateFile != null) {
+            startAll(stateFile.load(), true);
+        }
+    }
+
+    private void startAll(List<ForwardSpec> forwards, boolean keep) {
+        for (ForwardSpec f : forwards) {
+            String id = id(f.protocol(), f.localText());
+            if (specs.containsKey(id)) {
+                continue; // given on the command line and kept from an earlier run
+            }
+            try {
+                start(f);
+                if (keep) {
+                    kept.add(id);
+                }
+            } catch (IOException | IllegalStateException e) {
+                LOG.log(System.Logger.Level.WARNING, "forward " + f + " not started: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Starts a forward.
+     *
+     * @throws IllegalStateException when that protocol and local address are already forwarded
+     * @throws IOException when the host socket cannot be bound (in use, not permitted)
+     */
+    public void expose(ForwardSpec f) throws IOException {
+        start(f);
+        kept.add(id(f.protocol(), f.localText()));
+        save();
+    }
+
+    private void start(ForwardSpec f) throws IOException {
+        String id = id(f.protocol(), f.localText());
+        if (specs.containsKey(id)) {
+            throw new IllegalStateException(f.protocol() + " " + f.localText() + " is already forwarded");
+        }
+        IoHandler h = f.protocol().equals("tcp") ? TcpForward.open(f, loop, nat)
+                : UdpForward.open(f, loop, gateway, udpIdleNanos, mtu);
+        active.put(id, h);
+        specs.put(id, f);
+        LOG.log(System.Logger.Level.INFO, "forwarding " + f);
+    }
+
+    /** Stops the forward of {@code protocol} at {@code local} ({@code IP:PORT}); false when there is none. */
+    public boolean unexpose(String protocol, String local) {
+        String id = id(protocol.toLowerCase(java.util.Locale.ROOT), local);
+        IoHandler h = active.remove(id);
+        if (h == null) {
+            return false;
+        }
+        specs.remove(id);
+        kept.remove(id);
+        h.shutdown();
+        LOG.log(System.Logger.Level.INFO, "stopped forwarding " + id);
+        save();
+        return true;
+    }
+
+    /** The forwards now active, in the order they were started. */
+    public List<ForwardSpec> list() {
+        return List.copyOf(specs.values());
+    }
+
+    private void expire() {
+        long now = System.nanoTime();
+        for (IoHandler h : active.values()) {
+            if (h instanceof UdpForward u) {
+                u.expire(now);
+            }
+        }
+    }
+
+    private void save() {
+        if (stateFile != null) {
+            stateFile.save(kept.stream().map(specs::get).toList());
+        }
+    }
+}
