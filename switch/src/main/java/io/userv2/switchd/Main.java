@@ -144,6 +144,15 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
+        return runDaemon(config);
+    }
+
+    /**
+     * Builds the network for {@code config} and runs it on the calling thread until SIGINT/SIGTERM, which close
+     * every connection, remove our socket files and flush the capture. Returns the process exit code: 1 when the
+     * network cannot start (the reason is logged).
+     */
+    public static int runDaemon(SwitchConfig config) {
         VirtualNetwork network;
         try {
             network = VirtualNetwork.create(config);
