@@ -4,6 +4,7 @@ import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.dhcp.StaticLease;
+import io.userv2.switchd.api.ApiServer;
 import io.userv2.switchd.forward.ForwardSpec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -126,6 +127,11 @@ public final class Main implements Callable<Integer> {
                     + " and the port forwards added at run time (forwards.json).")
     Path stateDir;
 
+    @Option(names = "--api", paramLabel = "PATH",
+            description = "Serve the HTTP API (the calls Lima and gvproxy clients make: leases, forwards, DNS zones,"
+                    + " stats, metrics, wait_port) on the unix socket PATH, mode 0600.")
+    Path api;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -140,7 +146,7 @@ public final class Main implements Callable<Integer> {
             config = new SwitchConfig(addresses, net,
                     gatewayIp == null ? SwitchConfig.defaultGateway(net) : Ipv4Address.parse(gatewayIp),
                     MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses), dnsSettings(),
-                    natSettings(), forwardSettings());
+                    natSettings(), forwardSettings(), api);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -160,7 +166,24 @@ public final class Main implements Callable<Integer> {
             LOG.log(System.Logger.Level.ERROR, "cannot start: " + e.getMessage());
             return 1;
         }
-        Thread hook = new Thread(network::close, "userv2-shutdown");
+        ApiServer apiServer = null;
+        if (config.apiSocket() != null) {
+            try {
+                apiServer = ApiServer.start(new NetworkControlPlane(network), config.apiSocket());
+                LOG.log(System.Logger.Level.INFO, "API listening on unix:" + config.apiSocket());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "cannot start the API: " + e.getMessage());
+                network.close();
+                return 1;
+            }
+        }
+        ApiServer startedApi = apiServer;
+        Thread hook = new Thread(() -> {
+            if (startedApi != null) {
+                startedApi.close();
+            }
+            network.close();
+        }, "userv2-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         LOG.log(System.Logger.Level.INFO, "gateway " + config.gatewayIp() + " (" + config.gatewayMac() + ") on "
                 + config.subnet() + ", MTU " + config.mtu());

@@ -20,10 +20,11 @@ import java.util.List;
  * @param dns the DNS server's settings
  * @param nat how guest TCP and UDP reach the host and beyond
  * @param forwards port forwards from the host into guests
+ * @param apiSocket the unix socket of the HTTP API ({@code --api}), or null for none
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
         MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat,
-        ForwardSettings forwards) {
+        ForwardSettings forwards, Path apiSocket) {
     /** Default LAN of Lima's user-v2 network. */
     public static final Ipv4Subnet DEFAULT_SUBNET = Ipv4Subnet.parse("192.168.104.0/24");
     /** The gateway MAC gvisor-tap-vsock uses. */
@@ -52,7 +53,7 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
             int mtu, Path pcap) {
         this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, DhcpSettings.EPHEMERAL, DnsSettings.HOST,
-                NatSettings.DEFAULT, ForwardSettings.NONE);
+                NatSettings.DEFAULT, ForwardSettings.NONE, null);
     }
 
     /** The gateway address of a subnet by Lima's rule: the network address + 2. */

@@ -234,23 +234,44 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
      */
     public boolean openToGuest(Ipv4Address guest, int port, java.nio.channels.SocketChannel host, long now)
             throws java.io.IOException {
-        TcpConnectionKey key = null;
-        for (int tries = 0; tries < EPHEMERAL_COUNT && key == null; tries++) {
-            int local = EPHEMERAL_FIRST + (nextEphemeral++ % EPHEMERAL_COUNT);
-            TcpConnectionKey candidate = new TcpConnectionKey(guest, port, gateway.ip(), local);
-            if (demux.get(candidate) == null) {
-                key = candidate;
-            }
-        }
-        TcpConnection conn = key == null ? null : demux.connect(key, now);
+        TcpConnection conn = connectToGuest(guest, port, now);
         if (conn == null) {
             return false;
         }
         HostTcpFlow flow = new HostTcpFlow(conn, null, host, this, dialer.alloc(), Long.MAX_VALUE);
-        flows.put(key, flow);
+        flows.put(conn.key(), flow);
         flow.registerConnected();
         touch(flow);
         return true;
+    }
+
+    /**
+     * Tries once to open a TCP connection from the gateway to {@code guest:port} and closes it at once (Lima's
+     * wait_port). Completes on the loop thread: true when the guest accepted, false when it refused or did not
+     * answer within {@code timeoutNanos}.
+     */
+    public java.util.concurrent.CompletableFuture<Boolean> probe(Ipv4Address guest, int port, long timeoutNanos,
+            long now) {
+        TcpConnection conn = connectToGuest(guest, port, now);
+        if (conn == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(false);
+        }
+        ProbeFlow flow = new ProbeFlow(conn, this, now + timeoutNanos);
+        flows.put(conn.key(), flow);
+        touch(flow);
+        return flow.result();
+    }
+
+    /** An active open from the gateway's address and a free ephemeral port; null when a cap refuses it. */
+    private TcpConnection connectToGuest(Ipv4Address guest, int port, long now) {
+        for (int tries = 0; tries < EPHEMERAL_COUNT; tries++) {
+            int local = EPHEMERAL_FIRST + (nextEphemeral++ % EPHEMERAL_COUNT);
+            TcpConnectionKey candidate = new TcpConnectionKey(guest, port, gateway.ip(), local);
+            if (demux.get(candidate) == null) {
+                return demux.connect(candidate, now);
+            }
+        }
+        return null;
     }
 
     /**

@@ -1,0 +1,192 @@
+package io.userv2.switchd;
+
+import io.userv2.dns.DnsZone;
+import io.userv2.dns.DnsZoneRecord;
+import io.userv2.stack.dhcp.Lease;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.switchd.api.ApiException;
+import io.userv2.switchd.api.ControlPlane;
+import io.userv2.switchd.api.DnsRecordSpec;
+import io.userv2.switchd.api.DnsZoneSpec;
+import io.userv2.switchd.api.Forward;
+import io.userv2.switchd.forward.ForwardSpec;
+import io.userv2.switchd.port.Port;
+import io.userv2.switchd.port.PortCounters;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The HTTP API's view of a running {@link VirtualNetwork}. API threads call it; whatever touches the switch, the
+ * gateway or the forwards runs on the event loop (handed over and waited for), the DNS zone is thread-safe itself.
+ */
+public final class NetworkControlPlane implements ControlPlane {
+    private static final long LOOP_TIMEOUT_SECONDS = 5;
+    private static final long PROBE_TIMEOUT_NANOS = 2_000_000_000L;
+
+    private final VirtualNetwork net;
+
+    /** The control plane of {@code net}. */
+    public NetworkControlPlane(VirtualNetwork net) {
+        this.net = net;
+    }
+
+    /** A task run on the event loop, allowed to throw an API error. */
+    private interface LoopTask<T> {
+        T run() throws ApiException;
+    }
+
+    private <T> T onLoop(LoopTask<T> task) throws ApiException {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        net.loop().execute(() -> {
+            try {
+                f.complete(task.run());
+            } catch (ApiException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        try {
+            return f.get(LOOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ApiException api) {
+                throw api;
+            }
+            throw new ApiException(500, "internal error: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new ApiException(503, "the switch did not answer within " + LOOP_TIMEOUT_SECONDS + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "interrupted");
+        }
+    }
+
+    private <T> T onLoopUnchecked(LoopTask<T> task) {
+        try {
+            return onLoop(task);
+        } catch (ApiException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Map<String, String> leases() {
+        return onLoopUnchecked(() -> {
+            long nowMillis = System.currentTimeMillis();
+            Map<String, String> out = new LinkedHashMap<>();
+            for (Lease l : net.services().dhcp().leases()) {
+                if (l.isActiveAt(nowMillis) || l.staticLease()) {
+                    out.put(l.ip().toString(), l.mac().toString());
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public void expose(Forward forward) throws ApiException {
+        ForwardSpec spec;
+        try {
+            spec = ForwardSpec.of(forward.protocol(), forward.local(), forward.remote());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+        onLoop(() -> {
+            try {
+                net.forwards().expose(spec);
+            } catch (IllegalStateException e) {
+                throw new ApiException(409, e.getMessage());
+            } catch (IOException e) {
+                throw new ApiException(500, "cannot listen on " + spec.localText() + ": " + e.getMessage(), e);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void unexpose(String local, String protocol) throws ApiException {
+        onLoop(() -> {
+            if (!net.forwards().unexpose(protocol, local)) {
+                throw new ApiException(404, "no " + protocol + " forward on " + local);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<Forward> forwards() {
+        return onLoopUnchecked(() -> net.forwards().list().stream()
+                .map(f -> new Forward(f.localText(), f.remoteText(), f.protocol())).toList());
+    }
+
+    @Override
+    public void addDnsZone(DnsZoneSpec zone) throws ApiException {
+        try {
+            List<DnsZoneRecord> records = new ArrayList<>();
+            if (zone.records() != null) {
+                for (DnsRecordSpec r : zone.records()) {
+                    records.add(new DnsZoneRecord(r.name(), ip(r.ip())));
+                }
+            }
+            InetAddress defaultIp = zone.defaultIp() == null || zone.defaultIp().isEmpty() ? null : ip(zone.defaultIp());
+            net.services().dns().zone().addZone(new DnsZone(zone.name(), records, defaultIp));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw ApiException.badRequest("bad zone: " + e.getMessage());
+        }
+    }
+
+    private static InetAddress ip(String text) {
+        return Ipv4Address.parse(text).toInetAddress();
+    }
+
+    @Override
+    public List<DnsZoneSpec> dnsZones() {
+        List<DnsZoneSpec> out = new ArrayList<>();
+        for (DnsZone z : net.services().dns().zone().zones()) {
+            List<DnsRecordSpec> records = z.records().stream()
+                    .map(r -> new DnsRecordSpec(r.name(), r.ip().getHostAddress())).toList();
+            out.add(new DnsZoneSpec(z.name(), records, z.defaultIp() == null ? null : z.defaultIp().getHostAddress()));
+        }
+        return out;
+    }
+
+    @Override
+    public Map<String, Object> stats() {
+        return onLoopUnchecked(() -> NetworkStats.collect(net));
+    }
+
+    @Override
+    public String metrics() {
+        return onLoopUnchecked(() -> NetworkStats.prometheus(net));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> probeTcp(String ip, int port) {
+        Ipv4Address guest = Ipv4Address.parse(ip);
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        net.loop().execute(() -> net.nat().tcp().probe(guest, port, PROBE_TIMEOUT_NANOS, System.nanoTime())
+                .whenComplete((open, error) -> result.complete(error == null && open)));
+        return result;
+    }
+
+    /** Counters of one port as a JSON object. */
+    static Map<String, Object> portStats(Port p) {
+        PortCounters c = p.counters();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("framesIn", c.framesIn());
+        m.put("bytesIn", c.bytesIn());
+        m.put("framesOut", c.framesOut());
+        m.put("bytesOut", c.bytesOut());
+        m.put("dropsQueueFull", c.dropsQueueFull());
+        m.put("dropsRunt", c.dropsRunt());
+        m.put("framingErrors", c.framingErrors());
+        return m;
+    }
+}

@@ -1,0 +1,132 @@
+package io.userv2.switchd;
+
+import io.userv2.stack.gateway.DropReason;
+import io.userv2.stack.gateway.GatewayCounters;
+import io.userv2.stack.tcp.TcpStats;
+import io.userv2.switchd.nat.NatForwarder;
+import io.userv2.switchd.port.Port;
+import io.userv2.switchd.port.PortCounters;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The counters of a running network, as a JSON tree ({@code GET /stats}) and in the Prometheus text exposition
+ * format ({@code GET /metrics}). Call on the event loop: the counters are the loop's own.
+ */
+final class NetworkStats {
+    private NetworkStats() {
+    }
+
+    static Map<String, Object> collect(VirtualNetwork net) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        List<Object> ports = new ArrayList<>();
+        for (Port p : net.learningSwitch().ports()) {
+            ports.add(NetworkControlPlane.portStats(p));
+        }
+        root.put("ports", ports);
+        LearningSwitch sw = net.learningSwitch();
+        root.put("switch", Map.of("learnedAddresses", sw.learnedAddresses(), "floods", sw.floods(),
+                "dropsHairpin", sw.dropsHairpin()));
+        GatewayCounters g = net.gateway().counters();
+        Map<String, Object> gateway = new LinkedHashMap<>();
+        gateway.put("framesReceived", g.framesReceived());
+        gateway.put("framesSent", g.framesSent());
+        gateway.put("dropped", g.droppedTotal());
+        root.put("gateway", gateway);
+        NatForwarder nat = net.nat();
+        TcpStats tcp = nat.tcp().demux().stats();
+        Map<String, Object> n = new LinkedHashMap<>();
+        n.put("tcpConnections", nat.tcp().connections());
+        n.put("tcpSegmentsIn", tcp.segmentsIn());
+        n.put("tcpSegmentsOut", tcp.segmentsOut());
+        n.put("tcpRetransmittedSegments", tcp.retransmittedSegments());
+        n.put("tcpResetsSent", nat.tcp().resetsSent());
+        n.put("tcpRefusedByLimit", nat.tcp().demux().refusedTotalLimit() + nat.tcp().demux().refusedSourceLimit());
+        n.put("udpFlows", nat.udp().size());
+        n.put("udpDatagramsToHost", nat.udp().counters().datagramsToHost());
+        n.put("udpDatagramsToGuest", nat.udp().counters().datagramsToGuest());
+        n.put("udpDrops", nat.udp().counters().drops());
+        n.put("icmpNotForwarded", nat.icmpNotForwarded());
+        root.put("nat", n);
+        root.put("dns", net.services().dns().counters().snapshot());
+        root.put("dhcp", Map.of("leases", net.services().dhcp().leases().size()));
+        root.put("forwards", net.forwards().list().size());
+        return root;
+    }
+
+    static String prometheus(VirtualNetwork net) {
+        StringBuilder out = new StringBuilder(4096);
+        header(out, "userv2_port_frames_total", "counter", "Ethernet frames per switch port and direction.");
+        for (Port p : net.learningSwitch().ports()) {
+            PortCounters c = p.counters();
+            sample(out, "userv2_port_frames_total", p, "direction", "in", c.framesIn());
+            sample(out, "userv2_port_frames_total", p, "direction", "out", c.framesOut());
+        }
+        header(out, "userv2_port_bytes_total", "counter", "Ethernet bytes per switch port and direction.");
+        for (Port p : net.learningSwitch().ports()) {
+            PortCounters c = p.counters();
+            sample(out, "userv2_port_bytes_total", p, "direction", "in", c.bytesIn());
+            sample(out, "userv2_port_bytes_total", p, "direction", "out", c.bytesOut());
+        }
+        header(out, "userv2_port_drops_total", "counter", "Frames dropped per switch port and reason.");
+        for (Port p : net.learningSwitch().ports()) {
+            PortCounters c = p.counters();
+            sample(out, "userv2_port_drops_total", p, "reason", "queue_full", c.dropsQueueFull());
+            sample(out, "userv2_port_drops_total", p, "reason", "runt", c.dropsRunt());
+            sample(out, "userv2_port_drops_total", p, "reason", "framing", c.framingErrors());
+        }
+        gauge(out, "userv2_switch_learned_addresses", "MAC addresses in the forwarding table.",
+                net.learningSwitch().learnedAddresses());
+        header(out, "userv2_gateway_drops_total", "counter", "Frames the gateway dropped, by reason.");
+        for (Map.Entry<DropReason, Long> e : net.gateway().counters().droppedByReason().entrySet()) {
+            out.append("userv2_gateway_drops_total{reason=\"").append(e.getKey().name().toLowerCase(Locale.ROOT))
+                    .append("\"} ").append(e.getValue()).append('\n');
+        }
+        NatForwarder nat = net.nat();
+        gauge(out, "userv2_nat_tcp_connections", "Guest TCP connections terminated at the gateway.",
+                nat.tcp().connections());
+        gauge(out, "userv2_nat_udp_flows", "Guest UDP flows with a host socket.", nat.udp().size());
+        TcpStats tcp = nat.tcp().demux().stats();
+        header(out, "userv2_tcp_segments_total", "counter", "TCP segments of the gateway's endpoints.");
+        out.append("userv2_tcp_segments_total{direction=\"in\"} ").append(tcp.segmentsIn()).append('\n');
+        out.append("userv2_tcp_segments_total{direction=\"out\"} ").append(tcp.segmentsOut()).append('\n');
+        counter(out, "userv2_tcp_retransmitted_segments_total", "TCP segments sent again.",
+                tcp.retransmittedSegments());
+        header(out, "userv2_dns_total", "counter", "DNS server events, by kind.");
+        for (Map.Entry<String, Long> e : net.services().dns().counters().snapshot().entrySet()) {
+            out.append("userv2_dns_total{kind=\"").append(escape(e.getKey())).append("\"} ").append(e.getValue())
+                    .append('\n');
+        }
+        gauge(out, "userv2_dhcp_leases", "DHCP leases held.", net.services().dhcp().leases().size());
+        gauge(out, "userv2_forwards", "Port forwards into guests.", net.forwards().list().size());
+        return out.toString();
+    }
+
+    private static void header(StringBuilder out, String name, String type, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void gauge(StringBuilder out, String name, String help, long value) {
+        header(out, name, "gauge", help);
+        out.append(name).append(' ').append(value).append('\n');
+    }
+
+    private static void counter(StringBuilder out, String name, String help, long value) {
+        header(out, name, "counter", help);
+        out.append(name).append(' ').append(value).append('\n');
+    }
+
+    private static void sample(StringBuilder out, String name, Port p, String label, String value, long v) {
+        out.append(name).append("{port=\"").append(escape(p.name())).append("\",").append(label).append("=\"")
+                .append(value).append("\"} ").append(v).append('\n');
+    }
+
+    /** Prometheus label escaping: backslash, double quote and newline. */
+    private static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}

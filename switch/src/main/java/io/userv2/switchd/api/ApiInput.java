@@ -1,0 +1,213 @@
+package io.userv2.switchd.api;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Validation of what API clients send: IP literals (never a name lookup), ports, protocols, forward addresses, DNS
+ * names. Each check either returns the value in canonical form or throws a 400 {@link ApiException} whose message
+ * names the field and the offending value.
+ */
+final class ApiInput {
+    private static final int MAX_ECHO = 80;
+    private static final int MAX_DNS_NAME = 253;
+
+    private ApiInput() {
+    }
+
+    /**
+     * A strict dotted-quad IPv4 literal: four decimal parts 0..255, no leading zeros (as Go's net.ParseIP).
+     *
+     * @return the same text (it is already canonical)
+     */
+    static String ipv4(String text, String field) throws ApiException {
+        String value = required(text, field);
+        String[] parts = value.split("\\.", -1);
+        if (parts.length != 4) {
+            throw bad(field, "not an IPv4 address", value);
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || (part.length() > 1 && part.charAt(0) == '0')) {
+                throw bad(field, "not an IPv4 address", value);
+            }
+            for (int i = 0; i < part.length(); i++) {
+                if (part.charAt(i) < '0' || part.charAt(i) > '9') {
+                    throw bad(field, "not an IPv4 address", value);
+                }
+            }
+            if (Integer.parseInt(part) > 255) {
+                throw bad(field, "not an IPv4 address", value);
+            }
+        }
+        return value;
+    }
+
+    /** An IPv4 literal, or an IPv6 literal without brackets or zone; IPv6 comes back lower-cased. */
+    static String ipLiteral(String text, String field) throws ApiException {
+        String value = required(text, field);
+        if (value.indexOf(':') < 0) {
+            return ipv4(value, field);
+        }
+        return ipv6(value, field);
+    }
+
+    private static String ipv6(String value, String field) throws ApiException {
+        if (value.length() > 45) {
+            throw bad(field, "not an IP address", value);
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+            if (!ok) {
+                throw bad(field, "not an IP address", value);
+            }
+        }
+        try {
+            // Bracketed, the JDK parses an IPv6 literal or fails; it never looks a bracketed name up.
+            InetAddress.getByName("[" + value + "]");
+        } catch (UnknownHostException | RuntimeException e) {
+            throw bad(field, "not an IP address", value);
+        }
+        return value.toLowerCase(Locale.ROOT);
+    }
+
+    /** A port number 1..65535 in plain decimal. */
+    static int port(String text, String field) throws ApiException {
+        String value = required(text, field);
+        if (value.length() > 5 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw bad(field, "not a port number", value);
+        }
+        int port = Integer.parseInt(value);
+        if (port < 1 || port > 65535) {
+            throw bad(field, "port out of range 1..65535", value);
+        }
+        return port;
+    }
+
+    /**
+     * {@code tcp} or {@code udp}, any case; absent means {@code tcp} (as in gvproxy). {@code unix} and anything else
+     * answer 400 "unsupported protocol".
+     */
+    static String protocol(String text) throws ApiException {
+        if (text == null || text.isEmpty()) {
+            return "tcp";
+        }
+        String value = text.toLowerCase(Locale.ROOT);
+        if (!value.equals("tcp") && !value.equals("udp")) {
+            throw new ApiException(400, "unsupported protocol: " + echo(text) + " (tcp or udp)");
+        }
+        return value;
+    }
+
+    /**
+     * A host address to listen on: {@code IPv4:PORT}, {@code [IPv6]:PORT}, or {@code :PORT} (gvproxy's form for all
+     * interfaces, which becomes {@code 0.0.0.0:PORT}).
+     */
+    static String localAddress(String text) throws ApiException {
+        String value = required(text, "local");
+        int colon = value.lastIndexOf(':');
+        if (colon < 0) {
+            throw bad("local", "expected IP:PORT", value);
+        }
+        String host = value.substring(0, colon);
+        int port = port(value.substring(colon + 1), "local port");
+        if (host.isEmpty()) {
+            return "0.0.0.0:" + port;
+        }
+        if (host.startsWith("[") && host.endsWith("]") && host.length() > 2) {
+            return "[" + ipv6(host.substring(1, host.length() - 1), "local") + "]:" + port;
+        }
+        return ipv4(host, "local") + ":" + port;
+    }
+
+    /** A guest address to forward to: {@code IPv4:PORT} (the virtual network is IPv4). */
+    static String remoteAddress(String text) throws ApiException {
+        String value = required(text, "remote");
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0) {
+            throw bad("remote", "expected IPv4:PORT", value);
+        }
+        return ipv4(value.substring(0, colon), "remote") + ":" + port(value.substring(colon + 1), "remote port");
+    }
+
+    /** Validates an expose request; returns it with canonical addresses and protocol. */
+    static Forward expose(Forward request) throws ApiException {
+        if (request == null) {
+            throw ApiException.badRequest("bad JSON: expected an object with local, remote, protocol");
+        }
+        String protocol = protocol(request.protocol());
+        return new Forward(localAddress(request.local()), remoteAddress(request.remote()), protocol);
+    }
+
+    /** Validates an unexpose request (remote is ignored); returns it with canonical local address and protocol. */
+    static Forward unexpose(Forward request) throws ApiException {
+        if (request == null) {
+            throw ApiException.badRequest("bad JSON: expected an object with local, protocol");
+        }
+        String protocol = protocol(request.protocol());
+        return new Forward(localAddress(request.local()), null, protocol);
+    }
+
+    /** Validates a DNS zone: names, IP literals; absent Records become an empty list. */
+    static DnsZoneSpec zone(DnsZoneSpec zone) throws ApiException {
+        if (zone == null) {
+            throw ApiException.badRequest("bad JSON: expected an object with Name, Records, DefaultIP");
+        }
+        String name = dnsName(zone.name(), "Name", false);
+        List<DnsRecordSpec> records = new ArrayList<>();
+        if (zone.records() != null) {
+            for (DnsRecordSpec record : zone.records()) {
+                if (record == null) {
+                    throw ApiException.badRequest("Records: null record");
+                }
+                records.add(new DnsRecordSpec(dnsName(record.name(), "Records[].Name", true),
+                        ipLiteral(record.ip(), "Records[].IP")));
+            }
+        }
+        String defaultIp = zone.defaultIp() == null || zone.defaultIp().isEmpty() ? null
+                : ipLiteral(zone.defaultIp(), "DefaultIP");
+        return new DnsZoneSpec(name, List.copyOf(records), defaultIp);
+    }
+
+    /** A DNS name: letters, digits, '-', '_', '.' (and '*' where wildcards may be), at most 253 characters. */
+    static String dnsName(String text, String field, boolean wildcard) throws ApiException {
+        String value = required(text, field);
+        if (value.length() > MAX_DNS_NAME) {
+            throw bad(field, "name longer than 253 characters", value);
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '_' || c == '.' || (wildcard && c == '*');
+            if (!ok) {
+                throw bad(field, "not a DNS name", value);
+            }
+        }
+        return value;
+    }
+
+    private static String required(String text, String field) throws ApiException {
+        if (text == null || text.isEmpty()) {
+            throw ApiException.badRequest("missing " + field);
+        }
+        return text;
+    }
+
+    private static ApiException bad(String field, String why, String value) {
+        return ApiException.badRequest(field + ": " + why + ": " + echo(value));
+    }
+
+    /** The value quoted for an error message: one line, at most 80 characters. */
+    static String echo(String value) {
+        String clipped = value.length() > MAX_ECHO ? value.substring(0, MAX_ECHO) + "..." : value;
+        StringBuilder out = new StringBuilder("\"");
+        for (int i = 0; i < clipped.length(); i++) {
+            char c = clipped.charAt(i);
+            out.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return out.append('"').toString();
+    }
+}

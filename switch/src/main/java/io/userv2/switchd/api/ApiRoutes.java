@@ -1,0 +1,117 @@
+package io.userv2.switchd.api;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.util.thread.Scheduler;
+
+/**
+ * The API's calls: which path answers to which method, and what each does with the {@link ControlPlane}.
+ * Transport-free: bodies come in as bytes, answers go out as {@link Reply}.
+ */
+final class ApiRoutes {
+    /**
+     * A path's method and implementation.
+     *
+     * @param method GET or POST
+     * @param longPoll true when the answer may take long (the connection's idle timeout must not cut it)
+     * @param endpoint the implementation
+     */
+    record Route(String method, boolean longPoll, Endpoint endpoint) {
+    }
+
+    /**
+     * The JSON mapping: field names as the records declare them but matched case-insensitively (as Go's
+     * encoding/json does), unknown fields ignored (gvproxy's records carry more), trailing garbage refused.
+     */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_PROPERTIES)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    private ApiRoutes() {
+    }
+
+    /**
+     * The routes by exact path.
+     *
+     * @param activeWaits counts the wait_port calls in progress
+     */
+    static Map<String, Route> create(ControlPlane plane, Scheduler scheduler, Executor executor,
+            AtomicInteger activeWaits) {
+        Map<String, Route> routes = new LinkedHashMap<>();
+        routes.put("/services/dhcp/leases", get(call -> json(plane.leases())));
+        routes.put("/services/forwarder/expose", post(call -> {
+            plane.expose(ApiInput.expose(read(call, Forward.class)));
+            return done(Reply.ok());
+        }));
+        routes.put("/services/forwarder/unexpose", post(call -> {
+            Forward forward = ApiInput.unexpose(read(call, Forward.class));
+            plane.unexpose(forward.local(), forward.protocol());
+            return done(Reply.ok());
+        }));
+        routes.put("/services/forwarder/all", get(call -> json(plane.forwards())));
+        routes.put("/services/dns/add", post(call -> {
+            plane.addDnsZone(ApiInput.zone(read(call, DnsZoneSpec.class)));
+            return done(Reply.ok());
+        }));
+        routes.put("/services/dns/all", get(call -> json(plane.dnsZones())));
+        routes.put("/stats", get(call -> json(plane.stats())));
+        routes.put("/metrics", get(call -> done(Reply.ok(Reply.PROMETHEUS,
+                String.valueOf(plane.metrics()).getBytes(StandardCharsets.UTF_8)))));
+        routes.put("/extension/wait_port", new Route("GET", true,
+                call -> WaitPort.start(plane, scheduler, executor, activeWaits, call.query())));
+        return Map.copyOf(routes);
+    }
+
+    private static Route get(Endpoint endpoint) {
+        return new Route("GET", false, endpoint);
+    }
+
+    private static Route post(Endpoint endpoint) {
+        return new Route("POST", false, endpoint);
+    }
+
+    private static CompletableFuture<Reply> done(Reply reply) {
+        return CompletableFuture.completedFuture(reply);
+    }
+
+    /** {@code value} as a JSON answer (plus a newline, as Go's json.Encoder writes). */
+    static CompletableFuture<Reply> json(Object value) throws ApiException {
+        try {
+            byte[] bytes = JSON.writeValueAsBytes(value);
+            byte[] withNewline = Arrays.copyOf(bytes, bytes.length + 1);
+            withNewline[bytes.length] = '\n';
+            return done(Reply.ok(Reply.JSON, withNewline));
+        } catch (JsonProcessingException e) {
+            throw new ApiException(500, "cannot encode the answer as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** The body decoded as {@code type}; a 400 "bad JSON: ..." when it is not. */
+    static <T> T read(Endpoint.Call call, Class<T> type) throws ApiException {
+        if (call.body().length == 0) {
+            throw ApiException.badRequest("bad JSON: empty body");
+        }
+        try {
+            return JSON.readValue(call.body(), type);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+            throw new ApiException(400, "bad JSON: " + e.getOriginalMessage() + where, e);
+        } catch (java.io.IOException e) {
+            throw new ApiException(400, "bad JSON: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.userv2.switchd.api;
+
+import io.userv2.switchd.UnixSocketFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.SizeLimitHandler;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.eclipse.jetty.util.HostPort;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+
+/**
+ * The HTTP API served on a unix socket ({@code --api PATH}) with Jetty: HTTP/1.1, JSON bodies, the calls Lima and
+ * gvproxy clients make (see {@link ApiRoutes}).
+ *
+ * <p>The socket file is made mode {@code 0600} right after binding (before that it has the mode the umask gives,
+ * which for the usual umask already denies other users the write permission a connect needs). A stale socket file is
+ * replaced and one a live process serves is refused ({@link UnixSocketFile}); the file is removed on {@link #close()}.
+ *
+ * <p>Robustness: a few daemon threads (at most {@value #MAX_THREADS}, plus one scheduler thread), at most
+ * {@value #MAX_CONNECTIONS} connections, request headers up to {@value #MAX_HEADER_BYTES} bytes (431 beyond), bodies
+ * up to {@value #MAX_BODY_BYTES} bytes (413 beyond), and an idle timeout that closes slow or silent connections.
+ * No handler blocks a thread on a client: bodies are read asynchronously and wait_port polls on the scheduler.
+ */
+public final class ApiServer implements AutoCloseable {
+    /** The largest request body accepted. */
+    public static final int MAX_BODY_BYTES = 64 * 1024;
+    /** The largest request head (request line plus headers) accepted. */
+    public static final int MAX_HEADER_BYTES = 8 * 1024;
+    /** Connections served at once; more wait in the listen queue. */
+    public static final int MAX_CONNECTIONS = 32;
+    /** Threads in the server's pool (one acceptor and one selector among them). */
+    public static final int MAX_THREADS = 8;
+    /** How long a connection may stay silent (mid-request or between requests) before it is closed. */
+    public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
+    /** Jetty logs every start and stop at INFO; the daemon says "HTTP API listening" itself. Held so it stays set. */
+    private static final java.util.logging.Logger JETTY_LOG = java.util.logging.Logger.getLogger("org.eclipse.jetty");
+
+    private final Server server;
+    private final UnixSocketFile socketFile;
+    private final AtomicInteger activeWaits;
+
+    private ApiServer(Server server, UnixSocketFile socketFile, AtomicInteger activeWaits) {
+        this.server = server;
+        this.socketFile = socketFile;
+        this.activeWaits = activeWaits;
+    }
+
+    /**
+     * Binds {@code socket} and serves the API for {@code plane} until {@link #close()}.
+     *
+     * @throws IOException when the path is served by a live process, is not a socket, or cannot be bound or chmod'ed
+     */
+    public static ApiServer start(ControlPlane plane, Path socket) throws IOException {
+        return start(plane, socket, IDLE_TIMEOUT);
+    }
+
+    /** {@link #start(ControlPlane, Path)} with another idle timeout (for tests). */
+    static ApiServer start(ControlPlane plane, Path socket, Duration idleTimeout) throws IOException {
+        if (JETTY_LOG.getLevel() == null) {
+            JETTY_LOG.setLevel(java.util.logging.Level.WARNING);
+        }
+        UnixSocketFile socketFile = UnixSocketFile.prepare(socket);
+
+        QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
+        threads.setName("userv2-api");
+        threads.setDaemon(true);
+        threads.setReservedThreads(0);
+        ScheduledExecutorScheduler scheduler = new ScheduledExecutorScheduler("userv2-api-scheduler", true);
+        Server server = new Server(threads, scheduler, null);
+        server.setStopAtShutdown(false);
+
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        http.setRequestHeaderSize(MAX_HEADER_BYTES);
+        // A unix socket has no host:port; HTTP/1.0 requests without a Host header would otherwise be refused.
+        http.setServerAuthority(new HostPort("localhost"));
+        UnixDomainServerConnector connector = new UnixDomainServerConnector(server, 1, 1,
+                new HttpConnectionFactory(http));
+        connector.setUnixDomainPath(socket);
+        connector.setIdleTimeout(idleTimeout.toMillis());
+        connector.setAcceptQueueSize(64);
+        server.addConnector(connector);
+        server.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, connector));
+
+        server.setErrorHandler(new PlainErrorHandler());
+        AtomicInteger activeWaits = new AtomicInteger();
+        ApiHandler api = new ApiHandler(ApiRoutes.create(plane, scheduler, threads, activeWaits), MAX_BODY_BYTES);
+        server.setHandler(new SizeLimitHandler(MAX_BODY_BYTES, -1) {
+            {
+                setHandler(api);
+            }
+        });
+
+        try {
+            server.start();
+        } catch (Exception e) {
+            stopQuietly(server);
+            throw new IOException("cannot serve the API on " + socket + ": " + e.getMessage(), e);
+        }
+        try {
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            socketFile.bound();
+        } catch (IOException | UnsupportedOperationException e) {
+            stopQuietly(server);
+            socketFile.remove();
+            throw new IOException("cannot make the API socket " + socket + " private: " + e.getMessage(), e);
+        }
+        LOG.log(System.Logger.Level.INFO, "HTTP API listening on " + socket);
+        return new ApiServer(server, socketFile, activeWaits);
+    }
+
+    /** The socket file's path. */
+    public Path path() {
+        return socketFile.path();
+    }
+
+    /** The wait_port calls now waiting for their port. */
+    public int activeWaits() {
+        return activeWaits.get();
+    }
+
+    /** Stops serving (pending calls are cut), releases the threads and removes the socket file. */
+    @Override
+    public void close() {
+        stopQuietly(server);
+        socketFile.remove();
+    }
+
+    private static void stopQuietly(Server server) {
+        try {
+            server.setStopTimeout(0);
+            server.stop();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "stopping the HTTP API: " + e);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.userv2.switchd.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The HTTP API's only view of the running switch; the daemon implements it.
+ *
+ * <p>The API validates every argument before calling (IP literals, ports, protocol {@code tcp}/{@code udp}, forward
+ * addresses in the canonical {@code IP:PORT} form), so implementations only decide what the switch can do.
+ * Methods are called from the API's own threads, never from the switch's event loop; an implementation that must run
+ * on the event loop hands the work over itself.
+ */
+public interface ControlPlane {
+    /** The active DHCP leases, IP address (dotted quad) to MAC address ({@code 52:55:55:12:34:56}). */
+    Map<String, String> leases();
+
+    /**
+     * Starts forwarding {@code forward.local()} on the host to {@code forward.remote()} on the LAN.
+     *
+     * @throws ApiException 400 for input the switch cannot use, 409 when {@code local} is already exposed for that
+     *     protocol, 500 when binding the host socket fails (the message says why)
+     */
+    void expose(Forward forward) throws ApiException;
+
+    /**
+     * Stops the forward listening on {@code local} for {@code protocol}.
+     *
+     * @throws ApiException 404 when there is no such forward
+     */
+    void unexpose(String local, String protocol) throws ApiException;
+
+    /** The forwards now exposed. */
+    List<Forward> forwards();
+
+    /**
+     * Adds a DNS zone, or replaces the zone of the same name.
+     *
+     * @throws ApiException 400 for a zone the DNS service cannot serve
+     */
+    void addDnsZone(DnsZoneSpec zone) throws ApiException;
+
+    /** The DNS zones added so far (through the API or the configuration). */
+    List<DnsZoneSpec> dnsZones();
+
+    /** Counters (bytes and frames in and out, per port, ...) as a tree Jackson can serialise. */
+    Map<String, Object> stats();
+
+    /** Metrics in the Prometheus text exposition format (version 0.0.4). */
+    String metrics();
+
+    /**
+     * Makes one TCP connection attempt to {@code ip:port} through the virtual network, closing it at once if it opens.
+     *
+     * @return completes with {@code true} when the port accepted the connection, {@code false} when it refused it or
+     *     did not answer in time; may complete on any thread
+     */
+    CompletableFuture<Boolean> probeTcp(String ip, int port);
+}

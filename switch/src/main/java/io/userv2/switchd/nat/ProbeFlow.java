@@ -1,0 +1,51 @@
+package io.userv2.switchd.nat;
+
+import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.tcp.TcpState;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A connection the gateway opens into a guest only to learn whether a port is open (Lima's wait_port): true once
+ * established (then reset at once), false when refused, reset or not answered by the deadline.
+ */
+final class ProbeFlow extends TcpFlow {
+    private final TcpNat nat;
+    private final long deadline;
+    private final CompletableFuture<Boolean> result = new CompletableFuture<>();
+
+    ProbeFlow(TcpConnection conn, TcpNat nat, long deadline) {
+        super(conn, null);
+        this.nat = nat;
+        this.deadline = deadline;
+    }
+
+    CompletableFuture<Boolean> result() {
+        return result;
+    }
+
+    @Override
+    long deadline() {
+        return result.isDone() ? Long.MAX_VALUE : deadline;
+    }
+
+    @Override
+    void pump(long now) {
+        if (result.isDone()) {
+            return;
+        }
+        if (conn.isEstablished()) {
+            result.complete(true);
+            conn.abort(); // a probe: no need for an orderly close
+        } else if (conn.state() == TcpState.CLOSED) {
+            result.complete(false);
+        } else if (now - deadline >= 0) {
+            result.complete(false);
+            nat.finish(conn.key(), false);
+        }
+    }
+
+    @Override
+    void closeOtherEnd(boolean reset) {
+        result.complete(false);
+    }
+}

@@ -1,0 +1,256 @@
+package io.userv2.switchd.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every API call and its error answers, through curl on the unix socket. */
+class ApiCallsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private ApiFixture api;
+
+    @BeforeEach
+    void start() throws Exception {
+        api = new ApiFixture();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        api.close();
+    }
+
+    /** An error answer: the status and one line of plain text. */
+    private static void assertError(Curl.Result result, int status, String containing) {
+        assertEquals(status, result.status(), result.body());
+        assertTrue(result.headers().contains("content-type: text/plain"), result.headers());
+        assertTrue(result.body().endsWith("\n"), result.body());
+        assertFalse(result.line().contains("\n"), "one line: " + result.body());
+        assertTrue(result.body().contains(containing), "expected '" + containing + "' in: " + result.body());
+    }
+
+    private static void assertOkEmpty(Curl.Result result) {
+        assertEquals(200, result.status(), result.body());
+        assertEquals("", result.body());
+    }
+
+    @Test
+    void leasesMapIpToMac() throws Exception {
+        Curl.Result result = api.curl.get("/services/dhcp/leases");
+        assertEquals(200, result.status(), result.body());
+        assertTrue(result.headers().contains("content-type: application/json"), result.headers());
+        assertEquals(JSON.readTree("{\"192.168.104.3\": \"52:55:55:12:34:56\"}"), JSON.readTree(result.body()));
+    }
+
+    @Test
+    void exposeListUnexpose() throws Exception {
+        assertOkEmpty(api.curl.post("/services/forwarder/expose",
+                "{\"local\": \"127.0.0.1:2222\", \"remote\": \"192.168.104.3:22\", \"protocol\": \"tcp\"}"));
+        assertOkEmpty(api.curl.post("/services/forwarder/expose",
+                "{\"local\": \"127.0.0.1:5353\", \"remote\": \"192.168.104.3:53\", \"protocol\": \"udp\"}"));
+        assertEquals(List.of(new Forward("127.0.0.1:2222", "192.168.104.3:22", "tcp"),
+                new Forward("127.0.0.1:5353", "192.168.104.3:53", "udp")), api.plane.forwards());
+
+        Curl.Result all = api.curl.get("/services/forwarder/all");
+        assertEquals(200, all.status(), all.body());
+        assertEquals(JSON.readTree("[{\"local\":\"127.0.0.1:2222\",\"remote\":\"192.168.104.3:22\",\"protocol\":\"tcp\"},"
+                + "{\"local\":\"127.0.0.1:5353\",\"remote\":\"192.168.104.3:53\",\"protocol\":\"udp\"}]"),
+                JSON.readTree(all.body()));
+
+        assertOkEmpty(api.curl.post("/services/forwarder/unexpose", "{\"local\": \"127.0.0.1:2222\", \"protocol\": \"tcp\"}"));
+        assertEquals(List.of(new Forward("127.0.0.1:5353", "192.168.104.3:53", "udp")), api.plane.forwards());
+        assertError(api.curl.post("/services/forwarder/unexpose", "{\"local\": \"127.0.0.1:2222\", \"protocol\": \"tcp\"}"),
+                404, "no tcp forward on 127.0.0.1:2222");
+    }
+
+    @Test
+    void duplicateExposeIs409() throws Exception {
+        String body = "{\"local\": \"127.0.0.1:2222\", \"remote\": \"192.168.104.3:22\", \"protocol\": \"tcp\"}";
+        assertOkEmpty(api.curl.post("/services/forwarder/expose", body));
+        assertError(api.curl.post("/services/forwarder/expose", body), 409, "already exposed");
+    }
+
+    @Test
+    void bindFailureFromTheControlPlaneIs500WithItsMessage() throws Exception {
+        assertError(api.curl.post("/services/forwarder/expose",
+                "{\"local\": \"127.0.0.1:1\", \"remote\": \"192.168.104.3:22\", \"protocol\": \"tcp\"}"),
+                500, "cannot bind 127.0.0.1:1: Permission denied");
+    }
+
+    @Test
+    void gvproxyFormsAreAccepted() throws Exception {
+        // gvproxy's README: no protocol (tcp), ":PORT" for all interfaces; Go's JSON matches names case-insensitively.
+        assertOkEmpty(api.curl.post("/services/forwarder/expose", "{\"local\":\":6443\",\"remote\":\"192.168.127.2:6443\"}"));
+        assertOkEmpty(api.curl.post("/services/forwarder/expose",
+                "{\"Local\":\"127.0.0.1:8080\",\"Remote\":\"192.168.127.2:80\",\"Protocol\":\"TCP\",\"extra\":1}"));
+        assertEquals(List.of(new Forward("0.0.0.0:6443", "192.168.127.2:6443", "tcp"),
+                new Forward("127.0.0.1:8080", "192.168.127.2:80", "tcp")), api.plane.forwards());
+        assertOkEmpty(api.curl.post("/services/forwarder/unexpose", "{\"local\":\":6443\"}"));
+        assertEquals(1, api.plane.forwards().size());
+    }
+
+    @Test
+    void unixProtocolIsUnsupported() throws Exception {
+        assertError(api.curl.post("/services/forwarder/expose",
+                "{\"local\": \"/tmp/x.sock\", \"remote\": \"192.168.104.3:22\", \"protocol\": \"unix\"}"),
+                400, "unsupported protocol: \"unix\"");
+        assertError(api.curl.post("/services/forwarder/expose",
+                "{\"local\": \"127.0.0.1:1\", \"remote\": \"192.168.104.3:22\", \"protocol\": \"sctp\"}"),
+                400, "unsupported protocol");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{", "not json", "{\"local\": \"127.0.0.1:2222\",}", "{\"local\": \"a\"} trailing",
+        "[1, 2]", "{\"local\": [1], \"remote\": \"192.168.104.3:22\"}"})
+    void badJsonIs400(String body) throws Exception {
+        assertError(api.curl.post("/services/forwarder/expose", body), 400, "bad JSON");
+        assertTrue(api.plane.forwards().isEmpty());
+    }
+
+    @Test
+    void emptyAndNullBodiesAre400() throws Exception {
+        assertError(api.curl.post("/services/forwarder/expose", ""), 400, "bad JSON: empty body");
+        assertError(api.curl.post("/services/forwarder/expose", "null"), 400, "bad JSON");
+        assertError(api.curl.post("/services/dns/add", "null"), 400, "bad JSON");
+        assertError(api.curl.post("/services/forwarder/unexpose", "null"), 400, "bad JSON");
+    }
+
+    @Test
+    void missingFieldsAre400() throws Exception {
+        assertError(api.curl.post("/services/forwarder/expose", "{\"remote\": \"192.168.104.3:22\"}"), 400, "missing local");
+        assertError(api.curl.post("/services/forwarder/expose", "{\"local\": \"127.0.0.1:2222\"}"), 400, "missing remote");
+        assertError(api.curl.post("/services/forwarder/unexpose", "{\"protocol\": \"tcp\"}"), 400, "missing local");
+        assertError(api.curl.post("/services/dns/add", "{\"Records\": []}"), 400, "missing Name");
+        assertError(api.curl.post("/services/dns/add", "{\"Name\": \"internal.\", \"Records\": [{\"IP\": \"192.168.104.3\"}]}"),
+                400, "missing Records[].Name");
+        assertError(api.curl.post("/services/dns/add", "{\"Name\": \"internal.\", \"Records\": [{\"Name\": \"a\"}]}"),
+                400, "missing Records[].IP");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"example.com:22", "192.168.104.300:22", "192.168.104:22", "192.168.104.03:22",
+        "192.168.104.3", "192.168.104.3:0", "192.168.104.3:65536", "192.168.104.3:abc", "192.168.104.3:-1",
+        "[::1]:22", " 192.168.104.3:22", "192.168.104.3:22\\n"})
+    void badRemoteIs400(String remote) throws Exception {
+        assertError(api.curl.post("/services/forwarder/expose",
+                "{\"local\": \"127.0.0.1:2222\", \"remote\": \"" + remote + "\", \"protocol\": \"tcp\"}"), 400, "remote");
+        assertTrue(api.plane.forwards().isEmpty());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"localhost:2222", "127.0.0.1", "127.0.0.1:", "127.0.0.1:99999", "[::1:2222", "[zz]:2222",
+        "[fe80::1%eth0]:2222"})
+    void badLocalIs400(String local) throws Exception {
+        assertError(api.curl.post("/services/forwarder/expose",
+                "{\"local\": \"" + local + "\", \"remote\": \"192.168.104.3:22\"}"), 400, "local");
+    }
+
+    @Test
+    void ipv6LocalIsAccepted() throws Exception {
+        assertOkEmpty(api.curl.post("/services/forwarder/expose", "{\"local\": \"[::1]:2222\", \"remote\": \"192.168.104.3:22\"}"));
+        assertEquals("[::1]:2222", api.plane.forwards().get(0).local());
+    }
+
+    @Test
+    void dnsAddAndAll() throws Exception {
+        assertOkEmpty(api.curl.post("/services/dns/add",
+                "{\"Name\": \"internal.\", \"Records\": [{\"Name\": \"lima-foo\", \"IP\": \"192.168.104.3\"}], \"DefaultIP\": null}"));
+        assertOkEmpty(api.curl.post("/services/dns/add",
+                "{\"Name\": \"corp.\", \"Records\": [{\"Name\": \"*.x\", \"IP\": \"fd00::1\", \"Regexp\": null}],"
+                        + " \"DefaultIP\": \"192.168.104.2\"}"));
+        assertEquals(List.of(new DnsZoneSpec("internal.", List.of(new DnsRecordSpec("lima-foo", "192.168.104.3")), null),
+                new DnsZoneSpec("corp.", List.of(new DnsRecordSpec("*.x", "fd00::1")), "192.168.104.2")),
+                api.plane.dnsZones());
+        Curl.Result all = api.curl.get("/services/dns/all");
+        assertEquals(200, all.status(), all.body());
+        assertEquals(JSON.readTree("[{\"Name\":\"internal.\",\"Records\":[{\"Name\":\"lima-foo\",\"IP\":\"192.168.104.3\"}],"
+                + "\"DefaultIP\":null},{\"Name\":\"corp.\",\"Records\":[{\"Name\":\"*.x\",\"IP\":\"fd00::1\"}],"
+                + "\"DefaultIP\":\"192.168.104.2\"}]"), JSON.readTree(all.body()));
+    }
+
+    @Test
+    void dnsZoneWithoutRecordsGetsAnEmptyList() throws Exception {
+        assertOkEmpty(api.curl.post("/services/dns/add", "{\"Name\": \"internal.\", \"DefaultIP\": \"192.168.104.2\"}"));
+        assertEquals(List.of(new DnsZoneSpec("internal.", List.of(), "192.168.104.2")), api.plane.dnsZones());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{\"Name\": \"internal.\", \"Records\": [{\"Name\": \"a\", \"IP\": \"lima-bar\"}]}",
+        "{\"Name\": \"internal.\", \"Records\": [{\"Name\": \"a\", \"IP\": \"1.2.3.4.5\"}]}",
+        "{\"Name\": \"internal.\", \"Records\": [{\"Name\": \"a b\", \"IP\": \"1.2.3.4\"}]}",
+        "{\"Name\": \"in ternal.\"}",
+        "{\"Name\": \"internal.\", \"DefaultIP\": \"nope\"}",
+        "{\"Name\": \"internal.\", \"Records\": [null]}"})
+    void badDnsZoneIs400(String body) throws Exception {
+        assertError(api.curl.post("/services/dns/add", body), 400, "");
+        assertTrue(api.plane.dnsZones().isEmpty());
+    }
+
+    @Test
+    void statsIsJson() throws Exception {
+        Curl.Result result = api.curl.get("/stats");
+        assertEquals(200, result.status(), result.body());
+        JsonNode stats = JSON.readTree(result.body());
+        assertEquals(10, stats.at("/ports/0/framesIn").asInt());
+    }
+
+    @Test
+    void metricsArePrometheusText() throws Exception {
+        Curl.Result result = api.curl.get("/metrics");
+        assertEquals(200, result.status(), result.body());
+        assertTrue(result.headers().contains("content-type: text/plain; version=0.0.4"), result.headers());
+        assertTrue(result.body().contains("userv2_frames_total{port=\"vm0\",direction=\"in\"} 10\n"), result.body());
+    }
+
+    @Test
+    void unknownPathIs404() throws Exception {
+        assertError(api.curl.get("/nope"), 404, "no such API path");
+        assertError(api.curl.get("/services/dhcp/leases/"), 404, "no such API path");
+        assertError(api.curl.get("/"), 404, "no such API path");
+    }
+
+    @Test
+    void wrongMethodIs405WithAllow() throws Exception {
+        Curl.Result post = api.curl.post("/stats", "{}");
+        assertError(post, 405, "use GET");
+        assertTrue(post.headers().contains("allow: get"), post.headers());
+        Curl.Result get = api.curl.get("/services/forwarder/expose");
+        assertError(get, 405, "use POST");
+        assertTrue(get.headers().contains("allow: post"), get.headers());
+        assertError(api.curl.start("DELETE", "/services/forwarder/all", null).await(30), 405, "use GET");
+    }
+
+    @Test
+    void oversizedBodyIs413() throws Exception {
+        String big = "{\"local\": \"" + "x".repeat(ApiServer.MAX_BODY_BYTES) + "\"}";
+        assertError(api.curl.post("/services/forwarder/expose", big), 413, "too large");
+        Curl.Result chunked = api.curl.start("POST", "/services/dns/add", big, "-H", "Transfer-Encoding: chunked")
+                .await(30);
+        assertError(chunked, 413, "too large");
+        assertEquals(200, api.curl.get("/stats").status());
+    }
+
+    @Test
+    void bodyJustUnderTheLimitIsRead() throws Exception {
+        String padding = " ".repeat(ApiServer.MAX_BODY_BYTES - 100);
+        assertOkEmpty(api.curl.post("/services/forwarder/expose",
+                "{\"local\": \"127.0.0.1:2222\", \"remote\": \"192.168.104.3:22\"}" + padding));
+    }
+
+    @Test
+    void controlPlaneFailureIsAOneLine500() throws Exception {
+        api.plane.statsFailure = new IllegalStateException("boom\nsecond line");
+        assertError(api.curl.get("/stats"), 500, "internal error: java.lang.IllegalStateException: boom second line");
+        api.plane.statsFailure = null;
+        assertEquals(200, api.curl.get("/stats").status());
+    }
+}

@@ -1,0 +1,86 @@
+package io.userv2.switchd.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** An in-memory {@link ControlPlane}: what the API tests drive instead of a running switch. */
+final class FakeControlPlane implements ControlPlane {
+    final Map<String, String> leases = new LinkedHashMap<>(Map.of("192.168.104.3", "52:55:55:12:34:56"));
+    final List<Forward> forwards = new ArrayList<>();
+    final List<DnsZoneSpec> zones = new ArrayList<>();
+    /** What probeTcp answers. */
+    final AtomicBoolean portOpen = new AtomicBoolean();
+    final AtomicInteger probes = new AtomicInteger();
+    volatile RuntimeException statsFailure;
+
+    @Override
+    public synchronized Map<String, String> leases() {
+        return Map.copyOf(leases);
+    }
+
+    @Override
+    public synchronized void expose(Forward forward) throws ApiException {
+        if (forward.local().endsWith(":1")) {
+            throw new ApiException(500, "cannot bind " + forward.local() + ": Permission denied");
+        }
+        for (Forward f : forwards) {
+            if (f.local().equals(forward.local()) && f.protocol().equals(forward.protocol())) {
+                throw new ApiException(409, forward.protocol() + " " + forward.local() + " is already exposed");
+            }
+        }
+        forwards.add(forward);
+    }
+
+    @Override
+    public synchronized void unexpose(String local, String protocol) throws ApiException {
+        if (!forwards.removeIf(f -> f.local().equals(local) && f.protocol().equals(protocol))) {
+            throw new ApiException(404, "no " + protocol + " forward on " + local);
+        }
+    }
+
+    @Override
+    public synchronized List<Forward> forwards() {
+        return List.copyOf(forwards);
+    }
+
+    @Override
+    public synchronized void addDnsZone(DnsZoneSpec zone) {
+        zones.removeIf(z -> z.name().equals(zone.name()));
+        zones.add(zone);
+    }
+
+    @Override
+    public synchronized List<DnsZoneSpec> dnsZones() {
+        return List.copyOf(zones);
+    }
+
+    @Override
+    public Map<String, Object> stats() {
+        if (statsFailure != null) {
+            throw statsFailure;
+        }
+        return Map.of("ports", List.of(Map.of("name", "vm0", "framesIn", 10, "framesOut", 12, "bytesIn", 1000,
+                "bytesOut", 1200)));
+    }
+
+    @Override
+    public String metrics() {
+        return "# HELP userv2_frames_total Frames switched.\n# TYPE userv2_frames_total counter\n"
+                + "userv2_frames_total{port=\"vm0\",direction=\"in\"} 10\n";
+    }
+
+    @Override
+    public CompletableFuture<Boolean> probeTcp(String ip, int port) {
+        probes.incrementAndGet();
+        if (ip.equals("10.9.9.9")) {
+            throw new IllegalArgumentException("10.9.9.9 is not on the virtual network");
+        }
+        // Complete on another thread, as the switch's event loop would.
+        return CompletableFuture.supplyAsync(portOpen::get);
+    }
+}
