@@ -170,7 +170,7 @@ public final class Main implements Callable<Integer> {
         if (config.apiSocket() != null) {
             try {
                 apiServer = ApiServer.start(new NetworkControlPlane(network), config.apiSocket());
-                LOG.log(System.Logger.Level.INFO, "API listening on unix:" + config.apiSocket());
+                LOG.log(System.Logger.Level.INFO, "api: serving on unix:" + config.apiSocket());
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.ERROR, "cannot start the API: " + e.getMessage());
                 network.close();
