@@ -1,0 +1,111 @@
+package io.userv2.switchd.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The HTTP API as Lima and gvproxy clients use it, with the real curl over the API socket and a real guest: leases
+ * read back, a forward created at run time reaches the guest's busybox httpd and is refused after unexpose,
+ * wait_port, DNS zones answered at the gateway, metrics, and forwards kept across a restart with --state-dir.
+ */
+class ApiForwardIT {
+    private static final Duration T = Duration.ofSeconds(20);
+
+    private static Exec.Result api(Path sock, String method, String path, String body) {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "15", "--unix-socket",
+                sock.toString(), "-X", method, "-w", "\n%{http_code}", "http://localhost" + path));
+        if (body != null) {
+            cmd.addAll(List.of("-H", "Content-Type: application/json", "-d", body));
+        }
+        return Exec.run(T, cmd);
+    }
+
+    /** The status code curl printed on the last line. */
+    private static int status(Exec.Result r) {
+        String out = r.output().strip();
+        return Integer.parseInt(out.substring(out.lastIndexOf('\n') + 1).strip());
+    }
+
+    @Test
+    @Timeout(value = 180)
+    void forwardCreatedAtRunTimeReachesTheGuestUntilUnexposed() throws Exception {
+        E2e.requireRoot();
+        Path dir = E2e.socketDir();
+        Path www = Files.createDirectories(E2e.workdir().resolve("api-www-" + E2e.randomHex(3)));
+        Path state = Files.createDirectories(dir.resolve("state"));
+        try (Closer c = new Closer()) {
+            c.add(() -> E2e.deleteTree(www));
+            c.add(() -> E2e.deleteTree(dir));
+            Files.writeString(www.resolve("index.html"), "served-by-the-guest\n");
+            Path sock = dir.resolve("net.sock");
+            Path apiSock = dir.resolve("api.sock");
+            List<String> args = List.of("--listen", sock.toString(), "--api", apiSock.toString(),
+                    "--state-dir", state.toString(), "--host-resolver", "hosts",
+                    "--dns-upstream", "127.0.0.1:" + SwitchProcess.freeTcpPort());
+            SwitchProcess sw = c.add(SwitchProcess.start(args));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(apiSock)));
+
+            NamespaceGuest guest = c.add(NamespaceGuest.start(NamespaceGuest.Options.unconfigured("unix:" + sock)));
+            guest.dhcp("lima-web");
+            String ip = guest.ip();
+            guest.spawn("httpd", "busybox", "httpd", "-f", "-p", "80", "-h", www.toString());
+
+            Exec.Result leases = api(apiSock, "GET", "/services/dhcp/leases", null);
+            assertEquals(200, status(leases), leases.toString());
+            assertTrue(leases.output().contains("\"" + ip + "\":\"" + guest.mac() + "\""), leases.output());
+
+            Exec.Result waited = api(apiSock, "GET", "/extension/wait_port?ip=" + ip + "&port=80&timeout=20", null);
+            assertEquals(200, status(waited), "httpd port open: " + waited);
+            Exec.Result closed = api(apiSock, "GET", "/extension/wait_port?ip=" + ip + "&port=81&timeout=1", null);
+            assertEquals(408, status(closed), "nothing on port 81: " + closed);
+
+            int port = SwitchProcess.freeTcpPort();
+            String local = "127.0.0.1:" + port;
+            String forward = "{\"local\":\"" + local + "\",\"remote\":\"" + ip + ":80\",\"protocol\":\"tcp\"}";
+            assertEquals(200, status(api(apiSock, "POST", "/services/forwarder/expose", forward)));
+            assertEquals(409, status(api(apiSock, "POST", "/services/forwarder/expose", forward)), "exposed twice");
+            Exec.Result page = Exec.run(T, List.of("curl", "-sS", "--max-time", "10", "http://" + local + "/"));
+            assertEquals("served-by-the-guest", page.output().strip(), page.toString());
+            Exec.Result all = api(apiSock, "GET", "/services/forwarder/all", null);
+            assertTrue(all.output().contains("\"local\":\"" + local + "\"") && all.output().contains(ip + ":80"),
+                    all.output());
+
+            String zone = "{\"Name\":\"internal.\",\"Records\":[{\"Name\":\"lima-api\",\"IP\":\"192.168.104.77\"}],"
+                    + "\"DefaultIP\":null}";
+            assertEquals(200, status(api(apiSock, "POST", "/services/dns/add", zone)));
+            Exec.Result dig = guest.exec(T, "dig", "+short", "+time=3", "@192.168.104.2", "lima-api.internal");
+            assertEquals("192.168.104.77", dig.output().strip(), dig.toString());
+            assertTrue(api(apiSock, "GET", "/services/dns/all", null).output().contains("lima-api"));
+
+            Exec.Result metrics = api(apiSock, "GET", "/metrics", null);
+            assertTrue(metrics.output().contains("userv2_port_frames_total{port="), metrics.output());
+            assertTrue(metrics.output().contains("userv2_dhcp_leases 1"), metrics.output());
+            assertEquals(400, status(api(apiSock, "POST", "/services/forwarder/expose", "{not json")));
+
+            // Kept across a restart with --state-dir.
+            sw.stop();
+            SwitchProcess again = c.add(SwitchProcess.start(args));
+            Exec.Result kept = api(apiSock, "GET", "/services/forwarder/all", null);
+            assertTrue(kept.output().contains("\"local\":\"" + local + "\""), "forward restored: " + kept.output());
+            Exec.Result keptLeases = api(apiSock, "GET", "/services/dhcp/leases", null);
+            assertTrue(keptLeases.output().contains("\"" + ip + "\""), "lease restored: " + keptLeases.output());
+
+            assertEquals(200, status(api(apiSock, "POST", "/services/forwarder/unexpose",
+                    "{\"local\":\"" + local + "\",\"protocol\":\"tcp\"}")));
+            Exec.Result refused = Exec.run(T, List.of("curl", "-sS", "--max-time", "5", "http://" + local + "/"));
+            assertEquals(7, refused.exitCode(), "refused after unexpose: " + refused);
+            assertEquals(404, status(api(apiSock, "POST", "/services/forwarder/unexpose",
+                    "{\"local\":\"" + local + "\",\"protocol\":\"tcp\"}")));
+            assertTrue(again.isAlive());
+        }
+    }
+}
