@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Guest <-> host TCP through NAT: iperf3 guest->host and host->guest (median of REPS runs of DURATION s) and 1-byte
+# TCP request/response latency (testtools/rr, p50 and p99 over RR_N round trips) from a namespace guest to a
+# server on the host's 127.0.0.1, at MTU 1500 and 65520, through
+#   userv2       the switch; the guest (tapbridge -> stream socket) reaches 127.0.0.1 via the host alias 192.168.104.2
+#   passt        one passt per guest (same tapbridge, QEMU stream protocol); 127.0.0.1 via its gateway 192.168.104.2
+#   slirp4netns  owns the guest's tap itself (one hop fewer); 127.0.0.1 via 10.0.2.2
+# Prints a table with the ratios of each peer to passt.
+#
+#   bench/scripts/nat-vs-passt.sh [path/to/userv2-switch.jar]
+#   env: DURATION=3 REPS=3 RR_N=2000 MTUS="1500 65520" PEERS="passt userv2 slirp4netns"
+#
+# Network safety: the "host" side (the switch, passt, slirp4netns, the iperf3 and rr servers) runs in a namespace of
+# its own holding only lo and a veth pair whose default route leads nowhere (passt insists on an interface with a
+# default route), so whatever a peer dials, nothing leaves the machine; the servers listen on 127.0.0.1 there.
+# Needs root (namespaces, taps), gcc, iperf3, iproute2, java, passt, slirp4netns. Only touches namespaces it
+# creates; cleans up on exit.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+jar=${1:-$repo/switch/target/userv2-switch.jar}
+DURATION=${DURATION:-3}
+REPS=${REPS:-3}
+RR_N=${RR_N:-2000}
+MTUS=${MTUS:-1500 65520}
+PEERS=${PEERS:-passt userv2 slirp4netns}
+IPERF_PORT=5201
+RR_PORT=5555
+
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, tap devices)" >&2; exit 1; }
+[ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; }
+for tool in gcc iperf3 ip java passt slirp4netns; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
+
+work=$(mktemp -d /tmp/u2n-XXXXXX)
+# passt (run as root) drops to "nobody" before it binds its socket (and says "bound" even when that fails):
+# give it a directory of its own that nobody may write, under a work directory nobody may traverse.
+chmod 711 "$work"
+install -d -o nobody -m 700 "$work/passt"
+namespaces=()
+pids=()      # per-measurement processes (peer, bridge)
+host_pids=() # the servers in the host namespace, for the whole run
+
+kill_all() {
+    local pid
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "$@"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+}
+
+cleanup() {
+    set +e
+    kill_all "${pids[@]}" "${host_pids[@]}"
+    for ns in "${namespaces[@]}" "${hostns:-}"; do
+        [ -n "$ns" ] || continue
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+    done
+    [ -n "${hostns:-}" ] && rm -rf "/etc/netns/$hostns"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+gcc -O2 -Wall -pthread -o "$work/tapbridge" "$repo/testtools/tapbridge.c"
+gcc -O2 -Wall -o "$work/rr" "$repo/testtools/rr.c"
+
+# wait_for FILE REGEX SECONDS: poll a log until a line matches, or fail.
+wait_for() {
+    local deadline=$((SECONDS + $3))
+    until grep -qE "$2" "$1" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for /$2/ in $1:" >&2; cat "$1" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+# wait_cmd SECONDS WHAT CMD...: poll a command until it succeeds, or fail.
+wait_cmd() {
+    local deadline=$((SECONDS + $1)) what=$2
+    shift 2
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for $what" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+rand() { head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# The host side: lo, plus a veth pair with a default route to an address nobody has.
+hostns="u2n-host-$(rand)"
+ip netns add "$hostns"
+ip -n "$hostns" link set lo up
+ip -n "$hostns" link add uplink0 type veth peer name uplink1
+ip -n "$hostns" addr add 10.254.254.1/24 dev uplink0
+ip -n "$hostns" link set uplink0 up
+ip -n "$hostns" link set uplink1 up
+ip -n "$hostns" route add default via 10.254.254.2
+mkdir -p "/etc/netns/$hostns" && : >"/etc/netns/$hostns/resolv.conf" # no nameserver for anything run there
+hx() { ip netns exec "$hostns" "$@"; }
+
+hx iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" -D --pidfile "$work/iperf3.pid" >/dev/null
+wait_for "$work/iperf3.pid" "[0-9]" 10
+host_pids+=("$(cat "$work/iperf3.pid")")
+wait_cmd 10 "iperf3 to listen" sh -c "ip netns exec $hostns ss -ltnH 'sport = :$IPERF_PORT' | grep -q 127.0.0.1"
+hx "$work/rr" -s "$RR_PORT" >"$work/rr-server.log" 2>&1 &
+host_pids+=($!)
+wait_for "$work/rr-server.log" "listening" 10
+
+# new_ns -> sets $ns (a namespace with lo up, nothing else)
+new_ns() {
+    ns="u2n-$(rand)"
+    ip netns add "$ns"
+    namespaces+=("$ns")
+    ip -n "$ns" link set lo up
+}
+
+# tap_guest IP MTU -> sets $ns: a namespace guest with tap0 (address IP/24), bridged later
+tap_guest() {
+    new_ns
+    ip -n "$ns" tuntap add dev tap0 mode tap
+    ip -n "$ns" link set tap0 mtu "$2" txqueuelen 5000
+    ip -n "$ns" addr add "$1/24" dev tap0
+    ip -n "$ns" link set tap0 up
+}
+
+# bridge NS SOCKSPEC (background, logged)
+bridge() {
+    local log="$work/bridge-$1.log"
+    "$work/tapbridge" tap0 "$2" --netns "$1" >"$log" 2>&1 &
+    pids+=($!)
+    wait_for "$log" "tapbridge: connected" 10
+}
+
+teardown() {
+    kill_all "${pids[@]}"
+    pids=()
+    for ns in "${namespaces[@]}"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    namespaces=()
+    rm -f "$work"/*.sock "$work"/passt/*
+}
+
+# median of the numbers given (non-numbers, i.e. failed runs, are left out; "fail" if none)
+median() {
+    local v
+    v=$(printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g || true)
+    [ -n "$v" ] || { echo fail; return; }
+    local n
+    n=$(wc -l <<<"$v")
+    sed -n "$(((n + 1) / 2))p" <<<"$v"
+}
+
+# iperf_runs NS SERVER [-R] -> the REPS rates (Gbit/s, receiver side), "fail" for a failed run
+iperf_runs() {
+    local ns=$1 server=$2 rev=${3:-} out rate rates=()
+    for _ in $(seq "$REPS"); do
+        # a stalled run can leave the server busy with its test for a while: start on an idle server
+        wait_cmd 15 "the iperf3 server to be idle" sh -c "! ip netns exec $hostns ss -tnH state established '( sport = :$IPERF_PORT )' | grep -q ." ||
+            echo "iperf3 server still busy; running anyway" >&2
+        if out=$(timeout $((DURATION + 30)) ip netns exec "$ns" iperf3 -c "$server" -p "$IPERF_PORT" -t "$DURATION" -f g -i 1 $rev 2>&1); then
+            rate=$(awk '/receiver/ {print $(NF-2)}' <<<"$out")
+            # a whole second without a byte: the connection stalled (seen with passt 2023-03 guest->host)
+            if grep -qE 'sec +0\.00 Bytes' <<<"$out"; then echo "iperf3 ${rev:+$rev }to $server: stalled for $(grep -cE 'sec +0\.00 Bytes' <<<"$out") s (rate $rate)" >&2; fi
+        else
+            echo "iperf3 ${rev:+$rev }to $server failed: $(tail -3 <<<"$out")" >&2
+            rate=fail
+        fi
+        rates+=("${rate:-fail}")
+    done
+    echo "${rates[*]}"
+}
+
+# measure NS SERVER LABEL -> appends "LABEL g2h h2g p50 p99" to $work/results
+measure() {
+    local ns=$1 server=$2 label=$3 fwd rev rr p50 p99
+    # reachability first (the rr server takes one connection at a time and shrugs off an empty one)
+    wait_cmd 20 "$label: the guest to reach $server:$RR_PORT" \
+        timeout 5 ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/$server/$RR_PORT"
+    fwd=$(iperf_runs "$ns" "$server")
+    rev=$(iperf_runs "$ns" "$server" -R)
+    rr=$(timeout 120 ip netns exec "$ns" "$work/rr" -c "$server" "$RR_PORT" "$RR_N" 200 2>&1) || echo "rr via $label failed: $rr" >&2
+    p50=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$rr")
+    p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$rr")
+    # shellcheck disable=SC2086
+    echo "$label $(median $fwd) $(median $rev) ${p50:-fail} ${p99:-fail} (g->h: $fwd; h->g: $rev)" | tee -a "$work/results" >&2
+}
+
+run_userv2() {
+    local mtu=$1 log="$work/switch-$1.log"
+    hx java -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
+        --host-resolver hosts --dns-upstream 127.0.0.1:1 >"$log" 2>&1 &
+    pids+=($!)
+    wait_for "$log" "listening on" 60
+    tap_guest 192.168.104.3 "$mtu"
+    bridge "$ns" "unix:$work/sw.sock"
+    measure "$ns" 192.168.104.2 "userv2-$mtu"
+    teardown
+    grep -E "WARN|SEVERE|ERROR|Exception" "$log" | head -5 | sed "s/^/userv2-$mtu log: /" >&2 || true
+}
+
+run_passt() {
+    local mtu=$1 log="$work/passt-$1.log"
+    # -4, no DHCPv6/NDP/RA, no inbound forwards; the guest's address and gateway given; the gateway is mapped to
+    # the host's loopback (this version's default; --no-map-gw would turn it off).
+    hx passt -f -e -4 --socket "$work/passt/passt.sock" -P "$work/passt/passt.pid" --mtu "$mtu" --no-dhcpv6 --no-ndp --no-ra -t none -u none \
+        -a 192.168.104.3 -n 24 -g 192.168.104.2 --no-dhcp-dns --no-dhcp-search >"$log" 2>&1 &
+    pids+=($!)
+    wait_cmd 20 "passt's socket" test -S "$work/passt/passt.sock"
+    # passt forks into a PID namespace of its own; the process to stop is the one in its pid file.
+    wait_for "$work/passt/passt.pid" "[0-9]" 10
+    pids+=("$(cat "$work/passt/passt.pid")")
+    tap_guest 192.168.104.3 "$mtu"
+    bridge "$ns" "unix:$work/passt/passt.sock"
+    measure "$ns" 192.168.104.2 "passt-$mtu"
+    teardown
+}
+
+run_slirp4netns() {
+    local mtu=$1 log="$work/slirp4netns-$1.log"
+    new_ns
+    local guest=$ns
+    # Creates tap0 in the guest (10.0.2.100/24, default route via 10.0.2.2) and maps 10.0.2.2 to its own
+    # namespace's 127.0.0.1 (host loopback is allowed by default).
+    hx slirp4netns --configure --mtu="$mtu" --netns-type=path "/var/run/netns/$guest" tap0 >"$log" 2>&1 &
+    pids+=($!)
+    wait_cmd 20 "slirp4netns to configure tap0" sh -c "ip -n $guest addr show tap0 | grep -q 10.0.2.100"
+    ip -n "$guest" link set tap0 txqueuelen 5000
+    measure "$guest" 10.0.2.2 "slirp4netns-$mtu"
+    teardown
+}
+
+: >"$work/results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for mtu in $MTUS; do
+    for peer in $PEERS; do
+        "run_$peer" "$mtu"
+    done
+done
+
+echo
+echo "guest <-> host TCP through NAT, namespace guest; iperf3 median of $REPS x ${DURATION}s (Gbit/s); TCP 1-byte RR over $RR_N round trips (us)"
+awk -v peers="$PEERS" '
+    { split($1, k, "-"); p = k[1]; m = k[2]; fwd[p, m] = $2; rev[p, m] = $3; p50[p, m] = $4; p99[p, m] = $5
+      if (!(m in seen)) { seen[m] = 1; order[++n] = m } }
+    function ratio(a, b) { return (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) ? sprintf("%.2fx", a / b) : "-" }
+    function num(a, f) { return a ~ /^[0-9.]+$/ ? sprintf(f, a) : a }
+    END {
+        np = split(peers, plist, " ")
+        printf "%-6s %-12s %9s %9s %9s %9s | %9s %9s %9s\n", "MTU", "peer", "g->h", "h->g", "RR p50", "RR p99", "g->h/pt", "h->g/pt", "p50/pt"
+        for (i = 1; i <= n; i++) {
+            m = order[i]
+            for (j = 1; j <= np; j++) {
+                p = plist[j]
+                if (!((p, m) in fwd)) continue
+                printf "%-6s %-12s %9s %9s %9s %9s | %9s %9s %9s\n", m, p, num(fwd[p, m], "%.2f"), num(rev[p, m], "%.2f"),
+                    num(p50[p, m], "%.1f"), num(p99[p, m], "%.1f"),
+                    ratio(fwd[p, m], fwd["passt", m]), ratio(rev[p, m], rev["passt", m]), ratio(p50[p, m], p50["passt", m])
+            }
+        }
+        print "(g->h/h->g in Gbit/s, RR in us; /pt = ratio to passt: throughput higher is better, latency lower is better)"
+    }' "$work/results"
+echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs; other load skews these figures)"
