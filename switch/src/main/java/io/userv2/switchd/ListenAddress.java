@@ -24,6 +24,59 @@ public sealed interface ListenAddress {
         }
     }
 
+    /** A unix datagram socket: one datagram = one frame (vfkit / krunkit, {@code --listen-vfkit}). */
+    record Unixgram(Path path) implements ListenAddress {
+        @Override
+        public String toString() {
+            return "unixgram://" + path;
+        }
+    }
+
+    /** A unix SOCK_SEQPACKET socket: one packet = one frame (bess, {@code --listen-bess}). */
+    record Seqpacket(Path path) implements ListenAddress {
+        @Override
+        public String toString() {
+            return "unixpacket://" + path;
+        }
+    }
+
+    /**
+     * Lima's vz socket: a unix stream socket on which each client passes, with SCM_RIGHTS, one end of a datagram
+     * socketpair that then carries one frame per datagram ({@code usernet --listen}).
+     */
+    record FdPassing(Path path) implements ListenAddress {
+        @Override
+        public String toString() {
+            return "fd-passing:" + path;
+        }
+    }
+
+    /** The process's stdin and stdout with the QEMU stream framing, for one VM ({@code --listen-stdio}). */
+    record Stdio() implements ListenAddress {
+        @Override
+        public String toString() {
+            return "stdio";
+        }
+    }
+
+    /** Parses {@code unixgram://PATH} (or a plain path) for {@code --listen-vfkit}. */
+    static ListenAddress parseUnixgram(String text) {
+        return new Unixgram(Path.of(stripScheme(text, "unixgram://")));
+    }
+
+    /** Parses {@code unixpacket://PATH} (or a plain path) for {@code --listen-bess}. */
+    static ListenAddress parseSeqpacket(String text) {
+        return new Seqpacket(Path.of(stripScheme(text, "unixpacket://")));
+    }
+
+    private static String stripScheme(String text, String scheme) {
+        String path = text.startsWith(scheme) ? text.substring(scheme.length()) : text;
+        if (path.isEmpty() || path.contains("://")) {
+            throw new IllegalArgumentException("expected " + scheme + "PATH, got " + text);
+        }
+        return path;
+    }
+
     /** Parses the {@code --listen} syntax; throws IllegalArgumentException with a user-facing message. */
     static ListenAddress parse(String text) {
         if (text.startsWith("tcp://")) {

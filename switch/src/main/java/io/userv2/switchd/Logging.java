@@ -7,12 +7,12 @@ import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
 /** Configures java.util.logging (the System.Logger backend) for the daemon: one line per record on stderr. */
-final class Logging {
+public final class Logging {
     private Logging() {
     }
 
     /** Sets the root level from a name (ERROR, WARNING, INFO, DEBUG, TRACE) and installs the one-line format. */
-    static void configure(String levelName) {
+    public static void configure(String levelName) {
         System.setProperty("java.util.logging.SimpleFormatter.format",
                 "%1$tF %1$tT.%1$tL %4$s userv2: %5$s%6$s%n");
         Level level = switch (levelName.toUpperCase(Locale.ROOT)) {

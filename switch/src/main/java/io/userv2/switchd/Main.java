@@ -5,6 +5,9 @@ import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.dhcp.StaticLease;
 import io.userv2.switchd.api.ApiServer;
+import io.userv2.switchd.cli.LimaNetworks;
+import io.userv2.switchd.cli.Profiles;
+import io.userv2.switchd.cli.UsernetCommand;
 import io.userv2.switchd.forward.ForwardSpec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -23,24 +26,55 @@ import picocli.CommandLine.Option;
  * SIGINT or SIGTERM.
  */
 @Command(name = "userv2-switch", mixinStandardHelpOptions = true, version = "userv2 0.1.0",
-        sortOptions = false, usageHelpAutoWidth = true,
+        sortOptions = false, usageHelpAutoWidth = true, subcommands = {UsernetCommand.class},
         description = "A user-mode virtual switch and gateway: VMs attach over sockets and share one Ethernet LAN.")
 public final class Main implements Callable<Integer> {
     static {
         // Must run before the first logger is created (the LOG field below).
         System.setProperty("java.util.logging.manager", DaemonLogManager.class.getName());
+        // Netty re-checks the reference count on every buffer access; the switch's buffers have one owner each and
+        // the tests run with these checks (and paranoid leak detection) on. Bounds checks stay on. A user's -D wins.
+        if (System.getProperty("io.netty.buffer.checkAccessible") == null) {
+            System.setProperty("io.netty.buffer.checkAccessible", "false");
+        }
     }
 
     private static final System.Logger LOG = System.getLogger(Main.class.getName());
 
-    @Option(names = "--listen", paramLabel = "ADDR", required = true,
+    @Option(names = "--listen", paramLabel = "ADDR",
             description = "Accept VMs speaking the QEMU stream protocol (4-byte big-endian length + frame) on a unix"
                     + " socket PATH (or unix://PATH) or on tcp://HOST:PORT. Repeatable.")
     List<String> listen = new ArrayList<>();
 
+    @Option(names = "--listen-vfkit", paramLabel = "unixgram://PATH",
+            description = "Accept vfkit/krunkit VMs on a unix datagram socket (one datagram = one frame). Repeatable.")
+    List<String> listenVfkit = new ArrayList<>();
+
+    @Option(names = "--listen-bess", paramLabel = "unixpacket://PATH",
+            description = "Accept bess clients on a unix SOCK_SEQPACKET socket (one packet = one frame). Repeatable.")
+    List<String> listenBess = new ArrayList<>();
+
+    @Option(names = "--listen-stdio",
+            description = "One VM on stdin/stdout with the QEMU stream framing (for tunnelling over ssh); the switch"
+                    + " stops when stdin ends.")
+    boolean listenStdio;
+
     @Option(names = "--subnet", paramLabel = "CIDR", defaultValue = "192.168.104.0/24",
             description = "The LAN's subnet (default: ${DEFAULT-VALUE}).")
     String subnet;
+
+    @Option(names = "--lima-networks", paramLabel = "FILE",
+            description = "Serve a network of Lima's networks.yaml (with --network): mode user-v2 (NAT) or host"
+                    + " (LAN and host alias only); its gateway and netmask give the subnet.")
+    Path limaNetworks;
+
+    @Option(names = "--network", paramLabel = "NAME",
+            description = "The network of --lima-networks to serve, e.g. user-v2.")
+    String network;
+
+    @Option(names = "--profile", paramLabel = "NAME",
+            description = "A ready-made layout: 'slirp' (Lima's default network, 192.168.5.0/24, host at 192.168.5.2).")
+    String profile;
 
     @Option(names = "--gateway-ip", paramLabel = "IP",
             description = "The virtual gateway's address (default: subnet + 2, e.g. 192.168.104.2).")
@@ -136,17 +170,54 @@ public final class Main implements Callable<Integer> {
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         Logging.configure(logLevel);
         SwitchConfig config;
         try {
             Ipv4Subnet net = Ipv4Subnet.parse(subnet);
-            List<ListenAddress> addresses = listen.stream().map(ListenAddress::parse).toList();
+            Ipv4Address gateway = gatewayIp == null ? null : Ipv4Address.parse(gatewayIp);
+            boolean outside = !noOutside;
+            boolean subnetGiven = spec.commandLine().getParseResult().hasMatchedOption("--subnet");
+            Ipv4Address poolStart = null;
+            if (limaNetworks != null || network != null) {
+                if (limaNetworks == null || network == null || profile != null || subnetGiven) {
+                    throw new IllegalArgumentException("--lima-networks and --network go together, without --subnet"
+                            + " or --profile");
+                }
+                LimaNetworks.NetworkSpec lima;
+                try {
+                    lima = LimaNetworks.apply(limaNetworks, network);
+                } catch (LimaNetworks.NetworkFileException e) {
+                    spec.commandLine().getErr().println("userv2-switch: " + e.getMessage());
+                    return 2;
+                }
+                net = lima.subnet();
+                gateway = gateway == null ? lima.gatewayIp() : gateway;
+                outside &= lima.outside();
+            } else if (profile != null) {
+                if (subnetGiven) {
+                    throw new IllegalArgumentException("--profile sets the subnet; drop --subnet");
+                }
+                Profiles.Profile p = Profiles.lookup(profile);
+                net = p.subnet();
+                gateway = gateway == null ? p.gatewayIp() : gateway;
+                poolStart = p.poolStart();
+                p.gaps().forEach(gap -> LOG.log(System.Logger.Level.WARNING, gap));
+            }
+            List<ListenAddress> addresses = new ArrayList<>(listen.stream().map(ListenAddress::parse).toList());
+            listenVfkit.forEach(a -> addresses.add(ListenAddress.parseUnixgram(a)));
+            listenBess.forEach(a -> addresses.add(ListenAddress.parseSeqpacket(a)));
+            if (listenStdio) {
+                addresses.add(new ListenAddress.Stdio());
+            }
             config = new SwitchConfig(addresses, net,
-                    gatewayIp == null ? SwitchConfig.defaultGateway(net) : Ipv4Address.parse(gatewayIp),
-                    MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses), dnsSettings(),
-                    natSettings(), forwardSettings(), api);
+                    gateway == null ? SwitchConfig.defaultGateway(net) : gateway,
+                    MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses, poolStart), dnsSettings(),
+                    natSettings(outside), forwardSettings(), api);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -191,7 +262,7 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    private DhcpSettings dhcpSettings(List<ListenAddress> addresses) {
+    private DhcpSettings dhcpSettings(List<ListenAddress> addresses, Ipv4Address poolStart) {
         List<StaticLease> leases = new ArrayList<>();
         for (String lease : staticLeases) {
             leases.add(StaticLease.parse(lease));
@@ -207,7 +278,7 @@ public final class Main implements Callable<Integer> {
             file = addresses.stream().filter(a -> a instanceof ListenAddress.Unix).findFirst()
                     .map(a -> defaultLeasesFile(((ListenAddress.Unix) a).path())).orElse(null);
         }
-        return new DhcpSettings(file, leases);
+        return new DhcpSettings(file, leases, poolStart);
     }
 
     /** {@code /run/x/net.sock} -> {@code /run/x/net.leases.json}. */
@@ -222,7 +293,7 @@ public final class Main implements Callable<Integer> {
         return new ForwardSettings(specs, stateDir == null ? null : stateDir.resolve("forwards.json"));
     }
 
-    private NatSettings natSettings() {
+    private NatSettings natSettings(boolean outside) {
         Map<Ipv4Address, Ipv4Address> rules = new LinkedHashMap<>();
         for (String rule : natRules) {
             int eq = rule.indexOf('=');
@@ -231,7 +302,7 @@ public final class Main implements Callable<Integer> {
             }
             rules.put(Ipv4Address.parse(rule.substring(0, eq)), Ipv4Address.parse(rule.substring(eq + 1)));
         }
-        return new NatSettings(rules, !noOutside, udpTimeout, maxConnections, maxConnectionsPerVm);
+        return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm);
     }
 
     private DnsSettings dnsSettings() {

@@ -39,7 +39,7 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     public SwitchConfig {
         listen = List.copyOf(listen);
         if (listen.isEmpty()) {
-            throw new IllegalArgumentException("give at least one --listen");
+            throw new IllegalArgumentException("give at least one --listen, --listen-vfkit, --listen-bess or --listen-stdio");
         }
         if (mtu < MIN_MTU || mtu > MAX_MTU) {
             throw new IllegalArgumentException("--mtu must be between " + MIN_MTU + " and " + MAX_MTU + ", got " + mtu);

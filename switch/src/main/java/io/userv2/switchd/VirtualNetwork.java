@@ -12,6 +12,10 @@ import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.forward.PortForwards;
 import io.userv2.switchd.nat.NatForwarder;
 import io.userv2.switchd.state.ForwardsFile;
+import io.userv2.switchd.transport.FdPassingTransport;
+import io.userv2.switchd.transport.SeqpacketTransport;
+import io.userv2.switchd.transport.StdioTransport;
+import io.userv2.switchd.transport.UnixgramTransport;
 import io.userv2.switchd.nat.TcpNat;
 import io.userv2.switchd.nat.UdpNat;
 import io.userv2.switchd.port.Port;
@@ -41,6 +45,8 @@ public final class VirtualNetwork implements AutoCloseable {
     private NatForwarder nat;
     private PortForwards forwards;
     private final List<StreamListener> listeners = new ArrayList<>();
+    /** Every transport opened, in --listen order (with the real port of tcp://...:0). */
+    private final List<ListenAddress> bound = new ArrayList<>();
     private Thread thread;
 
     private VirtualNetwork(SwitchConfig config, EventLoop loop, LearningSwitch sw, Gateway gateway, PcapWriter pcap) {
@@ -84,13 +90,26 @@ public final class VirtualNetwork implements AutoCloseable {
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
                     fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile()));
             net.forwards.restore(fs.forwards());
+            int maxFrame = config.maxFrame();
             for (ListenAddress address : config.listen()) {
-                net.listeners.add(StreamListener.open(address, loop, sw, decoder, alloc, EGRESS_LIMIT));
+                if (address instanceof ListenAddress.Unix || address instanceof ListenAddress.Tcp) {
+                    net.listeners.add(StreamListener.open(address, loop, sw, decoder, alloc, EGRESS_LIMIT));
+                } else if (address instanceof ListenAddress.Unixgram g) {
+                    UnixgramTransport.open(g.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
+                } else if (address instanceof ListenAddress.Seqpacket q) {
+                    SeqpacketTransport.listen(q.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
+                } else if (address instanceof ListenAddress.FdPassing f) {
+                    FdPassingTransport.open(f.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
+                } else {
+                    StdioTransport.open(loop, sw, maxFrame, alloc, EGRESS_LIMIT, loop::stop);
+                }
+                net.bound.add(address);
             }
         } catch (IOException | RuntimeException e) {
             for (StreamListener l : net.listeners) {
                 l.shutdown();
             }
+            loop.shutdownIfNeverStarted(); // the other transports close through the loop's shutdown hooks
             if (net.services != null) {
                 net.services.close();
             }
@@ -146,7 +165,13 @@ public final class VirtualNetwork implements AutoCloseable {
 
     /** The addresses actually bound, in {@code --listen} order. */
     public List<ListenAddress> boundAddresses() {
-        return listeners.stream().map(StreamListener::address).toList();
+        List<ListenAddress> out = new ArrayList<>();
+        int stream = 0;
+        for (ListenAddress a : bound) {
+            out.add(a instanceof ListenAddress.Unix || a instanceof ListenAddress.Tcp
+                    ? listeners.get(stream++).address() : a);
+        }
+        return out;
     }
 
     /** The configuration this network runs with. */
@@ -176,8 +201,8 @@ public final class VirtualNetwork implements AutoCloseable {
 
     /** Runs the network on the calling thread until {@link #close()} is called from another thread. */
     public void run() {
-        for (StreamListener l : listeners) {
-            LOG.log(System.Logger.Level.INFO, "listening on " + l.address());
+        for (ListenAddress a : boundAddresses()) {
+            LOG.log(System.Logger.Level.INFO, "listening on " + a);
         }
         loop.run();
     }

@@ -39,11 +39,14 @@ public final class GatewayServices implements AutoCloseable {
         DnsServer dns = DnsServer.create(dnsConfig(config));
         try {
             gateway.bindUdp(GatewayDnsUdp.PORT, new GatewayDnsUdp(dns, gateway, loop, config.mtu()));
-            DhcpConfig dhcpConfig = DhcpConfig.builder(config.subnet(), config.gatewayIp())
+            DhcpConfig.Builder dhcpBuilder = DhcpConfig.builder(config.subnet(), config.gatewayIp())
                     .searchDomains(dns.searchDomains())
                     .mtu(config.mtu())
-                    .staticLeases(config.dhcp().staticLeases())
-                    .build();
+                    .staticLeases(config.dhcp().staticLeases());
+            if (config.dhcp().poolStart() != null) {
+                dhcpBuilder.poolStart(config.dhcp().poolStart());
+            }
+            DhcpConfig dhcpConfig = dhcpBuilder.build();
             Path leasesFile = config.dhcp().leasesFile();
             LeaseStore store = leasesFile == null ? LeaseStore.NONE : new LeaseFile(leasesFile);
             DhcpServer dhcp = DhcpServer.attach(gateway, dhcpConfig, store, System.nanoTime(),

@@ -1,0 +1,208 @@
+package io.userv2.switchd.transport;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.LearningSwitch;
+import io.userv2.switchd.UnixSocketFile;
+import io.userv2.switchd.port.Port;
+import java.io.IOException;
+import java.nio.channels.IllegalBlockingModeException;
+import java.nio.channels.SelectionKey;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.newsclub.net.unix.AFDatagramSocket;
+import org.newsclub.net.unix.AFSocketType;
+import org.newsclub.net.unix.AFUNIXDatagramChannel;
+import org.newsclub.net.unix.AFUNIXSelectorProvider;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+
+/**
+ * The bess transport: SOCK_SEQPACKET unix sockets on which one packet is one bare Ethernet frame (gvproxy
+ * {@code -listen-bess}, User Mode Linux's {@code vec0:transport=bess}, slirp4netns {@code --target-type=bess}).
+ *
+ * <p>{@link #listen} ({@code --listen-bess unixpacket://PATH}) binds the socket and makes each accepted connection
+ * its own switch port. {@link #connect} goes the other way: it attaches to a bess <em>server</em> as one port, which
+ * is how slirp4netns {@code --target-type=bess} is joined to the LAN (slirp4netns listens; it does not connect).
+ *
+ * <p>Threads: one poller thread ({@link AfPoller}) waits for readiness of the listening socket and of every
+ * connection; accepting, reading, switching and writing happen on the event loop.
+ */
+public final class SeqpacketTransport {
+    private static final System.Logger LOG = System.getLogger(SeqpacketTransport.class.getName());
+
+    private final String label;
+    private final AFUNIXDatagramChannel server;
+    private final UnixSocketFile socketFile;
+    private final AfPoller poller;
+    private final EventLoop loop;
+    private final LearningSwitch sw;
+    private final ByteBufAllocator alloc;
+    private final int maxFrame;
+    private final int egressLimit;
+    private final Set<ChannelPacketPort> ports = new LinkedHashSet<>();
+    private AfPoller.Registration registration;
+    private boolean closed;
+    private int accepted;
+
+    private SeqpacketTransport(String label, AFUNIXDatagramChannel server, UnixSocketFile socketFile,
+            AfPoller poller, EventLoop loop, LearningSwitch sw, ByteBufAllocator alloc, int maxFrame,
+            int egressLimit) {
+        this.label = label;
+        this.server = server;
+        this.socketFile = socketFile;
+        this.poller = poller;
+        this.loop = loop;
+        this.sw = sw;
+        this.alloc = alloc;
+        this.maxFrame = maxFrame;
+        this.egressLimit = egressLimit;
+    }
+
+    /**
+     * Binds a SOCK_SEQPACKET socket at {@code path} (replacing a stale socket file, refusing a live one) and accepts
+     * any number of peers. Call before the loop runs or on the loop thread; shuts down with the loop.
+     *
+     * @param maxFrame the largest Ethernet frame accepted or sent (longer packets are dropped and counted)
+     * @param egressLimit the most bytes queued towards one peer before its frames are dropped
+     */
+    public static SeqpacketTransport listen(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
+            ByteBufAllocator alloc, int egressLimit) throws IOException {
+        UnixSocketFile file = SocketFiles.prepare(path, AFSocketType.SOCK_SEQPACKET);
+        AFUNIXDatagramChannel ch = AFUNIXSelectorProvider.provider().openDatagramChannel(AFSocketType.SOCK_SEQPACKET);
+        AfPoller poller = null;
+        try {
+            ch.setDeleteOnClose(false); // UnixSocketFile removes it, if it is still ours
+            ch.bind(AFUNIXSocketAddress.of(path));
+            file.bound();
+            ch.socket().listen(128);
+            ch.configureBlocking(false);
+            poller = new AfPoller("bess-listen", loop);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            file.remove();
+            throw e;
+        }
+        SeqpacketTransport t = new SeqpacketTransport("unixpacket://" + path, ch, file, poller, loop, sw, alloc,
+                maxFrame, egressLimit);
+        t.registration = poller.register(ch, SelectionKey.OP_READ, t::acceptReady);
+        loop.onShutdown(t::shutdown);
+        LOG.log(System.Logger.Level.INFO, "listening on unixpacket://" + path);
+        return t;
+    }
+
+    /**
+     * Connects to the bess server at {@code path} (slirp4netns {@code --target-type=bess PATH}, say) and attaches
+     * that connection as one port. When the server hangs up the port closes and the transport stays idle until
+     * {@link #shutdown()}. Call before the loop runs or on the loop thread; shuts down with the loop.
+     */
+    public static SeqpacketTransport connect(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
+            ByteBufAllocator alloc, int egressLimit) throws IOException {
+        AFUNIXDatagramChannel ch = AFUNIXSelectorProvider.provider().openDatagramChannel(AFSocketType.SOCK_SEQPACKET);
+        AfPoller poller;
+        try {
+            ch.connect(AFUNIXSocketAddress.of(path));
+            poller = new AfPoller("bess-connect", loop);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        SeqpacketTransport t = new SeqpacketTransport("bess-client:" + path, null, null, poller, loop, sw, alloc,
+                maxFrame, egressLimit);
+        try {
+            t.attach(ch);
+        } catch (IOException | RuntimeException e) {
+            t.shutdown();
+            throw e;
+        }
+        loop.onShutdown(t::shutdown);
+        return t;
+    }
+
+    /** The ports of the current connections (loop thread only). */
+    public List<Port> ports() {
+        return new ArrayList<>(ports);
+    }
+
+    private void acceptReady(int readyOps) {
+        if (closed) {
+            return;
+        }
+        if ((readyOps & AfPoller.HANGUP) != 0 || !server.isOpen()) {
+            LOG.log(System.Logger.Level.ERROR, label + ": listening socket failed; no more bess connections");
+            shutdown();
+            return;
+        }
+        for (int i = 0; i < 16; i++) {
+            AFDatagramSocket<AFUNIXSocketAddress> s;
+            try {
+                s = server.socket().accept();
+            } catch (IllegalBlockingModeException nothingPending) {
+                break; // junixsocket's way of saying EAGAIN on a non-blocking accept
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, label + ": accept failed: " + e.getMessage());
+                break;
+            }
+            if (s == null) {
+                break;
+            }
+            try {
+                attach((AFUNIXDatagramChannel) s.getChannel());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, label + ": could not attach a connection: " + e.getMessage());
+                s.close();
+            }
+        }
+        registration.arm(SelectionKey.OP_READ);
+    }
+
+    private void attach(AFUNIXDatagramChannel ch) throws IOException {
+        ChannelPacketPort[] self = new ChannelPacketPort[1];
+        ChannelPacketPort port = new ChannelPacketPort(label + "#" + (++accepted), ch, null, poller, loop, sw, alloc,
+                maxFrame, egressLimit, () -> ports.remove(self[0]));
+        self[0] = port;
+        ports.add(port);
+        try {
+            port.start();
+        } catch (IOException e) {
+            port.close();
+            throw e;
+        }
+        LOG.log(System.Logger.Level.INFO, port.name() + " connected");
+    }
+
+    /** Closes every connection and the listening socket and removes the socket file; loop thread (idempotent). */
+    public void shutdown() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (ChannelPacketPort p : List.copyOf(ports)) {
+            if (!p.isClosed()) {
+                p.flush();
+            }
+            p.close();
+        }
+        if (registration != null) {
+            registration.close();
+        }
+        poller.stop();
+        if (server != null) {
+            try {
+                server.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        if (socketFile != null) {
+            socketFile.remove();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}
