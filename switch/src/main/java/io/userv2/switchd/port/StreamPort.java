@@ -135,16 +135,10 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
         if (out == null) {
             out = egress = alloc.directBuffer(64 * 1024, egressLimit);
         }
-        int need = FrameDecoder.PREFIX + length;
-        if (out.maxWritableBytes() < need && out.readerIndex() > 0) {
-            out.discardReadBytes();
-        }
-        if (out.maxWritableBytes() < need) {
+        if (!FrameStaging.append(out, buf, index, length)) {
             counters().countQueueFull();
             return;
         }
-        out.writeInt(length);
-        out.writeBytes(buf, index, length);
         counters().countOut(length);
         if (!dirty) {
             dirty = true;

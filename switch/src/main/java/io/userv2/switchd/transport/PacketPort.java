@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.EventLoop;
 import io.userv2.switchd.LearningSwitch;
+import io.userv2.switchd.port.FrameDecoder;
+import io.userv2.switchd.port.FrameStaging;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
 import java.io.IOException;
@@ -26,7 +28,7 @@ import java.nio.ByteBuffer;
  */
 abstract class PacketPort extends Port implements EventLoop.Flushable {
     private static final System.Logger LOG = System.getLogger(PacketPort.class.getName());
-    private static final int PREFIX = 4;
+    private static final int PREFIX = FrameDecoder.PREFIX;
 
     private final EventLoop loop;
     private final LearningSwitch sw;
@@ -96,16 +98,10 @@ abstract class PacketPort extends Port implements EventLoop.Flushable {
         if (out == null) {
             out = egress = alloc.directBuffer(Math.min(64 * 1024, egressLimit), egressLimit);
         }
-        int need = PREFIX + length;
-        if (out.maxWritableBytes() < need && out.readerIndex() > 0) {
-            out.discardReadBytes();
-        }
-        if (out.maxWritableBytes() < need) {
+        if (!FrameStaging.append(out, buf, index, length)) {
             counters().countQueueFull();
             return;
         }
-        out.writeInt(length);
-        out.writeBytes(buf, index, length);
         counters().countOut(length);
         markDirty();
     }

@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.userv2.switchd.EventLoop;
 import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.port.FrameDecoder;
+import io.userv2.switchd.port.FrameStaging;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
 import java.io.FileDescriptor;
@@ -226,13 +227,10 @@ public final class StdioTransport {
             if (s == null) {
                 s = staging = alloc.heapBuffer(64 * 1024, egressLimit);
             }
-            int need = FrameDecoder.PREFIX + length;
-            if (s.maxWritableBytes() < need) {
+            if (!FrameStaging.append(s, buf, index, length)) {
                 counters().countQueueFull();
                 return;
             }
-            s.writeInt(length);
-            s.writeBytes(buf, index, length);
             counters().countOut(length);
             if (!dirty) {
                 dirty = true;

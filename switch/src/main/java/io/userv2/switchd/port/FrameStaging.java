@@ -1,0 +1,34 @@
+package io.userv2.switchd.port;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The egress staging format every port writes towards its peer: {@code [4-byte big-endian length][frame]} records
+ * back to back in one bounded buffer, written with as few system calls as the transport allows. One place for the
+ * append rule so the ports agree on it.
+ */
+public final class FrameStaging {
+    private FrameStaging() {
+    }
+
+    /**
+     * Appends one frame with its length prefix to {@code out}, first reclaiming the space already written out if
+     * that makes it fit.
+     *
+     * @param out the staging buffer; its max capacity is the queue bound
+     * @param buf holds the frame; the caller keeps ownership (the bytes are copied)
+     * @return false when the frame does not fit under the bound (the caller counts the drop)
+     */
+    public static boolean append(ByteBuf out, ByteBuf buf, int index, int length) {
+        int need = FrameDecoder.PREFIX + length;
+        if (out.maxWritableBytes() < need && out.readerIndex() > 0) {
+            out.discardReadBytes();
+        }
+        if (out.maxWritableBytes() < need) {
+            return false;
+        }
+        out.writeInt(length);
+        out.writeBytes(buf, index, length);
+        return true;
+    }
+}
