@@ -134,7 +134,7 @@ run_wire() {
 
 run_userv2() {
     local mtu=$1 a b
-    java -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" >"$work/switch-$mtu.log" 2>&1 &
+    java ${USERV2_JAVA_OPTS:-} -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" >"$work/switch-$mtu.log" 2>&1 &
     pids+=($!)
     wait_for "$work/switch-$mtu.log" "listening on" 60
     new_guest 192.168.104.10 "$mtu"; a=$ns

@@ -166,6 +166,12 @@ public final class Main implements Callable<Integer> {
                     + " stats, metrics, wait_port) on the unix socket PATH, mode 0600.")
     Path api;
 
+    @Option(names = "--busy-poll", paramLabel = "MICROS", defaultValue = "50",
+            description = "After traffic, keep polling this long before sleeping (default: ${DEFAULT-VALUE}; 0 never"
+                    + " spins): saves a thread wake-up per frame, tens of microseconds on virtual CPUs, for a little"
+                    + " CPU while traffic flows.")
+    int busyPoll;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -217,7 +223,7 @@ public final class Main implements Callable<Integer> {
             config = new SwitchConfig(addresses, net,
                     gateway == null ? SwitchConfig.defaultGateway(net) : gateway,
                     MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses, poolStart), dnsSettings(),
-                    natSettings(outside), forwardSettings(), api);
+                    natSettings(outside), forwardSettings(), api, busyPoll);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }

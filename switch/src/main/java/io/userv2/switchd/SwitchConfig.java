@@ -21,10 +21,22 @@ import java.util.List;
  * @param nat how guest TCP and UDP reach the host and beyond
  * @param forwards port forwards from the host into guests
  * @param apiSocket the unix socket of the HTTP API ({@code --api}), or null for none
+ * @param busyPollMicros how long the event loop keeps polling after activity before it sleeps ({@code --busy-poll})
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
         MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat,
-        ForwardSettings forwards, Path apiSocket) {
+        ForwardSettings forwards, Path apiSocket, int busyPollMicros) {
+    /** The default of {@code --busy-poll}, in microseconds. */
+    public static final int DEFAULT_BUSY_POLL_MICROS = 50;
+
+    /** A configuration with the default busy polling. */
+    public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
+            int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat, ForwardSettings forwards,
+            Path apiSocket) {
+        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
+                DEFAULT_BUSY_POLL_MICROS);
+    }
+
     /** Default LAN of Lima's user-v2 network. */
     public static final Ipv4Subnet DEFAULT_SUBNET = Ipv4Subnet.parse("192.168.104.0/24");
     /** The gateway MAC gvisor-tap-vsock uses. */
@@ -40,6 +52,9 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         listen = List.copyOf(listen);
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("give at least one --listen, --listen-vfkit, --listen-bess or --listen-stdio");
+        }
+        if (busyPollMicros < 0 || busyPollMicros > 10_000) {
+            throw new IllegalArgumentException("--busy-poll must be between 0 and 10000 microseconds");
         }
         if (mtu < MIN_MTU || mtu > MAX_MTU) {
             throw new IllegalArgumentException("--mtu must be between " + MIN_MTU + " and " + MAX_MTU + ", got " + mtu);
