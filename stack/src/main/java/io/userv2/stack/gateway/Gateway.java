@@ -172,8 +172,17 @@ public final class Gateway implements UdpSender {
      * neither releases nor retains it, does not move its indices, and keeps no reference to it (replies are copies).
      */
     public void receive(ByteBuf frame, long nowNanos) {
+        receive(frame, frame.readerIndex(), frame.readableBytes(), nowNanos);
+    }
+
+    /**
+     * As {@link #receive(ByteBuf, long)} for the frame at {@code buf[index, index + length)}, so that a caller
+     * holding many frames in one buffer (the switch's read buffer) needs no slice object per frame. The caller keeps
+     * ownership of {@code buf}.
+     */
+    public void receive(ByteBuf buf, int index, int length, long nowNanos) {
         counters.received();
-        EthernetFrame eth = EthernetFrame.checked(frame).orNull();
+        EthernetFrame eth = EthernetFrame.checked(buf, index, length).orNull();
         if (eth == null) {
             counters.drop(DropReason.ETHERNET_TRUNCATED);
             return;

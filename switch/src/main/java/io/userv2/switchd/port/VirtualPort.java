@@ -15,10 +15,11 @@ public final class VirtualPort extends Port {
         /**
          * Handles one frame.
          *
-         * @param frame readable bytes are the frame; the caller keeps ownership and releases it after the call
+         * @param buf holds the frame at {@code [index, index + length)}; the caller keeps ownership and the bytes
+         *     are valid only during the call
          * @param nowNanos monotonic time
          */
-        void receive(ByteBuf frame, long nowNanos);
+        void receive(ByteBuf buf, int index, int length, long nowNanos);
     }
 
     private final long mac;
@@ -43,12 +44,7 @@ public final class VirtualPort extends Port {
             return; // flooded unknown unicast for someone else
         }
         counters().countOut(length);
-        ByteBuf frame = buf.retainedSlice(index, length);
-        try {
-            endpoint.receive(frame, System.nanoTime());
-        } finally {
-            frame.release();
-        }
+        endpoint.receive(buf, index, length, System.nanoTime());
     }
 
     @Override
