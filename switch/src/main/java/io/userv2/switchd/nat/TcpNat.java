@@ -153,10 +153,11 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
         TcpConnectionKey key = TcpConnectionKey.ofIncoming(guest, destination, seg);
         ByteBuf payload = tcp.payload();
 
-        TcpConnection conn = demux.get(key);
+        // One lookup per segment: every connection in the demux has its flow here.
+        TcpFlow flow = flows.get(key);
+        TcpConnection conn = flow != null ? flow.conn : demux.get(key);
         boolean freshSyn = seg.control() == TcpControl.SYN && !seg.hasAck();
         if (conn != null && !(freshSyn && conn.acceptsNewSyn(seg))) {
-            TcpFlow flow = flows.get(key);
             if (flow != null) {
                 flow.guestMac = guestMac;
             }
@@ -186,7 +187,6 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
             sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg)); // over a connection cap
             return true;
         }
-        TcpFlow flow;
         if (local) {
             conn.accept(now);
             flow = localServices.get(seg.dstPort()).open(conn, guestMac, this);
