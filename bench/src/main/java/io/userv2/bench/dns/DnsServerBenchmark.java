@@ -42,7 +42,7 @@ import org.xbill.DNS.Type;
  *   <li>{@code internalName}: {@code lima-vm1.internal. A}, a name the DHCP server registered in the
  *       {@link io.userv2.dns.InternalZone} ({@code dns.zone().put("lima-vm1", addr)}). Answered on the calling thread
  *       with an already-completed future: parse the query, look the name up, build and serialise the answer.</li>
- *   <li>{@code hostResolverInMemory}: {@code build.example.com. A}, answered by the configured
+ *   <li>{@code hostResolverInMemory}: {@code build.corp.test. A}, answered by the configured
  *       {@link io.userv2.dns.HostResolver}, here an in-memory lambda that returns one address (never the OS resolver,
  *       no network). {@link DnsServer} has <b>no answer cache</b>: every such query goes through the full path, which
  *       hands the lookup to the server's worker pool ({@code ThreadPoolExecutor}), arms an {@code orTimeout} timer,
@@ -75,7 +75,7 @@ public class DnsServerBenchmark {
     /** The DHCP host name registered in the internal zone (answers as {@code lima-vm1.internal.}). */
     static final String VM_HOSTNAME = "lima-vm1";
     /** The name the host resolver answers. */
-    static final String HOST_NAME = "build.example.com.";
+    static final String HOST_NAME = "build.corp.test.";
     /** The largest UDP payload the front end could send back (a 1500-byte MTU minus IPv4 and UDP headers). */
     static final DnsTransport UDP = DnsTransport.udp(1500 - 28);
 

@@ -1,6 +1,6 @@
 package io.userv2.stack.dhcp;
 
-import java.util.EnumMap;
+import io.userv2.stack.DropCounters;
 import java.util.Map;
 
 /**
@@ -8,7 +8,7 @@ import java.util.Map;
  * on other threads (the stats API) may see slightly stale values, which is acceptable for statistics.
  */
 public final class DhcpCounters {
-    private final long[] dropped = new long[DhcpDropReason.values().length];
+    private final DropCounters<DhcpDropReason> dropped = new DropCounters<>(DhcpDropReason.class);
     private long received;
     private long offers;
     private long acks;
@@ -51,7 +51,7 @@ public final class DhcpCounters {
     }
 
     void drop(DhcpDropReason reason) {
-        dropped[reason.ordinal()]++;
+        dropped.add(reason);
     }
 
     /** Datagrams delivered to the server. */
@@ -96,27 +96,17 @@ public final class DhcpCounters {
 
     /** Messages dropped for {@code reason}. */
     public long dropped(DhcpDropReason reason) {
-        return dropped[reason.ordinal()];
+        return dropped.get(reason);
     }
 
     /** Messages dropped for any reason. */
     public long droppedTotal() {
-        long total = 0;
-        for (long d : dropped) {
-            total += d;
-        }
-        return total;
+        return dropped.total();
     }
 
     /** The non-zero drop counters, for logs and the stats API. */
     public Map<DhcpDropReason, Long> droppedByReason() {
-        Map<DhcpDropReason, Long> map = new EnumMap<>(DhcpDropReason.class);
-        for (DhcpDropReason r : DhcpDropReason.values()) {
-            if (dropped[r.ordinal()] != 0) {
-                map.put(r, dropped[r.ordinal()]);
-            }
-        }
-        return map;
+        return dropped.nonZero();
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.userv2.stack.gateway;
 
-import java.util.EnumMap;
+import io.userv2.stack.DropCounters;
 import java.util.Map;
 
 /**
@@ -8,7 +8,7 @@ import java.util.Map;
  * other threads (the stats API) may see slightly stale values, which is acceptable for statistics.
  */
 public final class GatewayCounters {
-    private final long[] dropped = new long[DropReason.values().length];
+    private final DropCounters<DropReason> dropped = new DropCounters<>(DropReason.class);
     private long framesReceived;
     private long framesSent;
     private long arpRepliesSent;
@@ -66,7 +66,7 @@ public final class GatewayCounters {
     }
 
     void drop(DropReason reason) {
-        dropped[reason.ordinal()]++;
+        dropped.add(reason);
     }
 
     /** Frames passed to {@link Gateway#receive}. */
@@ -126,27 +126,17 @@ public final class GatewayCounters {
 
     /** Frames dropped for {@code reason}. */
     public long dropped(DropReason reason) {
-        return dropped[reason.ordinal()];
+        return dropped.get(reason);
     }
 
     /** Frames dropped for any reason. */
     public long droppedTotal() {
-        long total = 0;
-        for (long d : dropped) {
-            total += d;
-        }
-        return total;
+        return dropped.total();
     }
 
     /** The non-zero drop counters, for logs and the stats API. */
     public Map<DropReason, Long> droppedByReason() {
-        Map<DropReason, Long> map = new EnumMap<>(DropReason.class);
-        for (DropReason r : DropReason.values()) {
-            if (dropped[r.ordinal()] != 0) {
-                map.put(r, dropped[r.ordinal()]);
-            }
-        }
-        return map;
+        return dropped.nonZero();
     }
 
     @Override
