@@ -8,7 +8,8 @@
 # Prints a table with the ratios of each peer to passt.
 #
 #   bench/scripts/nat-vs-passt.sh [path/to/userv2-switch.jar]
-#   env: DURATION=3 REPS=3 RR_N=2000 MTUS="1500 65520" PEERS="passt userv2 slirp4netns"
+#   env: DURATION=3 REPS=3 RR_N=2000 WARMUP=2 MTUS="1500 65520" PEERS="passt userv2 slirp4netns"
+#   (WARMUP: seconds of iperf3 each way before measuring, not counted, the same for every peer; 0 for none)
 #
 # Network safety: the "host" side (the switch, passt, slirp4netns, the iperf3 and rr servers) runs in a namespace of
 # its own holding only lo and a veth pair whose default route leads nowhere (passt insists on an interface with a
@@ -180,6 +181,14 @@ measure() {
     # reachability first (the rr server takes one connection at a time and shrugs off an empty one)
     wait_cmd 20 "$label: the guest to reach $server:$RR_PORT" \
         timeout 5 ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/$server/$RR_PORT"
+    # Warm-up, not counted, for every peer alike: a JVM compiles its hot paths during the first seconds of traffic.
+    if [ "${WARMUP:-2}" -gt 0 ]; then
+        for dir in "" -R; do
+            timeout $((${WARMUP:-2} + 30)) ip netns exec "$ns" iperf3 -c "$server" -p "$IPERF_PORT" -t "${WARMUP:-2}" $dir \
+                >/dev/null 2>&1 || echo "$label: warm-up run ${dir:+$dir }failed" >&2
+            wait_cmd 15 "the iperf3 server to be idle" sh -c "! ip netns exec $hostns ss -tnH state established '( sport = :$IPERF_PORT )' | grep -q ." || true
+        done
+    fi
     fwd=$(iperf_runs "$ns" "$server")
     rev=$(iperf_runs "$ns" "$server" -R)
     rr=$(timeout 120 ip netns exec "$ns" "$work/rr" -c "$server" "$RR_PORT" "$RR_N" 200 2>&1) || echo "rr via $label failed: $rr" >&2
