@@ -151,7 +151,13 @@ public final class QemuGuest implements Guest {
             int colon = hp.lastIndexOf(':');
             return "stream,id=n0,server=off,addr.type=inet,addr.host=" + hp.substring(0, colon) + ",addr.port=" + hp.substring(colon + 1);
         }
-        throw new IllegalArgumentException("socket must be unix:PATH or tcp:HOST:PORT: " + socket);
+        if (socket.startsWith("unixgram:")) {
+            // One datagram per frame, as vfkit does: QEMU binds its own path and sends to the switch's.
+            String remote = socket.substring("unixgram:".length());
+            String local = remote + "-qemu-" + E2e.randomHex(3);
+            return "dgram,id=n0,local.type=unix,local.path=" + local + ",remote.type=unix,remote.path=" + remote;
+        }
+        throw new IllegalArgumentException("socket must be unix:PATH, tcp:HOST:PORT or unixgram:PATH: " + socket);
     }
 
     /** A kernel from /boot with a matching, uncompressed virtio_net module. */
