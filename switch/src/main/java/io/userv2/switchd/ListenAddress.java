@@ -40,6 +40,14 @@ public sealed interface ListenAddress {
         }
     }
 
+    /** A bess server to join as one port (slirp4netns {@code --target-type=bess} is one; {@code --connect-bess}). */
+    record SeqpacketConnect(Path path) implements ListenAddress {
+        @Override
+        public String toString() {
+            return "bess server unixpacket://" + path;
+        }
+    }
+
     /**
      * Lima's vz socket: a unix stream socket on which each client passes, with SCM_RIGHTS, one end of a datagram
      * socketpair that then carries one frame per datagram ({@code usernet --listen}).
@@ -62,6 +70,11 @@ public sealed interface ListenAddress {
     /** Parses {@code unixgram://PATH} (or a plain path) for {@code --listen-vfkit}. */
     static ListenAddress parseUnixgram(String text) {
         return new Unixgram(Path.of(stripScheme(text, "unixgram://")));
+    }
+
+    /** Parses {@code unixpacket://PATH} (or a plain path) for {@code --connect-bess}. */
+    static ListenAddress parseSeqpacketConnect(String text) {
+        return new SeqpacketConnect(Path.of(stripScheme(text, "unixpacket://")));
     }
 
     /** Parses {@code unixpacket://PATH} (or a plain path) for {@code --listen-bess}. */

@@ -54,6 +54,10 @@ public final class Main implements Callable<Integer> {
             description = "Accept bess clients on a unix SOCK_SEQPACKET socket (one packet = one frame). Repeatable.")
     List<String> listenBess = new ArrayList<>();
 
+    @Option(names = "--connect-bess", paramLabel = "unixpacket://PATH",
+            description = "Join a bess server (e.g. slirp4netns --target-type=bess) as one more port. Repeatable.")
+    List<String> connectBess = new ArrayList<>();
+
     @Option(names = "--listen-stdio",
             description = "One VM on stdin/stdout with the QEMU stream framing (for tunnelling over ssh); the switch"
                     + " stops when stdin ends.")
@@ -217,6 +221,7 @@ public final class Main implements Callable<Integer> {
             List<ListenAddress> addresses = new ArrayList<>(listen.stream().map(ListenAddress::parse).toList());
             listenVfkit.forEach(a -> addresses.add(ListenAddress.parseUnixgram(a)));
             listenBess.forEach(a -> addresses.add(ListenAddress.parseSeqpacket(a)));
+            connectBess.forEach(a -> addresses.add(ListenAddress.parseSeqpacketConnect(a)));
             if (listenStdio) {
                 addresses.add(new ListenAddress.Stdio());
             }

@@ -51,7 +51,7 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     public SwitchConfig {
         listen = List.copyOf(listen);
         if (listen.isEmpty()) {
-            throw new IllegalArgumentException("give at least one --listen, --listen-vfkit, --listen-bess or --listen-stdio");
+            throw new IllegalArgumentException("give at least one --listen, --listen-vfkit, --listen-bess, --connect-bess or --listen-stdio");
         }
         if (busyPollMicros < 0 || busyPollMicros > 10_000) {
             throw new IllegalArgumentException("--busy-poll must be between 0 and 10000 microseconds");

@@ -99,6 +99,8 @@ public final class VirtualNetwork implements AutoCloseable {
                     UnixgramTransport.open(g.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
                 } else if (address instanceof ListenAddress.Seqpacket q) {
                     SeqpacketTransport.listen(q.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
+                } else if (address instanceof ListenAddress.SeqpacketConnect q) {
+                    SeqpacketTransport.connect(q.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
                 } else if (address instanceof ListenAddress.FdPassing f) {
                     FdPassingTransport.open(f.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
                 } else {
