@@ -16,12 +16,14 @@ import java.util.Map;
  *     ({@code --host-resolver hosts}) keeps the server hermetic: only the files, the internal zone and the upstreams
  * @param upstreams nameservers for everything else; null follows the host's resolv.conf ({@code --dns-upstream})
  * @param resolvConf the resolv.conf to follow (nameservers, search domains), re-read when it changes
+ * @param serverIp where guests find the DNS server: null for the gateway's own address; another address of the LAN
+ *     makes the gateway answer there too (Lima's default network puts DNS at .3 beside the gateway at .2)
  */
 public record DnsSettings(Map<String, Ipv4Address> staticHosts, List<Path> hostsFiles, boolean osResolver,
-        List<InetSocketAddress> upstreams, Path resolvConf) {
+        List<InetSocketAddress> upstreams, Path resolvConf, Ipv4Address serverIp) {
     /** The host's own configuration: OS resolver, /etc/resolv.conf, no extra names. */
     public static final DnsSettings HOST = new DnsSettings(Map.of(), List.of(), true, null,
-            Path.of("/etc/resolv.conf"));
+            Path.of("/etc/resolv.conf"), null);
 
     /** Copies the collections. */
     public DnsSettings {

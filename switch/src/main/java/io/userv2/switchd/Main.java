@@ -216,7 +216,7 @@ public final class Main implements Callable<Integer> {
                 net = p.subnet();
                 gateway = gateway == null ? p.gatewayIp() : gateway;
                 poolStart = p.poolStart();
-                p.gaps().forEach(gap -> LOG.log(System.Logger.Level.WARNING, gap));
+                dnsIp = p.dnsIp();
             }
             List<ListenAddress> addresses = new ArrayList<>(listen.stream().map(ListenAddress::parse).toList());
             listenVfkit.forEach(a -> addresses.add(ListenAddress.parseUnixgram(a)));
@@ -316,6 +316,9 @@ public final class Main implements Callable<Integer> {
         return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm);
     }
 
+    /** The DNS address a profile asks for (null: the gateway's own). */
+    private Ipv4Address dnsIp;
+
     private DnsSettings dnsSettings() {
         Map<String, Ipv4Address> hosts = new LinkedHashMap<>();
         for (String entry : dnsHosts) {
@@ -337,7 +340,7 @@ public final class Main implements Callable<Integer> {
                 upstreams.add(parseUpstream(u));
             }
         }
-        return new DnsSettings(hosts, hostsFiles, os, upstreams, resolvConf);
+        return new DnsSettings(hosts, hostsFiles, os, upstreams, resolvConf, dnsIp);
     }
 
     /** {@code IP} or {@code IP:PORT} (IPv4), port 53 by default; never a name (no lookup at start-up). */

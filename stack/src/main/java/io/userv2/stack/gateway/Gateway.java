@@ -78,6 +78,8 @@ public final class Gateway implements UdpSender {
     private final IcmpRateLimiter icmpLimiter = new IcmpRateLimiter();
     private Ipv4Forwarder forwarder;
     private int nextIdentification;
+    /** Further addresses the gateway answers at (see {@link #addAddress}). */
+    private int[] extraAddresses = new int[0];
 
     /** A gateway with the pooled allocator, fresh counters and a default {@link ArpCache}. */
     public Gateway(MacAddress mac, Ipv4Address ip, Ipv4Subnet subnet, FrameSink sink) {
@@ -108,6 +110,36 @@ public final class Gateway implements UdpSender {
         }
         this.networkBits = subnet.network().bits();
         this.broadcastBits = subnet.broadcast().bits();
+    }
+
+    /**
+     * Makes the gateway answer at {@code address} too (ARP, ping, its UDP services and TCP), e.g. a DNS server at an
+     * address of its own as in Lima's default network (gateway .2, DNS .3).
+     *
+     * @throws IllegalArgumentException unless {@code address} is a host address of the subnet
+     */
+    public void addAddress(Ipv4Address address) {
+        int a = address.bits();
+        if (!subnet.contains(a) || a == networkBits || a == broadcastBits) {
+            throw new IllegalArgumentException(address + " is not a host address of " + subnet);
+        }
+        if (!owns(a)) {
+            extraAddresses = java.util.Arrays.copyOf(extraAddresses, extraAddresses.length + 1);
+            extraAddresses[extraAddresses.length - 1] = a;
+        }
+    }
+
+    /** True for the gateway's address and those added with {@link #addAddress}. */
+    public boolean owns(int address) {
+        if (address == ip.bits()) {
+            return true;
+        }
+        for (int a : extraAddresses) {
+            if (a == address) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The gateway's MAC address. */
@@ -227,11 +259,11 @@ public final class Gateway implements UdpSender {
             counters.drop(DropReason.ARP_MALFORMED);
             return;
         }
-        if (senderIp == ip.bits()) {
+        if (owns(senderIp)) {
             counters.drop(DropReason.ARP_ADDRESS_CONFLICT);
             return;
         }
-        boolean forUs = arp.targetProtocolAddress() == ip.bits();
+        boolean forUs = owns(arp.targetProtocolAddress());
         if (isLearnable(senderIp)) {
             // RFC 826: "If the pair <protocol type, sender protocol address> is already in my translation table,
             // update the sender hardware address field ... Am I the target protocol address? If Merge_flag is false,
@@ -276,7 +308,7 @@ public final class Gateway implements UdpSender {
             counters.arpLearned();
         }
         boolean toBroadcast = dst == -1 || dst == broadcastBits;
-        if (dst != ip.bits() && !toBroadcast) {
+        if (!owns(dst) && !toBroadcast) {
             if (!offerToForwarder(eth, packet, nowNanos)) {
                 counters.drop(DropReason.IPV4_NOT_FOR_GATEWAY);
             }
@@ -434,7 +466,8 @@ public final class Gateway implements UdpSender {
         // RFC 1122 3.2.2.6: "The IP source address in an ICMP Echo Reply MUST be the same as the specific-destination
         // address ... Data received in an ICMP Echo Request MUST be entirely included in the resulting Echo Reply."
         Icmpv4Repr reply = new Icmpv4Repr.EchoReply(icmp.echoIdentifier(), icmp.echoSequence(), icmp.data());
-        Ipv4Repr ipv4 = new Ipv4Repr(ip, new Ipv4Address(packet.source()), IpProtocol.ICMP, reply.bufferLength(),
+        Ipv4Repr ipv4 = new Ipv4Repr(new Ipv4Address(packet.destination()), new Ipv4Address(packet.source()),
+                IpProtocol.ICMP, reply.bufferLength(),
                 Ipv4Repr.DEFAULT_TTL, nextIdentification(), false, packet.tos() & ~0x3 /* DSCP kept, ECN cleared */);
         sendIpv4(MacAddress.of(eth.source()), ipv4, reply);
         counters.echoReplySent();
@@ -520,7 +553,7 @@ public final class Gateway implements UdpSender {
 
     /** A host address of our subnet other than the gateway's own, the network and the broadcast address. */
     private boolean isLearnable(int address) {
-        return subnet.contains(address) && address != ip.bits() && address != networkBits && address != broadcastBits;
+        return subnet.contains(address) && !owns(address) && address != networkBits && address != broadcastBits;
     }
 
     private boolean isBroadcastOrMulticast(int address) {

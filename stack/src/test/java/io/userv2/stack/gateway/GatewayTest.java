@@ -3,6 +3,7 @@ package io.userv2.stack.gateway;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.AbstractByteBufAllocator;
@@ -237,6 +238,33 @@ class GatewayTest {
             frame[21] = 3; // RARP request
             receive(frame);
             assertEquals(1, counters.dropped(DropReason.ARP_UNKNOWN_OPERATION));
+        }
+    }
+
+    @Nested
+    class ExtraAddress {
+        final Ipv4Address dns = Ipv4Address.parse("192.168.104.53");
+
+        @Test
+        void answersArpAndPingAtAnAddedAddressFromThatAddress() throws Exception {
+            gateway.addAddress(dns);
+            assertTrue(gateway.owns(dns.bits()) && gateway.owns(GW_IP.bits()));
+            byte[] arp = HexLiteral.bytes(Arp.REQUEST_FOR_GATEWAY);
+            System.arraycopy(dns.toBytes(), 0, arp, 38, 4); // target protocol address
+            receive(arp);
+            byte[] reply = sink.take();
+            assertEquals(2, ByteBufs.shortAt(reply, 20), "ARP reply");
+            assertEquals(dns.bits(), ByteBufs.intAt(reply, 28), "sender protocol address is the added one");
+            receive(echoRequestFrame(dns, 7, 1, new byte[8]));
+            byte[] pong = sink.take();
+            IpV4Packet.IpV4Header ip = EthernetPacket.newPacket(pong, 0, pong.length).get(IpV4Packet.class).getHeader();
+            assertEquals("/" + dns, ip.getSrcAddr().toString(), "RFC 1122 3.2.2.6: reply from the address asked");
+        }
+
+        @Test
+        void anAddressOutsideTheSubnetIsRefused() {
+            assertThrows(IllegalArgumentException.class, () -> gateway.addAddress(Ipv4Address.parse("10.0.0.3")));
+            assertThrows(IllegalArgumentException.class, () -> gateway.addAddress(SUBNET.broadcast()));
         }
     }
 

@@ -12,9 +12,8 @@ import java.util.Locale;
  * <p>{@code slirp} is Lima's default (QEMU slirp / vz NAT) network: 192.168.5.0/24, the guest at 192.168.5.15 (the
  * first DHCP address), the host's loopback as 192.168.5.2 ({@code host.lima.internal}), DNS at 192.168.5.3.
  *
- * <p>Today's {@code SwitchConfig} has one gateway address that is at once router, DNS server and host alias, and the
- * DHCP pool always starts right after the gateway; so only the subnet and the gateway/host alias (.2) of the profile
- * take effect, and {@link Profile#gaps()} names what does not (to be logged at start).
+ * <p>All of it applies: the gateway (router and host alias) at .2, the DNS server at .3 (the gateway answers there
+ * too), and the DHCP pool from .15.
  */
 public final class Profiles {
     /** The names {@link #lookup} knows. */
@@ -38,18 +37,6 @@ public final class Profiles {
      */
     public record Profile(String name, Ipv4Subnet subnet, Ipv4Address gatewayIp, Ipv4Address dnsIp,
             Ipv4Address poolStart) {
-        /**
-         * What of this profile the switch cannot do yet (the gateway has one address), as
-         * one-line messages; empty when everything applies.
-         */
-        public List<String> gaps() {
-            java.util.ArrayList<String> gaps = new java.util.ArrayList<>();
-            if (!dnsIp.equals(gatewayIp)) {
-                gaps.add("profile " + name + ": DNS is served at " + gatewayIp + ", not at " + dnsIp
-                        + " (the gateway has one address); guests with a fixed nameserver " + dnsIp + " get no answers");
-            }
-            return List.copyOf(gaps);
-        }
     }
 
     /** The profile called {@code name} (case-insensitive); IllegalArgumentException naming the known ones. */

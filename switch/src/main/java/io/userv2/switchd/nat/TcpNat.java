@@ -175,7 +175,7 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
         if (conn != null) {
             finish(key, false); // TIME-WAIT reuse: the old connection goes
         }
-        boolean local = destination.equals(gateway.ip()) && localServices.containsKey(seg.dstPort());
+        boolean local = gateway.owns(destination.bits()) && localServices.containsKey(seg.dstPort());
         Ipv4Address real = local ? null : policy.translate(destination);
         if (!local && real == null) {
             dropsPolicy++;

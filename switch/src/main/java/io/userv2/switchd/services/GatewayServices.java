@@ -46,6 +46,11 @@ public final class GatewayServices implements AutoCloseable {
             if (config.dhcp().poolStart() != null) {
                 dhcpBuilder.poolStart(config.dhcp().poolStart());
             }
+            Ipv4Address dnsIp = config.dns().serverIp();
+            if (dnsIp != null && !dnsIp.equals(config.gatewayIp())) {
+                gateway.addAddress(dnsIp); // ARP, ping and port 53 (UDP here, TCP in the NAT) at that address too
+                dhcpBuilder.dnsServers(List.of(dnsIp)).reserve(dnsIp);
+            }
             DhcpConfig dhcpConfig = dhcpBuilder.build();
             Path leasesFile = config.dhcp().leasesFile();
             LeaseStore store = leasesFile == null ? LeaseStore.NONE : new LeaseFile(leasesFile);

@@ -26,15 +26,6 @@ class ProfilesTest {
         new SwitchConfig(List.of(new ListenAddress.Unix(Path.of("/tmp/x.sock"))), p.subnet(), p.gatewayIp(), SwitchConfig.DEFAULT_GATEWAY_MAC, 1500, null);
     }
 
-    @Test
-    void slirpNamesWhatItCannotDoYet() {
-        List<String> gaps = Profiles.SLIRP.gaps();
-        assertEquals(1, gaps.size(), "the pool start applies now; DNS at a second address does not: " + gaps);
-        assertTrue(gaps.get(0).contains("192.168.5.3"), gaps.get(0));
-        Profiles.Profile plain = new Profiles.Profile("plain", Ipv4Subnet.parse("10.0.0.0/24"),
-                Ipv4Address.parse("10.0.0.2"), Ipv4Address.parse("10.0.0.2"), Ipv4Address.parse("10.0.0.3"));
-        assertEquals(List.of(), plain.gaps());
-    }
 
     @Test
     void unknownProfileListsTheKnownOnes() {
