@@ -4,6 +4,7 @@ import io.userv2.switchd.UnixSocketFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,8 +22,9 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
  * The HTTP API served on a unix socket ({@code --api PATH}) with Jetty: HTTP/1.1, JSON bodies, the calls Lima and
  * gvproxy clients make (see {@link ApiRoutes}).
  *
- * <p>The socket file is made mode {@code 0600} right after binding (before that it has the mode the umask gives,
- * which for the usual umask already denies other users the write permission a connect needs). A stale socket file is
+ * <p>The socket file is mode {@code 0600} from the moment it can be reached: it is bound inside a private directory,
+ * made 0600 there and renamed into place (for paths too long for that detour it is chmod'ed right after binding). A
+ * stale socket file is
  * replaced and one a live process serves is refused ({@link UnixSocketFile}); the file is removed on {@link #close()}.
  *
  * <p>Robustness: a few daemon threads (at most {@value #MAX_THREADS}, plus one scheduler thread), at most
@@ -56,6 +58,9 @@ public final class ApiServer implements AutoCloseable {
         this.activeWaits = activeWaits;
     }
 
+    /** Longest unix socket path Linux takes (sun_path is 108 bytes with the terminating NUL). */
+    private static final int MAX_SOCKET_PATH = 107;
+
     /**
      * Binds {@code socket} and serves the API for {@code plane} until {@link #close()}.
      *
@@ -88,7 +93,17 @@ public final class ApiServer implements AutoCloseable {
         http.setServerAuthority(new HostPort("localhost"));
         UnixDomainServerConnector connector = new UnixDomainServerConnector(server, 1, 1,
                 new HttpConnectionFactory(http));
-        connector.setUnixDomainPath(socket);
+        // Bind inside a private (0700) directory, make the socket 0600 there, then rename it into place: the socket
+        // is never reachable with the umask's mode. Falls back to binding in place when the path would be too long.
+        Path privateDir = null;
+        Path bindPath = socket;
+        Path parent = socket.toAbsolutePath().getParent();
+        if (parent.toString().length() + 24 + socket.getFileName().toString().length() < MAX_SOCKET_PATH) {
+            privateDir = Files.createTempDirectory(parent, ".api-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            bindPath = privateDir.resolve(socket.getFileName());
+        }
+        connector.setUnixDomainPath(bindPath);
         connector.setIdleTimeout(idleTimeout.toMillis());
         connector.setAcceptQueueSize(64);
         server.addConnector(connector);
@@ -110,12 +125,20 @@ public final class ApiServer implements AutoCloseable {
             throw new IOException("cannot serve the API on " + socket + ": " + e.getMessage(), e);
         }
         try {
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(bindPath, PosixFilePermissions.fromString("rw-------"));
+            if (privateDir != null) {
+                Files.move(bindPath, socket, StandardCopyOption.ATOMIC_MOVE);
+            }
             socketFile.bound();
         } catch (IOException | UnsupportedOperationException e) {
             stopQuietly(server);
             socketFile.remove();
             throw new IOException("cannot make the API socket " + socket + " private: " + e.getMessage(), e);
+        } finally {
+            if (privateDir != null) {
+                Files.deleteIfExists(bindPath);
+                Files.deleteIfExists(privateDir);
+            }
         }
         LOG.log(System.Logger.Level.INFO, "HTTP API listening on " + socket);
         return new ApiServer(server, socketFile, activeWaits);
