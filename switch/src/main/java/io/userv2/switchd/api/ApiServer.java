@@ -24,8 +24,8 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
  *
  * <p>The socket file is mode {@code 0600} from the moment it can be reached: it is bound inside a private directory,
  * made 0600 there and renamed into place (for paths too long for that detour it is chmod'ed right after binding). A
- * stale socket file is
- * replaced and one a live process serves is refused ({@link UnixSocketFile}); the file is removed on {@link #close()}.
+ * stale socket file is replaced and one a live process serves is refused ({@link UnixSocketFile}); the file is
+ * removed on {@link #close()}.
  *
  * <p>Robustness: a few daemon threads (at most {@value #MAX_THREADS}, plus one scheduler thread), at most
  * {@value #MAX_CONNECTIONS} connections, request headers up to {@value #MAX_HEADER_BYTES} bytes (431 beyond), bodies
