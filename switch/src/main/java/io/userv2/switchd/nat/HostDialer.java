@@ -22,7 +22,7 @@ final class HostDialer {
     private final ByteBufAllocator alloc;
     private final long dialTimeoutNanos;
 
-    HostDialer(io.userv2.switchd.EventLoop loop, TcpNat nat, ByteBufAllocator alloc, long dialTimeoutNanos) {
+    HostDialer(TcpNat nat, ByteBufAllocator alloc, long dialTimeoutNanos) {
         this.nat = nat;
         this.alloc = alloc;
         this.dialTimeoutNanos = dialTimeoutNanos;

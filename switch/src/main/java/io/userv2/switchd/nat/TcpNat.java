@@ -34,7 +34,6 @@ import java.util.PriorityQueue;
  * <p>Owned by the event loop; segments come in through {@link #forward}, timers through {@link EventLoop.Ticker}.
  */
 public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
-    private static final System.Logger LOG = System.getLogger(TcpNat.class.getName());
     private static final int MAX_DISPATCH_ROUNDS = 64;
 
     /** Serves connections to one port of the gateway's own address instead of dialling the host. */
@@ -105,7 +104,7 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
         loop.afterFlush(this::resumeHeldBack);
         this.policy = policy;
         this.demux = new TcpDemux(config, alloc, new IsnGenerator(secret()), null, maxConnections, maxPerGuest);
-        this.dialer = new HostDialer(loop, this, alloc, dialTimeoutNanos);
+        this.dialer = new HostDialer(this, alloc, dialTimeoutNanos);
         loop.addTicker(this);
     }
 
