@@ -52,7 +52,7 @@ class ResolvConfTest {
         Path f = dir.resolve("resolv.conf");
         Files.writeString(f, "search only.example\n");
         ResolvConfWatcher w = new ResolvConfWatcher(f);
-        assertEquals(List.of(ns("8.8.8.8"), ns("1.1.1.1")), w.upstreams());
+        assertEquals(List.of(ns("8.8.8.8"), ns("1.1.1.1")), w.upstreams()); // the fallback list, computed only: never queried
         assertEquals(List.of("only.example"), w.searchDomains());
         ResolvConfWatcher missing = new ResolvConfWatcher(dir.resolve("nope"));
         assertSame(ResolvConfWatcher.DEFAULT_FALLBACK, missing.upstreams());
@@ -113,7 +113,7 @@ class ResolvConfTest {
                 DnsServer s = DnsServer.create(DnsTestSupport.config(dir, up, "").upstreams(null)
                         .fallbackUpstreams(ResolvConfWatcher.DEFAULT_FALLBACK).build())) {
             // Only computed, never sent to.
-            assertEquals(List.of(ns("8.8.8.8"), ns("1.1.1.1")), s.upstreams());
+            assertEquals(List.of(ns("8.8.8.8"), ns("1.1.1.1")), s.upstreams()); // the fallback list, computed only: never queried
             assertEquals(List.of("a.example", "b.example"), s.searchDomains());
         }
     }

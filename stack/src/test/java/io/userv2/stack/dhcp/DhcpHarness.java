@@ -109,7 +109,7 @@ final class DhcpHarness {
     int xid = 0x1000;
 
     DhcpHarness() {
-        this(DhcpConfig.builder(SUBNET, GW_IP).searchDomains(List.of("example.com", "corp.example")).build(),
+        this(DhcpConfig.builder(SUBNET, GW_IP).searchDomains(List.of("lima.test", "corp.test")).build(),
                 new InMemoryLeaseStore());
     }
 

@@ -88,8 +88,8 @@ class DhcpServerTest {
             assertEquals(List.of(GW_IP), o.dnsServers());
             assertEquals(1500, o.interfaceMtu());
             assertEquals(ip("192.168.104.255"), o.broadcastAddress());
-            assertEquals(List.of("example.com", "corp.example"), o.domainSearch());
-            assertEquals("example.com", o.domainName());
+            assertEquals(List.of("lima.test", "corp.test"), o.domainSearch());
+            assertEquals("lima.test", o.domainName());
             assertNull(o.clientId(), "Table 3: client identifier MUST NOT");
             assertNull(o.requestedIp());
             assertEquals(1, h.server.counters().offers());
@@ -465,7 +465,7 @@ class DhcpServerTest {
             assertNull(ack.dhcp().leaseTime(), "MUST NOT send a lease expiration time");
             assertNull(ack.dhcp().renewalTime());
             assertEquals(List.of(GW_IP), ack.dhcp().dnsServers());
-            assertEquals(List.of("example.com", "corp.example"), ack.dhcp().domainSearch());
+            assertEquals(List.of("lima.test", "corp.test"), ack.dhcp().domainSearch());
             assertNull(h.server.lease(VM3));
             assertEquals(1, h.server.counters().informs());
             h.broadcast(h.message(VM3, DhcpMessageType.INFORM).build());
