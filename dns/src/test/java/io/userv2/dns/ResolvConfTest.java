@@ -21,7 +21,7 @@ import org.xbill.DNS.DClass;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
 
-/** Upstreams come from resolv.conf, follow its changes, and fall back to 8.8.8.8 and 1.1.1.1 when it names none. */
+/** Upstreams come from resolv.conf, follow its changes, and use the fallback 8.8.8.8 and 1.1.1.1 (computed, never queried) when it names none. */
 class ResolvConfTest {
 
     @TempDir Path dir;

@@ -331,7 +331,7 @@ class GatewayTest {
 
         @Test
         void echoToAnotherAddressIsNotForTheGateway() {
-            receive(echoRequestFrame(Ipv4Address.parse("8.8.8.8"), 1, 1, data));
+            receive(echoRequestFrame(Ipv4Address.parse("203.0.113.8"), 1, 1, data));
             assertEquals(1, counters.dropped(DropReason.IPV4_NOT_FOR_GATEWAY));
             assertEquals(VM_MAC, gateway.arpCache().lookup(VM_IP, NOW), "still learned from the frame");
         }

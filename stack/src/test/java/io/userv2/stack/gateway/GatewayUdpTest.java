@@ -249,17 +249,17 @@ class GatewayUdpTest {
         @Test
         void trafficForOtherHostsGoesToTheForwarder() {
             gateway.setIpv4Forwarder(taking(true));
-            receive(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("8.8.8.8"), 53, DATA, true));
-            assertEquals(List.of(VM_MAC + " 8.8.8.8 UDP"), offered);
+            receive(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("203.0.113.8"), 53, DATA, true));
+            assertEquals(List.of(VM_MAC + " 203.0.113.8 UDP"), offered);
             assertEquals(1, counters.ipv4Forwarded());
             assertEquals(0, counters.droppedTotal());
         }
 
         @Test
         void refusedOrWithoutForwarderIsNotForGateway() {
-            receive(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("8.8.8.8"), 53, DATA, true));
+            receive(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("203.0.113.8"), 53, DATA, true));
             gateway.setIpv4Forwarder(taking(false));
-            receive(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("8.8.8.8"), 53, DATA, true));
+            receive(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("203.0.113.8"), 53, DATA, true));
             assertEquals(2, counters.dropped(DropReason.IPV4_NOT_FOR_GATEWAY));
             assertEquals(1, offered.size());
         }
@@ -284,12 +284,12 @@ class GatewayUdpTest {
             List<ByteBuf> kept = new ArrayList<>();
             gateway.setIpv4Forwarder((frame, packet, now) -> kept.add(packet.buffer().retainedSlice(
                     packet.offset(), packet.totalLength())));
-            ByteBuf buf = Unpooled.wrappedBuffer(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("1.1.1.1"), 9, DATA,
+            ByteBuf buf = Unpooled.wrappedBuffer(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("198.51.100.1"), 9, DATA,
                     true));
             gateway.receive(buf, NOW);
             buf.release();
             assertEquals(1, buf.refCnt(), "the forwarder's retain keeps it alive");
-            assertEquals(Ipv4Address.parse("1.1.1.1").bits(), kept.get(0).getInt(Ipv4Packet.DESTINATION));
+            assertEquals(Ipv4Address.parse("198.51.100.1").bits(), kept.get(0).getInt(Ipv4Packet.DESTINATION));
             kept.get(0).release();
             assertEquals(0, buf.refCnt());
         }

@@ -296,7 +296,7 @@ class DhcpPacketTest {
                 .messageType(DhcpMessageType.OFFER)
                 .subnetMask(Ipv4Address.parse("255.255.255.0"))
                 .routers(List.of(GATEWAY))
-                .dnsServers(List.of(GATEWAY, Ipv4Address.parse("1.1.1.1")))
+                .dnsServers(List.of(GATEWAY, Ipv4Address.parse("198.51.100.1")))
                 .hostname("lima-test").domainName("lima.internal").interfaceMtu(1500)
                 .broadcastAddress(Ipv4Address.parse("192.168.104.255"))
                 .requestedIp(Ipv4Address.parse("192.168.104.3"))
@@ -305,7 +305,7 @@ class DhcpPacketTest {
                 .parameterRequestList(List.of(1, 3, 6, 119))
                 .message("welcome").maxMessageSize(1500)
                 .clientId(DhcpClientId.ofMac(CLIENT))
-                .domainSearch(List.of("corp.example.com", "example.com"))
+                .domainSearch(List.of("corp.lima.test", "lima.test"))
                 .build();
     }
 

@@ -135,7 +135,7 @@ class Ipv4PacketTest {
 
     @Test
     void roundTripAndPcap4jAgrees() throws Exception {
-        Ipv4Repr repr = new Ipv4Repr(Ipv4Address.parse("192.168.104.2"), Ipv4Address.parse("8.8.8.8"),
+        Ipv4Repr repr = new Ipv4Repr(Ipv4Address.parse("192.168.104.2"), Ipv4Address.parse("203.0.113.8"),
                 IpProtocol.of(253), 12, 17, 0x4321, true, 0xb8);
         ByteBuf out = Unpooled.buffer(14 + 32);
         int offset = new EthernetRepr(MacAddress.parse("52:55:55:00:00:09"), MacAddress.parse("5a:94:ef:e4:0c:dd"),
@@ -146,7 +146,7 @@ class Ipv4PacketTest {
         assertTrue(parsed.verifyChecksum());
         assertEquals(repr, Ipv4Repr.parse(parsed).orNull());
         assertEquals("IP (tos 0xb8, ttl 17, id 17185, offset 0, flags [DF], proto proto-253 (253), length 32)"
-                + " 192.168.104.2 > 8.8.8.8", repr.toString());
+                + " 192.168.104.2 > 203.0.113.8", repr.toString());
 
         byte[] bytes = HexLiteral.toArray(out);
         IpV4Packet.IpV4Header header = EthernetPacket.newPacket(bytes, 0, bytes.length).get(IpV4Packet.class)
@@ -159,7 +159,7 @@ class Ipv4PacketTest {
         assertEquals(17, header.getTtlAsInt());
         assertEquals((byte) 253, header.getProtocol().value());
         assertEquals("/192.168.104.2", header.getSrcAddr().toString());
-        assertEquals("/8.8.8.8", header.getDstAddr().toString());
+        assertEquals("/203.0.113.8", header.getDstAddr().toString());
     }
 
     @Test

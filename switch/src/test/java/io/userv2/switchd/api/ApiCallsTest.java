@@ -136,7 +136,7 @@ class ApiCallsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"example.com:22", "192.168.104.300:22", "192.168.104:22", "192.168.104.03:22",
+    @ValueSource(strings = {"vm.lima.test:22", "192.168.104.300:22", "192.168.104:22", "192.168.104.03:22",
         "192.168.104.3", "192.168.104.3:0", "192.168.104.3:65536", "192.168.104.3:abc", "192.168.104.3:-1",
         "[::1]:22", " 192.168.104.3:22", "192.168.104.3:22\\n"})
     void badRemoteIs400(String remote) throws Exception {
