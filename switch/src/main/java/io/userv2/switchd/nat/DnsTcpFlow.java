@@ -25,7 +25,6 @@ final class DnsTcpFlow extends TcpFlow {
     private final DnsTcpFramer framer = new DnsTcpFramer();
     private final ArrayDeque<byte[]> answers = new ArrayDeque<>();
     private int outstanding;
-    private boolean inPump;
 
     private DnsTcpFlow(TcpConnection conn, MacAddress guestMac, TcpNat nat, DnsServer dns) {
         super(conn, guestMac);
@@ -35,21 +34,16 @@ final class DnsTcpFlow extends TcpFlow {
 
     @Override
     void pump(long now) {
-        inPump = true;
-        try {
-            int available = conn.readableBytes();
-            if (available > 0) {
-                ByteBuf in = conn.recv(available);
-                try {
-                    byte[] bytes = new byte[in.readableBytes()];
-                    in.readBytes(bytes);
-                    framer.feed(bytes, 0, bytes.length, this::query);
-                } finally {
-                    in.release();
-                }
+        int available = conn.readableBytes();
+        if (available > 0) {
+            ByteBuf in = conn.recv(available);
+            try {
+                byte[] bytes = new byte[in.readableBytes()];
+                in.readBytes(bytes);
+                framer.feed(bytes, 0, bytes.length, this::query);
+            } finally {
+                in.release();
             }
-        } finally {
-            inPump = false;
         }
         while (!answers.isEmpty() && conn.canSend() && conn.sendCapacity() >= answers.peek().length) {
             conn.send(Unpooled.wrappedBuffer(answers.poll()));
@@ -68,9 +62,7 @@ final class DnsTcpFlow extends TcpFlow {
                     return;
                 }
                 answers.add(DnsTcpFramer.frame(answer));
-                if (!inPump) {
-                    nat.kick(this, System.nanoTime());
-                }
+                nat.touch(this); // sent when the flow runs at the end of this loop iteration
             };
             if (nat.loop().inLoop()) {
                 deliver.run();

@@ -86,7 +86,7 @@ final class HostTcpFlow extends TcpFlow implements IoHandler {
         } else if (k.isReadable()) {
             hostReadable = true;
         }
-        nat.kick(this, now);
+        nat.touch(this); // runs at the end of this loop iteration
     }
 
     private void dialFailed(IOException e, long now) {

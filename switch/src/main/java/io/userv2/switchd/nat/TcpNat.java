@@ -337,11 +337,6 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
         }
     }
 
-    /** Runs a flow again at the end of this loop iteration (host side readable, writable, connected, a timer). */
-    void kick(TcpFlow flow, long now) {
-        touch(flow);
-    }
-
     private void schedule(TcpFlow flow, long at) {
         if (at == Long.MAX_VALUE || at - flow.queuedAt >= 0 && flow.queuedAt != Long.MAX_VALUE) {
             return; // an earlier (or equal) wake-up is already queued; it re-checks when it fires
@@ -365,7 +360,7 @@ public final class TcpNat implements EventLoop.Ticker, EventLoop.Flushable {
         while ((f = timers.peek()) != null && f.queuedAt - now <= 0) {
             timers.poll();
             f.queuedAt = Long.MAX_VALUE;
-            kick(f, now);
+            touch(f);
         }
     }
 
