@@ -79,7 +79,7 @@ public final class LearningSwitch {
             Port out = table.lookup(dst);
             if (out != null && !out.isClosed()) {
                 if (out != ingress) {
-                    out.deliver(buf, index, length);
+                    out.deliver(buf, index, length, ingress);
                 } else {
                     dropsHairpin++;
                 }
@@ -95,7 +95,7 @@ public final class LearningSwitch {
         for (int i = 0, n = all.size(); i < n; i++) {
             Port p = all.get(i);
             if (p != ingress && !p.isClosed()) {
-                p.deliver(buf, index, length);
+                p.deliver(buf, index, length, ingress);
             }
         }
     }

@@ -14,7 +14,7 @@ final class RecordingPort extends Port {
     }
 
     @Override
-    public void deliver(ByteBuf buf, int index, int length) {
+    public void deliver(ByteBuf buf, int index, int length, Port ingress) {
         byte[] copy = new byte[length];
         buf.getBytes(index, copy);
         frames.add(copy);

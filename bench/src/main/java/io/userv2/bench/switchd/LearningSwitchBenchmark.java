@@ -71,7 +71,7 @@ public class LearningSwitchBenchmark {
         }
 
         @Override
-        public void deliver(ByteBuf buf, int index, int length) {
+        public void deliver(ByteBuf buf, int index, int length, Port ingress) {
             frames++;
         }
 
@@ -91,7 +91,7 @@ public class LearningSwitchBenchmark {
         }
 
         @Override
-        public void deliver(ByteBuf buf, int index, int length) {
+        public void deliver(ByteBuf buf, int index, int length, Port ingress) {
             ByteBuf out = staging;
             if (out.maxWritableBytes() < FrameDecoder.PREFIX + length) {
                 counters().countQueueFull();

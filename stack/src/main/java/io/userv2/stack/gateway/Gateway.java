@@ -204,15 +204,18 @@ public final class Gateway implements UdpSender {
      * neither releases nor retains it, does not move its indices, and keeps no reference to it (replies are copies).
      */
     public void receive(ByteBuf frame, long nowNanos) {
-        receive(frame, frame.readerIndex(), frame.readableBytes(), nowNanos);
+        receive(frame, frame.readerIndex(), frame.readableBytes(), Ipv4Forwarder.NO_OWNER, nowNanos);
     }
 
     /**
      * As {@link #receive(ByteBuf, long)} for the frame at {@code buf[index, index + length)}, so that a caller
      * holding many frames in one buffer (the switch's read buffer) needs no slice object per frame. The caller keeps
      * ownership of {@code buf}.
+     *
+     * @param ingress who sent the frame: the switch port it came in on, passed on to the {@link Ipv4Forwarder} so
+     *     that what the frame makes the NAT hold is accounted to that port ({@link Ipv4Forwarder#NO_OWNER} if none)
      */
-    public void receive(ByteBuf buf, int index, int length, long nowNanos) {
+    public void receive(ByteBuf buf, int index, int length, int ingress, long nowNanos) {
         counters.received();
         EthernetFrame eth = EthernetFrame.checked(buf, index, length).orNull();
         if (eth == null) {
@@ -234,7 +237,7 @@ public final class Gateway implements UdpSender {
         }
         switch (eth.payloadEtherTypeValue()) {
             case EtherType.ARP_VALUE -> receiveArp(eth, nowNanos);
-            case EtherType.IPV4_VALUE -> receiveIpv4(eth, nowNanos);
+            case EtherType.IPV4_VALUE -> receiveIpv4(eth, ingress, nowNanos);
             default -> counters.drop(DropReason.UNSUPPORTED_ETHERTYPE);
         }
     }
@@ -285,7 +288,7 @@ public final class Gateway implements UdpSender {
         // A reply addressed to us has been learned from above; nothing more to do.
     }
 
-    private void receiveIpv4(EthernetFrame eth, long nowNanos) {
+    private void receiveIpv4(EthernetFrame eth, int ingress, long nowNanos) {
         ParseResult<Ipv4Packet> checked = Ipv4Packet.checked(eth);
         if (!(checked instanceof ParseResult.Ok<Ipv4Packet> ok)) {
             counters.drop(checked.error() == ParseError.TRUNCATED ? DropReason.IPV4_TRUNCATED
@@ -309,7 +312,7 @@ public final class Gateway implements UdpSender {
         }
         boolean toBroadcast = dst == -1 || dst == broadcastBits;
         if (!owns(dst) && !toBroadcast) {
-            if (!offerToForwarder(eth, packet, nowNanos)) {
+            if (!offerToForwarder(eth, packet, ingress, nowNanos)) {
                 counters.drop(DropReason.IPV4_NOT_FOR_GATEWAY);
             }
             return;
@@ -320,9 +323,9 @@ public final class Gateway implements UdpSender {
         }
         switch (packet.protocolNumber()) {
             case IpProtocol.ICMP_NUMBER -> receiveIcmp(eth, packet, toBroadcast);
-            case IpProtocol.UDP_NUMBER -> receiveUdp(eth, packet, toBroadcast, nowNanos);
+            case IpProtocol.UDP_NUMBER -> receiveUdp(eth, packet, toBroadcast, ingress, nowNanos);
             case IpProtocol.TCP_NUMBER -> {
-                if (toBroadcast || !offerToForwarder(eth, packet, nowNanos)) {
+                if (toBroadcast || !offerToForwarder(eth, packet, ingress, nowNanos)) {
                     counters.drop(DropReason.TCP_UNHANDLED);
                 }
             }
@@ -330,16 +333,16 @@ public final class Gateway implements UdpSender {
         }
     }
 
-    private boolean offerToForwarder(EthernetFrame eth, Ipv4Packet packet, long nowNanos) {
+    private boolean offerToForwarder(EthernetFrame eth, Ipv4Packet packet, int ingress, long nowNanos) {
         Ipv4Forwarder f = forwarder;
-        if (f != null && f.forward(eth, packet, nowNanos)) {
+        if (f != null && f.forward(eth, packet, ingress, nowNanos)) {
             counters.ipv4ForwardedOne();
             return true;
         }
         return false;
     }
 
-    private void receiveUdp(EthernetFrame eth, Ipv4Packet packet, boolean toBroadcast, long nowNanos) {
+    private void receiveUdp(EthernetFrame eth, Ipv4Packet packet, boolean toBroadcast, int ingress, long nowNanos) {
         ParseResult<UdpPacket> checked = UdpPacket.checked(packet.buffer(), packet.payloadOffset(),
                 packet.payloadLength());
         if (!(checked instanceof ParseResult.Ok<UdpPacket> ok)) {
@@ -369,7 +372,7 @@ public final class Gateway implements UdpSender {
             counters.drop(DropReason.UDP_BROADCAST_UNBOUND);
             return;
         }
-        if (offerToForwarder(eth, packet, nowNanos)) {
+        if (offerToForwarder(eth, packet, ingress, nowNanos)) {
             return;
         }
         counters.drop(DropReason.UDP_PORT_UNREACHABLE);

@@ -22,13 +22,18 @@ import io.userv2.stack.wire.Ipv4Packet;
  */
 @FunctionalInterface
 public interface Ipv4Forwarder {
+    /** The owner of frames that came from no switch port (a test, a frame the gateway made itself). */
+    int NO_OWNER = 0;
+
     /**
      * Offers one packet.
      *
      * @param frame    the Ethernet frame (its {@link EthernetFrame#source()} is the sender's MAC)
      * @param packet   the IPv4 packet inside it, header validated
+     * @param ingress  the switch port the frame came in on: everything the packet makes the forwarder hold (flows,
+     *                 sockets) belongs to that port and goes when it does; {@link #NO_OWNER} when unknown
      * @param nowNanos the current time on the engine's monotonic clock
      * @return true when the forwarder took care of the packet, false to let the gateway drop it and count it
      */
-    boolean forward(EthernetFrame frame, Ipv4Packet packet, long nowNanos);
+    boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long nowNanos);
 }

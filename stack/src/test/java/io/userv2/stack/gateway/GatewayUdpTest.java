@@ -239,7 +239,7 @@ class GatewayUdpTest {
         final List<String> offered = new ArrayList<>();
 
         Ipv4Forwarder taking(boolean take) {
-            return (frame, packet, now) -> {
+            return (frame, packet, ingress, now) -> {
                 offered.add(MacAddress.format(frame.source()) + " " + Ipv4Address.format(packet.destination()) + " "
                         + packet.protocol());
                 return take;
@@ -282,7 +282,7 @@ class GatewayUdpTest {
         @Test
         void forwarderCanRetainTheFrame() {
             List<ByteBuf> kept = new ArrayList<>();
-            gateway.setIpv4Forwarder((frame, packet, now) -> kept.add(packet.buffer().retainedSlice(
+            gateway.setIpv4Forwarder((frame, packet, ingress, now) -> kept.add(packet.buffer().retainedSlice(
                     packet.offset(), packet.totalLength())));
             ByteBuf buf = Unpooled.wrappedBuffer(udpFrame(GW_MAC, VM_IP, 1, Ipv4Address.parse("198.51.100.1"), 9, DATA,
                     true));

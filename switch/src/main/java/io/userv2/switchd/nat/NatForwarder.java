@@ -22,7 +22,7 @@ public final class NatForwarder implements Ipv4Forwarder {
     }
 
     @Override
-    public boolean forward(EthernetFrame frame, Ipv4Packet packet, long nowNanos) {
+    public boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long nowNanos) {
         return switch (packet.protocolNumber()) {
             case IpProtocol.TCP_NUMBER -> tcp.forward(frame, packet, nowNanos);
             case IpProtocol.UDP_NUMBER -> udp.forward(frame, packet, nowNanos);

@@ -63,8 +63,9 @@ public abstract class Port {
      *     that queues the frame copies it
      * @param index absolute index of the first byte of the frame (destination MAC)
      * @param length the frame's length in bytes
+     * @param ingress the port the frame came in on (the owner of whatever the frame makes an endpoint hold)
      */
-    public abstract void deliver(ByteBuf buf, int index, int length);
+    public abstract void deliver(ByteBuf buf, int index, int length, Port ingress);
 
     /** Bytes queued towards this port's peer and not yet written; 0 for ports without a queue. */
     public int queuedBytes() {

@@ -127,7 +127,7 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
     }
 
     @Override
-    public void deliver(ByteBuf buf, int index, int length) {
+    public void deliver(ByteBuf buf, int index, int length, Port ingress) {
         if (isClosed()) {
             return;
         }

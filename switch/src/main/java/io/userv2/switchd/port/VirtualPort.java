@@ -17,9 +17,10 @@ public final class VirtualPort extends Port {
          *
          * @param buf holds the frame at {@code [index, index + length)}; the caller keeps ownership and the bytes
          *     are valid only during the call
+         * @param ingress the {@link Port#id()} of the port the frame came in on: who owns what it makes us hold
          * @param nowNanos monotonic time
          */
-        void receive(ByteBuf buf, int index, int length, long nowNanos);
+        void receive(ByteBuf buf, int index, int length, int ingress, long nowNanos);
     }
 
     private final long mac;
@@ -38,13 +39,13 @@ public final class VirtualPort extends Port {
     }
 
     @Override
-    public void deliver(ByteBuf buf, int index, int length) {
+    public void deliver(ByteBuf buf, int index, int length, Port ingress) {
         long dst = MacAddress.read(buf, index);
         if (dst != mac && !MacAddress.isGroup(dst)) {
             return; // flooded unknown unicast for someone else
         }
         counters().countOut(length);
-        endpoint.receive(buf, index, length, System.nanoTime());
+        endpoint.receive(buf, index, length, ingress.id(), System.nanoTime());
     }
 
     @Override

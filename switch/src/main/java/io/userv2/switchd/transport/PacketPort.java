@@ -86,7 +86,7 @@ abstract class PacketPort extends Port implements EventLoop.Flushable {
     }
 
     @Override
-    public final void deliver(ByteBuf buf, int index, int length) {
+    public final void deliver(ByteBuf buf, int index, int length, Port ingress) {
         if (isClosed()) {
             return;
         }

@@ -219,7 +219,7 @@ public final class StdioTransport {
         }
 
         @Override
-        public void deliver(ByteBuf buf, int index, int length) {
+        public void deliver(ByteBuf buf, int index, int length, Port ingress) {
             if (isClosed()) {
                 return;
             }
