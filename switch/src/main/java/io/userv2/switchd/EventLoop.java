@@ -47,6 +47,7 @@ public final class EventLoop {
     private final List<IoHandler> handlers = new ArrayList<>();
     private final List<Ticker> tickers = new ArrayList<>();
     private final List<Runnable> afterFlush = new ArrayList<>();
+    private final List<Runnable> eachIteration = new ArrayList<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Consumer<SelectionKey> onReady = this::onReady;
     private final List<Runnable> shutdownHooks = new ArrayList<>();
@@ -54,6 +55,8 @@ public final class EventLoop {
     private volatile boolean stopping;
     private long spinNanos;
     private long lastActivity;
+    private long now = System.nanoTime();
+    private boolean inReadyBatch;
     private Thread thread;
 
     /** Opens the selector. */
@@ -90,6 +93,22 @@ public final class EventLoop {
         afterFlush.add(listener);
     }
 
+    /**
+     * Runs {@code task} once per iteration after the ready handlers, tasks and timers and before the flushes: an
+     * engine that batches the work its events bring uses it to ask for a flush when it has some.
+     */
+    public void eachIteration(Runnable task) {
+        eachIteration.add(task);
+    }
+
+    /**
+     * The time of this loop iteration (System.nanoTime, sampled once when the wait for readiness returned): the one
+     * {@code now} that every engine event of the iteration carries.
+     */
+    public long now() {
+        return now;
+    }
+
     /** Asks {@code ticker} for its deadline every iteration and ticks it when due. */
     public void addTicker(Ticker ticker) {
         tickers.add(ticker);
@@ -119,22 +138,27 @@ public final class EventLoop {
         thread = Thread.currentThread();
         try {
             while (!stopping) {
-                long now = System.nanoTime();
-                long wait = nextTimer(now) - now;
+                long start = System.nanoTime();
+                long wait = nextTimer(start) - start;
                 int ready;
                 if (wait <= 0 || !dirty.isEmpty()) {
                     ready = selector.selectNow(onReady);
                 } else {
-                    ready = spinNanos > 0 && now - lastActivity < spinNanos ? spin(now) : 0;
+                    ready = spinNanos > 0 && start - lastActivity < spinNanos ? spin(start) : 0;
                     if (ready == 0) {
                         ready = selector.select(onReady, Math.max(1, (wait + 999_999L) / 1_000_000L));
                     }
                 }
+                if (!inReadyBatch) {
+                    now = System.nanoTime();
+                }
+                inReadyBatch = false;
                 if (ready > 0) {
-                    lastActivity = System.nanoTime();
+                    lastActivity = now;
                 }
                 runTasks();
                 runTimers();
+                runEachIteration();
                 flushDirty();
             }
         } catch (IOException | RuntimeException e) {
@@ -181,6 +205,10 @@ public final class EventLoop {
     }
 
     private void onReady(SelectionKey key) {
+        if (!inReadyBatch) {
+            inReadyBatch = true;
+            now = System.nanoTime(); // handlers run inside select(): the batch's time, taken once
+        }
         IoHandler h = (IoHandler) key.attachment();
         try {
             h.ready(key);
@@ -219,8 +247,17 @@ public final class EventLoop {
         return next;
     }
 
+    private void runEachIteration() {
+        for (int i = 0; i < eachIteration.size(); i++) {
+            try {
+                eachIteration.get(i).run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "iteration task failed", e);
+            }
+        }
+    }
+
     private void runTimers() {
-        long now = System.nanoTime();
         for (int i = 0; i < tickers.size(); i++) {
             Ticker t = tickers.get(i);
             long d = t.nextDeadline();
@@ -248,11 +285,20 @@ public final class EventLoop {
         List<Flushable> d = dirty;
         for (int round = 0; round < MAX_FLUSH_ROUNDS && !d.isEmpty(); round++) {
             for (int i = 0; i < d.size(); i++) {
-                d.get(i).flush();
+                try {
+                    d.get(i).flush();
+                } catch (RuntimeException e) {
+                    // One component's bug must not stop the loop: every other port and flow carries on.
+                    LOG.log(System.Logger.Level.ERROR, "flush of " + d.get(i) + " failed", e);
+                }
             }
             d.clear();
             for (int i = 0; i < afterFlush.size(); i++) {
-                afterFlush.get(i).run();
+                try {
+                    afterFlush.get(i).run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "after-flush task failed", e);
+                }
             }
         }
     }

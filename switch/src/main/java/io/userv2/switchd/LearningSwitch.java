@@ -29,6 +29,7 @@ public final class LearningSwitch {
     private final MacTable table = new MacTable(16_384);
     private final List<Port> ports = new ArrayList<>();
     private final FrameCapture capture;
+    private final List<java.util.function.Consumer<Port>> detachListeners = new ArrayList<>();
     private long dropsHairpin;
     private long floods;
 
@@ -42,10 +43,23 @@ public final class LearningSwitch {
         ports.add(port);
     }
 
-    /** Detaches a port and forgets every address learned on it. */
+    /** Detaches a port, forgets every address learned on it, and tells every detach listener. */
     public void detach(Port port) {
-        ports.remove(port);
+        if (!ports.remove(port)) {
+            return;
+        }
         table.forget(port);
+        for (int i = 0; i < detachListeners.size(); i++) {
+            detachListeners.get(i).accept(port);
+        }
+    }
+
+    /**
+     * Calls {@code listener} for every port detached from now on: whatever a VM made others hold on its behalf (NAT
+     * flows, say) goes with its port.
+     */
+    public void onDetach(java.util.function.Consumer<Port> listener) {
+        detachListeners.add(listener);
     }
 
     /** The attached ports, in attach order (a live view; do not modify). */

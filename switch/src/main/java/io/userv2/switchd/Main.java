@@ -155,6 +155,25 @@ public final class Main implements Callable<Integer> {
             description = "Most TCP connections from one guest address (default: ${DEFAULT-VALUE}).")
     int maxConnectionsPerVm;
 
+    @Option(names = "--keepalive-idle", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Probe a NAT'd TCP connection whose guest has said nothing for this long, so the flows of"
+                    + " a guest that crashed, froze or rebooted are reaped; 0 turns it off (default: ${DEFAULT-VALUE}).")
+    int keepAliveIdle;
+
+    @Option(names = "--keepalive-interval", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Time between unanswered keep-alive probes (default: ${DEFAULT-VALUE}).")
+    int keepAliveInterval;
+
+    @Option(names = "--keepalive-probes", paramLabel = "N", defaultValue = "3",
+            description = "Unanswered probes after which the connection is reset on both sides"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int keepAliveProbes;
+
+    @Option(names = "--dns-tcp-idle-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Close a DNS-over-TCP connection to the gateway after this long without a query"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int dnsTcpIdle;
+
     @Option(names = "--forward", paramLabel = "PROTO:[IP:]PORT=GUEST_IP:PORT",
             description = "Forward a host port into a guest, e.g. tcp:127.0.0.1:2222=192.168.104.3:22 or"
                     + " udp:5353=192.168.104.3:53 (binds 127.0.0.1 unless an address is given). Repeatable.")
@@ -313,7 +332,8 @@ public final class Main implements Callable<Integer> {
             }
             rules.put(Ipv4Address.parse(rule.substring(0, eq)), Ipv4Address.parse(rule.substring(eq + 1)));
         }
-        return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm);
+        return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm, keepAliveIdle,
+                keepAliveInterval, keepAliveProbes, dnsTcpIdle);
     }
 
     /** The DNS address a profile asks for (null: the gateway's own). */

@@ -1,10 +1,12 @@
 package io.userv2.switchd;
 
+import io.userv2.stack.nat.NatConfig;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.switchd.nat.HostKeepAlive;
 import java.util.Map;
 
 /**
- * How guest TCP and UDP leave the LAN.
+ * How guest TCP and UDP leave the LAN, and how long what they leave behind may live.
  *
  * @param rules VIRTUAL -> REAL address mappings ({@code --nat}), besides the host alias (the gateway's address,
  *     which always maps to the host's 127.0.0.1)
@@ -14,17 +16,49 @@ import java.util.Map;
  * @param maxConnections most guest TCP connections in all ({@code --max-connections})
  * @param maxConnectionsPerVm most TCP connections from one guest address ({@code --max-connections-per-vm});
  *     SYNs beyond either cap are refused with RST
+ * @param keepAliveIdleSeconds an established NAT connection with nothing heard from its guest for this long is
+ *     probed ({@code --keepalive-idle}; 0 turns keep-alive off)
+ * @param keepAliveIntervalSeconds time between unanswered probes ({@code --keepalive-interval})
+ * @param keepAliveProbes unanswered probes after which the connection is reset, guest and host side
+ *     ({@code --keepalive-probes})
+ * @param dnsTcpIdleSeconds a DNS-over-TCP connection to the gateway with no query for this long is closed
+ *     ({@code --dns-tcp-idle-timeout})
  */
 public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, int udpIdleTimeoutSeconds,
-        int maxConnections, int maxConnectionsPerVm) {
-    /** The defaults: outside allowed, 60 s UDP timeout, 16384 connections, 4096 per VM. */
-    public static final NatSettings DEFAULT = new NatSettings(Map.of(), true, 60, 16_384, 4_096);
+        int maxConnections, int maxConnectionsPerVm, int keepAliveIdleSeconds, int keepAliveIntervalSeconds,
+        int keepAliveProbes, int dnsTcpIdleSeconds) {
+    private static final long S = 1_000_000_000L;
+
+    /**
+     * The defaults: outside allowed, 60 s UDP timeout, 16384 connections, 4096 per VM, keep-alive after 60 s idle
+     * every 10 s, reset after 3 unanswered probes (a guest that vanished is reaped about 90 s after it went quiet),
+     * DNS over TCP closed after 10 s without a query.
+     */
+    public static final NatSettings DEFAULT = new NatSettings(Map.of(), true, 60, 16_384, 4_096, 60, 10, 3, 10);
 
     /** Validates the numbers and copies the rules. */
     public NatSettings {
         rules = Map.copyOf(rules);
-        if (udpIdleTimeoutSeconds < 1 || maxConnections < 1 || maxConnectionsPerVm < 1) {
+        if (udpIdleTimeoutSeconds < 1 || maxConnections < 1 || maxConnectionsPerVm < 1 || dnsTcpIdleSeconds < 1) {
             throw new IllegalArgumentException("NAT timeouts and limits must be positive");
         }
+        if (keepAliveIdleSeconds < 0 || keepAliveIntervalSeconds < 1 || keepAliveProbes < 1) {
+            throw new IllegalArgumentException("keep-alive: idle must be 0 (off) or more, interval and probes 1 or more");
+        }
+    }
+
+    /** The engine's configuration for a LAN of {@code mtu}. */
+    public NatConfig engineConfig(int mtu) {
+        NatConfig d = NatConfig.defaults();
+        return d.withTcp(d.tcp().withMtu(mtu)
+                        .withKeepAlive(keepAliveIdleSeconds * S, keepAliveIntervalSeconds * S, keepAliveProbes))
+                .withConnectionLimits(maxConnections, maxConnectionsPerVm)
+                .withUdp(udpIdleTimeoutSeconds * S, maxConnections)
+                .withLocalIdleTimeout(dnsTcpIdleSeconds * S);
+    }
+
+    /** Keep-alive times for host sockets: the same as towards guests. */
+    public HostKeepAlive hostKeepAlive() {
+        return new HostKeepAlive(keepAliveIdleSeconds, keepAliveIntervalSeconds, keepAliveProbes);
     }
 }

@@ -170,7 +170,7 @@ public final class NetworkControlPlane implements ControlPlane {
     public CompletableFuture<Boolean> probeTcp(String ip, int port) {
         Ipv4Address guest = Ipv4Address.parse(ip);
         CompletableFuture<Boolean> result = new CompletableFuture<>();
-        net.loop().execute(() -> net.nat().tcp().probe(guest, port, PROBE_TIMEOUT_NANOS, System.nanoTime())
+        net.loop().execute(() -> net.nat().probe(guest, port, PROBE_TIMEOUT_NANOS)
                 .whenComplete((open, error) -> result.complete(error == null && open)));
         return result;
     }

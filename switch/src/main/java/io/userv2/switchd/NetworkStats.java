@@ -3,7 +3,7 @@ package io.userv2.switchd;
 import io.userv2.stack.gateway.DropReason;
 import io.userv2.stack.gateway.GatewayCounters;
 import io.userv2.stack.tcp.TcpStats;
-import io.userv2.switchd.nat.NatForwarder;
+import io.userv2.stack.nat.NatEngine;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ final class NetworkStats {
         gateway.put("framesSent", g.framesSent());
         gateway.put("dropped", g.droppedTotal());
         root.put("gateway", gateway);
-        NatForwarder nat = net.nat();
+        NatEngine nat = net.nat().engine();
         TcpStats tcp = nat.tcp().demux().stats();
         Map<String, Object> n = new LinkedHashMap<>();
         n.put("tcpConnections", nat.tcp().connections());
@@ -49,7 +49,13 @@ final class NetworkStats {
         n.put("udpDatagramsToHost", nat.udp().counters().datagramsToHost());
         n.put("udpDatagramsToGuest", nat.udp().counters().datagramsToGuest());
         n.put("udpDrops", nat.udp().counters().drops());
+        n.put("udpPortUnreachable", nat.udp().counters().portUnreachable());
         n.put("icmpNotForwarded", nat.icmpNotForwarded());
+        n.put("icmpErrorsSent", nat.icmpErrorsSent());
+        n.put("tcpDialFailures", nat.tcp().dialFailures());
+        n.put("tcpDialTimeouts", nat.tcp().dialTimeouts());
+        n.put("flowsAbortedWithPort", nat.tcp().abortedWithPort());
+        n.put("flowFaults", nat.tcp().faults());
         root.put("nat", n);
         root.put("dns", net.services().dns().counters().snapshot());
         root.put("dhcp", Map.of("leases", net.services().dhcp().leases().size()));
@@ -85,7 +91,7 @@ final class NetworkStats {
             out.append("userv2_gateway_drops_total{reason=\"").append(e.getKey().name().toLowerCase(Locale.ROOT))
                     .append("\"} ").append(e.getValue()).append('\n');
         }
-        NatForwarder nat = net.nat();
+        NatEngine nat = net.nat().engine();
         gauge(out, "userv2_nat_tcp_connections", "Guest TCP connections terminated at the gateway.",
                 nat.tcp().connections());
         gauge(out, "userv2_nat_udp_flows", "Guest UDP flows with a host socket.", nat.udp().size());
@@ -95,6 +101,13 @@ final class NetworkStats {
         out.append("userv2_tcp_segments_total{direction=\"out\"} ").append(tcp.segmentsOut()).append('\n');
         counter(out, "userv2_tcp_retransmitted_segments_total", "TCP segments sent again.",
                 tcp.retransmittedSegments());
+        counter(out, "userv2_nat_flow_faults_total",
+                "NAT flows aborted because of an exception while working for them (each logged with its stack).",
+                nat.tcp().faults());
+        counter(out, "userv2_nat_flows_aborted_with_port_total",
+                "NAT flows aborted because the VM port that owned them closed.", nat.tcp().abortedWithPort());
+        counter(out, "userv2_nat_icmp_errors_sent_total",
+                "ICMP destination unreachable sent to guests about their flows.", nat.icmpErrorsSent());
         header(out, "userv2_dns_total", "counter", "DNS server events, by kind.");
         for (Map.Entry<String, Long> e : net.services().dns().counters().snapshot().entrySet()) {
             out.append("userv2_dns_total{kind=\"").append(escape(e.getKey())).append("\"} ").append(e.getValue())

@@ -5,19 +5,17 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.userv2.stack.FrameSink;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.nat.NatPolicy;
-import io.userv2.stack.tcp.TcpConfig;
+import io.userv2.stack.nat.EgressGauge;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.capture.PcapWriter;
 import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.forward.PortForwards;
-import io.userv2.switchd.nat.NatForwarder;
 import io.userv2.switchd.state.ForwardsFile;
 import io.userv2.switchd.transport.FdPassingTransport;
 import io.userv2.switchd.transport.SeqpacketTransport;
 import io.userv2.switchd.transport.StdioTransport;
 import io.userv2.switchd.transport.UnixgramTransport;
-import io.userv2.switchd.nat.TcpNat;
-import io.userv2.switchd.nat.UdpNat;
+import io.userv2.switchd.nat.NatLoop;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.VirtualPort;
 import io.userv2.switchd.services.GatewayServices;
@@ -31,8 +29,6 @@ import java.util.List;
  */
 public final class VirtualNetwork implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VirtualNetwork.class.getName());
-    /** How long a host connect may take before the guest's SYN goes unanswered. */
-    private static final long DIAL_TIMEOUT_NANOS = 10_000_000_000L;
     /** Most bytes queued towards one VM before its frames are dropped. */
     private static final int EGRESS_LIMIT = 4 * 1024 * 1024;
 
@@ -42,7 +38,7 @@ public final class VirtualNetwork implements AutoCloseable {
     private final Gateway gateway;
     private final PcapWriter pcap;
     private GatewayServices services;
-    private NatForwarder nat;
+    private NatLoop nat;
     private PortForwards forwards;
     private final List<StreamListener> listeners = new ArrayList<>();
     /** Every transport opened, in --listen order (with the real port of tcp://...:0). */
@@ -87,7 +83,7 @@ public final class VirtualNetwork implements AutoCloseable {
             loop.onShutdown(net.services::close);
             net.nat = attachNat(config, gateway, sw, loop, alloc, net.services);
             ForwardSettings fs = config.forwards();
-            net.forwards = new PortForwards(loop, gateway, net.nat.tcp(), config.mtu(),
+            net.forwards = new PortForwards(loop, gateway, net.nat, config.mtu(),
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
                     fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile()));
             net.forwards.restore(fs.forwards());
@@ -136,24 +132,20 @@ public final class VirtualNetwork implements AutoCloseable {
         return net;
     }
 
-    private static NatForwarder attachNat(SwitchConfig config, Gateway gateway, LearningSwitch sw, EventLoop loop,
+    private static NatLoop attachNat(SwitchConfig config, Gateway gateway, LearningSwitch sw, EventLoop loop,
             ByteBufAllocator alloc, GatewayServices services) {
         NatSettings settings = config.nat();
         // The host alias is the gateway's own address, as in Lima's user-v2 network.
         NatPolicy policy = new NatPolicy(config.subnet(), config.gatewayIp(), settings.rules(), settings.outside());
-        TcpNat.EgressGauge egress = mac -> {
+        EgressGauge egress = mac -> {
             Port port = sw.portOf(mac.bits());
             return port == null ? 0 : port.queuedBytes();
         };
-        TcpNat tcp = new TcpNat(loop, gateway, egress, policy, TcpConfig.defaults().withMtu(config.mtu()), alloc,
-                settings.maxConnections(), settings.maxConnectionsPerVm(), DIAL_TIMEOUT_NANOS);
-        tcp.serveDns(services.dns());
-        UdpNat udp = new UdpNat(loop, gateway, policy, settings.udpIdleTimeoutSeconds() * 1_000_000_000L,
-                settings.maxConnections(), config.mtu());
-        NatForwarder forwarder = new NatForwarder(tcp, udp);
-        gateway.setIpv4Forwarder(forwarder);
-        loop.onShutdown(tcp::closeAll);
-        return forwarder;
+        NatLoop nat = new NatLoop(loop, gateway, policy, settings.engineConfig(config.mtu()), alloc, egress,
+                settings.hostKeepAlive());
+        nat.serveDns(services.dns());
+        sw.onDetach(port -> nat.portClosed(port.id()));
+        return nat;
     }
 
     /** Port forwards into guests; touch only on the loop thread. */
@@ -162,7 +154,7 @@ public final class VirtualNetwork implements AutoCloseable {
     }
 
     /** NAT of guest TCP and UDP; touch only on the loop thread. */
-    public NatForwarder nat() {
+    public NatLoop nat() {
         return nat;
     }
 

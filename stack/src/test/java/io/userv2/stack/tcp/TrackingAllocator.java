@@ -12,11 +12,11 @@ import java.util.List;
  * An allocator that remembers every buffer it hands out (fresh unpooled objects, never recycled), so a test can assert
  * that every one was released: the exact leak check beside netty's paranoid leak detector.
  */
-final class TrackingAllocator extends AbstractByteBufAllocator {
+public final class TrackingAllocator extends AbstractByteBufAllocator {
     private final UnpooledByteBufAllocator delegate = new UnpooledByteBufAllocator(false, false, false);
     private final List<ByteBuf> allocated = new ArrayList<>();
 
-    TrackingAllocator() {
+    public TrackingAllocator() {
         super(false);
     }
 
@@ -38,7 +38,7 @@ final class TrackingAllocator extends AbstractByteBufAllocator {
     }
 
     /** Buffers not yet released. */
-    long live() {
+    public long live() {
         return allocated.stream().filter(b -> b.refCnt() > 0).count();
     }
 
@@ -47,7 +47,7 @@ final class TrackingAllocator extends AbstractByteBufAllocator {
     }
 
     /** Fails unless every buffer handed out has been released. */
-    void assertAllReleased() {
+    public void assertAllReleased() {
         long live = live();
         if (live > 0) {
             fail(live + " of " + allocated.size() + " buffers not released");

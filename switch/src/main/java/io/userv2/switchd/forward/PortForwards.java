@@ -3,7 +3,7 @@ package io.userv2.switchd.forward;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.switchd.EventLoop;
 import io.userv2.switchd.IoHandler;
-import io.userv2.switchd.nat.TcpNat;
+import io.userv2.switchd.nat.NatLoop;
 import io.userv2.switchd.state.ForwardsFile;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -20,7 +20,7 @@ public final class PortForwards {
 
     private final EventLoop loop;
     private final Gateway gateway;
-    private final TcpNat nat;
+    private final NatLoop nat;
     private final int mtu;
     private final long udpIdleNanos;
     private final ForwardsFile stateFile;
@@ -33,7 +33,7 @@ public final class PortForwards {
     /**
      * @param stateFile where forwards are kept across restarts, or null for none
      */
-    public PortForwards(EventLoop loop, Gateway gateway, TcpNat nat, int mtu, long udpIdleNanos,
+    public PortForwards(EventLoop loop, Gateway gateway, NatLoop nat, int mtu, long udpIdleNanos,
             ForwardsFile stateFile) {
         this.loop = loop;
         this.gateway = gateway;

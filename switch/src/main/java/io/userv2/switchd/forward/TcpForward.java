@@ -2,7 +2,7 @@ package io.userv2.switchd.forward;
 
 import io.userv2.switchd.EventLoop;
 import io.userv2.switchd.IoHandler;
-import io.userv2.switchd.nat.TcpNat;
+import io.userv2.switchd.nat.NatLoop;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
@@ -11,7 +11,7 @@ import java.nio.channels.SocketChannel;
 
 /**
  * A TCP port forward: a host listening socket whose every accepted connection becomes a connection from the
- * gateway into the guest ({@link TcpNat#openToGuest}). Owned by the event loop.
+ * gateway into the guest ({@link NatLoop#openToGuest}). Owned by the event loop.
  */
 final class TcpForward implements IoHandler {
     private static final System.Logger LOG = System.getLogger(TcpForward.class.getName());
@@ -19,9 +19,9 @@ final class TcpForward implements IoHandler {
     final ForwardSpec spec;
     private final ServerSocketChannel server;
     private final EventLoop loop;
-    private final TcpNat nat;
+    private final NatLoop nat;
 
-    private TcpForward(ForwardSpec spec, ServerSocketChannel server, EventLoop loop, TcpNat nat) {
+    private TcpForward(ForwardSpec spec, ServerSocketChannel server, EventLoop loop, NatLoop nat) {
         this.spec = spec;
         this.server = server;
         this.loop = loop;
@@ -29,7 +29,7 @@ final class TcpForward implements IoHandler {
     }
 
     /** Binds the host side; throws IOException (address in use, say) with nothing left open. */
-    static TcpForward open(ForwardSpec spec, EventLoop loop, TcpNat nat) throws IOException {
+    static TcpForward open(ForwardSpec spec, EventLoop loop, NatLoop nat) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -58,9 +58,8 @@ final class TcpForward implements IoHandler {
                 return;
             }
             try {
-                if (!nat.openToGuest(spec.guest(), spec.guestPort(), client, System.nanoTime())) {
-                    LOG.log(System.Logger.Level.WARNING, spec + ": connection limit reached; closing the client");
-                    client.close();
+                if (!nat.openToGuest(spec.guest(), spec.guestPort(), client)) {
+                    LOG.log(System.Logger.Level.WARNING, spec + ": connection limit reached; closed the client");
                 }
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, spec + ": " + e.getMessage());

@@ -5,37 +5,45 @@ import io.netty.buffer.Unpooled;
 import io.userv2.dns.DnsServer;
 import io.userv2.dns.DnsTcpFramer;
 import io.userv2.dns.DnsTransport;
+import io.userv2.stack.nat.LocalTcpService;
 import io.userv2.stack.tcp.TcpConnection;
-import io.userv2.stack.wire.MacAddress;
+import io.userv2.switchd.EventLoop;
 import java.util.ArrayDeque;
 
 /**
  * DNS over TCP at the gateway (RFC 7766): queries arrive 2-byte-length-prefixed on a guest connection to port 53 of
  * the gateway, several per connection, and each answer (up to 65535 bytes) goes back framed the same way, possibly
- * out of order. The connection is closed once the guest has closed its side and every answer is sent.
+ * out of order. The session closes its side once the guest has closed its own and every answer is sent; the NAT
+ * engine closes sessions that stay idle. Answers are computed on the DNS server's threads and handed back to the
+ * event loop.
  */
-final class DnsTcpFlow extends TcpFlow {
-    /** Serves TCP port 53 with {@code dns}. */
-    static TcpNat.LocalService service(DnsServer dns) {
-        return (conn, guestMac, nat) -> new DnsTcpFlow(conn, guestMac, nat, dns);
+final class DnsTcpSession implements LocalTcpService.LocalTcpSession {
+    /** Most queries one connection may have outstanding; more wait in the connection's receive buffer. */
+    private static final int MAX_OUTSTANDING = 64;
+
+    /** Serves TCP port 53 with {@code dns}, answers handed back on {@code loop}. */
+    static LocalTcpService service(DnsServer dns, EventLoop loop) {
+        return (conn, wake) -> new DnsTcpSession(dns, loop, wake);
     }
 
-    private final TcpNat nat;
     private final DnsServer dns;
+    private final EventLoop loop;
+    private final Runnable wake;
     private final DnsTcpFramer framer = new DnsTcpFramer();
     private final ArrayDeque<byte[]> answers = new ArrayDeque<>();
     private int outstanding;
+    private boolean closed;
 
-    private DnsTcpFlow(TcpConnection conn, MacAddress guestMac, TcpNat nat, DnsServer dns) {
-        super(conn, guestMac);
-        this.nat = nat;
+    private DnsTcpSession(DnsServer dns, EventLoop loop, Runnable wake) {
         this.dns = dns;
+        this.loop = loop;
+        this.wake = wake;
     }
 
     @Override
-    void pump(long now) {
+    public boolean pump(TcpConnection conn, long now) {
         int available = conn.readableBytes();
-        if (available > 0) {
+        if (available > 0 && outstanding < MAX_OUTSTANDING) {
             ByteBuf in = conn.recv(available);
             try {
                 byte[] bytes = new byte[in.readableBytes()];
@@ -51,6 +59,7 @@ final class DnsTcpFlow extends TcpFlow {
         if (conn.isRecvFinished() && outstanding == 0 && answers.isEmpty() && conn.canSend()) {
             conn.shutdownSend();
         }
+        return outstanding > 0 || !answers.isEmpty();
     }
 
     private void query(byte[] message) {
@@ -58,22 +67,25 @@ final class DnsTcpFlow extends TcpFlow {
         dns.answer(message, 0, message.length, DnsTransport.tcp()).thenAccept(answer -> {
             Runnable deliver = () -> {
                 outstanding--;
-                if (finished || answer.length == 0) {
+                if (closed) {
                     return;
                 }
-                answers.add(DnsTcpFramer.frame(answer));
-                nat.touch(this); // sent when the flow runs at the end of this loop iteration
+                if (answer.length > 0) {
+                    answers.add(DnsTcpFramer.frame(answer));
+                }
+                wake.run(); // sent when the flow runs at the end of this loop iteration
             };
-            if (nat.loop().inLoop()) {
+            if (loop.inLoop()) {
                 deliver.run();
             } else {
-                nat.loop().execute(deliver);
+                loop.execute(deliver);
             }
         });
     }
 
     @Override
-    void closeOtherEnd(boolean reset) {
+    public void close() {
+        closed = true;
         answers.clear();
     }
 }

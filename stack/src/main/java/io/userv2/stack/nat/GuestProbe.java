@@ -1,4 +1,4 @@
-package io.userv2.switchd.nat;
+package io.userv2.stack.nat;
 
 import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
@@ -8,14 +8,12 @@ import java.util.concurrent.CompletableFuture;
  * A connection the gateway opens into a guest only to learn whether a port is open (Lima's wait_port): true once
  * established (then reset at once), false when refused, reset or not answered by the deadline.
  */
-final class ProbeFlow extends TcpFlow {
-    private final TcpNat nat;
+final class GuestProbe extends NatTcpFlow {
     private final long deadline;
     private final CompletableFuture<Boolean> result = new CompletableFuture<>();
 
-    ProbeFlow(TcpConnection conn, TcpNat nat, long deadline) {
-        super(conn, null);
-        this.nat = nat;
+    GuestProbe(TcpConnection conn, int owner, long deadline) {
+        super(conn, null, owner);
         this.deadline = deadline;
     }
 
@@ -40,7 +38,7 @@ final class ProbeFlow extends TcpFlow {
             result.complete(false);
         } else if (now - deadline >= 0) {
             result.complete(false);
-            nat.finish(conn.key(), false);
+            conn.abort();
         }
     }
 

@@ -1,4 +1,4 @@
-package io.userv2.switchd.nat;
+package io.userv2.stack.nat;
 
 import io.userv2.stack.wire.Ipv4Address;
 

@@ -1,0 +1,29 @@
+package io.userv2.stack.nat;
+
+import io.userv2.stack.wire.Ipv4Address;
+import java.io.IOException;
+
+/**
+ * Opens the host sockets the NAT engine needs; implemented by the engine's owner. Calls never block: a TCP dial
+ * starts a non-blocking connect whose outcome comes back as {@link NatEngine#hostConnected},
+ * {@link NatEngine#hostDialFailed}, and readiness as {@link NatEngine#hostReadable} / {@link NatEngine#hostWritable},
+ * each naming the {@code flow} given here.
+ */
+public interface HostSockets {
+    /**
+     * Starts connecting to {@code address:port} for {@code flow}.
+     *
+     * @return the socket, still connecting (or connected already: the owner reports
+     *         {@link NatEngine#hostConnected} later either way, never from inside this call)
+     * @throws IOException when no connect could be started at all (the engine answers the guest with RST)
+     */
+    HostTcpSocket dialTcp(NatTcpFlow flow, Ipv4Address address, int port) throws IOException;
+
+    /**
+     * Opens a datagram socket connected to {@code address:port} for {@code flow}; datagrams that arrive are reported
+     * with {@link NatEngine#hostReadable(NatUdpFlow, long)}.
+     *
+     * @throws IOException when the socket cannot be opened (the guest's datagram is dropped and counted)
+     */
+    HostUdpSocket openUdp(NatUdpFlow flow, Ipv4Address address, int port) throws IOException;
+}

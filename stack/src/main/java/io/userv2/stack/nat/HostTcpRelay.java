@@ -1,0 +1,174 @@
+package io.userv2.stack.nat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.wire.MacAddress;
+import java.io.IOException;
+
+/**
+ * A guest TCP connection relayed to a host socket. Bytes move only as fast as both ends take them: host data is read
+ * only while the guest connection's send buffer has room (so a slow guest stops us reading the host socket), and
+ * guest data is taken out of the connection's receive buffer only as the host socket accepts it (so a slow host
+ * closes the guest's window). Half-close is kept in both directions: each side's FIN is passed on after its data.
+ *
+ * <p>Buffers: the relay owns {@code toHost} (guest bytes the host socket has not taken yet) and releases it when
+ * written or when the socket closes; the read buffer is allocated per pump and released in it.
+ */
+final class HostTcpRelay extends NatTcpFlow {
+    /** Most bytes moved from the host into the connection per pump. */
+    private static final int READ_CHUNK = 256 * 1024;
+
+    private final ByteBufAllocator alloc;
+    private final long dialDeadline;
+    private HostTcpSocket socket;
+    private boolean connecting;
+    private boolean hostReadable;
+    private boolean hostEof;
+    private boolean hostOutputShut;
+    private boolean socketClosed;
+    private ByteBuf toHost;
+
+    /** A relay whose host socket is still to be dialled ({@link #dialling}), or already connected ({@link #connected}). */
+    HostTcpRelay(TcpConnection conn, MacAddress guestMac, int owner, ByteBufAllocator alloc, long dialDeadline) {
+        super(conn, guestMac, owner);
+        this.alloc = alloc;
+        this.dialDeadline = dialDeadline;
+    }
+
+    /** The host connect has started on {@code s}; its outcome comes as {@link #hostConnected} or a failure. */
+    void dialling(HostTcpSocket s) {
+        socket = s;
+        connecting = true;
+        s.interest(false, false);
+    }
+
+    /** {@code s} is connected already (a port forward's accepted client). */
+    void connected(HostTcpSocket s) {
+        socket = s;
+        connecting = false;
+        s.interest(true, false);
+    }
+
+    boolean connecting() {
+        return connecting;
+    }
+
+    /** The dial succeeded: complete the guest's handshake (dial-then-accept). */
+    void hostConnected(long now) {
+        if (connecting) {
+            connecting = false;
+            conn.accept(now);
+        }
+    }
+
+    /** The host socket has bytes (or EOF) to read. */
+    void hostReadable() {
+        hostReadable = true;
+    }
+
+    @Override
+    long deadline() {
+        return connecting ? dialDeadline : Long.MAX_VALUE;
+    }
+
+    /** True when the dial has not completed by {@code now}. */
+    boolean dialTimedOut(long now) {
+        return connecting && now - dialDeadline >= 0;
+    }
+
+    @Override
+    void pump(long now) {
+        if (connecting || socketClosed) {
+            return;
+        }
+        try {
+            guestToHost();
+            hostToGuest();
+        } catch (IOException e) {
+            closeSocket(true);
+            conn.abort(); // the host connection broke: RST to the guest
+            return;
+        }
+        if (hostEof && hostOutputShut && toHost == null) {
+            closeSocket(false); // both directions done on the host side
+            return;
+        }
+        socket.interest(!hostEof && conn.sendCapacity() > 0 && !hostReadable, toHost != null);
+    }
+
+    private void guestToHost() throws IOException {
+        while (true) {
+            if (toHost == null) {
+                int available = conn.readableBytes();
+                if (available == 0) {
+                    break;
+                }
+                toHost = conn.recv(available);
+            }
+            socket.write(toHost);
+            if (toHost.isReadable()) {
+                break; // the host socket is full: writability brings us back
+            }
+            toHost.release();
+            toHost = null;
+        }
+        if (toHost == null && conn.isRecvFinished() && !hostOutputShut) {
+            socket.shutdownOutput(); // the guest's FIN, passed on
+            hostOutputShut = true;
+        }
+    }
+
+    private void hostToGuest() throws IOException {
+        ByteBuf buf = null;
+        try {
+            while (hostReadable && !hostEof) {
+                int room = Math.min(conn.sendCapacity(), READ_CHUNK);
+                if (room == 0) {
+                    break;
+                }
+                if (buf == null) {
+                    buf = alloc.directBuffer(room);
+                }
+                buf.clear();
+                int want = Math.min(room, buf.capacity());
+                int n = socket.read(buf, want);
+                if (n < 0) {
+                    hostEof = true;
+                    conn.shutdownSend(); // the host's FIN, passed on after the buffered data
+                    break;
+                }
+                if (n > 0) {
+                    conn.send(buf);
+                }
+                if (n < want) {
+                    hostReadable = false; // drained what the socket had
+                }
+            }
+        } finally {
+            if (buf != null) {
+                buf.release();
+            }
+        }
+    }
+
+    @Override
+    void closeOtherEnd(boolean reset) {
+        closeSocket(reset);
+    }
+
+    private void closeSocket(boolean reset) {
+        if (socketClosed) {
+            return;
+        }
+        socketClosed = true;
+        connecting = false;
+        if (socket != null) {
+            socket.close(reset);
+        }
+        if (toHost != null) {
+            toHost.release();
+            toHost = null;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.userv2.stack.nat;
+
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+
+/**
+ * The host end of one NAT'd TCP connection, as the engine sees it: a non-blocking stream socket that the owner of the
+ * engine implements (with NIO in the daemon, in memory in tests). The engine calls these methods only from its own
+ * thread, from inside one of its entry points; readiness comes back through {@link NatEngine}'s {@code host...}
+ * events.
+ *
+ * <p>Buffers: {@link #read} writes into the engine's {@code dst} and {@link #write} reads from the engine's
+ * {@code src}; neither keeps a reference, releases or retains them.
+ */
+public interface HostTcpSocket {
+    /**
+     * Reads what the socket has, at most {@code maxBytes}, into {@code dst} (moving its writer index).
+     *
+     * @return bytes read; 0 when nothing is there now; -1 at end of stream (the host shut its output down)
+     * @throws IOException when the connection failed (reset by the host, say): the engine aborts the flow
+     */
+    int read(ByteBuf dst, int maxBytes) throws IOException;
+
+    /**
+     * Writes as much of {@code src}'s readable bytes as the socket takes now (moving its reader index).
+     *
+     * @return bytes written; 0 when the socket is full (the engine asks for {@link #interest writability})
+     * @throws IOException when the connection failed: the engine aborts the flow
+     */
+    int write(ByteBuf src) throws IOException;
+
+    /** Shuts the socket's output down: the guest's FIN, passed on. */
+    void shutdownOutput() throws IOException;
+
+    /**
+     * Tells which readiness events the engine wants next; the socket reports each at most once per call (level
+     * triggered is fine: the engine re-states what it wants after every event).
+     */
+    void interest(boolean readable, boolean writable);
+
+    /** Closes the socket; {@code reset} closes it abortively (RST, SO_LINGER 0). Idempotent, never throws. */
+    void close(boolean reset);
+}

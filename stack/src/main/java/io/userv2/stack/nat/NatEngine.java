@@ -1,0 +1,173 @@
+package io.userv2.stack.nat;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.Ipv4Forwarder;
+import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.IpProtocol;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv4Packet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The gateway's NAT as one sans-IO engine: guest TCP is terminated and relayed ({@link TcpNat}), guest UDP gets a
+ * host socket per flow ({@link UdpNat}), and ICMP echo to other destinations is dropped and counted (the JDK has no
+ * ICMP sockets). Installed on the {@link Gateway} as its {@link Ipv4Forwarder}.
+ *
+ * <p>How an owner drives it, all on one thread:
+ * <ul>
+ *   <li>guest packets arrive through {@link #forward} (called by the gateway), tagged with the switch port they came
+ *       in on;</li>
+ *   <li>host sockets are opened through the {@link HostSockets} given at construction, and their events come back
+ *       through {@link #hostConnected}, {@link #hostDialFailed}, {@link #hostReadable} and {@link #hostWritable};</li>
+ *   <li>once per loop iteration, after reading: {@link #poll} (timers due at {@code now}) and {@link #flush} (run
+ *       every flow that had news); after the switch wrote its queues: {@link #resumeHeldBack};</li>
+ *   <li>it sleeps until {@link #pollAt()} at the latest;</li>
+ *   <li>{@link #portClosed} when a VM's port goes; {@link #closeAll} at shutdown.</li>
+ * </ul>
+ * Time is the {@code now} passed in (nanoseconds of any monotonic clock); nothing here reads a clock, blocks, or
+ * touches a socket except through the owner's interfaces.
+ */
+public final class NatEngine implements Ipv4Forwarder {
+    private final TcpNat tcp;
+    private final UdpNat udp;
+    private final GuestErrors errors;
+    private long icmpNotForwarded;
+
+    /**
+     * An engine for {@code gateway} (which it sends through), dialling where {@code policy} says with {@code host}.
+     *
+     * @param egress     how long the switch's queue towards a guest is (backpressure)
+     * @param observer   hears about flows aborted by faults (for the log)
+     * @param isnSecret  16 random bytes for RFC 6528 initial sequence numbers
+     */
+    public NatEngine(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
+            EgressGauge egress, NatObserver observer, byte[] isnSecret) {
+        this.errors = new GuestErrors(gateway);
+        this.tcp = new TcpNat(gateway, policy, config, alloc, host, egress, observer, errors, isnSecret);
+        this.udp = new UdpNat(gateway, policy, host, errors, alloc, config.udpIdleTimeoutNanos(),
+                config.maxUdpFlows());
+    }
+
+    /** Serves TCP to {@code port} of the gateway's own addresses with {@code service} (DNS on 53, say). */
+    public void serveLocally(int port, LocalTcpService service) {
+        tcp.serveLocally(port, service);
+    }
+
+    @Override
+    public boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long nowNanos) {
+        return switch (packet.protocolNumber()) {
+            case IpProtocol.TCP_NUMBER -> tcp.forward(frame, packet, ingress, nowNanos);
+            case IpProtocol.UDP_NUMBER -> udp.forward(frame, packet, ingress, nowNanos);
+            case IpProtocol.ICMP_NUMBER -> {
+                icmpNotForwarded++;
+                yield true;
+            }
+            default -> false;
+        };
+    }
+
+    /** The host connect started for {@code flow} completed. */
+    public void hostConnected(NatTcpFlow flow, long now) {
+        tcp.hostConnected(flow, now);
+    }
+
+    /** The host connect started for {@code flow} failed. */
+    public void hostDialFailed(NatTcpFlow flow, DialFailure why, long now) {
+        tcp.hostDialFailed(flow, why, now);
+    }
+
+    /** The host socket of {@code flow} has bytes or EOF to read. */
+    public void hostReadable(NatTcpFlow flow, long now) {
+        tcp.hostReadable(flow);
+    }
+
+    /** The host socket of {@code flow} takes more bytes. */
+    public void hostWritable(NatTcpFlow flow, long now) {
+        tcp.hostWritable(flow);
+    }
+
+    /** The host socket of {@code flow} has datagrams (or an error) to read. */
+    public void hostReadable(NatUdpFlow flow, long now) {
+        udp.hostReadable(flow, now);
+    }
+
+    /** Marks what is due at {@code now} (retransmissions, keep-alives, dial and idle timeouts) to run in {@link #flush}. */
+    public void poll(long now) {
+        tcp.poll(now);
+        udp.poll(now);
+    }
+
+    /** Runs every flow that had news since the last flush. */
+    public void flush(long now) {
+        tcp.flush(now);
+    }
+
+    /** True when {@link #flush} has work. */
+    public boolean hasWork() {
+        return tcp.hasWork();
+    }
+
+    /** After the switch wrote its queues: flows held back by a long queue towards their guest go on. */
+    public void resumeHeldBack() {
+        tcp.resumeHeldBack();
+    }
+
+    /** The earliest time {@link #poll} has work, or Long.MAX_VALUE. */
+    public long pollAt() {
+        return Math.min(tcp.pollAt(), udp.pollAt());
+    }
+
+    /**
+     * The switch port {@code owner} is gone: every TCP connection it owned is aborted (host peers see RST) and every
+     * UDP flow closed.
+     *
+     * @return the number of flows ended
+     */
+    public int portClosed(int owner, long now) {
+        return tcp.portClosed(owner, now) + udp.portClosed(owner);
+    }
+
+    /**
+     * Opens a connection from the gateway into a guest for a port forward, relayed to {@code socket} (an accepted
+     * host connection whose events name the returned flow). Null when a connection cap refuses it (the caller
+     * closes {@code socket}).
+     */
+    public NatTcpFlow openToGuest(Ipv4Address guest, int port, HostTcpSocket socket, long now) {
+        return tcp.openToGuest(guest, port, socket, now);
+    }
+
+    /**
+     * Tries once to open a TCP connection to {@code guest:port} and resets it at once (Lima's wait_port): completes
+     * on the engine's thread with true when the guest accepted, false when it refused or did not answer in time.
+     */
+    public CompletableFuture<Boolean> probe(Ipv4Address guest, int port, long timeoutNanos, long now) {
+        return tcp.probe(guest, port, timeoutNanos, now);
+    }
+
+    /** Closes every flow (at shutdown). */
+    public void closeAll() {
+        tcp.closeAll();
+        udp.closeAll();
+    }
+
+    /** TCP through the gateway. */
+    public TcpNat tcp() {
+        return tcp;
+    }
+
+    /** UDP through the gateway. */
+    public UdpNat udp() {
+        return udp;
+    }
+
+    /** ICMP messages to other destinations, dropped (no ICMP sockets in the JDK). */
+    public long icmpNotForwarded() {
+        return icmpNotForwarded;
+    }
+
+    /** ICMP errors sent to guests about their flows (port, host or network unreachable). */
+    public long icmpErrorsSent() {
+        return errors.sent();
+    }
+}

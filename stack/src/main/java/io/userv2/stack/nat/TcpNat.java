@@ -1,0 +1,555 @@
+package io.userv2.stack.nat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.userv2.stack.gateway.ArpCache;
+import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.Ipv4Forwarder;
+import io.userv2.stack.tcp.IsnGenerator;
+import io.userv2.stack.tcp.SegmentEmitter;
+import io.userv2.stack.tcp.TcpCloseCause;
+import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.tcp.TcpConnectionKey;
+import io.userv2.stack.tcp.TcpDemux;
+import io.userv2.stack.tcp.TcpState;
+import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv4Packet;
+import io.userv2.stack.wire.MacAddress;
+import io.userv2.stack.wire.TcpControl;
+import io.userv2.stack.wire.TcpPacket;
+import io.userv2.stack.wire.TcpRepr;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * TCP at the gateway, sans-IO: every guest TCP connection that reaches the gateway (it is the guest's default route)
+ * is terminated in our own endpoint ({@link TcpConnection}) and its bytes relayed to whatever serves the destination:
+ * a host socket dialled first, or a {@link LocalTcpService} of the gateway (DNS on port 53).
+ *
+ * <p>The rules it keeps:
+ * <ul>
+ *   <li><b>Dial-then-accept</b> (as gvisor-tap-vsock's forwarder): the guest's SYN is held unanswered until the host
+ *       connect completes; then SYN-ACK. A refusal is answered with RST; an unreachable host or network with ICMP
+ *       Destination Unreachable (RFC 1122 4.2.3.9); a dial that does not complete within the dial timeout with
+ *       silence, so the guest's own connect times out.</li>
+ *   <li><b>Admission:</b> caps in total and per guest address ({@link TcpDemux}); a SYN over a cap is answered with
+ *       RST. A SYN for a four-tuple in TIME-WAIT starts a new connection (RFC 9293 3.10.7.4 allows it when the ISN
+ *       is higher; we replace the old one).</li>
+ *   <li><b>Unknown segments:</b> RFC 9293 3.10.7.1: a segment for no connection is answered with RST unless it is one.</li>
+ *   <li><b>Ownership:</b> every flow belongs to the switch port its guest's segments come in on;
+ *       {@link #portClosed} aborts them all (the guest is gone: the host peer sees RST at once).</li>
+ *   <li><b>Faults stay in one flow:</b> an exception while working for a flow aborts that flow only (RST to the
+ *       guest, RST to the host), is counted and reported to the {@link NatObserver}; the rest carries on.</li>
+ *   <li><b>Backpressure:</b> a connection sends less while the switch queue towards its guest is long
+ *       ({@link EgressGauge}), and goes on once it drained ({@link #resumeHeldBack}).</li>
+ *   <li><b>Batching:</b> events only mark flows; each marked flow runs once at the end of the loop iteration
+ *       ({@link #flush}), so every segment read in one batch is acknowledged together and the host socket is written
+ *       once per batch.</li>
+ * </ul>
+ *
+ * <p>Time comes in as {@code now} with every call; nothing here reads a clock or touches a socket. Engine thread only.
+ */
+public final class TcpNat {
+    /** Below this many queued bytes towards a guest, its connections send more data. */
+    static final int EGRESS_HIGH_WATER = 1 << 20;
+    /** Connections held back by a long queue resume once it is below this. */
+    static final int EGRESS_LOW_WATER = 512 * 1024;
+    private static final int MAX_DISPATCH_ROUNDS = 64;
+    /** Ephemeral ports the gateway uses for connections it opens into guests (Linux's default range). */
+    private static final int EPHEMERAL_FIRST = 32768;
+    private static final int EPHEMERAL_COUNT = 60999 - 32768 + 1;
+    /** ARP requests for a guest that has not answered yet, at most this often. */
+    private static final long ARP_RETRY_NANOS = 200_000_000L;
+    /** How often a flow waiting for its guest's MAC looks at the ARP cache again. */
+    private static final long ARP_POLL_NANOS = 2_000_000L;
+    /** How often a held-back flow looks again when no flush wakes it (a guest that stopped reading). */
+    private static final long HELD_BACK_RECHECK_NANOS = 10_000_000L;
+
+    private final Gateway gateway;
+    private final NatPolicy policy;
+    private final NatConfig config;
+    private final ByteBufAllocator alloc;
+    private final HostSockets host;
+    private final EgressGauge egress;
+    private final NatObserver observer;
+    private final GuestErrors errors;
+    private final TcpDemux demux;
+    private final Map<TcpConnectionKey, NatTcpFlow> flows = new HashMap<>();
+    private final Map<Integer, LocalTcpService> localServices = new HashMap<>();
+    private final PriorityQueue<NatTcpFlow> timers =
+            new PriorityQueue<>((a, b) -> Long.compare(a.queuedAt - b.queuedAt, 0));
+    private final List<NatTcpFlow> touched = new ArrayList<>();
+    private final List<NatTcpFlow> heldBack = new ArrayList<>();
+    private final SegmentEmitter emitter = this::emit;
+    private int nextEphemeral;
+    private long dropsBadSegment;
+    private long dropsPolicy;
+    private long resetsSent;
+    private long faults;
+    private long dialTimeouts;
+    private long dialFailures;
+    private long abortedWithPort;
+
+    TcpNat(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
+            EgressGauge egress, NatObserver observer, GuestErrors errors, byte[] isnSecret) {
+        this.gateway = gateway;
+        this.policy = policy;
+        this.config = config;
+        this.alloc = alloc;
+        this.host = host;
+        this.egress = egress;
+        this.observer = observer;
+        this.errors = errors;
+        this.demux = new TcpDemux(config.tcp(), alloc, new IsnGenerator(isnSecret), null, config.maxConnections(),
+                config.maxConnectionsPerGuest());
+    }
+
+    /** Serves TCP to {@code port} of the gateway's own addresses with {@code service} (DNS on 53, say). */
+    void serveLocally(int port, LocalTcpService service) {
+        localServices.put(port, service);
+    }
+
+    /**
+     * Takes one guest TCP segment for a destination the gateway terminates. The caller keeps the buffers.
+     *
+     * @return true (segments are always consumed: processed, answered with RST, or dropped and counted)
+     */
+    boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long now) {
+        if (packet.isFragment()) {
+            dropsBadSegment++;
+            return true;
+        }
+        TcpPacket tcp = TcpPacket.checked(packet.buffer(), packet.payloadOffset(), packet.payloadLength()).orNull();
+        TcpRepr seg = tcp == null ? null : TcpRepr.parse(tcp, packet.source(), packet.destination(), true).orNull();
+        if (seg == null) {
+            dropsBadSegment++;
+            return true;
+        }
+        MacAddress guestMac = MacAddress.of(frame.source());
+        Ipv4Address guest = new Ipv4Address(packet.source());
+        Ipv4Address destination = new Ipv4Address(packet.destination());
+        TcpConnectionKey key = TcpConnectionKey.ofIncoming(guest, destination, seg);
+
+        // One lookup per segment: every connection in the demux has its flow here.
+        NatTcpFlow flow = flows.get(key);
+        boolean freshSyn = seg.control() == TcpControl.SYN && !seg.hasAck();
+        if (flow != null && !(freshSyn && flow.conn.acceptsNewSyn(seg))) {
+            flow.guestMac = guestMac;
+            if (flow.owner == Ipv4Forwarder.NO_OWNER) {
+                flow.owner = ingress; // a connection we opened: owned by the port the guest answers from
+            }
+            try {
+                flow.conn.process(seg, tcp.payload(), now);
+            } catch (RuntimeException e) {
+                fail(flow, e);
+                return true;
+            }
+            touch(flow);
+            return true;
+        }
+        if (!freshSyn) {
+            // RFC 9293 3.10.7.1: a segment for no connection is answered with RST (unless it is one).
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            return true;
+        }
+        if (flow != null) {
+            finish(flow, false); // TIME-WAIT reuse: the old connection goes
+        }
+        boolean local = gateway.owns(destination.bits()) && localServices.containsKey(seg.dstPort());
+        Ipv4Address real = local ? null : policy.translate(destination);
+        if (!local && real == null) {
+            dropsPolicy++;
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            return true;
+        }
+        TcpConnection conn = demux.admitSyn(key, seg, now);
+        if (conn == null) {
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg)); // over a connection cap
+            return true;
+        }
+        if (local) {
+            conn.accept(now);
+            LocalTcpFlow[] self = new LocalTcpFlow[1];
+            self[0] = new LocalTcpFlow(conn, guestMac, ingress, localServices.get(seg.dstPort()),
+                    () -> touch(self[0]), config.localIdleTimeoutNanos(), now);
+            flow = self[0];
+        } else {
+            HostTcpRelay relay = new HostTcpRelay(conn, guestMac, ingress, alloc, now + config.dialTimeoutNanos());
+            flow = relay;
+            try {
+                relay.dialling(host.dialTcp(relay, real, seg.dstPort()));
+            } catch (IOException | RuntimeException e) {
+                dialFailures++;
+                conn.refuse(now); // no connect could even start: RST to the guest's SYN
+            }
+        }
+        flows.put(key, flow);
+        touch(flow);
+        return true;
+    }
+
+    /** The host connect of {@code flow} completed. */
+    void hostConnected(NatTcpFlow flow, long now) {
+        if (flow instanceof HostTcpRelay relay && !flow.finished) {
+            try {
+                relay.hostConnected(now);
+            } catch (RuntimeException e) {
+                fail(flow, e);
+                return;
+            }
+            touch(flow);
+        }
+    }
+
+    /** The host connect of {@code flow} failed for {@code why}. */
+    void hostDialFailed(NatTcpFlow flow, DialFailure why, long now) {
+        if (!(flow instanceof HostTcpRelay relay) || flow.finished || !relay.connecting()) {
+            return;
+        }
+        dialFailures++;
+        relay.closeOtherEnd(false);
+        switch (why) {
+            case REFUSED -> {
+                flow.conn.refuse(now); // the host said no: RST to the guest's SYN
+                touch(flow);
+            }
+            case HOST_UNREACHABLE, NET_UNREACHABLE -> {
+                errors.tcpUnreachable(flow, why);
+                finish(flow, false);
+            }
+            case OTHER -> finish(flow, false); // say nothing: the guest's SYN times out
+        }
+    }
+
+    /** The host socket of {@code flow} has data or EOF to read. */
+    void hostReadable(NatTcpFlow flow) {
+        if (flow instanceof HostTcpRelay relay && !flow.finished) {
+            relay.hostReadable();
+            touch(flow);
+        }
+    }
+
+    /** The host socket of {@code flow} takes more bytes. */
+    void hostWritable(NatTcpFlow flow) {
+        if (!flow.finished) {
+            touch(flow);
+        }
+    }
+
+    /** Notes that {@code flow} has news: it runs once at the end of this loop iteration ({@link #flush}). */
+    private void touch(NatTcpFlow flow) {
+        if (!flow.touched && !flow.finished) {
+            flow.touched = true;
+            touched.add(flow);
+        }
+    }
+
+    /** True when some flow waits for {@link #flush}. */
+    boolean hasWork() {
+        return !touched.isEmpty();
+    }
+
+    /** Runs every flow that had news in this loop iteration. */
+    void flush(long now) {
+        for (int i = 0; i < touched.size(); i++) {
+            NatTcpFlow flow = touched.get(i);
+            flow.touched = false;
+            if (!flow.finished) {
+                try {
+                    afterEvent(flow, now);
+                } catch (RuntimeException e) {
+                    fail(flow, e);
+                }
+            }
+        }
+        touched.clear();
+    }
+
+    /**
+     * Opens a connection from the gateway into a guest (a port forward): an active open from the gateway's address
+     * and a fresh ephemeral port to {@code guest:port}, relayed to {@code socket}, an accepted host connection.
+     *
+     * @return the flow, or null when a connection cap refuses it (the caller closes {@code socket})
+     */
+    NatTcpFlow openToGuest(Ipv4Address guest, int port, HostTcpSocket socket, long now) {
+        TcpConnection conn = connectToGuest(guest, port, now);
+        if (conn == null) {
+            return null;
+        }
+        HostTcpRelay relay = new HostTcpRelay(conn, null, Ipv4Forwarder.NO_OWNER, alloc, Long.MAX_VALUE);
+        relay.connected(socket);
+        flows.put(conn.key(), relay);
+        touch(relay);
+        return relay;
+    }
+
+    /** Like {@link #openToGuest} but only to learn whether {@code guest:port} accepts connections. */
+    CompletableFuture<Boolean> probe(Ipv4Address guest, int port, long timeoutNanos, long now) {
+        TcpConnection conn = connectToGuest(guest, port, now);
+        if (conn == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        GuestProbe flow = new GuestProbe(conn, Ipv4Forwarder.NO_OWNER, now + timeoutNanos);
+        flows.put(conn.key(), flow);
+        touch(flow);
+        return flow.result();
+    }
+
+    /** An active open from the gateway's address and a free ephemeral port; null when a cap refuses it. */
+    private TcpConnection connectToGuest(Ipv4Address guest, int port, long now) {
+        for (int tries = 0; tries < EPHEMERAL_COUNT; tries++) {
+            int local = EPHEMERAL_FIRST + (nextEphemeral++ % EPHEMERAL_COUNT);
+            TcpConnectionKey candidate = new TcpConnectionKey(guest, port, gateway.ip(), local);
+            if (demux.get(candidate) == null) {
+                return demux.connect(candidate, now);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The guest's MAC for a flow that does not know it yet (a port forward's first SYN): from the gateway's ARP
+     * cache, else an ARP request (at most every {@link #ARP_RETRY_NANOS}) and null.
+     */
+    private MacAddress resolveGuest(NatTcpFlow flow, long now) {
+        long mac = gateway.arpCache().lookup(flow.conn.key().remoteAddress().bits(), now);
+        if (mac != ArpCache.NONE) {
+            flow.guestMac = MacAddress.of(mac);
+            return flow.guestMac;
+        }
+        if (now - flow.arpSentAt >= ARP_RETRY_NANOS || flow.arpSentAt == 0) {
+            flow.arpSentAt = now;
+            gateway.sendArpRequest(flow.conn.key().remoteAddress());
+        }
+        return null;
+    }
+
+    /** Runs the flow's relay, the connection's output and timers, and retires it when it is done. */
+    private void afterEvent(NatTcpFlow flow, long now) {
+        if (flow instanceof HostTcpRelay relay && relay.dialTimedOut(now)) {
+            dialTimeouts++;
+            finish(flow, false); // silence: the guest's SYN times out, as for an unreachable host
+            return;
+        }
+        TcpConnection conn = flow.conn;
+        flow.pump(now);
+        if (flow.finished) {
+            return;
+        }
+        if (flow.guestMac == null && resolveGuest(flow, now) == null) {
+            schedule(flow, now + ARP_POLL_NANOS); // nothing can be sent before the guest's MAC is known
+            return;
+        }
+        for (int i = 0; i < MAX_DISPATCH_ROUNDS && conn.pollAt() - now <= 0; i++) {
+            int budget = EGRESS_HIGH_WATER - egress.queuedToward(flow.guestMac);
+            conn.dispatch(now, emitter, Math.max(budget, 0));
+            if (budget <= 0 || egress.queuedToward(flow.guestMac) >= EGRESS_HIGH_WATER) {
+                if (conn.pollAt() - now <= 0 && !flow.heldBack) {
+                    flow.heldBack = true; // data waits for the queue to drain: resumeHeldBack wakes it
+                    heldBack.add(flow);
+                }
+                break;
+            }
+        }
+        if (conn.state() == TcpState.CLOSED && conn.pollAt() == Long.MAX_VALUE) {
+            finish(flow, conn.closeCause() != TcpCloseCause.NORMAL);
+            return;
+        }
+        long own = flow.deadline();
+        // Held back, output is "due" but waits for the queue: look again in a while even if it never drains.
+        long at = flow.heldBack ? now + HELD_BACK_RECHECK_NANOS : conn.pollAt();
+        schedule(flow, own != Long.MAX_VALUE && (at == Long.MAX_VALUE || own - at < 0) ? own : at);
+    }
+
+    /** After the switch has written its queues: flows held back by a long queue go on once it has drained enough. */
+    void resumeHeldBack() {
+        for (int i = heldBack.size() - 1; i >= 0; i--) {
+            NatTcpFlow flow = heldBack.get(i);
+            if (flow.finished || egress.queuedToward(flow.guestMac) < EGRESS_LOW_WATER) {
+                flow.heldBack = false;
+                heldBack.remove(i);
+                touch(flow);
+            }
+        }
+    }
+
+    private void schedule(NatTcpFlow flow, long at) {
+        if (at == Long.MAX_VALUE || at - flow.queuedAt >= 0 && flow.queuedAt != Long.MAX_VALUE) {
+            return; // an earlier (or equal) wake-up is already queued; it re-checks when it fires
+        }
+        if (flow.queuedAt != Long.MAX_VALUE) {
+            timers.remove(flow);
+        }
+        flow.queuedAt = at;
+        timers.add(flow);
+    }
+
+    /** The earliest time {@link #poll} has work, or Long.MAX_VALUE. */
+    long pollAt() {
+        NatTcpFlow first = timers.peek();
+        return first == null ? Long.MAX_VALUE : first.queuedAt;
+    }
+
+    /** Marks every flow whose timer is due at {@code now}; {@link #flush} runs them. */
+    void poll(long now) {
+        NatTcpFlow f;
+        while ((f = timers.peek()) != null && f.queuedAt - now <= 0) {
+            timers.poll();
+            f.queuedAt = Long.MAX_VALUE;
+            touch(f);
+        }
+    }
+
+    /**
+     * The switch port {@code owner} is gone (its VM disconnected, crashed or was destroyed): every flow it owned is
+     * aborted, the host peers see RST, and everything the flows held is released.
+     *
+     * @return the number of flows aborted
+     */
+    int portClosed(int owner, long now) {
+        List<NatTcpFlow> gone = new ArrayList<>();
+        for (NatTcpFlow f : flows.values()) {
+            if (f.owner == owner) {
+                gone.add(f);
+            }
+        }
+        for (NatTcpFlow f : gone) {
+            finish(f, true);
+        }
+        abortedWithPort += gone.size();
+        return gone.size();
+    }
+
+    /** Removes a flow and its connection; {@code reset} closes the other end abortively. Never throws. */
+    private void finish(NatTcpFlow flow, boolean reset) {
+        if (flow.finished) {
+            return;
+        }
+        flow.finished = true;
+        TcpConnectionKey key = flow.conn.key();
+        flows.remove(key);
+        if (flow.queuedAt != Long.MAX_VALUE) {
+            timers.remove(flow);
+            flow.queuedAt = Long.MAX_VALUE;
+        }
+        if (flow.heldBack) {
+            flow.heldBack = false;
+            heldBack.remove(flow);
+        }
+        try {
+            flow.closeOtherEnd(reset);
+        } catch (RuntimeException e) {
+            faults++;
+            observer.flowFailed(flow.toString(), e);
+        }
+        demux.remove(key);
+    }
+
+    /**
+     * A fault while working for {@code flow}: counted, reported, and the flow aborted (RST to the guest if the
+     * connection can still say it, RST to the host) without touching any other flow.
+     */
+    private void fail(NatTcpFlow flow, RuntimeException e) {
+        faults++;
+        observer.flowFailed(flow.toString(), e);
+        try {
+            if (flow.guestMac != null && flow.conn.state() != TcpState.CLOSED) {
+                flow.conn.abort();
+                flow.conn.dispatch(flow.conn.pollAt(), emitter);
+            }
+        } catch (RuntimeException again) {
+            // the connection itself is broken: the guest hears nothing, its next segment gets RST as unknown
+        }
+        finish(flow, true);
+    }
+
+    private void emit(TcpConnectionKey key, TcpRepr segment, ByteBuf payload) {
+        try {
+            NatTcpFlow flow = flows.get(key);
+            MacAddress to = flow != null ? flow.guestMac : null;
+            if (to != null) {
+                gateway.sendTcp(to, key.localAddress(), key.remoteAddress(), segment, payload);
+            }
+        } finally {
+            payload.release();
+        }
+    }
+
+    private void sendReset(MacAddress to, Ipv4Address from, Ipv4Address guest, TcpRepr rst) {
+        if (rst != null) {
+            resetsSent++;
+            gateway.sendTcp(to, from, guest, rst, Unpooled.EMPTY_BUFFER);
+        }
+    }
+
+    /** Closes every connection (at shutdown): the host peers see RST. */
+    void closeAll() {
+        for (NatTcpFlow f : List.copyOf(flows.values())) {
+            finish(f, true);
+        }
+        demux.releaseAll();
+    }
+
+    /** Live guest connections. */
+    public int connections() {
+        return flows.size();
+    }
+
+    /** Live connections owned by switch port {@code owner}. */
+    public int connectionsOf(int owner) {
+        int n = 0;
+        for (NatTcpFlow f : flows.values()) {
+            if (f.owner == owner) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The demultiplexer (its counters and caps). */
+    public TcpDemux demux() {
+        return demux;
+    }
+
+    /** Segments dropped as malformed or with a bad checksum. */
+    public long dropsBadSegment() {
+        return dropsBadSegment;
+    }
+
+    /** SYNs refused because the destination may not be reached. */
+    public long dropsPolicy() {
+        return dropsPolicy;
+    }
+
+    /** Resets sent for segments of no connection, refused destinations and connection caps. */
+    public long resetsSent() {
+        return resetsSent;
+    }
+
+    /** Flows aborted because of an exception while working for them. */
+    public long faults() {
+        return faults;
+    }
+
+    /** Host connects that did not complete within the dial timeout. */
+    public long dialTimeouts() {
+        return dialTimeouts;
+    }
+
+    /** Host connects that failed (refused, unreachable, or could not start). */
+    public long dialFailures() {
+        return dialFailures;
+    }
+
+    /** Flows aborted because the switch port that owned them closed. */
+    public long abortedWithPort() {
+        return abortedWithPort;
+    }
+}

@@ -1,0 +1,241 @@
+package io.userv2.stack.nat;
+
+import io.netty.buffer.ByteBuf;
+import io.userv2.stack.tcp.IsnGenerator;
+import io.userv2.stack.tcp.SegmentEmitter;
+import io.userv2.stack.tcp.TcpConfig;
+import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.tcp.TcpConnectionKey;
+import io.userv2.stack.tcp.TcpStats;
+import io.userv2.stack.wire.EtherType;
+import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.EthernetRepr;
+import io.userv2.stack.wire.Icmpv4Packet;
+import io.userv2.stack.wire.IpProtocol;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv4Packet;
+import io.userv2.stack.wire.Ipv4Repr;
+import io.userv2.stack.wire.MacAddress;
+import io.userv2.stack.wire.TcpControl;
+import io.userv2.stack.wire.TcpPacket;
+import io.userv2.stack.wire.TcpRepr;
+import io.userv2.stack.wire.UdpPacket;
+import io.userv2.stack.wire.UdpRepr;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A guest in {@link NatSim}: a MAC and an address on a switch port, a TCP "kernel" made of our own
+ * {@link TcpConnection}s, applications that read everything they are sent (unless paused), and inboxes for UDP and
+ * ICMP. Like a real kernel it answers segments for connections it does not have with RST, unless it is frozen (then
+ * it answers nothing at all).
+ */
+final class SimGuest {
+    final NatSim sim;
+    final int port;
+    final MacAddress mac;
+    final Ipv4Address ip;
+    final TcpConfig tcp;
+    final TcpStats stats = new TcpStats();
+    final IsnGenerator isn = new IsnGenerator(new byte[16]);
+    final Map<TcpConnectionKey, TcpConnection> conns = new LinkedHashMap<>();
+    final Map<TcpConnectionKey, ByteArrayOutputStream> received = new HashMap<>();
+    final List<byte[]> udpReceived = new ArrayList<>();
+    final List<String> icmpReceived = new ArrayList<>();
+    int resetsReceivedForUnknown;
+    /** A frozen guest takes frames in and never answers (a stopped VM). */
+    boolean frozen;
+    /** Applications stop reading (their receive buffers fill and the windows close). */
+    boolean appsPaused;
+    private int nextPort = 40_000;
+    private final SegmentEmitter emitter = this::emit;
+
+    SimGuest(NatSim sim, int port, MacAddress mac, Ipv4Address ip, TcpConfig tcp) {
+        this.sim = sim;
+        this.port = port;
+        this.mac = mac;
+        this.ip = ip;
+        this.tcp = tcp;
+    }
+
+    /** Opens a connection to {@code dst:dstPort} from a fresh local port. */
+    TcpConnection connect(Ipv4Address dst, int dstPort) {
+        return connect(dst, dstPort, nextPort++);
+    }
+
+    /** Opens a connection to {@code dst:dstPort} from {@code localPort}. */
+    TcpConnection connect(Ipv4Address dst, int dstPort, int localPort) {
+        TcpConnectionKey key = new TcpConnectionKey(dst, dstPort, ip, localPort);
+        TcpConnection old = conns.remove(key);
+        if (old != null) {
+            old.release();
+        }
+        TcpConnection c = TcpConnection.connect(key, tcp, sim.alloc, stats, isn.next(key, sim.now), sim.now);
+        conns.put(key, c);
+        received.put(key, new ByteArrayOutputStream());
+        return c;
+    }
+
+    /** What the application of {@code c} has read so far. */
+    byte[] receivedOn(TcpConnection c) {
+        return received.get(c.key()).toByteArray();
+    }
+
+    /** Writes {@code bytes} into {@code c} as far as its send buffer takes; returns how many. */
+    int send(TcpConnection c, byte[] bytes, int offset) {
+        int n = Math.min(c.sendCapacity(), bytes.length - offset);
+        if (n > 0) {
+            c.send(NatSim.wrap(bytes).slice(offset, n));
+        }
+        return n;
+    }
+
+    /** The guest reboots: its kernel forgets every connection. */
+    void forgetConnections() {
+        releaseAll();
+    }
+
+    void releaseAll() {
+        for (TcpConnection c : conns.values()) {
+            c.release();
+        }
+        conns.clear();
+    }
+
+    /** A frame from the gateway; the caller keeps it. */
+    void receive(ByteBuf frame) {
+        if (frozen) {
+            return;
+        }
+        EthernetFrame eth = EthernetFrame.checked(frame, frame.readerIndex(), frame.readableBytes()).orNull();
+        if (eth == null || eth.payloadEtherTypeValue() != EtherType.IPV4_VALUE) {
+            return;
+        }
+        Ipv4Packet ip4 = Ipv4Packet.checked(eth).orNull();
+        if (ip4 == null || ip4.destination() != ip.bits()) {
+            return;
+        }
+        switch (ip4.protocolNumber()) {
+            case IpProtocol.TCP_NUMBER -> receiveTcp(ip4);
+            case IpProtocol.UDP_NUMBER -> {
+                UdpPacket udp = UdpPacket.checked(ip4.buffer(), ip4.payloadOffset(), ip4.payloadLength()).orNull();
+                if (udp != null) {
+                    ByteBuf p = udp.payload();
+                    byte[] b = new byte[p.readableBytes()];
+                    p.getBytes(p.readerIndex(), b);
+                    udpReceived.add(b);
+                }
+            }
+            case IpProtocol.ICMP_NUMBER -> {
+                Icmpv4Packet icmp = Icmpv4Packet.checked(ip4).orNull();
+                if (icmp != null) {
+                    icmpReceived.add("type " + icmp.type() + " code " + icmp.code() + " from "
+                            + Ipv4Address.format(ip4.source()));
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void receiveTcp(Ipv4Packet ip4) {
+        TcpPacket tcpPacket = TcpPacket.checked(ip4.buffer(), ip4.payloadOffset(), ip4.payloadLength()).orNull();
+        TcpRepr seg = tcpPacket == null ? null
+                : TcpRepr.parse(tcpPacket, ip4.source(), ip4.destination(), true).orNull();
+        if (seg == null) {
+            return;
+        }
+        TcpConnectionKey key = TcpConnectionKey.ofIncoming(new Ipv4Address(ip4.source()),
+                new Ipv4Address(ip4.destination()), seg);
+        TcpConnection c = conns.get(key);
+        if (c != null) {
+            c.process(seg, tcpPacket.payload(), sim.now);
+            return;
+        }
+        if (seg.control() == TcpControl.RST) {
+            return;
+        }
+        // No such connection (rebooted): RFC 9293 3.10.7.1, answer with RST as a real kernel does.
+        TcpRepr rst = TcpConnection.resetFor(seg);
+        if (rst != null) {
+            resetsReceivedForUnknown++;
+            emit(new TcpConnectionKey(key.remoteAddress(), key.remotePort(), key.localAddress(), key.localPort()),
+                    rst, io.netty.buffer.Unpooled.EMPTY_BUFFER);
+        }
+    }
+
+    /** The guest's applications read, and its kernel sends what is due; true when anything happened. */
+    boolean run(long now) {
+        if (frozen) {
+            return false;
+        }
+        boolean any = false;
+        for (TcpConnection c : List.copyOf(conns.values())) {
+            if (!appsPaused && c.readableBytes() > 0) {
+                ByteBuf in = c.recv(c.readableBytes());
+                byte[] b = new byte[in.readableBytes()];
+                in.readBytes(b);
+                in.release();
+                received.get(c.key()).writeBytes(b);
+                any = true;
+            }
+            if (c.pollAt() - now <= 0) {
+                c.dispatch(now, emitter);
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    long pollAt() {
+        long next = Long.MAX_VALUE;
+        if (frozen) {
+            return next;
+        }
+        for (TcpConnection c : conns.values()) {
+            long d = c.pollAt();
+            if (d - next < 0) {
+                next = d;
+            }
+        }
+        return next;
+    }
+
+    /** Sends one UDP datagram to {@code dst:dstPort}. */
+    void sendUdp(int srcPort, Ipv4Address dst, int dstPort, byte[] payload) {
+        UdpRepr udp = new UdpRepr(srcPort, dstPort, payload.length);
+        Ipv4Repr ipv4 = new Ipv4Repr(ip, dst, IpProtocol.UDP, udp.totalLength(), 64, 1, false, 0);
+        ByteBuf out = header(dst, ipv4);
+        int offset = 14 + ipv4.headerLength();
+        out.setBytes(offset + udp.headerLength(), payload);
+        udp.emit(out, offset, ip.bits(), dst.bits());
+        sim.fromGuest(this, out);
+    }
+
+    private void emit(TcpConnectionKey key, TcpRepr seg, ByteBuf payload) {
+        try {
+            Ipv4Repr ipv4 = new Ipv4Repr(ip, key.remoteAddress(), IpProtocol.TCP, seg.totalLength(), 64, 1, true, 0);
+            ByteBuf out = header(key.remoteAddress(), ipv4);
+            int offset = 14 + ipv4.headerLength();
+            out.setBytes(offset + seg.headerLength(), payload, payload.readerIndex(), payload.readableBytes());
+            seg.emit(out, offset, ip.bits(), key.remoteAddress().bits());
+            sim.fromGuest(this, out);
+        } finally {
+            payload.release();
+        }
+    }
+
+    /** A frame buffer with Ethernet and IPv4 headers written, sized for the whole packet. */
+    private ByteBuf header(Ipv4Address dst, Ipv4Repr ipv4) {
+        EthernetRepr eth = new EthernetRepr(NatSim.GATEWAY_MAC, mac, EtherType.IPV4);
+        int length = eth.headerLength() + ipv4.totalLength();
+        ByteBuf out = io.netty.buffer.Unpooled.buffer(length);
+        int offset = eth.emit(out, 0);
+        ipv4.emit(out, offset);
+        out.writerIndex(length);
+        return out;
+    }
+}

@@ -1,0 +1,124 @@
+package io.userv2.switchd.nat;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.userv2.dns.DnsServer;
+import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.nat.EgressGauge;
+import io.userv2.stack.nat.NatConfig;
+import io.userv2.stack.nat.NatEngine;
+import io.userv2.stack.nat.NatObserver;
+import io.userv2.stack.nat.NatPolicy;
+import io.userv2.stack.nat.NatTcpFlow;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.switchd.EventLoop;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.security.SecureRandom;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs the sans-IO {@link NatEngine} on the {@link EventLoop}: NIO host sockets for it, one {@code now} per loop
+ * iteration, its timers as a loop ticker, its batched work flushed once per iteration before the switch's ports
+ * write, held-back flows resumed after they wrote, and a log line (with the stack) for every flow a fault aborted.
+ * The only NAT code that knows about sockets and clocks. Loop thread only, except where a method says otherwise.
+ */
+public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
+    private static final System.Logger LOG = System.getLogger(NatLoop.class.getName());
+
+    private final EventLoop loop;
+    private final NatEngine engine;
+    private final NioHostSockets sockets;
+    private boolean dirty;
+
+    /**
+     * Builds the engine for {@code gateway}, installs it as the gateway's IPv4 forwarder and hooks it into
+     * {@code loop}.
+     *
+     * @param hostKeepAlive keep-alive times for host TCP sockets
+     */
+    public NatLoop(EventLoop loop, Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc,
+            EgressGauge egress, HostKeepAlive hostKeepAlive) {
+        this.loop = loop;
+        this.sockets = new NioHostSockets(loop, hostKeepAlive);
+        byte[] secret = new byte[16];
+        new SecureRandom().nextBytes(secret);
+        NatObserver observer = (flow, failure) ->
+                LOG.log(System.Logger.Level.ERROR, flow + ": aborted after a fault; other flows carry on", failure);
+        this.engine = new NatEngine(gateway, policy, config, alloc, sockets, egress, observer, secret);
+        sockets.bind(engine);
+        gateway.setIpv4Forwarder(engine);
+        loop.addTicker(this);
+        loop.eachIteration(this::markIfWork);
+        loop.afterFlush(() -> {
+            engine.resumeHeldBack();
+            markIfWork();
+        });
+        loop.onShutdown(engine::closeAll);
+    }
+
+    /** Serves DNS over TCP on port 53 of the gateway's own addresses with {@code dns}. */
+    public void serveDns(DnsServer dns) {
+        engine.serveLocally(53, DnsTcpSession.service(dns, loop));
+    }
+
+    private void markIfWork() {
+        if (!dirty && engine.hasWork()) {
+            dirty = true;
+            loop.markDirty(this);
+        }
+    }
+
+    @Override
+    public void flush() {
+        dirty = false;
+        engine.flush(loop.now());
+    }
+
+    @Override
+    public long nextDeadline() {
+        return engine.pollAt();
+    }
+
+    @Override
+    public void tick(long now) {
+        engine.poll(now);
+    }
+
+    /** A VM's switch port closed: everything it owned in the NAT goes. */
+    public void portClosed(int port) {
+        int ended = engine.portClosed(port, loop.now());
+        if (ended > 0) {
+            LOG.log(System.Logger.Level.INFO, "port " + port + " closed: ended its " + ended + " NAT flows");
+        }
+        markIfWork();
+    }
+
+    /**
+     * Relays an accepted host connection into {@code guest:port} (a port forward).
+     *
+     * @return false when a connection cap refuses it; {@code client} is closed then
+     */
+    public boolean openToGuest(Ipv4Address guest, int port, SocketChannel client) throws IOException {
+        NioTcpSocket socket = sockets.accepted(client);
+        NatTcpFlow flow = engine.openToGuest(guest, port, socket, loop.now());
+        if (flow == null) {
+            client.close();
+            return false;
+        }
+        socket.registerConnected(flow);
+        markIfWork();
+        return true;
+    }
+
+    /** Lima's wait_port: one connection attempt to {@code guest:port}; completes on the loop thread. */
+    public CompletableFuture<Boolean> probe(Ipv4Address guest, int port, long timeoutNanos) {
+        CompletableFuture<Boolean> result = engine.probe(guest, port, timeoutNanos, loop.now());
+        markIfWork();
+        return result;
+    }
+
+    /** The engine (its counters); touch only on the loop thread. */
+    public NatEngine engine() {
+        return engine;
+    }
+}

@@ -1,0 +1,94 @@
+package io.userv2.switchd.nat;
+
+import io.netty.buffer.ByteBuf;
+import io.userv2.stack.nat.HostUdpSocket;
+import io.userv2.stack.nat.NatEngine;
+import io.userv2.stack.nat.NatUdpFlow;
+import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.IoHandler;
+import java.io.IOException;
+import java.net.PortUnreachableException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+
+/**
+ * The host end of one NAT'd UDP flow: a non-blocking {@link DatagramChannel} connected to the flow's translated
+ * destination, registered for reading on the event loop. A connected datagram socket reports the ICMP port
+ * unreachable the host gets back as {@link PortUnreachableException}, which becomes ICMP to the guest. Loop thread
+ * only.
+ */
+final class NioUdpSocket implements HostUdpSocket, IoHandler {
+    private final DatagramChannel channel;
+    private final EventLoop loop;
+    private final NatEngine engine;
+    private NatUdpFlow flow;
+    private SelectionKey key;
+    private boolean closed;
+
+    NioUdpSocket(DatagramChannel channel, EventLoop loop, NatEngine engine) {
+        this.channel = channel;
+        this.loop = loop;
+        this.engine = engine;
+    }
+
+    void register(NatUdpFlow f) throws IOException {
+        flow = f;
+        key = loop.register(channel, SelectionKey.OP_READ, this);
+    }
+
+    @Override
+    public boolean send(ByteBuf payload) throws IOException {
+        ByteBuffer nio = payload.nioBuffer(payload.readerIndex(), payload.readableBytes());
+        return channel.write(nio) > 0 || payload.readableBytes() == 0;
+    }
+
+    @Override
+    public int receive(ByteBuf dst) throws IOException {
+        ByteBuffer target = dst.nioBuffer(dst.writerIndex(), dst.writableBytes());
+        try {
+            if (channel.receive(target) == null) {
+                return NONE;
+            }
+        } catch (PortUnreachableException e) {
+            return PORT_UNREACHABLE;
+        }
+        int n = target.position();
+        dst.writerIndex(dst.writerIndex() + n);
+        return n;
+    }
+
+    @Override
+    public void ready(SelectionKey k) {
+        if (!closed) {
+            engine.hostReadable(flow, loop.now());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (key != null) {
+            key.cancel();
+        }
+        loop.unregister(this);
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    @Override
+    public void shutdown() {
+        close();
+    }
+
+    @Override
+    public String toString() {
+        return String.valueOf(flow);
+    }
+}
