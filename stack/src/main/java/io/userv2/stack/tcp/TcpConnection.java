@@ -72,9 +72,10 @@ import java.util.Objects;
  * a SYN is not taken).
  *
  * <h2>Dead peers</h2>
- * The gateway must not hold a guest's connections forever after the guest crashed, rebooted or froze. Every
- * state but SYN_PENDING (the owner's decision) is bounded in time when the peer goes silent; "silent" means no segment
- * passing the sequence, RST, SYN and ACK checks of RFC 9293 3.10.7.4 arrived (blind or stale segments do not count).
+ * The gateway must not hold a guest's connections forever after the guest crashed, rebooted or froze. With the
+ * default {@link TcpConfig}, every state but SYN_PENDING (the owner's decision) is bounded in time when the peer goes
+ * silent; "silent" means no segment passing the sequence, RST, SYN and ACK checks of RFC 9293 3.10.7.4 arrived (blind
+ * or stale segments do not count).
  * <ul>
  *   <li>Data or a FIN outstanding (SYN_SENT, SYN_RECEIVED, FIN_WAIT_1, CLOSING, LAST_ACK, or any state with data in
  *       flight): the retransmission timer, {@link TcpConfig#maxRetransmissions()} (or {@link TcpConfig#synRetries()}).
@@ -91,8 +92,9 @@ import java.util.Objects;
  *       on, it replaces keep-alive in FIN_WAIT_2.
  *   <li>TIME_WAIT: 2 * MSL.
  * </ul>
- * Every give-up sends {@code <SEQ=SND.NXT><CTL=RST>} and closes with {@link TcpCloseCause#TIMED_OUT}, the cause the
- * owner already treats as "the peer is gone" (the counters above say which timer it was). Each timer is one deadline
+ * Every give-up closes with {@link TcpCloseCause#TIMED_OUT}, the cause the owner already treats as "the peer is gone"
+ * (the counters above say which timer it was), and sends {@code <SEQ=SND.NXT><CTL=RST>} once synchronized (RFC 9293
+ * 3.10.5 ABORT), so that a peer that was merely unreachable does not keep a half-open connection. Each timer is one deadline
  * in {@link #pollAt()}: an idle connection wakes its owner once per probe, never more.
  *
  * <p>Deliberate choices, each commented where it lives: zero-window probes are Linux-style (SEQ = SND.UNA - 1, no
