@@ -12,6 +12,10 @@ public enum TcpCloseCause {
     ABORTED,
     /** The owner called {@link TcpConnection#refuse()}; a RST answered the SYN. */
     REFUSED,
-    /** Too many retransmissions without progress (or SYN-ACK retries exhausted). */
+    /**
+     * The peer is presumed gone: too many retransmissions without progress (or SYN-ACK retries exhausted), keep-alive
+     * probes or zero-window probes unanswered, or FIN-WAIT-2 silent too long (see {@link TcpStats} for which). A RST
+     * was sent when the connection was synchronized.
+     */
     TIMED_OUT
 }

@@ -54,6 +54,9 @@ import java.util.Objects;
  * LAST_ACK     --ACK of our FIN-->           CLOSED          TIME_WAIT  --2*MSL--> CLOSED
  * any synchronized --RST with SEQ = RCV.NXT-->   CLOSED (RFC 5961 section 3.2)
  * any          --abort() / too many timeouts-->  CLOSED (RST)
+ * ESTABLISHED, CLOSE_WAIT, FIN_WAIT_2 --keep-alive probes unanswered-->   CLOSED (RST, TIMED_OUT)
+ * any synchronized --zero-window probes unanswered-->                      CLOSED (RST, TIMED_OUT)
+ * FIN_WAIT_2   --silent for finWait2TimeoutNanos-->                        CLOSED (RST, TIMED_OUT)
  * </pre>
  * The arms live in {@link #process} (segment-driven, each commented with its RFC rule), {@link #shutdownSend},
  * {@link #abort} and the timer handling in {@link #dispatch}.
@@ -64,15 +67,46 @@ import java.util.Objects;
  * retransmission in recovery, RFC 6298 retransmission timer with backoff, RFC 5681 congestion control with
  * NewReno fast recovery (RFC 6582), initial window 10 (RFC 6928), zero-window probing (RFC 9293 3.8.6.1) with
  * backoff, delayed ACKs (every second full segment at once, out-of-order at once), receiver and sender silly window
- * syndrome avoidance, RFC 5961 blind RST / SYN / data injection defences with challenge ACK rate limiting. No PAWS
- * (RFC 7323 section 5), no urgent data, no keep-alive, no ECN, no TCP Fast Open (data in a SYN is not taken).
+ * syndrome avoidance, RFC 5961 blind RST / SYN / data injection defences with challenge ACK rate limiting, keep-alive
+ * (RFC 9293 3.8.4, RFC 1122 4.2.3.6). No PAWS (RFC 7323 section 5), no urgent data, no ECN, no TCP Fast Open (data in
+ * a SYN is not taken).
+ *
+ * <h2>Dead peers</h2>
+ * The gateway must not hold a guest's connections forever after the guest crashed, rebooted or froze. With the
+ * default {@link TcpConfig}, every state but SYN_PENDING (the owner's decision) is bounded in time when the peer goes
+ * silent; "silent" means no segment passing the sequence, RST, SYN and ACK checks of RFC 9293 3.10.7.4 arrived (blind
+ * or stale segments do not count).
+ * <ul>
+ *   <li>Data or a FIN outstanding (SYN_SENT, SYN_RECEIVED, FIN_WAIT_1, CLOSING, LAST_ACK, or any state with data in
+ *       flight): the retransmission timer, {@link TcpConfig#maxRetransmissions()} (or {@link TcpConfig#synRetries()}).
+ *   <li>Data queued behind a zero window: zero-window probes. A peer answering them is kept however long its window
+ *       stays shut (RFC 9293 3.8.6.1); after {@link TcpConfig#maxRetransmissions()} probes in a row without any
+ *       answer, the connection is aborted (as Linux's {@code tcp_probe_timer}; counted in
+ *       {@link TcpStats#persistGiveUps()}).
+ *   <li>Idle in ESTABLISHED, CLOSE_WAIT or FIN_WAIT_2: keep-alive probes {@code <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK>}
+ *       after {@link TcpConfig#keepAliveIdleNanos()} of silence, {@link TcpConfig#keepAliveIntervalNanos()} apart; a
+ *       live peer answers with an ACK, a rebooted one with a RST at RCV.NXT (which closes, RESET_BY_PEER); after
+ *       {@link TcpConfig#keepAliveProbes()} unanswered probes, abort ({@link TcpStats#keepAliveTimeouts()}).
+ *   <li>FIN_WAIT_2: closed after {@link TcpConfig#finWait2TimeoutNanos()} of silence (Linux's {@code tcp_fin_timeout};
+ *       {@link TcpStats#finWait2Timeouts()}); a guest still sending (half-close) keeps it open. While that bound is
+ *       on, it replaces keep-alive in FIN_WAIT_2.
+ *   <li>TIME_WAIT: 2 * MSL.
+ * </ul>
+ * Every give-up closes with {@link TcpCloseCause#TIMED_OUT}, the cause the owner already treats as "the peer is gone"
+ * (the counters above say which timer it was), and sends {@code <SEQ=SND.NXT><CTL=RST>} once synchronized (RFC 9293
+ * 3.10.5 ABORT), so that a peer that was merely unreachable does not keep a half-open connection. Each timer is one deadline
+ * in {@link #pollAt()}: an idle connection wakes its owner once per probe, never more.
  *
  * <p>Deliberate choices, each commented where it lives: zero-window probes are Linux-style (SEQ = SND.UNA - 1, no
  * data); pure ACKs carry SND.MAX as sequence number (SND.NXT may be rewound by a timeout); a segment straddling the
  * whole receive window is accepted (superset of the RFC 9293 table, as Linux); RSTs are ignored in TIME-WAIT
  * (RFC 1337); segments without timestamps are accepted after timestamps were negotiated (as Linux); a timestamp echo
  * older than our latest retransmission gives no RTT sample; the minimum RTO is 200 ms and TIME-WAIT lasts
- * 2 * {@link TcpConfig#mslNanos()} (2 s by default), see {@link TcpConfig}.
+ * 2 * {@link TcpConfig#mslNanos()} (2 s by default), see {@link TcpConfig}; keep-alive is on by default, after 60 s
+ * of silence, where RFC 1122 4.2.3.6 / RFC 9293 3.8.4 say keep-alives "MUST default to off" and the idle interval
+ * "MUST default to no less than two hours" (the owner is a gateway on a one-hop virtual link, not an application on the
+ * Internet: see {@link TcpConfig#keepAliveIdleNanos()}; {@link TcpConfig#withoutKeepAlive()} turns it off); FIN-WAIT-2
+ * is bounded (RFC 9293 sets no limit; Linux does for orphaned sockets).
  *
  * <p>Not thread-safe: one event loop owns a connection.
  */
@@ -160,6 +194,14 @@ public final class TcpConnection {
     private boolean rttTiming;
     private SeqNumber rttSeq;
     private long rttStart;
+    // Liveness: keep-alive (RFC 9293 3.8.4), zero-window probes that go unanswered, the FIN-WAIT-2 bound.
+    /** When the last segment passing the checks up to the ACK acceptability test arrived (or the connection began). */
+    private long lastHeard;
+    /** Keep-alive probes sent since {@link #lastHeard}, and when the latest went out. */
+    private int keepAliveProbesOut;
+    private long keepAliveProbeAt;
+    /** Zero-window probes sent since {@link #lastHeard}. */
+    private int persistProbesOut;
     private long challengeWindowStart;
     private int challengeCount;
     private long lastNow;
@@ -183,6 +225,7 @@ public final class TcpConnection {
         this.bufSeq = iss.plus(1);
         this.tsOffset = Integer.rotateLeft(iss.value(), 13) ^ 0x5bd1e995;
         this.lastNow = now;
+        this.lastHeard = now;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -361,6 +404,7 @@ public final class TcpConnection {
             state = finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
             rcvAdvRight = rcvNxt.plus(synWindow);
             ackNow = true;
+            heard(now);
         } else {
             // "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment ... and send it." (simultaneous open)
             state = TcpState.SYN_RECEIVED;
@@ -478,6 +522,10 @@ public final class TcpConnection {
             challengeAck(now);
             return;
         }
+        // The peer is alive: the segment passed the sequence, RST, SYN and ACK checks, so neither a blind injection
+        // nor a stale duplicate (nor a rebooted peer's new SYN) keeps a dead connection up. Our keep-alive and
+        // zero-window probes are answered by exactly such an ACK.
+        heard(now);
         processAck(seg, ack, now);
         if (state == TcpState.CLOSED) {
             return;
@@ -728,8 +776,9 @@ public final class TcpConnection {
     /**
      * Emits everything that is due at {@code now} through {@code out}: a pending RST, SYN or SYN-ACK, retransmissions
      * after a timeout or duplicate ACKs, new data within the peer's window and the congestion window, FIN after the
-     * buffered data, zero-window probes, and ACKs (immediately or when the delayed-ACK time has come). Also runs the
-     * timers (retransmission, persist, TIME-WAIT). See {@link SegmentEmitter} for payload ownership.
+     * buffered data, zero-window probes, keep-alive probes, and ACKs (immediately or when the delayed-ACK time has
+     * come). Also runs the timers (retransmission, persist, keep-alive, FIN-WAIT-2, TIME-WAIT), which may abort the
+     * connection with a RST. See {@link SegmentEmitter} for payload ownership.
      */
     public void dispatch(long now, SegmentEmitter out) {
         dispatch(now, out, Integer.MAX_VALUE);
@@ -775,8 +824,33 @@ public final class TcpConnection {
                 return;
             }
         }
+        if (now >= finWait2Deadline()) {
+            // Linux's tcp_fin_timeout: our direction is done and the peer has been silent for finWait2TimeoutNanos.
+            stats.finWait2Timeouts++;
+            giveUp(now, out);
+            return;
+        }
+        if (now >= keepAliveDeadline()) {
+            // RFC 1122 4.2.3.6 (RFC 9293 3.8.4): "if a keep-alive mechanism is implemented it MUST NOT interpret
+            // failure to respond to any specific probe as a dead connection": only keepAliveProbes unanswered in a row.
+            if (keepAliveProbesOut >= config.keepAliveProbes()) {
+                stats.keepAliveTimeouts++;
+                giveUp(now, out);
+                return;
+            }
+            emitKeepAlive(out, now);
+        }
         if (now >= persistDeadline) {
             persistDeadline = NEVER;
+            // RFC 9293 3.8.6.1: the connection must not be dropped while the peer answers our probes ("as long as the
+            // receiving TCP peer continues to send acknowledgments in response to the probe segments"). A peer that
+            // answers nothing at all is another matter: like Linux's tcp_probe_timer, give up after
+            // maxRetransmissions probes in a row with no segment from the peer in between.
+            if (persistProbesOut >= config.maxRetransmissions()) {
+                stats.persistGiveUps++;
+                giveUp(now, out);
+                return;
+            }
             probeDue = true;
         }
         if (synDue) {
@@ -831,7 +905,63 @@ public final class TcpConnection {
         if (state.isSynchronized() && nextSegmentLength() >= 0) {
             return lastNow;
         }
-        return Math.min(Math.min(rtxDeadline, persistDeadline), ackDeadline);
+        return Math.min(Math.min(Math.min(rtxDeadline, persistDeadline), ackDeadline),
+                Math.min(keepAliveDeadline(), finWait2Deadline()));
+    }
+
+    /**
+     * When the next keep-alive probe (or, after {@link TcpConfig#keepAliveProbes()} unanswered ones, the abort) is due,
+     * {@link #NEVER} when keep-alive does not apply. RFC 9293 3.8.4: "Keep-alive packets MUST only be sent when no
+     * sent data is outstanding, and no data or acknowledgment packets have been received for the connection within an
+     * interval (MUST-26)": so only in ESTABLISHED, CLOSE-WAIT and FIN-WAIT-2 (the other
+     * synchronized states have a FIN in flight or are TIME-WAIT, bounded by their own timers), with everything sent
+     * acknowledged and nothing queued (queued data behind a closed window is the persist timer's business).
+     */
+    private long keepAliveDeadline() {
+        long idle = config.keepAliveIdleNanos();
+        if (idle == 0) {
+            return NEVER;
+        }
+        switch (state) {
+            case ESTABLISHED, CLOSE_WAIT -> { }
+            case FIN_WAIT_2 -> {
+                if (config.finWait2TimeoutNanos() > 0) {
+                    return NEVER; // the FIN-WAIT-2 bound takes its place (see TcpConfig)
+                }
+            }
+            default -> {
+                return NEVER;
+            }
+        }
+        if (!sndUna.equals(sndMax) || sendBuf.length() > 0) {
+            return NEVER;
+        }
+        return keepAliveProbesOut == 0 ? later(lastHeard, idle) : later(keepAliveProbeAt,
+                config.keepAliveIntervalNanos());
+    }
+
+    /** When FIN-WAIT-2 has been silent for {@link TcpConfig#finWait2TimeoutNanos()}, else {@link #NEVER}. */
+    private long finWait2Deadline() {
+        long timeout = config.finWait2TimeoutNanos();
+        return state == TcpState.FIN_WAIT_2 && timeout > 0 ? later(lastHeard, timeout) : NEVER;
+    }
+
+    /** {@code t + d}, saturating at {@link #NEVER}. */
+    private static long later(long t, long d) {
+        return d >= NEVER - t ? NEVER : t + d;
+    }
+
+    /** A segment from a live peer arrived: the idle clock restarts and no probe is unanswered. */
+    private void heard(long now) {
+        lastHeard = now;
+        keepAliveProbesOut = 0;
+        persistProbesOut = 0;
+    }
+
+    /** The peer is presumed dead: RST (RFC 9293 3.10.5 ABORT), cause TIMED_OUT, and the RST goes out now. */
+    private void giveUp(long now, SegmentEmitter out) {
+        abortWith(TcpCloseCause.TIMED_OUT);
+        dispatch(now, out);
     }
 
     /** RFC 6298 5.4-5.7 (or a SYN / SYN-ACK retransmission, or a zero-window probe timeout). */
@@ -853,7 +983,8 @@ public final class TcpConnection {
         if (sndWl2.plus(sndWnd).minus(sndUna) <= 0) {
             // The peer closed its window with data of ours outstanding: nothing may be resent into a closed window,
             // so rewind and let the persist timer probe. RFC 9293 3.8.6.1: the connection must not be dropped while
-            // the peer keeps answering probes, so this is not counted as a retransmission failure.
+            // the peer keeps answering probes, so this is not counted as a retransmission failure (probes that get
+            // no answer at all are counted, see dispatch).
             sndNxt = sndUna;
             rttTiming = false;
             return;
@@ -1006,6 +1137,7 @@ public final class TcpConnection {
      */
     private void emitProbe(SegmentEmitter out, long now) {
         stats.zeroWindowProbes++;
+        persistProbesOut++;
         send(out, segment(TcpControl.NONE, sndUna.plus(-1), now, 0), Unpooled.EMPTY_BUFFER);
     }
 
@@ -1050,6 +1182,20 @@ public final class TcpConnection {
         TcpRepr syn = new TcpRepr(key.localPort(), key.remotePort(), TcpControl.SYN, iss, ack, wnd, o, 0);
         clearAckState();
         send(out, syn, Unpooled.EMPTY_BUFFER);
+    }
+
+    /**
+     * A keep-alive probe, RFC 9293 3.8.4: "Such a segment generally contains SEG.SEQ = SND.NXT-1 and may or may not
+     * contain one garbage octet of data"; "An implementation SHOULD send a keep-alive segment with no data". So,
+     * as Linux: {@code <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK>}, unacceptable to a live peer, which must answer with an
+     * ACK (RFC 9293 3.10.7.4); a peer that lost the connection answers with {@code <SEQ=RCV.NXT><CTL=RST>}
+     * (reset generation from our ACK field), which closes us. Nothing is outstanding, so SND.NXT = SND.MAX.
+     */
+    private void emitKeepAlive(SegmentEmitter out, long now) {
+        keepAliveProbesOut++;
+        keepAliveProbeAt = now;
+        stats.keepAliveProbes++;
+        send(out, segment(TcpControl.NONE, sndMax.plus(-1), now, 0), Unpooled.EMPTY_BUFFER);
     }
 
     private void emitAck(SegmentEmitter out, long now) {

@@ -23,6 +23,10 @@ public final class TcpStats {
     long outOfOrderDropped;
     long resetsReceived;
     long resetsSent;
+    long keepAliveProbes;
+    long keepAliveTimeouts;
+    long persistGiveUps;
+    long finWait2Timeouts;
 
     /** Segments given to {@code process}. */
     public long segmentsIn() {
@@ -114,12 +118,37 @@ public final class TcpStats {
         return resetsSent;
     }
 
+    /** Keep-alive probes sent (RFC 9293 3.8.4). */
+    public long keepAliveProbes() {
+        return keepAliveProbes;
+    }
+
+    /** Connections aborted because {@link TcpConfig#keepAliveProbes()} keep-alive probes went unanswered. */
+    public long keepAliveTimeouts() {
+        return keepAliveTimeouts;
+    }
+
+    /**
+     * Connections aborted because {@link TcpConfig#maxRetransmissions()} consecutive zero-window probes got no answer
+     * at all (a peer answering with a zero window is never given up).
+     */
+    public long persistGiveUps() {
+        return persistGiveUps;
+    }
+
+    /** Connections closed after {@link TcpConfig#finWait2TimeoutNanos()} of silence in FIN-WAIT-2. */
+    public long finWait2Timeouts() {
+        return finWait2Timeouts;
+    }
+
     @Override
     public String toString() {
         return "TcpStats[in=" + segmentsIn + ", out=" + segmentsOut + ", bytesIn=" + bytesIn + ", bytesOut=" + bytesOut
                 + ", retx=" + retransmittedSegments + ", fastRetx=" + fastRetransmits + ", timeouts=" + timeouts
                 + ", probes=" + zeroWindowProbes + ", challengeAcks=" + challengeAcks + ", unacceptable="
                 + droppedUnacceptable + ", badAck=" + droppedBadAck + ", ooo=" + outOfOrderSegments + ", oooDropped="
-                + outOfOrderDropped + ", rstIn=" + resetsReceived + ", rstOut=" + resetsSent + "]";
+                + outOfOrderDropped + ", rstIn=" + resetsReceived + ", rstOut=" + resetsSent + ", keepAlives="
+                + keepAliveProbes + ", keepAliveTimeouts=" + keepAliveTimeouts + ", persistGiveUps=" + persistGiveUps
+                + ", finWait2Timeouts=" + finWait2Timeouts + "]";
     }
 }

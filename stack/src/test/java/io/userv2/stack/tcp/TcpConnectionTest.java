@@ -231,6 +231,7 @@ class TcpConnectionTest extends TcpFixture {
 
         @Test
         void sendsDataWithPushOnTheLastSegment() {
+            config = config.withoutKeepAlive(); // so that "no timer" below means none at all
             established();
             write("hello");
             assertSeg(recvOne(), TcpControl.PSH, LOCAL_SEQ.plus(1), REMOTE_SEQ.plus(1), "hello");

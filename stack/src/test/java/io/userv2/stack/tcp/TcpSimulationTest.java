@@ -325,6 +325,11 @@ class TcpSimulationTest {
             assertArrayEquals(down, gotDown.toByteArray(), "host -> guest bytes");
             assertClosedWell(client, clientStats);
             assertClosedWell(server, serverStats);
+            // The dead-peer timers are on (defaults) but nobody here is silent for long: a keep-alive probe would mean
+            // a stall that only keep-alive broke, which the old "nothing scheduled" deadlock check would have caught.
+            for (TcpStats s : new TcpStats[] {clientStats, serverStats}) {
+                assertEquals(0, s.keepAliveProbes() + s.persistGiveUps() + s.finWait2Timeouts(), s::toString);
+            }
             client.release();
             server.release();
             if (alloc instanceof TrackingAllocator t) {
