@@ -1,0 +1,496 @@
+package io.userv2.stack.nat;
+
+import static io.userv2.stack.nat.NatSim.MS;
+import static io.userv2.stack.nat.NatSim.REMOTE;
+import static io.userv2.stack.nat.NatSim.S;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.userv2.stack.tcp.TcpCloseCause;
+import io.userv2.stack.tcp.TcpConfig;
+import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.tcp.TcpState;
+import java.util.Random;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The NAT engine on a virtual clock against a scripted host: every way a host connection can go (refused, never
+ * answered, reset mid-transfer, slow), every way a guest can go (closes half, disappears, reboots, freezes), the
+ * caps, and faults that must stay in one flow. Each scenario also checks that every buffer was released.
+ */
+class NatEngineTest {
+    static final long SEED = 20261204L;
+
+    static NatSim sim() {
+        return new NatSim(NatSim.config(), SEED);
+    }
+
+    /** A guest with the engine's default keep-alive in the gateway and none of its own. */
+    static SimGuest guest(NatSim sim) {
+        return sim.guest(7, "52:55:55:00:00:07", "192.168.104.7");
+    }
+
+    static TcpConnection established(NatSim sim, SimGuest g, int port) {
+        TcpConnection c = g.connect(REMOTE, port);
+        sim.runUntil(() -> c.state() == TcpState.ESTABLISHED, 5 * S, "handshake");
+        return c;
+    }
+
+    @Nested
+    class DialThenAccept {
+        @Test
+        void theGuestsSynIsAnsweredOnlyOnceTheHostConnected() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            sim.host.dialByPort.put(80, FakeHost.Dial.BLACKHOLE);
+            TcpConnection c = g.connect(REMOTE, 80);
+            sim.runFor(500 * MS);
+            assertEquals(TcpState.SYN_SENT, c.state(), "no SYN-ACK while the host dial is pending");
+            FakeHost.Tcp host = sim.host.lastTcp();
+            assertEquals("127.0.0.1", host.address.toString(), "the --nat rule's real address is dialled");
+            host.outcome = FakeHost.Dial.ACCEPT;
+            sim.runUntil(() -> c.state() == TcpState.ESTABLISHED, 5 * S, "handshake after the dial");
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aRefusedDialIsAnsweredWithRst() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            sim.host.dialByPort.put(81, FakeHost.Dial.REFUSE);
+            TcpConnection c = g.connect(REMOTE, 81);
+            sim.runUntil(() -> c.state() == TcpState.CLOSED, 2 * S, "RST for a refused port");
+            assertEquals(TcpCloseCause.RESET_BY_PEER, c.closeCause());
+            sim.runFor(10 * MS);
+            assertEquals(0, sim.engine.tcp().connections());
+            assertEquals(1, sim.engine.tcp().dialFailures());
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aBlackholedDialIsDroppedSilentlyAfterTheDialTimeout() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            sim.host.dialByPort.put(82, FakeHost.Dial.BLACKHOLE);
+            TcpConnection c = g.connect(REMOTE, 82);
+            sim.runUntil(() -> sim.engine.tcp().connections() == 1, S, "the dial started");
+            long start = sim.now;
+            sim.runUntil(() -> sim.engine.tcp().connections() == 0, 11 * S, "dial timeout");
+            assertTrue(sim.now - start >= sim.config.dialTimeoutNanos() - 10 * MS, "not before the dial timeout");
+            assertTrue(sim.host.lastTcp().closed, "the host connect is abandoned");
+            assertEquals(1, sim.engine.tcp().dialTimeouts());
+            assertTrue(c.state() == TcpState.SYN_SENT || c.closeCause() == TcpCloseCause.TIMED_OUT,
+                    "the guest heard nothing: its own connect times out");
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aDestinationThePolicyRefusesIsAnsweredWithRstWithoutADial() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = g.connect(io.userv2.stack.wire.Ipv4Address.parse("198.51.100.1"), 80);
+            sim.runUntil(() -> c.state() == TcpState.CLOSED, 2 * S, "RST");
+            assertTrue(sim.host.tcp.isEmpty(), "nothing dialled with --no-outside");
+            assertEquals(1, sim.engine.tcp().dropsPolicy());
+            sim.assertNoLeaks();
+        }
+    }
+
+    @Nested
+    class Transfer {
+        @Test
+        void bytesArriveIntactBothWaysOverALossyLink() {
+            NatSim sim = sim();
+            sim.loss = 0.02;
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            FakeHost.Tcp host = sim.host.lastTcp();
+            Random r = new Random(SEED);
+            byte[] up = NatSim.randomBytes(r, 3 << 20);
+            byte[] down = NatSim.randomBytes(r, 3 << 20);
+            host.send(down);
+            int[] sent = {0};
+            sim.runUntil(() -> {
+                sent[0] += g.send(c, up, sent[0]);
+                return host.fromGuest.size() == up.length && g.receivedOn(c).length == down.length;
+            }, 120 * S, "3 MiB each way");
+            assertArrayEquals(up, host.fromGuest.toByteArray());
+            assertArrayEquals(down, g.receivedOn(c));
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aSlowHostReaderClosesTheGuestsWindowAndNothingPilesUp() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            FakeHost.Tcp host = sim.host.lastTcp();
+            host.readPerIteration = 0; // the host application stops reading
+            byte[] up = NatSim.randomBytes(new Random(SEED), 16 << 20);
+            int[] sent = {0};
+            sim.runUntil(() -> {
+                sent[0] += g.send(c, up, sent[0]);
+                return c.peerWindow() == 0;
+            }, 60 * S, "the guest's peer window closes");
+            int recvBuffer = sim.config.tcp().recvBufferSize();
+            // The guest's send buffer, the gateway's receive buffer, and the one chunk the relay took out of it
+            // before the host stopped reading: nothing else is held anywhere.
+            assertTrue(sent[0] <= recvBuffer + c.config().sendBufferSize() + (64 << 10),
+                    "the guest could queue no more than both buffers: " + sent[0]);
+            host.readPerIteration = Integer.MAX_VALUE; // reading again: the window opens, everything arrives
+            sim.runUntil(() -> {
+                sent[0] += g.send(c, up, sent[0]);
+                return host.fromGuest.size() == up.length;
+            }, 120 * S, "all 16 MiB after the reader resumed");
+            assertArrayEquals(up, host.fromGuest.toByteArray());
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aGuestThatStopsReadingStopsTheHostReads() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            FakeHost.Tcp host = sim.host.lastTcp();
+            g.appsPaused = true;
+            host.send(new byte[32 << 20]);
+            sim.runFor(5 * S);
+            int takenFromHost = (32 << 20) - host.toGuest.readableBytes();
+            int bound = c.config().recvBufferSize() + sim.config.tcp().sendBufferSize() + (1 << 20);
+            assertTrue(takenFromHost <= bound, "read " + takenFromHost + " from the host, bound " + bound);
+            g.appsPaused = false;
+            sim.runUntil(() -> g.receivedOn(c).length == 32 << 20, 120 * S, "everything once the guest reads");
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void theHostResettingMidTransferResetsTheGuest() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            FakeHost.Tcp host = sim.host.lastTcp();
+            host.send(new byte[100_000]);
+            sim.runUntil(() -> g.receivedOn(c).length > 0, 5 * S, "some data");
+            host.broken = true;
+            host.send(new byte[10]);
+            sim.runUntil(() -> c.state() == TcpState.CLOSED, 5 * S, "RST to the guest");
+            assertEquals(TcpCloseCause.RESET_BY_PEER, c.closeCause());
+            assertEquals(0, sim.engine.tcp().connections());
+            sim.assertNoLeaks();
+        }
+    }
+
+    @Nested
+    class HalfClose {
+        @Test
+        void theGuestClosesFirstAndStillReceives() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            FakeHost.Tcp host = sim.host.lastTcp();
+            g.send(c, "request".getBytes(), 0);
+            c.shutdownSend();
+            sim.runUntil(() -> host.guestFin, 5 * S, "the guest's FIN reaches the host as EOF");
+            assertEquals("request", host.fromGuest.toString());
+            byte[] answer = NatSim.randomBytes(new Random(1), 1 << 20);
+            host.send(answer);
+            host.hostFin = true;
+            sim.runUntil(() -> (c.state() == TcpState.TIME_WAIT || c.state() == TcpState.CLOSED)
+                    && g.receivedOn(c).length == answer.length, 30 * S, "the answer and the host's FIN reach the guest");
+            assertArrayEquals(answer, g.receivedOn(c));
+            sim.runUntil(() -> sim.engine.tcp().connections() == 0, 10 * S, "flow retired");
+            assertTrue(host.closed && !host.closedWithReset, "an orderly close on the host side");
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void theHostClosesFirstAndStillReceives() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            FakeHost.Tcp host = sim.host.lastTcp();
+            host.send("banner".getBytes());
+            host.hostFin = true;
+            sim.runUntil(() -> c.state() == TcpState.CLOSE_WAIT, 5 * S, "the host's FIN reaches the guest");
+            byte[] upload = NatSim.randomBytes(new Random(2), 1 << 20);
+            int[] sent = {0};
+            sim.runUntil(() -> {
+                sent[0] += g.send(c, upload, sent[0]);
+                return host.fromGuest.size() == upload.length;
+            }, 30 * S, "the guest's upload after the host closed");
+            c.shutdownSend();
+            sim.runUntil(() -> sim.engine.tcp().connections() == 0, 10 * S, "flow retired");
+            assertArrayEquals(upload, host.fromGuest.toByteArray());
+            assertTrue(host.guestFin);
+            sim.assertNoLeaks();
+        }
+    }
+
+    @Nested
+    class FlowsEndWithTheirGuest {
+        @Test
+        void aClosedPortAbortsEveryFlowItOwnedAndNoOther() {
+            NatSim sim = sim();
+            SimGuest gone = guest(sim);
+            SimGuest stays = sim.guest(8, "52:55:55:00:00:08", "192.168.104.8");
+            for (int i = 0; i < 100; i++) {
+                gone.connect(REMOTE, 80);
+            }
+            TcpConnection other = stays.connect(REMOTE, 80);
+            sim.runUntil(() -> sim.engine.tcp().connections() == 101
+                    && gone.conns.values().stream().allMatch(TcpConnection::isEstablished)
+                    && other.isEstablished(), 10 * S, "101 connections");
+            gone.sendUdp(5000, REMOTE, 53, new byte[] {1});
+            sim.step();
+            assertEquals(1, sim.engine.udp().sizeOf(7));
+
+            assertEquals(101, sim.engine.portClosed(7, sim.now));
+            assertEquals(1, sim.engine.tcp().connections());
+            assertEquals(0, sim.engine.udp().size());
+            long resetHosts = sim.host.tcp.stream().filter(t -> t.closed && t.closedWithReset).count();
+            assertEquals(100, resetHosts, "every host peer of the gone guest sees RST at once");
+            assertTrue(sim.host.udp.get(0).closed);
+            assertEquals(100, sim.engine.tcp().abortedWithPort());
+
+            byte[] still = "still here".getBytes();
+            stays.send(other, still, 0);
+            FakeHost.Tcp otherHost = sim.host.tcp.get(100);
+            sim.runUntil(() -> otherHost.fromGuest.size() == still.length, 5 * S, "the other guest carries on");
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aRebootedGuestAnswersTheKeepAliveWithRstAndItsFlowsAreReaped() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            established(sim, g, 80);
+            established(sim, g, 80);
+            g.forgetConnections();
+            long start = sim.now;
+            TcpConfig t = sim.config.tcp();
+            sim.runUntil(() -> sim.engine.tcp().connections() == 0, t.keepAliveIdleNanos() + 2 * S,
+                    "reaped by the first keep-alive probe");
+            assertTrue(sim.now - start >= t.keepAliveIdleNanos(), "not before the idle time");
+            assertEquals(2, g.resetsReceivedForUnknown, "the guest's kernel answered each probe with RST");
+            assertTrue(sim.host.tcp.stream().allMatch(h -> h.closed && h.closedWithReset));
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aFrozenGuestsFlowsAreReapedAfterTheUnansweredProbes() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            established(sim, g, 80);
+            g.frozen = true;
+            long start = sim.now;
+            TcpConfig t = sim.config.tcp();
+            long reapedBy = t.keepAliveIdleNanos() + t.keepAliveProbes() * t.keepAliveIntervalNanos();
+            sim.runUntil(() -> sim.engine.tcp().connections() == 0, reapedBy + 2 * S, "reaped");
+            assertTrue(sim.now - start >= reapedBy, "only after every probe went unanswered");
+            assertTrue(sim.host.lastTcp().closedWithReset);
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void anIdleButLiveGuestKeepsItsFlows() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            sim.runFor(10 * 60 * S);
+            assertEquals(1, sim.engine.tcp().connections());
+            assertTrue(c.isEstablished());
+            assertTrue(sim.engine.tcp().demux().stats().keepAliveProbes() > 0, "probed, and answered");
+            sim.assertNoLeaks();
+        }
+    }
+
+    @Nested
+    class Admission {
+        @Test
+        void aSynOverTheCapIsResetAndAClosedConnectionFreesItsSlot() {
+            NatSim sim = new NatSim(NatSim.config().withConnectionLimits(100, 2), SEED);
+            SimGuest g = guest(sim);
+            TcpConnection a = established(sim, g, 80);
+            established(sim, g, 80);
+            TcpConnection third = g.connect(REMOTE, 80);
+            sim.runUntil(() -> third.state() == TcpState.CLOSED, 2 * S, "RST over the cap");
+            assertEquals(1, sim.engine.tcp().demux().refusedSourceLimit());
+            a.abort();
+            sim.runUntil(() -> sim.engine.tcp().connections() == 1, 2 * S, "the aborted one retired");
+            established(sim, g, 80);
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aSynForAFourTupleInTimeWaitStartsANewConnection() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = g.connect(REMOTE, 80, 45_000);
+            sim.runUntil(() -> c.state() == TcpState.ESTABLISHED, 5 * S, "first handshake");
+            FakeHost.Tcp first = sim.host.lastTcp();
+            first.hostFin = true; // the gateway closes first, so its end goes to TIME-WAIT
+            sim.runUntil(() -> c.state() == TcpState.CLOSE_WAIT, 5 * S, "FIN from the gateway");
+            c.shutdownSend();
+            sim.runUntil(() -> c.state() == TcpState.CLOSED, 5 * S, "guest closed");
+            assertEquals(1, sim.engine.tcp().connections(), "the gateway's end waits in TIME-WAIT");
+            sim.runFor(10 * MS);
+            TcpConnection again = g.connect(REMOTE, 80, 45_000);
+            sim.runUntil(() -> again.state() == TcpState.ESTABLISHED, 5 * S, "the same four-tuple again");
+            assertEquals(2, sim.host.tcp.size(), "a fresh host connection");
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aSegmentForNoConnectionIsAnsweredWithRst() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            sim.engine.portClosed(7, sim.now); // the gateway forgets it, the guest does not
+            g.send(c, new byte[] {1, 2, 3}, 0);
+            sim.runUntil(() -> c.state() == TcpState.CLOSED, 5 * S, "RST");
+            assertTrue(sim.engine.tcp().resetsSent() >= 1);
+            sim.assertNoLeaks();
+        }
+    }
+
+    @Nested
+    class Faults {
+        @Test
+        void anExceptionInOneFlowAbortsThatFlowOnly() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection broken = established(sim, g, 80);
+            FakeHost.Tcp brokenHost = sim.host.lastTcp();
+            TcpConnection healthy = established(sim, g, 80);
+            FakeHost.Tcp healthyHost = sim.host.lastTcp();
+
+            brokenHost.failOnRead = new IllegalStateException("injected bug");
+            brokenHost.send(new byte[] {1});
+            healthyHost.send(new byte[] {2});
+            sim.runUntil(() -> broken.state() == TcpState.CLOSED, 5 * S, "the broken flow is reset");
+            assertEquals(TcpCloseCause.RESET_BY_PEER, broken.closeCause(), "the guest heard RST");
+            assertTrue(brokenHost.closedWithReset, "the host heard RST");
+            assertEquals(1, sim.engine.tcp().faults());
+            assertEquals(1, sim.faults.size());
+            assertTrue(sim.faults.get(0).contains("injected bug"), sim.faults.get(0));
+
+            byte[] data = NatSim.randomBytes(new Random(3), 1 << 20);
+            healthyHost.send(data);
+            sim.runUntil(() -> g.receivedOn(healthy).length == 1 + data.length, 30 * S, "the other flow goes on");
+            assertTrue(healthy.isEstablished());
+            sim.assertNoLeaks();
+        }
+    }
+
+    @Nested
+    class LocalServices {
+        /** An echo service on port 7 of the gateway: echoes every byte, pending nothing. */
+        static LocalTcpService echo() {
+            return (conn, wake) -> new LocalTcpService.LocalTcpSession() {
+                @Override
+                public boolean pump(TcpConnection c, long now) {
+                    int n = Math.min(c.readableBytes(), c.sendCapacity());
+                    if (n > 0) {
+                        io.netty.buffer.ByteBuf in = c.recv(n);
+                        c.send(in);
+                        in.release();
+                    }
+                    if (c.isRecvFinished() && c.canSend()) {
+                        c.shutdownSend();
+                    }
+                    return false;
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+
+        @Test
+        void aSilentConnectionIsClosedAfterTheIdleTimeoutThenResetIfHeld() {
+            NatSim sim = sim();
+            sim.engine.serveLocally(7, echo());
+            SimGuest g = guest(sim);
+            TcpConnection silent = g.connect(NatSim.GATEWAY, 7);
+            TcpConnection busy = g.connect(NatSim.GATEWAY, 7);
+            sim.runUntil(() -> silent.isEstablished() && busy.isEstablished(), 5 * S, "both accepted at once");
+            assertTrue(sim.host.tcp.isEmpty(), "served inside, no host socket");
+            long idle = sim.config.localIdleTimeoutNanos();
+            long start = sim.now;
+            sim.runUntil(() -> silent.state() == TcpState.CLOSE_WAIT, idle + S, "FIN to the silent one");
+            assertTrue(sim.now - start >= idle - 10 * MS, "not before the idle timeout");
+            sim.runUntil(() -> silent.state() == TcpState.CLOSED, idle + S, "RST when the guest holds it");
+            assertEquals(TcpCloseCause.RESET_BY_PEER, silent.closeCause());
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void anActiveConnectionIsNotClosed() {
+            NatSim sim = sim();
+            sim.engine.serveLocally(7, echo());
+            SimGuest g = guest(sim);
+            TcpConnection c = g.connect(NatSim.GATEWAY, 7);
+            sim.runUntil(c::isEstablished, 5 * S, "accepted");
+            long idle = sim.config.localIdleTimeoutNanos();
+            for (int i = 0; i < 5; i++) {
+                g.send(c, new byte[] {(byte) i}, 0);
+                sim.runFor(idle / 2);
+            }
+            assertTrue(c.state() == TcpState.ESTABLISHED, "queries every half timeout keep it open");
+            assertArrayEquals(new byte[] {0, 1, 2, 3, 4}, g.receivedOn(c));
+            sim.assertNoLeaks();
+        }
+    }
+
+    @Nested
+    class Udp {
+        @Test
+        void datagramsGoBothWaysAndIdleFlowsClose() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            g.sendUdp(5353, REMOTE, 9, "ping".getBytes());
+            sim.step();
+            FakeHost.Udp host = sim.host.udp.get(0);
+            assertEquals("127.0.0.1", host.address.toString());
+            assertEquals("ping", new String(host.fromGuest.get(0)));
+            sim.step();
+            assertEquals(1, g.udpReceived.size());
+            assertEquals("ping", new String(g.udpReceived.get(0)));
+            sim.runUntil(() -> sim.engine.udp().size() == 0, sim.config.udpIdleTimeoutNanos() + 2 * S,
+                    "idle flow closed");
+            assertTrue(host.closed);
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aPolicyRefusedDestinationIsDroppedAndCounted() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            g.sendUdp(5353, io.userv2.stack.wire.Ipv4Address.parse("198.51.100.1"), 9, new byte[] {1});
+            sim.step();
+            assertTrue(sim.host.udp.isEmpty());
+            assertEquals(1, sim.engine.udp().counters().drops());
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void theFlowCapHolds() {
+            NatSim sim = new NatSim(NatSim.config().withUdp(60 * S, 3), SEED);
+            SimGuest g = guest(sim);
+            for (int i = 0; i < 5; i++) {
+                g.sendUdp(6000 + i, REMOTE, 9, new byte[] {1});
+            }
+            sim.step();
+            assertEquals(3, sim.engine.udp().size());
+            assertNotNull(sim.host.udp.get(2));
+            assertEquals(2, sim.engine.udp().counters().drops());
+            assertFalse(sim.host.udp.stream().anyMatch(u -> u.closed));
+            sim.assertNoLeaks();
+        }
+    }
+}
