@@ -16,6 +16,11 @@
  *       opens N TCP connections at once (non-blocking connects), sends "conn-<i>\n" on each as soon as it is
  *       established, reads the same bytes back, and keeps every socket open until all N are done or the
  *       time is up: "result=done n=N connected=C completed=K failed=F max_open=M first_error=TEXT ms=T"
+ *   natprobe hold HOST PORT N [TIMEOUT_S]
+ *       opens N TCP connections, sends nothing, prints "held n=N connected=C ms=T" once every connect is
+ *       decided, then waits (at most TIMEOUT_S in all, default 30) until the other end has closed every one
+ *       (EOF or reset): "result=done n=N connected=C closed=K first_close_ms=A last_close_ms=B ms=T", the close
+ *       times counted from the "held" line
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -237,6 +242,61 @@ static int do_many(struct sockaddr_in *sa, int n, long timeout_s) {
     return 0;
 }
 
+/* Opens n silent connections and reports when the other end closes them. */
+static int do_hold(struct sockaddr_in *sa, int n, long timeout_s) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t) n + 64) {
+        rl.rlim_cur = (rlim_t) n + 64 < rl.rlim_max ? (rlim_t) n + 64 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    struct pollfd *p = calloc((size_t) n, sizeof *p);
+    int *up = calloc((size_t) n, sizeof *up);
+    int connected = 0, decided = 0, closed = 0;
+    long long t0 = now_ms(), deadline = t0 + timeout_s * 1000, held_at = -1, first = -1, last = -1;
+    for (int i = 0; i < n; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        p[i].fd = fd;
+        p[i].events = POLLOUT;
+        if (fd < 0 || (connect(fd, (struct sockaddr *) sa, sizeof *sa) != 0 && errno != EINPROGRESS)) {
+            p[i].events = 0;
+            decided++;
+        }
+    }
+    while (now_ms() < deadline && (decided < n || closed < connected)) {
+        int rc = poll(p, (nfds_t) n, 100);
+        if (rc < 0 && errno != EINTR) break;
+        for (int i = 0; i < n; i++) {
+            if (p[i].fd < 0 || !p[i].revents || !p[i].events) continue;
+            if (p[i].events == POLLOUT) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                decided++;
+                if (err) { p[i].events = 0; continue; }
+                up[i] = 1; connected++;
+                p[i].events = POLLIN;
+                continue;
+            }
+            char buf[512];
+            ssize_t r = recv(p[i].fd, buf, sizeof buf, 0);
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+            if (r > 0) continue; /* nobody should send anything; keep waiting for the close */
+            p[i].events = 0; closed++;
+            long long at = now_ms() - (held_at < 0 ? t0 : held_at);
+            if (first < 0) first = at;
+            last = at;
+        }
+        if (held_at < 0 && decided == n) {
+            held_at = now_ms();
+            printf("held n=%d connected=%d ms=%lld\n", n, connected, held_at - t0);
+            fflush(stdout);
+        }
+    }
+    printf("result=done n=%d connected=%d closed=%d first_close_ms=%lld last_close_ms=%lld ms=%lld\n", n, connected,
+           closed, first, last, now_ms() - t0);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct sockaddr_in sa;
@@ -245,12 +305,17 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[1], "udp") && argc >= 5 && argc <= 7)
             return do_udp(&sa, argv[4], argc >= 6 ? atol(argv[5]) : 1000, argc == 7 ? atoi(argv[6]) : 3);
         if (!strcmp(argv[1], "halfclose") && argc >= 5 && argc <= 6) return do_halfclose(&sa, atol(argv[4]), argc == 6 ? atol(argv[5]) : 20);
+        if (!strcmp(argv[1], "hold") && argc >= 5 && argc <= 6) {
+            int n = atoi(argv[4]);
+            if (n > 0 && n <= 20000) return do_hold(&sa, n, argc == 6 ? atol(argv[5]) : 30);
+        }
         if (!strcmp(argv[1], "many") && argc >= 5 && argc <= 6) {
             int n = atoi(argv[4]);
             if (n > 0 && n <= 20000) return do_many(&sa, n, argc == 6 ? atol(argv[5]) : 30);
         }
     }
     fprintf(stderr, "usage: natprobe connect HOST PORT [TIMEOUT_MS] | udp HOST PORT MESSAGE [TIMEOUT_MS] [TRIES]\n"
-                    "       | halfclose HOST PORT BYTES [TIMEOUT_S] | many HOST PORT N [TIMEOUT_S]\n");
+                    "       | halfclose HOST PORT BYTES [TIMEOUT_S] | many HOST PORT N [TIMEOUT_S]\n"
+                    "       | hold HOST PORT N [TIMEOUT_S]\n");
     return 2;
 }
