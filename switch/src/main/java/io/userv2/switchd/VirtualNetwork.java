@@ -129,7 +129,7 @@ public final class VirtualNetwork implements AutoCloseable {
         loop.every(10_000_000_000L, () -> sw.expire(System.nanoTime()));
         loop.onShutdown(state::close); // after the hooks above: the latest leases and forwards reach the disk
         if (pcap != null) {
-            loop.every(1_000_000_000L, pcap::flush);
+            loop.every(1_000_000_000L, pcap::flush); // hands the staged frames to the capture's writer thread
             loop.onShutdown(() -> {
                 try {
                     pcap.close();
