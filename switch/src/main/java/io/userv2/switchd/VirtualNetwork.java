@@ -11,6 +11,7 @@ import io.userv2.switchd.capture.PcapWriter;
 import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.forward.PortForwards;
 import io.userv2.switchd.state.ForwardsFile;
+import io.userv2.switchd.state.StateWriter;
 import io.userv2.switchd.transport.FdPassingTransport;
 import io.userv2.switchd.transport.SeqpacketTransport;
 import io.userv2.switchd.transport.StdioTransport;
@@ -31,6 +32,8 @@ public final class VirtualNetwork implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VirtualNetwork.class.getName());
     /** Most bytes queued towards one VM before its frames are dropped. */
     private static final int EGRESS_LIMIT = 4 * 1024 * 1024;
+    /** How long shutdown waits for the state files still being written. */
+    private static final long STATE_CLOSE_MILLIS = 3_000;
 
     private final SwitchConfig config;
     private final EventLoop loop;
@@ -78,14 +81,15 @@ public final class VirtualNetwork implements AutoCloseable {
 
         VirtualNetwork net = new VirtualNetwork(config, loop, sw, gateway, pcap);
         FrameDecoder decoder = new FrameDecoder(config.maxFrame());
+        StateWriter state = new StateWriter(loop::execute, STATE_CLOSE_MILLIS);
         try {
-            net.services = GatewayServices.attach(config, gateway, loop);
+            net.services = GatewayServices.attach(config, gateway, loop, state);
             loop.onShutdown(net.services::close);
             net.nat = attachNat(config, gateway, sw, loop, alloc, net.services);
             ForwardSettings fs = config.forwards();
             net.forwards = new PortForwards(loop, gateway, net.nat, config.mtu(),
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
-                    fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile()));
+                    fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile(), state));
             net.forwards.restore(fs.forwards());
             int maxFrame = config.maxFrame();
             for (ListenAddress address : config.listen()) {
@@ -112,14 +116,16 @@ public final class VirtualNetwork implements AutoCloseable {
             if (net.services != null) {
                 net.services.close();
             }
+            state.close();
             if (pcap != null) {
                 pcap.close();
             }
             throw e;
         }
         loop.every(10_000_000_000L, () -> sw.expire(System.nanoTime()));
+        loop.onShutdown(state::close); // after the hooks above: the latest leases and forwards reach the disk
         if (pcap != null) {
-            loop.every(1_000_000_000L, pcap::flush);
+            loop.every(1_000_000_000L, pcap::flush); // hands the staged frames to the capture's writer thread
             loop.onShutdown(() -> {
                 try {
                     pcap.close();

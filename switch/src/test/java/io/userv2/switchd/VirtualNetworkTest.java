@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.MacAddress;
+import io.userv2.switchd.forward.ForwardSpec;
+import io.userv2.switchd.state.ForwardsFile;
+import io.userv2.switchd.state.StateWriter;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -204,5 +207,29 @@ class VirtualNetworkTest {
             }
         }
         assertEquals(MacAddress.of(A).toString(), "52:55:55:00:00:01");
+    }
+
+    @Test
+    void aForwardExposedJustBeforeCloseIsInTheStateFileAfterIt() throws Exception {
+        Path state = dir.resolve("state/forwards.json");
+        net = VirtualNetwork.create(new SwitchConfig(List.of(new ListenAddress.Unix(sock())),
+                SwitchConfig.DEFAULT_SUBNET, Ipv4Address.parse("192.168.104.2"), SwitchConfig.DEFAULT_GATEWAY_MAC,
+                1500, null, DhcpSettings.EPHEMERAL, DnsSettings.HOST, NatSettings.DEFAULT,
+                new ForwardSettings(List.of(), state), null));
+        net.start();
+        ForwardSpec ssh = ForwardSpec.of("tcp", "127.0.0.1:0", "192.168.104.3:22");
+        java.util.concurrent.CompletableFuture<Void> exposed = new java.util.concurrent.CompletableFuture<>();
+        net.loop().execute(() -> {
+            try {
+                net.forwards().expose(ssh);
+                exposed.complete(null);
+            } catch (IOException | RuntimeException e) {
+                exposed.completeExceptionally(e);
+            }
+        });
+        exposed.get(WAIT, java.util.concurrent.TimeUnit.MILLISECONDS);
+        net.close(); // the write may still be pending: shutdown flushes it
+        net = null;
+        assertEquals(List.of(ssh), new ForwardsFile(state, new StateWriter(Runnable::run, 1_000)).load());
     }
 }

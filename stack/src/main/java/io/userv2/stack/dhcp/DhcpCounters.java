@@ -64,7 +64,10 @@ public final class DhcpCounters {
         return offers;
     }
 
-    /** DHCPACKs sent for REQUESTs (INFORM answers are counted in {@link #informs()}). */
+    /**
+     * DHCPACKs sent for REQUESTs (INFORM answers are counted in {@link #informs()}); an ACK held for the lease store
+     * is counted when it leaves.
+     */
     public long acks() {
         return acks;
     }
@@ -89,7 +92,7 @@ public final class DhcpCounters {
         return declines;
     }
 
-    /** {@link LeaseStore#save} calls that threw. */
+    /** Snapshots the {@link LeaseStore} could not write ({@link SaveCompletion#failed}, or {@code save} threw). */
     public long storeFailures() {
         return storeFailures;
     }

@@ -23,5 +23,10 @@ public enum DhcpDropReason {
     /** A DECLINE without Requested IP Address, or for an address not offered to that client. */
     DECLINE_INVALID,
     /** An INFORM with neither ciaddr nor a source address to answer. */
-    INFORM_NO_ADDRESS
+    INFORM_NO_ADDRESS,
+    /**
+     * A REQUEST was granted (the lease is bound) but {@link DhcpServer#MAX_HELD_ACKS} ACKs already wait for the
+     * {@link LeaseStore}: this ACK is dropped; the client retransmits its REQUEST and is answered then.
+     */
+    ACK_BACKLOG
 }

@@ -28,7 +28,11 @@ public interface DhcpEventListener {
     default void leaseDiscarded(Lease lease, String reason) {
     }
 
-    /** {@link LeaseStore#save} threw; the lease table in memory is intact. */
+    /**
+     * The {@link LeaseStore} could not write a snapshot (it reported {@link SaveCompletion#failed}, or {@code save}
+     * threw); the lease table in memory is intact and the ACKs waiting for it were sent anyway. Reported once per
+     * run of failures: not again until a snapshot has been stored.
+     */
     default void storeFailed(RuntimeException error) {
     }
 }

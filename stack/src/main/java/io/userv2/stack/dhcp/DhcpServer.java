@@ -45,6 +45,14 @@ import java.util.Objects;
  * DHCPNAK messages to 0xffffffff." Relayed messages (giaddr set) come from networks this server does not serve and
  * are dropped.
  *
+ * <p>Durability (the sans-IO form of "the lease is on disk before its ACK leaves"): every REQUEST that binds saves a
+ * snapshot of the table to the {@link LeaseStore}, and its ACK is held until the store reports that snapshot (or a
+ * later one) through the {@link SaveCompletion} it was given; the engine never waits. A synchronous store reports
+ * from inside {@code save}, so the ACK leaves at once. At most {@link #MAX_HELD_ACKS} ACKs are held (one more is
+ * dropped and counted as {@link DhcpDropReason#ACK_BACKLOG}). A failed write releases the held ACKs anyway (the
+ * lease is valid in memory; only its survival across a restart is lost) and is reported once per run of failures to
+ * {@link DhcpEventListener#storeFailed}. OFFERs, NAKs and INFORM answers bind nothing and are never held.
+ *
  * <p>Malformed messages are dropped and counted ({@link DhcpCounters}); nothing here throws for bad input. Time comes
  * in as monotonic nanoseconds; wall-clock lease expiry (for persistence) is derived from the {@link TimeBase} given
  * at construction. Call {@link #expire} periodically (every few seconds) so that listeners hear of expired leases.
@@ -56,16 +64,20 @@ public final class DhcpServer implements UdpService {
     public static final int SERVER_PORT = 67;
     /** The client port. */
     public static final int CLIENT_PORT = 68;
+    /** Most DHCPACKs held at once while the {@link LeaseStore} writes (see the class comment). */
+    public static final int MAX_HELD_ACKS = 256;
 
     private final DhcpConfig config;
     private final UdpSender out;
     private final DhcpCounters counters = new DhcpCounters();
     private final LeaseTable table;
+    private final AckGate acks;
     private DhcpEventListener events = new DhcpEventListener() { };
 
     /**
      * A server for {@code config} that answers through {@code out} (the gateway, whose IP must be
-     * {@code config.serverIp()}), loading its leases from {@code store} now and saving to it on every change.
+     * {@code config.serverIp()}), loading its leases from {@code store} now and saving to it on every change (ACKs
+     * wait for the store's report, see the class comment).
      *
      * @param nowNanos   the engine's monotonic time now
      * @param wallMillis the wall-clock time now (epoch ms), read together with {@code nowNanos}
@@ -73,8 +85,9 @@ public final class DhcpServer implements UdpService {
     public DhcpServer(DhcpConfig config, UdpSender out, LeaseStore store, long nowNanos, long wallMillis) {
         this.config = Objects.requireNonNull(config, "config");
         this.out = Objects.requireNonNull(out, "out");
+        this.acks = new AckGate(this::sendAck, counters, MAX_HELD_ACKS);
         this.table = new LeaseTable(config, TimeBase.of(nowNanos, wallMillis), Objects.requireNonNull(store, "store"),
-                counters);
+                acks);
         List<Lease> loaded = store.load();
         table.restore(loaded == null ? List.of() : loaded, nowNanos);
     }
@@ -106,6 +119,7 @@ public final class DhcpServer implements UdpService {
     public void setEventListener(DhcpEventListener listener) {
         this.events = Objects.requireNonNull(listener, "listener");
         table.setEventListener(listener);
+        acks.setEventListener(listener);
     }
 
     /** The configuration. */
@@ -116,6 +130,11 @@ public final class DhcpServer implements UdpService {
     /** The counters (live). */
     public DhcpCounters counters() {
         return counters;
+    }
+
+    /** DHCPACKs waiting for the {@link LeaseStore} to report their snapshot (see the class comment). */
+    public int heldAcks() {
+        return acks.held();
     }
 
     /** Every lease (bound at least once, or static), ordered by address; filter with {@link Lease#isActiveAt}. */
@@ -215,7 +234,12 @@ public final class DhcpServer implements UdpService {
         }
         DhcpRepr ack = withLeaseTimes(configuration(reply(r, DhcpMessageType.ACK)))
                 .ciaddr(r.ciaddr()).yiaddr(wanted).build();
-        send(ack, destination(r, ack), macFor(r, d));
+        acks.send(table.savedGeneration(), ack, destination(r, ack), macFor(r, d));
+    }
+
+    /** Sends an ACK for a REQUEST once its lease is durable (called by the {@link AckGate}). */
+    private void sendAck(DhcpRepr ack, Ipv4Address to, MacAddress mac) {
+        send(ack, to, mac);
         counters.ackSent();
     }
 

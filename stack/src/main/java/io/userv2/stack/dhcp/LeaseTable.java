@@ -25,8 +25,9 @@ import java.util.Objects;
  * never followed by a REQUEST first).
  *
  * <p>Side effects of changes: the {@link LeaseListener} hears about leases beginning, changing, ending; the
- * {@link LeaseStore} gets the whole table after every change that matters (see there). Time is passed in as
- * monotonic nanoseconds and converted to wall-clock expiry with the {@link TimeBase}.
+ * {@link LeaseStore} gets the whole table after every change that matters (see there), numbered by
+ * {@link #savedGeneration()}, and reports back to the {@link SaveCompletion} given at construction. Time is passed
+ * in as monotonic nanoseconds and converted to wall-clock expiry with the {@link TimeBase}.
  *
  * <p>Not thread-safe: owned by the {@link DhcpServer}'s thread.
  */
@@ -68,7 +69,7 @@ public final class LeaseTable {
     private final AddressPool pool;
     private final TimeBase time;
     private final LeaseStore store;
-    private final DhcpCounters counters;
+    private final SaveCompletion completion;
     private final long leaseNanos;
     private final long offerHoldNanos;
     private final long declineHoldNanos;
@@ -77,17 +78,19 @@ public final class LeaseTable {
     private final Map<Integer, Long> declinedUntil = new HashMap<>();
     private LeaseListener listener = new LeaseListener() { };
     private DhcpEventListener events = new DhcpEventListener() { };
+    /** The generation of the latest snapshot handed to the store (0: none yet). */
+    private long savedGeneration;
 
     /**
      * A table for {@code config} holding its static leases, persisting to {@code store} (not loaded here: see
-     * {@link #restore}).
+     * {@link #restore}), which reports each snapshot's fate to {@code completion}.
      */
-    LeaseTable(DhcpConfig config, TimeBase time, LeaseStore store, DhcpCounters counters) {
+    LeaseTable(DhcpConfig config, TimeBase time, LeaseStore store, SaveCompletion completion) {
         this.config = config;
         this.pool = new AddressPool(config);
         this.time = time;
         this.store = store;
-        this.counters = counters;
+        this.completion = completion;
         this.leaseNanos = config.leaseSeconds() * 1_000_000_000L;
         this.offerHoldNanos = config.offerHoldSeconds() * 1_000_000_000L;
         this.declineHoldNanos = config.declineHoldSeconds() * 1_000_000_000L;
@@ -402,12 +405,20 @@ public final class LeaseTable {
             }
         }
         list.sort(Comparator.comparing(Lease::ip));
+        long generation = ++savedGeneration;
         try {
-            store.save(List.copyOf(list));
+            store.save(generation, List.copyOf(list), completion);
         } catch (RuntimeException e) {
-            counters.storeFailed();
-            events.storeFailed(e);
+            completion.failed(generation, e);
         }
+    }
+
+    /**
+     * The generation of the latest snapshot handed to the store (0 before the first): a lease bound now is durable
+     * once this generation is reported to the {@link SaveCompletion}.
+     */
+    long savedGeneration() {
+        return savedGeneration;
     }
 
     @Override

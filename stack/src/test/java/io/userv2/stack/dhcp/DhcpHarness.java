@@ -32,7 +32,7 @@ import org.pcap4j.packet.IpV4Packet;
 import org.pcap4j.packet.UdpPacket;
 
 /**
- * A gateway with a DHCP server on it, a virtual clock, a shared lease store and helpers to play a client: the tests
+ * A gateway with a DHCP server on it, a virtual clock, a shared lease store (synchronous unless another is given) and helpers to play a client: the tests
  * put frames in and read the frames the gateway sends back, so every exchange goes through the real wire codecs.
  */
 final class DhcpHarness {
@@ -97,11 +97,19 @@ final class DhcpHarness {
         public void leaseDiscarded(Lease lease, String reason) {
             log.add("discarded " + lease.ip() + ": " + reason);
         }
+
+        @Override
+        public void storeFailed(RuntimeException error) {
+            log.add("store failed: " + error.getMessage());
+        }
     }
 
     final Deque<ByteBuf> sent = new ArrayDeque<>();
     final Gateway gateway;
+    /** What is durable ("on disk"). */
     final InMemoryLeaseStore store;
+    /** What the server saves to: {@link #store} itself, or a store in front of it. */
+    final LeaseStore saveTo;
     final DhcpConfig config;
     final Events events = new Events();
     DhcpServer server;
@@ -114,8 +122,14 @@ final class DhcpHarness {
     }
 
     DhcpHarness(DhcpConfig config, InMemoryLeaseStore store) {
+        this(config, store, store);
+    }
+
+    /** A server saving to {@code saveTo}, which keeps what is durable in {@code store}. */
+    DhcpHarness(DhcpConfig config, InMemoryLeaseStore store, LeaseStore saveTo) {
         this.config = config;
         this.store = store;
+        this.saveTo = saveTo;
         this.gateway = new Gateway(GW_MAC, config.serverIp(), config.subnet(), sent::add,
                 io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, new GatewayCounters(), new ArpCache());
         start();
@@ -124,7 +138,7 @@ final class DhcpHarness {
     /** (Re)creates the server on the same gateway and store, as a daemon restart would; wall time follows now. */
     void start() {
         gateway.unbindUdp(DhcpServer.SERVER_PORT);
-        server = DhcpServer.attach(gateway, config, store, now, WALL0 + (now - T0) / 1_000_000L);
+        server = DhcpServer.attach(gateway, config, saveTo, now, WALL0 + (now - T0) / 1_000_000L);
         server.setEventListener(events);
         server.setLeaseListener(events, now);
     }

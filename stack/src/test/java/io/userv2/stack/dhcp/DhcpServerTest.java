@@ -530,4 +530,131 @@ class DhcpServerTest {
             assertEquals(3000, h.server.counters().received());
         }
     }
+
+    /** An ACK leaves only once the store has reported the snapshot with its lease (see DhcpServer's class comment). */
+    @Nested
+    class Durability {
+        final DeferredLeaseStore deferred = new DeferredLeaseStore(new InMemoryLeaseStore());
+        final DhcpHarness d = new DhcpHarness(h.config, deferred.disk, deferred);
+
+        @AfterEach
+        void nothingLeftUnread() {
+            d.assertSilent();
+        }
+
+        List<String> storeFailures() {
+            return d.events.log.stream().filter(e -> e.startsWith("store failed")).toList();
+        }
+
+        /** DISCOVER, OFFER, REQUEST: the ACK is not sent (the snapshot is pending). */
+        void requestWhileTheStoreWrites(MacAddress mac) {
+            d.broadcast(d.message(mac, DhcpMessageType.DISCOVER).build());
+            Reply offer = d.take();
+            assertEquals(DhcpMessageType.OFFER, offer.type(), "an OFFER binds nothing and is never held");
+            d.broadcast(d.message(mac, DhcpMessageType.REQUEST).serverIdentifier(GW_IP)
+                    .requestedIp(offer.dhcp().yiaddr()).build());
+        }
+
+        @Test
+        void theAckWaitsUntilTheStoreReportsTheSnapshotStored() {
+            requestWhileTheStoreWrites(VM1);
+            d.assertSilent();
+            assertEquals(1, d.server.heldAcks());
+            assertEquals(0, d.server.counters().acks(), "counted when it leaves");
+            assertTrue(deferred.disk.load().isEmpty(), "not on disk yet");
+            assertEquals(ip("192.168.104.3"), d.server.lease(VM1).ip(), "bound in memory meanwhile");
+
+            deferred.complete();
+            Reply ack = d.take();
+            assertEquals(DhcpMessageType.ACK, ack.type());
+            assertEquals(ip("192.168.104.3"), ack.dhcp().yiaddr());
+            assertEquals(List.of(d.server.lease(VM1)), deferred.disk.load(), "the lease was durable first");
+            assertEquals(0, d.server.heldAcks());
+            assertEquals(1, d.server.counters().acks());
+        }
+
+        @Test
+        void aRenewalWaitsToo() {
+            requestWhileTheStoreWrites(VM1);
+            deferred.complete();
+            d.take();
+            d.advanceSeconds(1800);
+            d.unicast(d.message(VM1, DhcpMessageType.REQUEST).ciaddr(ip("192.168.104.3")).build(),
+                    ip("192.168.104.3"));
+            d.assertSilent();
+            deferred.complete();
+            assertEquals(DhcpMessageType.ACK, d.take().type());
+            assertEquals(WALL0 + (1800 + 3600) * 1000L, deferred.disk.load().get(0).expiresEpochMillis(),
+                    "the renewed expiry was durable before the ACK left");
+        }
+
+        @Test
+        void oneLaterSnapshotReleasesEveryEarlierAckInOrderAndNaksAreNotHeld() {
+            requestWhileTheStoreWrites(VM1);
+            requestWhileTheStoreWrites(VM2);
+            d.unicast(d.message(VM3, DhcpMessageType.REQUEST).ciaddr(ip("192.168.104.3")).build(),
+                    ip("192.168.104.3"));
+            assertEquals(DhcpMessageType.NAK, d.take().type(), "a NAK binds nothing and leaves at once");
+            assertEquals(2, d.server.heldAcks());
+            assertEquals(2, deferred.saves(), "two snapshots handed over; only the second is pending");
+
+            deferred.complete();
+            assertEquals(VM1, d.take().dhcp().chaddr());
+            assertEquals(VM2, d.take().dhcp().chaddr());
+            assertEquals(2, deferred.disk.load().size(), "the second snapshot holds both leases");
+        }
+
+        @Test
+        void aFailedWriteReleasesTheAcksAnywayAndIsReportedOncePerRunOfFailures() {
+            requestWhileTheStoreWrites(VM1);
+            deferred.fail(new IllegalStateException("disk full"));
+            assertEquals(DhcpMessageType.ACK, d.take().type(), "the lease is valid in memory: the ACK leaves");
+            requestWhileTheStoreWrites(VM2);
+            deferred.fail(new IllegalStateException("still full"));
+            assertEquals(DhcpMessageType.ACK, d.take().type());
+            assertEquals(2, d.server.counters().storeFailures());
+            assertEquals(List.of("store failed: disk full"), storeFailures(), "reported once for the run of failures");
+
+            requestWhileTheStoreWrites(VM3);
+            deferred.complete();
+            d.take();
+            d.unicast(d.message(VM3, DhcpMessageType.REQUEST).ciaddr(ip("192.168.104.5")).build(),
+                    ip("192.168.104.5"));
+            deferred.fail(new IllegalStateException("full again"));
+            d.take();
+            assertEquals(List.of("store failed: disk full", "store failed: full again"), storeFailures(),
+                    "a new run of failures after a success is reported again");
+            assertEquals(4, d.server.counters().acks(), "every ACK left");
+            assertEquals(3, d.server.counters().storeFailures());
+        }
+
+        @Test
+        void atMostMaxHeldAcksWaitAndOneMoreIsDroppedAndCounted() {
+            requestWhileTheStoreWrites(VM1);
+            deferred.complete();
+            d.take();
+            for (int i = 0; i < DhcpServer.MAX_HELD_ACKS + 1; i++) {
+                d.unicast(d.message(VM1, DhcpMessageType.REQUEST).ciaddr(ip("192.168.104.3")).build(),
+                        ip("192.168.104.3"));
+            }
+            d.assertSilent();
+            assertEquals(DhcpServer.MAX_HELD_ACKS, d.server.heldAcks());
+            assertEquals(1, d.server.counters().dropped(DhcpDropReason.ACK_BACKLOG));
+
+            deferred.complete();
+            for (int i = 0; i < DhcpServer.MAX_HELD_ACKS; i++) {
+                assertEquals(DhcpMessageType.ACK, d.take().type());
+            }
+            assertEquals(0, d.server.heldAcks());
+            assertEquals(DhcpServer.MAX_HELD_ACKS + 1, d.server.counters().acks());
+        }
+
+        @Test
+        void aSynchronousStoreSendsTheAckAtOnce() {
+            int saves = h.store.saves();
+            h.lease(VM1, null); // take() inside asserts the ACK is there right after the REQUEST
+            assertEquals(saves + 1, h.store.saves());
+            assertEquals(0, h.server.heldAcks());
+        }
+    }
 }

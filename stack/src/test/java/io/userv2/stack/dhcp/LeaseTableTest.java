@@ -13,19 +13,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.userv2.stack.wire.DhcpRepr;
+import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.MacAddress;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Restoring persisted leases, and the store's failure path. */
+/** Restoring persisted leases, numbering the snapshots saved, and the store's failure path. */
 class LeaseTableTest {
     final DhcpConfig config = DhcpConfig.builder(SUBNET, GW_IP).poolEnd(ip("192.168.104.100"))
             .staticLeases(List.of(new StaticLease(ip("192.168.104.50"), VM3))).build();
     final DhcpHarness.Events events = new DhcpHarness.Events();
     final DhcpCounters counters = new DhcpCounters();
+    final List<Ipv4Address> acked = new ArrayList<>();
+    final AckGate gate = new AckGate((ack, to, mac) -> acked.add(ack.yiaddr()), counters, 4);
+
+    {
+        gate.setEventListener(events);
+    }
 
     LeaseTable table(LeaseStore store) {
-        LeaseTable t = new LeaseTable(config, TimeBase.of(T0, WALL0), store, counters);
+        LeaseTable t = new LeaseTable(config, TimeBase.of(T0, WALL0), store, gate);
         t.setEventListener(events);
         return t;
     }
@@ -67,7 +76,7 @@ class LeaseTableTest {
     }
 
     @Test
-    void aFailingStoreIsCountedAndTheTableCarriesOn() {
+    void aThrowingStoreSettlesItsSnapshotAsFailedAndTheTableCarriesOn() {
         LeaseTable t = table(new LeaseStore() {
             @Override
             public List<Lease> load() {
@@ -75,12 +84,40 @@ class LeaseTableTest {
             }
 
             @Override
-            public void save(List<Lease> leases) {
+            public void save(long generation, List<Lease> leases, SaveCompletion completion) {
                 throw new IllegalStateException("disk full");
             }
         });
         assertEquals(ip("192.168.104.3").bits(), t.offer(VM1, null, T0));
         assertEquals(ip("192.168.104.3"), t.bind(VM1, ip("192.168.104.3").bits(), null, T0).lease().ip());
         assertEquals(1, counters.storeFailures());
+        gate.send(t.savedGeneration(), DhcpRepr.builder().yiaddr(ip("192.168.104.3")).build(), null, null);
+        assertEquals(List.of(ip("192.168.104.3")), acked, "the ACK is not held for a snapshot that failed");
+    }
+
+    @Test
+    void snapshotsAreNumberedAndHoldEveryBoundLease() {
+        List<Long> generations = new ArrayList<>();
+        List<List<Lease>> snapshots = new ArrayList<>();
+        LeaseTable t = table(new LeaseStore() {
+            @Override
+            public List<Lease> load() {
+                return List.of();
+            }
+
+            @Override
+            public void save(long generation, List<Lease> leases, SaveCompletion completion) {
+                generations.add(generation);
+                snapshots.add(leases);
+            }
+        });
+        assertEquals(0, t.savedGeneration(), "nothing saved yet");
+        t.bind(VM1, ip("192.168.104.3").bits(), "one", T0);
+        t.bind(VM2, ip("192.168.104.4").bits(), "two", T0);
+        t.release(VM1, ip("192.168.104.3").bits(), T0 + SECOND);
+        assertEquals(List.of(1L, 2L, 3L), generations);
+        assertEquals(3, t.savedGeneration());
+        assertEquals(List.of(VM1, VM2), snapshots.get(1).stream().map(Lease::mac).toList());
+        assertEquals(WALL0 + 1000, snapshots.get(2).get(0).expiresEpochMillis(), "the release is in the last one");
     }
 }

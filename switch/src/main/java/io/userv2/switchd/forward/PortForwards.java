@@ -13,7 +13,9 @@ import java.util.Map;
 /**
  * The port forwards from host sockets into guests, from the command line ({@code --forward}) and the HTTP API
  * (expose / unexpose). A forward points at a guest address, not a VM, so it survives the guest's reboot; with a
- * state file it survives a restart of the switch too. Loop thread only.
+ * state file it survives a restart of the switch too: {@link #expose} and {@link #unexpose} answer at once and the
+ * kept list is written in the background ({@link ForwardsFile}), flushed at the latest on a clean shutdown. Loop
+ * thread only.
  */
 public final class PortForwards {
     private static final System.Logger LOG = System.getLogger(PortForwards.class.getName());

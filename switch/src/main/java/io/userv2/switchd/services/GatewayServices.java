@@ -13,6 +13,7 @@ import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.EventLoop;
 import io.userv2.switchd.SwitchConfig;
 import io.userv2.switchd.state.LeaseFile;
+import io.userv2.switchd.state.StateWriter;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -34,8 +35,13 @@ public final class GatewayServices implements AutoCloseable {
         this.dhcp = dhcp;
     }
 
-    /** Starts the DNS server, attaches DNS and DHCP to {@code gateway}, and schedules lease expiry on {@code loop}. */
-    public static GatewayServices attach(SwitchConfig config, Gateway gateway, EventLoop loop) throws IOException {
+    /**
+     * Starts the DNS server, attaches DNS and DHCP to {@code gateway}, and schedules lease expiry on {@code loop}.
+     * The lease file (if configured) is written by {@code state}, off the loop; ACKs wait for it (see
+     * {@link DhcpServer}).
+     */
+    public static GatewayServices attach(SwitchConfig config, Gateway gateway, EventLoop loop, StateWriter state)
+            throws IOException {
         DnsServer dns = DnsServer.create(dnsConfig(config));
         try {
             gateway.bindUdp(GatewayDnsUdp.PORT, new GatewayDnsUdp(dns, gateway, loop, config.mtu()));
@@ -53,7 +59,7 @@ public final class GatewayServices implements AutoCloseable {
             }
             DhcpConfig dhcpConfig = dhcpBuilder.build();
             Path leasesFile = config.dhcp().leasesFile();
-            LeaseStore store = leasesFile == null ? LeaseStore.NONE : new LeaseFile(leasesFile);
+            LeaseStore store = leasesFile == null ? LeaseStore.NONE : new LeaseFile(leasesFile, state);
             DhcpServer dhcp = DhcpServer.attach(gateway, dhcpConfig, store, System.nanoTime(),
                     System.currentTimeMillis());
             dhcp.setEventListener(new DhcpLog());

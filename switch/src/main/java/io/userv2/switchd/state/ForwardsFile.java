@@ -11,20 +11,27 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The port forwards kept across restarts ({@code --state-dir}), as the API lists them:
- * {@code [{"local": "127.0.0.1:2222", "remote": "192.168.104.3:22", "protocol": "tcp"}, ...]}, written atomically.
- * A missing file is an empty list; an unreadable one is logged, renamed aside and treated as empty.
+ * {@code [{"local": "127.0.0.1:2222", "remote": "192.168.104.3:22", "protocol": "tcp"}, ...]}, written atomically by
+ * the {@link StateWriter} (off the loop; the latest list wins, and a clean shutdown flushes it). A missing file is an
+ * empty list; an unreadable one is logged, renamed aside and treated as empty. A failed write is logged once per run
+ * of failures. {@link #load} runs at start-up; {@link #save} and the failure bookkeeping on the loop thread.
  */
 public final class ForwardsFile {
     private static final System.Logger LOG = System.getLogger(ForwardsFile.class.getName());
     private final Path file;
+    private final StateWriter writer;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The last write failed (and was logged); loop thread only. */
+    private boolean failing;
 
-    /** The forwards kept in {@code file}. */
-    public ForwardsFile(Path file) {
+    /** The forwards kept in {@code file}, written by {@code writer}. */
+    public ForwardsFile(Path file, StateWriter writer) {
         this.file = file;
+        this.writer = Objects.requireNonNull(writer, "writer");
     }
 
     /** The stored forwards; never throws. */
@@ -55,16 +62,36 @@ public final class ForwardsFile {
         }
     }
 
-    /** Replaces the stored forwards; logs (never throws) on failure. */
+    /**
+     * Hands {@code forwards} (copied) to the writer and returns; a failure is logged when it happens. Call on the loop
+     * thread.
+     */
     public void save(List<ForwardSpec> forwards) {
+        List<ForwardSpec> snapshot = List.copyOf(forwards);
+        writer.write(file, () -> encode(snapshot), new StateWriter.Listener() {
+            @Override
+            public void written() {
+                if (failing) {
+                    failing = false;
+                    LOG.log(System.Logger.Level.INFO, "forwards file " + file + " written again");
+                }
+            }
+
+            @Override
+            public void failed(IOException error) {
+                if (!failing) {
+                    failing = true;
+                    LOG.log(System.Logger.Level.WARNING, "cannot write forwards file " + file + ": " + error);
+                }
+            }
+        });
+    }
+
+    private byte[] encode(List<ForwardSpec> forwards) throws IOException {
         ArrayNode root = json.createArrayNode();
         for (ForwardSpec f : forwards) {
             root.addObject().put("local", f.localText()).put("remote", f.remoteText()).put("protocol", f.protocol());
         }
-        try {
-            AtomicFile.write(file, json.writeValueAsBytes(root));
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot write forwards file " + file + ": " + e);
-        }
+        return json.writeValueAsBytes(root);
     }
 }

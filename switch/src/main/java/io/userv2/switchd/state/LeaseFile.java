@@ -8,9 +8,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.userv2.stack.dhcp.Lease;
 import io.userv2.stack.dhcp.LeaseStore;
+import io.userv2.stack.dhcp.SaveCompletion;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.MacAddress;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -41,15 +43,22 @@ import java.util.Objects;
  * }
  * </pre>
  *
- * <p>Writes are atomic: the JSON goes to a temporary file in the same directory, which is fsynced and then renamed
- * over the file (an atomic replace on POSIX), and the directory is fsynced so that the rename survives a crash; a
- * reader (or a crash) sees the old table or the new one, never half of one. Reads are tolerant: a missing file is an
- * empty table; a file that is not valid JSON of this shape is renamed aside to {@code FILE.corrupt-<UTC timestamp>}
- * (kept for inspection) and the table starts empty; a single bad entry is skipped. Nothing here throws: problems
- * are logged (System.Logger) and the daemon carries on, at worst without persistence.
+ * <p>Writes go through the {@link StateWriter}, off the event loop: {@link #save} hands the snapshot over and
+ * returns; the writer encodes and writes the latest snapshot (skipping any that a newer one replaced before it was
+ * written) and reports its generation back to the {@link SaveCompletion} on the loop thread, where the DHCP server
+ * then sends the ACKs that waited for it. Write failures are not logged here: they go to the completion, and the
+ * DHCP server reports them once per run of failures.
  *
- * <p>Thread-safe (methods are synchronized), so {@link #save} may be called from a background writer as well as from
- * the event loop. Each save is a small synchronous write plus two fsyncs (a few milliseconds on most disks).
+ * <p>Writes are atomic ({@link AtomicFile}): the JSON goes to a temporary file in the same directory, which is fsynced
+ * and then renamed over the file (an atomic replace on POSIX), and the directory is fsynced so that the rename
+ * survives a crash; a reader (or a crash) sees the old table or the new one, never half of one. Reads are tolerant:
+ * a missing file is an empty table; a file that is not valid JSON of this shape is renamed aside to
+ * {@code FILE.corrupt-<UTC timestamp>} (kept for inspection) and the table starts empty; a single bad entry is
+ * skipped. Nothing here throws: problems are logged (System.Logger) or reported, and the daemon carries on, at worst
+ * without persistence.
+ *
+ * <p>Thread-safe: {@link #load} is synchronized and runs once at start-up; encoding happens on the writer thread
+ * from the immutable list given to {@link #save}.
  */
 public final class LeaseFile implements LeaseStore {
     private static final System.Logger LOG = System.getLogger(LeaseFile.class.getName());
@@ -58,17 +67,19 @@ public final class LeaseFile implements LeaseStore {
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
     private final Path file;
+    private final StateWriter writer;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** A store on {@code file} (its directory is created on the first save if missing). */
-    public LeaseFile(Path file) {
-        this(file, Clock.systemUTC());
+    /** A store on {@code file} written by {@code writer} (its directory is created on the first save if missing). */
+    public LeaseFile(Path file, StateWriter writer) {
+        this(file, writer, Clock.systemUTC());
     }
 
     /** A store on {@code file} whose corrupt-file names take their timestamp from {@code clock}. */
-    public LeaseFile(Path file, Clock clock) {
+    public LeaseFile(Path file, StateWriter writer, Clock clock) {
         this.file = Objects.requireNonNull(file, "file").toAbsolutePath();
+        this.writer = Objects.requireNonNull(writer, "writer");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
@@ -117,25 +128,24 @@ public final class LeaseFile implements LeaseStore {
         return List.copyOf(leases);
     }
 
-    /** Replaces the file's content with {@code leases}, atomically; failures are logged, not thrown. */
+    /**
+     * Hands snapshot {@code generation} to the writer and returns; {@code completion} hears, on the loop thread,
+     * that this snapshot or a later one is on disk, or that writing it failed.
+     */
     @Override
-    public synchronized void save(List<Lease> leases) {
-        byte[] bytes;
-        try {
-            bytes = json.writeValueAsBytes(toJson(leases));
-        } catch (JsonProcessingException e) {
-            LOG.log(System.Logger.Level.ERROR, "cannot encode leases: " + e.getMessage());
-            return;
-        }
-        try {
-            AtomicFile.write(file, bytes);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot write lease file " + file + ": " + e);
-        }
+    public void save(long generation, List<Lease> leases, SaveCompletion completion) {
+        writer.write(file, () -> json.writeValueAsBytes(toJson(leases)), new StateWriter.Listener() {
+            @Override
+            public void written() {
+                completion.stored(generation);
+            }
+
+            @Override
+            public void failed(IOException error) {
+                completion.failed(generation, new UncheckedIOException("cannot write lease file " + file, error));
+            }
+        });
     }
-
-
-    /** Makes the rename durable; opening a directory for fsync works on Linux and macOS, not everywhere. */
 
     private List<Lease> corrupt(String why) {
         Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + CORRUPT_SUFFIX.format(clock.instant()));

@@ -54,9 +54,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       takes over the association released longest ago, so this is the steady state of a full /24 with VMs coming
  *       and going; the table holds 252 leases.</li>
  * </ul>
- * The lease table writes its whole (sorted) lease list to the {@link LeaseStore} after every ACK and RELEASE, also
+ * The lease table hands its whole (sorted) lease list to the {@link LeaseStore} after every ACK and RELEASE, also
  * with {@link LeaseStore#NONE}, so the cost per handshake grows with the number of leases; that is why the population
- * is stated.
+ * is stated. {@link LeaseStore#NONE} reports every snapshot stored from inside {@code save}, so no ACK is ever held
+ * waiting for the store here (the daemon's lease file writes on a background thread, which this does not measure).
  *
  * <p>The client side is cheap but not free: each frame is a pre-built template in which the benchmark patches the
  * MAC (Ethernet source and chaddr), xid, Requested IP / ciaddr (and the IPv4 header for the RELEASE), then recomputes
