@@ -75,7 +75,7 @@ public final class VirtualNetwork implements AutoCloseable {
                 frame.release();
             }
         };
-        Gateway gateway = new Gateway(config.gatewayMac(), config.gatewayIp(), config.subnet(), toLan);
+        Gateway gateway = new Gateway(config.gatewayMac(), config.gatewayIp(), config.subnet(), toLan, config.mtu());
         gatewayPort[0] = new VirtualPort("gateway", config.gatewayMac(), gateway::receive);
         sw.attach(gatewayPort[0]);
 

@@ -32,12 +32,38 @@ public enum DropReason {
     IPV4_MALFORMED,
     /** IPv4 header checksum does not verify. */
     IPV4_BAD_CHECKSUM,
-    /** IPv4 fragment: the gateway does not reassemble. */
-    IPV4_FRAGMENT,
     /** IPv4 source address is a broadcast or multicast address (RFC 1122 3.2.1.3). */
     IPV4_BAD_SOURCE,
     /** IPv4 destination is not the gateway, and no {@link Ipv4Forwarder} took the packet. */
     IPV4_NOT_FOR_GATEWAY,
+
+    /*
+     * Reassembly (Ipv4Reassembler). Counted per fragment: when a whole datagram is discarded, each fragment it held
+     * counts once under the reason it died of, so every fragment received ends in exactly one place (a drop counter
+     * or a reassembled datagram).
+     */
+    /** A fragment with More Fragments set whose payload is empty or not a multiple of 8 bytes (RFC 791). */
+    FRAGMENT_MALFORMED,
+    /** An exact duplicate (same offset and length) of a fragment already held: dropped alone, reassembly goes on. */
+    FRAGMENT_DUPLICATE,
+    /** Fragments overlapping without being duplicates: the whole datagram is dropped (as RFC 5722 asks for IPv6). */
+    FRAGMENT_OVERLAP,
+    /** Fragments disagreeing on where the datagram ends (two last fragments, or data beyond the last one). */
+    FRAGMENT_INCONSISTENT,
+    /** The reassembled datagram would exceed 65,535 bytes (RFC 791 Total Length; "ping of death"). */
+    FRAGMENT_TOO_LONG,
+    /** A datagram needing more fragments than {@link ReassemblyLimits#maxFragments()}. */
+    FRAGMENT_TOO_MANY,
+    /** A new datagram from an ingress owner already at {@link ReassemblyLimits#maxDatagramsPerOwner()}. */
+    FRAGMENT_OWNER_LIMIT,
+    /** A new datagram while {@link ReassemblyLimits#maxDatagrams()} are in reassembly. */
+    FRAGMENT_TOTAL_LIMIT,
+    /** The reassembly buffers would exceed {@link ReassemblyLimits#maxBytes()}. */
+    FRAGMENT_MEMORY_LIMIT,
+    /** Not complete within {@link ReassemblyLimits#timeoutNanos()} of its first fragment. */
+    FRAGMENT_TIMEOUT,
+    /** Held when reassembly was abandoned: the gateway closed, or the ingress owner went away. */
+    FRAGMENT_ABORTED,
 
     /** ICMP message shorter than 8 bytes. */
     ICMP_TRUNCATED,

@@ -40,7 +40,14 @@ import java.util.Objects;
  *       sender is already known and the packet is for someone else. Probes (sender IP 0.0.0.0, RFC 5227) are answered
  *       but not learned. A sender claiming the gateway's IP is counted as a conflict.</li>
  *   <li>IPv4 (RFC 791, RFC 1122): the header must be valid with a correct checksum. The source's mapping is learned
- *       from every valid packet whose source is a host address of the subnet. Fragments are not reassembled.</li>
+ *       from every valid packet whose source is a host address of the subnet. Fragments (to any destination) are
+ *       reassembled by an {@link Ipv4Reassembler}, bounded per ingress owner and in total by {@link ReassemblyLimits};
+ *       the whole datagram is then handled exactly as if it had come unfragmented, the forwarder included. Expiry
+ *       runs with every frame; an owner with a timer calls {@link #poll} at {@link #pollAt()}.</li>
+ *   <li>MTU (RFC 791 section 3.2, RFC 1122 3.3.3): UDP the gateway sends whose IP packet exceeds the LAN's MTU
+ *       ({@link #mtu()}) goes out as fragments (offsets in 8-byte units, MF on all but the last, one identification,
+ *       DF clear); the UDP checksum covers the whole datagram. TCP is sent with DF and never fragmented (its MSS
+ *       keeps it within the MTU).</li>
  *   <li>ICMP (RFC 792, RFC 1122 3.2.2.6): an echo request to the gateway's IP is answered with an echo reply from
  *       that IP carrying the same identifier, sequence number and data. IP options are not copied (RFC 1122 says the
  *       reply SHOULD update Record Route / Timestamp options; not done). Echo requests to broadcast addresses are
@@ -51,19 +58,26 @@ import java.util.Objects;
  *       answered (RFC 1122 3.2.2.1: "A host SHOULD generate Destination Unreachable messages with code: ... 3 (Port
  *       Unreachable), if the designated transport protocol (e.g., UDP) is unable to demultiplex the datagram"), rate
  *       limited by {@link IcmpRateLimiter} and never for broadcasts (RFC 1122 3.2.2); to broadcasts it is dropped.
- *       {@link #sendUdp} emits datagrams with explicit addressing.</li>
+ *       {@link #sendUdp} emits datagrams with explicit addressing; {@link #sendDestinationUnreachable} lets the NAT
+ *       report errors the host reports to it, under the same RFC 1122 rules and rate limit.</li>
  *   <li>Not for the gateway: packets to other destinations, and TCP to the gateway's IP, are offered to the
  *       {@link Ipv4Forwarder} ({@link #setIpv4Forwarder}); without one, they are dropped and counted.</li>
  *   <li>802.1Q: the gateway serves the untagged LAN only; tagged frames are dropped and counted.</li>
  *   <li>Replies are not padded to the 60-byte Ethernet minimum: virtual links carry short frames (as gvproxy does).</li>
  * </ul>
  *
- * <p>Dispatch by IP protocol is one switch in {@link #receiveIpv4}.
+ * <p>Dispatch by IP protocol is one switch in {@link #deliverIpv4}.
  *
  * <p>Not thread-safe: one gateway is owned by one event-loop thread.
  */
 public final class Gateway implements UdpSender {
     private static final long BROADCAST_MAC = MacAddress.BROADCAST.bits();
+    /** The LAN's MTU unless told otherwise: Ethernet's 1500. */
+    public static final int DEFAULT_MTU = 1500;
+    /** RFC 791: "Every internet module must be able to forward a datagram of 68 octets without further fragmentation." */
+    public static final int MIN_MTU = 68;
+    /** RFC 1812 4.3.2.3: an ICMP error carries at most 576 bytes; this is what is left for the quote. */
+    private static final int MAX_QUOTE = 576 - Ipv4Packet.MIN_HEADER_LENGTH - Icmpv4Packet.HEADER_LENGTH;
 
     private final MacAddress mac;
     private final Ipv4Address ip;
@@ -76,25 +90,40 @@ public final class Gateway implements UdpSender {
     private final int broadcastBits;
     private final Map<Integer, UdpService> udpServices = new HashMap<>();
     private final IcmpRateLimiter icmpLimiter = new IcmpRateLimiter();
+    private final Ipv4Reassembler reassembler;
+    private final int mtu;
     private Ipv4Forwarder forwarder;
     private int nextIdentification;
     /** Further addresses the gateway answers at (see {@link #addAddress}). */
     private int[] extraAddresses = new int[0];
 
-    /** A gateway with the pooled allocator, fresh counters and a default {@link ArpCache}. */
+    /** A gateway with the pooled allocator, fresh counters, a default {@link ArpCache} and MTU 1500. */
     public Gateway(MacAddress mac, Ipv4Address ip, Ipv4Subnet subnet, FrameSink sink) {
-        this(mac, ip, subnet, sink, PooledByteBufAllocator.DEFAULT, new GatewayCounters(), new ArpCache());
+        this(mac, ip, subnet, sink, DEFAULT_MTU);
+    }
+
+    /** A gateway with the pooled allocator, fresh counters and a default {@link ArpCache} on a LAN of {@code mtu}. */
+    public Gateway(MacAddress mac, Ipv4Address ip, Ipv4Subnet subnet, FrameSink sink, int mtu) {
+        this(mac, ip, subnet, sink, PooledByteBufAllocator.DEFAULT, new GatewayCounters(), new ArpCache(), mtu,
+                ReassemblyLimits.defaults());
+    }
+
+    /** As the full constructor with MTU 1500 and the default {@link ReassemblyLimits}. */
+    public Gateway(MacAddress mac, Ipv4Address ip, Ipv4Subnet subnet, FrameSink sink, ByteBufAllocator alloc,
+                   GatewayCounters counters, ArpCache arpCache) {
+        this(mac, ip, subnet, sink, alloc, counters, arpCache, DEFAULT_MTU, ReassemblyLimits.defaults());
     }
 
     /**
-     * A gateway at {@code mac}/{@code ip} on {@code subnet}, sending frames to {@code sink}, allocating them from
-     * {@code alloc}.
+     * A gateway at {@code mac}/{@code ip} on {@code subnet}, sending frames to {@code sink}, allocating them (and its
+     * reassembly buffers) from {@code alloc}, fragmenting what it sends to fit {@code mtu} and reassembling within
+     * {@code reassembly}.
      *
-     * @throws IllegalArgumentException when {@code ip} is not a host address of {@code subnet} or {@code mac} is a group
-     *                                  address
+     * @throws IllegalArgumentException when {@code ip} is not a host address of {@code subnet}, {@code mac} is a group
+     *                                  address, or {@code mtu} is outside 68..65535
      */
     public Gateway(MacAddress mac, Ipv4Address ip, Ipv4Subnet subnet, FrameSink sink, ByteBufAllocator alloc,
-                   GatewayCounters counters, ArpCache arpCache) {
+                   GatewayCounters counters, ArpCache arpCache, int mtu, ReassemblyLimits reassembly) {
         this.mac = Objects.requireNonNull(mac, "mac");
         this.ip = Objects.requireNonNull(ip, "ip");
         this.subnet = Objects.requireNonNull(subnet, "subnet");
@@ -108,8 +137,13 @@ public final class Gateway implements UdpSender {
         if (mac.isMulticast()) {
             throw new IllegalArgumentException("gateway MAC must be unicast: " + mac);
         }
+        if (mtu < MIN_MTU || mtu > 0xFFFF) {
+            throw new IllegalArgumentException("MTU out of range 68..65535: " + mtu);
+        }
         this.networkBits = subnet.network().bits();
         this.broadcastBits = subnet.broadcast().bits();
+        this.mtu = mtu;
+        this.reassembler = new Ipv4Reassembler(alloc, counters, reassembly);
     }
 
     /**
@@ -155,6 +189,42 @@ public final class Gateway implements UdpSender {
     /** The subnet the gateway serves. */
     public Ipv4Subnet subnet() {
         return subnet;
+    }
+
+    /** The LAN's MTU: the largest IPv4 packet the gateway sends unfragmented. */
+    public int mtu() {
+        return mtu;
+    }
+
+    /** The reassembler of guest fragments (live: for statistics and tests). */
+    public Ipv4Reassembler reassembler() {
+        return reassembler;
+    }
+
+    /**
+     * Expires what is overdue at {@code nowNanos} (reassembly). Every received frame does this too; an owner with a
+     * timer calls it at {@link #pollAt()} so that an idle LAN frees memory as well.
+     */
+    public void poll(long nowNanos) {
+        reassembler.expire(nowNanos);
+    }
+
+    /** When {@link #poll} next has something to do, {@link Long#MAX_VALUE} if never. */
+    public long pollAt() {
+        return reassembler.pollAt();
+    }
+
+    /**
+     * Forgets what ingress {@code owner} made the gateway hold (its fragments in reassembly), e.g. when its switch
+     * port goes away. Counted as {@link DropReason#FRAGMENT_ABORTED}.
+     */
+    public void releaseOwner(int owner) {
+        reassembler.releaseOwner(owner);
+    }
+
+    /** Releases every buffer the gateway holds (fragments in reassembly); it may still be used afterwards. */
+    public void close() {
+        reassembler.close();
     }
 
     /** The counters (live, not a copy). */
@@ -217,6 +287,7 @@ public final class Gateway implements UdpSender {
      */
     public void receive(ByteBuf buf, int index, int length, int ingress, long nowNanos) {
         counters.received();
+        reassembler.expire(nowNanos);
         EthernetFrame eth = EthernetFrame.checked(buf, index, length).orNull();
         if (eth == null) {
             counters.drop(DropReason.ETHERNET_TRUNCATED);
@@ -301,7 +372,6 @@ public final class Gateway implements UdpSender {
             return;
         }
         int src = packet.source();
-        int dst = packet.destination();
         if (isBroadcastOrMulticast(src)) {
             // RFC 1122 3.2.1.3: a host MUST silently discard a datagram whose source is a broadcast/multicast address.
             counters.drop(DropReason.IPV4_BAD_SOURCE);
@@ -310,15 +380,29 @@ public final class Gateway implements UdpSender {
         if (isLearnable(src) && arpCache.learn(src, eth.source(), nowNanos)) {
             counters.arpLearned();
         }
+        if (packet.isFragment()) {
+            ByteBuf whole = reassembler.offer(eth, packet, ingress, nowNanos);
+            if (whole != null) {
+                try {
+                    EthernetFrame wholeFrame = EthernetFrame.checked(whole).orNull();
+                    deliverIpv4(wholeFrame, Ipv4Packet.checked(wholeFrame).orNull(), ingress, nowNanos);
+                } finally {
+                    whole.release();
+                }
+            }
+            return;
+        }
+        deliverIpv4(eth, packet, ingress, nowNanos);
+    }
+
+    /** Handles a whole (unfragmented or reassembled) datagram whose header has been validated. */
+    private void deliverIpv4(EthernetFrame eth, Ipv4Packet packet, int ingress, long nowNanos) {
+        int dst = packet.destination();
         boolean toBroadcast = dst == -1 || dst == broadcastBits;
         if (!owns(dst) && !toBroadcast) {
             if (!offerToForwarder(eth, packet, ingress, nowNanos)) {
                 counters.drop(DropReason.IPV4_NOT_FOR_GATEWAY);
             }
-            return;
-        }
-        if (packet.isFragment()) {
-            counters.drop(DropReason.IPV4_FRAGMENT);
             return;
         }
         switch (packet.protocolNumber()) {
@@ -379,34 +463,105 @@ public final class Gateway implements UdpSender {
         sendPortUnreachable(eth, packet, nowNanos);
     }
 
-    /**
-     * Answers ICMP port unreachable unless RFC 1122 3.2.2 forbids it: "An ICMP error message MUST NOT be sent as the
-     * result of receiving: ... a datagram destined to an IP broadcast or IP multicast address, a datagram sent as a
-     * link-layer broadcast, a non-initial fragment, a datagram whose source address does not define a single host --
-     * e.g., a zero address, a loopback address, a broadcast address, a multicast address, or a Class E address."
-     * (Broadcast destinations and fragments never get here; nor do broadcast/multicast sources.)
-     */
+    /** Answers ICMP port unreachable from the address the datagram was sent to (see {@link #sendUnreachable}). */
     private void sendPortUnreachable(EthernetFrame eth, Ipv4Packet packet, long nowNanos) {
-        int src = packet.source();
-        if (eth.destination() == BROADCAST_MAC || src == 0 || (src >>> 24) == 127 || (src >>> 28) == 0xF) {
-            return;
+        if (eth.destination() == BROADCAST_MAC) {
+            return; // RFC 1122 3.2.2: not for "a datagram sent as a link-layer broadcast"
+        }
+        int quoted = packet.headerLength() + Math.min(8, packet.payloadLength());
+        sendUnreachable(eth.source(), packet.destination(), Icmpv4Packet.CODE_PORT_UNREACHABLE,
+                packet.buffer().slice(packet.offset(), quoted), nowNanos);
+    }
+
+    /**
+     * Sends ICMP destination unreachable (RFC 792 type 3) with {@code code} from {@code from} to the source of the
+     * datagram {@code quoted} describes, at {@code to}: for the NAT, when the host reports what the guest's packet ran
+     * into (a host UDP socket got port unreachable, a host dial failed with host or net unreachable) after that packet
+     * is gone. Build {@code quoted} with {@link io.userv2.stack.wire.Ipv4Quote}, or slice it from a packet at hand.
+     *
+     * <p>Nothing is sent, and false returned, when RFC 1122 3.2.2 forbids it ("An ICMP error message MUST NOT be sent
+     * as the result of receiving: an ICMP error message, ... a datagram destined to an IP broadcast or IP multicast
+     * address, a datagram sent as a link-layer broadcast, a non-initial fragment, a datagram whose source address does
+     * not define a single host -- e.g., a zero address, a loopback address, a broadcast address, a multicast address,
+     * or a Class E address"), or when the {@link IcmpRateLimiter} holds it back (counted in
+     * {@link GatewayCounters#icmpErrorsRateLimited()}). At most 548 bytes of the quote are sent, so that the error
+     * fits in 576 bytes (RFC 1812 4.3.2.3).
+     *
+     * <p>Ownership: the caller keeps {@code quoted}; its bytes are copied, its indices not moved.
+     *
+     * @param to       the Ethernet destination: the guest that sent the quoted datagram
+     * @param from     the error's IPv4 source: the address that could not be reached, or the gateway's
+     * @param code     the ICMP code, e.g. {@link Icmpv4Packet#CODE_PORT_UNREACHABLE},
+     *                 {@link Icmpv4Packet#CODE_HOST_UNREACHABLE}, {@link Icmpv4Packet#CODE_NET_UNREACHABLE}
+     * @param quoted   the readable bytes: the original IPv4 header (options included) and at least the first 8 bytes
+     *                 of its payload
+     * @param nowNanos the current time, for the rate limit
+     * @return true when the error was sent
+     * @throws IllegalArgumentException when {@code quoted} does not hold an IPv4 header and 8 more bytes, or
+     *                                  {@code code} is outside 0..255
+     */
+    public boolean sendDestinationUnreachable(MacAddress to, Ipv4Address from, int code, ByteBuf quoted,
+                                              long nowNanos) {
+        Objects.requireNonNull(to, "to");
+        Objects.requireNonNull(from, "from");
+        int index = quoted.readerIndex();
+        int length = quoted.readableBytes();
+        int headerLength = length < Ipv4Packet.MIN_HEADER_LENGTH ? 0
+                : (quoted.getUnsignedByte(index + Ipv4Packet.VERSION_IHL) & 0xF) * 4;
+        if (length < Ipv4Packet.MIN_HEADER_LENGTH
+                || (quoted.getUnsignedByte(index + Ipv4Packet.VERSION_IHL) >>> 4) != 4
+                || headerLength < Ipv4Packet.MIN_HEADER_LENGTH || length < headerLength + 8) {
+            throw new IllegalArgumentException("not an IPv4 header and 8 bytes: " + length + " bytes");
+        }
+        if ((code & ~0xFF) != 0) {
+            throw new IllegalArgumentException("ICMP code out of range: " + code);
+        }
+        if (to.isMulticast()) {
+            return false;
+        }
+        int protocol = quoted.getUnsignedByte(index + Ipv4Packet.PROTOCOL);
+        if ((quoted.getUnsignedShort(index + Ipv4Packet.FLAGS_FRAGMENT_OFFSET) & Ipv4Packet.FRAGMENT_OFFSET_MASK) != 0
+                || isBroadcastOrMulticast(quoted.getInt(index + Ipv4Packet.DESTINATION))
+                || (protocol == IpProtocol.ICMP_NUMBER && isIcmpError(quoted.getUnsignedByte(index + headerLength)))) {
+            return false;
+        }
+        return sendUnreachable(to.bits(), from.bits(), code, quoted.slice(index, Math.min(length, MAX_QUOTE)),
+                nowNanos);
+    }
+
+    /** RFC 1122 3.2.2: ICMP error types (destination unreachable, source quench, redirect, time exceeded, problem). */
+    private static boolean isIcmpError(int type) {
+        return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+    }
+
+    /**
+     * Sends destination unreachable quoting {@code quote} (a slice, not retained) to its source at {@code toMac},
+     * unless the source "does not define a single host" (RFC 1122 3.2.2: zero, loopback, broadcast, multicast, class
+     * E) or the rate limit says no. The caller has applied the other rules of 3.2.2.
+     */
+    private boolean sendUnreachable(long toMac, int from, int code, ByteBuf quote, long nowNanos) {
+        int src = quote.getInt(quote.readerIndex() + Ipv4Packet.SOURCE);
+        if (src == 0 || (src >>> 24) == 127 || (src >>> 28) >= 0xE || src == broadcastBits) {
+            return false;
         }
         if (!icmpLimiter.tryAcquire(nowNanos)) {
             counters.icmpErrorRateLimited();
-            return;
+            return false;
         }
-        Icmpv4Repr error = Icmpv4Repr.DestinationUnreachable.quoting(Icmpv4Packet.CODE_PORT_UNREACHABLE, 0, packet);
-        Ipv4Repr ipv4 = new Ipv4Repr(ip, new Ipv4Address(src), IpProtocol.ICMP, error.bufferLength(),
-                Ipv4Repr.DEFAULT_TTL, nextIdentification(), false, 0xC0 /* precedence "internetwork control", as Linux */);
-        sendIpv4(MacAddress.of(eth.source()), ipv4, error);
+        Icmpv4Repr error = new Icmpv4Repr.DestinationUnreachable(code, 0, quote);
+        Ipv4Repr ipv4 = new Ipv4Repr(new Ipv4Address(from), new Ipv4Address(src), IpProtocol.ICMP,
+                error.bufferLength(), Ipv4Repr.DEFAULT_TTL, nextIdentification(), false,
+                0xC0 /* precedence "internetwork control", as Linux */);
+        sendIpv4(MacAddress.of(toMac), ipv4, error);
         counters.icmpErrorSent();
+        return true;
     }
 
     /**
      * {@inheritDoc}
      *
      * <p>The frame comes from the gateway's allocator and goes to its sink. Ownership of {@code payload} stays with the
-     * caller.
+     * caller. Datagrams larger than the MTU are sent as fragments.
      */
     @Override
     public void sendUdp(MacAddress dstMac, Ipv4Address srcIp, int srcPort, Ipv4Address dstIp, int dstPort,
@@ -422,16 +577,25 @@ public final class Gateway implements UdpSender {
      *
      * <p>The frame comes from the gateway's allocator; {@code writer} fills the payload, then the UDP checksum is
      * computed over it and the frame goes to the sink. If {@code writer} throws, the frame is released and the
-     * exception propagates.
+     * exception propagates. A datagram whose IP packet exceeds {@link #mtu()} is written into a buffer of its own,
+     * checksummed once, and sent as fragments (RFC 791 section 3.2): each carries a multiple of 8 data bytes but the
+     * last, MF on all but the last, the same identification, DF clear, its own header checksum.
      */
     @Override
     public void sendUdp(MacAddress dstMac, Ipv4Address srcIp, int srcPort, Ipv4Address dstIp, int dstPort,
                         int payloadLength, UdpPayloadWriter writer) {
         Objects.requireNonNull(writer, "writer");
         UdpRepr udp = new UdpRepr(srcPort, dstPort, payloadLength);
+        if (udp.totalLength() > 0xFFFF - Ipv4Packet.MIN_HEADER_LENGTH) {
+            throw new IllegalArgumentException("UDP datagram too long for IPv4: " + payloadLength + " data bytes");
+        }
         Ipv4Repr ipv4 = new Ipv4Repr(srcIp, dstIp, IpProtocol.UDP, udp.totalLength(), Ipv4Repr.DEFAULT_TTL,
                 nextIdentification(), false, 0);
         EthernetRepr ethernet = new EthernetRepr(dstMac, mac, EtherType.IPV4);
+        if (ipv4.totalLength() > mtu) {
+            sendFragmented(ethernet, ipv4, udp, writer);
+            return;
+        }
         int length = ethernet.headerLength() + ipv4.totalLength();
         ByteBuf out = alloc.buffer(length);
         try {
@@ -446,6 +610,41 @@ public final class Gateway implements UdpSender {
         }
         counters.udpSentOne();
         send(out);
+    }
+
+    /** Sends the datagram {@code ipv4} describes as fragments of at most {@link #mtu()} bytes. */
+    private void sendFragmented(EthernetRepr ethernet, Ipv4Repr ipv4, UdpRepr udp, UdpPayloadWriter writer) {
+        int total = udp.totalLength();
+        // RFC 791: all fragments but the last carry a multiple of 8 octets; the MTU is at least 68, so this is >= 48.
+        int maxData = (mtu - ipv4.headerLength()) & ~7;
+        ByteBuf datagram = alloc.buffer(total);
+        try {
+            writer.write(datagram, udp.headerLength());
+            udp.emit(datagram, 0, ipv4.source().bits(), ipv4.destination().bits());
+            int fragments = 0;
+            for (int at = 0; at < total; at += maxData) {
+                int data = Math.min(maxData, total - at);
+                Ipv4Repr header = new Ipv4Repr(ipv4.source(), ipv4.destination(), ipv4.protocol(), data, ipv4.ttl(),
+                        ipv4.identification(), false, ipv4.tos());
+                int length = ethernet.headerLength() + header.totalLength();
+                ByteBuf out = alloc.buffer(length);
+                try {
+                    int offset = ethernet.emit(out, 0);
+                    offset += header.emitFragment(out, offset, at, at + data < total);
+                    out.setBytes(offset, datagram, at, data);
+                    out.writerIndex(length);
+                } catch (RuntimeException e) {
+                    out.release();
+                    throw e;
+                }
+                send(out);
+                fragments++;
+            }
+            counters.udpSentOne();
+            counters.fragmented(fragments);
+        } finally {
+            datagram.release();
+        }
     }
 
     private void receiveIcmp(EthernetFrame eth, Ipv4Packet packet, boolean toBroadcast) {

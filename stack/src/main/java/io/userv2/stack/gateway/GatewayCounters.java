@@ -20,6 +20,10 @@ public final class GatewayCounters {
     private long icmpErrorsSent;
     private long icmpErrorsRateLimited;
     private long ipv4Forwarded;
+    private long ipv4Reassembled;
+    private long fragmentsReassembled;
+    private long ipv4Fragmented;
+    private long fragmentsSent;
 
     void received() {
         framesReceived++;
@@ -65,8 +69,24 @@ public final class GatewayCounters {
         ipv4Forwarded++;
     }
 
+    void reassembled(int fragments) {
+        ipv4Reassembled++;
+        fragmentsReassembled += fragments;
+    }
+
+    void fragmented(int fragments) {
+        ipv4Fragmented++;
+        fragmentsSent += fragments;
+    }
+
     void drop(DropReason reason) {
         dropped.add(reason);
+    }
+
+    void drop(DropReason reason, int frames) {
+        for (int i = 0; i < frames; i++) {
+            dropped.add(reason);
+        }
     }
 
     /** Frames passed to {@link Gateway#receive}. */
@@ -124,6 +144,26 @@ public final class GatewayCounters {
         return ipv4Forwarded;
     }
 
+    /** IPv4 datagrams reassembled from guest fragments. */
+    public long ipv4Reassembled() {
+        return ipv4Reassembled;
+    }
+
+    /** Fragments that went into {@link #ipv4Reassembled()} datagrams. */
+    public long fragmentsReassembled() {
+        return fragmentsReassembled;
+    }
+
+    /** IPv4 datagrams the gateway sent as fragments because they exceeded the MTU. */
+    public long ipv4Fragmented() {
+        return ipv4Fragmented;
+    }
+
+    /** Fragments sent for {@link #ipv4Fragmented()} datagrams. */
+    public long fragmentsSent() {
+        return fragmentsSent;
+    }
+
     /** Frames dropped for {@code reason}. */
     public long dropped(DropReason reason) {
         return dropped.get(reason);
@@ -145,6 +185,7 @@ public final class GatewayCounters {
                 + ", arpRequests=" + arpRequestsSent + ", echoReplies=" + echoRepliesSent + ", learned="
                 + arpEntriesLearned + ", udpDelivered=" + udpDelivered + ", udpSent=" + udpSent + ", icmpErrors="
                 + icmpErrorsSent + ", icmpRateLimited=" + icmpErrorsRateLimited + ", forwarded=" + ipv4Forwarded
+                + ", reassembled=" + ipv4Reassembled + ", fragmented=" + ipv4Fragmented
                 + ", dropped=" + droppedByReason() + "}";
     }
 }

@@ -8,11 +8,15 @@ import io.userv2.stack.wire.Ipv4Packet;
  * place where NAT (and the host alias at the gateway's own address) plugs in. The gateway offers it:
  * <ul>
  *   <li>every valid IPv4 packet (header checksum verified, source not broadcast/multicast) whose destination is not the
- *       gateway's address nor a broadcast address, fragments included;</li>
+ *       gateway's address nor a broadcast address;</li>
  *   <li>UDP to the gateway's address on a port no {@link UdpService} is bound to (before answering ICMP port
  *       unreachable), with its UDP checksum verified;</li>
  *   <li>TCP to the gateway's address (DNS over TCP, the host alias).</li>
  * </ul>
+ * Fragments are never offered: the gateway reassembles them first (see {@link Ipv4Reassembler}) and offers the whole
+ * datagram, as a frame with the first fragment's Ethernet header and a packet with MF and offset clear, Total Length
+ * and header checksum rewritten; its buffer is the reassembler's, released after the call like any other (retain it
+ * to keep it). The {@code ingress} of a reassembled datagram is the one all its fragments came in on.
  * The destination address tells the cases apart. Without a forwarder, or when it returns false, the gateway does what
  * it would do alone (drop and count, or answer port unreachable).
  *

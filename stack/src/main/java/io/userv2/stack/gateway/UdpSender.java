@@ -10,8 +10,9 @@ import io.userv2.stack.wire.MacAddress;
  * address) and the IPv4 destination and port. Implemented by {@link Gateway}, which builds the Ethernet, IPv4 (TTL 64,
  * no options, DF clear) and UDP headers, computes both checksums and hands the frame to its sink.
  *
- * <p>No MTU check is made: the caller keeps datagrams within the LAN's MTU (the IPv4 limit of 65,535 bytes is
- * enforced with an {@link IllegalArgumentException}). Same thread as the gateway.
+ * <p>Datagrams whose IP packet exceeds the LAN's MTU are sent as IPv4 fragments (RFC 791), so any size up to the IPv4
+ * limit goes: 65,507 data bytes (65,535 - 20 - 8); beyond that, an {@link IllegalArgumentException}. Same thread as
+ * the gateway.
  */
 public interface UdpSender {
     /**

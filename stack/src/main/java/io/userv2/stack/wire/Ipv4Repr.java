@@ -8,8 +8,9 @@ import java.util.Objects;
  *
  * <p>Not represented, by design: options (parsed packets may carry them; they are skipped, and {@link #emit} always
  * writes IHL 5), and fragmentation (MF and fragment offset; {@link #parse} refuses fragments with
- * {@link ParseError#UNSUPPORTED}, since this stack does not reassemble). The header checksum is verified by
- * {@link #parse} and computed by {@link #emit}.
+ * {@link ParseError#UNSUPPORTED}: they go to the gateway's reassembler, which hands on whole datagrams). A sender
+ * that fragments emits each fragment's header with {@link #emitFragment}, the record describing that fragment. The
+ * header checksum is verified by {@link #parse} and computed by {@link #emit}.
  *
  * @param source         source address
  * @param destination    destination address
@@ -77,11 +78,35 @@ public record Ipv4Repr(Ipv4Address source, Ipv4Address destination, IpProtocol p
      * @return the header length written (20)
      */
     public int emit(ByteBuf buf, int offset) {
+        return emitFragment(buf, offset, 0, false);
+    }
+
+    /**
+     * As {@link #emit}, for one fragment of a larger datagram (RFC 791 section 3.2): this record describes the
+     * fragment ({@link #payloadLength()} is the fragment's data), {@code fragmentOffsetBytes} is where its data
+     * starts in the datagram's, and {@code moreFragments} is set on all fragments but the last. RFC 791: "the
+     * fragment offset ... is measured in units of 8 octets", so every fragment but the last carries a multiple of 8
+     * bytes. DF is written as {@link #dontFragment()} says (a sender that fragments clears it).
+     *
+     * @return the header length written (20)
+     * @throws IllegalArgumentException when the offset is not a multiple of 8 in 0..65528, or when a fragment with MF
+     *                                  set carries no data or data not a multiple of 8 bytes
+     */
+    public int emitFragment(ByteBuf buf, int offset, int fragmentOffsetBytes, boolean moreFragments) {
+        if ((fragmentOffsetBytes & 7) != 0 || fragmentOffsetBytes < 0
+                || fragmentOffsetBytes > Ipv4Packet.FRAGMENT_OFFSET_MASK * 8) {
+            throw new IllegalArgumentException("fragment offset not a multiple of 8 in range: " + fragmentOffsetBytes);
+        }
+        if (moreFragments && (payloadLength == 0 || (payloadLength & 7) != 0)) {
+            throw new IllegalArgumentException("a fragment followed by more must carry a multiple of 8 bytes: "
+                    + payloadLength);
+        }
         buf.setByte(offset + Ipv4Packet.VERSION_IHL, 0x45);
         buf.setByte(offset + Ipv4Packet.TOS, tos);
         buf.setShort(offset + Ipv4Packet.TOTAL_LENGTH, totalLength());
         buf.setShort(offset + Ipv4Packet.IDENTIFICATION, identification);
-        buf.setShort(offset + Ipv4Packet.FLAGS_FRAGMENT_OFFSET, dontFragment ? Ipv4Packet.FLAG_DF : 0);
+        buf.setShort(offset + Ipv4Packet.FLAGS_FRAGMENT_OFFSET, (dontFragment ? Ipv4Packet.FLAG_DF : 0)
+                | (moreFragments ? Ipv4Packet.FLAG_MF : 0) | (fragmentOffsetBytes >>> 3));
         buf.setByte(offset + Ipv4Packet.TTL, ttl);
         buf.setByte(offset + Ipv4Packet.PROTOCOL, protocol.number());
         buf.setShort(offset + Ipv4Packet.HEADER_CHECKSUM, 0);

@@ -359,16 +359,6 @@ class GatewayTest {
         }
 
         @Test
-        void fragmentsAreDropped() {
-            byte[] frame = echoRequestFrame(GW_IP, 1, 1, data);
-            ByteBuf buf = Unpooled.wrappedBuffer(frame);
-            buf.setShort(14 + 6, 0x2000); // MF
-            buf.setShort(14 + 10, 0).setShort(14 + 10, Checksum.compute(buf, 14, 20));
-            receive(frame);
-            assertEquals(1, counters.dropped(DropReason.IPV4_FRAGMENT));
-        }
-
-        @Test
         void replyIdentificationAdvances() {
             receive(echoRequestFrame(GW_IP, 1, 1, data));
             receive(echoRequestFrame(GW_IP, 1, 2, data));
