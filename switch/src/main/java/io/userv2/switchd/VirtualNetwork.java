@@ -80,12 +80,24 @@ public final class VirtualNetwork implements AutoCloseable {
         sw.attach(gatewayPort[0]);
 
         VirtualNetwork net = new VirtualNetwork(config, loop, sw, gateway, pcap);
+        loop.addTicker(new EventLoop.Ticker() { // fragments that never completed are dropped on time
+            @Override
+            public long nextDeadline() {
+                return gateway.pollAt();
+            }
+
+            @Override
+            public void tick(long now) {
+                gateway.poll(now);
+            }
+        });
         FrameDecoder decoder = new FrameDecoder(config.maxFrame());
         StateWriter state = new StateWriter(loop::execute, STATE_CLOSE_MILLIS);
         try {
             net.services = GatewayServices.attach(config, gateway, loop, state);
             loop.onShutdown(net.services::close);
             net.nat = attachNat(config, gateway, sw, loop, alloc, net.services);
+            loop.onShutdown(gateway::close); // after the NAT's flows: the reassembly buffers
             ForwardSettings fs = config.forwards();
             net.forwards = new PortForwards(loop, gateway, net.nat, config.mtu(),
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
@@ -150,7 +162,10 @@ public final class VirtualNetwork implements AutoCloseable {
         NatLoop nat = new NatLoop(loop, gateway, policy, settings.engineConfig(config.mtu()), alloc, egress,
                 settings.hostKeepAlive());
         nat.serveDns(services.dns());
-        sw.onDetach(port -> nat.portClosed(port.id()));
+        sw.onDetach(port -> {
+            nat.portClosed(port.id());
+            gateway.releaseOwner(port.id()); // its fragments in reassembly go too
+        });
         return nat;
     }
 

@@ -43,7 +43,7 @@ public final class NatEngine implements Ipv4Forwarder {
      */
     public NatEngine(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
             EgressGauge egress, NatObserver observer, byte[] isnSecret) {
-        this.errors = new GuestErrors(gateway);
+        this.errors = new GuestErrors(gateway, alloc);
         this.tcp = new TcpNat(gateway, policy, config, alloc, host, egress, observer, errors, isnSecret);
         this.udp = new UdpNat(gateway, policy, host, errors, alloc, config.udpIdleTimeoutNanos(),
                 config.maxUdpFlows());

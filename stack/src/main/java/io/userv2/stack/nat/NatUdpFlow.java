@@ -14,7 +14,7 @@ public final class NatUdpFlow {
     MacAddress guestMac;
     HostUdpSocket socket;
     long lastActive;
-    /** Length of the guest's latest datagram, for the UDP header an ICMP error quotes. */
+    /** Data bytes of the guest's latest datagram, for the UDP header an ICMP error quotes. */
     int lastLength;
     boolean closed;
 

@@ -221,7 +221,7 @@ public final class TcpNat {
                 touch(flow);
             }
             case HOST_UNREACHABLE, NET_UNREACHABLE -> {
-                errors.tcpUnreachable(flow, why);
+                errors.tcpUnreachable(flow, why, now);
                 finish(flow, false);
             }
             case OTHER -> finish(flow, false); // say nothing: the guest's SYN times out

@@ -84,6 +84,8 @@ public final class UdpNat {
     private final Map<UdpFlowKey, NatUdpFlow> flows = new HashMap<>();
     private final Counters counters = new Counters();
     private long nextExpiry = Long.MAX_VALUE;
+    /** One buffer every host datagram is received into (the gateway copies it into the frame it sends). */
+    private ByteBuf receiveBuffer;
 
     UdpNat(UdpSender lan, NatPolicy policy, HostSockets host, GuestErrors errors, ByteBufAllocator alloc,
             long idleTimeout, int maxFlows) {
@@ -121,7 +123,7 @@ public final class UdpNat {
         flow.guestMac = guestMac;
         flow.lastActive = now;
         ByteBuf payload = udp.payload();
-        flow.lastLength = payload.readableBytes() + 8;
+        flow.lastLength = payload.readableBytes();
         try {
             if (flow.socket.send(payload)) {
                 counters.datagramsToHost++;
@@ -129,7 +131,7 @@ public final class UdpNat {
                 counters.dropsHostBusy++;
             }
         } catch (PortUnreachableException e) {
-            hostSaidUnreachable(flow);
+            hostSaidUnreachable(flow, now);
         } catch (IOException e) {
             counters.hostErrors++;
         }
@@ -166,41 +168,40 @@ public final class UdpNat {
         if (flow.closed) {
             return;
         }
-        ByteBuf buf = alloc.directBuffer(MAX_PAYLOAD + 1);
-        try {
-            for (int i = 0; i < DATAGRAMS_PER_EVENT; i++) {
-                buf.clear();
-                int n;
-                try {
-                    n = flow.socket.receive(buf);
-                } catch (IOException e) {
-                    counters.hostErrors++;
-                    return;
-                }
-                if (n == HostUdpSocket.PORT_UNREACHABLE) {
-                    hostSaidUnreachable(flow);
-                    continue;
-                }
-                if (n < 0) {
-                    return;
-                }
-                flow.lastActive = now;
-                if (n > MAX_PAYLOAD) {
-                    counters.dropsTooBig++;
-                    continue;
-                }
-                UdpFlowKey k = flow.key;
-                lan.sendUdp(flow.guestMac, k.destination(), k.destinationPort(), k.guest(), k.guestPort(), buf);
-                counters.datagramsToGuest++;
+        if (receiveBuffer == null) {
+            receiveBuffer = alloc.directBuffer(MAX_PAYLOAD + 1, MAX_PAYLOAD + 1);
+        }
+        ByteBuf buf = receiveBuffer;
+        for (int i = 0; i < DATAGRAMS_PER_EVENT; i++) {
+            buf.clear();
+            int n;
+            try {
+                n = flow.socket.receive(buf);
+            } catch (IOException e) {
+                counters.hostErrors++;
+                return;
             }
-        } finally {
-            buf.release();
+            if (n == HostUdpSocket.PORT_UNREACHABLE) {
+                hostSaidUnreachable(flow, now);
+                continue;
+            }
+            if (n < 0) {
+                return;
+            }
+            flow.lastActive = now;
+            if (n > MAX_PAYLOAD) {
+                counters.dropsTooBig++;
+                continue;
+            }
+            UdpFlowKey k = flow.key;
+            lan.sendUdp(flow.guestMac, k.destination(), k.destinationPort(), k.guest(), k.guestPort(), buf);
+            counters.datagramsToGuest++;
         }
     }
 
-    private void hostSaidUnreachable(NatUdpFlow flow) {
+    private void hostSaidUnreachable(NatUdpFlow flow, long now) {
         counters.portUnreachable++;
-        errors.udpPortUnreachable(flow);
+        errors.udpPortUnreachable(flow, now);
     }
 
     /** The earliest time {@link #poll} has work, or Long.MAX_VALUE. */
@@ -250,6 +251,10 @@ public final class UdpNat {
     /** Closes every flow (at shutdown). */
     void closeAll() {
         List.copyOf(flows.values()).forEach(this::close);
+        if (receiveBuffer != null) {
+            receiveBuffer.release();
+            receiveBuffer = null;
+        }
     }
 
     /** Open flows. */

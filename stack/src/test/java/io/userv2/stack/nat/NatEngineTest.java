@@ -89,6 +89,23 @@ class NatEngineTest {
         }
 
         @Test
+        void anUnreachableHostIsReportedWithIcmpQuotingTheGuestsSyn() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            sim.host.dialByPort.put(83, FakeHost.Dial.HOST_UNREACHABLE);
+            sim.host.dialByPort.put(84, FakeHost.Dial.NET_UNREACHABLE);
+            TcpConnection first = g.connect(REMOTE, 83);
+            TcpConnection second = g.connect(REMOTE, 84);
+            sim.runUntil(() -> g.icmpReceived.size() == 2, 2 * S, "two ICMP errors");
+            assertEquals(java.util.List.of("type 3 code 1 from " + NatSim.GATEWAY, "type 3 code 0 from " + NatSim.GATEWAY),
+                    g.icmpReceived);
+            assertEquals(java.util.List.of(first.iss().value() & 0xFFFF_FFFFL, second.iss().value() & 0xFFFF_FFFFL),
+                    g.icmpQuotedSecondWord, "the quote carries each SYN's sequence number, as Linux checks");
+            assertEquals(0, sim.engine.tcp().connections());
+            sim.assertNoLeaks();
+        }
+
+        @Test
         void aDestinationThePolicyRefusesIsAnsweredWithRstWithoutADial() {
             NatSim sim = sim();
             SimGuest g = guest(sim);
@@ -464,6 +481,32 @@ class NatEngineTest {
             sim.runUntil(() -> sim.engine.udp().size() == 0, sim.config.udpIdleTimeoutNanos() + 2 * S,
                     "idle flow closed");
             assertTrue(host.closed);
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void a60KiBDatagramEchoesBothWaysAtMtu1500() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            byte[] big = NatSim.randomBytes(new Random(SEED), 60 << 10);
+            g.sendUdp(5353, REMOTE, 9, big);
+            sim.runUntil(() -> g.udpReceived.size() == 1, S, "the echo");
+            assertArrayEquals(big, sim.host.udp.get(0).fromGuest.get(0), "reassembled towards the host");
+            assertArrayEquals(big, g.udpReceived.get(0), "fragmented towards the guest");
+            assertTrue(sim.gateway.counters().fragmentsSent() >= 42);
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aClosedHostPortIsAnsweredWithIcmpPortUnreachableFromTheDestination() {
+            NatSim sim = sim();
+            sim.host.udpClosedPorts.put(9, true);
+            SimGuest g = guest(sim);
+            g.sendUdp(5353, REMOTE, 9, "anyone?".getBytes());
+            sim.runUntil(() -> !g.icmpReceived.isEmpty(), S, "ICMP");
+            assertEquals("type 3 code 3 from " + REMOTE, g.icmpReceived.get(0));
+            assertEquals(1, sim.engine.udp().counters().portUnreachable());
+            assertEquals(1, sim.engine.icmpErrorsSent());
             sim.assertNoLeaks();
         }
 

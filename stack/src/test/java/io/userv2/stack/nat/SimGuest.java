@@ -46,12 +46,19 @@ final class SimGuest {
     final Map<TcpConnectionKey, ByteArrayOutputStream> received = new HashMap<>();
     final List<byte[]> udpReceived = new ArrayList<>();
     final List<String> icmpReceived = new ArrayList<>();
+    /** Bytes 4..7 of the transport header each ICMP error quoted (TCP: the sequence number). */
+    final List<Long> icmpQuotedSecondWord = new ArrayList<>();
     int resetsReceivedForUnknown;
     /** A frozen guest takes frames in and never answers (a stopped VM). */
     boolean frozen;
     /** Applications stop reading (their receive buffers fill and the windows close). */
     boolean appsPaused;
     private int nextPort = 40_000;
+    private int nextIdentification = 1;
+    /** The guest kernel's own reassembly, for datagrams the gateway fragments. */
+    private final io.userv2.stack.gateway.Ipv4Reassembler reassembler = new io.userv2.stack.gateway.Ipv4Reassembler(
+            io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, new io.userv2.stack.gateway.GatewayCounters(),
+            io.userv2.stack.gateway.ReassemblyLimits.defaults());
     private final SegmentEmitter emitter = this::emit;
 
     SimGuest(NatSim sim, int port, MacAddress mac, Ipv4Address ip, TcpConfig tcp) {
@@ -104,6 +111,7 @@ final class SimGuest {
             c.release();
         }
         conns.clear();
+        reassembler.close();
     }
 
     /** A frame from the gateway; the caller keeps it. */
@@ -117,6 +125,17 @@ final class SimGuest {
         }
         Ipv4Packet ip4 = Ipv4Packet.checked(eth).orNull();
         if (ip4 == null || ip4.destination() != ip.bits()) {
+            return;
+        }
+        if (ip4.isFragment()) {
+            ByteBuf whole = reassembler.offer(eth, ip4, 0, sim.now);
+            if (whole != null) {
+                try {
+                    receive(whole);
+                } finally {
+                    whole.release();
+                }
+            }
             return;
         }
         switch (ip4.protocolNumber()) {
@@ -135,6 +154,11 @@ final class SimGuest {
                 if (icmp != null) {
                     icmpReceived.add("type " + icmp.type() + " code " + icmp.code() + " from "
                             + Ipv4Address.format(ip4.source()));
+                    // The quote: the original IPv4 header (20 bytes here), then the transport header's first 8.
+                    int quote = ip4.payloadOffset() + 8;
+                    if (ip4.payloadLength() >= 8 + 28) {
+                        icmpQuotedSecondWord.add(ip4.buffer().getInt(quote + 24) & 0xFFFF_FFFFL);
+                    }
                 }
             }
             default -> { }
@@ -204,15 +228,27 @@ final class SimGuest {
         return next;
     }
 
-    /** Sends one UDP datagram to {@code dst:dstPort}. */
+    /** Sends one UDP datagram to {@code dst:dstPort}, in fragments of at most 1500 bytes when it is larger. */
     void sendUdp(int srcPort, Ipv4Address dst, int dstPort, byte[] payload) {
         UdpRepr udp = new UdpRepr(srcPort, dstPort, payload.length);
-        Ipv4Repr ipv4 = new Ipv4Repr(ip, dst, IpProtocol.UDP, udp.totalLength(), 64, 1, false, 0);
-        ByteBuf out = header(dst, ipv4);
-        int offset = 14 + ipv4.headerLength();
-        out.setBytes(offset + udp.headerLength(), payload);
-        udp.emit(out, offset, ip.bits(), dst.bits());
-        sim.fromGuest(this, out);
+        byte[] datagram = new byte[udp.totalLength()];
+        ByteBuf d = NatSim.wrap(datagram);
+        d.setBytes(udp.headerLength(), payload);
+        udp.emit(d, 0, ip.bits(), dst.bits());
+        int id = nextIdentification++;
+        int perFragment = (1500 - 20) & ~7;
+        for (int at = 0; at < datagram.length; at += perFragment) {
+            int n = Math.min(perFragment, datagram.length - at);
+            boolean more = at + n < datagram.length;
+            Ipv4Repr ipv4 = new Ipv4Repr(ip, dst, IpProtocol.UDP, n, 64, id, false, 0);
+            EthernetRepr eth = new EthernetRepr(NatSim.GATEWAY_MAC, mac, EtherType.IPV4);
+            ByteBuf out = io.netty.buffer.Unpooled.buffer(14 + 20 + n);
+            int offset = eth.emit(out, 0);
+            ipv4.emitFragment(out, offset, at, more);
+            out.setBytes(offset + 20, datagram, at, n);
+            out.writerIndex(14 + 20 + n);
+            sim.fromGuest(this, out);
+        }
     }
 
     private void emit(TcpConnectionKey key, TcpRepr seg, ByteBuf payload) {
