@@ -103,6 +103,8 @@ final class NatHostServices implements AutoCloseable {
     final class UdpEcho {
         final int port;
         final AtomicInteger datagrams = new AtomicInteger();
+        /** The largest datagram received so far. */
+        final AtomicInteger largest = new AtomicInteger();
 
         private UdpEcho(DatagramSocket ds) {
             this.port = ds.getLocalPort();
@@ -113,6 +115,7 @@ final class NatHostServices implements AutoCloseable {
                         DatagramPacket p = new DatagramPacket(buf, buf.length);
                         ds.receive(p);
                         datagrams.incrementAndGet();
+                        largest.accumulateAndGet(p.getLength(), Math::max);
                         ds.send(new DatagramPacket(p.getData(), p.getOffset(), p.getLength(), p.getSocketAddress()));
                     } catch (IOException e) {
                         if (ds.isClosed()) {

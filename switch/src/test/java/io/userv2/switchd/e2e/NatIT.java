@@ -135,6 +135,31 @@ class NatIT {
         }
     }
 
+    /** A 60 KiB datagram at MTU 1500: the guest's fragments are reassembled, the echo fragmented back to it. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void a60KiBDatagramEchoesBothWaysAtMtu1500() {
+        NatHostServices.UdpEcho echo = host.udpEcho();
+        String payload = "F".repeat(60 * 1024);
+        Map<String, String> r = probe(Duration.ofSeconds(20), "udp", GATEWAY_IP, Integer.toString(echo.port), payload, "2000", "3");
+        assertEquals("reply", r.get("result"), "no echo of a 60 KiB datagram at MTU 1500: " + r.get("result") + " " + r.get("error"));
+        assertEquals(Integer.toString(60 * 1024), r.get("bytes"), "echoed size");
+        assertEquals(60 * 1024, echo.largest.get(), "the host received the datagram whole");
+    }
+
+    /** The host's ICMP port unreachable reaches the guest: its connected UDP socket's recv fails with ECONNREFUSED. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aClosedHostUdpPortIsRefusedInTheGuest() throws Exception {
+        int closed;
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Map<String, String> r = probe(Duration.ofSeconds(20), "udp", GATEWAY_IP, Integer.toString(closed), "anyone", "2000", "2");
+        assertEquals("error", r.get("result"), "expected ECONNREFUSED from the guest's recv: " + r);
+        assertEquals("111", r.get("errno"), "ECONNREFUSED: " + r);
+    }
+
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void udpEchoRoundTrip() {
