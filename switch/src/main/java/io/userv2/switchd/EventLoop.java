@@ -102,8 +102,8 @@ public final class EventLoop {
     }
 
     /**
-     * The time of this loop iteration (System.nanoTime, sampled once when the wait for readiness returned): the one
-     * {@code now} that every engine event of the iteration carries.
+     * The time of the current phase of this loop iteration (System.nanoTime): sampled once when the wait for
+     * readiness returned (every event of the batch carries it), and once more when the flushes start.
      */
     public long now() {
         return now;
@@ -159,6 +159,11 @@ public final class EventLoop {
                 runTasks();
                 runTimers();
                 runEachIteration();
+                if (!dirty.isEmpty()) {
+                    // Reading a batch can take a while: the flushes (where engines emit and arm their timers) get
+                    // the time they actually run at, or retransmission and delayed-ACK timers start late.
+                    now = System.nanoTime();
+                }
                 flushDirty();
             }
         } catch (IOException | RuntimeException e) {

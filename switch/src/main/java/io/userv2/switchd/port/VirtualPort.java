@@ -23,8 +23,11 @@ public final class VirtualPort extends Port {
         void receive(ByteBuf buf, int index, int length, int ingress, long nowNanos);
     }
 
+    private static final System.Logger LOG = System.getLogger(VirtualPort.class.getName());
+
     private final long mac;
     private final Endpoint endpoint;
+    private long faults;
 
     /** A port for the endpoint that owns {@code mac}. */
     public VirtualPort(String name, MacAddress mac, Endpoint endpoint) {
@@ -45,7 +48,21 @@ public final class VirtualPort extends Port {
             return; // flooded unknown unicast for someone else
         }
         counters().countOut(length);
-        endpoint.receive(buf, index, length, ingress.id(), System.nanoTime());
+        try {
+            endpoint.receive(buf, index, length, ingress.id(), System.nanoTime());
+        } catch (RuntimeException e) {
+            // A bug in the endpoint for one frame costs that frame, not the sender's port nor the loop.
+            faults++;
+            if (faults == 1 || Long.bitCount(faults) == 1) { // the 1st, 2nd, 4th, 8th, ...: logged, not flooded
+                LOG.log(System.Logger.Level.ERROR, name() + ": frame from " + ingress + " failed (" + faults
+                        + " so far); dropped", e);
+            }
+        }
+    }
+
+    /** Frames the endpoint failed on (an exception), each dropped. */
+    public long faults() {
+        return faults;
     }
 
     @Override

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs, on Debian 12, every package the build and the end-to-end tests use (needs root; apt-get only runs when
+# something is missing). Used by scripts/test.sh and .ci/run.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+    # build
+    openjdk-17-jdk-headless maven ca-certificates
+    # testtools/*.c are compiled by the tests
+    gcc libc6-dev make
+    # QEMU guests: Debian kernel + modules, busybox initramfs
+    qemu-system-x86 linux-image-amd64 busybox-static cpio
+    # namespace guests and what runs in them
+    iproute2 procps iperf3 curl dnsutils
+    # peers for side-by-side runs, capture inspection
+    passt slirp4netns tshark libpcap0.8
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: must run as root (apt-get; the end-to-end tests create namespaces and tap devices)" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -q </dev/null
+    apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef \
+        -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null
+fi
+
+# Containers sometimes lack the tun device node; the tests need it for tap devices.
+if [ ! -e /dev/net/tun ]; then
+    mkdir -p /dev/net
+    mknod /dev/net/tun c 10 200
+    chmod 0666 /dev/net/tun
+fi
