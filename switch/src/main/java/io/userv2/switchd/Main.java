@@ -152,8 +152,18 @@ public final class Main implements Callable<Integer> {
     int maxConnections;
 
     @Option(names = "--max-connections-per-vm", paramLabel = "N", defaultValue = "4096",
-            description = "Most TCP connections from one guest address (default: ${DEFAULT-VALUE}).")
+            description = "Most TCP connections of one VM (one switch port, whatever addresses it uses)"
+                    + " (default: ${DEFAULT-VALUE}).")
     int maxConnectionsPerVm;
+
+    @Option(names = "--max-pending-dials-per-vm", paramLabel = "N", defaultValue = "1024",
+            description = "Most host connects one VM may have pending at once; its further SYNs are refused"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int maxPendingDialsPerVm;
+
+    @Option(names = "--max-udp-flows-per-vm", paramLabel = "N", defaultValue = "4096",
+            description = "Most UDP flows of one VM (default: ${DEFAULT-VALUE}).")
+    int maxUdpFlowsPerVm;
 
     @Option(names = "--keepalive-idle", paramLabel = "SECONDS", defaultValue = "60",
             description = "Probe a NAT'd TCP connection whose guest has said nothing for this long, so the flows of"
@@ -332,7 +342,8 @@ public final class Main implements Callable<Integer> {
             }
             rules.put(Ipv4Address.parse(rule.substring(0, eq)), Ipv4Address.parse(rule.substring(eq + 1)));
         }
-        return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm, keepAliveIdle,
+        return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm, maxPendingDialsPerVm,
+                maxUdpFlowsPerVm, keepAliveIdle,
                 keepAliveInterval, keepAliveProbes, dnsTcpIdle);
     }
 

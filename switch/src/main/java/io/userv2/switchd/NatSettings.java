@@ -14,8 +14,10 @@ import java.util.Map;
  *     {@code host} mode, LAN and host alias only)
  * @param udpIdleTimeoutSeconds a UDP flow with no traffic for this long is closed ({@code --udp-timeout})
  * @param maxConnections most guest TCP connections in all ({@code --max-connections})
- * @param maxConnectionsPerVm most TCP connections from one guest address ({@code --max-connections-per-vm});
- *     SYNs beyond either cap are refused with RST
+ * @param maxConnectionsPerVm most TCP connections of one VM, that is of one switch port whatever source addresses
+ *     its frames carry ({@code --max-connections-per-vm}); SYNs beyond either cap are refused with RST
+ * @param maxPendingDialsPerVm most host connects one VM may have pending at once ({@code --max-pending-dials-per-vm})
+ * @param maxUdpFlowsPerVm most UDP flows of one VM ({@code --max-udp-flows-per-vm}; in total: {@code maxConnections})
  * @param keepAliveIdleSeconds an established NAT connection with nothing heard from its guest for this long is
  *     probed ({@code --keepalive-idle}; 0 turns keep-alive off)
  * @param keepAliveIntervalSeconds time between unanswered probes ({@code --keepalive-interval})
@@ -25,21 +27,25 @@ import java.util.Map;
  *     ({@code --dns-tcp-idle-timeout})
  */
 public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, int udpIdleTimeoutSeconds,
-        int maxConnections, int maxConnectionsPerVm, int keepAliveIdleSeconds, int keepAliveIntervalSeconds,
+        int maxConnections, int maxConnectionsPerVm, int maxPendingDialsPerVm, int maxUdpFlowsPerVm,
+        int keepAliveIdleSeconds, int keepAliveIntervalSeconds,
         int keepAliveProbes, int dnsTcpIdleSeconds) {
     private static final long S = 1_000_000_000L;
 
     /**
-     * The defaults: outside allowed, 60 s UDP timeout, 16384 connections, 4096 per VM, keep-alive after 60 s idle
+     * The defaults: outside allowed, 60 s UDP timeout, 16384 connections, 4096 per VM, 1024 dials pending per VM,
+     * 4096 UDP flows per VM, keep-alive after 60 s idle
      * every 10 s, reset after 3 unanswered probes (a guest that vanished is reaped about 90 s after it went quiet),
      * DNS over TCP closed after 10 s without a query.
      */
-    public static final NatSettings DEFAULT = new NatSettings(Map.of(), true, 60, 16_384, 4_096, 60, 10, 3, 10);
+    public static final NatSettings DEFAULT = new NatSettings(Map.of(), true, 60, 16_384, 4_096, 1_024, 4_096, 60, 10, 3,
+            10);
 
     /** Validates the numbers and copies the rules. */
     public NatSettings {
         rules = Map.copyOf(rules);
-        if (udpIdleTimeoutSeconds < 1 || maxConnections < 1 || maxConnectionsPerVm < 1 || dnsTcpIdleSeconds < 1) {
+        if (udpIdleTimeoutSeconds < 1 || maxConnections < 1 || maxConnectionsPerVm < 1 || maxPendingDialsPerVm < 1
+                || maxUdpFlowsPerVm < 1 || dnsTcpIdleSeconds < 1) {
             throw new IllegalArgumentException("NAT timeouts and limits must be positive");
         }
         if (keepAliveIdleSeconds < 0 || keepAliveIntervalSeconds < 1 || keepAliveProbes < 1) {
@@ -52,8 +58,8 @@ public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, 
         NatConfig d = NatConfig.defaults();
         return d.withTcp(d.tcp().withMtu(mtu)
                         .withKeepAlive(keepAliveIdleSeconds * S, keepAliveIntervalSeconds * S, keepAliveProbes))
-                .withConnectionLimits(maxConnections, maxConnectionsPerVm)
-                .withUdp(udpIdleTimeoutSeconds * S, maxConnections)
+                .withConnectionLimits(maxConnections, maxConnectionsPerVm, maxPendingDialsPerVm)
+                .withUdp(udpIdleTimeoutSeconds * S, maxConnections, maxUdpFlowsPerVm)
                 .withLocalIdleTimeout(dnsTcpIdleSeconds * S);
     }
 

@@ -4,6 +4,7 @@ import io.userv2.stack.gateway.DropReason;
 import io.userv2.stack.gateway.GatewayCounters;
 import io.userv2.stack.tcp.TcpStats;
 import io.userv2.stack.nat.NatEngine;
+import io.userv2.stack.nat.OwnerQuotas;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
 import java.util.ArrayList;
@@ -24,7 +25,15 @@ final class NetworkStats {
         Map<String, Object> root = new LinkedHashMap<>();
         List<Object> ports = new ArrayList<>();
         for (Port p : net.learningSwitch().ports()) {
-            ports.add(NetworkControlPlane.portStats(p));
+            Map<String, Object> port = NetworkControlPlane.portStats(p);
+            OwnerQuotas.Usage nat = net.nat().engine().quotas().usage(p.id());
+            if (nat != null) {
+                port.put("natTcp", nat.tcp());
+                port.put("natPendingDials", nat.pendingDials());
+                port.put("natUdp", nat.udp());
+                port.put("natRefusedAtCap", nat.refused());
+            }
+            ports.add(port);
         }
         root.put("ports", ports);
         LearningSwitch sw = net.learningSwitch();
@@ -44,7 +53,8 @@ final class NetworkStats {
         n.put("tcpSegmentsOut", tcp.segmentsOut());
         n.put("tcpRetransmittedSegments", tcp.retransmittedSegments());
         n.put("tcpResetsSent", nat.tcp().resetsSent());
-        n.put("tcpRefusedByLimit", nat.tcp().demux().refusedTotalLimit() + nat.tcp().demux().refusedSourceLimit());
+        n.put("tcpRefusedByLimit", nat.tcp().demux().refusedTotalLimit());
+        n.put("refusedAtPortCap", nat.quotas().refusedTotal());
         n.put("udpFlows", nat.udp().size());
         n.put("udpDatagramsToHost", nat.udp().counters().datagramsToHost());
         n.put("udpDatagramsToGuest", nat.udp().counters().datagramsToGuest());
@@ -104,6 +114,24 @@ final class NetworkStats {
         counter(out, "userv2_nat_flow_faults_total",
                 "NAT flows aborted because of an exception while working for them (each logged with its stack).",
                 nat.tcp().faults());
+        header(out, "userv2_nat_port_flows", "gauge", "NAT flows each VM port holds, by kind.");
+        for (Port p : net.learningSwitch().ports()) {
+            OwnerQuotas.Usage u = nat.quotas().usage(p.id());
+            if (u != null) {
+                sample(out, "userv2_nat_port_flows", p, "kind", "tcp", u.tcp());
+                sample(out, "userv2_nat_port_flows", p, "kind", "pending_dial", u.pendingDials());
+                sample(out, "userv2_nat_port_flows", p, "kind", "udp", u.udp());
+            }
+        }
+        header(out, "userv2_nat_port_refused_total", "counter",
+                "New NAT flows refused because the VM port was at one of its caps.");
+        for (Port p : net.learningSwitch().ports()) {
+            OwnerQuotas.Usage u = nat.quotas().usage(p.id());
+            if (u != null) {
+                out.append("userv2_nat_port_refused_total{port=\"").append(escape(p.name())).append("\"} ")
+                        .append(u.refused()).append('\n');
+            }
+        }
         counter(out, "userv2_nat_flows_aborted_with_port_total",
                 "NAT flows aborted because the VM port that owned them closed.", nat.tcp().abortedWithPort());
         counter(out, "userv2_nat_icmp_errors_sent_total",

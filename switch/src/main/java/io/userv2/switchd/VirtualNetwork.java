@@ -160,7 +160,8 @@ public final class VirtualNetwork implements AutoCloseable {
             return port == null ? 0 : port.queuedBytes();
         };
         NatLoop nat = new NatLoop(loop, gateway, policy, settings.engineConfig(config.mtu()), alloc, egress,
-                settings.hostKeepAlive());
+                settings.hostKeepAlive(), id -> sw.ports().stream().filter(p -> p.id() == id).map(Port::name)
+                        .findFirst().orElse("#" + id));
         nat.serveDns(services.dns());
         sw.onDetach(port -> {
             nat.portClosed(port.id());

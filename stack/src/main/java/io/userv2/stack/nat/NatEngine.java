@@ -32,6 +32,7 @@ public final class NatEngine implements Ipv4Forwarder {
     private final TcpNat tcp;
     private final UdpNat udp;
     private final GuestErrors errors;
+    private final OwnerQuotas quotas;
     private long icmpNotForwarded;
 
     /**
@@ -44,8 +45,10 @@ public final class NatEngine implements Ipv4Forwarder {
     public NatEngine(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
             EgressGauge egress, NatObserver observer, byte[] isnSecret) {
         this.errors = new GuestErrors(gateway, alloc);
-        this.tcp = new TcpNat(gateway, policy, config, alloc, host, egress, observer, errors, isnSecret);
-        this.udp = new UdpNat(gateway, policy, host, errors, alloc, config.udpIdleTimeoutNanos(),
+        this.quotas = new OwnerQuotas(config.maxConnectionsPerGuest(), config.maxPendingDialsPerGuest(),
+                config.maxUdpFlowsPerGuest(), observer::portAtCap);
+        this.tcp = new TcpNat(gateway, policy, config, alloc, host, egress, observer, errors, quotas, isnSecret);
+        this.udp = new UdpNat(gateway, policy, host, errors, quotas, alloc, config.udpIdleTimeoutNanos(),
                 config.maxUdpFlows());
     }
 
@@ -125,7 +128,9 @@ public final class NatEngine implements Ipv4Forwarder {
      * @return the number of flows ended
      */
     public int portClosed(int owner, long now) {
-        return tcp.portClosed(owner, now) + udp.portClosed(owner);
+        int ended = tcp.portClosed(owner, now) + udp.portClosed(owner);
+        quotas.forget(owner);
+        return ended;
     }
 
     /**
@@ -159,6 +164,11 @@ public final class NatEngine implements Ipv4Forwarder {
     /** UDP through the gateway. */
     public UdpNat udp() {
         return udp;
+    }
+
+    /** What each switch port holds in the NAT, against its caps. */
+    public OwnerQuotas quotas() {
+        return quotas;
     }
 
     /** ICMP messages to other destinations, dropped (no ICMP sockets in the JDK). */

@@ -13,4 +13,11 @@ public interface NatObserver {
      * the host socket closed) and goes on with every other. {@code flow} names it for the log.
      */
     void flowFailed(String flow, Throwable failure);
+
+    /**
+     * Switch port {@code owner} was refused a new {@code kind} at its cap of {@code cap} ({@code refused} refusals so
+     * far); called at most once per port every 10 s, so a log line per call names the port without flooding.
+     */
+    default void portAtCap(int owner, OwnerQuotas.Kind kind, int cap, long refused) {
+    }
 }

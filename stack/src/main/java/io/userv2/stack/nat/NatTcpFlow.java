@@ -29,6 +29,9 @@ public abstract sealed class NatTcpFlow permits HostTcpRelay, LocalTcpFlow, Gues
     long arpSentAt;
     /** Set while the flow has data to send but the queue towards its guest is too long. */
     boolean heldBack;
+    /** Set while the flow counts against its owner's TCP cap, and while its host dial is pending. */
+    boolean countsTcp;
+    boolean countsPendingDial;
 
     NatTcpFlow(TcpConnection conn, MacAddress guestMac, int owner) {
         this.conn = conn;

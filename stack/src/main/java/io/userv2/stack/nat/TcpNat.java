@@ -39,8 +39,9 @@ import java.util.concurrent.CompletableFuture;
  *       connect completes; then SYN-ACK. A refusal is answered with RST; an unreachable host or network with ICMP
  *       Destination Unreachable (RFC 1122 4.2.3.9); a dial that does not complete within the dial timeout with
  *       silence, so the guest's own connect times out.</li>
- *   <li><b>Admission:</b> caps in total and per guest address ({@link TcpDemux}); a SYN over a cap is answered with
- *       RST. A SYN for a four-tuple in TIME-WAIT starts a new connection (RFC 9293 3.10.7.4 allows it when the ISN
+ *   <li><b>Admission:</b> caps per switch port ({@link OwnerQuotas}: connections, and host dials pending at once)
+ *       and in total ({@link TcpDemux}); a SYN over a cap is answered with RST, counted against the port and
+ *       reported. A guest that makes up source addresses still spends only its own port's share. A SYN for a four-tuple in TIME-WAIT starts a new connection (RFC 9293 3.10.7.4 allows it when the ISN
  *       is higher; we replace the old one).</li>
  *   <li><b>Unknown segments:</b> RFC 9293 3.10.7.1: a segment for no connection is answered with RST unless it is one.</li>
  *   <li><b>Ownership:</b> every flow belongs to the switch port its guest's segments come in on;
@@ -80,6 +81,7 @@ public final class TcpNat {
     private final EgressGauge egress;
     private final NatObserver observer;
     private final GuestErrors errors;
+    private final OwnerQuotas quotas;
     private final TcpDemux demux;
     private final Map<TcpConnectionKey, NatTcpFlow> flows = new HashMap<>();
     private final Map<Integer, LocalTcpService> localServices = new HashMap<>();
@@ -98,7 +100,7 @@ public final class TcpNat {
     private long abortedWithPort;
 
     TcpNat(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
-            EgressGauge egress, NatObserver observer, GuestErrors errors, byte[] isnSecret) {
+            EgressGauge egress, NatObserver observer, GuestErrors errors, OwnerQuotas quotas, byte[] isnSecret) {
         this.gateway = gateway;
         this.policy = policy;
         this.config = config;
@@ -107,8 +109,11 @@ public final class TcpNat {
         this.egress = egress;
         this.observer = observer;
         this.errors = errors;
+        this.quotas = quotas;
+        // The demux's cap per guest address stays off: addresses are what guests write. Per guest is per switch
+        // port here (OwnerQuotas); the demux keeps the total.
         this.demux = new TcpDemux(config.tcp(), alloc, new IsnGenerator(isnSecret), null, config.maxConnections(),
-                config.maxConnectionsPerGuest());
+                config.maxConnections());
     }
 
     /** Serves TCP to {@code port} of the gateway's own addresses with {@code service} (DNS on 53, say). */
@@ -142,8 +147,12 @@ public final class TcpNat {
         boolean freshSyn = seg.control() == TcpControl.SYN && !seg.hasAck();
         if (flow != null && !(freshSyn && flow.conn.acceptsNewSyn(seg))) {
             flow.guestMac = guestMac;
-            if (flow.owner == Ipv4Forwarder.NO_OWNER) {
-                flow.owner = ingress; // a connection we opened: owned by the port the guest answers from
+            if (flow.owner == Ipv4Forwarder.NO_OWNER && ingress != Ipv4Forwarder.NO_OWNER) {
+                // A connection we opened (a port forward): owned by the port the guest answers from, and counted
+                // there (never refused: the host side asked for it).
+                flow.owner = ingress;
+                quotas.force(ingress, OwnerQuotas.Kind.TCP);
+                flow.countsTcp = true;
             }
             try {
                 flow.conn.process(seg, tcp.payload(), now);
@@ -169,9 +178,23 @@ public final class TcpNat {
             sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
             return true;
         }
+        // Caps: the guest's port first (its connections, its pending dials), then the total.
+        if (!quotas.tryTake(ingress, OwnerQuotas.Kind.TCP, now)) {
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            return true;
+        }
+        if (!local && !quotas.tryTake(ingress, OwnerQuotas.Kind.PENDING_DIAL, now)) {
+            quotas.release(ingress, OwnerQuotas.Kind.TCP);
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            return true;
+        }
         TcpConnection conn = demux.admitSyn(key, seg, now);
         if (conn == null) {
-            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg)); // over a connection cap
+            quotas.release(ingress, OwnerQuotas.Kind.TCP);
+            if (!local) {
+                quotas.release(ingress, OwnerQuotas.Kind.PENDING_DIAL);
+            }
+            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg)); // over the total cap
             return true;
         }
         if (local) {
@@ -180,13 +203,17 @@ public final class TcpNat {
             self[0] = new LocalTcpFlow(conn, guestMac, ingress, localServices.get(seg.dstPort()),
                     () -> touch(self[0]), config.localIdleTimeoutNanos(), now);
             flow = self[0];
+            flow.countsTcp = true;
         } else {
             HostTcpRelay relay = new HostTcpRelay(conn, guestMac, ingress, alloc, now + config.dialTimeoutNanos());
             flow = relay;
+            flow.countsTcp = true;
+            flow.countsPendingDial = true;
             try {
                 relay.dialling(host.dialTcp(relay, real, seg.dstPort()));
             } catch (IOException | RuntimeException e) {
                 dialFailures++;
+                dialDone(flow);
                 conn.refuse(now); // no connect could even start: RST to the guest's SYN
             }
         }
@@ -198,6 +225,7 @@ public final class TcpNat {
     /** The host connect of {@code flow} completed. */
     void hostConnected(NatTcpFlow flow, long now) {
         if (flow instanceof HostTcpRelay relay && !flow.finished) {
+            dialDone(flow);
             try {
                 relay.hostConnected(now);
             } catch (RuntimeException e) {
@@ -214,6 +242,7 @@ public final class TcpNat {
             return;
         }
         dialFailures++;
+        dialDone(flow);
         relay.closeOtherEnd(false);
         switch (why) {
             case REFUSED -> {
@@ -225,6 +254,14 @@ public final class TcpNat {
                 finish(flow, false);
             }
             case OTHER -> finish(flow, false); // say nothing: the guest's SYN times out
+        }
+    }
+
+    /** The dial of {@code flow} is decided: it no longer counts as pending. */
+    private void dialDone(NatTcpFlow flow) {
+        if (flow.countsPendingDial) {
+            flow.countsPendingDial = false;
+            quotas.release(flow.owner, OwnerQuotas.Kind.PENDING_DIAL);
         }
     }
 
@@ -442,6 +479,11 @@ public final class TcpNat {
         if (flow.heldBack) {
             flow.heldBack = false;
             heldBack.remove(flow);
+        }
+        dialDone(flow);
+        if (flow.countsTcp) {
+            flow.countsTcp = false;
+            quotas.release(flow.owner, OwnerQuotas.Kind.TCP);
         }
         try {
             flow.closeOtherEnd(reset);

@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * UDP through the gateway, sans-IO: one connected host socket per guest (source, destination) pair, replies routed
  * back to the guest from the address it talked to, flows closed after the idle timeout without traffic in either
- * direction, and every flow owned by the switch port its guest sends from ({@link #portClosed}). A host that reports
+ * direction, and every flow owned by the switch port its guest sends from ({@link #portClosed}) and counted against
+ * that port's cap ({@link OwnerQuotas}) as well as the total. A host that reports
  * the destination port unreachable makes the guest hear ICMP port unreachable (RFC 1122 3.2.2.1), so its
  * {@code recv} fails with ECONNREFUSED instead of waiting for its own timeout. Datagrams of any size up to the IPv4
  * limit pass: the gateway fragments what exceeds the LAN's MTU and reassembles guest fragments before they get here.
@@ -78,6 +79,7 @@ public final class UdpNat {
     private final NatPolicy policy;
     private final HostSockets host;
     private final GuestErrors errors;
+    private final OwnerQuotas quotas;
     private final ByteBufAllocator alloc;
     private final long idleTimeout;
     private final int maxFlows;
@@ -87,12 +89,13 @@ public final class UdpNat {
     /** One buffer every host datagram is received into (the gateway copies it into the frame it sends). */
     private ByteBuf receiveBuffer;
 
-    UdpNat(UdpSender lan, NatPolicy policy, HostSockets host, GuestErrors errors, ByteBufAllocator alloc,
-            long idleTimeout, int maxFlows) {
+    UdpNat(UdpSender lan, NatPolicy policy, HostSockets host, GuestErrors errors, OwnerQuotas quotas,
+            ByteBufAllocator alloc, long idleTimeout, int maxFlows) {
         this.lan = lan;
         this.policy = policy;
         this.host = host;
         this.errors = errors;
+        this.quotas = quotas;
         this.alloc = alloc;
         this.idleTimeout = idleTimeout;
         this.maxFlows = maxFlows;
@@ -148,10 +151,15 @@ public final class UdpNat {
             counters.dropsFlowLimit++;
             return null;
         }
+        if (!quotas.tryTake(owner, OwnerQuotas.Kind.UDP, now)) {
+            counters.dropsFlowLimit++; // this guest's port is at its cap; the others are not
+            return null;
+        }
         NatUdpFlow flow = new NatUdpFlow(key, owner, guestMac, now);
         try {
             flow.socket = host.openUdp(flow, real, key.destinationPort());
         } catch (IOException e) {
+            quotas.release(owner, OwnerQuotas.Kind.UDP);
             counters.hostErrors++;
             return null;
         }
@@ -245,6 +253,7 @@ public final class UdpNat {
     private void close(NatUdpFlow f) {
         flows.remove(f.key);
         f.closed = true;
+        quotas.release(f.owner, OwnerQuotas.Kind.UDP);
         f.socket.close();
     }
 

@@ -329,16 +329,62 @@ class NatEngineTest {
     class Admission {
         @Test
         void aSynOverTheCapIsResetAndAClosedConnectionFreesItsSlot() {
-            NatSim sim = new NatSim(NatSim.config().withConnectionLimits(100, 2), SEED);
+            NatSim sim = new NatSim(NatSim.config().withConnectionLimits(100, 2, 2), SEED);
             SimGuest g = guest(sim);
             TcpConnection a = established(sim, g, 80);
             established(sim, g, 80);
             TcpConnection third = g.connect(REMOTE, 80);
             sim.runUntil(() -> third.state() == TcpState.CLOSED, 2 * S, "RST over the cap");
-            assertEquals(1, sim.engine.tcp().demux().refusedSourceLimit());
+            assertEquals(1, sim.engine.quotas().usage(7).refused());
             a.abort();
             sim.runUntil(() -> sim.engine.tcp().connections() == 1, 2 * S, "the aborted one retired");
             established(sim, g, 80);
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aSynFloodFromMadeUpAddressesSpendsOnlyItsOwnPortsShare() {
+            NatSim sim = new NatSim(NatSim.config().withConnectionLimits(64, 32, 8), SEED);
+            sim.host.dialByPort.put(9, FakeHost.Dial.BLACKHOLE);
+            SimGuest honest = sim.guest(8, "52:55:55:00:00:08", "192.168.104.8");
+            Random r = new Random(SEED);
+            // The flooder writes 2000 SYNs from 2000 made-up addresses, all on switch port 7.
+            for (int i = 0; i < 2000; i++) {
+                SimGuest liar = sim.guest(7, "52:55:55:00:00:07", "192.168.104." + (10 + r.nextInt(200)));
+                liar.connect(REMOTE, 9, 1024 + i);
+                liar.run(sim.now);
+                sim.guests.remove(liar);
+                liar.releaseAll();
+            }
+            sim.step();
+            OwnerQuotas.Usage flooder = sim.engine.quotas().usage(7);
+            assertEquals(8, flooder.pendingDials(), "the flooder holds no more than its pending-dial cap");
+            assertEquals(1992, flooder.refused());
+            assertEquals(1, sim.portsAtCap.size(), "reported once, naming the port: " + sim.portsAtCap);
+            assertTrue(sim.portsAtCap.get(0).startsWith("7 PENDING_DIAL"), sim.portsAtCap.get(0));
+            for (int i = 0; i < 30; i++) {
+                established(sim, honest, 80);
+            }
+            assertEquals(30, sim.engine.quotas().usage(8).tcp(), "every one of the other guest's connections works");
+            assertEquals(0, sim.engine.quotas().usage(8).refused());
+            sim.engine.portClosed(7, sim.now);
+            assertEquals(null, sim.engine.quotas().usage(7), "the port's account goes with it");
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aPortAtItsUdpCapLeavesOtherPortsAlone() {
+            NatSim sim = new NatSim(NatSim.config().withUdp(60 * S, 100, 3), SEED);
+            SimGuest greedy = guest(sim);
+            SimGuest other = sim.guest(8, "52:55:55:00:00:08", "192.168.104.8");
+            for (int i = 0; i < 10; i++) {
+                greedy.sendUdp(7000 + i, REMOTE, 9, new byte[] {1});
+            }
+            other.sendUdp(7000, REMOTE, 9, new byte[] {2});
+            sim.step();
+            assertEquals(3, sim.engine.udp().sizeOf(7));
+            assertEquals(1, sim.engine.udp().sizeOf(8));
+            assertEquals(7, sim.engine.quotas().usage(7).refused());
             sim.assertNoLeaks();
         }
 
@@ -523,7 +569,7 @@ class NatEngineTest {
 
         @Test
         void theFlowCapHolds() {
-            NatSim sim = new NatSim(NatSim.config().withUdp(60 * S, 3), SEED);
+            NatSim sim = new NatSim(NatSim.config().withUdp(60 * S, 3, 3), SEED);
             SimGuest g = guest(sim);
             for (int i = 0; i < 5; i++) {
                 g.sendUdp(6000 + i, REMOTE, 9, new byte[] {1});

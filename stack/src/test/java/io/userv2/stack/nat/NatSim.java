@@ -42,6 +42,7 @@ final class NatSim {
     final List<SimGuest> guests = new ArrayList<>();
     final ArrayDeque<ByteBuf> toGuests = new ArrayDeque<>();
     final List<String> faults = new ArrayList<>();
+    final List<String> portsAtCap = new ArrayList<>();
     final Random random;
     /** Share of guest-to-gateway frames lost on the wire. */
     double loss;
@@ -54,8 +55,18 @@ final class NatSim {
         gateway = new Gateway(GATEWAY_MAC, GATEWAY, SUBNET, toGuests::add, alloc, new GatewayCounters(),
                 new ArpCache());
         NatPolicy policy = new NatPolicy(SUBNET, GATEWAY, Map.of(REMOTE, Ipv4Address.parse("127.0.0.1")), false);
-        engine = new NatEngine(gateway, policy, config, alloc, host, mac -> egressQueued,
-                (flow, failure) -> faults.add(flow + ": " + failure), new byte[16]);
+        NatObserver observer = new NatObserver() {
+            @Override
+            public void flowFailed(String flow, Throwable failure) {
+                faults.add(flow + ": " + failure);
+            }
+
+            @Override
+            public void portAtCap(int owner, OwnerQuotas.Kind kind, int cap, long refused) {
+                portsAtCap.add(owner + " " + kind + " " + cap + " " + refused);
+            }
+        };
+        engine = new NatEngine(gateway, policy, config, alloc, host, mac -> egressQueued, observer, new byte[16]);
         gateway.setIpv4Forwarder(engine);
         host.engine = engine;
     }

@@ -9,6 +9,7 @@ import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.NatObserver;
 import io.userv2.stack.nat.NatPolicy;
 import io.userv2.stack.nat.NatTcpFlow;
+import io.userv2.stack.nat.OwnerQuotas;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.EventLoop;
 import java.io.IOException;
@@ -35,15 +36,27 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
      * {@code loop}.
      *
      * @param hostKeepAlive keep-alive times for host TCP sockets
+     * @param portNames the name of a switch port by its id, for log lines
      */
     public NatLoop(EventLoop loop, Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc,
-            EgressGauge egress, HostKeepAlive hostKeepAlive) {
+            EgressGauge egress, HostKeepAlive hostKeepAlive, java.util.function.IntFunction<String> portNames) {
         this.loop = loop;
         this.sockets = new NioHostSockets(loop, hostKeepAlive);
         byte[] secret = new byte[16];
         new SecureRandom().nextBytes(secret);
-        NatObserver observer = (flow, failure) ->
+        NatObserver observer = new NatObserver() {
+            @Override
+            public void flowFailed(String flow, Throwable failure) {
                 LOG.log(System.Logger.Level.ERROR, flow + ": aborted after a fault; other flows carry on", failure);
+            }
+
+            @Override
+            public void portAtCap(int owner, OwnerQuotas.Kind kind, int cap, long refused) {
+                LOG.log(System.Logger.Level.WARNING, "port " + portNames.apply(owner) + " is at its cap of " + cap
+                        + " " + kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + "s; refused "
+                        + refused + " so far (other VMs are not affected)");
+            }
+        };
         this.engine = new NatEngine(gateway, policy, config, alloc, sockets, egress, observer, secret);
         sockets.bind(engine);
         gateway.setIpv4Forwarder(engine);
