@@ -75,6 +75,22 @@ public final class EventLoop {
         handlers.remove(handler);
     }
 
+    /**
+     * Ends a registration: cancels {@code key} (null: never registered), forgets {@code handler}, and closes
+     * {@code channel}, ignoring a failure to close (the channel is gone either way).
+     */
+    public void close(IoHandler handler, SelectionKey key, java.nio.channels.Channel channel) {
+        if (key != null) {
+            key.cancel();
+        }
+        handlers.remove(handler);
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
     /** Asks for {@code f.flush()} once the current batch of reads is done; call at most once per batch. */
     public void markDirty(Flushable f) {
         dirty.add(f);

@@ -544,17 +544,6 @@ public final class TcpNat {
         return flows.size();
     }
 
-    /** Live connections owned by switch port {@code owner}. */
-    public int connectionsOf(int owner) {
-        int n = 0;
-        for (NatTcpFlow f : flows.values()) {
-            if (f.owner == owner) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     /** The demultiplexer (its counters and caps). */
     public TcpDemux demux() {
         return demux;

@@ -271,17 +271,6 @@ public final class UdpNat {
         return flows.size();
     }
 
-    /** Open flows owned by switch port {@code owner}. */
-    public int sizeOf(int owner) {
-        int n = 0;
-        for (NatUdpFlow f : flows.values()) {
-            if (f.owner == owner) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     /** The counters (live). */
     public Counters counters() {
         return counters;

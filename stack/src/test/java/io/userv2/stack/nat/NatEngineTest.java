@@ -263,7 +263,7 @@ class NatEngineTest {
                     && other.isEstablished(), 10 * S, "101 connections");
             gone.sendUdp(5000, REMOTE, 53, new byte[] {1});
             sim.step();
-            assertEquals(1, sim.engine.udp().sizeOf(7));
+            assertEquals(1, sim.engine.quotas().usage(7).udp());
 
             assertEquals(101, sim.engine.portClosed(7, sim.now));
             assertEquals(1, sim.engine.tcp().connections());
@@ -382,8 +382,8 @@ class NatEngineTest {
             }
             other.sendUdp(7000, REMOTE, 9, new byte[] {2});
             sim.step();
-            assertEquals(3, sim.engine.udp().sizeOf(7));
-            assertEquals(1, sim.engine.udp().sizeOf(8));
+            assertEquals(3, sim.engine.quotas().usage(7).udp());
+            assertEquals(1, sim.engine.quotas().usage(8).udp());
             assertEquals(7, sim.engine.quotas().usage(7).refused());
             sim.assertNoLeaks();
         }

@@ -133,10 +133,6 @@ final class NioTcpSocket implements HostTcpSocket, IoHandler {
             return;
         }
         closed = true;
-        if (key != null) {
-            key.cancel();
-        }
-        loop.unregister(this);
         try {
             if (reset && channel.isConnected()) {
                 channel.setOption(StandardSocketOptions.SO_LINGER, 0); // close with RST
@@ -144,11 +140,7 @@ final class NioTcpSocket implements HostTcpSocket, IoHandler {
         } catch (IOException | RuntimeException ignored) {
             // closing anyway
         }
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        loop.close(this, key, channel);
     }
 
     @Override

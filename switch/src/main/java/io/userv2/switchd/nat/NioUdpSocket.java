@@ -71,15 +71,7 @@ final class NioUdpSocket implements HostUdpSocket, IoHandler {
             return;
         }
         closed = true;
-        if (key != null) {
-            key.cancel();
-        }
-        loop.unregister(this);
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        loop.close(this, key, channel);
     }
 
     @Override
