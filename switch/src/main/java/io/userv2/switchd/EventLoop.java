@@ -44,7 +44,8 @@ public final class EventLoop {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final List<Flushable> dirty = new ArrayList<>();
     private final List<Timer> timers = new ArrayList<>();
-    private final List<IoHandler> handlers = new ArrayList<>();
+    /** Every registered handler, for shutdown; a set, since thousands of NAT sockets come and go. */
+    private final java.util.Set<IoHandler> handlers = new java.util.LinkedHashSet<>();
     private final List<Ticker> tickers = new ArrayList<>();
     private final List<Runnable> afterFlush = new ArrayList<>();
     private final List<Runnable> eachIteration = new ArrayList<>();
