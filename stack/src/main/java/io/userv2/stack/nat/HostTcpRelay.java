@@ -3,6 +3,7 @@ package io.userv2.stack.nat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.tcp.TcpState;
 import io.userv2.stack.wire.MacAddress;
 import java.io.IOException;
 
@@ -58,7 +59,9 @@ final class HostTcpRelay extends NatTcpFlow {
     void hostConnected(long now) {
         if (connecting) {
             connecting = false;
-            conn.accept(now);
+            if (conn.state() == TcpState.SYN_PENDING) {
+                conn.accept(now); // else the guest gave up meanwhile (RST): the flow ends when it next runs
+            }
         }
     }
 

@@ -246,7 +246,9 @@ public final class TcpNat {
         relay.closeOtherEnd(false);
         switch (why) {
             case REFUSED -> {
-                flow.conn.refuse(now); // the host said no: RST to the guest's SYN
+                if (flow.conn.state() == TcpState.SYN_PENDING) {
+                    flow.conn.refuse(now); // the host said no: RST to the guest's SYN
+                }
                 touch(flow);
             }
             case HOST_UNREACHABLE, NET_UNREACHABLE -> {

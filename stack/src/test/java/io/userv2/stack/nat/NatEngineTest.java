@@ -58,6 +58,22 @@ class NatEngineTest {
         }
 
         @Test
+        void aGuestThatGivesUpWhileTheDialIsPendingLeavesNothingBehind() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            sim.host.dialByPort.put(80, FakeHost.Dial.BLACKHOLE);
+            TcpConnection c = g.connect(REMOTE, 80);
+            sim.runFor(100 * MS);
+            g.sendReset(c); // the guest's RST arrives in the same loop iteration as the host's answer
+            sim.host.lastTcp().outcome = FakeHost.Dial.ACCEPT;
+            sim.step();
+            sim.runUntil(() -> sim.engine.tcp().connections() == 0, S, "flow gone");
+            assertEquals(0, sim.engine.tcp().faults(), "not a fault: a race every NAT sees");
+            assertTrue(sim.host.lastTcp().closed);
+            sim.assertNoLeaks();
+        }
+
+        @Test
         void aRefusedDialIsAnsweredWithRst() {
             NatSim sim = sim();
             SimGuest g = guest(sim);

@@ -101,6 +101,14 @@ final class SimGuest {
         return n;
     }
 
+    /** Sends a RST for {@code c} with SEQ = ISS + 1 (as a guest whose connect gave up does) and forgets it. */
+    void sendReset(TcpConnection c) {
+        TcpConnectionKey k = c.key();
+        emit(k, new TcpRepr(k.localPort(), k.remotePort(), TcpControl.RST, c.iss().plus(1), null, 0,
+                io.userv2.stack.wire.TcpOptions.NONE, 0), io.netty.buffer.Unpooled.EMPTY_BUFFER);
+        conns.remove(k).release();
+    }
+
     /** The guest reboots: its kernel forgets every connection. */
     void forgetConnections() {
         releaseAll();
