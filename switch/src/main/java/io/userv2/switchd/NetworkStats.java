@@ -67,7 +67,9 @@ final class NetworkStats {
         n.put("flowsAbortedWithPort", nat.tcp().abortedWithPort());
         n.put("flowFaults", nat.tcp().faults());
         root.put("nat", n);
-        root.put("dns", net.services().dns().counters().snapshot());
+        Map<String, Object> dns = new LinkedHashMap<>(net.services().dns().counters().snapshot());
+        dns.put("udpDroppedAtPortCap", net.services().dnsUdp().droppedAtPortCap());
+        root.put("dns", dns);
         root.put("dhcp", Map.of("leases", net.services().dhcp().leases().size()));
         root.put("forwards", net.forwards().list().size());
         return root;

@@ -448,7 +448,8 @@ public final class Gateway implements UdpSender {
         if (service != null) {
             counters.udpDeliveredOne();
             service.datagram(new UdpDatagram(MacAddress.of(eth.source()), new Ipv4Address(packet.source()),
-                    udp.srcPort(), new Ipv4Address(packet.destination()), dstPort, toBroadcast, udp.payload()),
+                    udp.srcPort(), new Ipv4Address(packet.destination()), dstPort, toBroadcast, udp.payload(),
+                    ingress),
                     nowNanos);
             return;
         }

@@ -22,9 +22,11 @@ import java.util.Objects;
  * @param dstPort   UDP destination port, the bound port
  * @param broadcast true when {@code dstIp} is a broadcast address (a reply must then come from the gateway's own IP)
  * @param payload   the UDP data (borrowed, see above)
+ * @param ingress   the switch port the frame came in on ({@link Ipv4Forwarder#NO_OWNER} if none): who the work the
+ *                  datagram asks for is accounted to
  */
 public record UdpDatagram(MacAddress srcMac, Ipv4Address srcIp, int srcPort, Ipv4Address dstIp, int dstPort,
-                          boolean broadcast, ByteBuf payload) {
+                          boolean broadcast, ByteBuf payload, int ingress) {
     /** Requires non-null fields. */
     public UdpDatagram {
         Objects.requireNonNull(srcMac, "srcMac");

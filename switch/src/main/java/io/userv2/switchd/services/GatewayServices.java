@@ -28,10 +28,12 @@ import java.util.Map;
  */
 public final class GatewayServices implements AutoCloseable {
     private final DnsServer dns;
+    private final GatewayDnsUdp dnsUdp;
     private final DhcpServer dhcp;
 
-    private GatewayServices(DnsServer dns, DhcpServer dhcp) {
+    private GatewayServices(DnsServer dns, GatewayDnsUdp dnsUdp, DhcpServer dhcp) {
         this.dns = dns;
+        this.dnsUdp = dnsUdp;
         this.dhcp = dhcp;
     }
 
@@ -44,7 +46,8 @@ public final class GatewayServices implements AutoCloseable {
             throws IOException {
         DnsServer dns = DnsServer.create(dnsConfig(config));
         try {
-            gateway.bindUdp(GatewayDnsUdp.PORT, new GatewayDnsUdp(dns, gateway, loop, config.mtu()));
+            GatewayDnsUdp dnsUdp = new GatewayDnsUdp(dns, gateway, loop, config.mtu());
+            gateway.bindUdp(GatewayDnsUdp.PORT, dnsUdp);
             DhcpConfig.Builder dhcpBuilder = DhcpConfig.builder(config.subnet(), config.gatewayIp())
                     .searchDomains(dns.searchDomains())
                     .mtu(config.mtu())
@@ -65,7 +68,7 @@ public final class GatewayServices implements AutoCloseable {
             dhcp.setEventListener(new DhcpLog());
             dhcp.setLeaseListener(new LeaseNames(dns.zone()), System.nanoTime());
             loop.every(10_000_000_000L, () -> dhcp.expire(System.nanoTime()));
-            return new GatewayServices(dns, dhcp);
+            return new GatewayServices(dns, dnsUdp, dhcp);
         } catch (RuntimeException e) {
             dns.close();
             throw e;
@@ -109,6 +112,11 @@ public final class GatewayServices implements AutoCloseable {
     /** The DNS server (its internal zone takes API-added names too). */
     public DnsServer dns() {
         return dns;
+    }
+
+    /** DNS over UDP at the gateway (its per-port drops). */
+    public GatewayDnsUdp dnsUdp() {
+        return dnsUdp;
     }
 
     /** The DHCP server; touch only on the loop thread. */
