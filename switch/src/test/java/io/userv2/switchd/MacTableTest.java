@@ -13,7 +13,7 @@ class MacTableTest {
     @Test
     void behavesLikeAMapUnderRandomLearnExpireAndForget() {
         Random random = new Random(42);
-        MacTable table = new MacTable(512);
+        MacTable table = new MacTable(512, 512);
         RecordingPort[] ports = {new RecordingPort("p0"), new RecordingPort("p1"), new RecordingPort("p2")};
         Map<Long, RecordingPort> model = new HashMap<>();
         Map<Long, Long> seen = new HashMap<>();

@@ -12,7 +12,9 @@ public abstract class Port {
     private final int id;
     private final String name;
     private final PortCounters counters = new PortCounters();
+    private final IngressBudget budget = new IngressBudget();
     private boolean closed;
+    private int macEntries;
 
     /** Source MAC learned most recently from this port, and when, so learning can skip the table on most frames. */
     long lastLearnedMac = -1;
@@ -38,6 +40,21 @@ public abstract class Port {
     /** This port's counters. */
     public final PortCounters counters() {
         return counters;
+    }
+
+    /** This port's work budget per event-loop iteration (unlimited unless the switch limited it). */
+    public final IngressBudget budget() {
+        return budget;
+    }
+
+    /** MAC addresses the switch's table holds for this port (learned on it and not yet aged out or moved). */
+    public final int macEntries() {
+        return macEntries;
+    }
+
+    /** Adds {@code delta} to {@link #macEntries()}; for the switch's table, which keeps the count. */
+    public final void adjustMacEntries(int delta) {
+        macEntries += delta;
     }
 
     /** True once the port has been closed; closed ports are removed from the switch. */
