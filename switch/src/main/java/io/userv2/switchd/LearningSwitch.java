@@ -31,6 +31,8 @@ import java.util.function.Consumer;
  *       is ever evicted to make room (IEEE 802.1Q calls this limiting the learned entries per port).</li>
  *   <li>The {@link IngressFilter} (installed with {@link #setIngressFilter}) drops IPv4 and ARP from a VM port that
  *       claims a gateway address, and with IP source guard every source not bound to that port.</li>
+ *   <li>Storm control: a VM port may have at most {@link PortSecuritySettings#floodsPerSecond()} frames a second
+ *       flooded (broadcast, multicast, unknown unicast); beyond, they are dropped.</li>
  *   <li>Frames the gateway sends are never flooded: unicast to an address no port has is dropped and counted on
  *       the gateway's port, and its listener ({@link #onGatewayUnknownUnicast}) hears of it. Its broadcasts (ARP
  *       requests) still go to every port.</li>
@@ -88,6 +90,9 @@ public final class LearningSwitch {
     /** Attaches a VM port to the switch, with the per-iteration budget of the settings. */
     public void attach(Port port) {
         port.budget().limit(security.framesPerIteration(), security.gatewayFramesPerIteration());
+        if (security.floodsPerSecond() > 0) {
+            port.floodLimit().limit(security.floodsPerSecond(), security.floodsPerSecond());
+        }
         ports.add(port);
     }
 
@@ -178,6 +183,10 @@ public final class LearningSwitch {
                 unknownUnicast.dropped(buf, index, length, now);
                 return true;
             }
+        }
+        if (!fromGateway && !ingress.floodLimit().take(now)) {
+            drop(ingress, PortDropReason.STORM_CONTROL, now);
+            return true;
         }
         flood(buf, index, length, ingress);
         return true;

@@ -207,6 +207,12 @@ public final class Main implements Callable<Integer> {
                     + " hosts of a /24).")
     int maxMacsPerPort;
 
+    @Option(names = "--storm-control", paramLabel = "PPS", defaultValue = "2000",
+            description = "Most frames a second one VM port may have flooded to every other port (broadcast,"
+                    + " multicast, unknown unicast); beyond, they are dropped and counted (default: ${DEFAULT-VALUE};"
+                    + " 0: no limit).")
+    int stormControl;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -261,6 +267,7 @@ public final class Main implements Callable<Integer> {
                     MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses, poolStart), dnsSettings(),
                     natSettings(outside), forwardSettings(), api, busyPoll, PortSecuritySettings.DEFAULT
                             .withMaxMacsPerPort(maxMacsPerPort)
+                            .withFloodsPerSecond(stormControl)
                             .withIpSourceGuard(ipSourceGuard == null ? limaNetworks != null : ipSourceGuard));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());

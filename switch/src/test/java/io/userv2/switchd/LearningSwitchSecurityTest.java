@@ -313,6 +313,32 @@ class LearningSwitchSecurityTest {
         }
     }
 
+    @Nested
+    class StormControl {
+        @BeforeEach
+        void setUp() {
+            build(PortSecuritySettings.DEFAULT.withFloodsPerSecond(10), null);
+        }
+
+        @Test
+        void floodsBeyondTheRateAreDroppedAndTheBucketRefills() {
+            for (int i = 0; i < 25; i++) {
+                send(a, ping(A_MAC, BCAST, A_IP, "192.168.104.255"));
+            }
+            assertEquals(10, b.frames.size(), "a burst of 10");
+            assertEquals(15, a.counters().drops(PortDropReason.STORM_CONTROL));
+            send(b, ping(B_MAC, BCAST, B_IP, "192.168.104.255"));
+            assertEquals(1, a.frames.size(), "b has its own bucket");
+            now += 500_000_000L; // half a second: 5 more
+            for (int i = 0; i < 10; i++) {
+                send(a, ping(A_MAC, BCAST, A_IP, "192.168.104.255"));
+            }
+            assertEquals(15, b.frames.size());
+            send(a, ping(A_MAC, B_MAC, A_IP, B_IP));
+            assertEquals(16, b.frames.size(), "unicast to a learned port is not limited");
+        }
+    }
+
     /** {@code frame} with an 802.1Q tag (VLAN 5) after the source address. */
     static byte[] vlanTagged(byte[] frame) {
         byte[] out = new byte[frame.length + 4];

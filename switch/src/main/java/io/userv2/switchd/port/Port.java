@@ -13,6 +13,7 @@ public abstract class Port {
     private final String name;
     private final PortCounters counters = new PortCounters();
     private final IngressBudget budget = new IngressBudget();
+    private final FloodLimit floodLimit = new FloodLimit();
     private boolean closed;
     private int macEntries;
 
@@ -45,6 +46,11 @@ public abstract class Port {
     /** This port's work budget per event-loop iteration (unlimited unless the switch limited it). */
     public final IngressBudget budget() {
         return budget;
+    }
+
+    /** This port's storm control: how many frames a second it may have flooded (unlimited unless limited). */
+    public final FloodLimit floodLimit() {
+        return floodLimit;
     }
 
     /** MAC addresses the switch's table holds for this port (learned on it and not yet aged out or moved). */

@@ -17,6 +17,8 @@ public enum PortDropReason {
     MAC_LIMIT("mac_limit"),
     /** The forwarding table is full; a frame from an address that could not be learned was dropped. */
     MAC_TABLE_FULL("mac_table_full"),
+    /** Storm control: the port's rate of flooded frames (broadcast, multicast, unknown unicast) was exceeded. */
+    STORM_CONTROL("storm_control"),
     /** The gateway sent unicast to a MAC no port has: dropped instead of flooded (counted on the gateway's port). */
     UNKNOWN_UNICAST("unknown_unicast"),
     /**
