@@ -49,6 +49,8 @@ public final class EventLoop {
     private final List<Ticker> tickers = new ArrayList<>();
     private final List<Runnable> afterFlush = new ArrayList<>();
     private final List<Runnable> eachIteration = new ArrayList<>();
+    private List<Runnable> nextIteration = new ArrayList<>();
+    private List<Runnable> nextIterationSpare = new ArrayList<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Consumer<SelectionKey> onReady = this::onReady;
     private final List<Runnable> shutdownHooks = new ArrayList<>();
@@ -57,6 +59,7 @@ public final class EventLoop {
     private long spinNanos;
     private long lastActivity;
     private long now = System.nanoTime();
+    private long iteration;
     private boolean inReadyBatch;
     private Thread thread;
 
@@ -126,6 +129,23 @@ public final class EventLoop {
         return now;
     }
 
+    /**
+     * The number of the current loop iteration (one wait for readiness, its handlers, tasks, timers and flushes):
+     * what per-iteration budgets are counted against.
+     */
+    public long iteration() {
+        return iteration;
+    }
+
+    /**
+     * Runs {@code task} once in the next iteration, right after that iteration's ready handlers, and keeps the loop
+     * from sleeping until then: a port that stopped reading because its budget for this iteration was spent uses it
+     * to go on with what it already holds. Loop thread only; call at most once per iteration per task.
+     */
+    public void nextIteration(Runnable task) {
+        nextIteration.add(task);
+    }
+
     /** Asks {@code ticker} for its deadline every iteration and ticks it when due. */
     public void addTicker(Ticker ticker) {
         tickers.add(ticker);
@@ -155,10 +175,11 @@ public final class EventLoop {
         thread = Thread.currentThread();
         try {
             while (!stopping) {
+                iteration++;
                 long start = System.nanoTime();
                 long wait = nextTimer(start) - start;
                 int ready;
-                if (wait <= 0 || !dirty.isEmpty()) {
+                if (wait <= 0 || !dirty.isEmpty() || !nextIteration.isEmpty()) {
                     ready = selector.selectNow(onReady);
                 } else {
                     ready = spinNanos > 0 && start - lastActivity < spinNanos ? spin(start) : 0;
@@ -173,6 +194,7 @@ public final class EventLoop {
                 if (ready > 0) {
                     lastActivity = now;
                 }
+                runDeferred();
                 runTasks();
                 runTimers();
                 runEachIteration();
@@ -267,6 +289,25 @@ public final class EventLoop {
             }
         }
         return next;
+    }
+
+    /** Runs what the previous iteration put off to this one; what they put off in turn waits for the next. */
+    private void runDeferred() {
+        List<Runnable> run = nextIteration;
+        if (run.isEmpty()) {
+            return;
+        }
+        lastActivity = now;
+        nextIteration = nextIterationSpare;
+        nextIterationSpare = run;
+        for (int i = 0; i < run.size(); i++) {
+            try {
+                run.get(i).run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "deferred task failed", e);
+            }
+        }
+        run.clear();
     }
 
     private void runEachIteration() {

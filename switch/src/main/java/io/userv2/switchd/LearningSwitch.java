@@ -4,8 +4,13 @@ import io.netty.buffer.ByteBuf;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.port.Port;
+import io.userv2.switchd.port.PortCounters;
+import io.userv2.switchd.port.PortDropReason;
+import io.userv2.switchd.port.VirtualPort;
+import io.userv2.switchd.security.IngressFilter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The layer-2 learning switch that joins every VM connection and the virtual gateway into one Ethernet LAN.
@@ -16,31 +21,100 @@ import java.util.List;
  * {@link #AGING_NANOS} without traffic. 802.1Q tags are not interpreted: tagged frames are switched on their outer
  * addresses and passed through unchanged.
  *
+ * <p>Port security, so that one VM cannot hurt the others (each drop is counted per port and reason in
+ * {@link PortCounters} and logged at most every {@link #DROP_LOG_NANOS} per port):
+ * <ul>
+ *   <li>The gateway's MAC is a static entry ({@link #attachGateway}): learning never moves it, and a frame from a
+ *       VM port with the gateway's MAC as source is dropped.</li>
+ *   <li>Every VM port may have learned at most {@link PortSecuritySettings#maxMacsPerPort()} addresses, the table at
+ *       most {@link PortSecuritySettings#maxMacs()}; a frame whose source cannot be learned is dropped, and nothing
+ *       is ever evicted to make room (IEEE 802.1Q calls this limiting the learned entries per port).</li>
+ *   <li>The {@link IngressFilter} (installed with {@link #setIngressFilter}) drops IPv4 and ARP from a VM port that
+ *       claims a gateway address, and with IP source guard every source not bound to that port.</li>
+ *   <li>Storm control: a VM port may have at most {@link PortSecuritySettings#floodsPerSecond()} frames a second
+ *       flooded (broadcast, multicast, unknown unicast); beyond, they are dropped.</li>
+ *   <li>Frames the gateway sends are never flooded: unicast to an address no port has is dropped and counted on
+ *       the gateway's port, and its listener ({@link #onGatewayUnknownUnicast}) hears of it. Its broadcasts (ARP
+ *       requests) still go to every port.</li>
+ *   <li>Each VM port works within its {@link io.userv2.switchd.port.IngressBudget} per loop iteration:
+ *       {@link #forward} refuses a frame the budget does not cover, and the port stops reading.</li>
+ * </ul>
+ *
  * <p>Runs on the event-loop thread only; not thread-safe.
  */
 public final class LearningSwitch {
     /** Default aging time of a learned address: 300 s, the IEEE 802.1D default. */
     public static final long AGING_NANOS = 300_000_000_000L;
+    /** A port's drops are logged at most this often. */
+    public static final long DROP_LOG_NANOS = 10_000_000_000L;
+    private static final System.Logger LOG = System.getLogger(LearningSwitch.class.getName());
     /** A port's last source address is written to the table again at most this often. */
     private static final long RELEARN_NANOS = 1_000_000_000L;
     /** Ethernet header: destination, source, EtherType. */
     private static final int ETHERNET_HEADER = 14;
 
-    private final MacTable table = new MacTable(16_384);
+    /** Hears of each gateway frame dropped because no port has its destination MAC. */
+    @FunctionalInterface
+    public interface UnknownUnicastListener {
+        /** The frame at {@code buf[index, index + length)}, valid during the call; the caller keeps {@code buf}. */
+        void dropped(ByteBuf buf, int index, int length, long now);
+    }
+
+    private final MacTable table;
+    private final PortSecuritySettings security;
     private final List<Port> ports = new ArrayList<>();
     private final FrameCapture capture;
-    private final List<java.util.function.Consumer<Port>> detachListeners = new ArrayList<>();
+    private final List<Consumer<Port>> detachListeners = new ArrayList<>();
+    private Port gateway;
+    private long gatewayMac = -1; // never equal to a 48-bit address until a gateway is attached
+    private IngressFilter filter;
+    private UnknownUnicastListener unknownUnicast = (buf, index, length, now) -> { };
     private long dropsHairpin;
     private long floods;
 
-    /** A switch that shows every frame it switches to {@code capture} (use {@link FrameCapture#NONE} for none). */
+    /** A switch with the default port security that shows every frame it switches to {@code capture}. */
     public LearningSwitch(FrameCapture capture) {
-        this.capture = capture;
+        this(capture, PortSecuritySettings.DEFAULT);
     }
 
-    /** Attaches a port to the switch. */
+    /**
+     * A switch that shows every frame it switches to {@code capture} (use {@link FrameCapture#NONE} for none) and
+     * bounds its ports by {@code security}.
+     */
+    public LearningSwitch(FrameCapture capture, PortSecuritySettings security) {
+        this.capture = capture;
+        this.security = security;
+        this.table = new MacTable(security.maxMacs(), security.maxMacsPerPort());
+    }
+
+    /** Attaches a VM port to the switch, with the per-iteration budget of the settings. */
     public void attach(Port port) {
+        port.budget().limit(security.framesPerIteration(), security.gatewayFramesPerIteration());
+        if (security.floodsPerSecond() > 0) {
+            port.floodLimit().limit(security.floodsPerSecond(), security.floodsPerSecond());
+        }
         ports.add(port);
+    }
+
+    /**
+     * Attaches the gateway's port: its MAC becomes a static entry, its frames have no budget and are never flooded
+     * as unknown unicast.
+     */
+    public void attachGateway(VirtualPort port) {
+        gateway = port;
+        gatewayMac = port.mac();
+        table.pin(gatewayMac, port);
+        ports.add(port);
+    }
+
+    /** Installs the network-layer checks of every frame from a VM port (null: none). */
+    public void setIngressFilter(IngressFilter filter) {
+        this.filter = filter;
+    }
+
+    /** Sets who hears of gateway frames dropped for an unknown destination. */
+    public void onGatewayUnknownUnicast(UnknownUnicastListener listener) {
+        this.unknownUnicast = listener;
     }
 
     /** Detaches a port, forgets every address learned on it, and tells every detach listener. */
@@ -58,7 +132,7 @@ public final class LearningSwitch {
      * Calls {@code listener} for every port detached from now on: whatever a VM made others hold on its behalf (NAT
      * flows, say) goes with its port.
      */
-    public void onDetach(java.util.function.Consumer<Port> listener) {
+    public void onDetach(Consumer<Port> listener) {
         detachListeners.add(listener);
     }
 
@@ -68,26 +142,31 @@ public final class LearningSwitch {
     }
 
     /**
-     * Switches one frame that arrived on {@code ingress}.
+     * Switches one frame that arrived on {@code ingress}, unless the port's budget for this iteration does not cover
+     * it.
      *
      * @param buf holds the frame; the caller keeps ownership (every egress port copies what it keeps)
      * @param index absolute index of the frame's first byte
      * @param length frame length; frames shorter than an Ethernet header are dropped and counted
      * @param now monotonic time in nanoseconds
+     * @return true when the frame was taken (switched, or dropped and counted); false when the port's
+     *     {@link io.userv2.switchd.port.IngressBudget} refused it: the caller keeps it unread and stops reading
+     *     that port until the next loop iteration
      */
-    public void forward(ByteBuf buf, int index, int length, Port ingress, long now) {
+    public boolean forward(ByteBuf buf, int index, int length, Port ingress, long now) {
         if (length < ETHERNET_HEADER) {
             ingress.counters().countRunt();
-            return;
+            return true;
+        }
+        long dst = MacAddress.read(buf, index);
+        boolean fromGateway = ingress == gateway;
+        if (!fromGateway && !ingress.budget().take(dst == gatewayMac || MacAddress.isGroup(dst))) {
+            return false;
         }
         ingress.counters().countIn(length);
         capture.capture(buf, index, length);
-        long dst = MacAddress.read(buf, index);
-        long src = MacAddress.read(buf, index + 6);
-        if (!MacAddress.isGroup(src)
-                && (src != ingress.lastLearnedMac() || now - ingress.lastLearnedAt() > RELEARN_NANOS)) {
-            table.learn(src, ingress, now);
-            ingress.learned(src, now);
+        if (!fromGateway && !admit(buf, index, length, ingress, now)) {
+            return true;
         }
         if (!MacAddress.isGroup(dst)) {
             Port out = table.lookup(dst);
@@ -97,10 +176,58 @@ public final class LearningSwitch {
                 } else {
                     dropsHairpin++;
                 }
-                return;
+                return true;
+            }
+            if (fromGateway) {
+                drop(ingress, PortDropReason.UNKNOWN_UNICAST, now);
+                unknownUnicast.dropped(buf, index, length, now);
+                return true;
             }
         }
+        if (!fromGateway && !ingress.floodLimit().take(now)) {
+            drop(ingress, PortDropReason.STORM_CONTROL, now);
+            return true;
+        }
         flood(buf, index, length, ingress);
+        return true;
+    }
+
+    /** Port security for a frame from a VM port: learns its source, or drops and counts it (returning false). */
+    private boolean admit(ByteBuf buf, int index, int length, Port ingress, long now) {
+        long src = MacAddress.read(buf, index + 6);
+        if (src == gatewayMac) {
+            drop(ingress, PortDropReason.GATEWAY_MAC_SPOOFED, now);
+            return false;
+        }
+        if (!MacAddress.isGroup(src)
+                && (src != ingress.lastLearnedMac() || now - ingress.lastLearnedAt() > RELEARN_NANOS)) {
+            int learned = table.learn(src, ingress, now);
+            if (learned == MacTable.REFUSED_PORT_FULL || learned == MacTable.REFUSED_TABLE_FULL) {
+                drop(ingress, learned == MacTable.REFUSED_PORT_FULL ? PortDropReason.MAC_LIMIT
+                        : PortDropReason.MAC_TABLE_FULL, now);
+                return false;
+            }
+            ingress.learned(src, now);
+        }
+        IngressFilter f = filter;
+        if (f != null) {
+            PortDropReason why = f.check(buf, index, length, ingress);
+            if (why != null) {
+                drop(ingress, why, now);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void drop(Port port, PortDropReason reason, long now) {
+        PortCounters c = port.counters();
+        long n = c.countDrop(reason);
+        if (c.dropReportDue(now, DROP_LOG_NANOS)) {
+            LOG.log(System.Logger.Level.WARNING, port.name() + ": dropped a frame (" + reason.label() + ", " + n
+                    + " so far for that reason, " + c.dropsTotal() + " in all); logged at most every "
+                    + DROP_LOG_NANOS / 1_000_000_000L + " s per port");
+        }
     }
 
     private void flood(ByteBuf buf, int index, int length, Port ingress) {
@@ -125,9 +252,14 @@ public final class LearningSwitch {
         return table.expire(now - AGING_NANOS);
     }
 
-    /** Number of learned addresses. */
+    /** Number of addresses in the table (the gateway's static entry included). */
     public int learnedAddresses() {
         return table.size();
+    }
+
+    /** The port security this switch enforces. */
+    public PortSecuritySettings security() {
+        return security;
     }
 
     /** Frames dropped because their destination was learned on their own ingress port. */

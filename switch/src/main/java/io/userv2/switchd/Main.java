@@ -205,6 +205,24 @@ public final class Main implements Callable<Integer> {
                     + " CPU while traffic flows.")
     int busyPoll;
 
+    @Option(names = "--ip-source-guard", negatable = true,
+            description = "Bind each VM port to the IPv4 addresses DHCP leased to the MACs learned on it and to static"
+                    + " leases; drop IPv4 and ARP from it with any other source (0.0.0.0 passes, for DHCP). Default:"
+                    + " on with --lima-networks (guests use DHCP), off otherwise; --no-ip-source-guard turns it off.")
+    Boolean ipSourceGuard;
+
+    @Option(names = "--max-macs-per-port", paramLabel = "N", defaultValue = "256",
+            description = "Most MAC addresses learned on one VM port; frames from further addresses are dropped, and"
+                    + " no port ever pushes another's addresses out of the table (default: ${DEFAULT-VALUE}, the"
+                    + " hosts of a /24).")
+    int maxMacsPerPort;
+
+    @Option(names = "--storm-control", paramLabel = "PPS", defaultValue = "2000",
+            description = "Most frames a second one VM port may have flooded to every other port (broadcast,"
+                    + " multicast, unknown unicast); beyond, they are dropped and counted (default: ${DEFAULT-VALUE};"
+                    + " 0: no limit).")
+    int stormControl;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -257,7 +275,10 @@ public final class Main implements Callable<Integer> {
             config = new SwitchConfig(addresses, net,
                     gateway == null ? SwitchConfig.defaultGateway(net) : gateway,
                     MacAddress.parse(gatewayMac), mtu, pcap, dhcpSettings(addresses, poolStart), dnsSettings(),
-                    natSettings(outside), forwardSettings(), api, busyPoll);
+                    natSettings(outside), forwardSettings(), api, busyPoll, PortSecuritySettings.DEFAULT
+                            .withMaxMacsPerPort(maxMacsPerPort)
+                            .withFloodsPerSecond(stormControl)
+                            .withIpSourceGuard(ipSourceGuard == null ? limaNetworks != null : ipSourceGuard));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }

@@ -12,6 +12,7 @@ import io.userv2.switchd.api.Forward;
 import io.userv2.switchd.forward.ForwardSpec;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
+import io.userv2.switchd.port.PortDropReason;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -187,6 +188,13 @@ public final class NetworkControlPlane implements ControlPlane {
         m.put("dropsQueueFull", c.dropsQueueFull());
         m.put("dropsRunt", c.dropsRunt());
         m.put("framingErrors", c.framingErrors());
+        Map<String, Object> drops = new LinkedHashMap<>();
+        for (PortDropReason r : PortDropReason.values()) {
+            drops.put(r.label(), c.drops(r));
+        }
+        m.put("drops", drops);
+        m.put("budgetPauses", c.budgetPauses());
+        m.put("macEntries", p.macEntries());
         return m;
     }
 }

@@ -7,6 +7,7 @@ import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.OwnerQuotas;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
+import io.userv2.switchd.port.PortDropReason;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +39,8 @@ final class NetworkStats {
         root.put("ports", ports);
         LearningSwitch sw = net.learningSwitch();
         root.put("switch", Map.of("learnedAddresses", sw.learnedAddresses(), "floods", sw.floods(),
-                "dropsHairpin", sw.dropsHairpin()));
+                "dropsHairpin", sw.dropsHairpin(), "maxMacsPerPort", sw.security().maxMacsPerPort(),
+                "ipSourceGuard", sw.security().ipSourceGuard()));
         GatewayCounters g = net.gateway().counters();
         Map<String, Object> gateway = new LinkedHashMap<>();
         gateway.put("framesReceived", g.framesReceived());
@@ -95,6 +97,20 @@ final class NetworkStats {
             sample(out, "userv2_port_drops_total", p, "reason", "queue_full", c.dropsQueueFull());
             sample(out, "userv2_port_drops_total", p, "reason", "runt", c.dropsRunt());
             sample(out, "userv2_port_drops_total", p, "reason", "framing", c.framingErrors());
+            for (PortDropReason r : PortDropReason.values()) {
+                sample(out, "userv2_port_drops_total", p, "reason", r.label(), c.drops(r));
+            }
+        }
+        header(out, "userv2_port_budget_pauses_total", "counter",
+                "Loop iterations in which reading a port stopped early because its work budget was spent.");
+        for (Port p : net.learningSwitch().ports()) {
+            out.append("userv2_port_budget_pauses_total{port=\"").append(escape(p.name())).append("\"} ")
+                    .append(p.counters().budgetPauses()).append('\n');
+        }
+        header(out, "userv2_port_mac_entries", "gauge", "MAC addresses learned on each switch port.");
+        for (Port p : net.learningSwitch().ports()) {
+            out.append("userv2_port_mac_entries{port=\"").append(escape(p.name())).append("\"} ")
+                    .append(p.macEntries()).append('\n');
         }
         gauge(out, "userv2_switch_learned_addresses", "MAC addresses in the forwarding table.",
                 net.learningSwitch().learnedAddresses());

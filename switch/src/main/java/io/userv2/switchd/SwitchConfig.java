@@ -22,12 +22,21 @@ import java.util.List;
  * @param forwards port forwards from the host into guests
  * @param apiSocket the unix socket of the HTTP API ({@code --api}), or null for none
  * @param busyPollMicros how long the event loop keeps polling after activity before it sleeps ({@code --busy-poll})
+ * @param security what one VM port may make the switch hold and do (MAC caps, IP source guard, budgets)
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
         MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat,
-        ForwardSettings forwards, Path apiSocket, int busyPollMicros) {
+        ForwardSettings forwards, Path apiSocket, int busyPollMicros, PortSecuritySettings security) {
     /** The default of {@code --busy-poll}, in microseconds. */
     public static final int DEFAULT_BUSY_POLL_MICROS = 50;
+
+    /** A configuration with the default port security (IP source guard off). */
+    public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
+            int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat, ForwardSettings forwards,
+            Path apiSocket, int busyPollMicros) {
+        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket, busyPollMicros,
+                PortSecuritySettings.DEFAULT);
+    }
 
     /** A configuration with the default busy polling. */
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
@@ -50,6 +59,7 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     /** Validates the combination; throws IllegalArgumentException with a user-facing message. */
     public SwitchConfig {
         listen = List.copyOf(listen);
+        java.util.Objects.requireNonNull(security, "security");
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("give at least one --listen, --listen-vfkit, --listen-bess, --connect-bess or --listen-stdio");
         }
@@ -62,6 +72,12 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         if (!subnet.contains(gatewayIp) || gatewayIp.equals(subnet.network()) || gatewayIp.equals(subnet.broadcast())) {
             throw new IllegalArgumentException("gateway " + gatewayIp + " is not a host address of " + subnet);
         }
+    }
+
+    /** This configuration with other port security. */
+    public SwitchConfig withSecurity(PortSecuritySettings s) {
+        return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
+                busyPollMicros, s);
     }
 
     /** A configuration with in-memory leases, the host's DNS configuration, default NAT and no forwards. */

@@ -19,6 +19,9 @@ import io.userv2.switchd.transport.UnixgramTransport;
 import io.userv2.switchd.nat.NatLoop;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.VirtualPort;
+import io.userv2.switchd.security.DhcpBindings;
+import io.userv2.switchd.security.IngressFilter;
+import io.userv2.switchd.security.UnknownUnicastProbe;
 import io.userv2.switchd.services.GatewayServices;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -65,7 +68,7 @@ public final class VirtualNetwork implements AutoCloseable {
         EventLoop loop = new EventLoop();
         loop.setSpinNanos(config.busyPollMicros() * 1000L);
         PcapWriter pcap = config.pcap() == null ? null : new PcapWriter(config.pcap());
-        LearningSwitch sw = new LearningSwitch(pcap == null ? FrameCapture.NONE : pcap);
+        LearningSwitch sw = new LearningSwitch(pcap == null ? FrameCapture.NONE : pcap, config.security());
 
         VirtualPort[] gatewayPort = new VirtualPort[1];
         FrameSink toLan = frame -> {
@@ -77,7 +80,12 @@ public final class VirtualNetwork implements AutoCloseable {
         };
         Gateway gateway = new Gateway(config.gatewayMac(), config.gatewayIp(), config.subnet(), toLan, config.mtu());
         gatewayPort[0] = new VirtualPort("gateway", config.gatewayMac(), gateway::receive);
-        sw.attach(gatewayPort[0]);
+        sw.attachGateway(gatewayPort[0]); // a static entry: no VM can take the gateway's MAC over
+        UnknownUnicastProbe probe = new UnknownUnicastProbe(gateway);
+        sw.onGatewayUnknownUnicast(probe::dropped);
+        DhcpBindings bindings = config.security().ipSourceGuard()
+                ? new DhcpBindings(config.dhcp().staticLeases(), sw::portOf) : null;
+        sw.setIngressFilter(new IngressFilter(gateway::owns, bindings));
 
         VirtualNetwork net = new VirtualNetwork(config, loop, sw, gateway, pcap);
         loop.addTicker(new EventLoop.Ticker() { // fragments that never completed are dropped on time
@@ -94,7 +102,7 @@ public final class VirtualNetwork implements AutoCloseable {
         FrameDecoder decoder = new FrameDecoder(config.maxFrame());
         StateWriter state = new StateWriter(loop::execute, STATE_CLOSE_MILLIS);
         try {
-            net.services = GatewayServices.attach(config, gateway, loop, state);
+            net.services = GatewayServices.attach(config, gateway, loop, state, bindings);
             loop.onShutdown(net.services::close);
             net.nat = attachNat(config, gateway, sw, loop, alloc, net.services);
             loop.onShutdown(gateway::close); // after the NAT's flows: the reassembly buffers

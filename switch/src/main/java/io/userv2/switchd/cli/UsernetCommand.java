@@ -11,6 +11,7 @@ import io.userv2.switchd.ListenAddress;
 import io.userv2.switchd.Logging;
 import io.userv2.switchd.Main;
 import io.userv2.switchd.NatSettings;
+import io.userv2.switchd.PortSecuritySettings;
 import io.userv2.switchd.SwitchConfig;
 import io.userv2.switchd.UnixSocketFile;
 import java.io.IOException;
@@ -98,6 +99,12 @@ public final class UsernetCommand implements Callable<Integer> {
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
 
+    @Option(names = "--ip-source-guard", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Drop IPv4 and ARP whose source is not an address DHCP leased (or a static lease bound) to a"
+                    + " MAC on the sending VM's port; on by default, since Lima's guests take their addresses from"
+                    + " DHCP (--no-ip-source-guard turns it off).")
+    boolean ipSourceGuard;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
 
@@ -132,7 +139,7 @@ public final class UsernetCommand implements Callable<Integer> {
         }
         SwitchConfig config = new SwitchConfig(listen, net, gateway, gatewayMac, mtu, null,
                 new DhcpSettings(leasesFile(), statics), DnsSettings.HOST, NatSettings.DEFAULT, ForwardSettings.NONE,
-                endpoint);
+                endpoint).withSecurity(PortSecuritySettings.DEFAULT.withIpSourceGuard(ipSourceGuard));
         return new UsernetSettings(pidFile, endpoint, qemuSocket, fdSocket, config, dropped);
     }
 

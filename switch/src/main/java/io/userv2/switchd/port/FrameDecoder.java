@@ -17,14 +17,20 @@ public final class FrameDecoder {
         /** Every complete frame was handed over; the bytes left (if any) are the start of the next frame. */
         NEED_MORE,
         /** A length prefix of 0 or above the maximum: the stream is corrupt and must be closed. */
-        BAD_LENGTH
+        BAD_LENGTH,
+        /** The consumer did not take a frame (its budget is spent): the reader index is at that frame's prefix. */
+        PAUSED
     }
 
     /** Receives each complete frame. */
     @FunctionalInterface
     public interface FrameConsumer {
-        /** One frame at {@code buf[index, index+length)}; valid only during the call; the decoder owns {@code buf}. */
-        void frame(ByteBuf buf, int index, int length);
+        /**
+         * One frame at {@code buf[index, index+length)}; valid only during the call; the decoder owns {@code buf}.
+         *
+         * @return true when the frame was taken; false to leave it (and those after it) unread for now
+         */
+        boolean frame(ByteBuf buf, int index, int length);
     }
 
     private final int maxFrame;
@@ -41,8 +47,8 @@ public final class FrameDecoder {
 
     /**
      * Hands every complete frame between {@code buf}'s reader and writer index to {@code consumer}, advancing the
-     * reader index past them. Stops at the first incomplete frame, or at a bad length (leaving the reader index at
-     * that prefix).
+     * reader index past them. Stops at the first incomplete frame, at a bad length, or at a frame the consumer did
+     * not take (leaving the reader index at that frame's prefix).
      */
     public Outcome decode(ByteBuf buf, FrameConsumer consumer) {
         int r = buf.readerIndex();
@@ -56,7 +62,9 @@ public final class FrameDecoder {
                 if (w - r - PREFIX < len) {
                     break;
                 }
-                consumer.frame(buf, r + PREFIX, (int) len);
+                if (!consumer.frame(buf, r + PREFIX, (int) len)) {
+                    return Outcome.PAUSED;
+                }
                 r += PREFIX + (int) len;
             }
             return Outcome.NEED_MORE;

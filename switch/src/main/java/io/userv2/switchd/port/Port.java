@@ -12,7 +12,10 @@ public abstract class Port {
     private final int id;
     private final String name;
     private final PortCounters counters = new PortCounters();
+    private final IngressBudget budget = new IngressBudget();
+    private final FloodLimit floodLimit = new FloodLimit();
     private boolean closed;
+    private int macEntries;
 
     /** Source MAC learned most recently from this port, and when, so learning can skip the table on most frames. */
     long lastLearnedMac = -1;
@@ -38,6 +41,26 @@ public abstract class Port {
     /** This port's counters. */
     public final PortCounters counters() {
         return counters;
+    }
+
+    /** This port's work budget per event-loop iteration (unlimited unless the switch limited it). */
+    public final IngressBudget budget() {
+        return budget;
+    }
+
+    /** This port's storm control: how many frames a second it may have flooded (unlimited unless limited). */
+    public final FloodLimit floodLimit() {
+        return floodLimit;
+    }
+
+    /** MAC addresses the switch's table holds for this port (learned on it and not yet aged out or moved). */
+    public final int macEntries() {
+        return macEntries;
+    }
+
+    /** Adds {@code delta} to {@link #macEntries()}; for the switch's table, which keeps the count. */
+    public final void adjustMacEntries(int delta) {
+        macEntries += delta;
     }
 
     /** True once the port has been closed; closed ports are removed from the switch. */

@@ -12,6 +12,10 @@ public final class PortCounters {
     long dropsQueueFull;
     long dropsRunt;
     long framingErrors;
+    long budgetPauses;
+    private long dropReportAt;
+    private boolean dropReported;
+    private final long[] drops = new long[PortDropReason.all().length];
 
     /** Frames received from this port's peer. */
     public long framesIn() {
@@ -73,5 +77,50 @@ public final class PortCounters {
     /** Records one framing error. */
     public void countFramingError() {
         framingErrors++;
+    }
+
+    /** Records one frame dropped for {@code reason}; returns how many were dropped for it so far. */
+    public long countDrop(PortDropReason reason) {
+        return ++drops[reason.ordinal()];
+    }
+
+    /** Frames dropped for {@code reason}. */
+    public long drops(PortDropReason reason) {
+        return drops[reason.ordinal()];
+    }
+
+    /** Frames dropped by the switch's port-security rules, all reasons together. */
+    public long dropsTotal() {
+        long sum = 0;
+        for (long d : drops) {
+            sum += d;
+        }
+        return sum;
+    }
+
+    /**
+     * True at most once per {@code intervalNanos} (and for the first drop): whether a drop just counted should be
+     * logged, so a port that sends nothing but bad frames costs one log line per interval, not one per frame.
+     */
+    public boolean dropReportDue(long now, long intervalNanos) {
+        if (dropReported && now - dropReportAt < intervalNanos) {
+            return false;
+        }
+        dropReported = true;
+        dropReportAt = now;
+        return true;
+    }
+
+    /** Records that the port was left unread for the rest of a loop iteration because its budget was spent. */
+    public void countBudgetPause() {
+        budgetPauses++;
+    }
+
+    /**
+     * Loop iterations in which reading this port stopped early because its work budget (or its budget of frames
+     * for the gateway) was spent: backpressure onto the sender, not a drop.
+     */
+    public long budgetPauses() {
+        return budgetPauses;
     }
 }

@@ -15,7 +15,9 @@ import java.nio.channels.SocketChannel;
  *
  * <p>Ingress: one read brings as many bytes as the socket holds (up to 256 KiB) into the port's own reused buffer;
  * the {@link FrameDecoder} cuts them into frames in place and each is switched straight away; only a partial frame
- * left at the end is moved to the front for the next read. Egress: frames for this VM
+ * left at the end is moved to the front for the next read. The port's {@link IngressBudget} bounds the frames
+ * switched per loop iteration: when it is spent the rest waits in the buffer for the next iteration, and nothing more
+ * is read until then, so a flooding VM fills its own socket and every other port gets its turn. Egress: frames for this VM
  * are copied, with their length prefix, into one staging buffer that is written with a single system call at the
  * end of the loop iteration (many frames per write). The staging buffer is bounded: when a VM does not read, frames
  * for it are dropped and counted and nobody else waits.
@@ -39,11 +41,13 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
     private final int egressLimit;
     private final FrameDecoder.FrameConsumer onFrame = this::onFrame;
     private final Runnable onClosed;
+    private final Runnable resume = this::resume;
     private SelectionKey key;
     private ByteBuf ingress;
     private ByteBuf egress;
     private boolean dirty;
     private boolean writeInterest;
+    private boolean resumeScheduled;
     private long now;
 
     /**
@@ -77,41 +81,77 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
             loop.markDirty(this);
         }
         if (k.isValid() && k.isReadable()) {
-            for (int i = 0; i < READS_PER_EVENT && !isClosed(); i++) {
-                if (!readOnce()) {
-                    break;
-                }
+            pump();
+        }
+    }
+
+    /**
+     * Switches what the read buffer still holds, then reads and switches up to {@link #READS_PER_EVENT} times, all
+     * within this iteration's {@link IngressBudget}: when the budget refuses a frame, the rest stays in the buffer
+     * (and in the socket, where it backs up onto the sender) and the port goes on in the next iteration.
+     */
+    private void pump() {
+        if (isClosed()) {
+            return;
+        }
+        IngressBudget budget = budget();
+        budget.begin(loop.iteration());
+        if (budget.paused() || !switchBuffered()) {
+            return;
+        }
+        for (int i = 0; i < READS_PER_EVENT; i++) {
+            ByteBuf in = ingress;
+            if (in == null) {
+                // Room for one full read behind the largest partial frame that can be left over.
+                int capacity = READ_BUFFER + decoder.maxFrame() + FrameDecoder.PREFIX;
+                in = ingress = alloc.directBuffer(capacity, capacity);
+            }
+            int room = in.writableBytes();
+            int n;
+            try {
+                n = in.writeBytes(channel, room);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.INFO, name() + ": read failed: " + e.getMessage());
+                close();
+                return;
+            }
+            if (n < 0) {
+                close();
+                return;
+            }
+            if (n == 0 || !switchBuffered() || n < room) {
+                return;
             }
         }
     }
 
-    /** Reads once and switches every complete frame; returns true if the read filled its buffer (more may wait). */
-    private boolean readOnce() {
+    /**
+     * Switches every complete frame in the read buffer. Returns false when the port closed, or when its budget ran
+     * out first (the frames left wait in the buffer, and the port resumes in the next iteration).
+     */
+    private boolean switchBuffered() {
         ByteBuf in = ingress;
-        if (in == null) {
-            // Room for one full read behind the largest partial frame that can be left over.
-            int capacity = READ_BUFFER + decoder.maxFrame() + FrameDecoder.PREFIX;
-            in = ingress = alloc.directBuffer(capacity, capacity);
-        }
-        int room = in.writableBytes();
-        int n;
-        try {
-            n = in.writeBytes(channel, room);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.INFO, name() + ": read failed: " + e.getMessage());
-            close();
-            return false;
-        }
-        if (n < 0) {
-            close();
-            return false;
+        if (in == null || !in.isReadable()) {
+            return true;
         }
         now = System.nanoTime();
-        if (decoder.decode(in, onFrame) == FrameDecoder.Outcome.BAD_LENGTH) {
+        FrameDecoder.Outcome outcome = decoder.decode(in, onFrame);
+        if (outcome == FrameDecoder.Outcome.BAD_LENGTH) {
             counters().countFramingError();
             LOG.log(System.Logger.Level.WARNING, name() + ": bad length prefix " + in.getUnsignedInt(in.readerIndex())
                     + " (frames must be 1.." + decoder.maxFrame() + " bytes); closing this connection");
             close();
+            return false;
+        }
+        if (isClosed()) {
+            return false;
+        }
+        if (outcome == FrameDecoder.Outcome.PAUSED) {
+            counters().countBudgetPause();
+            if (!resumeScheduled) {
+                resumeScheduled = true;
+                loop.nextIteration(resume);
+            }
             return false;
         }
         if (in.isReadable()) {
@@ -119,11 +159,16 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
         } else {
             in.clear();
         }
-        return n == room;
+        return true;
     }
 
-    private void onFrame(ByteBuf buf, int index, int length) {
-        sw.forward(buf, index, length, this, now);
+    private void resume() {
+        resumeScheduled = false;
+        pump();
+    }
+
+    private boolean onFrame(ByteBuf buf, int index, int length) {
+        return sw.forward(buf, index, length, this, now);
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.userv2.dns.HostsFileResolver;
 import io.userv2.dns.OsHostResolver;
 import io.userv2.stack.dhcp.DhcpConfig;
 import io.userv2.stack.dhcp.DhcpServer;
+import io.userv2.stack.dhcp.LeaseListener;
 import io.userv2.stack.dhcp.LeaseStore;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.wire.Ipv4Address;
@@ -41,9 +42,11 @@ public final class GatewayServices implements AutoCloseable {
      * Starts the DNS server, attaches DNS and DHCP to {@code gateway}, and schedules lease expiry on {@code loop}.
      * The lease file (if configured) is written by {@code state}, off the loop; ACKs wait for it (see
      * {@link DhcpServer}).
+     *
+     * @param leases hears of every lease besides the DNS names (the IP source guard's bindings), or null
      */
-    public static GatewayServices attach(SwitchConfig config, Gateway gateway, EventLoop loop, StateWriter state)
-            throws IOException {
+    public static GatewayServices attach(SwitchConfig config, Gateway gateway, EventLoop loop, StateWriter state,
+            LeaseListener leases) throws IOException {
         DnsServer dns = DnsServer.create(dnsConfig(config));
         try {
             GatewayDnsUdp dnsUdp = new GatewayDnsUdp(dns, gateway, loop, config.mtu());
@@ -66,7 +69,8 @@ public final class GatewayServices implements AutoCloseable {
             DhcpServer dhcp = DhcpServer.attach(gateway, dhcpConfig, store, System.nanoTime(),
                     System.currentTimeMillis());
             dhcp.setEventListener(new DhcpLog());
-            dhcp.setLeaseListener(new LeaseNames(dns.zone()), System.nanoTime());
+            LeaseListener names = new LeaseNames(dns.zone());
+            dhcp.setLeaseListener(leases == null ? names : new LeaseFanOut(names, leases), System.nanoTime());
             loop.every(10_000_000_000L, () -> dhcp.expire(System.nanoTime()));
             return new GatewayServices(dns, dnsUdp, dhcp);
         } catch (RuntimeException e) {

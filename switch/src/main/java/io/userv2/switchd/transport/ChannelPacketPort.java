@@ -38,6 +38,8 @@ final class ChannelPacketPort extends PacketPort implements AfPoller.Handler {
     private ByteBuf ingress;
     private boolean readDeferred;
     private boolean writeBlocked;
+    /** Length of a packet in {@link #ingress} that the budget refused and that goes first next time; 0 if none. */
+    private int held;
 
     /**
      * A port on {@code channel}. {@code ownedDescriptor} is for a channel junixsocket made from a descriptor
@@ -99,7 +101,21 @@ final class ChannelPacketPort extends PacketPort implements AfPoller.Handler {
         if (in == null) {
             in = ingress = alloc.directBuffer(capacity, capacity);
         }
+        if (held > 0) {
+            if (!ingress(in, 0, held, System.nanoTime())) {
+                deferRead();
+                return;
+            }
+            held = 0;
+            if (isClosed()) {
+                return;
+            }
+        }
         for (int i = 0; i < READ_BUDGET; i++) {
+            if (budgetSpent()) {
+                deferRead();
+                return;
+            }
             ByteBuffer nio = in.internalNioBuffer(0, capacity);
             int n;
             try {
@@ -117,11 +133,21 @@ final class ChannelPacketPort extends PacketPort implements AfPoller.Handler {
                 rearm(); // drained (or an empty packet: ignored)
                 return;
             }
-            ingress(in, 0, n, System.nanoTime());
+            if (!ingress(in, 0, n, System.nanoTime())) {
+                held = n; // left unread in effect: switched first in a later iteration
+                counters().countBudgetPause();
+                deferRead();
+                return;
+            }
             if (isClosed()) {
                 return;
             }
         }
+        deferRead();
+    }
+
+    /** Goes on reading in the next loop iteration rather than when the poller next sees the socket readable. */
+    private void deferRead() {
         readDeferred = true;
         poller.soon(readMore);
         rearm();

@@ -8,6 +8,7 @@ import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.port.FrameStaging;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
+import io.userv2.switchd.port.PortDropReason;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -71,8 +72,13 @@ abstract class PacketPort extends Port implements EventLoop.Flushable {
     /**
      * One packet received from the peer: {@code length} bytes at {@code buf[index]} (read into a buffer of
      * {@code maxFrame + 1} bytes, so a longer packet shows as {@code maxFrame + 1}). The caller keeps the buffer.
+     *
+     * @return false when the port's budget for this loop iteration does not cover the packet (see
+     *     {@link LearningSwitch#forward}): the caller keeps it and offers it again in a later iteration, or, on a
+     *     socket shared with other VMs, drops it with {@link #dropOverBudget}
      */
-    final void ingress(ByteBuf buf, int index, int length, long now) {
+    final boolean ingress(ByteBuf buf, int index, int length, long now) {
+        budget().begin(loop.iteration());
         if (length > maxFrame) {
             oversize++;
             counters().countFramingError();
@@ -80,9 +86,25 @@ abstract class PacketPort extends Port implements EventLoop.Flushable {
                 LOG.log(System.Logger.Level.WARNING, name() + ": dropped a packet longer than the maximum frame of "
                         + maxFrame + " bytes (" + oversize + " so far)");
             }
-            return;
+            return true;
         }
-        sw.forward(buf, index, length, this, now);
+        return sw.forward(buf, index, length, this, now);
+    }
+
+    /** True when the port's budget for the current loop iteration is spent: read no more until the next one. */
+    final boolean budgetSpent() {
+        budget().begin(loop.iteration());
+        return budget().paused();
+    }
+
+    /** Counts (and now and then logs) a packet {@link #ingress} refused, dropped because others share its socket. */
+    final void dropOverBudget(long now) {
+        PortCounters c = counters();
+        long n = c.countDrop(PortDropReason.OVER_BUDGET);
+        if (c.dropReportDue(now, LearningSwitch.DROP_LOG_NANOS)) {
+            LOG.log(System.Logger.Level.WARNING, name() + ": dropped a frame beyond its budget per loop iteration on"
+                    + " a shared socket (" + n + " so far)");
+        }
     }
 
     @Override

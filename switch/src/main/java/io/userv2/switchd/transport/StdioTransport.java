@@ -108,6 +108,7 @@ public final class StdioTransport {
         private final BlockingQueue<ByteBuf> chunks = new ArrayBlockingQueue<>(QUEUED_CHUNKS);
         private final AtomicBoolean drainScheduled = new AtomicBoolean();
         private final Runnable drain = this::drain;
+        private final Runnable resume = this::resume;
         private final FrameDecoder.FrameConsumer onFrame = this::onFrame;
         private final BlockingQueue<ByteBuf> toWriter = new ArrayBlockingQueue<>(2); // one buffer + the stop marker
         private volatile boolean stopping;
@@ -115,6 +116,9 @@ public final class StdioTransport {
         private ByteBuf staging;
         private ByteBuf spare;
         private boolean writerBusy;
+        /** A chunk part-way switched when the budget ran out, or null. */
+        private ByteBuf current;
+        private boolean resumeScheduled;
         private boolean dirty;
         private long now;
 
@@ -147,7 +151,7 @@ public final class StdioTransport {
                     }
                     chunk.writerIndex(chunk.writerIndex() + n);
                     int start = chunk.readerIndex();
-                    FrameDecoder.Outcome outcome = decoder.decode(chunk, (b, i, l) -> { });
+                    FrameDecoder.Outcome outcome = decoder.decode(chunk, (b, i, l) -> true);
                     int complete = chunk.readerIndex() - start;
                     if (complete > 0) {
                         ByteBuf next = alloc.heapBuffer(capacity, capacity);
@@ -192,25 +196,51 @@ public final class StdioTransport {
 
         private void drain() {
             drainScheduled.set(false);
-            ByteBuf c;
-            while ((c = chunks.poll()) != null) {
-                try {
-                    if (!isClosed()) {
-                        now = System.nanoTime();
-                        decoder.decode(c, onFrame);
+            if (resumeScheduled) {
+                return; // a chunk is part-way through; the loop goes on with it in the next iteration
+            }
+            switchChunks();
+        }
+
+        private void resume() {
+            resumeScheduled = false;
+            switchChunks();
+        }
+
+        /**
+         * Switches the chunks the reader handed over, within this iteration's budget: when it runs out the chunk
+         * stays current (and the reader, whose queue is bounded, waits) until the next iteration.
+         */
+        private void switchChunks() {
+            budget().begin(loop.iteration());
+            ByteBuf c = current;
+            while (c != null || (c = chunks.poll()) != null) {
+                current = c;
+                if (!isClosed()) {
+                    now = System.nanoTime();
+                    if (decoder.decode(c, onFrame) == FrameDecoder.Outcome.PAUSED) {
+                        counters().countBudgetPause();
+                        resumeScheduled = true;
+                        loop.nextIteration(resume);
+                        return;
                     }
-                } finally {
-                    c.release();
                 }
+                current = null;
+                c.release();
+                c = null;
             }
         }
 
-        private void onFrame(ByteBuf buf, int index, int length) {
-            sw.forward(buf, index, length, this, now);
+        private boolean onFrame(ByteBuf buf, int index, int length) {
+            return sw.forward(buf, index, length, this, now);
         }
 
         private void ended(String why) {
             drain(); // whatever whole frames came before the end
+            if (resumeScheduled && !isClosed()) {
+                loop.nextIteration(() -> ended(why)); // the rest of them first, a budget's worth per iteration
+                return;
+            }
             if (!isClosed()) {
                 LOG.log(System.Logger.Level.INFO, "stdio: " + why);
                 flush();
@@ -308,6 +338,10 @@ public final class StdioTransport {
                 spare = null;
             }
             ByteBuf c;
+            if (current != null) {
+                current.release();
+                current = null;
+            }
             while ((c = chunks.poll()) != null) {
                 c.release();
             }

@@ -245,7 +245,11 @@ public final class UnixgramTransport {
             if (n == 4 && in.getInt(0) == MAGIC) {
                 continue; // the old vfkit handshake
             }
-            peer.ingress(in, 0, n, System.nanoTime());
+            long now = System.nanoTime();
+            if (!peer.ingress(in, 0, n, now)) {
+                // Every peer shares this socket: leaving the datagram unread would stall the others too.
+                peer.dropOverBudget(now);
+            }
         }
         readDeferred = true;
         poller.soon(readMore);

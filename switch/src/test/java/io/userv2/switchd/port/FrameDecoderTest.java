@@ -27,6 +27,7 @@ class FrameDecoderTest {
             byte[] f = new byte[length];
             buf.getBytes(index, f);
             out.add(f);
+            return true;
         }));
         return out;
     }
@@ -70,7 +71,7 @@ class FrameDecoderTest {
     @Test
     void zeroLengthIsABadLength() {
         ByteBuf in = Unpooled.buffer().writeInt(0).writeZero(20);
-        assertEquals(FrameDecoder.Outcome.BAD_LENGTH, decoder.decode(in, (b, i, l) -> { }));
+        assertEquals(FrameDecoder.Outcome.BAD_LENGTH, decoder.decode(in, (b, i, l) -> true));
     }
 
     @Test
@@ -85,6 +86,6 @@ class FrameDecoderTest {
     void maximumFrameIsAccepted() {
         assertEquals(1, decodeAll(stream(new byte[1518])).size());
         ByteBuf in = stream(new byte[1519]);
-        assertEquals(FrameDecoder.Outcome.BAD_LENGTH, decoder.decode(in, (b, i, l) -> { }));
+        assertEquals(FrameDecoder.Outcome.BAD_LENGTH, decoder.decode(in, (b, i, l) -> true));
     }
 }

@@ -1,0 +1,107 @@
+package io.userv2.switchd.security;
+
+import io.netty.buffer.ByteBuf;
+import io.userv2.switchd.port.Port;
+import io.userv2.switchd.port.PortDropReason;
+import java.util.function.IntPredicate;
+
+/**
+ * The network-layer half of port security, applied to every frame a VM port sends: nobody but the gateway speaks
+ * for the gateway's addresses, and with IP source guard a port speaks only for the addresses DHCP bound to it.
+ *
+ * <ul>
+ *   <li>IPv4 with a source the gateway owns: dropped ({@link PortDropReason#GATEWAY_IP_SPOOFED}).</li>
+ *   <li>ARP whose sender protocol address the gateway owns: dropped ({@link PortDropReason#GATEWAY_ARP_SPOOFED});
+ *       that is how a guest would take the gateway's address over in the other guests' ARP caches.</li>
+ *   <li>With IP source guard: IPv4 whose source, and ARP whose sender protocol address, is not bound to this port by
+ *       {@link DhcpBindings}: dropped ({@link PortDropReason#IP_SOURCE_GUARD}). Passes: 0.0.0.0, which a client
+ *       without an address uses (RFC 2131 4.1: "DHCP messages broadcast by a client prior to that client obtaining
+ *       its IP address must have the source address field in the IP header set to 0", and RFC 5227's ARP probes,
+ *       whose "'sender IP address' field MUST be set to all zeroes"); and DHCP from client port 68 to server port 67,
+ *       since a client renewing or rebinding sends from the address it holds (RFC 2131 4.4.5) even when our table no
+ *       longer has it (a restart after the lease ran out), and the server itself NAKs what it did not lease.</li>
+ * </ul>
+ *
+ * <p>802.1Q and 802.1ad tags are looked through, so a tag does not hide a spoofed source. Frames too short to hold
+ * the fields pass (receivers drop them as malformed). Allocation-free; loop thread only.
+ */
+public final class IngressFilter {
+    private static final int ETHERTYPE_IPV4 = 0x0800;
+    private static final int ETHERTYPE_ARP = 0x0806;
+    private static final int ETHERTYPE_VLAN = 0x8100;
+    private static final int ETHERTYPE_QINQ = 0x88a8;
+    /** RFC 791 header: the source address at offset 12 of at least 20 bytes. */
+    private static final int IPV4_SOURCE = 12;
+    private static final int IPV4_MIN_HEADER = 20;
+    private static final int IPV4_PROTOCOL = 9;
+    private static final int UDP = 17;
+    /** RFC 826 packet for Ethernet/IPv4: the sender protocol address at offset 14 of 28 bytes. */
+    private static final int ARP_SENDER_IP = 14;
+    private static final int ARP_LENGTH = 28;
+    private static final int DHCP_CLIENT_PORT = 68;
+    private static final int DHCP_SERVER_PORT = 67;
+
+    private final IntPredicate gatewayOwns;
+    private final DhcpBindings bindings;
+
+    /**
+     * A filter protecting the addresses {@code gatewayOwns} accepts, and with {@code bindings} (null: IP source guard
+     * off) binding each port to its leased addresses.
+     */
+    public IngressFilter(IntPredicate gatewayOwns, DhcpBindings bindings) {
+        this.gatewayOwns = gatewayOwns;
+        this.bindings = bindings;
+    }
+
+    /** True when IP source guard is on. */
+    public boolean sourceGuard() {
+        return bindings != null;
+    }
+
+    /**
+     * Checks the frame at {@code buf[index, index + length)} (at least an Ethernet header) that came in on
+     * {@code ingress}. Returns null to pass it, or why to drop it. The caller keeps {@code buf}.
+     */
+    public PortDropReason check(ByteBuf buf, int index, int length, Port ingress) {
+        int end = index + length;
+        int typeAt = index + 12;
+        int type = buf.getUnsignedShort(typeAt);
+        while ((type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) && typeAt + 6 <= end) {
+            typeAt += 4;
+            type = buf.getUnsignedShort(typeAt);
+        }
+        int l3 = typeAt + 2;
+        if (type == ETHERTYPE_IPV4) {
+            if (end - l3 < IPV4_MIN_HEADER) {
+                return null;
+            }
+            int source = buf.getInt(l3 + IPV4_SOURCE);
+            if (gatewayOwns.test(source)) {
+                return PortDropReason.GATEWAY_IP_SPOOFED;
+            }
+            if (bindings != null && source != 0 && !bindings.allows(source, ingress)
+                    && !isDhcpToServer(buf, l3, end)) {
+                return PortDropReason.IP_SOURCE_GUARD;
+            }
+        } else if (type == ETHERTYPE_ARP) {
+            if (end - l3 < ARP_LENGTH) {
+                return null;
+            }
+            int sender = buf.getInt(l3 + ARP_SENDER_IP);
+            if (gatewayOwns.test(sender)) {
+                return PortDropReason.GATEWAY_ARP_SPOOFED;
+            }
+            if (bindings != null && sender != 0 && !bindings.allows(sender, ingress)) {
+                return PortDropReason.IP_SOURCE_GUARD;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isDhcpToServer(ByteBuf buf, int l3, int end) {
+        int headerLength = (buf.getUnsignedByte(l3) & 0x0F) * 4;
+        int udp = l3 + headerLength;
+        return buf.getUnsignedByte(l3 + IPV4_PROTOCOL) == UDP && headerLength >= IPV4_MIN_HEADER && udp + 4 <= end
+                && buf.getUnsignedShort(udp) == DHCP_CLIENT_PORT && buf.getUnsignedShort(udp + 2) == DHCP_SERVER_PORT;
+    }
+}
