@@ -27,22 +27,54 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
  * stale socket file is replaced and one a live process serves is refused ({@link UnixSocketFile}); the file is
  * removed on {@link #close()}.
  *
- * <p>Robustness: a few daemon threads (at most {@value #MAX_THREADS}, plus one scheduler thread), at most
- * {@value #MAX_CONNECTIONS} connections, request headers up to {@value #MAX_HEADER_BYTES} bytes (431 beyond), bodies
- * up to {@value #MAX_BODY_BYTES} bytes (413 beyond), and an idle timeout that closes slow or silent connections.
- * No handler blocks a thread on a client: bodies are read asynchronously and wait_port polls on the scheduler.
+ * <p>One client cannot hold the API for the others: a connection must send a complete request head within
+ * {@link #REQUEST_TIMEOUT} of connecting (or of its previous answer) or it is closed, whether it sends nothing or
+ * trickles bytes ({@code RequestDeadline}); up to {@value #MAX_CONNECTIONS} connections are served at once and
+ * {@value #ACCEPT_QUEUE} more wait in the listen backlog, so hundreds of clients connecting non-blocking at the same
+ * moment (as Lima's and podman's Go clients do) are all accepted instead of failing with EAGAIN. A few daemon threads
+ * (at most {@value #MAX_THREADS}, plus one scheduler thread) serve them all: no handler blocks a thread on a client
+ * (bodies are read asynchronously, wait_port polls on the scheduler), so a thread is busy only while a call runs.
+ * Request heads are limited to {@value #MAX_HEADER_BYTES} bytes (431 beyond), bodies to {@value #MAX_BODY_BYTES}
+ * bytes (413 beyond), and a connection silent mid-body, or not reading its answer, for {@link #IDLE_TIMEOUT} is
+ * closed; a long poll (wait_port) is exempt from both timeouts while it waits.
  */
 public final class ApiServer implements AutoCloseable {
     /** The largest request body accepted. */
     public static final int MAX_BODY_BYTES = 64 * 1024;
     /** The largest request head (request line plus headers) accepted. */
     public static final int MAX_HEADER_BYTES = 8 * 1024;
-    /** Connections served at once; more wait in the listen queue. */
-    public static final int MAX_CONNECTIONS = 32;
-    /** Threads in the server's pool (one acceptor and one selector among them). */
+    /**
+     * Connections served at once; more wait in the listen backlog. Hundreds of clients (one per VM, port forward or
+     * CLI call) must fit, while a runaway client cannot take every file descriptor the switch needs for its VMs and
+     * NAT flows (the JVM raises the soft RLIMIT_NOFILE to the hard limit at start). An idle connection costs about
+     * 4 KiB of heap (measured with 1000 of them) and no thread: Jetty holds no read buffer on a connection with
+     * nothing to read.
+     */
+    public static final int MAX_CONNECTIONS = 1024;
+    /**
+     * The listen backlog: connects the kernel completes before Jetty accepts them. A non-blocking connect to a unix
+     * socket whose backlog is full fails at once with EAGAIN (there is no SYN retry as with TCP), so a burst of
+     * clients needs room here. Jetty passes the number to {@code listen(2)} as is; Linux caps it at
+     * {@code net.core.somaxconn} (4096 by default since 5.4, 128 before; per network namespace).
+     */
+    public static final int ACCEPT_QUEUE = 1024;
+    /**
+     * Threads in the server's pool, one acceptor and one selector among them. Calls are short (a look at the
+     * switch through its loop) and none waits on a client, so six workers answer hundreds of queued requests
+     * quickly (500 clients at once in well under a second in the tests); more threads would only cost memory.
+     */
     public static final int MAX_THREADS = 8;
-    /** How long a connection may stay silent (mid-request or between requests) before it is closed. */
-    public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long a connection may take to send a complete request head, from its connect or from the end of its
+     * previous answer. Clients send the whole head in one write right after connecting; a few seconds allows for a
+     * loaded host.
+     */
+    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * How long a connection may stay silent mid-body, or leave its answer unread, before it is closed. Longer than
+     * the control plane's own 5 s wait for the switch, so that wait answers 503 itself.
+     */
+    public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(10);
 
     private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
     /** Jetty logs every start and stop at INFO; the daemon says "HTTP API listening" itself. Held so it stays set. */
@@ -51,11 +83,13 @@ public final class ApiServer implements AutoCloseable {
     private final Server server;
     private final UnixSocketFile socketFile;
     private final AtomicInteger activeWaits;
+    private final RequestDeadline deadline;
 
-    private ApiServer(Server server, UnixSocketFile socketFile, AtomicInteger activeWaits) {
+    private ApiServer(Server server, UnixSocketFile socketFile, AtomicInteger activeWaits, RequestDeadline deadline) {
         this.server = server;
         this.socketFile = socketFile;
         this.activeWaits = activeWaits;
+        this.deadline = deadline;
     }
 
     /** Longest unix socket path Linux takes (sun_path is 108 bytes with the terminating NUL). */
@@ -67,17 +101,17 @@ public final class ApiServer implements AutoCloseable {
      * @throws IOException when the path is served by a live process, is not a socket, or cannot be bound or chmod'ed
      */
     public static ApiServer start(ControlPlane plane, Path socket) throws IOException {
-        return start(plane, socket, IDLE_TIMEOUT);
+        return start(plane, socket, ApiLimits.DEFAULT);
     }
 
-    /** {@link #start(ControlPlane, Path)} with another idle timeout (for tests). */
-    static ApiServer start(ControlPlane plane, Path socket, Duration idleTimeout) throws IOException {
+    /** {@link #start(ControlPlane, Path)} with other limits (for tests). */
+    static ApiServer start(ControlPlane plane, Path socket, ApiLimits limits) throws IOException {
         if (JETTY_LOG.getLevel() == null) {
             JETTY_LOG.setLevel(java.util.logging.Level.WARNING);
         }
         UnixSocketFile socketFile = UnixSocketFile.prepare(socket);
 
-        QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
+        QueuedThreadPool threads = new QueuedThreadPool(limits.maxThreads(), 2);
         threads.setName("userv2-api");
         threads.setDaemon(true);
         threads.setReservedThreads(0);
@@ -91,6 +125,9 @@ public final class ApiServer implements AutoCloseable {
         http.setRequestHeaderSize(MAX_HEADER_BYTES);
         // A unix socket has no host:port; HTTP/1.0 requests without a Host header would otherwise be refused.
         http.setServerAuthority(new HostPort("localhost"));
+        // Call the handler as soon as the head is complete, so the head's deadline ends there; bodies are read
+        // asynchronously and watched by the idle timeout.
+        http.setDelayDispatchUntilContent(false);
         UnixDomainServerConnector connector = new UnixDomainServerConnector(server, 1, 1,
                 new HttpConnectionFactory(http));
         // Bind inside a private (0700) directory, make the socket 0600 there, then rename it into place: the socket
@@ -104,19 +141,21 @@ public final class ApiServer implements AutoCloseable {
             bindPath = privateDir.resolve(socket.getFileName());
         }
         connector.setUnixDomainPath(bindPath);
-        connector.setIdleTimeout(idleTimeout.toMillis());
-        connector.setAcceptQueueSize(64);
+        connector.setIdleTimeout(limits.idleTimeout().toMillis());
+        connector.setAcceptQueueSize(limits.acceptQueue());
+        RequestDeadline deadline = new RequestDeadline(scheduler, limits.requestTimeout().toMillis());
+        connector.addEventListener(deadline);
         server.addConnector(connector);
-        server.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, connector));
+        server.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
 
         server.setErrorHandler(new PlainErrorHandler());
         AtomicInteger activeWaits = new AtomicInteger();
         ApiHandler api = new ApiHandler(ApiRoutes.create(plane, scheduler, threads, activeWaits), MAX_BODY_BYTES);
-        server.setHandler(new SizeLimitHandler(MAX_BODY_BYTES, -1) {
+        server.setHandler(deadline.wrap(new SizeLimitHandler(MAX_BODY_BYTES, -1) {
             {
                 setHandler(api);
             }
-        });
+        }));
 
         try {
             server.start();
@@ -141,7 +180,7 @@ public final class ApiServer implements AutoCloseable {
             }
         }
         LOG.log(System.Logger.Level.INFO, "HTTP API listening on " + socket);
-        return new ApiServer(server, socketFile, activeWaits);
+        return new ApiServer(server, socketFile, activeWaits, deadline);
     }
 
     /** The socket file's path. */
@@ -152,6 +191,11 @@ public final class ApiServer implements AutoCloseable {
     /** The wait_port calls now waiting for their port. */
     public int activeWaits() {
         return activeWaits.get();
+    }
+
+    /** The connections closed so far because their request head did not come within the request timeout. */
+    long requestTimeouts() {
+        return deadline.expired();
     }
 
     /** Stops serving (pending calls are cut), releases the threads and removes the socket file. */

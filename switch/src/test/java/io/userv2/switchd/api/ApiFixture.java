@@ -14,13 +14,17 @@ final class ApiFixture implements AutoCloseable {
     final Curl curl;
 
     ApiFixture() throws IOException {
-        this(ApiServer.IDLE_TIMEOUT);
+        this(ApiLimits.DEFAULT);
     }
 
     ApiFixture(Duration idleTimeout) throws IOException {
+        this(ApiLimits.DEFAULT.withIdleTimeout(idleTimeout));
+    }
+
+    ApiFixture(ApiLimits limits) throws IOException {
         dir = Files.createTempDirectory("userv2-api");
         socket = dir.resolve("api.sock");
-        server = ApiServer.start(plane, socket, idleTimeout);
+        server = ApiServer.start(plane, socket, limits);
         curl = new Curl(socket, dir);
     }
 

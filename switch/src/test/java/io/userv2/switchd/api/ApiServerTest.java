@@ -8,12 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -30,42 +26,16 @@ class ApiServerTest {
     Path tmp;
 
     private static SocketChannel connect(Path socket) throws IOException {
-        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-        channel.connect(UnixDomainSocketAddress.of(socket));
-        return channel;
+        return RawClient.connect(socket);
     }
 
     private static void write(SocketChannel channel, String text) throws IOException {
-        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.ISO_8859_1));
-        while (bytes.hasRemaining()) {
-            channel.write(bytes);
-        }
+        RawClient.write(channel, text);
     }
 
     /** Reads until the server closes the connection or {@code until} appears; gives up after 20 s. */
     private static String readResponse(SocketChannel channel, String until) throws IOException {
-        channel.configureBlocking(false);
-        StringBuilder text = new StringBuilder();
-        ByteBuffer buffer = ByteBuffer.allocate(8192);
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        try (Selector selector = Selector.open()) {
-            channel.register(selector, SelectionKey.OP_READ);
-            while (true) {
-                long left = (deadline - System.nanoTime()) / 1_000_000;
-                assertTrue(left > 0, "no complete answer within 20 s: " + text);
-                selector.select(left);
-                selector.selectedKeys().clear();
-                buffer.clear();
-                int n = channel.read(buffer);
-                if (n < 0) {
-                    return text.toString();
-                }
-                text.append(new String(buffer.array(), 0, n, StandardCharsets.ISO_8859_1));
-                if (until != null && text.indexOf(until) >= 0) {
-                    return text.toString();
-                }
-            }
-        }
+        return RawClient.read(channel, until, Duration.ofSeconds(20));
     }
 
     @Test
@@ -199,11 +169,11 @@ class ApiServerTest {
     }
 
     @Test
-    void manyConnectionsBeyondTheLimitStillGetServedWhenOthersLeave() throws Exception {
-        try (ApiFixture api = new ApiFixture()) {
+    void connectionsBeyondTheLimitWaitInTheBacklogAndAreServedWhenOthersLeave() throws Exception {
+        try (ApiFixture api = new ApiFixture(ApiLimits.DEFAULT.withMaxConnections(8))) {
             List<SocketChannel> idle = new ArrayList<>();
             try {
-                for (int i = 0; i < ApiServer.MAX_CONNECTIONS + 8; i++) {
+                for (int i = 0; i < 8 + 8; i++) {
                     idle.add(connect(api.socket));
                 }
                 Curl.Running waiting = api.curl.start("GET", "/stats", null);

@@ -87,8 +87,9 @@ class ApiWaitPortTest {
     }
 
     @Test
-    void outlivesTheConnectionIdleTimeout() throws Exception {
-        api = new ApiFixture(Duration.ofMillis(500));
+    void outlivesTheConnectionTimeouts() throws Exception {
+        api = new ApiFixture(ApiLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(500))
+                .withRequestTimeout(Duration.ofMillis(500)));
         Curl.Result result = api.curl.get("/extension/wait_port?ip=192.168.104.3&port=22&timeout=2");
         assertEquals(408, result.status(), result.body());
     }
