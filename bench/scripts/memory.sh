@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory (resident set) of userv2 and of passt side by side, in one run: RSS sampled from /proc/PID/status
 # (VmRSS, and the kernel's own peak VmHWM) every 100 ms while each peer goes through
-#   nat-MTU  (MTU 1500 and 65520, as nat-vs-passt.sh runs them) start, IDLE s idle, one namespace guest running
+#   nat-MTU  (MTU 1500 and 65520, as nat-vs-passt.sh runs them) start, IDLE s idle (the figure "idle"), one namespace guest running
 #            iperf3 guest->host then host->guest through the NAT (WARMUP + DURATION s each way), AFTER s idle
 #   mixed    (MTU 1500) start, IDLE s idle, three namespace guests at once for MIX_DURATION s: guest 1 iperf3
 #            guest->host with 4 streams, guest 2 iperf3 host->guest, guest 3 iperf3 to guest 2 (guest-to-guest),
@@ -16,7 +16,7 @@
 # how long after the load it first fell under UNDER_MB.
 #
 #   bench/scripts/memory.sh [path/to/userv2-switch.jar]
-#   env: PEERS="userv2 passt" SCENARIOS="nat-1500 nat-65520 mixed" IDLE=5 WARMUP=2 DURATION=10 MIX_DURATION=20
+#   env: PEERS="userv2 passt" SCENARIOS="nat-1500 nat-65520 mixed" IDLE=10 WARMUP=2 DURATION=10 MIX_DURATION=20
 #        AFTER=60 UNDER_MB=96 JAVA=java EXTRA_ARGS="" (more switch options, e.g. --api PATH)
 #        TRACE_DIR=DIR (keep the raw samples: one line "epoch_s rss_kB hwm_kB" per 100 ms, per peer and scenario)
 #
@@ -31,7 +31,7 @@ repo=$(cd "$here/../.." && pwd)
 jar=${1:-$repo/switch/target/userv2-switch.jar}
 PEERS=${PEERS:-userv2 passt}
 SCENARIOS=${SCENARIOS:-nat-1500 nat-65520 mixed}
-IDLE=${IDLE:-5}
+IDLE=${IDLE:-10}
 WARMUP=${WARMUP:-2}
 DURATION=${DURATION:-10}
 MIX_DURATION=${MIX_DURATION:-20}
