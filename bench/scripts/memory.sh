@@ -304,8 +304,9 @@ for scen in $SCENARIOS; do
               if (t <= m[key "-idle"]) idle = rss
               if (t > m[key "-idle"] && t <= m[key "-load"] + 0.5) { if (rss > peak) peak = rss; if (hwm > phwm) phwm = hwm }
               if (t > m[key "-load"]) { last = rss; if (down == "" && rss < under) down = sprintf("%.1fs", t - m[key "-load"]) } }
-            END { printf "%-8s %-10s %7.1f %9.1f %9.1f %9.1f %11s\n", peer, scen, idle / 1024, peak / 1024, phwm / 1024,
-                  last / 1024, down == "" ? "never" : down }' "$work/marks" "$work/samples-$key"
+            END { after = last == "" ? "exited" : sprintf("%.1f", last / 1024)  # the process was gone before the end
+                  printf "%-8s %-10s %7.1f %9.1f %9.1f %9s %11s\n", peer, scen, idle / 1024, peak / 1024, phwm / 1024,
+                  after, last == "" ? "-" : down == "" ? "never" : down }' "$work/marks" "$work/samples-$key"
     done
 done
 echo "(idle: ${IDLE}s after start; peak: during the load, sampled, and the kernel's VmHWM; +${AFTER}s: after the load ended)"
