@@ -412,6 +412,7 @@ public final class Main implements Callable<Integer> {
 
     /** Entry point. */
     public static void main(String[] args) {
+        MemoryPolicy.apply();
         int code = new CommandLine(new Main()).execute(args);
         if (code != 0) {
             System.exit(code);
