@@ -28,6 +28,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=netns-lib.sh
+. "$here/netns-lib.sh"
 jar=${1:-$repo/switch/target/userv2-switch.jar}
 PEERS=${PEERS:-userv2 passt}
 SCENARIOS=${SCENARIOS:-nat-1500 nat-65520 mixed}
@@ -81,35 +83,8 @@ trap 'exit 130' INT TERM
 
 gcc -O2 -Wall -pthread -o "$work/tapbridge" "$repo/testtools/tapbridge.c"
 
-wait_for() { # FILE REGEX SECONDS
-    local deadline=$((SECONDS + $3))
-    until grep -qE "$2" "$1" 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for /$2/ in $1:" >&2; cat "$1" >&2; return 1; }
-        sleep 0.05
-    done
-}
-
-wait_cmd() { # SECONDS WHAT CMD...
-    local deadline=$((SECONDS + $1)) what=$2
-    shift 2
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for $what" >&2; return 1; }
-        sleep 0.05
-    done
-}
-
-rand() { head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-
-# The host side: lo, plus a veth pair with a default route to an address nobody has (passt wants one).
-hostns="u2m-host-$(rand)"
-ip netns add "$hostns"
-ip -n "$hostns" link set lo up
-ip -n "$hostns" link add uplink0 type veth peer name uplink1
-ip -n "$hostns" addr add 10.254.254.1/24 dev uplink0
-ip -n "$hostns" link set uplink0 up
-ip -n "$hostns" link set uplink1 up
-ip -n "$hostns" route add default via 10.254.254.2
-mkdir -p "/etc/netns/$hostns" && : >"/etc/netns/$hostns/resolv.conf"
+# The host side (see netns-lib.sh).
+host_namespace u2m
 hx() { ip netns exec "$hostns" "$@"; }
 
 for port in "${IPERF_PORTS[@]}"; do
@@ -122,7 +97,7 @@ done
 # DNS queries for dig -f: names the gateway answers itself and names it forwards (to a closed port: fails fast).
 for _ in $(seq 200); do
     echo "@192.168.104.2 +tries=1 +time=1 host.lima.internal A"
-    echo "@192.168.104.2 +tries=1 +time=1 example.com A"
+    echo "@192.168.104.2 +tries=1 +time=1 absent.test A"
     echo "@192.168.104.2 +tries=1 +time=1 +tcp host.lima.internal A"
 done >"$work/queries"
 
@@ -135,13 +110,6 @@ tap_guest() { # IP MTU -> sets $ns: a namespace guest with tap0 (IP/24), bridged
     ip -n "$ns" link set tap0 mtu "$2" txqueuelen 5000
     ip -n "$ns" addr add "$1/24" dev tap0
     ip -n "$ns" link set tap0 up
-}
-
-bridge() { # NS SOCKSPEC
-    local log="$work/bridge-$1.log"
-    "$work/tapbridge" tap0 "$2" --netns "$1" >"$log" 2>&1 &
-    pids+=($!)
-    wait_for "$log" "tapbridge: connected" 10
 }
 
 teardown() {

@@ -20,6 +20,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=netns-lib.sh
+. "$here/netns-lib.sh"
 jar=${1:-$repo/switch/target/userv2-switch.jar}
 DURATION=${DURATION:-3}
 REPS=${REPS:-3}
@@ -68,37 +70,8 @@ trap 'exit 130' INT TERM
 gcc -O2 -Wall -pthread -o "$work/tapbridge" "$repo/testtools/tapbridge.c"
 gcc -O2 -Wall -o "$work/rr" "$repo/testtools/rr.c"
 
-# wait_for FILE REGEX SECONDS: poll a log until a line matches, or fail.
-wait_for() {
-    local deadline=$((SECONDS + $3))
-    until grep -qE "$2" "$1" 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for /$2/ in $1:" >&2; cat "$1" >&2; return 1; }
-        sleep 0.05
-    done
-}
-
-# wait_cmd SECONDS WHAT CMD...: poll a command until it succeeds, or fail.
-wait_cmd() {
-    local deadline=$((SECONDS + $1)) what=$2
-    shift 2
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for $what" >&2; return 1; }
-        sleep 0.05
-    done
-}
-
-rand() { head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-
-# The host side: lo, plus a veth pair with a default route to an address nobody has.
-hostns="u2n-host-$(rand)"
-ip netns add "$hostns"
-ip -n "$hostns" link set lo up
-ip -n "$hostns" link add uplink0 type veth peer name uplink1
-ip -n "$hostns" addr add 10.254.254.1/24 dev uplink0
-ip -n "$hostns" link set uplink0 up
-ip -n "$hostns" link set uplink1 up
-ip -n "$hostns" route add default via 10.254.254.2
-mkdir -p "/etc/netns/$hostns" && : >"/etc/netns/$hostns/resolv.conf" # no nameserver for anything run there
+# The host side (see netns-lib.sh).
+host_namespace u2n
 hx() { ip netns exec "$hostns" "$@"; }
 
 hx iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" -D --pidfile "$work/iperf3.pid" >/dev/null
@@ -124,14 +97,6 @@ tap_guest() {
     ip -n "$ns" link set tap0 mtu "$2" txqueuelen 5000
     ip -n "$ns" addr add "$1/24" dev tap0
     ip -n "$ns" link set tap0 up
-}
-
-# bridge NS SOCKSPEC (background, logged)
-bridge() {
-    local log="$work/bridge-$1.log"
-    "$work/tapbridge" tap0 "$2" --netns "$1" >"$log" 2>&1 &
-    pids+=($!)
-    wait_for "$log" "tapbridge: connected" 10
 }
 
 teardown() {
