@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
  *       closed within 5 s (the switch port closed, every flow it owned was reset);</li>
  *   <li>a frozen guest (its link stopped mid-connection, as a paused VM): its connections are reaped by keep-alive
  *       within the keep-alive time the switch was given;</li>
+ *   <li>a guest whose kernel forgets its connections ({@code ss -K}, as a reboot does): reaped as well;</li>
  *   <li>200 silent DNS-over-TCP connections to the gateway are closed by the idle timeout, while {@code dig +tcp}
  *       still answers.</li>
  * </ul>
@@ -119,6 +120,25 @@ class NatLifetimeIT {
             long ms = millisUntil(() -> echo.open.get() == 0, Duration.ofSeconds(15));
             assertTrue(ms >= 0, "a frozen guest's connections still open on the host: " + echo.open.get());
             System.out.printf("NatLifetimeIT: frozen guest's 20 connections reaped %d ms after it froze%n", ms);
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void connectionsTheGuestsKernelForgetsAreReaped() throws Exception {
+        NatHostServices.TcpEcho echo = host.tcpEcho();
+        try (Closer c = new Closer()) {
+            NamespaceGuest g = switchAndGuest(c, "192.168.104.14/24",
+                    List.of("--keepalive-idle", "2", "--keepalive-interval", "1", "--keepalive-probes", "2"));
+            hold(g, echo.port, 20, 60);
+            assertTrue(millisUntil(() -> echo.open.get() == 20, Duration.ofSeconds(10)) >= 0,
+                    "the host server holds 20 connections: " + echo.open.get());
+            // The guest's kernel drops them (as after a reboot); whatever it tells the gateway, or does not, the
+            // flows must be gone within the keep-alive time: 2 s idle + 2 probes 1 s apart.
+            g.exec(Duration.ofSeconds(10), "ss", "-K", "dst", GATEWAY_IP).assertOk();
+            long ms = millisUntil(() -> echo.open.get() == 0, Duration.ofSeconds(15));
+            assertTrue(ms >= 0, "connections the guest forgot still open on the host: " + echo.open.get());
+            System.out.printf("NatLifetimeIT: 20 connections the guest forgot (ss -K) reaped in %d ms%n", ms);
         }
     }
 
