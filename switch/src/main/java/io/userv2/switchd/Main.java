@@ -1,5 +1,6 @@
 package io.userv2.switchd;
 
+import io.netty.buffer.PooledByteBufAllocator;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
@@ -9,6 +10,7 @@ import io.userv2.switchd.cli.LimaNetworks;
 import io.userv2.switchd.cli.Profiles;
 import io.userv2.switchd.cli.UsernetCommand;
 import io.userv2.switchd.forward.ForwardSpec;
+import io.userv2.switchd.port.Port;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -17,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -317,6 +321,27 @@ public final class Main implements Callable<Integer> {
             network.close();
         }, "userv2-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        // Before each compaction, on the loop (the only thread that allocates much): idle ports give their buffers
+        // back, and Netty's per-thread cache, which keeps freed buffers (and so whole pool chunks) until its thread
+        // allocates again, is emptied.
+        MemoryPolicy.beforeCompaction(() -> {
+            CountDownLatch done = new CountDownLatch(1);
+            network.loop().execute(() -> {
+                try {
+                    for (Port p : network.learningSwitch().ports()) {
+                        p.releaseIdleBuffers();
+                    }
+                    PooledByteBufAllocator.DEFAULT.trimCurrentThreadCache();
+                } finally {
+                    done.countDown();
+                }
+            });
+            try {
+                done.await(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         LOG.log(System.Logger.Level.INFO, "gateway " + config.gatewayIp() + " (" + config.gatewayMac() + ") on "
                 + config.subnet() + ", MTU " + config.mtu());
         network.run();

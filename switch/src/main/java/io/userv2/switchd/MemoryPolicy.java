@@ -51,7 +51,18 @@ public final class MemoryPolicy {
     static final int MIN_GAP_MS = 2_000;
     static final long STACK_SIZE = 256 * 1024;
 
+    /** Run by the watchdog before each compaction (e.g. trimming the event loop's allocator cache). */
+    private static volatile Runnable beforeCompaction;
+
     private MemoryPolicy() {
+    }
+
+    /**
+     * Sets what the watchdog runs before each compaction, on its own thread; it should return quickly (the
+     * event loop's allocator cache is trimmed by handing a task to the loop and waiting for it briefly).
+     */
+    public static void beforeCompaction(Runnable task) {
+        beforeCompaction = task;
     }
 
     /** Applies the policy; call first thing in {@code main}, before any Netty class is loaded. */
@@ -62,6 +73,9 @@ public final class MemoryPolicy {
         }
         nettyDefault("io.netty.allocator.numDirectArenas", "1");
         nettyDefault("io.netty.allocator.numHeapArenas", "1");
+        // 2 MiB chunks instead of 4: an arena gives a chunk back only once it is empty, so smaller chunks leave
+        // less behind after a load (the largest pooled buffer, a port's ingress buffer, is ~330 KiB)
+        nettyDefault("io.netty.allocator.maxOrder", "8");
         try {
             HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
             if (!"true".equals(vm.getVMOption("UseG1GC").getValue())) {
@@ -144,6 +158,14 @@ public final class MemoryPolicy {
                 boolean quietAfterUse = now - lastGc >= QUIET_MS * 1_000_000L
                         && (usedAfter == 0 || used > usedAfter + (2 << 20) || rss > rssAfter + (8 << 20));
                 if (tooBig || quietAfterUse) {
+                    Runnable before = beforeCompaction;
+                    if (before != null) {
+                        try {
+                            before.run();
+                        } catch (RuntimeException e) {
+                            // best effort
+                        }
+                    }
                     System.gc();
                     String trimmed = trimNativeHeap();
                     lastCompaction = lastGc = System.nanoTime();

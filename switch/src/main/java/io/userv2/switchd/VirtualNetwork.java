@@ -2,6 +2,7 @@ package io.userv2.switchd;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.userv2.stack.FrameSink;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.nat.NatPolicy;
@@ -112,18 +113,24 @@ public final class VirtualNetwork implements AutoCloseable {
                     fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile(), state));
             net.forwards.restore(fs.forwards());
             int maxFrame = config.maxFrame();
+            // A port's read and write buffers (~330 KiB, and up to EGRESS_LIMIT) live as long as the port and are
+            // allocated once: pooling them buys nothing, and a pool chunk they leave under 25% used stays in the
+            // arena for good. Unpooled, they go back to malloc (and from there to the system at the next
+            // compaction) when the port closes or gives its idle buffers back.
+            ByteBufAllocator portAlloc = UnpooledByteBufAllocator.DEFAULT;
             for (ListenAddress address : config.listen()) {
                 if (address instanceof ListenAddress.Unix || address instanceof ListenAddress.Tcp) {
-                    net.listeners.add(StreamListener.open(address, loop, sw, decoder, alloc, EGRESS_LIMIT));
+                    net.listeners.add(StreamListener.open(address, loop, sw, decoder, portAlloc, EGRESS_LIMIT));
                 } else if (address instanceof ListenAddress.Unixgram g) {
-                    UnixgramTransport.open(g.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
+                    UnixgramTransport.open(g.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
                 } else if (address instanceof ListenAddress.Seqpacket q) {
-                    SeqpacketTransport.listen(q.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
+                    SeqpacketTransport.listen(q.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
                 } else if (address instanceof ListenAddress.SeqpacketConnect q) {
-                    SeqpacketTransport.connect(q.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
+                    SeqpacketTransport.connect(q.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
                 } else if (address instanceof ListenAddress.FdPassing f) {
-                    FdPassingTransport.open(f.path(), loop, sw, maxFrame, alloc, EGRESS_LIMIT);
+                    FdPassingTransport.open(f.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
                 } else {
+                    // stdio allocates a read chunk per batch of frames on its reader thread: pooled
                     StdioTransport.open(loop, sw, maxFrame, alloc, EGRESS_LIMIT, loop::stop);
                 }
                 net.bound.add(address);

@@ -96,6 +96,14 @@ public abstract class Port {
     }
 
     /**
+     * Gives the port's read and write buffers back to the allocator where they hold nothing (they are allocated
+     * again on the next read or frame). Loop thread only; called when the process compacts its memory after a
+     * quiet spell, never on the per-frame path.
+     */
+    public void releaseIdleBuffers() {
+    }
+
+    /**
      * Source MAC last learned from this port, or -1; together with {@link #lastLearnedAt()} it lets the switch
      * skip relearning the same address on every frame.
      */

@@ -223,6 +223,18 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
     }
 
     @Override
+    public void releaseIdleBuffers() {
+        if (ingress != null && !ingress.isReadable()) {
+            ingress.release();
+            ingress = null;
+        }
+        if (egress != null && !egress.isReadable() && !writeInterest) {
+            egress.release();
+            egress = null;
+        }
+    }
+
+    @Override
     protected void onClose() {
         sw.detach(this);
         loop.unregister(this);
