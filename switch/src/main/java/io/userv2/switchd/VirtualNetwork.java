@@ -74,13 +74,13 @@ public final class VirtualNetwork implements AutoCloseable {
         VirtualPort[] gatewayPort = new VirtualPort[1];
         FrameSink toLan = frame -> {
             try {
-                sw.forward(frame, frame.readerIndex(), frame.readableBytes(), gatewayPort[0], System.nanoTime());
+                sw.forward(frame, frame.readerIndex(), frame.readableBytes(), gatewayPort[0], loop.now());
             } finally {
                 frame.release();
             }
         };
         Gateway gateway = new Gateway(config.gatewayMac(), config.gatewayIp(), config.subnet(), toLan, config.mtu());
-        gatewayPort[0] = new VirtualPort("gateway", config.gatewayMac(), gateway::receive);
+        gatewayPort[0] = new VirtualPort("gateway", config.gatewayMac(), gateway::receive, loop::now);
         sw.attachGateway(gatewayPort[0]); // a static entry: no VM can take the gateway's MAC over
         UnknownUnicastProbe probe = new UnknownUnicastProbe(gateway);
         sw.onGatewayUnknownUnicast(probe::dropped);

@@ -51,7 +51,7 @@ class LearningSwitchSecurityTest {
             byte[] copy = new byte[length];
             buf.getBytes(index, copy);
             atGateway.add(copy);
-        });
+        }, () -> 0L);
         sw.attachGateway(gw);
         a = new RecordingPort("a");
         b = new RecordingPort("b");

@@ -27,13 +27,18 @@ public final class VirtualPort extends Port {
 
     private final long mac;
     private final Endpoint endpoint;
+    private final java.util.function.LongSupplier clock;
     private long faults;
 
-    /** A port for the endpoint that owns {@code mac}. */
-    public VirtualPort(String name, MacAddress mac, Endpoint endpoint) {
+    /**
+     * A port for the endpoint that owns {@code mac}; {@code clock} gives the time each frame is handed over with
+     * (the event loop's time of the current batch, so the per-frame path reads no clock).
+     */
+    public VirtualPort(String name, MacAddress mac, Endpoint endpoint, java.util.function.LongSupplier clock) {
         super(name);
         this.mac = mac.bits();
         this.endpoint = endpoint;
+        this.clock = clock;
     }
 
     /** The endpoint's MAC address as 48 bits. */
@@ -49,7 +54,7 @@ public final class VirtualPort extends Port {
         }
         counters().countOut(length);
         try {
-            endpoint.receive(buf, index, length, ingress.id(), System.nanoTime());
+            endpoint.receive(buf, index, length, ingress.id(), clock.getAsLong());
         } catch (RuntimeException e) {
             // A bug in the endpoint for one frame costs that frame, not the sender's port nor the loop.
             faults++;
