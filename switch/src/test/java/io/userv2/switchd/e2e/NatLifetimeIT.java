@@ -75,6 +75,13 @@ class NatLifetimeIT {
         return p;
     }
 
+    /** {@code n} idle connections from {@code g} to {@code echo}, established on both sides. */
+    private void holdOnHost(NamespaceGuest g, NatHostServices.TcpEcho echo, int n) throws InterruptedException {
+        hold(g, echo.port, n, 60);
+        assertTrue(millisUntil(() -> echo.open.get() == n, Duration.ofSeconds(10)) >= 0,
+                "the host server holds " + n + " connections: " + echo.open.get());
+    }
+
     private static long millisUntil(BooleanSupplier condition, Duration limit) throws InterruptedException {
         long t0 = System.nanoTime();
         long end = t0 + limit.toNanos();
@@ -93,9 +100,7 @@ class NatLifetimeIT {
         NatHostServices.TcpEcho echo = host.tcpEcho();
         try (Closer c = new Closer()) {
             NamespaceGuest g = switchAndGuest(c, "192.168.104.11/24", List.of());
-            hold(g, echo.port, 100, 60);
-            assertTrue(millisUntil(() -> echo.open.get() == 100, Duration.ofSeconds(10)) >= 0,
-                    "the host server holds 100 connections: " + echo.open.get());
+            holdOnHost(g, echo, 100);
             g.close(); // the VM is gone: its tap bridge dies and its switch port closes
             long ms = millisUntil(() -> echo.open.get() == 0, Duration.ofSeconds(5));
             assertTrue(ms >= 0, "still open on the host 5 s after the guest went: " + echo.open.get());
@@ -110,9 +115,7 @@ class NatLifetimeIT {
         try (Closer c = new Closer()) {
             NamespaceGuest g = switchAndGuest(c, "192.168.104.12/24",
                     List.of("--keepalive-idle", "2", "--keepalive-interval", "1", "--keepalive-probes", "2"));
-            hold(g, echo.port, 20, 60);
-            assertTrue(millisUntil(() -> echo.open.get() == 20, Duration.ofSeconds(10)) >= 0,
-                    "the host server holds 20 connections: " + echo.open.get());
+            holdOnHost(g, echo, 20);
             long pid = g.bridge().pid();
             Exec.run(Duration.ofSeconds(5), "kill", "-STOP", Long.toString(pid)).assertOk();
             c.add(() -> Exec.run(Duration.ofSeconds(5), "kill", "-CONT", Long.toString(pid)));
@@ -130,9 +133,7 @@ class NatLifetimeIT {
         try (Closer c = new Closer()) {
             NamespaceGuest g = switchAndGuest(c, "192.168.104.14/24",
                     List.of("--keepalive-idle", "2", "--keepalive-interval", "1", "--keepalive-probes", "2"));
-            hold(g, echo.port, 20, 60);
-            assertTrue(millisUntil(() -> echo.open.get() == 20, Duration.ofSeconds(10)) >= 0,
-                    "the host server holds 20 connections: " + echo.open.get());
+            holdOnHost(g, echo, 20);
             // The guest's kernel drops them (as after a reboot); whatever it tells the gateway, or does not, the
             // flows must be gone within the keep-alive time: 2 s idle + 2 probes 1 s apart.
             g.exec(Duration.ofSeconds(10), "ss", "-K", "dst", GATEWAY_IP).assertOk();
