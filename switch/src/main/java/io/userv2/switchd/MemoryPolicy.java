@@ -24,7 +24,8 @@ import java.nio.file.Path;
  * <p>What this class does, applied first thing in {@code main} (before Netty's classes load):
  * <ul>
  *   <li>Netty's pooled allocator gets one direct and one heap arena (one event loop allocates; the default is two
- *       per core). A {@code -D} given by the user wins.</li>
+ *       per core), and its leak detector is off (the tests run it at "paranoid"). A {@code -D} given by the user
+ *       wins.</li>
  *   <li>G1's manageable flags (JDK 17: {@code MinHeapFreeRatio}, {@code MaxHeapFreeRatio},
  *       {@code G1PeriodicGCInterval}): a collection that may shrink the heap leaves at most {@value #MAX_FREE}% of it
  *       free, and after {@value #PERIODIC_GC_MS} ms without any collection G1 runs a concurrent cycle, which
@@ -91,6 +92,9 @@ public final class MemoryPolicy {
         // 2 MiB chunks instead of 4: an arena gives a chunk back only once it is empty, so smaller chunks leave
         // less behind after a load (the largest pooled buffer, a port's ingress buffer, is ~330 KiB)
         nettyDefault("io.netty.allocator.maxOrder", "8");
+        // Netty's default leak detector walks the stack for one buffer in 128 and keeps the trace (JFR on the NAT
+        // load: 2-3% of all it allocated). The tests run with "paranoid"; a -D given by the user wins.
+        nettyDefault("io.netty.leakDetection.level", "disabled");
         try {
             HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
             if (!"true".equals(vm.getVMOption("UseG1GC").getValue())) {

@@ -2,7 +2,8 @@ package io.userv2.stack.gateway;
 
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.MacAddress;
-import java.util.HashMap;
+import io.netty.util.collection.IntObjectHashMap;
+import io.netty.util.collection.IntObjectMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -32,7 +33,8 @@ public final class ArpCache {
         }
     }
 
-    private final Map<Integer, Entry> entries = new HashMap<>();
+    /** Keyed by the address's 32 bits, unboxed: looked up and refreshed for every frame the gateway receives. */
+    private final IntObjectHashMap<Entry> entries = new IntObjectHashMap<>();
     private final long timeoutNanos;
     private final int capacity;
 
@@ -113,7 +115,12 @@ public final class ArpCache {
 
     /** Removes every expired entry. */
     public void expire(long nowNanos) {
-        entries.values().removeIf(e -> expired(e, nowNanos));
+        var it = entries.entries().iterator();
+        while (it.hasNext()) {
+            if (expired(it.next().value(), nowNanos)) {
+                it.remove();
+            }
+        }
     }
 
     /** Number of entries, including expired ones not yet purged. */
@@ -124,11 +131,11 @@ public final class ArpCache {
     /** The live entries, ordered by address (allocates; for the API and tests). */
     public Map<Ipv4Address, MacAddress> snapshot(long nowNanos) {
         Map<Ipv4Address, MacAddress> map = new TreeMap<>();
-        entries.forEach((ip, e) -> {
-            if (!expired(e, nowNanos)) {
-                map.put(new Ipv4Address(ip), MacAddress.of(e.mac));
+        for (IntObjectMap.PrimitiveEntry<Entry> me : entries.entries()) {
+            if (!expired(me.value(), nowNanos)) {
+                map.put(new Ipv4Address(me.key()), MacAddress.of(me.value().mac));
             }
-        });
+        }
         return map;
     }
 
@@ -141,13 +148,13 @@ public final class ArpCache {
         if (entries.size() < capacity) {
             return;
         }
-        Integer oldest = null;
+        int oldest = 0;
         long oldestAge = Long.MIN_VALUE;
-        for (Map.Entry<Integer, Entry> me : entries.entrySet()) {
-            long age = nowNanos - me.getValue().refreshedAt;
+        for (IntObjectMap.PrimitiveEntry<Entry> me : entries.entries()) {
+            long age = nowNanos - me.value().refreshedAt;
             if (age > oldestAge) {
                 oldestAge = age;
-                oldest = me.getKey();
+                oldest = me.key();
             }
         }
         entries.remove(oldest);

@@ -707,15 +707,19 @@ public final class Gateway implements UdpSender {
      */
     public void sendTcp(MacAddress dstMac, Ipv4Address src, Ipv4Address dst, TcpRepr tcp, ByteBuf payload) {
         int payloadLength = payload.readableBytes();
-        // RFC 1191 / RFC 9293 3.7.2: path MTU discovery wants DF on TCP segments; the LAN never fragments anyway.
-        Ipv4Repr ipv4 = new Ipv4Repr(src, dst, IpProtocol.TCP, tcp.totalLength(), Ipv4Repr.DEFAULT_TTL,
-                nextIdentification(), true, 0);
-        EthernetRepr ethernet = new EthernetRepr(dstMac, mac, EtherType.IPV4);
-        int length = ethernet.headerLength() + ipv4.totalLength();
+        // Once per segment: the headers are written from primitives (no Ipv4Repr/EthernetRepr per segment).
+        int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + tcp.totalLength();
+        int length = EthernetFrame.HEADER_LENGTH + ipLength;
         ByteBuf out = alloc.buffer(length);
         try {
-            int offset = ethernet.emit(out, 0);
-            offset += ipv4.emit(out, offset);
+            MacAddress.write(out, EthernetFrame.DESTINATION, dstMac.bits());
+            MacAddress.write(out, EthernetFrame.SOURCE, mac.bits());
+            out.setShort(EthernetFrame.ETHER_TYPE, EtherType.IPV4.value());
+            int offset = EthernetFrame.HEADER_LENGTH;
+            // RFC 1191 / RFC 9293 3.7.2: path MTU discovery wants DF on TCP segments; the LAN never fragments.
+            Ipv4Repr.writeHeader(out, offset, src.bits(), dst.bits(), IpProtocol.TCP.number(), ipLength,
+                    Ipv4Repr.DEFAULT_TTL, nextIdentification(), Ipv4Packet.FLAG_DF, 0);
+            offset += Ipv4Packet.MIN_HEADER_LENGTH;
             out.setBytes(offset + tcp.headerLength(), payload, payload.readerIndex(), payloadLength);
             tcp.emit(out, offset, src.bits(), dst.bits());
             out.writerIndex(length);

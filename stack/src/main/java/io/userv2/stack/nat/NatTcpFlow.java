@@ -32,6 +32,8 @@ public abstract sealed class NatTcpFlow permits HostTcpRelay, LocalTcpFlow, Gues
     /** Set while the flow counts against its owner's TCP cap, and while its host dial is pending. */
     boolean countsTcp;
     boolean countsPendingDial;
+    /** The next flow in the same {@link NatFlowTable} bucket (same ports and gateway side, another guest). */
+    NatTcpFlow nextInBucket;
 
     NatTcpFlow(TcpConnection conn, MacAddress guestMac, int owner) {
         this.conn = conn;

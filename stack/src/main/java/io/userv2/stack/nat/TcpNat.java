@@ -83,7 +83,7 @@ public final class TcpNat {
     private final GuestErrors errors;
     private final OwnerQuotas quotas;
     private final TcpDemux demux;
-    private final Map<TcpConnectionKey, NatTcpFlow> flows = new HashMap<>();
+    private final NatFlowTable flows = new NatFlowTable();
     private final Map<Integer, LocalTcpService> localServices = new HashMap<>();
     private final PriorityQueue<NatTcpFlow> timers =
             new PriorityQueue<>((a, b) -> Long.compare(a.queuedAt - b.queuedAt, 0));
@@ -137,16 +137,13 @@ public final class TcpNat {
             dropsBadSegment++;
             return true;
         }
-        MacAddress guestMac = MacAddress.of(frame.source());
-        Ipv4Address guest = new Ipv4Address(packet.source());
-        Ipv4Address destination = new Ipv4Address(packet.destination());
-        TcpConnectionKey key = TcpConnectionKey.ofIncoming(guest, destination, seg);
-
-        // One lookup per segment: every connection in the demux has its flow here.
-        NatTcpFlow flow = flows.get(key);
+        // One lookup per segment, from the header's fields: every connection in the demux has its flow here.
+        NatTcpFlow flow = flows.get(packet.source(), seg.srcPort(), packet.destination(), seg.dstPort());
         boolean freshSyn = seg.control() == TcpControl.SYN && !seg.hasAck();
         if (flow != null && !(freshSyn && flow.conn.acceptsNewSyn(seg))) {
-            flow.guestMac = guestMac;
+            if (flow.guestMac == null || flow.guestMac.bits() != frame.source()) {
+                flow.guestMac = MacAddress.of(frame.source());
+            }
             if (flow.owner == Ipv4Forwarder.NO_OWNER && ingress != Ipv4Forwarder.NO_OWNER) {
                 // A connection we opened (a port forward): owned by the port the guest answers from, and counted
                 // there (never refused: the host side asked for it).
@@ -163,6 +160,10 @@ public final class TcpNat {
             touch(flow);
             return true;
         }
+        MacAddress guestMac = MacAddress.of(frame.source());
+        Ipv4Address guest = new Ipv4Address(packet.source());
+        Ipv4Address destination = new Ipv4Address(packet.destination());
+        TcpConnectionKey key = TcpConnectionKey.ofIncoming(guest, destination, seg);
         if (!freshSyn) {
             // RFC 9293 3.10.7.1: a segment for no connection is answered with RST (unless it is one).
             sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
@@ -217,7 +218,7 @@ public final class TcpNat {
                 conn.refuse(now); // no connect could even start: RST to the guest's SYN
             }
         }
-        flows.put(key, flow);
+        flows.put(flow);
         touch(flow);
         return true;
     }
@@ -324,7 +325,7 @@ public final class TcpNat {
         }
         HostTcpRelay relay = new HostTcpRelay(conn, null, Ipv4Forwarder.NO_OWNER, alloc, Long.MAX_VALUE);
         relay.connected(socket);
-        flows.put(conn.key(), relay);
+        flows.put(relay);
         touch(relay);
         return relay;
     }
@@ -336,7 +337,7 @@ public final class TcpNat {
             return CompletableFuture.completedFuture(false);
         }
         GuestProbe flow = new GuestProbe(conn, Ipv4Forwarder.NO_OWNER, now + timeoutNanos);
-        flows.put(conn.key(), flow);
+        flows.put(flow);
         touch(flow);
         return flow.result();
     }
@@ -454,7 +455,7 @@ public final class TcpNat {
      */
     int portClosed(int owner, long now) {
         List<NatTcpFlow> gone = new ArrayList<>();
-        for (NatTcpFlow f : flows.values()) {
+        for (NatTcpFlow f : flows.snapshot()) {
             if (f.owner == owner) {
                 gone.add(f);
             }
@@ -472,8 +473,7 @@ public final class TcpNat {
             return;
         }
         flow.finished = true;
-        TcpConnectionKey key = flow.conn.key();
-        flows.remove(key);
+        flows.remove(flow);
         if (flow.queuedAt != Long.MAX_VALUE) {
             timers.remove(flow);
             flow.queuedAt = Long.MAX_VALUE;
@@ -493,7 +493,7 @@ public final class TcpNat {
             faults++;
             observer.flowFailed(flow.toString(), e);
         }
-        demux.remove(key);
+        demux.remove(flow.conn.key());
     }
 
     /**
@@ -535,7 +535,7 @@ public final class TcpNat {
 
     /** Closes every connection (at shutdown): the host peers see RST. */
     void closeAll() {
-        for (NatTcpFlow f : List.copyOf(flows.values())) {
+        for (NatTcpFlow f : flows.snapshot()) {
             finish(f, true);
         }
         demux.releaseAll();

@@ -101,20 +101,32 @@ public record Ipv4Repr(Ipv4Address source, Ipv4Address destination, IpProtocol p
             throw new IllegalArgumentException("a fragment followed by more must carry a multiple of 8 bytes: "
                     + payloadLength);
         }
+        writeHeader(buf, offset, source.bits(), destination.bits(), protocol.number(), totalLength(), ttl,
+                identification, (dontFragment ? Ipv4Packet.FLAG_DF : 0) | (moreFragments ? Ipv4Packet.FLAG_MF : 0)
+                        | (fragmentOffsetBytes >>> 3), tos);
+        return Ipv4Packet.MIN_HEADER_LENGTH;
+    }
+
+    /**
+     * Writes a 20-byte header with its checksum at {@code offset}, from primitives: what {@link #emit} writes,
+     * for the per-segment path that builds no record. Does not move indices; the caller keeps {@code buf}.
+     *
+     * @param flagsFragment the flags (DF, MF) or'ed with the fragment offset in 8-octet units
+     */
+    public static void writeHeader(ByteBuf buf, int offset, int source, int destination, int protocol,
+                                   int totalLength, int ttl, int identification, int flagsFragment, int tos) {
         buf.setByte(offset + Ipv4Packet.VERSION_IHL, 0x45);
         buf.setByte(offset + Ipv4Packet.TOS, tos);
-        buf.setShort(offset + Ipv4Packet.TOTAL_LENGTH, totalLength());
+        buf.setShort(offset + Ipv4Packet.TOTAL_LENGTH, totalLength);
         buf.setShort(offset + Ipv4Packet.IDENTIFICATION, identification);
-        buf.setShort(offset + Ipv4Packet.FLAGS_FRAGMENT_OFFSET, (dontFragment ? Ipv4Packet.FLAG_DF : 0)
-                | (moreFragments ? Ipv4Packet.FLAG_MF : 0) | (fragmentOffsetBytes >>> 3));
+        buf.setShort(offset + Ipv4Packet.FLAGS_FRAGMENT_OFFSET, flagsFragment);
         buf.setByte(offset + Ipv4Packet.TTL, ttl);
-        buf.setByte(offset + Ipv4Packet.PROTOCOL, protocol.number());
+        buf.setByte(offset + Ipv4Packet.PROTOCOL, protocol);
         buf.setShort(offset + Ipv4Packet.HEADER_CHECKSUM, 0);
-        buf.setInt(offset + Ipv4Packet.SOURCE, source.bits());
-        buf.setInt(offset + Ipv4Packet.DESTINATION, destination.bits());
+        buf.setInt(offset + Ipv4Packet.SOURCE, source);
+        buf.setInt(offset + Ipv4Packet.DESTINATION, destination);
         buf.setShort(offset + Ipv4Packet.HEADER_CHECKSUM,
                 Checksum.compute(buf, offset, Ipv4Packet.MIN_HEADER_LENGTH));
-        return Ipv4Packet.MIN_HEADER_LENGTH;
     }
 
     /**

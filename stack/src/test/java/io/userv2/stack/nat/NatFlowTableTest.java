@@ -1,0 +1,95 @@
+package io.userv2.stack.nat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.userv2.stack.tcp.TcpConfig;
+import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.tcp.TcpConnectionKey;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.SeqNumber;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The NAT's primitive-keyed flow table, with flows that share a bucket (same ports, different guests). */
+class NatFlowTableTest {
+    private static final int DST = Ipv4Address.parse("203.0.113.7").bits();
+
+    private static NatTcpFlow flow(String guest, int guestPort, int dstPort) {
+        TcpConnectionKey key = new TcpConnectionKey(Ipv4Address.parse(guest), guestPort, new Ipv4Address(DST),
+                dstPort);
+        TcpConnection conn = TcpConnection.connect(key, TcpConfig.defaults(), UnpooledByteBufAllocator.DEFAULT,
+                null, SeqNumber.of(1), 0);
+        return new GuestProbe(conn, 1, Long.MAX_VALUE);
+    }
+
+    @Test
+    void guestsWithTheSamePortsShareABucketAndStayApart() {
+        NatFlowTable table = new NatFlowTable();
+        NatTcpFlow a = flow("192.168.104.3", 40000, 80);
+        NatTcpFlow b = flow("192.168.104.4", 40000, 80);
+        NatTcpFlow c = flow("192.168.104.5", 40000, 80);
+        NatTcpFlow other = flow("192.168.104.3", 40001, 80);
+        table.put(a);
+        table.put(b);
+        table.put(c);
+        table.put(other);
+        assertEquals(4, table.size());
+        int g3 = Ipv4Address.parse("192.168.104.3").bits();
+        int g4 = Ipv4Address.parse("192.168.104.4").bits();
+        int g5 = Ipv4Address.parse("192.168.104.5").bits();
+        assertSame(a, table.get(g3, 40000, DST, 80));
+        assertSame(b, table.get(g4, 40000, DST, 80));
+        assertSame(c, table.get(g5, 40000, DST, 80));
+        assertSame(other, table.get(g3, 40001, DST, 80));
+        assertNull(table.get(g3, 40000, DST, 81));
+        assertNull(table.get(Ipv4Address.parse("192.168.104.6").bits(), 40000, DST, 80));
+
+        // removing from the middle, the head and the tail of a chain keeps the rest reachable
+        assertTrue(table.remove(b));
+        assertNull(table.get(g4, 40000, DST, 80));
+        assertSame(a, table.get(g3, 40000, DST, 80));
+        assertSame(c, table.get(g5, 40000, DST, 80));
+        assertSame(c, table.remove(c.conn.key()));
+        assertSame(a, table.get(g3, 40000, DST, 80));
+        assertFalse(table.remove(c));
+        assertTrue(table.remove(a));
+        assertNull(table.get(g3, 40000, DST, 80));
+        assertEquals(1, table.size());
+        assertEquals(List.of(other), table.snapshot());
+    }
+
+    @Test
+    void aNewFlowUnderAnOldKeyReplacesItAndTheOldOneCannotRemoveIt() {
+        NatFlowTable table = new NatFlowTable();
+        NatTcpFlow old = flow("192.168.104.3", 40000, 80);
+        NatTcpFlow fresh = flow("192.168.104.3", 40000, 80);
+        table.put(old);
+        table.put(fresh);
+        assertEquals(1, table.size());
+        assertFalse(table.remove(old), "the replaced flow is no longer in the table");
+        assertSame(fresh, table.get(fresh.conn.key()));
+    }
+
+    @Test
+    void snapshotHoldsEveryFlowOnce() {
+        NatFlowTable table = new NatFlowTable();
+        Set<NatTcpFlow> all = new HashSet<>();
+        for (int guest = 2; guest < 12; guest++) {
+            for (int port = 1000; port < 1100; port++) {
+                NatTcpFlow f = flow("192.168.104." + guest, port, 443);
+                table.put(f);
+                all.add(f);
+            }
+        }
+        assertEquals(all.size(), table.size());
+        assertEquals(all, new HashSet<>(table.snapshot()));
+        assertEquals(all.size(), table.snapshot().size());
+    }
+}
