@@ -16,8 +16,15 @@ final class NatFlowTable {
     private final LongObjectHashMap<NatTcpFlow> buckets = new LongObjectHashMap<>();
     private int size;
 
+    /**
+     * The packed fields, scrambled by a bijection (so distinct tuples keep distinct keys): the map probes linearly
+     * from a slot taken from the key's low bits, and packed tuples of one guest (consecutive source ports) would
+     * otherwise fill one long run of slots that every removal walks.
+     */
     private static long bucketKey(int guestPort, int localAddress, int localPort) {
-        return ((long) localAddress << 32) | ((long) guestPort << 16) | localPort;
+        long k = ((long) localAddress << 32) | ((long) guestPort << 16) | localPort;
+        k *= 0x9E3779B97F4A7C15L; // odd: invertible modulo 2^64
+        return k ^ (k >>> 29);
     }
 
     /** The flow of a segment from {@code guestAddress:guestPort} to {@code localAddress:localPort}, or null. */

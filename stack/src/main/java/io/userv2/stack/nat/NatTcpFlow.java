@@ -21,6 +21,8 @@ public abstract sealed class NatTcpFlow permits HostTcpRelay, LocalTcpFlow, Gues
     int owner;
     /** The deadline this flow is queued under in the timer queue, or Long.MAX_VALUE. */
     long queuedAt = Long.MAX_VALUE;
+    /** The flow's slot in {@link FlowTimers}, or -1 while it is not queued. */
+    int timerSlot = -1;
     /** Set once the flow has been removed; later events are ignored. */
     boolean finished;
     /** Set while the flow waits in {@link TcpNat}'s list for the end of the loop iteration. */

@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -85,8 +84,7 @@ public final class TcpNat {
     private final TcpDemux demux;
     private final NatFlowTable flows = new NatFlowTable();
     private final Map<Integer, LocalTcpService> localServices = new HashMap<>();
-    private final PriorityQueue<NatTcpFlow> timers =
-            new PriorityQueue<>((a, b) -> Long.compare(a.queuedAt - b.queuedAt, 0));
+    private final FlowTimers timers = new FlowTimers();
     private final List<NatTcpFlow> touched = new ArrayList<>();
     private final List<NatTcpFlow> heldBack = new ArrayList<>();
     private final SegmentEmitter emitter = this::emit;
@@ -414,7 +412,8 @@ public final class TcpNat {
             NatTcpFlow flow = heldBack.get(i);
             if (flow.finished || egress.queuedToward(flow.guestMac) < EGRESS_LOW_WATER) {
                 flow.heldBack = false;
-                heldBack.remove(i);
+                heldBack.set(i, heldBack.get(heldBack.size() - 1)); // order does not matter: O(1) removal
+                heldBack.remove(heldBack.size() - 1);
                 touch(flow);
             }
         }
@@ -424,11 +423,7 @@ public final class TcpNat {
         if (at == Long.MAX_VALUE || at - flow.queuedAt >= 0 && flow.queuedAt != Long.MAX_VALUE) {
             return; // an earlier (or equal) wake-up is already queued; it re-checks when it fires
         }
-        if (flow.queuedAt != Long.MAX_VALUE) {
-            timers.remove(flow);
-        }
-        flow.queuedAt = at;
-        timers.add(flow);
+        timers.schedule(flow, at);
     }
 
     /** The earliest time {@link #poll} has work, or Long.MAX_VALUE. */
@@ -442,7 +437,6 @@ public final class TcpNat {
         NatTcpFlow f;
         while ((f = timers.peek()) != null && f.queuedAt - now <= 0) {
             timers.poll();
-            f.queuedAt = Long.MAX_VALUE;
             touch(f);
         }
     }
@@ -474,14 +468,10 @@ public final class TcpNat {
         }
         flow.finished = true;
         flows.remove(flow);
-        if (flow.queuedAt != Long.MAX_VALUE) {
-            timers.remove(flow);
-            flow.queuedAt = Long.MAX_VALUE;
-        }
-        if (flow.heldBack) {
-            flow.heldBack = false;
-            heldBack.remove(flow);
-        }
+        timers.remove(flow);
+        // a held-back flow stays in that list until resumeHeldBack passes it (it drops finished flows): no linear
+        // search here
+        flow.heldBack = false;
         dialDone(flow);
         if (flow.countsTcp) {
             flow.countsTcp = false;

@@ -86,6 +86,8 @@ public final class UdpNat {
     private final Map<UdpFlowKey, NatUdpFlow> flows = new HashMap<>();
     private final Counters counters = new Counters();
     private long nextExpiry = Long.MAX_VALUE;
+    /** Expiry walks are at least this far apart (flows idle out up to this much late). */
+    static final long EXPIRY_SLACK_NANOS = 1_000_000_000L;
     /** One buffer every host datagram is received into (the gateway copies it into the frame it sends). */
     private ByteBuf receiveBuffer;
 
@@ -235,7 +237,10 @@ public final class UdpNat {
         for (NatUdpFlow f : idle) {
             close(f);
         }
-        nextExpiry = next;
+        // The next walk is at least a second away and closes every flow due by then: with thousands of flows
+        // idling out one after another, the table is walked once a second instead of once per flow.
+        long soonest = now + EXPIRY_SLACK_NANOS;
+        nextExpiry = next == Long.MAX_VALUE || next - soonest >= 0 ? next : soonest;
     }
 
     /** Closes every flow owned by switch port {@code owner}; returns how many. */

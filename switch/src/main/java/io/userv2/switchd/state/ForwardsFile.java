@@ -1,8 +1,6 @@
 package io.userv2.switchd.state;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.userv2.switchd.forward.ForwardSpec;
 import java.io.IOException;
@@ -24,7 +22,6 @@ public final class ForwardsFile {
     private static final System.Logger LOG = System.getLogger(ForwardsFile.class.getName());
     private final Path file;
     private final StateWriter writer;
-    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** The last write failed (and was logged); loop thread only. */
     private boolean failing;
 
@@ -38,7 +35,7 @@ public final class ForwardsFile {
     public List<ForwardSpec> load() {
         List<ForwardSpec> out = new ArrayList<>();
         try {
-            JsonNode root = json.readTree(Files.readAllBytes(file));
+            JsonNode root = StateJson.mapper().readTree(Files.readAllBytes(file));
             if (!root.isArray()) {
                 throw new IOException("not a JSON array");
             }
@@ -88,10 +85,10 @@ public final class ForwardsFile {
     }
 
     private byte[] encode(List<ForwardSpec> forwards) throws IOException {
-        ArrayNode root = json.createArrayNode();
+        ArrayNode root = StateJson.mapper().createArrayNode();
         for (ForwardSpec f : forwards) {
             root.addObject().put("local", f.localText()).put("remote", f.remoteText()).put("protocol", f.protocol());
         }
-        return json.writeValueAsBytes(root);
+        return StateJson.mapper().writeValueAsBytes(root);
     }
 }

@@ -2,8 +2,6 @@ package io.userv2.switchd.state;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.userv2.stack.dhcp.Lease;
@@ -69,7 +67,6 @@ public final class LeaseFile implements LeaseStore {
     private final Path file;
     private final StateWriter writer;
     private final Clock clock;
-    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** A store on {@code file} written by {@code writer} (its directory is created on the first save if missing). */
     public LeaseFile(Path file, StateWriter writer) {
@@ -102,7 +99,7 @@ public final class LeaseFile implements LeaseStore {
         }
         JsonNode root;
         try {
-            root = json.readTree(bytes);
+            root = StateJson.mapper().readTree(bytes);
         } catch (JsonProcessingException e) {
             return corrupt("not JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -134,7 +131,7 @@ public final class LeaseFile implements LeaseStore {
      */
     @Override
     public void save(long generation, List<Lease> leases, SaveCompletion completion) {
-        writer.write(file, () -> json.writeValueAsBytes(toJson(leases)), new StateWriter.Listener() {
+        writer.write(file, () -> StateJson.mapper().writeValueAsBytes(toJson(leases)), new StateWriter.Listener() {
             @Override
             public void written() {
                 completion.stored(generation);
@@ -161,7 +158,7 @@ public final class LeaseFile implements LeaseStore {
     }
 
     private ObjectNode toJson(List<Lease> leases) {
-        ObjectNode root = json.createObjectNode();
+        ObjectNode root = StateJson.mapper().createObjectNode();
         root.put("version", VERSION);
         ArrayNode array = root.putArray("leases");
         for (Lease l : leases) {
