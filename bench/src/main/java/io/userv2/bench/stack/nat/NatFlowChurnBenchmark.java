@@ -27,7 +27,7 @@ import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpOptions;
 import io.userv2.stack.wire.TcpRepr;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -48,7 +48,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Opening and closing NAT flows while {@code flows} others are open: the cost per open/close pair should not grow
  * with the table (issue: 10 000 concurrent flows). The real gateway and {@link NatEngine} on a virtual clock; one
  * operation is a guest SYN for a new four-tuple through {@link Gateway#receive} (the engine admits it, queues its
- * dial-timeout timer and dials a host stub), then the oldest open flow's dial failing (REFUSED: the engine answers
+ * dial-timeout timer and dials a host stub), then a random open flow's dial failing (REFUSED: the engine answers
  * the guest with RST and retires the flow, taking its timer out of the queue), then the engine's flush. Frames the
  * gateway sends are released at once.
  *
@@ -77,7 +77,9 @@ public class NatFlowChurnBenchmark {
     public int flows;
 
     private final ByteBufAllocator alloc = new PooledByteBufAllocator(true); // as the switch uses
-    private final ArrayDeque<NatTcpFlow> open = new ArrayDeque<>();
+    /** The open flows, in no particular order. */
+    private final ArrayList<NatTcpFlow> open = new ArrayList<>();
+    private long random = 0x2545F4914F6CDD1DL;
     private NatEngine engine;
     private Gateway gateway;
     private ByteBuf[] syns;
@@ -93,7 +95,7 @@ public class NatFlowChurnBenchmark {
         HostSockets host = new HostSockets() {
             @Override
             public HostTcpSocket dialTcp(NatTcpFlow flow, Ipv4Address address, int port) {
-                open.addLast(flow);
+                open.add(flow);
                 return STUB;
             }
 
@@ -146,13 +148,22 @@ public class NatFlowChurnBenchmark {
         gateway.receive(frame, frame.readerIndex(), frame.readableBytes(), 1, now);
     }
 
-    /** One flow opened, the oldest closed: the table keeps its size. */
+    /**
+     * One flow opened, one picked at random closed (flows end in any order: the oldest would sit at the head of
+     * any timer queue, where even a linear search finds it at once): the table keeps its size.
+     */
     @Benchmark
     public int openAndClose() {
         now += 1_000;
         openOne();
-        NatTcpFlow oldest = open.pollFirst();
-        engine.hostDialFailed(oldest, DialFailure.REFUSED, now);
+        random ^= random << 13; // xorshift64
+        random ^= random >>> 7;
+        random ^= random << 17;
+        int victim = (int) Long.remainderUnsigned(random, open.size());
+        NatTcpFlow closing = open.get(victim);
+        open.set(victim, open.get(open.size() - 1));
+        open.remove(open.size() - 1);
+        engine.hostDialFailed(closing, DialFailure.REFUSED, now);
         engine.flush(now);
         return open.size();
     }
