@@ -32,6 +32,11 @@ final class VmClient implements AutoCloseable {
         return new VmClient(SocketChannel.open(tcp));
     }
 
+    /** Asks for a send buffer of {@code bytes} (so a large write lands in the switch's socket at once). */
+    void sendBuffer(int bytes) throws IOException {
+        ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, bytes);
+    }
+
     void send(byte[] frame) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(4 + frame.length);
         b.putInt(frame.length).put(frame).flip();

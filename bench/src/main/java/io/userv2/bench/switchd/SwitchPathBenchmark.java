@@ -7,6 +7,7 @@ import io.userv2.switchd.ListenAddress;
 import io.userv2.switchd.SwitchConfig;
 import io.userv2.switchd.VirtualNetwork;
 import io.userv2.switchd.port.Port;
+import io.userv2.switchd.port.PortDropReason;
 import io.userv2.switchd.port.PortCounters;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -149,8 +150,12 @@ public class SwitchPathBenchmark {
             }
             frames.release();
             List<Port> ports = onLoop(() -> net.learningSwitch().ports());
-            if (ports.size() != 3 || onLoop(() -> net.learningSwitch().learnedAddresses()) != 2) {
-                throw new IllegalStateException("expected gateway, A and B with 2 learned addresses, got " + ports);
+            // A and B learned on ports of their own (the table also holds the gateway's pinned MAC)
+            Port portA = onLoop(() -> net.learningSwitch().portOf(Frames.MAC_A));
+            Port portB = onLoop(() -> net.learningSwitch().portOf(Frames.MAC_B));
+            if (ports.size() != 3 || portA == null || portB == null || portA == portB) {
+                throw new IllegalStateException("expected gateway, A and B on ports of their own, got " + ports
+                        + ", A on " + portA + ", B on " + portB);
             }
         }
 
@@ -202,7 +207,7 @@ public class SwitchPathBenchmark {
                     long t = invocationStart;
                     if (t != 0 && System.nanoTime() - t > TimeUnit.SECONDS.toNanos(STALL_SECONDS)) {
                         System.err.println("SwitchPathBenchmark: invocation stuck for " + STALL_SECONDS
-                                + " s (frames lost?); closing the client sockets");
+                                + " s (frames lost?); closing the client sockets; ports: " + portReport());
                         closeQuietly(a);
                         closeQuietly(b);
                         return;
@@ -211,6 +216,24 @@ public class SwitchPathBenchmark {
             }, "switch-path-watchdog");
             watchdog.setDaemon(true);
             watchdog.start();
+        }
+
+        /** Each port's counters, for the stuck message (read from this thread: a best-effort snapshot). */
+        private String portReport() {
+            StringBuilder sb = new StringBuilder();
+            for (Port p : net.learningSwitch().ports()) {
+                var c = p.counters();
+                sb.append(p.name()).append(" in ").append(c.framesIn()).append(" out ").append(c.framesOut())
+                        .append(" queue-full ").append(c.dropsQueueFull()).append(" dropped ").append(c.dropsTotal())
+                        .append(" budget pauses ").append(c.budgetPauses());
+                for (PortDropReason r : PortDropReason.values()) {
+                    if (c.drops(r) > 0) {
+                        sb.append(' ').append(r).append(' ').append(c.drops(r));
+                    }
+                }
+                sb.append("; ");
+            }
+            return sb.toString();
         }
 
         /** B refreshes its MAC table entry (one frame to A), and the counters are sampled for the tear-down check. */

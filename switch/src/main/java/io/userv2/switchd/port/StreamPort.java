@@ -96,7 +96,13 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
         }
         IngressBudget budget = budget();
         budget.begin(loop.iteration());
-        if (budget.paused() || !switchBuffered()) {
+        if (budget.paused()) {
+            // Already spent in this iteration (readiness and the deferred resume can both land in one iteration):
+            // the frames left in the buffer need a resume of their own, as no readiness event will announce them.
+            scheduleResume();
+            return;
+        }
+        if (!switchBuffered()) {
             return;
         }
         for (int i = 0; i < READS_PER_EVENT; i++) {
@@ -148,10 +154,7 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
         }
         if (outcome == FrameDecoder.Outcome.PAUSED) {
             counters().countBudgetPause();
-            if (!resumeScheduled) {
-                resumeScheduled = true;
-                loop.nextIteration(resume);
-            }
+            scheduleResume();
             return false;
         }
         if (in.isReadable()) {
@@ -160,6 +163,13 @@ public final class StreamPort extends Port implements IoHandler, EventLoop.Flush
             in.clear();
         }
         return true;
+    }
+
+    private void scheduleResume() {
+        if (!resumeScheduled) {
+            resumeScheduled = true;
+            loop.nextIteration(resume);
+        }
     }
 
     private void resume() {
