@@ -83,6 +83,8 @@ public final class TcpNat {
     private final OwnerQuotas quotas;
     private final TcpDemux demux;
     private final NatFlowTable flows = new NatFlowTable();
+    /** The flow whose connection is emitting right now (its segments need no lookup), or null. */
+    private NatTcpFlow dispatching;
     private final Map<Integer, LocalTcpService> localServices = new HashMap<>();
     private final FlowTimers timers = new FlowTimers();
     private final List<NatTcpFlow> touched = new ArrayList<>();
@@ -387,7 +389,12 @@ public final class TcpNat {
         }
         for (int i = 0; i < MAX_DISPATCH_ROUNDS && conn.pollAt() - now <= 0; i++) {
             int budget = EGRESS_HIGH_WATER - egress.queuedToward(flow.guestMac);
-            conn.dispatch(now, emitter, Math.max(budget, 0));
+            dispatching = flow;
+            try {
+                conn.dispatch(now, emitter, Math.max(budget, 0));
+            } finally {
+                dispatching = null;
+            }
             if (budget <= 0 || egress.queuedToward(flow.guestMac) >= EGRESS_HIGH_WATER) {
                 if (conn.pollAt() - now <= 0 && !flow.heldBack) {
                     flow.heldBack = true; // data waits for the queue to drain: resumeHeldBack wakes it
@@ -506,7 +513,8 @@ public final class TcpNat {
 
     private void emit(TcpConnectionKey key, TcpRepr segment, ByteBuf payload) {
         try {
-            NatTcpFlow flow = flows.get(key);
+            NatTcpFlow current = dispatching;
+            NatTcpFlow flow = current != null && current.conn.key() == key ? current : flows.get(key);
             MacAddress to = flow != null ? flow.guestMac : null;
             if (to != null) {
                 gateway.sendTcp(to, key.localAddress(), key.remoteAddress(), segment, payload);
