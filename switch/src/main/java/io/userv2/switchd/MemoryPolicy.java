@@ -68,7 +68,7 @@ public final class MemoryPolicy {
     /** Run by the watchdog before each compaction (e.g. trimming the event loop's allocator cache). */
     private static volatile Runnable beforeCompaction;
     /** Set when this class owns the heap free ratios (the user set neither), so compactions may change them. */
-    private static volatile HotSpotDiagnosticMXBean freeRatios;
+    private static volatile HotSpotDiagnosticMXBean ratioFlags;
 
     private MemoryPolicy() {
     }
@@ -104,7 +104,7 @@ public final class MemoryPolicy {
             boolean ratios = setDefault(vm, "MinHeapFreeRatio", MIN_FREE);
             ratios &= setDefault(vm, "MaxHeapFreeRatio", MAX_FREE);
             if (ratios) {
-                freeRatios = vm;
+                ratioFlags = vm;
             }
             setDefault(vm, "G1PeriodicGCInterval", PERIODIC_GC_MS);
         } catch (RuntimeException | LinkageError e) {
@@ -139,7 +139,7 @@ public final class MemoryPolicy {
      * Min first when lowering, Max first when raising: the JVM checks Min <= Max on each set.
      */
     private static void freeRatios(int min, int max) {
-        HotSpotDiagnosticMXBean vm = freeRatios;
+        HotSpotDiagnosticMXBean vm = ratioFlags;
         if (vm == null) {
             return;
         }
@@ -152,7 +152,7 @@ public final class MemoryPolicy {
                 vm.setVMOption("MinHeapFreeRatio", Integer.toString(min));
             }
         } catch (RuntimeException e) {
-            freeRatios = null;
+            ratioFlags = null;
         }
     }
 
