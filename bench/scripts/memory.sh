@@ -11,13 +11,16 @@
 # and its figures are the sum over its processes. passt cannot join two guests: in the mixed load its guest 3
 # sends its iperf3 stream to the host instead, and its DNS queries find no server (passt maps the gateway to the
 # host's 127.0.0.1, where nothing answers port 53); userv2 answers them itself (host.lima.internal) or fails them
-# fast (the upstream is a closed port).
+# fast (the upstream is a closed port). gvproxy (PEERS="... gvproxy", GVPROXY=path; not packaged in Debian: build
+# it from gvisor-tap-vsock's vendored source with Debian's golang-go) is, like passt, one process per guest (its
+# QEMU listener takes one connection; guest 3 goes to the host), on a LAN of its own (192.168.127.0/24, the host at
+# .254, its DNS at .1, which forwards to the empty resolv.conf of the host namespace: nowhere).
 # Prints one table: idle RSS, peak RSS during the load (sampled, and VmHWM), RSS AFTER s after the load ended, and
 # how long after the load it first fell under UNDER_MB.
 #
 #   bench/scripts/memory.sh [path/to/userv2-switch.jar]
 #   env: PEERS="userv2 passt" SCENARIOS="nat-1500 nat-65520 mixed" IDLE=10 WARMUP=2 DURATION=10 MIX_DURATION=20
-#        AFTER=60 UNDER_MB=96 JAVA=java EXTRA_ARGS="" (more switch options, e.g. --api PATH)
+#        AFTER=60 UNDER_MB=96 JAVA=java GVPROXY=gvproxy EXTRA_ARGS="" (more switch options, e.g. --api PATH)
 #        TRACE_DIR=DIR (keep the raw samples: one line "epoch_s rss_kB hwm_kB" per 100 ms, per peer and scenario)
 #
 # Network safety (as nat-vs-passt.sh): the "host" side (the switch, passt, the iperf3 servers) runs in a namespace
@@ -40,6 +43,7 @@ MIX_DURATION=${MIX_DURATION:-20}
 AFTER=${AFTER:-60}
 UNDER_MB=${UNDER_MB:-96}
 JAVA=${JAVA:-java}
+GVPROXY=${GVPROXY:-gvproxy}
 EXTRA_ARGS=${EXTRA_ARGS:-}
 IPERF_PORTS=(5201 5202 5203)
 G2G_PORT=5301
@@ -48,6 +52,7 @@ G2G_PORT=5301
 [[ " $PEERS " != *" userv2 "* ]] || [ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; }
 for tool in gcc iperf3 ip dig timeout "$JAVA"; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
 [[ " $PEERS " != *" passt "* ]] || command -v passt >/dev/null || { echo "missing passt" >&2; exit 1; }
+[[ " $PEERS " != *" gvproxy "* ]] || command -v "$GVPROXY" >/dev/null || { echo "missing gvproxy (GVPROXY=path)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/u2m-XXXXXX)
 chmod 711 "$work" # passt drops to "nobody" before binding: a directory of its own, under one nobody may traverse
@@ -94,12 +99,15 @@ for port in "${IPERF_PORTS[@]}"; do
     wait_cmd 10 "iperf3 to listen on $port" sh -c "ip netns exec $hostns ss -ltnH 'sport = :$port' | grep -q 127.0.0.1"
 done
 
-# DNS queries for dig -f: names the gateway answers itself and names it forwards (to a closed port: fails fast).
-for _ in $(seq 200); do
-    echo "@192.168.104.2 +tries=1 +time=1 host.lima.internal A"
-    echo "@192.168.104.2 +tries=1 +time=1 absent.test A"
-    echo "@192.168.104.2 +tries=1 +time=1 +tcp host.lima.internal A"
-done >"$work/queries"
+# DNS queries for dig -f, one file per DNS server: names the gateway answers itself and names it forwards (to a
+# closed port, or to nothing: they fail fast).
+for dns in 192.168.104.2 192.168.127.1; do
+    for _ in $(seq 200); do
+        echo "@$dns +tries=1 +time=1 host.lima.internal A"
+        echo "@$dns +tries=1 +time=1 absent.test A"
+        echo "@$dns +tries=1 +time=1 +tcp host.lima.internal A"
+    done >"$work/queries-$dns"
+done
 
 tap_guest() { # IP MTU -> sets $ns: a namespace guest with tap0 (IP/24), bridged later
     ns="u2m-$(rand)"
@@ -175,6 +183,20 @@ start_peer() {
         wait_for "$work/switch-$mtu.log" "listening on" 60
         for ((i = 0; i < guests; i++)); do socks+=("$work/sw.sock"); done
         ;;
+    gvproxy)
+        # one process per guest, as podman runs it (its QEMU listener takes one connection); each its own LAN
+        # 192.168.127.0/24, the host (127.0.0.1 of its namespace) at 192.168.127.254, DNS at 192.168.127.1
+        # (forwarding to the host namespace's empty resolv.conf: nowhere). The SSH forwards (-ssh-port) listen
+        # inside the host namespace.
+        for ((i = 0; i < guests; i++)); do
+            ip netns exec "$hostns" "$GVPROXY" -listen-qemu "unix://$work/gv$i.sock" -mtu "$mtu" -ssh-port $((2222 + i)) \
+                >"$work/gvproxy-$mtu-$i.log" 2>&1 &
+            pids+=($!)
+            peer_pids+=($!)
+            wait_cmd 20 "gvproxy's socket" test -S "$work/gv$i.sock"
+            socks+=("$work/gv$i.sock")
+        done
+        ;;
     passt)
         for ((i = 0; i < guests; i++)); do
             ip netns exec "$hostns" passt -f -e -4 --socket "$work/passt/p$i.sock" -P "$work/passt/p$i.pid" --mtu "$mtu" --no-dhcpv6 --no-ndp \
@@ -197,6 +219,9 @@ run() {
     local peer=$1 scen=$2 mtu guests key=$1-$2 g i
     case $scen in nat-*) mtu=${scen#nat-} guests=1 ;; mixed) mtu=1500 guests=3 ;; *) echo "unknown scenario $scen" >&2; exit 1 ;; esac
     echo "$key: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    # the guests' LAN, the address that reaches the host's iperf3 servers, and the DNS server
+    local lan=192.168.104 host=192.168.104.2 dns=192.168.104.2
+    [ "$peer" != gvproxy ] || { lan=192.168.127 host=192.168.127.254 dns=192.168.127.1; }
     start_peer "$peer" "$mtu" "$guests"
     : >"$work/samples-$key"
     sample "$work/samples-$key" "${peer_pids[@]}" &
@@ -206,12 +231,12 @@ run() {
     mark "$key-idle"
     g=()
     for ((i = 0; i < guests; i++)); do
-        tap_guest "192.168.104.$((3 + i))" "$mtu"
+        tap_guest "$lan.$((3 + i))" "$mtu"
         g+=("$ns")
         bridge "$ns" "unix:${socks[$i]}"
     done
     for ns in "${g[@]}"; do
-        wait_cmd 20 "the guest to reach the host's iperf3" timeout 5 ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/192.168.104.2/5201"
+        wait_cmd 20 "the guest to reach the host's iperf3" timeout 5 ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/$host/5201"
     done
     wait_idle_servers
     if [ "$scen" = mixed ]; then
@@ -219,24 +244,24 @@ run() {
         ip netns exec "${g[1]}" iperf3 -s -p "$G2G_PORT" -D --pidfile "$work/g2g.pid" >/dev/null
         wait_for "$work/g2g.pid" "[0-9]" 10
         pids+=("$(cat "$work/g2g.pid")")
-        iperf "${g[0]}" 192.168.104.2 5201 "$MIX_DURATION" -P 4 & loads+=($!)
-        iperf "${g[1]}" 192.168.104.2 5202 "$MIX_DURATION" -R & loads+=($!)
+        iperf "${g[0]}" "$host" 5201 "$MIX_DURATION" -P 4 & loads+=($!)
+        iperf "${g[1]}" "$host" 5202 "$MIX_DURATION" -R & loads+=($!)
         if [ "$peer" = userv2 ]; then
-            wait_cmd 20 "guest 3 to reach guest 2" timeout 5 ip netns exec "${g[2]}" bash -c "exec 3<>/dev/tcp/192.168.104.4/$G2G_PORT"
-            iperf "${g[2]}" 192.168.104.4 "$G2G_PORT" "$MIX_DURATION" & loads+=($!)
+            wait_cmd 20 "guest 3 to reach guest 2" timeout 5 ip netns exec "${g[2]}" bash -c "exec 3<>/dev/tcp/$lan.4/$G2G_PORT"
+            iperf "${g[2]}" "$lan.4" "$G2G_PORT" "$MIX_DURATION" & loads+=($!)
         else
-            iperf "${g[2]}" 192.168.104.2 5203 "$MIX_DURATION" & loads+=($!)
+            iperf "${g[2]}" "$host" 5203 "$MIX_DURATION" & loads+=($!)
         fi
         for ns in "${g[@]}"; do
-            (timeout "$MIX_DURATION" ip netns exec "$ns" sh -c "while :; do dig -f $work/queries >/dev/null 2>&1; done" || true) &
+            (timeout "$MIX_DURATION" ip netns exec "$ns" sh -c "while :; do dig -f $work/queries-$dns >/dev/null 2>&1; done" || true) &
             loads+=($!)
         done
         wait "${loads[@]}" || true
-        dig @192.168.104.2 +tries=1 +time=1 host.lima.internal >/dev/null 2>&1 || true
+        dig @"$dns" +tries=1 +time=1 host.lima.internal >/dev/null 2>&1 || true
     else
         for dir in "" -R; do
-            [ "$WARMUP" -gt 0 ] && { iperf "${g[0]}" 192.168.104.2 5201 "$WARMUP" $dir 2>/dev/null; wait_idle_servers; }
-            iperf "${g[0]}" 192.168.104.2 5201 "$DURATION" $dir
+            [ "$WARMUP" -gt 0 ] && { iperf "${g[0]}" "$host" 5201 "$WARMUP" $dir 2>/dev/null; wait_idle_servers; }
+            iperf "${g[0]}" "$host" 5201 "$DURATION" $dir
             wait_idle_servers
         done
     fi
@@ -261,7 +286,7 @@ for scen in $SCENARIOS; do
 done
 
 echo
-echo "RSS in MB (VmRSS sampled every 100 ms; passt: summed over its processes, one per guest); $(date -u +%Y-%m-%d)"
+echo "RSS in MB (VmRSS sampled every 100 ms; passt and gvproxy: summed over their processes, one per guest); $(date -u +%Y-%m-%d)"
 printf '%-8s %-10s %7s %9s %9s %9s %11s\n' peer scenario idle peak "peak HWM" "+${AFTER}s" "<${UNDER_MB}MB after"
 for scen in $SCENARIOS; do
     for peer in $PEERS; do
