@@ -12,6 +12,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=netns-lib.sh
+. "$here/netns-lib.sh" # wait_for (its own bridge and teardown below keep their --listen and process handling)
 jar=${1:-$repo/switch/target/userv2-switch.jar}
 DURATION=${DURATION:-3}
 REPS=${REPS:-3}
@@ -45,14 +47,6 @@ trap 'exit 130' INT TERM
 gcc -O2 -Wall -pthread -o "$work/tapbridge" "$repo/testtools/tapbridge.c"
 gcc -O2 -Wall -o "$work/rr" "$repo/testtools/rr.c"
 
-# wait_for FILE REGEX SECONDS: poll a log until a line matches, or fail.
-wait_for() {
-    local deadline=$((SECONDS + $3))
-    until grep -qE "$2" "$1" 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for /$2/ in $1:" >&2; cat "$1" >&2; return 1; }
-        sleep 0.05
-    done
-}
 
 # new_guest IP MTU -> sets $ns
 new_guest() {

@@ -58,30 +58,14 @@ work=$(mktemp -d /tmp/u2m-XXXXXX)
 chmod 711 "$work" # passt drops to "nobody" before binding: a directory of its own, under one nobody may traverse
 install -d -o nobody -m 700 "$work/passt"
 namespaces=()
+NS_PREFIX=u2m
 pids=()      # per-scenario processes (peers, bridges, loads)
 host_pids=() # the iperf3 servers, for the whole run
 sampler=
 
-kill_all() {
-    local pid
-    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "$@"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null || true
-    done
-}
-
 cleanup() {
-    set +e
     [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
-    kill_all "${pids[@]}" "${host_pids[@]}"
-    for ns in "${namespaces[@]}" "${hostns:-}"; do
-        [ -n "$ns" ] || continue
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
-    [ -n "${hostns:-}" ] && rm -rf "/etc/netns/$hostns"
-    rm -rf "$work"
+    cleanup_all
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -109,27 +93,7 @@ for dns in 192.168.104.2 192.168.127.1; do
     done >"$work/queries-$dns"
 done
 
-tap_guest() { # IP MTU -> sets $ns: a namespace guest with tap0 (IP/24), bridged later
-    ns="u2m-$(rand)"
-    ip netns add "$ns"
-    namespaces+=("$ns")
-    ip -n "$ns" link set lo up
-    ip -n "$ns" tuntap add dev tap0 mode tap
-    ip -n "$ns" link set tap0 mtu "$2" txqueuelen 5000
-    ip -n "$ns" addr add "$1/24" dev tap0
-    ip -n "$ns" link set tap0 up
-}
 
-teardown() {
-    kill_all "${pids[@]}"
-    pids=()
-    for ns in "${namespaces[@]}"; do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-        ip netns del "$ns" 2>/dev/null || true
-    done
-    namespaces=()
-    rm -f "$work"/*.sock "$work"/passt/*
-}
 
 # sample OUT PID...: every 100 ms one line "epoch_s sum_of_VmRSS_kB sum_of_VmHWM_kB" until every PID is gone.
 # Builtins only (no fork per sample); the 100 ms wait is a read with a timeout on a pipe nobody writes.

@@ -41,30 +41,12 @@ work=$(mktemp -d /tmp/u2n-XXXXXX)
 chmod 711 "$work"
 install -d -o nobody -m 700 "$work/passt"
 namespaces=()
+NS_PREFIX=u2n
 pids=()      # per-measurement processes (peer, bridge)
 host_pids=() # the servers in the host namespace, for the whole run
 
-kill_all() {
-    local pid
-    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "$@"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null || true
-    done
-}
 
-cleanup() {
-    set +e
-    kill_all "${pids[@]}" "${host_pids[@]}"
-    for ns in "${namespaces[@]}" "${hostns:-}"; do
-        [ -n "$ns" ] || continue
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
-    [ -n "${hostns:-}" ] && rm -rf "/etc/netns/$hostns"
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap cleanup_all EXIT
 trap 'exit 130' INT TERM
 
 gcc -O2 -Wall -pthread -o "$work/tapbridge" "$repo/testtools/tapbridge.c"
@@ -82,33 +64,8 @@ hx "$work/rr" -s "$RR_PORT" >"$work/rr-server.log" 2>&1 &
 host_pids+=($!)
 wait_for "$work/rr-server.log" "listening" 10
 
-# new_ns -> sets $ns (a namespace with lo up, nothing else)
-new_ns() {
-    ns="u2n-$(rand)"
-    ip netns add "$ns"
-    namespaces+=("$ns")
-    ip -n "$ns" link set lo up
-}
 
-# tap_guest IP MTU -> sets $ns: a namespace guest with tap0 (address IP/24), bridged later
-tap_guest() {
-    new_ns
-    ip -n "$ns" tuntap add dev tap0 mode tap
-    ip -n "$ns" link set tap0 mtu "$2" txqueuelen 5000
-    ip -n "$ns" addr add "$1/24" dev tap0
-    ip -n "$ns" link set tap0 up
-}
 
-teardown() {
-    kill_all "${pids[@]}"
-    pids=()
-    for ns in "${namespaces[@]}"; do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-        ip netns del "$ns" 2>/dev/null || true
-    done
-    namespaces=()
-    rm -f "$work"/*.sock "$work"/passt/*
-}
 
 # median of the numbers given (non-numbers, i.e. failed runs, are left out; "fail" if none)
 median() {

@@ -1,5 +1,6 @@
 # Shell helpers shared by the bench scripts that run namespace guests (sourced, not run). They expect the caller's
-# globals: $work (a scratch directory holding the built tapbridge), the array pids (background processes to kill).
+# globals: $work (a scratch directory holding the built tapbridge), the arrays pids (per-measurement background
+# processes), host_pids (processes for the whole run) and namespaces, and $NS_PREFIX (names of the guests' namespaces).
 
 # wait_for FILE REGEX SECONDS: poll a log until a line matches, or fail.
 wait_for() {
@@ -21,6 +22,58 @@ wait_cmd() {
 }
 
 rand() { head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# kill_all PID...: TERM, up to 5 s for each to go, then KILL.
+kill_all() {
+    local pid
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "$@"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+}
+
+# new_ns -> sets $ns (a namespace with lo up, nothing else), named $NS_PREFIX-..., recorded in the array namespaces
+new_ns() {
+    ns="$NS_PREFIX-$(rand)"
+    ip netns add "$ns"
+    namespaces+=("$ns")
+    ip -n "$ns" link set lo up
+}
+
+# tap_guest IP MTU -> sets $ns: a namespace guest with tap0 (address IP/24), bridged later
+tap_guest() {
+    new_ns
+    ip -n "$ns" tuntap add dev tap0 mode tap
+    ip -n "$ns" link set tap0 mtu "$2" txqueuelen 5000
+    ip -n "$ns" addr add "$1/24" dev tap0
+    ip -n "$ns" link set tap0 up
+}
+
+# teardown: the per-measurement processes, the guests' namespaces and the sockets in $work go
+teardown() {
+    kill_all "${pids[@]}"
+    pids=()
+    for ns in "${namespaces[@]}"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    namespaces=()
+    rm -f "$work"/*.sock "$work"/passt/*
+}
+
+# cleanup_all (the EXIT trap): every process (pids, host_pids), every namespace (the host's too) and $work go
+cleanup_all() {
+    set +e
+    kill_all "${pids[@]}" "${host_pids[@]}"
+    for ns in "${namespaces[@]}" "${hostns:-}"; do
+        [ -n "$ns" ] || continue
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+    done
+    [ -n "${hostns:-}" ] && rm -rf "/etc/netns/$hostns"
+    rm -rf "$work"
+}
 
 # host_namespace PREFIX -> sets $hostns: the "host" side, holding lo plus a veth pair whose default route leads to
 # an address nobody has (passt insists on an interface with a default route), and an empty resolv.conf, so that
