@@ -36,6 +36,9 @@ import org.junit.jupiter.api.Timeout;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NatLifetimeIT {
+    /** Keep-alive after 2 s idle, 2 probes 1 s apart: an unanswering guest's flows go after about 4 s. */
+    private static final List<String> FAST_KEEPALIVE =
+            List.of("--keepalive-idle", "2", "--keepalive-interval", "1", "--keepalive-probes", "2");
     private static final Pattern HELD = Pattern.compile("held n=(\\d+) connected=(\\d+)");
 
     private final Closer closer = new Closer();
@@ -113,8 +116,7 @@ class NatLifetimeIT {
     void aFrozenGuestsConnectionsAreReapedByKeepAlive() throws Exception {
         NatHostServices.TcpEcho echo = host.tcpEcho();
         try (Closer c = new Closer()) {
-            NamespaceGuest g = switchAndGuest(c, "192.168.104.12/24",
-                    List.of("--keepalive-idle", "2", "--keepalive-interval", "1", "--keepalive-probes", "2"));
+            NamespaceGuest g = switchAndGuest(c, "192.168.104.12/24", FAST_KEEPALIVE);
             holdOnHost(g, echo, 20);
             long pid = g.bridge().pid();
             Exec.run(Duration.ofSeconds(5), "kill", "-STOP", Long.toString(pid)).assertOk();
@@ -131,8 +133,7 @@ class NatLifetimeIT {
     void connectionsTheGuestsKernelForgetsAreReaped() throws Exception {
         NatHostServices.TcpEcho echo = host.tcpEcho();
         try (Closer c = new Closer()) {
-            NamespaceGuest g = switchAndGuest(c, "192.168.104.14/24",
-                    List.of("--keepalive-idle", "2", "--keepalive-interval", "1", "--keepalive-probes", "2"));
+            NamespaceGuest g = switchAndGuest(c, "192.168.104.14/24", FAST_KEEPALIVE);
             holdOnHost(g, echo, 20);
             // The guest's kernel drops them (as after a reboot); whatever it tells the gateway, or does not, the
             // flows must be gone within the keep-alive time: 2 s idle + 2 probes 1 s apart.
