@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
         description = "A user-mode virtual switch and gateway: VMs attach over sockets and share one Ethernet LAN.")
 public final class Main implements Callable<Integer> {
     static {
-        // Must run before the first logger is created (the LOG field below).
+        // Must run before the first logger is created.
         System.setProperty("java.util.logging.manager", DaemonLogManager.class.getName());
         // Netty re-checks the reference count on every buffer access; the switch's buffers have one owner each and
         // the tests run with these checks (and paranoid leak detection) on. Bounds checks stay on. A user's -D wins.
@@ -43,7 +43,6 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    private static final System.Logger LOG = System.getLogger(Main.class.getName());
 
     @Option(names = "--listen", paramLabel = "ADDR",
             description = "Accept VMs speaking the QEMU stream protocol (4-byte big-endian length + frame) on a unix"
@@ -295,20 +294,22 @@ public final class Main implements Callable<Integer> {
      * network cannot start (the reason is logged).
      */
     public static int runDaemon(SwitchConfig config) {
+        // Not a static field: main binds the sockets before the logging system is set up (tens of ms).
+        System.Logger log = System.getLogger(Main.class.getName());
         VirtualNetwork network;
         try {
             network = VirtualNetwork.create(config);
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "cannot start: " + e.getMessage());
+            log.log(System.Logger.Level.ERROR, "cannot start: " + e.getMessage());
             return 1;
         }
         ApiServer apiServer = null;
         if (config.apiSocket() != null) {
             try {
                 apiServer = ApiServer.start(new NetworkControlPlane(network), config.apiSocket());
-                LOG.log(System.Logger.Level.INFO, "api: serving on unix:" + config.apiSocket());
+                log.log(System.Logger.Level.INFO, "api: serving on unix:" + config.apiSocket());
             } catch (IOException e) {
-                LOG.log(System.Logger.Level.ERROR, "cannot start the API: " + e.getMessage());
+                log.log(System.Logger.Level.ERROR, "cannot start the API: " + e.getMessage());
                 network.close();
                 return 1;
             }
@@ -342,7 +343,7 @@ public final class Main implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         });
-        LOG.log(System.Logger.Level.INFO, "gateway " + config.gatewayIp() + " (" + config.gatewayMac() + ") on "
+        log.log(System.Logger.Level.INFO, "gateway " + config.gatewayIp() + " (" + config.gatewayMac() + ") on "
                 + config.subnet() + ", MTU " + config.mtu());
         network.run();
         return 0;
@@ -437,8 +438,16 @@ public final class Main implements Callable<Integer> {
 
     /** Entry point. */
     public static void main(String[] args) {
+        // Before anything slow (class loading, the network's set-up): whoever waits for the socket file sees it as
+        // soon as the JVM runs; connections wait in the backlog until the loop accepts them.
+        EarlyListeners.bind(args);
         MemoryPolicy.apply();
-        int code = new CommandLine(new Main()).execute(args);
+        int code;
+        try {
+            code = new CommandLine(new Main()).execute(args);
+        } finally {
+            EarlyListeners.closeUnclaimed();
+        }
         if (code != 0) {
             System.exit(code);
         }

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.port.StreamPort;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -18,6 +17,8 @@ public final class StreamListener implements IoHandler {
     private static final System.Logger LOG = System.getLogger(StreamListener.class.getName());
     /** Socket buffer size asked for on each VM connection: room for many large frames per system call. */
     private static final int SOCKET_BUFFER = 4 * 1024 * 1024;
+    /** Connections the kernel completes before the loop accepts them (VMs starting together; see EarlyListeners). */
+    static final int BACKLOG = 128;
 
     private final ListenAddress address;
     private final ServerSocketChannel server;
@@ -41,21 +42,26 @@ public final class StreamListener implements IoHandler {
         this.egressLimit = egressLimit;
     }
 
-    /** Binds {@code address} (replacing a stale unix socket file) and registers for accepting. */
+    /**
+     * Binds {@code address} (replacing a stale unix socket file), or takes the socket {@link EarlyListeners} bound for
+     * it at start-up, and registers for accepting.
+     */
     public static StreamListener open(ListenAddress address, EventLoop loop, LearningSwitch sw, FrameDecoder decoder,
             ByteBufAllocator alloc, int egressLimit) throws IOException {
         ServerSocketChannel server;
         UnixSocketFile file = null;
-        if (address instanceof ListenAddress.Unix unix) {
+        EarlyListeners.Bound early = address instanceof ListenAddress.Unix unix ? EarlyListeners.take(unix.path()) : null;
+        if (early != null) {
+            server = early.channel();
+            file = early.file();
+        } else if (address instanceof ListenAddress.Unix unix) {
             file = UnixSocketFile.prepare(unix.path());
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(java.net.UnixDomainSocketAddress.of(unix.path()), 128);
-            file.bound();
+            server = file.bindListening(BACKLOG);
         } else {
             ListenAddress.Tcp tcp = (ListenAddress.Tcp) address;
             server = ServerSocketChannel.open();
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            server.bind(tcp.address(), 128);
+            server.bind(tcp.address(), BACKLOG);
             if (tcp.address().getPort() == 0) {
                 java.net.InetSocketAddress actual = (java.net.InetSocketAddress) server.getLocalAddress();
                 address = new ListenAddress.Tcp(actual);

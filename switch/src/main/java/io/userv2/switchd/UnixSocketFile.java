@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Objects;
 
 /**
@@ -17,6 +19,8 @@ import java.util.Objects;
 public final class UnixSocketFile {
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
+    /** {@code sizeof(sockaddr_un.sun_path)} on Linux, with its terminating NUL. */
+    private static final int MAX_SUN_PATH = 108;
 
     private final Path path;
     private Object fileKey;
@@ -47,6 +51,37 @@ public final class UnixSocketFile {
             }
         }
         return new UnixSocketFile(path);
+    }
+
+    /**
+     * Binds a listening stream socket at the path, so that the file appears only once it accepts connections.
+     * {@code bind(2)} creates the file before {@code listen(2)} makes it accept, and a client that polls for the file
+     * (Lima, QEMU started by a script) and connects in between is refused; so the socket is bound under a temporary
+     * name in the same directory and renamed into place ({@code rename(2)} is atomic), unless that name would not
+     * fit in a socket address, where it is bound in place.
+     */
+    public ServerSocketChannel bindListening(int backlog) throws IOException {
+        Path temp = path.resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid());
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            if (temp.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= MAX_SUN_PATH) {
+                server.bind(UnixDomainSocketAddress.of(path), backlog);
+            } else {
+                Files.deleteIfExists(temp);
+                server.bind(UnixDomainSocketAddress.of(temp), backlog);
+                try {
+                    Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    Files.deleteIfExists(temp);
+                    throw e;
+                }
+            }
+            bound();
+            return server;
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
     }
 
     /** Remembers the identity of the file just bound, so that {@link #remove()} never deletes a successor's. */

@@ -1,6 +1,7 @@
 package io.userv2.switchd.e2e;
 
 import static io.userv2.switchd.e2e.SwitchProcess.GATEWAY_IP;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,6 +91,33 @@ class LifecycleIT {
             first.stop();
         }
         assertFalse(Files.exists(sock), "SIGTERM of the first instance left " + sock + " (after a refused second instance probed it)");
+    }
+
+    @Test
+    void aClientConnectingAsSoonAsTheSocketFileAppearsIsServed() {
+        // The socket is bound before the network is built; a client that connects the moment the file appears
+        // (as Lima and scripts do) waits in the backlog and its first frame is answered once the loop runs.
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                E2e.jar().toString(), "--listen", sock.toString());
+        try (LoggedProcess p = LoggedProcess.start("switch", cmd)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.exists(sock)) {
+                assertTrue(p.isAlive() && System.nanoTime() < deadline, "no socket file:\n" + p.tail(20));
+                Thread.onSpinWait();
+            }
+            try (RawPort raw = RawPort.connect("unix:" + sock, E2e.randomMac(), "192.168.104.250")) {
+                raw.send(Frames.pad(Frames.arpRequest(raw.mac(), raw.ip(), GATEWAY_IP), 60, (byte) 0));
+                assertTrue(raw.await(f -> Frames.isArp(f, 2), Duration.ofSeconds(60)).isPresent(),
+                        "the ARP request sent on connecting was not answered:\n" + p.tail(20));
+            }
+        }
+    }
+
+    @Test
+    void anInvalidCommandLineLeavesNoSocketFile() {
+        Exec.Result r = SwitchProcess.runExpectingExit(List.of("--listen", sock.toString(), "--mtu", "5"));
+        assertEquals(2, r.exitCode(), "an MTU of 5 should be refused as a usage error:\n" + r);
+        assertFalse(Files.exists(sock), "the refused command line left its socket file " + sock);
     }
 
     @Test
