@@ -10,6 +10,8 @@
 #   bench/scripts/nat-vs-passt.sh [path/to/userv2-switch.jar]
 #   env: DURATION=3 REPS=3 RR_N=2000 WARMUP=2 MTUS="1500 65520" PEERS="passt userv2 slirp4netns"
 #   (WARMUP: seconds of iperf3 each way before measuring, not counted, the same for every peer; 0 for none)
+#   COLD=1: the first DURATION s of traffic after start instead: each iperf3 run (REPS per direction) on a peer
+#   started afresh just before it, no warm-up, no RR (the JVM has not compiled its hot paths yet)
 #
 # Network safety: the "host" side (the switch, passt, slirp4netns, the iperf3 and rr servers) runs in a namespace of
 # its own holding only lo and a veth pair whose default route leads nowhere (passt insists on an interface with a
@@ -98,11 +100,18 @@ iperf_runs() {
 }
 
 # measure NS SERVER LABEL -> appends "LABEL g2h h2g p50 p99" to $work/results
+# (with COLD=1: one iperf3 run in the direction $cold_dir, appended to $work/cold-LABEL-g2h or -h2g)
 measure() {
     local ns=$1 server=$2 label=$3 fwd rev rr p50 p99
     # reachability first (the rr server takes one connection at a time and shrugs off an empty one)
     wait_cmd 20 "$label: the guest to reach $server:$RR_PORT" \
         timeout 5 ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/$server/$RR_PORT"
+    if [ "${COLD:-0}" = 1 ]; then
+        local d=g2h
+        [ -z "$cold_dir" ] || d=h2g
+        REPS=1 iperf_runs "$ns" "$server" $cold_dir >>"$work/cold-$label-$d"
+        return
+    fi
     # Warm-up, not counted, for every peer alike: a JVM compiles its hot paths during the first seconds of traffic.
     if [ "${WARMUP:-2}" -gt 0 ]; then
         for dir in "" -R; do
@@ -167,13 +176,29 @@ run_slirp4netns() {
 : >"$work/results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for mtu in $MTUS; do
-    for peer in $PEERS; do
-        "run_$peer" "$mtu"
-    done
+    if [ "${COLD:-0}" != 1 ]; then
+        for peer in $PEERS; do "run_$peer" "$mtu"; done
+    else
+        # peers take turns run by run, so that load on the machine falls on all alike
+        for _ in $(seq "$REPS"); do
+            for cold_dir in "" -R; do
+                for peer in $PEERS; do "run_$peer" "$mtu"; done
+            done
+        done
+        for peer in $PEERS; do
+            g=$(cat "$work/cold-$peer-$mtu-g2h") h=$(cat "$work/cold-$peer-$mtu-h2g")
+            # shellcheck disable=SC2086
+            echo "$peer-$mtu $(median $g) $(median $h) - - (first ${DURATION}s after start; g->h: $g; h->g: $h)" | tee -a "$work/results" >&2
+        done
+    fi
 done
 
 echo
-echo "guest <-> host TCP through NAT, namespace guest; iperf3 median of $REPS x ${DURATION}s (Gbit/s); TCP 1-byte RR over $RR_N round trips (us)"
+if [ "${COLD:-0}" = 1 ]; then
+    echo "guest <-> host TCP through NAT, namespace guest, COLD: iperf3 median of $REPS x the first ${DURATION}s after the peer started (Gbit/s)"
+else
+    echo "guest <-> host TCP through NAT, namespace guest; iperf3 median of $REPS x ${DURATION}s (Gbit/s); TCP 1-byte RR over $RR_N round trips (us)"
+fi
 awk -v peers="$PEERS" '
     { split($1, k, "-"); p = k[1]; m = k[2]; fwd[p, m] = $2; rev[p, m] = $3; p50[p, m] = $4; p99[p, m] = $5
       if (!(m in seen)) { seen[m] = 1; order[++n] = m } }
