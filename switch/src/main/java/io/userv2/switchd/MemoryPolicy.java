@@ -95,10 +95,27 @@ public final class MemoryPolicy {
         // Netty's default leak detector walks the stack for one buffer in 128 and keeps the trace (JFR on the NAT
         // load: 2-3% of all it allocated). The tests run with "paranoid"; a -D given by the user wins.
         nettyDefault("io.netty.leakDetection.level", "disabled");
+        // The flags go through the management beans (about 40 classes and 20-50 ms at start-up): on the
+        // watchdog's thread, beside the network's set-up rather than before it.
+        boolean watch = !mode.equals("flags");
+        Thread t = new Thread(null, () -> {
+            if (setFlags() && watch) {
+                new Watchdog().run();
+            }
+        }, "userv2-memory", STACK_SIZE);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * G1's heap free ratios and periodic collection, where the user set none of them; false when another collector
+     * was chosen (on purpose: then the heap is left alone, the watchdog too).
+     */
+    private static boolean setFlags() {
         try {
             HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
             if (!"true".equals(vm.getVMOption("UseG1GC").getValue())) {
-                return; // another collector was chosen on purpose: leave it be
+                return false;
             }
             // Min <= Max is checked on each set: lower Min first.
             boolean ratios = setDefault(vm, "MinHeapFreeRatio", MIN_FREE);
@@ -108,14 +125,9 @@ public final class MemoryPolicy {
             }
             setDefault(vm, "G1PeriodicGCInterval", PERIODIC_GC_MS);
         } catch (RuntimeException | LinkageError e) {
-            // not HotSpot, or a flag missing: the watchdog below still bounds the heap
+            // not HotSpot, or a flag missing: the watchdog still bounds the heap
         }
-        if (mode.equals("flags")) {
-            return;
-        }
-        Thread t = new Thread(null, new Watchdog(), "userv2-memory", STACK_SIZE);
-        t.setDaemon(true);
-        t.start();
+        return true;
     }
 
     private static void nettyDefault(String key, String value) {
