@@ -3,6 +3,8 @@
 # until an ARP request sent on that connection (QEMU stream framing) is answered by the gateway ("answer"), for
 #   bare-jvm  a JVM that only binds a unix socket (java -cp . Bare SOCKET): the floor for any Java switch
 #   userv2    java -jar userv2-switch.jar --listen SOCKET
+#   userv2-cds  the same with an application class-data archive (-XX:SharedArchiveFile, written first by one run with
+#             -XX:ArchiveClassesAtExit): what a launcher that can pass JVM options (Lima, a service unit) gains
 #   gvproxy   gvproxy -listen-qemu unix://SOCKET (if GVPROXY names a binary or gvproxy is on the PATH)
 # The peers take turns, ROUNDS times, so that load on the machine falls on all alike; prints the medians and the
 # ratios to the bare JVM. testtools/startprobe.c does the timing (connect every 0.5 ms after the exec).
@@ -20,6 +22,7 @@ jar=${1:-$repo/switch/target/userv2-switch.jar}
 ROUNDS=${ROUNDS:-10}
 JAVA=${JAVA:-java}
 GVPROXY=${GVPROXY:-gvproxy}
+EXTRA_ARGS=${EXTRA_ARGS:-}
 [ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; }
 for tool in gcc javac "$JAVA"; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
 
@@ -41,7 +44,11 @@ public class Bare {
 EOF
 javac -d "$work" "$work/Bare.java"
 
-peers=(bare-jvm userv2)
+peers=(bare-jvm userv2 userv2-cds)
+# The archive: classes loaded by one start that answers one ARP request, written when it exits on SIGTERM.
+"$work/startprobe" "$work/s.sock" 192.168.104.2 -- "$JAVA" -XX:ArchiveClassesAtExit="$work/userv2.jsa" -jar "$jar" \
+    --listen "$work/s.sock" >/dev/null
+[ -f "$work/userv2.jsa" ] || { echo "no class-data archive written" >&2; exit 1; }
 command -v "$GVPROXY" >/dev/null && peers+=(gvproxy) || echo "gvproxy not found (GVPROXY=path): left out" >&2
 
 # probe PEER -> "socket=X answer=Y"
@@ -52,11 +59,13 @@ probe() {
         bare-jvm) "$work/startprobe" "$sock" - -- "$JAVA" -cp "$work" Bare "$sock" ;;
         # shellcheck disable=SC2086
         userv2) "$work/startprobe" "$sock" 192.168.104.2 -- "$JAVA" -jar "$jar" --listen "$sock" $EXTRA_ARGS ;;
+        # shellcheck disable=SC2086
+        userv2-cds) "$work/startprobe" "$sock" 192.168.104.2 -- "$JAVA" -XX:SharedArchiveFile="$work/userv2.jsa" -jar "$jar" \
+            --listen "$sock" $EXTRA_ARGS ;;
         gvproxy) "$work/startprobe" "$sock" 192.168.127.1 -- "$GVPROXY" -listen-qemu "unix://$sock" -ssh-port 22345 ;;
     esac
 }
 
-EXTRA_ARGS=${EXTRA_ARGS:-}
 for _ in $(seq "$ROUNDS"); do
     for p in "${peers[@]}"; do
         out=$(probe "$p") || out="socket=fail answer=fail"
