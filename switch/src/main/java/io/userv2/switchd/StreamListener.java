@@ -1,8 +1,10 @@
 package io.userv2.switchd;
 
 import io.netty.buffer.ByteBufAllocator;
-import io.userv2.switchd.port.FrameDecoder;
-import io.userv2.switchd.port.StreamPort;
+import io.userv2.switchd.port.AcceptLoop;
+import io.userv2.switchd.port.Framing;
+import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.SelectorLink;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
@@ -11,8 +13,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 
 /**
- * Accepts VM connections on one listening stream socket (unix or TCP) and attaches each as a {@link StreamPort}.
- * Any number of VMs may connect. Owned by the event loop.
+ * Accepts VM connections on one listening stream socket (unix or TCP) speaking the QEMU stream protocol and
+ * attaches each as a {@link LinkPort} on a {@link SelectorLink}, framed {@link Framing#LENGTH_PREFIXED}. Any number
+ * of VMs may connect. Owned by the event loop.
  */
 public final class StreamListener implements IoHandler {
     private static final System.Logger LOG = System.getLogger(StreamListener.class.getName());
@@ -24,25 +27,30 @@ public final class StreamListener implements IoHandler {
     private final UnixSocketFile socketFile;
     private final EventLoop loop;
     private final LearningSwitch sw;
-    private final FrameDecoder decoder;
+    private final int maxFrame;
     private final ByteBufAllocator alloc;
     private final int egressLimit;
     private int accepted;
 
     private StreamListener(ListenAddress address, ServerSocketChannel server, UnixSocketFile socketFile,
-            EventLoop loop, LearningSwitch sw, FrameDecoder decoder, ByteBufAllocator alloc, int egressLimit) {
+            EventLoop loop, LearningSwitch sw, int maxFrame, ByteBufAllocator alloc, int egressLimit) {
         this.address = address;
         this.server = server;
         this.socketFile = socketFile;
         this.loop = loop;
         this.sw = sw;
-        this.decoder = decoder;
+        this.maxFrame = maxFrame;
         this.alloc = alloc;
         this.egressLimit = egressLimit;
     }
 
-    /** Binds {@code address} (replacing a stale unix socket file) and registers for accepting. */
-    public static StreamListener open(ListenAddress address, EventLoop loop, LearningSwitch sw, FrameDecoder decoder,
+    /**
+     * Binds {@code address} (replacing a stale unix socket file) and registers for accepting.
+     *
+     * @param maxFrame the largest Ethernet frame accepted or sent; a longer length prefix closes that connection
+     * @param egressLimit the most bytes queued towards one VM before its frames are dropped
+     */
+    public static StreamListener open(ListenAddress address, EventLoop loop, LearningSwitch sw, int maxFrame,
             ByteBufAllocator alloc, int egressLimit) throws IOException {
         ServerSocketChannel server;
         UnixSocketFile file = null;
@@ -62,7 +70,7 @@ public final class StreamListener implements IoHandler {
             }
         }
         server.configureBlocking(false);
-        StreamListener l = new StreamListener(address, server, file, loop, sw, decoder, alloc, egressLimit);
+        StreamListener l = new StreamListener(address, server, file, loop, sw, maxFrame, alloc, egressLimit);
         loop.register(server, SelectionKey.OP_ACCEPT, l);
         return l;
     }
@@ -74,19 +82,7 @@ public final class StreamListener implements IoHandler {
 
     @Override
     public void ready(SelectionKey key) {
-        for (int i = 0; i < 16; i++) {
-            SocketChannel ch;
-            try {
-                ch = server.accept();
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, address + ": accept failed: " + e.getMessage());
-                return;
-            }
-            if (ch == null) {
-                return;
-            }
-            attach(ch);
-        }
+        AcceptLoop.acceptSome(address, server::accept, this::attach);
     }
 
     private void attach(SocketChannel ch) {
@@ -98,8 +94,8 @@ public final class StreamListener implements IoHandler {
             if (address instanceof ListenAddress.Tcp) {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
-            StreamPort port = new StreamPort(name, ch, loop, sw, decoder, alloc, egressLimit, () -> { });
-            port.register();
+            new LinkPort(name, SelectorLink.of(loop, ch), Framing.LENGTH_PREFIXED, loop, sw, maxFrame, alloc,
+                    egressLimit, closed -> { }).start();
             LOG.log(System.Logger.Level.INFO, name + " connected");
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, name + ": could not attach: " + e.getMessage());

@@ -9,7 +9,6 @@ import io.userv2.stack.nat.NatPolicy;
 import io.userv2.stack.nat.EgressGauge;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.capture.PcapWriter;
-import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.forward.PortForwards;
 import io.userv2.switchd.state.ForwardsFile;
 import io.userv2.switchd.state.StateWriter;
@@ -100,7 +99,6 @@ public final class VirtualNetwork implements AutoCloseable {
                 gateway.poll(now);
             }
         });
-        FrameDecoder decoder = new FrameDecoder(config.maxFrame());
         StateWriter state = new StateWriter(loop::execute, STATE_CLOSE_MILLIS);
         try {
             net.services = GatewayServices.attach(config, gateway, loop, state, bindings);
@@ -120,7 +118,7 @@ public final class VirtualNetwork implements AutoCloseable {
             ByteBufAllocator portAlloc = UnpooledByteBufAllocator.DEFAULT;
             for (ListenAddress address : config.listen()) {
                 if (address instanceof ListenAddress.Unix || address instanceof ListenAddress.Tcp) {
-                    net.listeners.add(StreamListener.open(address, loop, sw, decoder, portAlloc, EGRESS_LIMIT));
+                    net.listeners.add(StreamListener.open(address, loop, sw, maxFrame, portAlloc, EGRESS_LIMIT));
                 } else if (address instanceof ListenAddress.Unixgram g) {
                     UnixgramTransport.open(g.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
                 } else if (address instanceof ListenAddress.Seqpacket q) {
@@ -130,8 +128,7 @@ public final class VirtualNetwork implements AutoCloseable {
                 } else if (address instanceof ListenAddress.FdPassing f) {
                     FdPassingTransport.open(f.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
                 } else {
-                    // stdio allocates a read chunk per batch of frames on its reader thread: pooled
-                    StdioTransport.open(loop, sw, maxFrame, alloc, EGRESS_LIMIT, loop::stop);
+                    StdioTransport.open(loop, sw, maxFrame, portAlloc, EGRESS_LIMIT, loop::stop);
                 }
                 net.bound.add(address);
             }

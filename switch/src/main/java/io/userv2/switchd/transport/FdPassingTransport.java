@@ -4,16 +4,16 @@ import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.EventLoop;
 import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.UnixSocketFile;
+import io.userv2.switchd.port.AcceptLoop;
+import io.userv2.switchd.port.Framing;
+import io.userv2.switchd.port.LinkPort;
 import io.userv2.switchd.port.Port;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
@@ -33,8 +33,9 @@ import org.newsclub.net.unix.FileDescriptorCast;
  * dropped. The datagram peer going away is noticed at the next send to it ("connection refused"): a socketpair end
  * reports nothing when its other end closes.
  *
- * <p>Threads: one poller thread ({@link AfPoller}) waits for readiness; accepting, reading, switching and writing
- * happen on the event loop. Receiving the descriptor happens on a short-lived handshake thread per connection (blocking,
+ * <p>Each passed socket is a {@link LinkPort} on a {@link PolledLink}, framed {@link Framing#ONE_PER_PACKET}.
+ * Threads: the loop's {@link AfPoller} waits for readiness; accepting, reading, switching and writing happen on the
+ * event loop. Receiving the descriptor happens on a short-lived handshake thread per connection (blocking,
  * with a timeout, at most {@link #MAX_PENDING} at once), which hands it to the loop with {@link EventLoop#execute}.
  */
 public final class FdPassingTransport {
@@ -60,7 +61,7 @@ public final class FdPassingTransport {
         t.setDaemon(true);
         return t;
     });
-    private final Set<ChannelPacketPort> ports = new LinkedHashSet<>();
+    private final PortGroup ports = new PortGroup();
     private AfPoller.Registration registration;
     private boolean closed;
     private int accepted;
@@ -126,7 +127,6 @@ public final class FdPassingTransport {
             return;
         }
         String name = "fd:" + path + "#" + (++accepted);
-        ChannelPacketPort[] self = new ChannelPacketPort[1];
         FileDescriptor fd;
         try {
             fd = dgram.getFileDescriptor();
@@ -134,16 +134,11 @@ public final class FdPassingTransport {
             closeQuietly(dgram);
             return;
         }
-        ChannelPacketPort port = new ChannelPacketPort(name, dgram, fd, poller, loop, sw, alloc, maxFrame,
-                egressLimit, () -> ports.remove(self[0]));
-        self[0] = port;
-        ports.add(port);
         try {
-            port.start();
-            LOG.log(System.Logger.Level.INFO, name + " connected (datagram socket passed by fd)");
+            ports.start(new LinkPort(name, new PolledLink(dgram, fd, poller), Framing.ONE_PER_PACKET, loop, sw,
+                    maxFrame, alloc, egressLimit, ports::forget), " (datagram socket passed by fd)");
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, name + ": could not attach: " + e.getMessage());
-            port.close();
         }
     }
 
@@ -177,7 +172,7 @@ public final class FdPassingTransport {
             ch.bind(AFUNIXSocketAddress.of(path), 64);
             file.bound();
             ch.configureBlocking(false);
-            poller = new AfPoller("fd-socket", loop);
+            poller = AfPoller.of(loop);
         } catch (IOException | RuntimeException e) {
             ch.close();
             file.remove();
@@ -198,7 +193,7 @@ public final class FdPassingTransport {
 
     /** The ports of the passed sockets currently attached (loop thread only). */
     public List<Port> ports() {
-        return new ArrayList<>(ports);
+        return ports.list();
     }
 
     /** Connections dropped before or while passing their socket. */
@@ -215,33 +210,25 @@ public final class FdPassingTransport {
             shutdown();
             return;
         }
-        for (int i = 0; i < 16; i++) {
-            AFUNIXSocketChannel c;
-            try {
-                c = server.accept();
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, path + ": accept failed: " + e.getMessage());
-                break;
-            }
-            if (c == null) {
-                break;
-            }
-            if (handshakes >= MAX_PENDING) {
-                handshakeFailures++;
-                LOG.log(System.Logger.Level.WARNING, path + ": too many connections waiting to pass a socket");
-                closeQuietly(c);
-                continue;
-            }
-            try {
-                c.setAncillaryReceiveBufferSize(1024);
-            } catch (RuntimeException e) {
-                closeQuietly(c);
-                continue;
-            }
-            handshakes++;
-            handshakers.execute(() -> handshake(c));
-        }
+        AcceptLoop.acceptSome(path, server::accept, this::startHandshake);
         registration.arm(SelectionKey.OP_ACCEPT);
+    }
+
+    private void startHandshake(AFUNIXSocketChannel c) {
+        if (handshakes >= MAX_PENDING) {
+            handshakeFailures++;
+            LOG.log(System.Logger.Level.WARNING, path + ": too many connections waiting to pass a socket");
+            closeQuietly(c);
+            return;
+        }
+        try {
+            c.setAncillaryReceiveBufferSize(1024);
+        } catch (RuntimeException e) {
+            closeQuietly(c);
+            return;
+        }
+        handshakes++;
+        handshakers.execute(() -> handshake(c));
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -261,7 +248,7 @@ public final class FdPassingTransport {
         }
         closeQuietly(dgram);
         if (fd != null) {
-            ChannelPacketPort.closeDescriptor(fd);
+            PolledLink.closeDescriptor(fd);
         }
     }
 
@@ -280,16 +267,10 @@ public final class FdPassingTransport {
         }
         closed = true;
         handshakers.shutdownNow(); // a blocked handshake ends at its timeout; its descriptor is then closed
-        for (ChannelPacketPort p : List.copyOf(ports)) {
-            if (!p.isClosed()) {
-                p.flush();
-            }
-            p.close();
-        }
+        ports.shutdown();
         if (registration != null) {
             registration.close();
         }
-        poller.stop();
         try {
             server.close();
         } catch (IOException ignored) {

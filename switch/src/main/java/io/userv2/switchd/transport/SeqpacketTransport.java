@@ -4,15 +4,15 @@ import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.EventLoop;
 import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.UnixSocketFile;
+import io.userv2.switchd.port.AcceptLoop;
+import io.userv2.switchd.port.Framing;
+import io.userv2.switchd.port.LinkPort;
 import io.userv2.switchd.port.Port;
 import java.io.IOException;
 import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import org.newsclub.net.unix.AFDatagramSocket;
 import org.newsclub.net.unix.AFSocketType;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
@@ -27,8 +27,9 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
  * its own switch port. {@link #connect} goes the other way: it attaches to a bess <em>server</em> as one port, which
  * is how slirp4netns {@code --target-type=bess} is joined to the LAN (slirp4netns listens; it does not connect).
  *
- * <p>Threads: one poller thread ({@link AfPoller}) waits for readiness of the listening socket and of every
- * connection; accepting, reading, switching and writing happen on the event loop.
+ * <p>Every connection is a {@link LinkPort} on a {@link PolledLink}, framed {@link Framing#ONE_PER_PACKET}.
+ * Threads: the loop's {@link AfPoller} waits for readiness of the listening socket and of every connection;
+ * accepting, reading, switching and writing happen on the event loop.
  */
 public final class SeqpacketTransport {
     private static final System.Logger LOG = System.getLogger(SeqpacketTransport.class.getName());
@@ -42,7 +43,7 @@ public final class SeqpacketTransport {
     private final ByteBufAllocator alloc;
     private final int maxFrame;
     private final int egressLimit;
-    private final Set<ChannelPacketPort> ports = new LinkedHashSet<>();
+    private final PortGroup ports = new PortGroup();
     private AfPoller.Registration registration;
     private boolean closed;
     private int accepted;
@@ -79,7 +80,7 @@ public final class SeqpacketTransport {
             file.bound();
             ch.socket().listen(128);
             ch.configureBlocking(false);
-            poller = new AfPoller("bess-listen", loop);
+            poller = AfPoller.of(loop);
         } catch (IOException | RuntimeException e) {
             ch.close();
             file.remove();
@@ -104,7 +105,7 @@ public final class SeqpacketTransport {
         AfPoller poller;
         try {
             ch.connect(AFUNIXSocketAddress.of(path));
-            poller = new AfPoller("bess-connect", loop);
+            poller = AfPoller.of(loop);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -123,7 +124,7 @@ public final class SeqpacketTransport {
 
     /** The ports of the current connections (loop thread only). */
     public List<Port> ports() {
-        return new ArrayList<>(ports);
+        return ports.list();
     }
 
     private void acceptReady(int readyOps) {
@@ -135,42 +136,28 @@ public final class SeqpacketTransport {
             shutdown();
             return;
         }
-        for (int i = 0; i < 16; i++) {
-            AFDatagramSocket<AFUNIXSocketAddress> s;
-            try {
-                s = server.socket().accept();
-            } catch (IllegalBlockingModeException nothingPending) {
-                break; // junixsocket's way of saying EAGAIN on a non-blocking accept
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, label + ": accept failed: " + e.getMessage());
-                break;
-            }
-            if (s == null) {
-                break;
-            }
+        AcceptLoop.acceptSome(label, this::acceptOne, s -> {
             try {
                 attach((AFUNIXDatagramChannel) s.getChannel());
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, label + ": could not attach a connection: " + e.getMessage());
                 s.close();
             }
-        }
+        });
         registration.arm(SelectionKey.OP_READ);
     }
 
-    private void attach(AFUNIXDatagramChannel ch) throws IOException {
-        ChannelPacketPort[] self = new ChannelPacketPort[1];
-        ChannelPacketPort port = new ChannelPacketPort(label + "#" + (++accepted), ch, null, poller, loop, sw, alloc,
-                maxFrame, egressLimit, () -> ports.remove(self[0]));
-        self[0] = port;
-        ports.add(port);
+    private AFDatagramSocket<AFUNIXSocketAddress> acceptOne() throws IOException {
         try {
-            port.start();
-        } catch (IOException e) {
-            port.close();
-            throw e;
+            return server.socket().accept();
+        } catch (IllegalBlockingModeException nothingPending) {
+            return null; // junixsocket's way of saying EAGAIN on a non-blocking accept
         }
-        LOG.log(System.Logger.Level.INFO, port.name() + " connected");
+    }
+
+    private void attach(AFUNIXDatagramChannel ch) throws IOException {
+        ports.start(new LinkPort(label + "#" + (++accepted), new PolledLink(ch, null, poller), Framing.ONE_PER_PACKET,
+                loop, sw, maxFrame, alloc, egressLimit, ports::forget), "");
     }
 
     /** Closes every connection and the listening socket and removes the socket file; loop thread (idempotent). */
@@ -179,16 +166,10 @@ public final class SeqpacketTransport {
             return;
         }
         closed = true;
-        for (ChannelPacketPort p : List.copyOf(ports)) {
-            if (!p.isClosed()) {
-                p.flush();
-            }
-            p.close();
-        }
+        ports.shutdown();
         if (registration != null) {
             registration.close();
         }
-        poller.stop();
         if (server != null) {
             try {
                 server.close();

@@ -7,8 +7,7 @@ import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.ListenAddress;
 import io.userv2.switchd.StreamListener;
 import io.userv2.switchd.capture.FrameCapture;
-import io.userv2.switchd.port.FrameDecoder;
-import io.userv2.switchd.port.StreamPort;
+import io.userv2.switchd.port.LinkPort;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -42,7 +41,7 @@ final class TransportHarness implements AutoCloseable {
     TransportHarness(Path dir) throws IOException {
         loop = new EventLoop();
         streamSocket = dir.resolve("stream.sock");
-        StreamListener.open(new ListenAddress.Unix(streamSocket), loop, sw, new FrameDecoder(MAX_FRAME), alloc, EGRESS);
+        StreamListener.open(new ListenAddress.Unix(streamSocket), loop, sw, MAX_FRAME, alloc, EGRESS);
     }
 
     TransportHarness start() {
@@ -89,7 +88,7 @@ final class TransportHarness implements AutoCloseable {
         ch.connect(UnixDomainSocketAddress.of(streamSocket));
         StreamVm vm = new StreamVm(ch);
         String suffix = "#" + n;
-        if (!await(() -> sw.ports().stream().anyMatch(p -> p instanceof StreamPort && p.name().endsWith(suffix)),
+        if (!await(() -> sw.ports().stream().anyMatch(p -> p instanceof LinkPort && p.name().endsWith(suffix)),
                 WAIT)) {
             vm.close();
             throw new IOException("stream connection " + n + " was not attached to the switch");
