@@ -1,9 +1,9 @@
 package io.userv2.switchd;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.port.AcceptLoop;
 import io.userv2.switchd.port.Framing;
 import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.SelectorLink;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -25,33 +25,23 @@ public final class StreamListener implements IoHandler {
     private final ListenAddress address;
     private final ServerSocketChannel server;
     private final UnixSocketFile socketFile;
-    private final EventLoop loop;
-    private final LearningSwitch sw;
-    private final int maxFrame;
-    private final ByteBufAllocator alloc;
-    private final int egressLimit;
+    private final LinkPorts maker;
     private int accepted;
 
     private StreamListener(ListenAddress address, ServerSocketChannel server, UnixSocketFile socketFile,
-            EventLoop loop, LearningSwitch sw, int maxFrame, ByteBufAllocator alloc, int egressLimit) {
+            LinkPorts maker) {
         this.address = address;
         this.server = server;
         this.socketFile = socketFile;
-        this.loop = loop;
-        this.sw = sw;
-        this.maxFrame = maxFrame;
-        this.alloc = alloc;
-        this.egressLimit = egressLimit;
+        this.maker = maker;
     }
 
     /**
      * Binds {@code address} (replacing a stale unix socket file) and registers for accepting.
      *
-     * @param maxFrame the largest Ethernet frame accepted or sent; a longer length prefix closes that connection
-     * @param egressLimit the most bytes queued towards one VM before its frames are dropped
+     * @param maker makes each connection's port (a length prefix above its maximum frame closes that connection)
      */
-    public static StreamListener open(ListenAddress address, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static StreamListener open(ListenAddress address, LinkPorts maker) throws IOException {
         ServerSocketChannel server;
         UnixSocketFile file = null;
         if (address instanceof ListenAddress.Unix unix) {
@@ -70,8 +60,8 @@ public final class StreamListener implements IoHandler {
             }
         }
         server.configureBlocking(false);
-        StreamListener l = new StreamListener(address, server, file, loop, sw, maxFrame, alloc, egressLimit);
-        loop.register(server, SelectionKey.OP_ACCEPT, l);
+        StreamListener l = new StreamListener(address, server, file, maker);
+        maker.loop().register(server, SelectionKey.OP_ACCEPT, l);
         return l;
     }
 
@@ -94,8 +84,7 @@ public final class StreamListener implements IoHandler {
             if (address instanceof ListenAddress.Tcp) {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
-            new LinkPort(name, SelectorLink.of(loop, ch), Framing.LENGTH_PREFIXED, loop, sw, maxFrame, alloc,
-                    egressLimit, closed -> { }).start();
+            maker.make(name, SelectorLink.of(maker.loop(), ch), Framing.LENGTH_PREFIXED, closed -> { }).start();
             LOG.log(System.Logger.Level.INFO, name + " connected");
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, name + ": could not attach: " + e.getMessage());

@@ -17,6 +17,7 @@ import io.userv2.switchd.transport.SeqpacketTransport;
 import io.userv2.switchd.transport.StdioTransport;
 import io.userv2.switchd.transport.UnixgramTransport;
 import io.userv2.switchd.nat.NatLoop;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.VirtualPort;
 import io.userv2.switchd.security.DhcpBindings;
@@ -110,25 +111,24 @@ public final class VirtualNetwork implements AutoCloseable {
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
                     fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile(), state));
             net.forwards.restore(fs.forwards());
-            int maxFrame = config.maxFrame();
             // A port's read and write buffers (~330 KiB, and up to EGRESS_LIMIT) live as long as the port and are
             // allocated once: pooling them buys nothing, and a pool chunk they leave under 25% used stays in the
             // arena for good. Unpooled, they go back to malloc (and from there to the system at the next
             // compaction) when the port closes or gives its idle buffers back.
-            ByteBufAllocator portAlloc = UnpooledByteBufAllocator.DEFAULT;
+            LinkPorts ports = new LinkPorts(loop, sw, config.maxFrame(), UnpooledByteBufAllocator.DEFAULT, EGRESS_LIMIT);
             for (ListenAddress address : config.listen()) {
                 if (address instanceof ListenAddress.Unix || address instanceof ListenAddress.Tcp) {
-                    net.listeners.add(StreamListener.open(address, loop, sw, maxFrame, portAlloc, EGRESS_LIMIT));
+                    net.listeners.add(StreamListener.open(address, ports));
                 } else if (address instanceof ListenAddress.Unixgram g) {
-                    UnixgramTransport.open(g.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
+                    UnixgramTransport.open(g.path(), ports);
                 } else if (address instanceof ListenAddress.Seqpacket q) {
-                    SeqpacketTransport.listen(q.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
+                    SeqpacketTransport.listen(q.path(), ports);
                 } else if (address instanceof ListenAddress.SeqpacketConnect q) {
-                    SeqpacketTransport.connect(q.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
+                    SeqpacketTransport.connect(q.path(), ports);
                 } else if (address instanceof ListenAddress.FdPassing f) {
-                    FdPassingTransport.open(f.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
+                    FdPassingTransport.open(f.path(), ports);
                 } else {
-                    StdioTransport.open(loop, sw, maxFrame, portAlloc, EGRESS_LIMIT, loop::stop);
+                    StdioTransport.open(ports, loop::stop);
                 }
                 net.bound.add(address);
             }

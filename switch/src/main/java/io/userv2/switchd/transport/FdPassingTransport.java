@@ -1,12 +1,11 @@
 package io.userv2.switchd.transport;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.UnixSocketFile;
 import io.userv2.switchd.port.AcceptLoop;
 import io.userv2.switchd.port.Framing;
 import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -52,16 +51,12 @@ public final class FdPassingTransport {
     private final UnixSocketFile socketFile;
     private final AfPoller poller;
     private final EventLoop loop;
-    private final LearningSwitch sw;
-    private final ByteBufAllocator alloc;
-    private final int maxFrame;
-    private final int egressLimit;
     private final ExecutorService handshakers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "userv2-fd-handshake");
         t.setDaemon(true);
         return t;
     });
-    private final PortGroup ports = new PortGroup();
+    private final PortGroup ports;
     private AfPoller.Registration registration;
     private boolean closed;
     private int accepted;
@@ -135,36 +130,30 @@ public final class FdPassingTransport {
             return;
         }
         try {
-            ports.start(new LinkPort(name, new PolledLink(dgram, fd, poller), Framing.ONE_PER_PACKET, loop, sw,
-                    maxFrame, alloc, egressLimit, ports::forget), " (datagram socket passed by fd)");
+            ports.start(name, new PolledLink(dgram, fd, poller), Framing.ONE_PER_PACKET,
+                    " (datagram socket passed by fd)");
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, name + ": could not attach: " + e.getMessage());
         }
     }
 
     private FdPassingTransport(Path path, AFUNIXServerSocketChannel server, UnixSocketFile socketFile,
-            AfPoller poller, EventLoop loop, LearningSwitch sw, ByteBufAllocator alloc, int maxFrame,
-            int egressLimit) {
+            AfPoller poller, LinkPorts maker) {
         this.path = path;
         this.server = server;
         this.socketFile = socketFile;
         this.poller = poller;
-        this.loop = loop;
-        this.sw = sw;
-        this.alloc = alloc;
-        this.maxFrame = maxFrame;
-        this.egressLimit = egressLimit;
+        this.loop = maker.loop();
+        this.ports = new PortGroup(maker);
     }
 
     /**
      * Binds the stream socket at {@code path} (replacing a stale socket file, refusing a live one) and starts
      * accepting. Call before the loop runs or on the loop thread; shuts down with the loop.
      *
-     * @param maxFrame the largest Ethernet frame accepted or sent (longer datagrams are dropped and counted)
-     * @param egressLimit the most bytes queued towards one VM before its frames are dropped
+     * @param maker makes each peer's port (datagrams longer than its maximum frame are dropped and counted)
      */
-    public static FdPassingTransport open(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static FdPassingTransport open(Path path, LinkPorts maker) throws IOException {
         UnixSocketFile file = UnixSocketFile.prepare(path);
         AFUNIXServerSocketChannel ch = AFUNIXServerSocketChannel.open();
         AfPoller poller;
@@ -172,16 +161,15 @@ public final class FdPassingTransport {
             ch.bind(AFUNIXSocketAddress.of(path), 64);
             file.bound();
             ch.configureBlocking(false);
-            poller = AfPoller.of(loop);
+            poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
             ch.close();
             file.remove();
             throw e;
         }
-        FdPassingTransport t = new FdPassingTransport(path, ch, file, poller, loop, sw, alloc, maxFrame,
-                egressLimit);
+        FdPassingTransport t = new FdPassingTransport(path, ch, file, poller, maker);
         t.registration = poller.register(ch, SelectionKey.OP_ACCEPT, t::acceptReady);
-        loop.onShutdown(t::shutdown);
+        maker.loop().onShutdown(t::shutdown);
         LOG.log(System.Logger.Level.INFO, "listening for passed sockets on " + path);
         return t;
     }

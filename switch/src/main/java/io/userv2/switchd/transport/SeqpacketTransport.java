@@ -1,12 +1,11 @@
 package io.userv2.switchd.transport;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.UnixSocketFile;
 import io.userv2.switchd.port.AcceptLoop;
 import io.userv2.switchd.port.Framing;
 import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import java.io.IOException;
 import java.nio.channels.IllegalBlockingModeException;
@@ -39,38 +38,28 @@ public final class SeqpacketTransport {
     private final UnixSocketFile socketFile;
     private final AfPoller poller;
     private final EventLoop loop;
-    private final LearningSwitch sw;
-    private final ByteBufAllocator alloc;
-    private final int maxFrame;
-    private final int egressLimit;
-    private final PortGroup ports = new PortGroup();
+    private final PortGroup ports;
     private AfPoller.Registration registration;
     private boolean closed;
     private int accepted;
 
     private SeqpacketTransport(String label, AFUNIXDatagramChannel server, UnixSocketFile socketFile,
-            AfPoller poller, EventLoop loop, LearningSwitch sw, ByteBufAllocator alloc, int maxFrame,
-            int egressLimit) {
+            AfPoller poller, LinkPorts maker) {
         this.label = label;
         this.server = server;
         this.socketFile = socketFile;
         this.poller = poller;
-        this.loop = loop;
-        this.sw = sw;
-        this.alloc = alloc;
-        this.maxFrame = maxFrame;
-        this.egressLimit = egressLimit;
+        this.loop = maker.loop();
+        this.ports = new PortGroup(maker);
     }
 
     /**
      * Binds a SOCK_SEQPACKET socket at {@code path} (replacing a stale socket file, refusing a live one) and accepts
      * any number of peers. Call before the loop runs or on the loop thread; shuts down with the loop.
      *
-     * @param maxFrame the largest Ethernet frame accepted or sent (longer packets are dropped and counted)
-     * @param egressLimit the most bytes queued towards one peer before its frames are dropped
+     * @param maker makes each peer's port (packets longer than its maximum frame are dropped and counted)
      */
-    public static SeqpacketTransport listen(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static SeqpacketTransport listen(Path path, LinkPorts maker) throws IOException {
         UnixSocketFile file = SocketFiles.prepare(path, AFSocketType.SOCK_SEQPACKET);
         AFUNIXDatagramChannel ch = AFUNIXSelectorProvider.provider().openDatagramChannel(AFSocketType.SOCK_SEQPACKET);
         AfPoller poller = null;
@@ -80,16 +69,15 @@ public final class SeqpacketTransport {
             file.bound();
             ch.socket().listen(128);
             ch.configureBlocking(false);
-            poller = AfPoller.of(loop);
+            poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
             ch.close();
             file.remove();
             throw e;
         }
-        SeqpacketTransport t = new SeqpacketTransport("unixpacket://" + path, ch, file, poller, loop, sw, alloc,
-                maxFrame, egressLimit);
+        SeqpacketTransport t = new SeqpacketTransport("unixpacket://" + path, ch, file, poller, maker);
         t.registration = poller.register(ch, SelectionKey.OP_READ, t::acceptReady);
-        loop.onShutdown(t::shutdown);
+        maker.loop().onShutdown(t::shutdown);
         LOG.log(System.Logger.Level.INFO, "listening on unixpacket://" + path);
         return t;
     }
@@ -99,26 +87,24 @@ public final class SeqpacketTransport {
      * that connection as one port. When the server hangs up the port closes and the transport stays idle until
      * {@link #shutdown()}. Call before the loop runs or on the loop thread; shuts down with the loop.
      */
-    public static SeqpacketTransport connect(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static SeqpacketTransport connect(Path path, LinkPorts maker) throws IOException {
         AFUNIXDatagramChannel ch = AFUNIXSelectorProvider.provider().openDatagramChannel(AFSocketType.SOCK_SEQPACKET);
         AfPoller poller;
         try {
             ch.connect(AFUNIXSocketAddress.of(path));
-            poller = AfPoller.of(loop);
+            poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
-        SeqpacketTransport t = new SeqpacketTransport("bess-client:" + path, null, null, poller, loop, sw, alloc,
-                maxFrame, egressLimit);
+        SeqpacketTransport t = new SeqpacketTransport("bess-client:" + path, null, null, poller, maker);
         try {
             t.attach(ch);
         } catch (IOException | RuntimeException e) {
             t.shutdown();
             throw e;
         }
-        loop.onShutdown(t::shutdown);
+        maker.loop().onShutdown(t::shutdown);
         return t;
     }
 
@@ -156,8 +142,7 @@ public final class SeqpacketTransport {
     }
 
     private void attach(AFUNIXDatagramChannel ch) throws IOException {
-        ports.start(new LinkPort(label + "#" + (++accepted), new PolledLink(ch, null, poller), Framing.ONE_PER_PACKET,
-                loop, sw, maxFrame, alloc, egressLimit, ports::forget), "");
+        ports.start(label + "#" + (++accepted), new PolledLink(ch, null, poller), Framing.ONE_PER_PACKET, "");
     }
 
     /** Closes every connection and the listening socket and removes the socket file; loop thread (idempotent). */

@@ -1,10 +1,9 @@
 package io.userv2.switchd.transport;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.port.Framing;
 import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.SelectorLink;
 import java.io.FileDescriptor;
@@ -52,22 +51,22 @@ public final class StdioTransport {
      *
      * @param onEnd runs on the loop thread once the port has ended (end of input, framing error, write error)
      */
-    public static StdioTransport open(EventLoop loop, LearningSwitch sw, int maxFrame, ByteBufAllocator alloc,
-            int egressLimit, Runnable onEnd) throws IOException {
+    public static StdioTransport open(LinkPorts maker, Runnable onEnd) throws IOException {
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
-        return open(new FileInputStream(FileDescriptor.in), stdout, loop, sw, maxFrame, alloc, egressLimit, onEnd);
+        return open(new FileInputStream(FileDescriptor.in), stdout, maker, onEnd);
     }
 
-    /** As {@link #open(EventLoop, LearningSwitch, int, ByteBufAllocator, int, Runnable)}, on the given streams. */
-    public static StdioTransport open(InputStream in, OutputStream out, EventLoop loop, LearningSwitch sw,
-            int maxFrame, ByteBufAllocator alloc, int egressLimit, Runnable onEnd) throws IOException {
+    /** As {@link #open(LinkPorts, Runnable)}, on the given streams. */
+    public static StdioTransport open(InputStream in, OutputStream out, LinkPorts maker, Runnable onEnd)
+            throws IOException {
+        EventLoop loop = maker.loop();
         Pipe inbound = Pipe.open();
         Pipe outbound = Pipe.open();
         inbound.source().configureBlocking(false);
         outbound.sink().configureBlocking(false);
-        LinkPort port = new LinkPort("stdio", SelectorLink.of(loop, inbound.source(), outbound.sink()),
-                Framing.LENGTH_PREFIXED, loop, sw, maxFrame, alloc, egressLimit, closed -> {
+        LinkPort port = maker.make("stdio", SelectorLink.of(loop, inbound.source(), outbound.sink()),
+                Framing.LENGTH_PREFIXED, closed -> {
                     closeQuietly(in); // unblocks the copy from stdin where the stream allows it (a pipe does)
                     onEnd.run();
                 });

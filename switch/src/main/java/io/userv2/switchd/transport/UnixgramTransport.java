@@ -1,12 +1,11 @@
 package io.userv2.switchd.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.UnixSocketFile;
 import io.userv2.switchd.port.Framing;
 import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -62,11 +61,8 @@ public final class UnixgramTransport {
     private final AFUNIXDatagramChannel channel;
     private final UnixSocketFile socketFile;
     private final AfPoller poller;
+    private final LinkPorts maker;
     private final EventLoop loop;
-    private final LearningSwitch sw;
-    private final ByteBufAllocator alloc;
-    private final int maxFrame;
-    private final int egressLimit;
     private final Map<AFUNIXSocketAddress, LinkPort> peers = new HashMap<>();
     private final Runnable readMore = this::readSome;
     private AfPoller.Registration registration;
@@ -78,16 +74,13 @@ public final class UnixgramTransport {
     private long dropsTooManyPeers;
 
     private UnixgramTransport(Path path, AFUNIXDatagramChannel channel, UnixSocketFile socketFile, AfPoller poller,
-            EventLoop loop, LearningSwitch sw, ByteBufAllocator alloc, int maxFrame, int egressLimit) {
+            LinkPorts maker) {
         this.path = path;
         this.channel = channel;
         this.socketFile = socketFile;
         this.poller = poller;
-        this.loop = loop;
-        this.sw = sw;
-        this.alloc = alloc;
-        this.maxFrame = maxFrame;
-        this.egressLimit = egressLimit;
+        this.maker = maker;
+        this.loop = maker.loop();
     }
 
     /**
@@ -95,11 +88,9 @@ public final class UnixgramTransport {
      * serving it. Call before the loop runs or on the loop thread. The transport shuts down with the loop (it adds
      * itself to {@link EventLoop#onShutdown}); {@link #shutdown()} ends it earlier.
      *
-     * @param maxFrame the largest Ethernet frame accepted or sent (longer datagrams are dropped and counted)
-     * @param egressLimit the most bytes queued towards one peer before its frames are dropped
+     * @param maker makes each peer's port (datagrams longer than its maximum frame are dropped and counted)
      */
-    public static UnixgramTransport open(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static UnixgramTransport open(Path path, LinkPorts maker) throws IOException {
         UnixSocketFile file = SocketFiles.prepare(path, AFSocketType.SOCK_DGRAM);
         AFUNIXDatagramChannel ch = AFUNIXSelectorProvider.provider().openDatagramChannel(AFSocketType.SOCK_DGRAM);
         AfPoller poller = null;
@@ -109,15 +100,15 @@ public final class UnixgramTransport {
             file.bound();
             ch.configureBlocking(false);
             PolledLink.setBuffers(ch);
-            poller = AfPoller.of(loop);
+            poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
             ch.close();
             file.remove();
             throw e;
         }
-        UnixgramTransport t = new UnixgramTransport(path, ch, file, poller, loop, sw, alloc, maxFrame, egressLimit);
+        UnixgramTransport t = new UnixgramTransport(path, ch, file, poller, maker);
         t.registration = poller.register(ch, SelectionKey.OP_READ, t::ready);
-        loop.onShutdown(t::shutdown);
+        maker.loop().onShutdown(t::shutdown);
         LOG.log(System.Logger.Level.INFO, "listening on unixgram://" + path);
         return t;
     }
@@ -161,10 +152,10 @@ public final class UnixgramTransport {
         if (closed) {
             return;
         }
-        int capacity = maxFrame + 1;
+        int capacity = maker.maxFrame() + 1;
         ByteBuf in = ingress;
         if (in == null) {
-            in = ingress = alloc.directBuffer(capacity, capacity);
+            in = ingress = maker.alloc().directBuffer(capacity, capacity);
         }
         for (int i = 0; i < READ_BUDGET; i++) {
             ByteBuffer nio = in.internalNioBuffer(0, capacity);
@@ -219,8 +210,8 @@ public final class UnixgramTransport {
             }
             return null;
         }
-        LinkPort p = new LinkPort("unixgram:" + path + "#" + (++connected), new SendToLink(channel, from, poller),
-                Framing.ONE_PER_PACKET, loop, sw, maxFrame, alloc, egressLimit, closed -> peers.remove(from));
+        LinkPort p = maker.make("unixgram:" + path + "#" + (++connected), new SendToLink(channel, from, poller),
+                Framing.ONE_PER_PACKET, closed -> peers.remove(from));
         peers.put(from, p);
         try {
             p.start(); // watches nothing: this transport receives for every peer

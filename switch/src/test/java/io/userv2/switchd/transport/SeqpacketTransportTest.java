@@ -39,7 +39,7 @@ class SeqpacketTransportTest {
 
     void start() throws Exception {
         h = new TransportHarness(dir);
-        t = SeqpacketTransport.listen(sock(), h.loop, h.sw, MAX_FRAME, h.alloc, TransportHarness.EGRESS);
+        t = SeqpacketTransport.listen(sock(), h.ports);
         h.start();
     }
 
@@ -119,11 +119,9 @@ class SeqpacketTransportTest {
         stale.close();
         assertTrue(Files.exists(sock()));
         start();
-        assertThrows(IOException.class, () -> SeqpacketTransport.listen(sock(), h.loop, h.sw, MAX_FRAME, h.alloc,
-                TransportHarness.EGRESS));
+        assertThrows(IOException.class, () -> SeqpacketTransport.listen(sock(), h.ports));
         Path notSocket = Files.writeString(dir.resolve("plain"), "x");
-        assertThrows(IOException.class, () -> SeqpacketTransport.listen(notSocket, h.loop, h.sw, MAX_FRAME, h.alloc,
-                TransportHarness.EGRESS));
+        assertThrows(IOException.class, () -> SeqpacketTransport.listen(notSocket, h.ports));
         h.close();
         h = null;
         assertFalse(Files.exists(sock()));
@@ -138,8 +136,7 @@ class SeqpacketTransportTest {
             listening.bind(AFUNIXSocketAddress.of(server));
             listening.socket().listen(1);
             h = new TransportHarness(dir);
-            SeqpacketTransport c = SeqpacketTransport.connect(server, h.loop, h.sw, MAX_FRAME, h.alloc,
-                    TransportHarness.EGRESS);
+            SeqpacketTransport c = SeqpacketTransport.connect(server, h.ports);
             h.start();
             try (PacketVm peer = new PacketVm((AFUNIXDatagramChannel) listening.socket().accept().getChannel());
                     TransportHarness.StreamVm s = h.connectStream()) {

@@ -8,6 +8,7 @@ import io.userv2.switchd.ListenAddress;
 import io.userv2.switchd.StreamListener;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -34,14 +35,16 @@ final class TransportHarness implements AutoCloseable {
     final LearningSwitch sw = new LearningSwitch(FrameCapture.NONE);
     final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     final Path streamSocket;
+    final LinkPorts ports;
     private Thread thread;
     private int streams; // stream connections made (the listener numbers its ports #1, #2, ...); test thread only
 
     /** The switch plus a stream listener at {@code dir/stream.sock}; open transports, then {@link #start()}. */
     TransportHarness(Path dir) throws IOException {
         loop = new EventLoop();
+        ports = new LinkPorts(loop, sw, MAX_FRAME, alloc, EGRESS);
         streamSocket = dir.resolve("stream.sock");
-        StreamListener.open(new ListenAddress.Unix(streamSocket), loop, sw, MAX_FRAME, alloc, EGRESS);
+        StreamListener.open(new ListenAddress.Unix(streamSocket), ports);
     }
 
     TransportHarness start() {
