@@ -68,6 +68,19 @@ public final class UnixSocketFile {
         }
     }
 
+    /**
+     * Closes the socket bound at this path (a failure to close is ignored: it is going either way), then removes
+     * the file as {@link #remove()} does.
+     */
+    public void closeAndRemove(java.io.Closeable socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        remove();
+    }
+
     /** The socket's path. */
     public Path path() {
         return path;

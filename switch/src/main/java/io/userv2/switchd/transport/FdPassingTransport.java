@@ -163,8 +163,7 @@ public final class FdPassingTransport {
             ch.configureBlocking(false);
             poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
-            ch.close();
-            file.remove();
+            file.closeAndRemove(ch);
             throw e;
         }
         FdPassingTransport t = new FdPassingTransport(path, ch, file, poller, maker);
@@ -259,12 +258,7 @@ public final class FdPassingTransport {
         if (registration != null) {
             registration.close();
         }
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        socketFile.remove();
+        socketFile.closeAndRemove(server);
     }
 
     @Override

@@ -71,8 +71,7 @@ public final class SeqpacketTransport {
             ch.configureBlocking(false);
             poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
-            ch.close();
-            file.remove();
+            file.closeAndRemove(ch);
             throw e;
         }
         SeqpacketTransport t = new SeqpacketTransport("unixpacket://" + path, ch, file, poller, maker);
@@ -156,14 +155,7 @@ public final class SeqpacketTransport {
             registration.close();
         }
         if (server != null) {
-            try {
-                server.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
-        if (socketFile != null) {
-            socketFile.remove();
+            socketFile.closeAndRemove(server); // a listener: connect() has neither
         }
     }
 

@@ -102,8 +102,7 @@ public final class UnixgramTransport {
             PolledLink.setBuffers(ch);
             poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
-            ch.close();
-            file.remove();
+            file.closeAndRemove(ch);
             throw e;
         }
         UnixgramTransport t = new UnixgramTransport(path, ch, file, poller, maker);
@@ -234,12 +233,7 @@ public final class UnixgramTransport {
         if (registration != null) {
             registration.close();
         }
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        socketFile.remove();
+        socketFile.closeAndRemove(channel);
         if (ingress != null) {
             ingress.release();
             ingress = null;

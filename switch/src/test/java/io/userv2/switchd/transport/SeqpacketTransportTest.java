@@ -99,6 +99,30 @@ class SeqpacketTransportTest {
     }
 
     @Test
+    void aBurstOverManyBudgetsArrivesWholeAndInOrder() throws Exception {
+        start();
+        try (PacketVm a = bess(sock()); TransportHarness.StreamVm s = h.connectStream()) {
+            assertTrue(h.await(() -> t.ports().size() == 1, WAIT));
+            Port pa = h.onLoop(() -> t.ports().get(0));
+            h.onLoop(() -> {
+                pa.budget().limit(50, 50); // packets left in the read buffer wait for the next loop iteration
+                return null;
+            });
+            byte[] learnS = frame(BROADCAST, S, 0, 60);
+            s.send(learnS);
+            assertArrayEquals(learnS, a.receive(WAIT));
+            int count = 3000;
+            for (int i = 1; i <= count; i++) {
+                a.send(frame(S, A, i, 64));
+            }
+            for (int i = 1; i <= count; i++) {
+                assertArrayEquals(frame(S, A, i, 64), s.receive(WAIT), "frame " + i + " of " + count);
+            }
+            assertTrue(h.onLoop(() -> pa.counters().budgetPauses()) > 0, "the budget was spent and resumed");
+        }
+    }
+
+    @Test
     void peerThatHangsUpIsRemoved() throws Exception {
         start();
         try (TransportHarness.StreamVm s = h.connectStream()) {
