@@ -7,7 +7,6 @@ import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.ListenAddress;
 import io.userv2.switchd.StreamListener;
 import io.userv2.switchd.capture.FrameCapture;
-import io.userv2.switchd.port.LinkPort;
 import io.userv2.switchd.port.LinkPorts;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -90,9 +89,8 @@ final class TransportHarness implements AutoCloseable {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(streamSocket));
         StreamVm vm = new StreamVm(ch);
-        String suffix = "#" + n;
-        if (!await(() -> sw.ports().stream().anyMatch(p -> p instanceof LinkPort && p.name().endsWith(suffix)),
-                WAIT)) {
+        String name = new ListenAddress.Unix(streamSocket) + "#" + n; // as the listener names its ports
+        if (!await(() -> sw.ports().stream().anyMatch(p -> p.name().equals(name)), WAIT)) {
             vm.close();
             throw new IOException("stream connection " + n + " was not attached to the switch");
         }
