@@ -40,13 +40,11 @@ public interface Framing {
      * Appends what {@code source} holds now to {@code in} as length-prefixed records (a byte stream may end
      * mid-record; the port keeps the partial record for the next call).
      *
-     * @param in the port's read buffer, with at least {@link #minimumRoom} writable bytes
+     * @param in the port's read buffer; it has room for at least one whole record after whatever partial record
+     *     it still holds
      * @param port the port reading; counts packets the framing drops (too long for its maximum frame)
      */
     Fill receive(ReadableByteChannel source, ByteBuf in, LinkPort port) throws IOException;
-
-    /** Writable bytes {@link #receive} needs in the read buffer to make progress. */
-    int minimumRoom(int maxFrame);
 
     /**
      * Writes the records between {@code out}'s reader and writer index to {@code sink}, advancing the reader index

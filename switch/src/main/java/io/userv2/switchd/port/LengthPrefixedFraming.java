@@ -25,11 +25,6 @@ final class LengthPrefixedFraming implements Framing {
     }
 
     @Override
-    public int minimumRoom(int maxFrame) {
-        return 1;
-    }
-
-    @Override
     public boolean send(ByteBuf out, WritableByteChannel sink) throws IOException {
         int r = out.readerIndex();
         ByteBuffer nio = out.internalNioBuffer(r, out.readableBytes());

@@ -45,11 +45,6 @@ final class PacketFraming implements Framing {
     }
 
     @Override
-    public int minimumRoom(int maxFrame) {
-        return PREFIX + maxFrame + 1;
-    }
-
-    @Override
     public boolean send(ByteBuf out, WritableByteChannel sink) throws IOException {
         int r = out.readerIndex();
         int w = out.writerIndex();
