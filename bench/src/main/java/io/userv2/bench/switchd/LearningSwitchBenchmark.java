@@ -2,10 +2,10 @@ package io.userv2.bench.switchd;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.port.Port;
+import io.userv2.switchd.switching.LearningSwitch;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,9 +1,9 @@
 package io.userv2.switchd.forward;
 
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.IoHandler;
+import io.userv2.switchd.loop.AcceptLoop;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.loop.IoHandler;
 import io.userv2.switchd.nat.NatLoop;
-import io.userv2.switchd.port.AcceptLoop;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;

@@ -2,8 +2,8 @@ package io.userv2.switchd.port;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.switching.LearningSwitch;
 import java.io.IOException;
 import java.util.function.Consumer;
 

@@ -1,7 +1,7 @@
 package io.userv2.switchd.port;
 
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.IoHandler;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.loop.IoHandler;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectableChannel;

@@ -1,6 +1,6 @@
 package io.userv2.switchd.transport;
 
-import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;

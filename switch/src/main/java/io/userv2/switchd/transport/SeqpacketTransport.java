@@ -1,8 +1,7 @@
 package io.userv2.switchd.transport;
 
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.UnixSocketFile;
-import io.userv2.switchd.port.AcceptLoop;
+import io.userv2.switchd.loop.AcceptLoop;
+import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.port.Framing;
 import io.userv2.switchd.port.LinkPort;
 import io.userv2.switchd.port.LinkPorts;

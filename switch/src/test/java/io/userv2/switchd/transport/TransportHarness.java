@@ -2,12 +2,11 @@ package io.userv2.switchd.transport;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
-import io.userv2.switchd.ListenAddress;
-import io.userv2.switchd.StreamListener;
 import io.userv2.switchd.capture.FrameCapture;
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.port.LinkPorts;
+import io.userv2.switchd.switching.LearningSwitch;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

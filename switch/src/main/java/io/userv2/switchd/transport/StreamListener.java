@@ -1,6 +1,8 @@
-package io.userv2.switchd;
+package io.userv2.switchd.transport;
 
-import io.userv2.switchd.port.AcceptLoop;
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.loop.AcceptLoop;
+import io.userv2.switchd.loop.IoHandler;
 import io.userv2.switchd.port.Framing;
 import io.userv2.switchd.port.LinkPort;
 import io.userv2.switchd.port.LinkPorts;

@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.transport;
 
 import java.io.IOException;
 import java.net.ConnectException;
