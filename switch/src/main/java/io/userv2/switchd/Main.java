@@ -1,16 +1,26 @@
 package io.userv2.switchd;
 
 import io.netty.buffer.PooledByteBufAllocator;
+import io.userv2.stack.dhcp.StaticLease;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
-import io.userv2.stack.dhcp.StaticLease;
 import io.userv2.switchd.api.ApiServer;
 import io.userv2.switchd.cli.LimaNetworks;
 import io.userv2.switchd.cli.Profiles;
 import io.userv2.switchd.cli.UsernetCommand;
+import io.userv2.switchd.config.DhcpSettings;
+import io.userv2.switchd.config.DnsSettings;
+import io.userv2.switchd.config.ForwardSettings;
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.config.NatSettings;
+import io.userv2.switchd.config.PortSecuritySettings;
+import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.forward.ForwardSpec;
+import io.userv2.switchd.logging.DaemonLogManager;
+import io.userv2.switchd.logging.Logging;
 import io.userv2.switchd.port.Port;
+import io.userv2.switchd.transport.EarlyListeners;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -21,9 +31,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The {@code userv2-switch} command: parses the command line, builds the {@link VirtualNetwork} and runs it until

@@ -2,12 +2,13 @@ package io.userv2.switchd;
 
 import io.userv2.stack.gateway.DropReason;
 import io.userv2.stack.gateway.GatewayCounters;
-import io.userv2.stack.tcp.TcpStats;
 import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.OwnerQuotas;
+import io.userv2.stack.tcp.TcpStats;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
 import io.userv2.switchd.port.PortDropReason;
+import io.userv2.switchd.switching.LearningSwitch;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

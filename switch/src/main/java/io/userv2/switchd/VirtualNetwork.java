@@ -5,25 +5,32 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.userv2.stack.FrameSink;
 import io.userv2.stack.gateway.Gateway;
-import io.userv2.stack.nat.NatPolicy;
 import io.userv2.stack.nat.EgressGauge;
+import io.userv2.stack.nat.NatPolicy;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.capture.PcapWriter;
-import io.userv2.switchd.port.FrameDecoder;
+import io.userv2.switchd.config.ForwardSettings;
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.config.NatSettings;
+import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.forward.PortForwards;
-import io.userv2.switchd.state.ForwardsFile;
-import io.userv2.switchd.state.StateWriter;
-import io.userv2.switchd.transport.FdPassingTransport;
-import io.userv2.switchd.transport.SeqpacketTransport;
-import io.userv2.switchd.transport.StdioTransport;
-import io.userv2.switchd.transport.UnixgramTransport;
+import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.nat.NatLoop;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.VirtualPort;
 import io.userv2.switchd.security.DhcpBindings;
 import io.userv2.switchd.security.IngressFilter;
 import io.userv2.switchd.security.UnknownUnicastProbe;
 import io.userv2.switchd.services.GatewayServices;
+import io.userv2.switchd.state.ForwardsFile;
+import io.userv2.switchd.state.StateWriter;
+import io.userv2.switchd.switching.LearningSwitch;
+import io.userv2.switchd.transport.FdPassingTransport;
+import io.userv2.switchd.transport.SeqpacketTransport;
+import io.userv2.switchd.transport.StdioTransport;
+import io.userv2.switchd.transport.StreamListener;
+import io.userv2.switchd.transport.UnixgramTransport;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,7 +107,6 @@ public final class VirtualNetwork implements AutoCloseable {
                 gateway.poll(now);
             }
         });
-        FrameDecoder decoder = new FrameDecoder(config.maxFrame());
         StateWriter state = new StateWriter(loop::execute, STATE_CLOSE_MILLIS);
         try {
             net.services = GatewayServices.attach(config, gateway, loop, state, bindings);
@@ -112,26 +118,24 @@ public final class VirtualNetwork implements AutoCloseable {
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
                     fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile(), state));
             net.forwards.restore(fs.forwards());
-            int maxFrame = config.maxFrame();
             // A port's read and write buffers (~330 KiB, and up to EGRESS_LIMIT) live as long as the port and are
             // allocated once: pooling them buys nothing, and a pool chunk they leave under 25% used stays in the
             // arena for good. Unpooled, they go back to malloc (and from there to the system at the next
             // compaction) when the port closes or gives its idle buffers back.
-            ByteBufAllocator portAlloc = UnpooledByteBufAllocator.DEFAULT;
+            LinkPorts ports = new LinkPorts(loop, sw, config.maxFrame(), UnpooledByteBufAllocator.DEFAULT, EGRESS_LIMIT);
             for (ListenAddress address : config.listen()) {
                 if (address instanceof ListenAddress.Unix || address instanceof ListenAddress.Tcp) {
-                    net.listeners.add(StreamListener.open(address, loop, sw, decoder, portAlloc, EGRESS_LIMIT));
+                    net.listeners.add(StreamListener.open(address, ports));
                 } else if (address instanceof ListenAddress.Unixgram g) {
-                    UnixgramTransport.open(g.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
+                    UnixgramTransport.open(g.path(), ports);
                 } else if (address instanceof ListenAddress.Seqpacket q) {
-                    SeqpacketTransport.listen(q.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
+                    SeqpacketTransport.listen(q.path(), ports);
                 } else if (address instanceof ListenAddress.SeqpacketConnect q) {
-                    SeqpacketTransport.connect(q.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
+                    SeqpacketTransport.connect(q.path(), ports);
                 } else if (address instanceof ListenAddress.FdPassing f) {
-                    FdPassingTransport.open(f.path(), loop, sw, maxFrame, portAlloc, EGRESS_LIMIT);
+                    FdPassingTransport.open(f.path(), ports);
                 } else {
-                    // stdio allocates a read chunk per batch of frames on its reader thread: pooled
-                    StdioTransport.open(loop, sw, maxFrame, alloc, EGRESS_LIMIT, loop::stop);
+                    StdioTransport.open(ports, loop::stop);
                 }
                 net.bound.add(address);
             }

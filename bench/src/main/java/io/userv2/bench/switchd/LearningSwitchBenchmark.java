@@ -2,10 +2,10 @@ package io.userv2.bench.switchd;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.userv2.switchd.LearningSwitch;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.port.FrameDecoder;
 import io.userv2.switchd.port.Port;
+import io.userv2.switchd.switching.LearningSwitch;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,9 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The CPU cost of the forwarding path without system calls: one ingress read's worth of length-prefixed frames
- * (about 256 KiB, the size of {@code StreamPort}'s read buffer) in a pooled direct buffer, cut by
+ * (about 256 KiB, the size of {@code LinkPort}'s read buffer) in a pooled direct buffer, cut by
  * {@link FrameDecoder#decode} and switched by {@link LearningSwitch#forward} from a port A to a learned unicast
- * destination B, exactly as {@code StreamPort.readOnce} does it. Compare with {@link SwitchPathBenchmark}, which
+ * destination B, exactly as {@code LinkPort.pump} does it. Compare with {@link SwitchPathBenchmark}, which
  * adds the socket reads and writes; the difference is what the system calls and the event loop cost.
  *
  * <p>Each benchmark method handles one frame size (the score of each is frames per second because of
@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code egress} selects what the destination port does with each frame:
  * <ul>
  *   <li>{@code count}: only counts it (decode + learn + lookup, no copy);</li>
- *   <li>{@code copy}: what {@code StreamPort.deliver} does: copies prefix and frame into a pooled direct staging
+ *   <li>{@code copy}: what {@code LinkPort.deliver} does: copies prefix and frame into a pooled direct staging
  *       buffer and counts it; the staging buffer is emptied after each invocation, as the end-of-loop write would.</li>
  * </ul>
  *
@@ -80,7 +80,7 @@ public class LearningSwitchBenchmark {
         }
     }
 
-    /** A destination port that stages each frame with its prefix like {@code StreamPort.deliver}, then counts it. */
+    /** A destination port that stages each frame with its prefix like {@code LinkPort.deliver}, then counts it. */
     static final class CopyingPort extends Port {
         final ByteBuf staging;
         long frames;
@@ -167,11 +167,11 @@ public class LearningSwitchBenchmark {
         int run() {
             ByteBuf buf = in;
             buf.readerIndex(0);
-            now = System.nanoTime(); // as StreamPort does after each read
+            now = System.nanoTime(); // as LinkPort does after each read
             a.budget().begin(++iteration);
             FrameDecoder.Outcome outcome;
             while ((outcome = decoder.decode(buf, fromA)) == FrameDecoder.Outcome.PAUSED) {
-                a.budget().begin(++iteration); // the rest in the next loop iteration, as StreamPort does
+                a.budget().begin(++iteration); // the rest in the next loop iteration, as LinkPort does
             }
             staging.clear();
             invocations++;

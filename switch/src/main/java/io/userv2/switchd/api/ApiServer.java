@@ -1,6 +1,6 @@
 package io.userv2.switchd.api;
 
-import io.userv2.switchd.UnixSocketFile;
+import io.userv2.switchd.transport.UnixSocketFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.userv2.switchd.cli;
 
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
-import io.userv2.switchd.SwitchConfig;
+import io.userv2.switchd.config.SwitchConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

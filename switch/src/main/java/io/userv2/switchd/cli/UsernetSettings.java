@@ -1,7 +1,7 @@
 package io.userv2.switchd.cli;
 
 import io.userv2.stack.dhcp.StaticLease;
-import io.userv2.switchd.SwitchConfig;
+import io.userv2.switchd.config.SwitchConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.userv2.switchd.forward;
 
 import io.userv2.stack.gateway.Gateway;
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.IoHandler;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.loop.IoHandler;
 import io.userv2.switchd.nat.NatLoop;
 import io.userv2.switchd.state.ForwardsFile;
 import java.io.IOException;

@@ -1,7 +1,8 @@
 package io.userv2.switchd.forward;
 
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.IoHandler;
+import io.userv2.switchd.loop.AcceptLoop;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.loop.IoHandler;
 import io.userv2.switchd.nat.NatLoop;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
@@ -46,28 +47,20 @@ final class TcpForward implements IoHandler {
 
     @Override
     public void ready(SelectionKey key) {
-        for (int i = 0; i < 16; i++) {
-            SocketChannel client;
-            try {
-                client = server.accept();
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, spec + ": accept failed: " + e.getMessage());
-                return;
+        AcceptLoop.acceptSome(spec, server::accept, this::open);
+    }
+
+    private void open(SocketChannel client) {
+        try {
+            if (!nat.openToGuest(spec.guest(), spec.guestPort(), client)) {
+                LOG.log(System.Logger.Level.WARNING, spec + ": connection limit reached; closed the client");
             }
-            if (client == null) {
-                return;
-            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, spec + ": " + e.getMessage());
             try {
-                if (!nat.openToGuest(spec.guest(), spec.guestPort(), client)) {
-                    LOG.log(System.Logger.Level.WARNING, spec + ": connection limit reached; closed the client");
-                }
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, spec + ": " + e.getMessage());
-                try {
-                    client.close();
-                } catch (IOException ignored) {
-                    // dropping it anyway
-                }
+                client.close();
+            } catch (IOException ignored) {
+                // dropping it anyway
             }
         }
     }

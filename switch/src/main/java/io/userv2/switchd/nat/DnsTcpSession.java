@@ -7,7 +7,7 @@ import io.userv2.dns.DnsTcpFramer;
 import io.userv2.dns.DnsTransport;
 import io.userv2.stack.nat.LocalTcpService;
 import io.userv2.stack.tcp.TcpConnection;
-import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.loop.EventLoop;
 import java.util.ArrayDeque;
 
 /**

@@ -11,7 +11,7 @@ import io.userv2.stack.nat.NatPolicy;
 import io.userv2.stack.nat.NatTcpFlow;
 import io.userv2.stack.nat.OwnerQuotas;
 import io.userv2.stack.wire.Ipv4Address;
-import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;

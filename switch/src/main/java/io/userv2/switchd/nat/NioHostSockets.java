@@ -7,7 +7,7 @@ import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.NatTcpFlow;
 import io.userv2.stack.nat.NatUdpFlow;
 import io.userv2.stack.wire.Ipv4Address;
-import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketOption;

@@ -9,7 +9,7 @@ import io.userv2.stack.gateway.UdpDatagram;
 import io.userv2.stack.gateway.UdpService;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.MacAddress;
-import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.loop.EventLoop;
 
 /**
  * DNS over UDP at the gateway: each datagram to port 53 goes to the {@link DnsServer}; its answer (which may come

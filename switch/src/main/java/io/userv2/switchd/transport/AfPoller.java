@@ -1,14 +1,16 @@
 package io.userv2.switchd.transport;
 
-import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.spi.AbstractSelectableChannel;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,20 +19,20 @@ import org.newsclub.net.unix.AFUNIXSelectorProvider;
 /**
  * Readiness for junixsocket channels, which the event loop's JDK {@link Selector} cannot take (registering one
  * throws {@code IllegalSelectorException}: junixsocket channels belong to their own {@code SelectorProvider}).
+ * One per event loop ({@link #of}), shared by every junixsocket transport of that loop.
  *
- * <p>One small thread per transport waits in junixsocket's own (poll(2)-based) selector and does nothing else: when a
- * channel becomes ready it clears that channel's interest (so a level-triggered poll does not spin) and tells the
- * event loop, through {@link EventLoop#execute}, which channel is ready for what. Every read, write, accept and
- * close then happens on the event-loop thread, so frames never change thread and ports need no locks; after draining
- * a channel the loop re-arms its interest with {@link Registration#arm(int)}. The cost of the hop is two wake-ups
- * (poller to loop, loop to poller) per readiness cycle, not per frame: one cycle reads up to a budget of packets.
+ * <p>One small thread waits in junixsocket's own (poll(2)-based) selector and does nothing else: when a channel
+ * becomes ready it clears that channel's interest (so a level-triggered poll does not spin) and tells the event loop,
+ * through {@link EventLoop#execute}, which channel is ready for what. Every read, write, accept and close then
+ * happens on the event-loop thread, so frames never change thread and ports need no locks; after draining a channel
+ * the loop re-arms its interest with {@link Registration#arm(int)}. The cost of the hop is two wake-ups (poller to
+ * loop, loop to poller) per readiness cycle, not per frame: one cycle reads up to a budget of packets.
  *
- * <p>It is also the transport's {@link EventLoop.Ticker}: a handler that stopped at its read budget continues next
- * iteration ({@link #soon}) instead of going back through the poller, and a send blocked where poll(2) cannot tell
- * when to retry (an unconnected datagram socket) retries on a short timer ({@link #later}).
+ * <p>It is also an {@link EventLoop.Ticker}, for sends blocked where poll(2) cannot tell when to retry (an
+ * unconnected datagram socket): those retry on a short timer ({@link #later}).
  *
  * <p>Handlers must tolerate spurious readiness: a non-blocking read that finds nothing is the normal way to learn
- * that a channel was drained.
+ * that a channel was drained. The poller stops when its loop shuts down.
  */
 final class AfPoller implements EventLoop.Ticker {
     private static final System.Logger LOG = System.getLogger(AfPoller.class.getName());
@@ -122,17 +124,27 @@ final class AfPoller implements EventLoop.Ticker {
     /** Registrations with a key, to notice the ones junixsocket's selector closed on a hang-up; poller thread only. */
     private final List<Registration> live = new ArrayList<>();
     private volatile boolean running = true;
-    // Loop-thread state of the ticker.
-    private List<Runnable> again = new ArrayList<>();
-    private List<Runnable> againSpare = new ArrayList<>();
-    private long againSince;
+    /** Timers, loop thread only. */
     private final List<Timed> timed = new ArrayList<>();
+    private static final Map<EventLoop, AfPoller> PER_LOOP = new HashMap<>();
 
     /**
-     * Opens the selector, starts the poller thread {@code userv2-NAME} and adds itself to the loop's tickers; call
-     * before the loop runs or on the loop thread.
+     * The poller of {@code loop}: opened with the first junixsocket transport (its thread is {@code userv2-af-poller}),
+     * stopped when the loop shuts down. Call before the loop runs or on the loop thread.
      */
-    AfPoller(String name, EventLoop loop) throws IOException {
+    static AfPoller of(EventLoop loop) throws IOException {
+        synchronized (PER_LOOP) {
+            AfPoller p = PER_LOOP.get(loop);
+            if (p == null) {
+                p = new AfPoller("af-poller", loop);
+                PER_LOOP.put(loop, p);
+                loop.onShutdown(p::stop);
+            }
+            return p;
+        }
+    }
+
+    private AfPoller(String name, EventLoop loop) throws IOException {
         this.name = name;
         this.loop = loop;
         this.selector = AFUNIXSelectorProvider.provider().openSelector();
@@ -158,14 +170,6 @@ final class AfPoller implements EventLoop.Ticker {
         return r;
     }
 
-    /** Runs {@code task} on the loop thread in its next iteration; loop thread only. */
-    void soon(Runnable task) {
-        if (again.isEmpty()) {
-            againSince = System.nanoTime();
-        }
-        again.add(task);
-    }
-
     /** Runs {@code task} on the loop thread after {@code delayNanos}; loop thread only. */
     void later(Runnable task, long delayNanos) {
         timed.add(new Timed(System.nanoTime() + delayNanos, task));
@@ -174,9 +178,6 @@ final class AfPoller implements EventLoop.Ticker {
     @Override
     public long nextDeadline() {
         long next = Long.MAX_VALUE;
-        if (!again.isEmpty()) {
-            next = againSince;
-        }
         for (int i = 0; i < timed.size(); i++) {
             long d = timed.get(i).deadline;
             if (next == Long.MAX_VALUE || d - next < 0) {
@@ -188,13 +189,6 @@ final class AfPoller implements EventLoop.Ticker {
 
     @Override
     public void tick(long now) {
-        List<Runnable> run = again;
-        again = againSpare;
-        againSpare = run;
-        for (int i = 0; i < run.size(); i++) {
-            safely(run.get(i));
-        }
-        run.clear();
         for (int i = 0; i < timed.size(); i++) {
             Timed t = timed.get(i);
             if (now - t.deadline >= 0) {
@@ -213,7 +207,10 @@ final class AfPoller implements EventLoop.Ticker {
     }
 
     /** Stops the poller thread and closes its selector (the channels are the transports' to close). */
-    void stop() {
+    private void stop() {
+        synchronized (PER_LOOP) {
+            PER_LOOP.remove(loop);
+        }
         running = false;
         selector.wakeup();
         if (Thread.currentThread() != thread) {

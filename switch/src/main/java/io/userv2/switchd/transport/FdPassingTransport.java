@@ -1,19 +1,17 @@
 package io.userv2.switchd.transport;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
-import io.userv2.switchd.UnixSocketFile;
+import io.userv2.switchd.loop.AcceptLoop;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.port.Framing;
+import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
@@ -33,8 +31,9 @@ import org.newsclub.net.unix.FileDescriptorCast;
  * dropped. The datagram peer going away is noticed at the next send to it ("connection refused"): a socketpair end
  * reports nothing when its other end closes.
  *
- * <p>Threads: one poller thread ({@link AfPoller}) waits for readiness; accepting, reading, switching and writing
- * happen on the event loop. Receiving the descriptor happens on a short-lived handshake thread per connection (blocking,
+ * <p>Each passed socket is a {@link LinkPort} on a {@link PolledLink}, framed {@link Framing#ONE_PER_PACKET}.
+ * Threads: the loop's {@link AfPoller} waits for readiness; accepting, reading, switching and writing happen on the
+ * event loop. Receiving the descriptor happens on a short-lived handshake thread per connection (blocking,
  * with a timeout, at most {@link #MAX_PENDING} at once), which hands it to the loop with {@link EventLoop#execute}.
  */
 public final class FdPassingTransport {
@@ -51,16 +50,12 @@ public final class FdPassingTransport {
     private final UnixSocketFile socketFile;
     private final AfPoller poller;
     private final EventLoop loop;
-    private final LearningSwitch sw;
-    private final ByteBufAllocator alloc;
-    private final int maxFrame;
-    private final int egressLimit;
     private final ExecutorService handshakers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "userv2-fd-handshake");
         t.setDaemon(true);
         return t;
     });
-    private final Set<ChannelPacketPort> ports = new LinkedHashSet<>();
+    private final PortGroup ports;
     private AfPoller.Registration registration;
     private boolean closed;
     private int accepted;
@@ -126,7 +121,6 @@ public final class FdPassingTransport {
             return;
         }
         String name = "fd:" + path + "#" + (++accepted);
-        ChannelPacketPort[] self = new ChannelPacketPort[1];
         FileDescriptor fd;
         try {
             fd = dgram.getFileDescriptor();
@@ -134,42 +128,31 @@ public final class FdPassingTransport {
             closeQuietly(dgram);
             return;
         }
-        ChannelPacketPort port = new ChannelPacketPort(name, dgram, fd, poller, loop, sw, alloc, maxFrame,
-                egressLimit, () -> ports.remove(self[0]));
-        self[0] = port;
-        ports.add(port);
         try {
-            port.start();
-            LOG.log(System.Logger.Level.INFO, name + " connected (datagram socket passed by fd)");
+            ports.start(name, new PolledLink(dgram, fd, poller), Framing.ONE_PER_PACKET,
+                    " (datagram socket passed by fd)");
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, name + ": could not attach: " + e.getMessage());
-            port.close();
         }
     }
 
     private FdPassingTransport(Path path, AFUNIXServerSocketChannel server, UnixSocketFile socketFile,
-            AfPoller poller, EventLoop loop, LearningSwitch sw, ByteBufAllocator alloc, int maxFrame,
-            int egressLimit) {
+            AfPoller poller, LinkPorts maker) {
         this.path = path;
         this.server = server;
         this.socketFile = socketFile;
         this.poller = poller;
-        this.loop = loop;
-        this.sw = sw;
-        this.alloc = alloc;
-        this.maxFrame = maxFrame;
-        this.egressLimit = egressLimit;
+        this.loop = maker.loop();
+        this.ports = new PortGroup(maker);
     }
 
     /**
      * Binds the stream socket at {@code path} (replacing a stale socket file, refusing a live one) and starts
      * accepting. Call before the loop runs or on the loop thread; shuts down with the loop.
      *
-     * @param maxFrame the largest Ethernet frame accepted or sent (longer datagrams are dropped and counted)
-     * @param egressLimit the most bytes queued towards one VM before its frames are dropped
+     * @param maker makes each peer's port (datagrams longer than its maximum frame are dropped and counted)
      */
-    public static FdPassingTransport open(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static FdPassingTransport open(Path path, LinkPorts maker) throws IOException {
         UnixSocketFile file = UnixSocketFile.prepare(path);
         AFUNIXServerSocketChannel ch = AFUNIXServerSocketChannel.open();
         AfPoller poller;
@@ -177,16 +160,14 @@ public final class FdPassingTransport {
             ch.bind(AFUNIXSocketAddress.of(path), 64);
             file.bound();
             ch.configureBlocking(false);
-            poller = new AfPoller("fd-socket", loop);
+            poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
-            ch.close();
-            file.remove();
+            file.closeAndRemove(ch);
             throw e;
         }
-        FdPassingTransport t = new FdPassingTransport(path, ch, file, poller, loop, sw, alloc, maxFrame,
-                egressLimit);
+        FdPassingTransport t = new FdPassingTransport(path, ch, file, poller, maker);
         t.registration = poller.register(ch, SelectionKey.OP_ACCEPT, t::acceptReady);
-        loop.onShutdown(t::shutdown);
+        maker.loop().onShutdown(t::shutdown);
         LOG.log(System.Logger.Level.INFO, "listening for passed sockets on " + path);
         return t;
     }
@@ -198,7 +179,7 @@ public final class FdPassingTransport {
 
     /** The ports of the passed sockets currently attached (loop thread only). */
     public List<Port> ports() {
-        return new ArrayList<>(ports);
+        return ports.list();
     }
 
     /** Connections dropped before or while passing their socket. */
@@ -215,33 +196,25 @@ public final class FdPassingTransport {
             shutdown();
             return;
         }
-        for (int i = 0; i < 16; i++) {
-            AFUNIXSocketChannel c;
-            try {
-                c = server.accept();
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, path + ": accept failed: " + e.getMessage());
-                break;
-            }
-            if (c == null) {
-                break;
-            }
-            if (handshakes >= MAX_PENDING) {
-                handshakeFailures++;
-                LOG.log(System.Logger.Level.WARNING, path + ": too many connections waiting to pass a socket");
-                closeQuietly(c);
-                continue;
-            }
-            try {
-                c.setAncillaryReceiveBufferSize(1024);
-            } catch (RuntimeException e) {
-                closeQuietly(c);
-                continue;
-            }
-            handshakes++;
-            handshakers.execute(() -> handshake(c));
-        }
+        AcceptLoop.acceptSome(path, server::accept, this::startHandshake);
         registration.arm(SelectionKey.OP_ACCEPT);
+    }
+
+    private void startHandshake(AFUNIXSocketChannel c) {
+        if (handshakes >= MAX_PENDING) {
+            handshakeFailures++;
+            LOG.log(System.Logger.Level.WARNING, path + ": too many connections waiting to pass a socket");
+            closeQuietly(c);
+            return;
+        }
+        try {
+            c.setAncillaryReceiveBufferSize(1024);
+        } catch (RuntimeException e) {
+            closeQuietly(c);
+            return;
+        }
+        handshakes++;
+        handshakers.execute(() -> handshake(c));
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -261,7 +234,7 @@ public final class FdPassingTransport {
         }
         closeQuietly(dgram);
         if (fd != null) {
-            ChannelPacketPort.closeDescriptor(fd);
+            PolledLink.closeDescriptor(fd);
         }
     }
 
@@ -280,22 +253,11 @@ public final class FdPassingTransport {
         }
         closed = true;
         handshakers.shutdownNow(); // a blocked handshake ends at its timeout; its descriptor is then closed
-        for (ChannelPacketPort p : List.copyOf(ports)) {
-            if (!p.isClosed()) {
-                p.flush();
-            }
-            p.close();
-        }
+        ports.shutdown();
         if (registration != null) {
             registration.close();
         }
-        poller.stop();
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        socketFile.remove();
+        socketFile.closeAndRemove(server);
     }
 
     @Override

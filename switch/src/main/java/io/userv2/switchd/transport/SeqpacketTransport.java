@@ -1,18 +1,16 @@
 package io.userv2.switchd.transport;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
-import io.userv2.switchd.UnixSocketFile;
+import io.userv2.switchd.loop.AcceptLoop;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.port.Framing;
+import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import java.io.IOException;
 import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import org.newsclub.net.unix.AFDatagramSocket;
 import org.newsclub.net.unix.AFSocketType;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
@@ -27,8 +25,9 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
  * its own switch port. {@link #connect} goes the other way: it attaches to a bess <em>server</em> as one port, which
  * is how slirp4netns {@code --target-type=bess} is joined to the LAN (slirp4netns listens; it does not connect).
  *
- * <p>Threads: one poller thread ({@link AfPoller}) waits for readiness of the listening socket and of every
- * connection; accepting, reading, switching and writing happen on the event loop.
+ * <p>Every connection is a {@link LinkPort} on a {@link PolledLink}, framed {@link Framing#ONE_PER_PACKET}.
+ * Threads: the loop's {@link AfPoller} waits for readiness of the listening socket and of every connection;
+ * accepting, reading, switching and writing happen on the event loop.
  */
 public final class SeqpacketTransport {
     private static final System.Logger LOG = System.getLogger(SeqpacketTransport.class.getName());
@@ -38,38 +37,28 @@ public final class SeqpacketTransport {
     private final UnixSocketFile socketFile;
     private final AfPoller poller;
     private final EventLoop loop;
-    private final LearningSwitch sw;
-    private final ByteBufAllocator alloc;
-    private final int maxFrame;
-    private final int egressLimit;
-    private final Set<ChannelPacketPort> ports = new LinkedHashSet<>();
+    private final PortGroup ports;
     private AfPoller.Registration registration;
     private boolean closed;
     private int accepted;
 
     private SeqpacketTransport(String label, AFUNIXDatagramChannel server, UnixSocketFile socketFile,
-            AfPoller poller, EventLoop loop, LearningSwitch sw, ByteBufAllocator alloc, int maxFrame,
-            int egressLimit) {
+            AfPoller poller, LinkPorts maker) {
         this.label = label;
         this.server = server;
         this.socketFile = socketFile;
         this.poller = poller;
-        this.loop = loop;
-        this.sw = sw;
-        this.alloc = alloc;
-        this.maxFrame = maxFrame;
-        this.egressLimit = egressLimit;
+        this.loop = maker.loop();
+        this.ports = new PortGroup(maker);
     }
 
     /**
      * Binds a SOCK_SEQPACKET socket at {@code path} (replacing a stale socket file, refusing a live one) and accepts
      * any number of peers. Call before the loop runs or on the loop thread; shuts down with the loop.
      *
-     * @param maxFrame the largest Ethernet frame accepted or sent (longer packets are dropped and counted)
-     * @param egressLimit the most bytes queued towards one peer before its frames are dropped
+     * @param maker makes each peer's port (packets longer than its maximum frame are dropped and counted)
      */
-    public static SeqpacketTransport listen(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static SeqpacketTransport listen(Path path, LinkPorts maker) throws IOException {
         UnixSocketFile file = SocketFiles.prepare(path, AFSocketType.SOCK_SEQPACKET);
         AFUNIXDatagramChannel ch = AFUNIXSelectorProvider.provider().openDatagramChannel(AFSocketType.SOCK_SEQPACKET);
         AfPoller poller = null;
@@ -79,16 +68,14 @@ public final class SeqpacketTransport {
             file.bound();
             ch.socket().listen(128);
             ch.configureBlocking(false);
-            poller = new AfPoller("bess-listen", loop);
+            poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
-            ch.close();
-            file.remove();
+            file.closeAndRemove(ch);
             throw e;
         }
-        SeqpacketTransport t = new SeqpacketTransport("unixpacket://" + path, ch, file, poller, loop, sw, alloc,
-                maxFrame, egressLimit);
+        SeqpacketTransport t = new SeqpacketTransport("unixpacket://" + path, ch, file, poller, maker);
         t.registration = poller.register(ch, SelectionKey.OP_READ, t::acceptReady);
-        loop.onShutdown(t::shutdown);
+        maker.loop().onShutdown(t::shutdown);
         LOG.log(System.Logger.Level.INFO, "listening on unixpacket://" + path);
         return t;
     }
@@ -98,32 +85,30 @@ public final class SeqpacketTransport {
      * that connection as one port. When the server hangs up the port closes and the transport stays idle until
      * {@link #shutdown()}. Call before the loop runs or on the loop thread; shuts down with the loop.
      */
-    public static SeqpacketTransport connect(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static SeqpacketTransport connect(Path path, LinkPorts maker) throws IOException {
         AFUNIXDatagramChannel ch = AFUNIXSelectorProvider.provider().openDatagramChannel(AFSocketType.SOCK_SEQPACKET);
         AfPoller poller;
         try {
             ch.connect(AFUNIXSocketAddress.of(path));
-            poller = new AfPoller("bess-connect", loop);
+            poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
-        SeqpacketTransport t = new SeqpacketTransport("bess-client:" + path, null, null, poller, loop, sw, alloc,
-                maxFrame, egressLimit);
+        SeqpacketTransport t = new SeqpacketTransport("bess-client:" + path, null, null, poller, maker);
         try {
             t.attach(ch);
         } catch (IOException | RuntimeException e) {
             t.shutdown();
             throw e;
         }
-        loop.onShutdown(t::shutdown);
+        maker.loop().onShutdown(t::shutdown);
         return t;
     }
 
     /** The ports of the current connections (loop thread only). */
     public List<Port> ports() {
-        return new ArrayList<>(ports);
+        return ports.list();
     }
 
     private void acceptReady(int readyOps) {
@@ -135,42 +120,27 @@ public final class SeqpacketTransport {
             shutdown();
             return;
         }
-        for (int i = 0; i < 16; i++) {
-            AFDatagramSocket<AFUNIXSocketAddress> s;
-            try {
-                s = server.socket().accept();
-            } catch (IllegalBlockingModeException nothingPending) {
-                break; // junixsocket's way of saying EAGAIN on a non-blocking accept
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, label + ": accept failed: " + e.getMessage());
-                break;
-            }
-            if (s == null) {
-                break;
-            }
+        AcceptLoop.acceptSome(label, this::acceptOne, s -> {
             try {
                 attach((AFUNIXDatagramChannel) s.getChannel());
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, label + ": could not attach a connection: " + e.getMessage());
                 s.close();
             }
-        }
+        });
         registration.arm(SelectionKey.OP_READ);
     }
 
-    private void attach(AFUNIXDatagramChannel ch) throws IOException {
-        ChannelPacketPort[] self = new ChannelPacketPort[1];
-        ChannelPacketPort port = new ChannelPacketPort(label + "#" + (++accepted), ch, null, poller, loop, sw, alloc,
-                maxFrame, egressLimit, () -> ports.remove(self[0]));
-        self[0] = port;
-        ports.add(port);
+    private AFDatagramSocket<AFUNIXSocketAddress> acceptOne() throws IOException {
         try {
-            port.start();
-        } catch (IOException e) {
-            port.close();
-            throw e;
+            return server.socket().accept();
+        } catch (IllegalBlockingModeException nothingPending) {
+            return null; // junixsocket's way of saying EAGAIN on a non-blocking accept
         }
-        LOG.log(System.Logger.Level.INFO, port.name() + " connected");
+    }
+
+    private void attach(AFUNIXDatagramChannel ch) throws IOException {
+        ports.start(label + "#" + (++accepted), new PolledLink(ch, null, poller), Framing.ONE_PER_PACKET, "");
     }
 
     /** Closes every connection and the listening socket and removes the socket file; loop thread (idempotent). */
@@ -179,25 +149,12 @@ public final class SeqpacketTransport {
             return;
         }
         closed = true;
-        for (ChannelPacketPort p : List.copyOf(ports)) {
-            if (!p.isClosed()) {
-                p.flush();
-            }
-            p.close();
-        }
+        ports.shutdown();
         if (registration != null) {
             registration.close();
         }
-        poller.stop();
         if (server != null) {
-            try {
-                server.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
-        if (socketFile != null) {
-            socketFile.remove();
+            socketFile.closeAndRemove(server); // a listener: connect() has neither
         }
     }
 

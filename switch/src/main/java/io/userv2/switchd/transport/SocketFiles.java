@@ -1,6 +1,5 @@
 package io.userv2.switchd.transport;
 
-import io.userv2.switchd.UnixSocketFile;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.file.Files;

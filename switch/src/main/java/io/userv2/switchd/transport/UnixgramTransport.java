@@ -1,13 +1,12 @@
 package io.userv2.switchd.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
-import io.userv2.switchd.UnixSocketFile;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.port.Framing;
+import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
 import io.userv2.switchd.port.Port;
 import java.io.IOException;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
@@ -30,10 +29,16 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
  * <p>A peer is removed when a send to it fails (its socket is closed or its file removed: "connection refused" or
  * "no such file"); a peer that vanishes and is never sent to again lingers as an idle port until shutdown.
  *
- * <p>Threads: one poller thread ({@link AfPoller}) waits for readability; receiving, switching and every sendto
- * happen on the event loop. When the kernel refuses a sendto for lack of buffer space (EAGAIN), the unsent frames stay
- * queued and are retried after {@link #RETRY_NANOS}, backing off to {@link #MAX_RETRY_NANOS} (poll(2) cannot say when
- * an unconnected socket may send to one particular peer again).
+ * <p>Each peer is a {@link LinkPort} like every other transport's (same egress staging, counters and cleanup),
+ * on a {@link SendToLink}. What it cannot share is ingress: one socket brings every peer's datagrams, so this
+ * transport receives them itself (one reused buffer, up to {@link #READ_BUDGET} per readiness, then the next loop
+ * iteration) and offers each to its sender's port ({@link LinkPort#offer}); a datagram beyond that port's budget
+ * is dropped and counted ({@code OVER_BUDGET}), since leaving it unread would stall the other peers too.
+ *
+ * <p>Threads: the loop's {@link AfPoller} waits for readability; receiving, switching and every sendto happen on
+ * the event loop. When the kernel refuses a sendto for lack of buffer space (EAGAIN), the unsent frames stay queued
+ * and are retried after {@link #RETRY_NANOS}, backing off to {@link #MAX_RETRY_NANOS} (poll(2) cannot say when an
+ * unconnected socket may send to one particular peer again).
  *
  * <p>Linux caps the datagrams queued towards one unconnected receiver at {@code net.unix.max_dgram_qlen} (10 by
  * default), and our socket stays unconnected to serve several peers: a client sending in bursts may see EAGAIN from
@@ -55,12 +60,9 @@ public final class UnixgramTransport {
     private final AFUNIXDatagramChannel channel;
     private final UnixSocketFile socketFile;
     private final AfPoller poller;
+    private final LinkPorts maker;
     private final EventLoop loop;
-    private final LearningSwitch sw;
-    private final ByteBufAllocator alloc;
-    private final int maxFrame;
-    private final int egressLimit;
-    private final Map<AFUNIXSocketAddress, Peer> peers = new HashMap<>();
+    private final Map<AFUNIXSocketAddress, LinkPort> peers = new HashMap<>();
     private final Runnable readMore = this::readSome;
     private AfPoller.Registration registration;
     private ByteBuf ingress;
@@ -70,64 +72,14 @@ public final class UnixgramTransport {
     private long dropsUnaddressed;
     private long dropsTooManyPeers;
 
-    /** One sender address: a switch port that answers with sendto. */
-    final class Peer extends PacketPort {
-        private final AFUNIXSocketAddress address;
-        private final Runnable retry = this::retry;
-        private boolean retryScheduled;
-        private long retryDelay = RETRY_NANOS;
-
-        private Peer(String name, AFUNIXSocketAddress address) {
-            super(name, loop, sw, alloc, maxFrame, egressLimit, () -> forget(address));
-            this.address = address;
-        }
-
-        /** The peer's socket address. */
-        AFUNIXSocketAddress address() {
-            return address;
-        }
-
-        @Override
-        protected int send(ByteBuffer frame) throws IOException {
-            return channel.send(frame, address);
-        }
-
-        @Override
-        protected void sendBlocked() {
-            if (!retryScheduled) {
-                retryScheduled = true;
-                poller.later(retry, retryDelay);
-                retryDelay = Math.min(2 * retryDelay, MAX_RETRY_NANOS);
-            }
-        }
-
-        @Override
-        protected void drained() {
-            retryDelay = RETRY_NANOS;
-        }
-
-        private void retry() {
-            retryScheduled = false;
-            resume();
-        }
-
-        @Override
-        protected void closeSocket() {
-            // the socket is shared by every peer
-        }
-    }
-
     private UnixgramTransport(Path path, AFUNIXDatagramChannel channel, UnixSocketFile socketFile, AfPoller poller,
-            EventLoop loop, LearningSwitch sw, ByteBufAllocator alloc, int maxFrame, int egressLimit) {
+            LinkPorts maker) {
         this.path = path;
         this.channel = channel;
         this.socketFile = socketFile;
         this.poller = poller;
-        this.loop = loop;
-        this.sw = sw;
-        this.alloc = alloc;
-        this.maxFrame = maxFrame;
-        this.egressLimit = egressLimit;
+        this.maker = maker;
+        this.loop = maker.loop();
     }
 
     /**
@@ -135,11 +87,9 @@ public final class UnixgramTransport {
      * serving it. Call before the loop runs or on the loop thread. The transport shuts down with the loop (it adds
      * itself to {@link EventLoop#onShutdown}); {@link #shutdown()} ends it earlier.
      *
-     * @param maxFrame the largest Ethernet frame accepted or sent (longer datagrams are dropped and counted)
-     * @param egressLimit the most bytes queued towards one peer before its frames are dropped
+     * @param maker makes each peer's port (datagrams longer than its maximum frame are dropped and counted)
      */
-    public static UnixgramTransport open(Path path, EventLoop loop, LearningSwitch sw, int maxFrame,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static UnixgramTransport open(Path path, LinkPorts maker) throws IOException {
         UnixSocketFile file = SocketFiles.prepare(path, AFSocketType.SOCK_DGRAM);
         AFUNIXDatagramChannel ch = AFUNIXSelectorProvider.provider().openDatagramChannel(AFSocketType.SOCK_DGRAM);
         AfPoller poller = null;
@@ -148,27 +98,17 @@ public final class UnixgramTransport {
             ch.bind(AFUNIXSocketAddress.of(path));
             file.bound();
             ch.configureBlocking(false);
-            setBuffers(ch);
-            poller = new AfPoller("unixgram", loop);
+            PolledLink.setBuffers(ch);
+            poller = AfPoller.of(maker.loop());
         } catch (IOException | RuntimeException e) {
-            ch.close();
-            file.remove();
+            file.closeAndRemove(ch);
             throw e;
         }
-        UnixgramTransport t = new UnixgramTransport(path, ch, file, poller, loop, sw, alloc, maxFrame, egressLimit);
+        UnixgramTransport t = new UnixgramTransport(path, ch, file, poller, maker);
         t.registration = poller.register(ch, SelectionKey.OP_READ, t::ready);
-        loop.onShutdown(t::shutdown);
+        maker.loop().onShutdown(t::shutdown);
         LOG.log(System.Logger.Level.INFO, "listening on unixgram://" + path);
         return t;
-    }
-
-    static void setBuffers(AFUNIXDatagramChannel ch) {
-        try {
-            ch.setOption(StandardSocketOptions.SO_SNDBUF, ChannelPacketPort.SOCKET_BUFFER);
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, ChannelPacketPort.SOCKET_BUFFER);
-        } catch (IOException | UnsupportedOperationException e) {
-            LOG.log(System.Logger.Level.DEBUG, "socket buffer sizes left as they are: " + e);
-        }
     }
 
     /** The socket path. */
@@ -210,10 +150,10 @@ public final class UnixgramTransport {
         if (closed) {
             return;
         }
-        int capacity = maxFrame + 1;
+        int capacity = maker.maxFrame() + 1;
         ByteBuf in = ingress;
         if (in == null) {
-            in = ingress = alloc.directBuffer(capacity, capacity);
+            in = ingress = maker.alloc().directBuffer(capacity, capacity);
         }
         for (int i = 0; i < READ_BUDGET; i++) {
             ByteBuffer nio = in.internalNioBuffer(0, capacity);
@@ -235,7 +175,7 @@ public final class UnixgramTransport {
                 dropsUnaddressed++; // junixsocket reports an unbound sender as no address
                 continue;
             }
-            Peer peer = peers.get(from);
+            LinkPort peer = peers.get(from);
             if (peer == null) {
                 peer = newPeer(from);
                 if (peer == null) {
@@ -246,16 +186,16 @@ public final class UnixgramTransport {
                 continue; // the old vfkit handshake
             }
             long now = System.nanoTime();
-            if (!peer.ingress(in, 0, n, now)) {
+            if (!peer.offer(in, 0, n, now)) {
                 // Every peer shares this socket: leaving the datagram unread would stall the others too.
                 peer.dropOverBudget(now);
             }
         }
         readDeferred = true;
-        poller.soon(readMore);
+        loop.nextIteration(readMore);
     }
 
-    private Peer newPeer(AFUNIXSocketAddress from) {
+    private LinkPort newPeer(AFUNIXSocketAddress from) {
         byte[] raw = from.getPathAsBytes();
         if (raw.length == 0 || raw.length == 1 && raw[0] == 0) {
             dropsUnaddressed++;
@@ -268,15 +208,16 @@ public final class UnixgramTransport {
             }
             return null;
         }
-        Peer p = new Peer("unixgram:" + path + "#" + (++connected), from);
+        LinkPort p = maker.make("unixgram:" + path + "#" + (++connected), new SendToLink(channel, from, poller),
+                Framing.ONE_PER_PACKET, closed -> peers.remove(from));
         peers.put(from, p);
-        p.attach();
+        try {
+            p.start(); // watches nothing: this transport receives for every peer
+        } catch (IOException e) {
+            return null; // not reached: a send-only link has nothing to fail
+        }
         LOG.log(System.Logger.Level.INFO, p.name() + " connected from " + from);
         return p;
-    }
-
-    private void forget(AFUNIXSocketAddress address) {
-        peers.remove(address);
     }
 
     /** Closes every peer port and the socket and removes the socket file; loop thread (idempotent). */
@@ -285,22 +226,13 @@ public final class UnixgramTransport {
             return;
         }
         closed = true;
-        for (Peer p : List.copyOf(peers.values())) {
-            if (!p.isClosed()) {
-                p.flush();
-            }
-            p.close();
+        for (LinkPort p : List.copyOf(peers.values())) {
+            p.shutdown();
         }
         if (registration != null) {
             registration.close();
         }
-        poller.stop();
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        socketFile.remove();
+        socketFile.closeAndRemove(channel);
         if (ingress != null) {
             ingress.release();
             ingress = null;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
-import io.userv2.switchd.ListenAddress;
-import io.userv2.switchd.SwitchConfig;
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.config.SwitchConfig;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,10 @@
 package io.userv2.switchd.e2e;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.io.File;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;

@@ -12,7 +12,7 @@ import io.userv2.stack.gateway.UdpDatagram;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
-import io.userv2.switchd.EventLoop;
+import io.userv2.switchd.loop.EventLoop;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

@@ -40,7 +40,7 @@ class FdPassingTransportTest {
 
     void start() throws Exception {
         h = new TransportHarness(dir);
-        t = FdPassingTransport.open(sock(), h.loop, h.sw, MAX_FRAME, h.alloc, TransportHarness.EGRESS);
+        t = FdPassingTransport.open(sock(), h.ports);
         h.start();
     }
 

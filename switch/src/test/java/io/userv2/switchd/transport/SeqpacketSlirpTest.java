@@ -1,7 +1,6 @@
 package io.userv2.switchd.transport;
 
 import static io.userv2.switchd.transport.TransportHarness.BROADCAST;
-import static io.userv2.switchd.transport.TransportHarness.MAX_FRAME;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -75,8 +74,7 @@ class SeqpacketSlirpTest {
     void switchConnectsToSlirpAndAFakeVmResolvesAndPingsIt() throws Exception {
         Path sock = startSlirp();
         h = new TransportHarness(dir);
-        SeqpacketTransport bess = SeqpacketTransport.connect(sock, h.loop, h.sw, MAX_FRAME, h.alloc,
-                TransportHarness.EGRESS);
+        SeqpacketTransport bess = SeqpacketTransport.connect(sock, h.ports);
         h.start();
         try (TransportHarness.StreamVm vm = h.connectStream()) {
             talkToSlirp(vm);
@@ -90,8 +88,7 @@ class SeqpacketSlirpTest {
         Path slirpSock = startSlirp();
         h = new TransportHarness(dir);
         Path ours = dir.resolve("bess.sock");
-        SeqpacketTransport listening = SeqpacketTransport.listen(ours, h.loop, h.sw, MAX_FRAME, h.alloc,
-                TransportHarness.EGRESS);
+        SeqpacketTransport listening = SeqpacketTransport.listen(ours, h.ports);
         h.start();
         try (PacketVm toSlirp = SeqpacketTransportTest.bess(slirpSock);
                 PacketVm toSwitch = SeqpacketTransportTest.bess(ours);

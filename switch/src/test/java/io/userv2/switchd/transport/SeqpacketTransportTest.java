@@ -39,7 +39,7 @@ class SeqpacketTransportTest {
 
     void start() throws Exception {
         h = new TransportHarness(dir);
-        t = SeqpacketTransport.listen(sock(), h.loop, h.sw, MAX_FRAME, h.alloc, TransportHarness.EGRESS);
+        t = SeqpacketTransport.listen(sock(), h.ports);
         h.start();
     }
 
@@ -99,6 +99,30 @@ class SeqpacketTransportTest {
     }
 
     @Test
+    void aBurstOverManyBudgetsArrivesWholeAndInOrder() throws Exception {
+        start();
+        try (PacketVm a = bess(sock()); TransportHarness.StreamVm s = h.connectStream()) {
+            assertTrue(h.await(() -> t.ports().size() == 1, WAIT));
+            Port pa = h.onLoop(() -> t.ports().get(0));
+            h.onLoop(() -> {
+                pa.budget().limit(50, 50); // packets left in the read buffer wait for the next loop iteration
+                return null;
+            });
+            byte[] learnS = frame(BROADCAST, S, 0, 60);
+            s.send(learnS);
+            assertArrayEquals(learnS, a.receive(WAIT));
+            int count = 3000;
+            for (int i = 1; i <= count; i++) {
+                a.send(frame(S, A, i, 64));
+            }
+            for (int i = 1; i <= count; i++) {
+                assertArrayEquals(frame(S, A, i, 64), s.receive(WAIT), "frame " + i + " of " + count);
+            }
+            assertTrue(h.onLoop(() -> pa.counters().budgetPauses()) > 0, "the budget was spent and resumed");
+        }
+    }
+
+    @Test
     void peerThatHangsUpIsRemoved() throws Exception {
         start();
         try (TransportHarness.StreamVm s = h.connectStream()) {
@@ -119,11 +143,9 @@ class SeqpacketTransportTest {
         stale.close();
         assertTrue(Files.exists(sock()));
         start();
-        assertThrows(IOException.class, () -> SeqpacketTransport.listen(sock(), h.loop, h.sw, MAX_FRAME, h.alloc,
-                TransportHarness.EGRESS));
+        assertThrows(IOException.class, () -> SeqpacketTransport.listen(sock(), h.ports));
         Path notSocket = Files.writeString(dir.resolve("plain"), "x");
-        assertThrows(IOException.class, () -> SeqpacketTransport.listen(notSocket, h.loop, h.sw, MAX_FRAME, h.alloc,
-                TransportHarness.EGRESS));
+        assertThrows(IOException.class, () -> SeqpacketTransport.listen(notSocket, h.ports));
         h.close();
         h = null;
         assertFalse(Files.exists(sock()));
@@ -138,8 +160,7 @@ class SeqpacketTransportTest {
             listening.bind(AFUNIXSocketAddress.of(server));
             listening.socket().listen(1);
             h = new TransportHarness(dir);
-            SeqpacketTransport c = SeqpacketTransport.connect(server, h.loop, h.sw, MAX_FRAME, h.alloc,
-                    TransportHarness.EGRESS);
+            SeqpacketTransport c = SeqpacketTransport.connect(server, h.ports);
             h.start();
             try (PacketVm peer = new PacketVm((AFUNIXDatagramChannel) listening.socket().accept().getChannel());
                     TransportHarness.StreamVm s = h.connectStream()) {

@@ -45,7 +45,7 @@ class StdioTransportTest {
         toSwitch = new PipedOutputStream(stdin);
         PipedOutputStream stdout = new PipedOutputStream();
         fromSwitch = new DataInputStream(new PipedInputStream(stdout, 1 << 20));
-        t = StdioTransport.open(stdin, stdout, h.loop, h.sw, MAX_FRAME, h.alloc, TransportHarness.EGRESS,
+        t = StdioTransport.open(stdin, stdout, h.ports,
                 ended::incrementAndGet);
         h.start();
     }

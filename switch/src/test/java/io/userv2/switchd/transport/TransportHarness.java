@@ -2,13 +2,11 @@ package io.userv2.switchd.transport;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.userv2.switchd.EventLoop;
-import io.userv2.switchd.LearningSwitch;
-import io.userv2.switchd.ListenAddress;
-import io.userv2.switchd.StreamListener;
 import io.userv2.switchd.capture.FrameCapture;
-import io.userv2.switchd.port.FrameDecoder;
-import io.userv2.switchd.port.StreamPort;
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.port.LinkPorts;
+import io.userv2.switchd.switching.LearningSwitch;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -35,14 +33,16 @@ final class TransportHarness implements AutoCloseable {
     final LearningSwitch sw = new LearningSwitch(FrameCapture.NONE);
     final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     final Path streamSocket;
+    final LinkPorts ports;
     private Thread thread;
     private int streams; // stream connections made (the listener numbers its ports #1, #2, ...); test thread only
 
     /** The switch plus a stream listener at {@code dir/stream.sock}; open transports, then {@link #start()}. */
     TransportHarness(Path dir) throws IOException {
         loop = new EventLoop();
+        ports = new LinkPorts(loop, sw, MAX_FRAME, alloc, EGRESS);
         streamSocket = dir.resolve("stream.sock");
-        StreamListener.open(new ListenAddress.Unix(streamSocket), loop, sw, new FrameDecoder(MAX_FRAME), alloc, EGRESS);
+        StreamListener.open(new ListenAddress.Unix(streamSocket), ports);
     }
 
     TransportHarness start() {
@@ -88,9 +88,8 @@ final class TransportHarness implements AutoCloseable {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(streamSocket));
         StreamVm vm = new StreamVm(ch);
-        String suffix = "#" + n;
-        if (!await(() -> sw.ports().stream().anyMatch(p -> p instanceof StreamPort && p.name().endsWith(suffix)),
-                WAIT)) {
+        String name = new ListenAddress.Unix(streamSocket) + "#" + n; // as the listener names its ports
+        if (!await(() -> sw.ports().stream().anyMatch(p -> p.name().equals(name)), WAIT)) {
             vm.close();
             throw new IOException("stream connection " + n + " was not attached to the switch");
         }

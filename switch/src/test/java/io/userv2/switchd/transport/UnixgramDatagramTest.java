@@ -39,7 +39,7 @@ class UnixgramDatagramTest {
 
     void start() throws Exception {
         h = new TransportHarness(dir);
-        t = UnixgramTransport.open(sock(), h.loop, h.sw, MAX_FRAME, h.alloc, TransportHarness.EGRESS);
+        t = UnixgramTransport.open(sock(), h.ports);
         h.start();
     }
 
@@ -187,8 +187,7 @@ class UnixgramDatagramTest {
         stale.close();
         assertTrue(Files.exists(sock()));
         start();
-        assertThrows(IOException.class, () -> UnixgramTransport.open(sock(), h.loop, h.sw, MAX_FRAME, h.alloc,
-                TransportHarness.EGRESS), "a live socket is refused");
+        assertThrows(IOException.class, () -> UnixgramTransport.open(sock(), h.ports), "a live socket is refused");
         assertTrue(Files.exists(sock()));
         h.close();
         assertFalse(Files.exists(sock()), "removed at shutdown");

@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.config;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;

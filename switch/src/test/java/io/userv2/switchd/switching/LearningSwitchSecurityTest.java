@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.switching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,6 +12,7 @@ import io.userv2.stack.dhcp.StaticLease;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.capture.FrameCapture;
+import io.userv2.switchd.config.PortSecuritySettings;
 import io.userv2.switchd.e2e.Frames;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortDropReason;

@@ -1,8 +1,9 @@
-package io.userv2.switchd;
+package io.userv2.switchd.config;
 
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
+import io.userv2.switchd.Main;
 import java.nio.file.Path;
 import java.util.List;
 

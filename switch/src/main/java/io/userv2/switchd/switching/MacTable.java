@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.switching;
 
 import io.userv2.switchd.port.Port;
 

@@ -1,5 +1,6 @@
-package io.userv2.switchd;
+package io.userv2.switchd.logging;
 
+import io.userv2.switchd.Main;
 import java.util.logging.LogManager;
 
 /**

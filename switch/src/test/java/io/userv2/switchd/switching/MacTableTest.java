@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.switching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.logging;
 
 import java.util.Locale;
 import java.util.logging.ConsoleHandler;

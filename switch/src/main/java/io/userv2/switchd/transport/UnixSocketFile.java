@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.transport;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -101,6 +101,19 @@ public final class UnixSocketFile {
         } catch (IOException ignored) {
             // already gone
         }
+    }
+
+    /**
+     * Closes the socket bound at this path (a failure to close is ignored: it is going either way), then removes
+     * the file as {@link #remove()} does.
+     */
+    public void closeAndRemove(java.io.Closeable socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        remove();
     }
 
     /** The socket's path. */

@@ -1,8 +1,12 @@
-package io.userv2.switchd;
+package io.userv2.switchd.transport;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.userv2.switchd.port.FrameDecoder;
-import io.userv2.switchd.port.StreamPort;
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.loop.AcceptLoop;
+import io.userv2.switchd.loop.IoHandler;
+import io.userv2.switchd.port.Framing;
+import io.userv2.switchd.port.LinkPort;
+import io.userv2.switchd.port.LinkPorts;
+import io.userv2.switchd.port.SelectorLink;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
@@ -10,8 +14,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 
 /**
- * Accepts VM connections on one listening stream socket (unix or TCP) and attaches each as a {@link StreamPort}.
- * Any number of VMs may connect. Owned by the event loop.
+ * Accepts VM connections on one listening stream socket (unix or TCP) speaking the QEMU stream protocol and
+ * attaches each as a {@link LinkPort} on a {@link SelectorLink}, framed {@link Framing#LENGTH_PREFIXED}. Any number
+ * of VMs may connect. Owned by the event loop.
  */
 public final class StreamListener implements IoHandler {
     private static final System.Logger LOG = System.getLogger(StreamListener.class.getName());
@@ -23,31 +28,24 @@ public final class StreamListener implements IoHandler {
     private final ListenAddress address;
     private final ServerSocketChannel server;
     private final UnixSocketFile socketFile;
-    private final EventLoop loop;
-    private final LearningSwitch sw;
-    private final FrameDecoder decoder;
-    private final ByteBufAllocator alloc;
-    private final int egressLimit;
+    private final LinkPorts maker;
     private int accepted;
 
     private StreamListener(ListenAddress address, ServerSocketChannel server, UnixSocketFile socketFile,
-            EventLoop loop, LearningSwitch sw, FrameDecoder decoder, ByteBufAllocator alloc, int egressLimit) {
+            LinkPorts maker) {
         this.address = address;
         this.server = server;
         this.socketFile = socketFile;
-        this.loop = loop;
-        this.sw = sw;
-        this.decoder = decoder;
-        this.alloc = alloc;
-        this.egressLimit = egressLimit;
+        this.maker = maker;
     }
 
     /**
      * Binds {@code address} (replacing a stale unix socket file), or takes the socket {@link EarlyListeners} bound for
      * it at start-up, and registers for accepting.
+     *
+     * @param maker makes each connection's port (a length prefix above its maximum frame closes that connection)
      */
-    public static StreamListener open(ListenAddress address, EventLoop loop, LearningSwitch sw, FrameDecoder decoder,
-            ByteBufAllocator alloc, int egressLimit) throws IOException {
+    public static StreamListener open(ListenAddress address, LinkPorts maker) throws IOException {
         ServerSocketChannel server;
         UnixSocketFile file = null;
         EarlyListeners.Bound early = address instanceof ListenAddress.Unix unix ? EarlyListeners.take(unix.path()) : null;
@@ -68,8 +66,8 @@ public final class StreamListener implements IoHandler {
             }
         }
         server.configureBlocking(false);
-        StreamListener l = new StreamListener(address, server, file, loop, sw, decoder, alloc, egressLimit);
-        loop.register(server, SelectionKey.OP_ACCEPT, l);
+        StreamListener l = new StreamListener(address, server, file, maker);
+        maker.loop().register(server, SelectionKey.OP_ACCEPT, l);
         return l;
     }
 
@@ -80,19 +78,7 @@ public final class StreamListener implements IoHandler {
 
     @Override
     public void ready(SelectionKey key) {
-        for (int i = 0; i < 16; i++) {
-            SocketChannel ch;
-            try {
-                ch = server.accept();
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, address + ": accept failed: " + e.getMessage());
-                return;
-            }
-            if (ch == null) {
-                return;
-            }
-            attach(ch);
-        }
+        AcceptLoop.acceptSome(address, server::accept, this::attach);
     }
 
     private void attach(SocketChannel ch) {
@@ -104,8 +90,7 @@ public final class StreamListener implements IoHandler {
             if (address instanceof ListenAddress.Tcp) {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
-            StreamPort port = new StreamPort(name, ch, loop, sw, decoder, alloc, egressLimit, () -> { });
-            port.register();
+            maker.make(name, SelectorLink.of(maker.loop(), ch), Framing.LENGTH_PREFIXED, closed -> { }).start();
             LOG.log(System.Logger.Level.INFO, name + " connected");
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, name + ": could not attach: " + e.getMessage());

@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.transport;
 
 import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
@@ -24,7 +24,7 @@ import java.util.Map;
  * path the scan gets wrong costs nothing: the real parse decides, and whatever it does not claim is removed. A bind
  * that fails here is left to the real start-up, which reports it.
  */
-final class EarlyListeners {
+public final class EarlyListeners {
     /** A socket bound early, and its file (removed when the socket is closed unclaimed). */
     record Bound(ServerSocketChannel channel, UnixSocketFile file) {
     }
@@ -35,7 +35,7 @@ final class EarlyListeners {
     }
 
     /** Binds the unix {@code --listen} paths found in {@code args}; failures are left to the real start-up. */
-    static void bind(String[] args) {
+    public static void bind(String[] args) {
         if (args.length == 0 || !args[0].startsWith("-")) {
             return;
         }
@@ -93,7 +93,7 @@ final class EarlyListeners {
     }
 
     /** Closes the sockets nobody took and removes their files. */
-    static void closeUnclaimed() {
+    public static void closeUnclaimed() {
         synchronized (BOUND) {
             for (Bound b : BOUND.values()) {
                 try {

@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.loop;
 
 import java.nio.channels.SelectionKey;
 

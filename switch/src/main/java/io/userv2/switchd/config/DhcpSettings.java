@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.config;
 
 import io.userv2.stack.dhcp.StaticLease;
 import io.userv2.stack.wire.Ipv4Address;

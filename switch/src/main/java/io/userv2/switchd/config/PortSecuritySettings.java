@@ -1,4 +1,4 @@
-package io.userv2.switchd;
+package io.userv2.switchd.config;
 
 /**
  * What one VM port may make the switch hold and do, so that one VM cannot hurt the others.

@@ -1,8 +1,9 @@
-package io.userv2.switchd;
+package io.userv2.switchd.switching;
 
 import io.netty.buffer.ByteBuf;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.capture.FrameCapture;
+import io.userv2.switchd.config.PortSecuritySettings;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
 import io.userv2.switchd.port.PortDropReason;

@@ -1,0 +1,373 @@
+package io.userv2.switchd.port;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.userv2.switchd.loop.EventLoop;
+import io.userv2.switchd.switching.LearningSwitch;
+import java.io.IOException;
+import java.util.function.Consumer;
+
+/**
+ * The switch port of every transport: a VM (or bess peer) at the other end of a {@link Link}, whose bytes carry
+ * frames as its {@link Framing} says. Stream sockets, stdio, datagram, seqpacket and fd-passed sockets differ only
+ * in those two.
+ *
+ * <p>Ingress: one receive brings as much as the link holds (up to 256 KiB) into the port's own reused read buffer
+ * as length-prefixed records; the {@link FrameDecoder} cuts them in place and each frame is switched straight away,
+ * as a zero-copy slice; only a partial frame left at the end is moved to the front for the next receive. The port's
+ * {@link IngressBudget} bounds the frames switched per loop iteration: when it is spent the rest waits in the buffer
+ * for the next iteration and nothing more is read until then, so a flooding VM fills its own socket and every other
+ * port gets its turn. A port that goes on in the next iteration schedules that itself ({@link EventLoop#nextIteration});
+ * one whose budget is already spent when that runs schedules another, since no readiness will announce the frames
+ * it holds. A corrupt length prefix closes this port only, counted as a framing error.
+ *
+ * <p>Egress: frames for the peer are copied, with their length prefix, into one bounded staging buffer
+ * ({@link FrameStaging}), written at the end of the loop iteration by one {@link EventLoop.Flushable#flush()}: one
+ * write for a stream, one send per frame for packets, until the link would block; then the rest waits for
+ * {@link #writable()} (or the next flush). When the staging buffer is full (a peer that does not read), frames for it are dropped and
+ * counted and nobody else waits.
+ *
+ * <p>Why copy on egress instead of queueing zero-copy slices: a gathering write needs one {@code ByteBuffer} object
+ * per frame (an allocation per frame), and queued slices would pin whole read buffers of other ports while a slow
+ * reader drains. One copy at memory speed is cheaper than both on this path.
+ *
+ * <p>Ownership: the port owns its read and staging buffers (from the allocator it was given) and its link; closing
+ * releases all three, detaches the port from the switch (whose detach listeners release what the VM made others
+ * hold: NAT flows, MAC entries) and then runs {@code onClosed}. Loop thread only.
+ */
+public final class LinkPort extends Port implements EventLoop.Flushable {
+    private static final System.Logger LOG = System.getLogger(LinkPort.class.getName());
+    /** Read buffer size; one receive takes up to this many bytes (many frames). */
+    static final int READ_BUFFER = 256 * 1024;
+    /** Receives per readiness before giving other ports their turn. */
+    private static final int RECEIVES_PER_EVENT = 4;
+
+    private final Link link;
+    private final Framing framing;
+    private final EventLoop loop;
+    private final LearningSwitch sw;
+    private final FrameDecoder decoder;
+    private final ByteBufAllocator alloc;
+    private final int egressLimit;
+    private final Consumer<? super LinkPort> onClosed;
+    private final FrameDecoder.FrameConsumer onFrame = this::onFrame;
+    private final Runnable resume = this::resume;
+    private ByteBuf ingress;
+    private ByteBuf egress;
+    private boolean attached;
+    private boolean dirty;
+    private boolean writeBlocked;
+    private boolean resumeScheduled;
+    private long oversize;
+    private long now;
+
+    /**
+     * A port on {@code link}; call {@link #start} next.
+     *
+     * @param maxFrame the largest Ethernet frame taken or sent
+     * @param alloc where the read and staging buffers come from
+     * @param egressLimit the most bytes (frames plus prefixes) queued towards the peer before frames are dropped
+     * @param onClosed runs on the loop thread once the port has closed (its transport forgets it there)
+     */
+    public LinkPort(String name, Link link, Framing framing, EventLoop loop, LearningSwitch sw, int maxFrame,
+            ByteBufAllocator alloc, int egressLimit, Consumer<? super LinkPort> onClosed) {
+        super(name);
+        this.link = link;
+        this.framing = framing;
+        this.loop = loop;
+        this.sw = sw;
+        this.decoder = new FrameDecoder(maxFrame);
+        this.alloc = alloc;
+        this.egressLimit = Math.max(egressLimit, 2 * (maxFrame + FrameDecoder.PREFIX));
+        this.onClosed = onClosed;
+    }
+
+    /** Attaches to the switch and starts watching the link; on failure the port is closed and the error thrown. */
+    public void start() throws IOException {
+        sw.attach(this);
+        attached = true;
+        try {
+            link.watch(this);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The largest frame taken or sent. */
+    public int maxFrame() {
+        return decoder.maxFrame();
+    }
+
+    /** Packets dropped because they were longer than the maximum frame (also counted as framing errors). */
+    public long dropsOversize() {
+        return oversize;
+    }
+
+    // ---- readiness, from the link ----
+
+    /** The link's source has something (or has ended). */
+    public void readable() {
+        pump();
+        rearm();
+    }
+
+    /** A write that would have blocked may go on: flushed with the others at the end of this iteration. */
+    public void writable() {
+        if (writeBlocked) {
+            markDirty();
+        }
+        rearm();
+    }
+
+    /** The peer is gone: switches what it sent before it went (one budget's worth), then closes. */
+    public void hungUp() {
+        if (!isClosed()) {
+            pump();
+            close();
+        }
+    }
+
+    /** Writes what is queued (once, without waiting) and closes; for the loop's or the transport's shutdown. */
+    public void shutdown() {
+        if (!isClosed()) {
+            if (egress != null) {
+                flush();
+            }
+            close();
+        }
+    }
+
+    private void rearm() {
+        if (!isClosed()) {
+            link.want(!resumeScheduled, writeBlocked);
+        }
+    }
+
+    // ---- ingress ----
+
+    /**
+     * Switches what the read buffer still holds, then receives and switches up to {@link #RECEIVES_PER_EVENT}
+     * times, all within this iteration's {@link IngressBudget}: when the budget refuses a frame, the rest stays in
+     * the buffer (and in the socket, where it backs up onto the sender) and the port goes on in the next iteration.
+     */
+    private void pump() {
+        if (isClosed()) {
+            return;
+        }
+        IngressBudget budget = budget();
+        budget.begin(loop.iteration());
+        if (budget.paused()) {
+            // Already spent in this iteration (readiness and the deferred resume can both land in one iteration):
+            // the frames left in the buffer need a resume of their own, as no readiness event will announce them.
+            scheduleResume();
+            return;
+        }
+        if (!switchBuffered()) {
+            return;
+        }
+        for (int i = 0; i < RECEIVES_PER_EVENT; i++) {
+            ByteBuf in = ingress;
+            if (in == null) {
+                // Room for one full receive behind the largest partial frame that can be left over.
+                int capacity = READ_BUFFER + decoder.maxFrame() + FrameDecoder.PREFIX;
+                in = ingress = alloc.directBuffer(capacity, capacity);
+            }
+            Framing.Fill fill;
+            try {
+                fill = framing.receive(link.source(), in, this);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.INFO, name() + ": read failed: " + e.getMessage());
+                close();
+                return;
+            }
+            if (fill == Framing.Fill.ENDED) {
+                close();
+                return;
+            }
+            if (!switchBuffered() || fill == Framing.Fill.DRAINED) {
+                return;
+            }
+        }
+        scheduleResume(); // the link may hold more: the other ports first
+    }
+
+    /**
+     * Switches every complete frame in the read buffer. Returns false when the port closed, or when its budget ran
+     * out first (the frames left wait in the buffer, and the port resumes in the next iteration).
+     */
+    private boolean switchBuffered() {
+        ByteBuf in = ingress;
+        if (in == null || !in.isReadable()) {
+            return true;
+        }
+        now = System.nanoTime();
+        FrameDecoder.Outcome outcome = decoder.decode(in, onFrame);
+        if (outcome == FrameDecoder.Outcome.BAD_LENGTH) {
+            counters().countFramingError();
+            LOG.log(System.Logger.Level.WARNING, name() + ": bad length prefix " + in.getUnsignedInt(in.readerIndex())
+                    + " (frames must be 1.." + decoder.maxFrame() + " bytes); closing this connection");
+            close();
+            return false;
+        }
+        if (isClosed()) {
+            return false;
+        }
+        if (outcome == FrameDecoder.Outcome.PAUSED) {
+            counters().countBudgetPause();
+            scheduleResume();
+            return false;
+        }
+        if (in.isReadable()) {
+            in.discardReadBytes(); // moves at most one partial frame to the front
+        } else {
+            in.clear();
+        }
+        return true;
+    }
+
+    private boolean onFrame(ByteBuf buf, int index, int length) {
+        return sw.forward(buf, index, length, this, now);
+    }
+
+    private void scheduleResume() {
+        if (!resumeScheduled) {
+            resumeScheduled = true;
+            loop.nextIteration(resume);
+        }
+    }
+
+    private void resume() {
+        resumeScheduled = false;
+        pump();
+        rearm();
+    }
+
+    /**
+     * One frame its transport received for this port (a socket shared by several ports, which it reads itself):
+     * switched at once within this iteration's budget.
+     *
+     * @param buf holds the frame at {@code [index, index + length)}; the caller keeps it
+     * @return false when the budget did not cover the frame (the caller drops it with {@link #dropOverBudget})
+     */
+    public boolean offer(ByteBuf buf, int index, int length, long now) {
+        budget().begin(loop.iteration());
+        if (length > decoder.maxFrame()) {
+            dropOversize();
+            return true;
+        }
+        return sw.forward(buf, index, length, this, now);
+    }
+
+    /** Counts (and now and then logs) a frame {@link #offer} refused, dropped because others share its socket. */
+    public void dropOverBudget(long now) {
+        PortCounters c = counters();
+        long n = c.countDrop(PortDropReason.OVER_BUDGET);
+        if (c.dropReportDue(now, LearningSwitch.DROP_LOG_NANOS)) {
+            LOG.log(System.Logger.Level.WARNING, name() + ": dropped a frame beyond its budget per loop iteration on"
+                    + " a shared socket (" + n + " so far)");
+        }
+    }
+
+    /** Counts (and logs, the 1st, 2nd, 4th, 8th... time) a packet longer than the maximum frame, dropped. */
+    void dropOversize() {
+        oversize++;
+        counters().countFramingError();
+        if (Long.bitCount(oversize) == 1) {
+            LOG.log(System.Logger.Level.WARNING, name() + ": dropped a packet longer than the maximum frame of "
+                    + decoder.maxFrame() + " bytes (" + oversize + " so far)");
+        }
+    }
+
+    // ---- egress ----
+
+    @Override
+    public void deliver(ByteBuf buf, int index, int length, Port ingress) {
+        if (isClosed()) {
+            return;
+        }
+        if (length > decoder.maxFrame()) {
+            counters().countQueueFull(); // the peer could not take it
+            return;
+        }
+        ByteBuf out = egress;
+        if (out == null) {
+            out = egress = alloc.directBuffer(Math.min(64 * 1024, egressLimit), egressLimit);
+        }
+        if (!FrameStaging.append(out, buf, index, length)) {
+            counters().countQueueFull();
+            return;
+        }
+        counters().countOut(length);
+        markDirty();
+    }
+
+    private void markDirty() {
+        if (!dirty) {
+            dirty = true;
+            loop.markDirty(this);
+        }
+    }
+
+    @Override
+    public int queuedBytes() {
+        return egress == null ? 0 : egress.readableBytes();
+    }
+
+    @Override
+    public void flush() {
+        dirty = false;
+        ByteBuf out = egress;
+        if (out == null || isClosed() || !out.isReadable()) {
+            return;
+        }
+        boolean drained;
+        try {
+            drained = framing.send(out, link.sink());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.INFO, name() + ": write failed (" + e.getMessage() + "); peer gone");
+            close();
+            return;
+        }
+        if (drained) {
+            out.clear();
+        }
+        if (drained == writeBlocked) { // blocked for the first time, or no longer
+            writeBlocked = !drained;
+            link.want(!resumeScheduled, writeBlocked);
+        }
+    }
+
+    @Override
+    public void releaseIdleBuffers() {
+        if (ingress != null && !ingress.isReadable()) {
+            ingress.release();
+            ingress = null;
+        }
+        if (egress != null && !egress.isReadable() && !writeBlocked) {
+            egress.release();
+            egress = null;
+        }
+    }
+
+    @Override
+    protected void onClose() {
+        if (attached) {
+            sw.detach(this);
+        }
+        link.close();
+        if (ingress != null) {
+            ingress.release();
+            ingress = null;
+        }
+        if (egress != null) {
+            egress.release();
+            egress = null;
+        }
+        PortCounters c = counters();
+        LOG.log(System.Logger.Level.INFO, name() + " disconnected (in " + c.framesIn() + " frames/" + c.bytesIn()
+                + " B, out " + c.framesOut() + " frames/" + c.bytesOut() + " B, dropped " + c.dropsQueueFull()
+                + ", framing errors " + c.framingErrors() + ", runts " + c.dropsRunt() + ")");
+        onClosed.accept(this);
+    }
+}
