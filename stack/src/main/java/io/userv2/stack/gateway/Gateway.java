@@ -20,7 +20,7 @@ import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.ParseError;
 import io.userv2.stack.wire.ParseResult;
-import io.userv2.stack.wire.TcpRepr;
+import io.userv2.stack.wire.TcpHeader;
 import io.userv2.stack.wire.UdpPacket;
 import io.userv2.stack.wire.UdpRepr;
 import java.util.HashMap;
@@ -703,9 +703,10 @@ public final class Gateway implements UdpSender {
     /**
      * Sends one TCP segment from {@code src} to {@code dst} (at {@code dstMac}) with DF set, as the gateway's TCP
      * endpoints (NAT, DNS over TCP) emit them. The checksum is computed over {@code payload}, which is copied into
-     * the frame: the caller keeps ownership of it and its indices are not moved.
+     * the frame: the caller keeps ownership of it and its indices are not moved. {@code tcp} is read during the call
+     * only (it is usually a connection's reused header).
      */
-    public void sendTcp(MacAddress dstMac, Ipv4Address src, Ipv4Address dst, TcpRepr tcp, ByteBuf payload) {
+    public void sendTcp(MacAddress dstMac, Ipv4Address src, Ipv4Address dst, TcpHeader tcp, ByteBuf payload) {
         int payloadLength = payload.readableBytes();
         // Once per segment: the headers are written from primitives (no Ipv4Repr/EthernetRepr per segment).
         int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + tcp.totalLength();

@@ -11,10 +11,10 @@ package io.userv2.stack.wire;
  *
  * <p>Two forms of the same arithmetic: the record, for tests, logs and the parsed {@link TcpRepr}; and static methods
  * over the raw 32 bits ({@link #lt(int, int)}, {@link #diff(int, int)}, ...), for the engine's hot path, which keeps
- * sequence numbers in {@code int} fields so that no object is made per segment. Advancing a raw sequence number is
- * plain {@code int} addition ({@code seq + n}), which wraps modulo 2^32 exactly as RFC 9293's arithmetic does;
- * ordering two of them is never a raw {@code <}, always one of the methods below (RFC 1982 serial number arithmetic
- * with SERIAL_BITS = 32).
+ * sequence numbers in {@code int} fields so that no object is made per segment. {@link #add(int, int)} is plain
+ * {@code int} addition, which wraps modulo 2^32 exactly as RFC 9293's arithmetic does, named so that sequence
+ * arithmetic reads as such; ordering two raw numbers is never a raw {@code <}, always one of the methods below
+ * (RFC 1982 serial number arithmetic with SERIAL_BITS = 32).
  *
  * @param value the 32 bits as they appear on the wire (read as unsigned by {@link #toString()})
  */
@@ -130,7 +130,12 @@ public record SeqNumber(int value) {
         return Integer.compareUnsigned(seq - first, size) < 0;
     }
 
-    /** The signed distance {@code a - b} (modulo 2^32): how far {@code a} is ahead of {@code b}. */
+    /** {@code seq} advanced by {@code n} (which may be negative), wrapping modulo 2^32; as {@link #plus(int)}. */
+    public static int add(int seq, int n) {
+        return seq + n;
+    }
+
+    /** The signed distance {@code a - b} (modulo 2^32): how far {@code a} is ahead of {@code b}; as {@link #minus}. */
     public static int diff(int a, int b) {
         return a - b;
     }
