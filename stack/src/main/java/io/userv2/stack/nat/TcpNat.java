@@ -90,8 +90,13 @@ public final class TcpNat {
     private final List<NatTcpFlow> touched = new ArrayList<>();
     private final List<NatTcpFlow> heldBack = new ArrayList<>();
     private final SegmentEmitter emitter = this::emit;
-    /** The guest segment being handled, parsed again into this one header for every segment (engine thread only). */
+    /**
+     * The guest segment being handled: one view and one header re-pointed at every segment (engine thread only; a
+     * nested {@link #forward} would get its own).
+     */
+    private final TcpPacket segmentView = TcpPacket.reusable();
     private final TcpHeader rx = new TcpHeader();
+    private boolean forwarding;
     /** The reset being sent for a segment no connection takes. */
     private final TcpHeader rst = new TcpHeader();
     private int nextEphemeral;
@@ -131,13 +136,25 @@ public final class TcpNat {
      * @return true (segments are always consumed: processed, answered with RST, or dropped and counted)
      */
     boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long now) {
+        boolean nested = forwarding;
+        forwarding = true;
+        try {
+            return forward(frame, packet, ingress, now, nested ? TcpPacket.reusable() : segmentView,
+                    nested ? new TcpHeader() : rx);
+        } finally {
+            forwarding = nested;
+        }
+    }
+
+    /** {@link #forward(EthernetFrame, Ipv4Packet, int, long)} with the view and header to parse the segment into. */
+    private boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long now, TcpPacket tcp,
+                            TcpHeader seg) {
         if (packet.isFragment()) {
             dropsBadSegment++;
             return true;
         }
-        TcpPacket tcp = TcpPacket.checked(packet.buffer(), packet.payloadOffset(), packet.payloadLength()).orNull();
-        TcpHeader seg = rx;
-        if (tcp == null || seg.parse(tcp, packet.source(), packet.destination(), true) != null) {
+        if (tcp.wrap(packet.buffer(), packet.payloadOffset(), packet.payloadLength()) != null
+                || seg.parse(tcp, packet.source(), packet.destination(), true) != null) {
             dropsBadSegment++;
             return true;
         }

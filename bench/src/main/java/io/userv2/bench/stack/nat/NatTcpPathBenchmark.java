@@ -62,6 +62,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The guest's frames are built once; per segment the benchmark rewrites the TCP header (sequence and acknowledgment
  * numbers, timestamps) and its checksum, as a guest kernel would. The clock advances 1 µs per segment. Tear-down checks
  * the counts: every byte reached the host, nothing was dropped, exactly 45 data frames per download invocation.
+ * Netty's leak detector is off, as in the daemon ({@code MemoryPolicy}): its sampled buffers track every derived slice
+ * with a stack trace, which is the detector's allocation, not the path's.
  *
  * <pre>
  * java -jar bench/target/userv2-benchmarks.jar NatTcpPathBenchmark -f 1 -wi 3 -w 1 -i 3 -r 1 -prof gc
@@ -71,7 +73,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "-Dio.netty.leakDetection.level=disabled")
 public class NatTcpPathBenchmark {
     static final MacAddress GATEWAY_MAC = MacAddress.parse("5a:94:ef:e4:0c:dd");
     static final Ipv4Address GATEWAY = Ipv4Address.parse("192.168.104.2");
