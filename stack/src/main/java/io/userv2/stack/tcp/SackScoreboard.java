@@ -32,7 +32,8 @@ final class SackScoreboard {
             int left = seg.sackLeft(b);
             int l = SeqNumber.max(left, sndUna);
             int r = seg.sackRight(b);
-            if (!SeqNumber.lt(l, r) || SeqNumber.gt(r, sndMax) || SeqNumber.lt(left, SeqNumber.add(sndUna, -(1 << 30)))) {
+            if (!SeqNumber.lt(l, r) || SeqNumber.gt(r, sndMax)
+                    || SeqNumber.lt(left, SeqNumber.add(sndUna, -(1 << 30)))) {
                 continue;
             }
             insert(l, r);

@@ -6,8 +6,6 @@ import io.netty.buffer.Unpooled;
 import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpHeader;
-import io.userv2.stack.wire.TcpOptions;
-import io.userv2.stack.wire.TcpRepr;
 import java.util.Objects;
 
 /**
@@ -622,8 +620,10 @@ public final class TcpConnection {
         if (rcvWnd == 0) {
             return false;
         }
-        return SeqNumber.inWindow(seq, rcvNxt, rcvWnd) || SeqNumber.inWindow(SeqNumber.add(seq, segLen - 1), rcvNxt, rcvWnd)
-                || (SeqNumber.lt(seq, rcvNxt) && SeqNumber.gt(SeqNumber.add(seq, segLen), SeqNumber.add(rcvNxt, rcvWnd)));
+        return SeqNumber.inWindow(seq, rcvNxt, rcvWnd)
+                || SeqNumber.inWindow(SeqNumber.add(seq, segLen - 1), rcvNxt, rcvWnd)
+                || (SeqNumber.lt(seq, rcvNxt)
+                        && SeqNumber.gt(SeqNumber.add(seq, segLen), SeqNumber.add(rcvNxt, rcvWnd)));
     }
 
     private boolean acceptable(int seq, int segLen, int rcvWnd) {
@@ -656,7 +656,8 @@ public final class TcpConnection {
         // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 =
         // SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
         int seq = seg.seq();
-        if (SeqNumber.ge(ack, sndUna) && (SeqNumber.lt(sndWl1, seq) || (sndWl1 == seq && SeqNumber.le(sndWl2, ack)))) {
+        if (SeqNumber.ge(ack, sndUna)
+                && (SeqNumber.lt(sndWl1, seq) || (sndWl1 == seq && SeqNumber.le(sndWl2, ack)))) {
             boolean opened = sndWnd == 0 && wnd > 0;
             sndWnd = wnd;
             sndMaxWnd = Math.max(sndMaxWnd, wnd);
@@ -1647,8 +1648,9 @@ public final class TcpConnection {
 
     @Override
     public String toString() {
-        return "TcpConnection[" + key + " " + state + " snd.una=" + sndUna + " snd.nxt=" + sndNxt + " snd.wnd="
-                + sndWnd + " cwnd=" + (cc != null ? cc.cwnd() : 0) + " rcv.nxt=" + rcvNxt + " queued="
+        return "TcpConnection[" + key + " " + state + " snd.una=" + Integer.toUnsignedString(sndUna) + " snd.nxt="
+                + Integer.toUnsignedString(sndNxt) + " snd.wnd=" + sndWnd + " cwnd=" + (cc != null ? cc.cwnd() : 0)
+                + " rcv.nxt=" + Integer.toUnsignedString(rcvNxt) + " queued="
                 + sendBuf.length() + " readable=" + recvBuf.readableBytes() + "]";
     }
 }

@@ -73,8 +73,8 @@ public final class TcpDemux {
     /**
      * Admits the guest's {@code syn} (a SYN without ACK) for {@code key}: a new connection in
      * {@link TcpState#SYN_PENDING}, or null when a cap refuses it (counted; the caller answers
-     * {@link TcpConnection#resetFor}{@code (syn, rst)}). A connection already there is replaced (and released) only if it
-     * {@link TcpConnection#acceptsNewSyn accepts a new SYN} (TIME-WAIT reuse).
+     * {@link TcpConnection#resetFor}{@code (syn, rst)}). A connection already there is replaced (and released) only
+     * if it {@link TcpConnection#acceptsNewSyn accepts a new SYN} (TIME-WAIT reuse).
      *
      * @throws IllegalStateException when a live connection holds {@code key}
      * @throws IllegalArgumentException when {@code syn} is not a SYN without ACK

@@ -19,7 +19,6 @@ import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpPacket;
 import io.userv2.stack.wire.TcpHeader;
-import io.userv2.stack.wire.TcpRepr;
 import io.userv2.stack.wire.UdpPacket;
 import io.userv2.stack.wire.UdpRepr;
 import java.io.ByteArrayOutputStream;
