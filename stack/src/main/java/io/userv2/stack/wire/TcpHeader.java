@@ -1,6 +1,7 @@
 package io.userv2.stack.wire;
 
 import io.netty.buffer.ByteBuf;
+import java.util.List;
 
 /**
  * A TCP header (RFC 9293 section 3.1) and the options this stack understands, as mutable primitive fields: the
@@ -288,7 +289,10 @@ public final class TcpHeader {
         return headerLength() + payloadLength;
     }
 
-    /** The bytes the options take on the wire: a multiple of 4, at most 40 (for headers that fit, see TcpOptions). */
+    /**
+     * The bytes the options take on the wire: a multiple of 4, at most 40 for every combination {@link TcpOptions}
+     * accepts (this header does not check that its options fit; what the engine builds always does).
+     */
     public int optionsLength() {
         return optionsLength(mss != ABSENT, windowScale != ABSENT, sackPermitted, sackCount, hasTimestamps);
     }
@@ -303,7 +307,7 @@ public final class TcpHeader {
             blocks[i] = new SackBlock(SeqNumber.of(sackLeft(i)), SeqNumber.of(sackRight(i)));
         }
         return new TcpOptions(mss != ABSENT ? mss : null, windowScale != ABSENT ? windowScale : null, sackPermitted,
-                java.util.List.of(blocks), hasTimestamps ? new TcpTimestamps(tsVal, tsEcr) : null);
+                List.of(blocks), hasTimestamps ? new TcpTimestamps(tsVal, tsEcr) : null);
     }
 
     /**
