@@ -20,7 +20,7 @@ import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.ParseError;
 import io.userv2.stack.wire.ParseResult;
-import io.userv2.stack.wire.TcpRepr;
+import io.userv2.stack.wire.TcpHeader;
 import io.userv2.stack.wire.UdpPacket;
 import io.userv2.stack.wire.UdpRepr;
 import java.util.HashMap;
@@ -96,6 +96,11 @@ public final class Gateway implements UdpSender {
     private int nextIdentification;
     /** Further addresses the gateway answers at (see {@link #addAddress}). */
     private int[] extraAddresses = new int[0];
+    /** The views every received frame is parsed with (no object per frame); see {@link #receive}. */
+    private final EthernetFrame frameView = EthernetFrame.reusable();
+    private final Ipv4Packet packetView = Ipv4Packet.reusable();
+    /** True while {@link #receive} runs: a nested call (a sink that loops a frame straight back) gets its own views. */
+    private boolean receiving;
 
     /** A gateway with the pooled allocator, fresh counters, a default {@link ArpCache} and MTU 1500. */
     public Gateway(MacAddress mac, Ipv4Address ip, Ipv4Subnet subnet, FrameSink sink) {
@@ -286,10 +291,22 @@ public final class Gateway implements UdpSender {
      *     that what the frame makes the NAT hold is accounted to that port ({@link Ipv4Forwarder#NO_OWNER} if none)
      */
     public void receive(ByteBuf buf, int index, int length, int ingress, long nowNanos) {
+        boolean nested = receiving;
+        receiving = true;
+        try {
+            receive(buf, index, length, ingress, nowNanos, nested ? EthernetFrame.reusable() : frameView,
+                    nested ? Ipv4Packet.reusable() : packetView);
+        } finally {
+            receiving = nested;
+        }
+    }
+
+    /** {@link #receive(ByteBuf, int, int, int, long)} with the two views to parse the frame with. */
+    private void receive(ByteBuf buf, int index, int length, int ingress, long nowNanos, EthernetFrame eth,
+                         Ipv4Packet packet) {
         counters.received();
         reassembler.expire(nowNanos);
-        EthernetFrame eth = EthernetFrame.checked(buf, index, length).orNull();
-        if (eth == null) {
+        if (eth.wrap(buf, index, length) != null) {
             counters.drop(DropReason.ETHERNET_TRUNCATED);
             return;
         }
@@ -308,7 +325,7 @@ public final class Gateway implements UdpSender {
         }
         switch (eth.payloadEtherTypeValue()) {
             case EtherType.ARP_VALUE -> receiveArp(eth, nowNanos);
-            case EtherType.IPV4_VALUE -> receiveIpv4(eth, ingress, nowNanos);
+            case EtherType.IPV4_VALUE -> receiveIpv4(eth, packet, ingress, nowNanos);
             default -> counters.drop(DropReason.UNSUPPORTED_ETHERTYPE);
         }
     }
@@ -359,14 +376,12 @@ public final class Gateway implements UdpSender {
         // A reply addressed to us has been learned from above; nothing more to do.
     }
 
-    private void receiveIpv4(EthernetFrame eth, int ingress, long nowNanos) {
-        ParseResult<Ipv4Packet> checked = Ipv4Packet.checked(eth);
-        if (!(checked instanceof ParseResult.Ok<Ipv4Packet> ok)) {
-            counters.drop(checked.error() == ParseError.TRUNCATED ? DropReason.IPV4_TRUNCATED
-                    : DropReason.IPV4_MALFORMED);
+    private void receiveIpv4(EthernetFrame eth, Ipv4Packet packet, int ingress, long nowNanos) {
+        ParseError error = packet.wrap(eth);
+        if (error != null) {
+            counters.drop(error == ParseError.TRUNCATED ? DropReason.IPV4_TRUNCATED : DropReason.IPV4_MALFORMED);
             return;
         }
-        Ipv4Packet packet = ok.value();
         if (!packet.verifyChecksum()) {
             counters.drop(DropReason.IPV4_BAD_CHECKSUM);
             return;
@@ -384,6 +399,7 @@ public final class Gateway implements UdpSender {
             ByteBuf whole = reassembler.offer(eth, packet, ingress, nowNanos);
             if (whole != null) {
                 try {
+                    // Views of their own (reassembly is rare): the frame's views stay as they were.
                     EthernetFrame wholeFrame = EthernetFrame.checked(whole).orNull();
                     deliverIpv4(wholeFrame, Ipv4Packet.checked(wholeFrame).orNull(), ingress, nowNanos);
                 } finally {
@@ -703,9 +719,10 @@ public final class Gateway implements UdpSender {
     /**
      * Sends one TCP segment from {@code src} to {@code dst} (at {@code dstMac}) with DF set, as the gateway's TCP
      * endpoints (NAT, DNS over TCP) emit them. The checksum is computed over {@code payload}, which is copied into
-     * the frame: the caller keeps ownership of it and its indices are not moved.
+     * the frame: the caller keeps ownership of it and its indices are not moved. {@code tcp} is read during the call
+     * only (it is usually a connection's reused header).
      */
-    public void sendTcp(MacAddress dstMac, Ipv4Address src, Ipv4Address dst, TcpRepr tcp, ByteBuf payload) {
+    public void sendTcp(MacAddress dstMac, Ipv4Address src, Ipv4Address dst, TcpHeader tcp, ByteBuf payload) {
         int payloadLength = payload.readableBytes();
         // Once per segment: the headers are written from primitives (no Ipv4Repr/EthernetRepr per segment).
         int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + tcp.totalLength();

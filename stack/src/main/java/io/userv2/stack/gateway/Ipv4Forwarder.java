@@ -21,7 +21,8 @@ import io.userv2.stack.wire.Ipv4Packet;
  * it would do alone (drop and count, or answer port unreachable).
  *
  * <p>Ownership: {@code frame} and {@code packet} are views of a buffer the gateway's caller owns; they are valid only
- * during the call. To keep the bytes, copy them or {@code retain()} {@code packet.buffer()} (and release it later).
+ * during the call (the gateway points the same two views at every frame, so never keep them). To keep the bytes, copy
+ * them or {@code retain()} {@code packet.buffer()} (and release it later).
  * Called on the gateway's thread; must not block or throw.
  */
 @FunctionalInterface

@@ -59,6 +59,11 @@ public abstract sealed class NatTcpFlow permits HostTcpRelay, LocalTcpFlow, Gues
         return owner;
     }
 
+    /** The guest-side endpoint, for its state and counters (engine thread only; the engine drives it). */
+    public final TcpConnection connection() {
+        return conn;
+    }
+
     @Override
     public String toString() {
         return "tcp " + conn.key();

@@ -19,7 +19,7 @@ import io.userv2.stack.wire.Ipv4Packet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpPacket;
-import io.userv2.stack.wire.TcpRepr;
+import io.userv2.stack.wire.TcpHeader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -90,6 +90,15 @@ public final class TcpNat {
     private final List<NatTcpFlow> touched = new ArrayList<>();
     private final List<NatTcpFlow> heldBack = new ArrayList<>();
     private final SegmentEmitter emitter = this::emit;
+    /**
+     * The guest segment being handled: one view and one header re-pointed at every segment (engine thread only; a
+     * nested {@link #forward} would get its own).
+     */
+    private final TcpPacket segmentView = TcpPacket.reusable();
+    private final TcpHeader rx = new TcpHeader();
+    private boolean forwarding;
+    /** The reset being sent for a segment no connection takes. */
+    private final TcpHeader rst = new TcpHeader();
     private int nextEphemeral;
     private long dropsBadSegment;
     private long dropsPolicy;
@@ -127,13 +136,25 @@ public final class TcpNat {
      * @return true (segments are always consumed: processed, answered with RST, or dropped and counted)
      */
     boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long now) {
+        boolean nested = forwarding;
+        forwarding = true;
+        try {
+            return forward(frame, packet, ingress, now, nested ? TcpPacket.reusable() : segmentView,
+                    nested ? new TcpHeader() : rx);
+        } finally {
+            forwarding = nested;
+        }
+    }
+
+    /** {@link #forward(EthernetFrame, Ipv4Packet, int, long)} with the view and header to parse the segment into. */
+    private boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long now, TcpPacket tcp,
+                            TcpHeader seg) {
         if (packet.isFragment()) {
             dropsBadSegment++;
             return true;
         }
-        TcpPacket tcp = TcpPacket.checked(packet.buffer(), packet.payloadOffset(), packet.payloadLength()).orNull();
-        TcpRepr seg = tcp == null ? null : TcpRepr.parse(tcp, packet.source(), packet.destination(), true).orNull();
-        if (seg == null) {
+        if (tcp.wrap(packet.buffer(), packet.payloadOffset(), packet.payloadLength()) != null
+                || seg.parse(tcp, packet.source(), packet.destination(), true) != null) {
             dropsBadSegment++;
             return true;
         }
@@ -152,7 +173,7 @@ public final class TcpNat {
                 flow.countsTcp = true;
             }
             try {
-                flow.conn.process(seg, tcp.payload(), now);
+                flow.conn.process(seg, tcp.buffer(), tcp.payloadOffset(), seg.payloadLength(), now);
             } catch (RuntimeException e) {
                 fail(flow, e);
                 return true;
@@ -166,7 +187,7 @@ public final class TcpNat {
         TcpConnectionKey key = TcpConnectionKey.ofIncoming(guest, destination, seg);
         if (!freshSyn) {
             // RFC 9293 3.10.7.1: a segment for no connection is answered with RST (unless it is one).
-            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            sendReset(guestMac, destination, guest, seg);
             return true;
         }
         if (flow != null) {
@@ -176,17 +197,17 @@ public final class TcpNat {
         Ipv4Address real = local ? null : policy.translate(destination);
         if (!local && real == null) {
             dropsPolicy++;
-            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            sendReset(guestMac, destination, guest, seg);
             return true;
         }
         // Caps: the guest's port first (its connections, its pending dials), then the total.
         if (!quotas.tryTake(ingress, OwnerQuotas.Kind.TCP, now)) {
-            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            sendReset(guestMac, destination, guest, seg);
             return true;
         }
         if (!local && !quotas.tryTake(ingress, OwnerQuotas.Kind.PENDING_DIAL, now)) {
             quotas.release(ingress, OwnerQuotas.Kind.TCP);
-            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg));
+            sendReset(guestMac, destination, guest, seg);
             return true;
         }
         TcpConnection conn = demux.admitSyn(key, seg, now);
@@ -195,7 +216,7 @@ public final class TcpNat {
             if (!local) {
                 quotas.release(ingress, OwnerQuotas.Kind.PENDING_DIAL);
             }
-            sendReset(guestMac, destination, guest, TcpConnection.resetFor(seg)); // over the total cap
+            sendReset(guestMac, destination, guest, seg); // over the total cap
             return true;
         }
         if (local) {
@@ -511,7 +532,7 @@ public final class TcpNat {
         finish(flow, true);
     }
 
-    private void emit(TcpConnectionKey key, TcpRepr segment, ByteBuf payload) {
+    private void emit(TcpConnectionKey key, TcpHeader segment, ByteBuf payload) {
         try {
             NatTcpFlow current = dispatching;
             NatTcpFlow flow = current != null && current.conn.key() == key ? current : flows.get(key);
@@ -524,8 +545,9 @@ public final class TcpNat {
         }
     }
 
-    private void sendReset(MacAddress to, Ipv4Address from, Ipv4Address guest, TcpRepr rst) {
-        if (rst != null) {
+    /** Answers the guest's {@code seg} with the reset RFC 9293 prescribes (none when it is a RST itself). */
+    private void sendReset(MacAddress to, Ipv4Address from, Ipv4Address guest, TcpHeader seg) {
+        if (TcpConnection.resetFor(seg, rst)) {
             resetsSent++;
             gateway.sendTcp(to, from, guest, rst, Unpooled.EMPTY_BUFFER);
         }

@@ -18,7 +18,8 @@ final class CongestionControl {
     private int bytesAcked;
     private int dupAcks;
     private boolean inRecovery;
-    private SeqNumber recover;
+    /** RFC 6582's "recover", a raw sequence number. */
+    private int recover;
 
     /**
      * @param mss           SMSS in bytes
@@ -26,7 +27,7 @@ final class CongestionControl {
      * @param iss           initial send sequence number ("recover" starts there, RFC 6582 section 3.2 step 1)
      * @param cap           largest window worth having (e.g. twice the send buffer); keeps arithmetic in range
      */
-    CongestionControl(int mss, int initialWindow, SeqNumber iss, int cap) {
+    CongestionControl(int mss, int initialWindow, int iss, int cap) {
         this.mss = mss;
         this.cap = Math.max(cap, 2 * mss);
         this.cwnd = (int) Math.min((long) initialWindow * mss, this.cap);
@@ -54,10 +55,10 @@ final class CongestionControl {
      * Returns true for a NewReno partial acknowledgment, after which the first unacknowledged segment must be
      * retransmitted (RFC 6582 section 3.2 step 5).
      */
-    boolean onNewAck(int acked, SeqNumber ack, int flight) {
+    boolean onNewAck(int acked, int ack, int flight) {
         dupAcks = 0;
         if (inRecovery) {
-            if (ack.ge(recover)) {
+            if (SeqNumber.ge(ack, recover)) {
                 // Step 5, full acknowledgment: "Set cwnd to either (1) min (ssthresh, max(FlightSize, SMSS) + SMSS)
                 // or (2) ssthresh"; (1) avoids a burst.
                 cwnd = Math.min(ssthresh, Math.max(flight, mss) + mss);
@@ -89,7 +90,7 @@ final class CongestionControl {
      * {@code sndMax} is the highest sequence number sent. Returns true when the first unacknowledged segment must be
      * fast-retransmitted now.
      */
-    boolean onDuplicateAck(SeqNumber sndUna, int flight, SeqNumber sndMax) {
+    boolean onDuplicateAck(int sndUna, int flight, int sndMax) {
         dupAcks++;
         if (inRecovery) {
             // RFC 6582 step 4: "For each additional duplicate ACK received ... increment cwnd by SMSS."
@@ -98,7 +99,7 @@ final class CongestionControl {
         }
         // RFC 6582 step 2: enter fast retransmit only if "the Cumulative Acknowledgment field covers more than
         // recover", which keeps a stale run of duplicates after a timeout from triggering it again.
-        if (dupAcks == 3 && sndUna.gt(recover)) {
+        if (dupAcks == 3 && SeqNumber.gt(sndUna, recover)) {
             recover = sndMax;
             ssthresh = Math.max(flight / 2, 2 * mss);
             cwnd = ssthresh + 3 * mss; // step 3: "set cwnd to ssthresh + 3*SMSS"
@@ -113,7 +114,7 @@ final class CongestionControl {
      * max(FlightSize / 2, 2*SMSS); cwnd = LW = 1 SMSS); RFC 6582 step 4 of section 3.2 in the timeout case: record
      * the highest sequence number sent in "recover".
      */
-    void onTimeout(int flight, SeqNumber sndMax) {
+    void onTimeout(int flight, int sndMax) {
         ssthresh = Math.max(flight / 2, 2 * mss);
         cwnd = mss;
         bytesAcked = 0;

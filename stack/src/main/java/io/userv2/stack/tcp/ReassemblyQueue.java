@@ -2,10 +2,9 @@ package io.userv2.stack.tcp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.userv2.stack.wire.SackBlock;
 import io.userv2.stack.wire.SeqNumber;
+import io.userv2.stack.wire.TcpHeader;
 import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Received data beyond RCV.NXT (out of order), kept as sorted, non-overlapping ranges until the hole before them is
@@ -21,16 +20,17 @@ import java.util.List;
 final class ReassemblyQueue {
     /** One range; {@code data} holds exactly the bytes {@code [start, start + data.readableBytes())}. */
     private static final class Range {
-        SeqNumber start;
+        /** Raw sequence number of the first byte. */
+        int start;
         final ByteBuf data;
 
-        Range(SeqNumber start, ByteBuf data) {
+        Range(int start, ByteBuf data) {
             this.start = start;
             this.data = data;
         }
 
-        SeqNumber end() {
-            return start.plus(data.readableBytes());
+        int end() {
+            return SeqNumber.add(start, data.readableBytes());
         }
     }
 
@@ -40,7 +40,9 @@ final class ReassemblyQueue {
     private final ByteBufAllocator alloc;
     private final int maxRanges;
     private final ArrayList<Range> ranges = new ArrayList<>();
-    private SeqNumber lastReceived;
+    /** Raw sequence number of the latest segment added (valid once one was). */
+    private int lastReceived;
+    private boolean anyReceived;
     private int bytes;
 
     ReassemblyQueue(ByteBufAllocator alloc, int maxRanges) {
@@ -66,27 +68,28 @@ final class ReassemblyQueue {
      * Stores the bytes of {@code [seq, seq + len)} not held yet, copied from {@code src} at absolute {@code index}
      * (the caller keeps {@code src}). Returns false when nothing could be stored because the range limit is reached.
      */
-    boolean add(SeqNumber seq, ByteBuf src, int index, int len) {
-        SeqNumber end = seq.plus(len);
+    boolean add(int seq, ByteBuf src, int index, int len) {
+        int end = SeqNumber.add(seq, len);
         lastReceived = seq;
+        anyReceived = true;
         int i = ranges.size();
-        while (i > 0 && ranges.get(i - 1).end().gt(seq)) {
+        while (i > 0 && SeqNumber.gt(ranges.get(i - 1).end(), seq)) {
             i--;
         }
         // i: first range whose end is after seq
-        SeqNumber cur = seq;
+        int cur = seq;
         boolean stored = false;
-        while (cur.lt(end)) {
-            if (i < ranges.size() && ranges.get(i).start.le(cur)) {
+        while (SeqNumber.lt(cur, end)) {
+            if (i < ranges.size() && SeqNumber.le(ranges.get(i).start, cur)) {
                 cur = SeqNumber.max(cur, ranges.get(i).end());
                 i++;
                 continue;
             }
-            SeqNumber gapEnd = i < ranges.size() ? SeqNumber.min(end, ranges.get(i).start) : end;
-            int n = gapEnd.minus(cur);
-            int from = index + cur.minus(seq);
+            int gapEnd = i < ranges.size() ? SeqNumber.min(end, ranges.get(i).start) : end;
+            int n = SeqNumber.diff(gapEnd, cur);
+            int from = index + SeqNumber.diff(cur, seq);
             Range prev = i > 0 ? ranges.get(i - 1) : null;
-            if (prev != null && prev.end().equals(cur) && prev.data.readableBytes() + n <= MAX_RANGE_BYTES) {
+            if (prev != null && prev.end() == cur && prev.data.readableBytes() + n <= MAX_RANGE_BYTES) {
                 prev.data.writeBytes(src, from, n);
             } else {
                 if (ranges.size() >= maxRanges) {
@@ -108,16 +111,16 @@ final class ReassemblyQueue {
      * Moves every range that starts at or before {@code rcvNxt} into {@code into} (trimming what lies before
      * {@code rcvNxt}) and returns the new RCV.NXT.
      */
-    SeqNumber drainInto(SeqNumber rcvNxt, ReceiveBuffer into) {
-        while (!ranges.isEmpty() && ranges.get(0).start.le(rcvNxt)) {
+    int drainInto(int rcvNxt, ReceiveBuffer into) {
+        while (!ranges.isEmpty() && SeqNumber.le(ranges.get(0).start, rcvNxt)) {
             Range r = ranges.remove(0);
             bytes -= r.data.readableBytes();
-            SeqNumber end = r.end();
-            if (end.le(rcvNxt)) {
+            int end = r.end();
+            if (SeqNumber.le(end, rcvNxt)) {
                 r.data.release();
                 continue;
             }
-            r.data.skipBytes(rcvNxt.minus(r.start));
+            r.data.skipBytes(SeqNumber.diff(rcvNxt, r.start));
             into.append(r.data);
             rcvNxt = end;
         }
@@ -125,46 +128,43 @@ final class ReassemblyQueue {
     }
 
     /**
-     * Up to {@code max} SACK blocks (RFC 2018 section 4): adjacent ranges merged; "The first SACK block ... MUST
-     * specify the contiguous block of data containing the segment which triggered this ACK"; the others follow from
-     * the highest down (the most recently received data is usually the highest).
+     * Adds up to {@code max} SACK blocks to {@code out} (RFC 2018 section 4): adjacent ranges merged; "The first SACK
+     * block ... MUST specify the contiguous block of data containing the segment which triggered this ACK"; the others
+     * follow from the highest down (the most recently received data is usually the highest). Returns how many.
      */
-    List<SackBlock> sackBlocks(int max) {
+    int sackBlocks(int max, TcpHeader out) {
         if (ranges.isEmpty() || max <= 0) {
-            return List.of();
+            return 0;
         }
-        ArrayList<SackBlock> merged = new ArrayList<>();
-        SeqNumber s = ranges.get(0).start;
-        SeqNumber e = ranges.get(0).end();
-        for (int i = 1; i < ranges.size(); i++) {
-            Range r = ranges.get(i);
-            if (r.start.equals(e)) {
-                e = r.end();
-            } else {
-                merged.add(new SackBlock(s, e));
-                s = r.start;
-                e = r.end();
+        // The merged block holding the latest segment (the highest block when none does).
+        int firstLeft = 0;
+        int firstRight = 0;
+        boolean found = false;
+        for (int i = 0; i < ranges.size() && !found; ) {
+            int left = ranges.get(i).start;
+            int right = ranges.get(i).end();
+            for (i++; i < ranges.size() && ranges.get(i).start == right; i++) {
+                right = ranges.get(i).end();
+            }
+            firstLeft = left;
+            firstRight = right;
+            found = anyReceived && SeqNumber.inRange(lastReceived, left, right);
+        }
+        out.addSackBlock(firstLeft, firstRight);
+        int n = 1;
+        // The others, merged again, from the highest down.
+        for (int i = ranges.size() - 1; i >= 0 && n < max; ) {
+            int right = ranges.get(i).end();
+            int left = ranges.get(i).start;
+            for (i--; i >= 0 && ranges.get(i).end() == left; i--) {
+                left = ranges.get(i).start;
+            }
+            if (left != firstLeft) {
+                out.addSackBlock(left, right);
+                n++;
             }
         }
-        merged.add(new SackBlock(s, e));
-        int first = merged.size() - 1;
-        if (lastReceived != null) {
-            for (int i = 0; i < merged.size(); i++) {
-                SackBlock b = merged.get(i);
-                if (lastReceived.inRange(b.left(), b.right())) {
-                    first = i;
-                    break;
-                }
-            }
-        }
-        List<SackBlock> out = new ArrayList<>(Math.min(max, merged.size()));
-        out.add(merged.get(first));
-        for (int i = merged.size() - 1; i >= 0 && out.size() < max; i--) {
-            if (i != first) {
-                out.add(merged.get(i));
-            }
-        }
-        return out;
+        return n;
     }
 
     /** Frees every range. Idempotent. */

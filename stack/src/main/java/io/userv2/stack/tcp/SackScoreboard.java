@@ -1,9 +1,8 @@
 package io.userv2.stack.tcp;
 
-import io.userv2.stack.wire.SackBlock;
 import io.userv2.stack.wire.SeqNumber;
-import java.util.ArrayList;
-import java.util.List;
+import io.userv2.stack.wire.TcpHeader;
+import io.userv2.stack.wire.TcpOptions;
 
 /**
  * What the peer told us it holds beyond SND.UNA, from the SACK blocks of its ACKs (RFC 2018): sorted, merged,
@@ -18,86 +17,104 @@ import java.util.List;
 final class SackScoreboard {
     static final int MAX_RANGES = 32;
 
-    private final ArrayList<SeqNumber> lefts = new ArrayList<>();
-    private final ArrayList<SeqNumber> rights = new ArrayList<>();
+    /** Left and right edges (raw sequence numbers) of the ranges, sorted; allocated at the first SACK block. */
+    private int[] lefts;
+    private int[] rights;
+    private int size;
 
     boolean isEmpty() {
-        return lefts.isEmpty();
+        return size == 0;
     }
 
-    /** Merges {@code blocks} received while {@code [sndUna, sndMax)} is outstanding. */
-    void add(List<SackBlock> blocks, SeqNumber sndUna, SeqNumber sndMax) {
-        for (SackBlock b : blocks) {
-            SeqNumber l = SeqNumber.max(b.left(), sndUna);
-            SeqNumber r = b.right();
-            if (!l.lt(r) || r.gt(sndMax) || b.left().lt(sndUna.plus(-(1 << 30)))) {
+    /** Merges the SACK blocks of {@code seg} received while {@code [sndUna, sndMax)} is outstanding. */
+    void add(TcpHeader seg, int sndUna, int sndMax) {
+        for (int b = 0; b < seg.sackBlockCount(); b++) {
+            int left = seg.sackLeft(b);
+            int l = SeqNumber.max(left, sndUna);
+            int r = seg.sackRight(b);
+            if (!SeqNumber.lt(l, r) || SeqNumber.gt(r, sndMax)
+                    || SeqNumber.lt(left, SeqNumber.add(sndUna, -(1 << 30)))) {
                 continue;
             }
             insert(l, r);
         }
-        while (lefts.size() > MAX_RANGES) {
-            lefts.remove(lefts.size() - 1);
-            rights.remove(rights.size() - 1);
+        if (size > MAX_RANGES) {
+            size = MAX_RANGES;
         }
     }
 
-    private void insert(SeqNumber l, SeqNumber r) {
+    private void insert(int l, int r) {
+        if (lefts == null) {
+            lefts = new int[MAX_RANGES + TcpOptions.MAX_SACK_BLOCKS];
+            rights = new int[MAX_RANGES + TcpOptions.MAX_SACK_BLOCKS];
+        }
         int i = 0;
-        while (i < lefts.size() && rights.get(i).lt(l)) {
+        while (i < size && SeqNumber.lt(rights[i], l)) {
             i++;
         }
         // merge every range overlapping or touching [l, r)
-        while (i < lefts.size() && lefts.get(i).le(r)) {
-            l = SeqNumber.min(l, lefts.get(i));
-            r = SeqNumber.max(r, rights.get(i));
-            lefts.remove(i);
-            rights.remove(i);
+        int j = i;
+        while (j < size && SeqNumber.le(lefts[j], r)) {
+            l = SeqNumber.min(l, lefts[j]);
+            r = SeqNumber.max(r, rights[j]);
+            j++;
         }
-        lefts.add(i, l);
-        rights.add(i, r);
+        // ranges [i, j) become the one range [l, r) at i
+        int shift = 1 - (j - i);
+        if (shift != 0) {
+            System.arraycopy(lefts, j, lefts, j + shift, size - j);
+            System.arraycopy(rights, j, rights, j + shift, size - j);
+            size += shift;
+        }
+        lefts[i] = l;
+        rights[i] = r;
     }
 
     /** Forgets everything at or below the new cumulative ACK. */
-    void ackedTo(SeqNumber sndUna) {
-        while (!lefts.isEmpty() && rights.get(0).le(sndUna)) {
-            lefts.remove(0);
-            rights.remove(0);
+    void ackedTo(int sndUna) {
+        int gone = 0;
+        while (gone < size && SeqNumber.le(rights[gone], sndUna)) {
+            gone++;
         }
-        if (!lefts.isEmpty() && lefts.get(0).lt(sndUna)) {
-            lefts.set(0, sndUna);
+        if (gone > 0) {
+            size -= gone;
+            System.arraycopy(lefts, gone, lefts, 0, size);
+            System.arraycopy(rights, gone, rights, 0, size);
+        }
+        if (size > 0 && SeqNumber.lt(lefts[0], sndUna)) {
+            lefts[0] = sndUna;
         }
     }
 
     /** The first sequence number at or after {@code seq} that the peer has not SACKed. */
-    SeqNumber nextHole(SeqNumber seq) {
-        for (int i = 0; i < lefts.size(); i++) {
-            if (seq.lt(lefts.get(i))) {
+    int nextHole(int seq) {
+        for (int i = 0; i < size; i++) {
+            if (SeqNumber.lt(seq, lefts[i])) {
                 return seq;
             }
-            if (seq.lt(rights.get(i))) {
-                seq = rights.get(i);
+            if (SeqNumber.lt(seq, rights[i])) {
+                seq = rights[i];
             }
         }
         return seq;
     }
 
-    /** The end of the hole starting at {@code seq} (the next SACKed range's left edge), or null if none follows. */
-    SeqNumber holeEnd(SeqNumber seq) {
-        for (SeqNumber l : lefts) {
-            if (seq.lt(l)) {
-                return l;
+    /** The end of the hole starting at {@code seq} (the next SACKed range's left edge), or {@code orElse} if none. */
+    int holeEnd(int seq, int orElse) {
+        for (int i = 0; i < size; i++) {
+            if (SeqNumber.lt(seq, lefts[i])) {
+                return lefts[i];
             }
         }
-        return null;
+        return orElse;
     }
 
-    /** The highest SACKed sequence number (exclusive), or null. */
-    SeqNumber highest() {
-        return rights.isEmpty() ? null : rights.get(rights.size() - 1);
+    /** The highest SACKed sequence number (exclusive); only when not {@link #isEmpty()}. */
+    int highest() {
+        return rights[size - 1];
     }
 
     void clear() {
-        lefts.clear();
-        rights.clear();
+        size = 0;
     }
 }

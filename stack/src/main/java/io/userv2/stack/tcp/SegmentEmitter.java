@@ -1,7 +1,7 @@
 package io.userv2.stack.tcp;
 
 import io.netty.buffer.ByteBuf;
-import io.userv2.stack.wire.TcpRepr;
+import io.userv2.stack.wire.TcpHeader;
 
 /**
  * Where a {@link TcpConnection} puts the segments it wants sent; the owner turns them into IPv4 packets and frames
@@ -13,8 +13,11 @@ import io.userv2.stack.wire.TcpRepr;
  * {@code segment.payloadLength()} data octets. It is usually a retained slice of the connection's send buffer (or a
  * composite of two), so writing it is the only copy; it may be {@code Unpooled.EMPTY_BUFFER} for segments without
  * data (releasing that is a harmless no-op). The bytes stay valid until released: the connection never rewrites memory
- * a slice covers. The emitter must not keep {@code segment} mutable state (it is an immutable record anyway) and must
- * not call back into the connection.
+ * a slice covers.
+ *
+ * <p>{@code segment} is the connection's own header, filled again for its next segment (no object per segment): the
+ * emitter reads it (or writes it out) during the call and must not keep it; to keep one, copy it
+ * ({@link TcpHeader#toRepr()}). The emitter must not call back into the connection.
  */
 @FunctionalInterface
 public interface SegmentEmitter {
@@ -22,8 +25,8 @@ public interface SegmentEmitter {
      * Sends (or queues) one segment of connection {@code key}; takes ownership of {@code payload}.
      *
      * @param key     the connection's four-tuple (source = local side, destination = remote side)
-     * @param segment the header to write; {@code segment.srcPort()} is the local port
+     * @param segment the header to write, valid during this call only; {@code segment.srcPort()} is the local port
      * @param payload the data, readable bytes = {@code segment.payloadLength()}; the emitter releases it
      */
-    void emit(TcpConnectionKey key, TcpRepr segment, ByteBuf payload);
+    void emit(TcpConnectionKey key, TcpHeader segment, ByteBuf payload);
 }

@@ -3,13 +3,9 @@ package io.userv2.stack.tcp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.userv2.stack.wire.SackBlock;
 import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
-import io.userv2.stack.wire.TcpOptions;
-import io.userv2.stack.wire.TcpRepr;
-import io.userv2.stack.wire.TcpTimestamps;
-import java.util.List;
+import io.userv2.stack.wire.TcpHeader;
 import java.util.Objects;
 
 /**
@@ -118,6 +114,8 @@ public final class TcpConnection {
     /** Bytes the Timestamps option takes in every segment once negotiated (10, padded to 12). */
     private static final int TS_OPTION_LENGTH = 12;
     private static final long NEVER = Long.MAX_VALUE;
+    /** What {@link #nextSackHole()} answers when there is no hole to fill. */
+    private static final long NO_HOLE = -1L;
     private static final long MS = 1_000_000L;
 
     private final TcpConnectionKey key;
@@ -128,40 +126,45 @@ public final class TcpConnection {
     private final ReassemblyQueue reassembly;
     private final SackScoreboard scoreboard = new SackScoreboard();
     private final RttEstimator rtt;
+    /** The header of the segment being emitted, filled again for each one (the emitter reads it during the call). */
+    private final TcpHeader tx = new TcpHeader();
     private CongestionControl cc;
 
     private TcpState state;
     private TcpCloseCause closeCause = TcpCloseCause.NONE;
     private boolean released;
 
+    // Sequence numbers are raw 32-bit values (no object per segment), ordered and advanced only through SeqNumber's
+    // static methods (modulo 2^32).
     // Send sequence space (RFC 9293 section 3.3.1). sndMax is the highest sequence number ever sent: sndNxt goes back
     // to sndUna after a timeout (go-back-N), sndMax does not, and ACK checks use it as "SND.NXT".
-    private final SeqNumber iss;
-    private SeqNumber sndUna;
-    private SeqNumber sndNxt;
-    private SeqNumber sndMax;
+    private final int iss;
+    private int sndUna;
+    private int sndNxt;
+    private int sndMax;
     private int sndWnd;
     private int sndMaxWnd;
-    private SeqNumber sndWl1;
-    private SeqNumber sndWl2;
+    private int sndWl1;
+    private int sndWl2;
     private int sndWscale;
     private int sndMss;
     /** Sequence number of send buffer byte 0 (ISS + 1 until data is acknowledged). */
-    private SeqNumber bufSeq;
+    private int bufSeq;
     private boolean finQueued;
 
     // Receive sequence space.
-    private SeqNumber irs;
-    private SeqNumber rcvNxt;
+    private int irs;
+    private int rcvNxt;
     /** The right edge of the window we advertised last: RCV.NXT + RCV.WND as the peer sees it. */
-    private SeqNumber rcvAdvRight;
+    private int rcvAdvRight;
     private int rcvWscale;
     private boolean wscaleOk;
     /** The (unscaled) window our last SYN or SYN-ACK offered. */
     private int synWindow;
     private int synPayloadLength;
-    /** Sequence number of the peer's FIN once seen (possibly out of order), else null. */
-    private SeqNumber remoteFinSeq;
+    /** Sequence number of the peer's FIN once seen (possibly out of order): valid when {@link #remoteFinSeen}. */
+    private int remoteFinSeq;
+    private boolean remoteFinSeen;
     private boolean remoteFinReceived;
 
     // Options.
@@ -169,17 +172,25 @@ public final class TcpConnection {
     private boolean sackEnabled;
     private int tsRecent;
     private final int tsOffset;
-    private SeqNumber lastAckSent;
+    /** RFC 7323's Last.ACK.sent: the ACK field of our latest segment, valid once {@link #ackSent}. */
+    private int lastAckSent;
+    private boolean ackSent;
 
     // Output that is due.
     private boolean synDue;
     private boolean ackNow;
     private long ackDeadline = NEVER;
     private int bytesSinceAck;
-    private TcpRepr pendingRst;
+    /**
+     * A RST is due at the next dispatch; it waits in {@link #tx}, which nothing else fills before dispatch has sent it
+     * (only dispatch emits, and it sends the RST first).
+     */
+    private boolean rstDue;
     private boolean fastRetransmitDue;
     private boolean probeDue;
-    private SeqNumber highRxt;
+    /** RFC 6675's HighRxt: the end of our latest hole retransmission, valid when {@link #highRxtValid}. */
+    private int highRxt;
+    private boolean highRxtValid;
 
     // Timers.
     private long rtxDeadline = NEVER;
@@ -189,10 +200,10 @@ public final class TcpConnection {
     private long timeWaitDeadline = NEVER;
     /** TSval of our latest retransmission and the SND.MAX at that time, for {@link #ackAdvances}. */
     private int rtxTsVal;
-    private SeqNumber rtxHigh;
+    private int rtxHigh;
     private boolean rtxTsValid;
     private boolean rttTiming;
-    private SeqNumber rttSeq;
+    private int rttSeq;
     private long rttStart;
     // Liveness: keep-alive (RFC 9293 3.8.4), zero-window probes that go unanswered, the FIN-WAIT-2 bound.
     /** When the last segment passing the checks up to the ACK acceptability test arrived (or the connection began). */
@@ -209,12 +220,12 @@ public final class TcpConnection {
     private int dataBudget = Integer.MAX_VALUE;
 
     private TcpConnection(TcpConnectionKey key, TcpConfig config, ByteBufAllocator alloc, TcpStats stats,
-                          SeqNumber iss, long now) {
+                          int iss, long now) {
         this.key = Objects.requireNonNull(key, "key");
         this.config = Objects.requireNonNull(config, "config");
         this.stats = stats != null ? stats : new TcpStats();
         Objects.requireNonNull(alloc, "alloc");
-        this.iss = Objects.requireNonNull(iss, "iss");
+        this.iss = iss;
         this.sendBuf = new SendBuffer(alloc, config.sendBufferSize());
         this.recvBuf = new ReceiveBuffer(alloc);
         this.reassembly = new ReassemblyQueue(alloc, config.maxReassemblySegments());
@@ -222,8 +233,8 @@ public final class TcpConnection {
         this.sndUna = iss;
         this.sndNxt = iss;
         this.sndMax = iss;
-        this.bufSeq = iss.plus(1);
-        this.tsOffset = Integer.rotateLeft(iss.value(), 13) ^ 0x5bd1e995;
+        this.bufSeq = SeqNumber.add(iss, 1);
+        this.tsOffset = Integer.rotateLeft(iss, 13) ^ 0x5bd1e995;
         this.lastNow = now;
         this.lastHeard = now;
     }
@@ -239,12 +250,12 @@ public final class TcpConnection {
      * @param stats shared counters, or null for private ones
      * @throws IllegalArgumentException when {@code syn} is not a SYN without ACK
      */
-    public static TcpConnection acceptSyn(TcpConnectionKey key, TcpRepr syn, TcpConfig config, ByteBufAllocator alloc,
-                                          TcpStats stats, SeqNumber iss, long now) {
+    public static TcpConnection acceptSyn(TcpConnectionKey key, TcpHeader syn, TcpConfig config,
+                                          ByteBufAllocator alloc, TcpStats stats, SeqNumber iss, long now) {
         if (syn.control() != TcpControl.SYN || syn.hasAck()) {
             throw new IllegalArgumentException("not a SYN: " + syn);
         }
-        TcpConnection c = new TcpConnection(key, config, alloc, stats, iss, now);
+        TcpConnection c = new TcpConnection(key, config, alloc, stats, iss.value(), now);
         c.state = TcpState.SYN_PENDING;
         c.absorbSyn(syn, true);
         return c;
@@ -253,14 +264,14 @@ public final class TcpConnection {
     /** An active open: our SYN goes out at the next {@link #dispatch}; {@code iss} is our initial sequence number. */
     public static TcpConnection connect(TcpConnectionKey key, TcpConfig config, ByteBufAllocator alloc,
                                         TcpStats stats, SeqNumber iss, long now) {
-        TcpConnection c = new TcpConnection(key, config, alloc, stats, iss, now);
+        TcpConnection c = new TcpConnection(key, config, alloc, stats, iss.value(), now);
         c.state = TcpState.SYN_SENT;
         c.synDue = true;
         c.rcvWscale = config.receiveWindowShift();
         c.tsEnabled = config.timestamps();
         c.sackEnabled = config.sack();
         c.sndMss = Math.min(DEFAULT_MSS, config.mss());
-        c.cc = new CongestionControl(c.sndMss, config.initialWindowSegments(), iss, 2 * config.sendBufferSize());
+        c.cc = new CongestionControl(c.sndMss, config.initialWindowSegments(), c.iss, 2 * config.sendBufferSize());
         return c;
     }
 
@@ -286,39 +297,38 @@ public final class TcpConnection {
     public void refuse(long now) {
         requireState(TcpState.SYN_PENDING);
         lastNow = now;
-        pendingRst = new TcpRepr(key.localPort(), key.remotePort(), TcpControl.RST, SeqNumber.of(0),
-                irs.plus(1 + synPayloadLength), 0, TcpOptions.NONE, 0);
+        queueResetAck(SeqNumber.add(irs, 1 + synPayloadLength));
         toClosed(TcpCloseCause.REFUSED, true);
     }
 
-    private void absorbSyn(TcpRepr syn, boolean passive) {
-        TcpOptions o = syn.options();
-        irs = syn.seqNumber();
-        rcvNxt = irs.plus(1);
+    private void absorbSyn(TcpHeader syn, boolean passive) {
+        irs = syn.seq();
+        rcvNxt = SeqNumber.add(irs, 1);
         synPayloadLength = syn.payloadLength();
-        int peerMss = o.maxSegmentSize() != null ? Math.max(o.maxSegmentSize(), MIN_PEER_MSS) : DEFAULT_MSS;
+        int peerMss = syn.maxSegmentSize() != TcpHeader.ABSENT ? Math.max(syn.maxSegmentSize(), MIN_PEER_MSS)
+                : DEFAULT_MSS;
         // RFC 7323 2.2: scaling is in effect only when both SYNs carried the option.
-        wscaleOk = config.windowScaling() && o.windowScale() != null;
+        wscaleOk = config.windowScaling() && syn.windowScale() != TcpHeader.ABSENT;
         if (wscaleOk) {
-            sndWscale = o.windowScale();
+            sndWscale = syn.windowScale();
             rcvWscale = config.receiveWindowShift();
         } else {
             sndWscale = 0;
             rcvWscale = 0;
         }
-        tsEnabled = config.timestamps() && o.timestamps() != null;
+        tsEnabled = config.timestamps() && syn.hasTimestamps();
         if (tsEnabled) {
-            tsRecent = o.timestamps().tsVal();
+            tsRecent = syn.tsVal();
         }
-        sackEnabled = config.sack() && o.sackPermitted();
+        sackEnabled = config.sack() && syn.sackPermitted();
         // RFC 9293 3.7.1 / RFC 6691: the MSS excludes options, so "the TCP sender MUST reduce the data length by
         // the size of TCP options"; timestamps are in every segment.
         sndMss = Math.min(peerMss, config.mss()) - (tsEnabled ? TS_OPTION_LENGTH : 0);
         // The window of a SYN is never scaled (RFC 7323 2.2).
         sndWnd = syn.window();
         sndMaxWnd = sndWnd;
-        sndWl1 = syn.seqNumber();
-        sndWl2 = syn.ackNumber() != null ? syn.ackNumber() : iss;
+        sndWl1 = syn.seq();
+        sndWl2 = syn.hasAck() ? syn.ack() : iss;
         cc = new CongestionControl(sndMss, config.initialWindowSegments(), iss, 2 * config.sendBufferSize());
         if (passive) {
             rcvAdvRight = rcvNxt;
@@ -330,33 +340,41 @@ public final class TcpConnection {
 
     /**
      * Handles one segment the owner routed to this connection ({@code seg} was sent by the remote side of
-     * {@link #key()}). {@code payload} holds the segment's data (its readable bytes, {@code seg.payloadLength()} of
-     * them); the caller keeps ownership, its indices are not moved, and whatever is accepted is copied. Never throws
+     * {@link #key()}). The segment's data is the readable bytes of {@code payload}: the caller keeps ownership, its
+     * indices are not moved, and whatever is accepted is copied; {@code seg} is read during the call only. Never throws
      * for bad input: unacceptable segments are dropped and counted in {@link TcpStats}.
      */
-    public void process(TcpRepr seg, ByteBuf payload, long now) {
+    public void process(TcpHeader seg, ByteBuf payload, long now) {
+        process(seg, payload, payload.readerIndex(), Math.min(seg.payloadLength(), payload.readableBytes()), now);
+    }
+
+    /**
+     * As {@link #process(TcpHeader, ByteBuf, long)} for data that is the {@code length} bytes at absolute
+     * {@code payloadIndex} of {@code buf} (a frame in a larger buffer: no slice object per segment).
+     */
+    public void process(TcpHeader seg, ByteBuf buf, int payloadIndex, int length, long now) {
         lastNow = now;
         stats.segmentsIn++;
         switch (state) {
             case CLOSED -> {
                 // RFC 9293 3.10.7.1: "An incoming segment not containing a RST causes a RST to be sent in response."
                 if (seg.control() != TcpControl.RST) {
-                    pendingRst = resetFor(seg);
+                    queueResetFor(seg);
                 }
             }
             case SYN_PENDING -> processPending(seg);
             case SYN_SENT -> processSynSent(seg, now);
-            default -> processSynchronized(seg, payload, now);
+            default -> processSynchronized(seg, buf, payloadIndex, length, now);
         }
     }
 
     /** SYN_PENDING: only the guest's SYN retransmissions and RST mean anything; nothing is ever answered. */
-    private void processPending(TcpRepr seg) {
-        if (seg.control() == TcpControl.RST && seg.seqNumber().equals(rcvNxt)) {
+    private void processPending(TcpHeader seg) {
+        if (seg.control() == TcpControl.RST && seg.seq() == rcvNxt) {
             // The guest gave up (RFC 9293: in SYN-RECEIVED an acceptable RST closes); the owner cancels the dial.
             stats.resetsReceived++;
             toClosed(TcpCloseCause.RESET_BY_PEER, true);
-        } else if (seg.control() == TcpControl.SYN && !seg.hasAck() && !seg.seqNumber().equals(irs)) {
+        } else if (seg.control() == TcpControl.SYN && !seg.hasAck() && seg.seq() != irs) {
             // A new attempt from the same port with another ISN (the old one was given up): take the newest SYN.
             absorbSyn(seg, true);
         } else {
@@ -365,13 +383,14 @@ public final class TcpConnection {
     }
 
     /** RFC 9293 section 3.10.7.3, SYN-SENT. */
-    private void processSynSent(TcpRepr seg, long now) {
-        SeqNumber ack = seg.ackNumber();
+    private void processSynSent(TcpHeader seg, long now) {
+        boolean hasAck = seg.hasAck();
+        int ack = seg.ack();
         // "first check the ACK bit": "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is
         // set, if so drop the segment and return) <SEQ=SEG.ACK><CTL=RST>".
-        if (ack != null && (ack.le(iss) || ack.gt(sndMax))) {
+        if (hasAck && (SeqNumber.le(ack, iss) || SeqNumber.gt(ack, sndMax))) {
             if (seg.control() != TcpControl.RST) {
-                pendingRst = resetFor(seg);
+                queueResetFor(seg);
             }
             stats.droppedBadAck++;
             return;
@@ -379,7 +398,7 @@ public final class TcpConnection {
         if (seg.control() == TcpControl.RST) {
             // "If the ACK was acceptable, then signal to the user "error: connection reset", drop the segment, enter
             // CLOSED state ... Otherwise (no ACK), drop the segment and return." (RFC 5961 3.2 keeps this rule.)
-            if (ack != null) {
+            if (hasAck) {
                 stats.resetsReceived++;
                 toClosed(TcpCloseCause.RESET_BY_PEER, true);
             } else {
@@ -392,34 +411,34 @@ public final class TcpConnection {
             return;
         }
         absorbSyn(seg, false);
-        if (ack != null) {
+        if (hasAck) {
             // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to ESTABLISHED, form an ACK
             // segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
             sndWnd = seg.window(); // RFC 7323 2.2: the window of a SYN is never scaled
             sndMaxWnd = sndWnd;
-            sndWl1 = seg.seqNumber();
+            sndWl1 = seg.seq();
             sndWl2 = ack;
             ackAdvances(ack, seg, now);
             synDue = false;
             state = finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
-            rcvAdvRight = rcvNxt.plus(synWindow);
+            rcvAdvRight = SeqNumber.add(rcvNxt, synWindow);
             ackNow = true;
             heard(now);
         } else {
             // "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment ... and send it." (simultaneous open)
             state = TcpState.SYN_RECEIVED;
-            rcvAdvRight = rcvNxt.plus(synWindow);
+            rcvAdvRight = SeqNumber.add(rcvNxt, synWindow);
             synDue = true;
         }
     }
 
     /** RFC 9293 section 3.10.7.4, "Otherwise" (SYN-RECEIVED and the synchronized states), step by step. */
-    private void processSynchronized(TcpRepr seg, ByteBuf payload, long now) {
-        SeqNumber seq = seg.seqNumber();
+    private void processSynchronized(TcpHeader seg, ByteBuf buf, int payloadIndex, int length, long now) {
+        int seq = seg.seq();
         int segLen = seg.segmentLength();
-        int rcvWnd = Math.max(rcvAdvRight.minus(rcvNxt), 0);
+        int rcvWnd = Math.max(SeqNumber.diff(rcvAdvRight, rcvNxt), 0);
 
-        if (state == TcpState.SYN_RECEIVED && seg.control() == TcpControl.SYN && !seg.hasAck() && seq.equals(irs)) {
+        if (state == TcpState.SYN_RECEIVED && seg.control() == TcpControl.SYN && !seg.hasAck() && seq == irs) {
             // Not in the RFC's words but in every stack: the guest retransmitted its SYN, so our SYN-ACK was lost
             // (or is late); send it again rather than the plain ACK an unacceptable segment gets.
             synDue = true;
@@ -429,7 +448,7 @@ public final class TcpConnection {
         // First: check the sequence number (the acceptability table).
         boolean edgeOfClosedWindow = false;
         if (!acceptable(seq, segLen, rcvWnd)) {
-            if (rcvWnd == 0 && seq.equals(rcvNxt)) {
+            if (rcvWnd == 0 && seq == rcvNxt) {
                 // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be made to
                 // accept valid ACKs, URGs, and RSTs": a zero-window probe at RCV.NXT still carries a valid ACK (and
                 // maybe FIN, which needs no buffer space); its data is not taken.
@@ -460,7 +479,7 @@ public final class TcpConnection {
             return;
         }
         if (seg.control() == TcpControl.RST) {
-            if (seq.equals(rcvNxt)) {
+            if (seq == rcvNxt) {
                 // "If the RST bit is set and the sequence number exactly matches the next expected sequence number
                 // (RCV.NXT), then TCP MUST reset the connection."
                 stats.resetsReceived++;
@@ -477,10 +496,9 @@ public final class TcpConnection {
 
         // RFC 7323 4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent, then SEG.TSval is copied to
         // TS.Recent". (A segment without TSopt is accepted, as Linux does; RFC 7323 3.2 says SHOULD drop.)
-        TcpTimestamps segTs = seg.options().timestamps();
-        if (tsEnabled && segTs != null && segTs.tsVal() - tsRecent >= 0
-                && (lastAckSent == null || seq.le(lastAckSent))) {
-            tsRecent = segTs.tsVal();
+        if (tsEnabled && seg.hasTimestamps() && seg.tsVal() - tsRecent >= 0
+                && (!ackSent || SeqNumber.le(seq, lastAckSent))) {
+            tsRecent = seg.tsVal();
         }
 
         // Fourth: check the SYN bit.
@@ -492,15 +510,15 @@ public final class TcpConnection {
         }
 
         // Fifth: check the ACK field. "if the ACK bit is off, drop the segment and return".
-        SeqNumber ack = seg.ackNumber();
-        if (ack == null) {
+        if (!seg.hasAck()) {
             stats.droppedNoAck++;
             return;
         }
+        int ack = seg.ack();
         if (state == TcpState.SYN_RECEIVED) {
             // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state and continue processing with the
             // variables below set to: SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK".
-            if (sndUna.lt(ack) && ack.le(sndMax)) {
+            if (SeqNumber.lt(sndUna, ack) && SeqNumber.le(ack, sndMax)) {
                 sndWnd = seg.window() << sndWscale;
                 sndMaxWnd = Math.max(sndMaxWnd, sndWnd);
                 sndWl1 = seq;
@@ -510,14 +528,14 @@ public final class TcpConnection {
             } else {
                 // "If the segment acknowledgment is not acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST>".
                 stats.droppedBadAck++;
-                pendingRst = resetFor(seg);
+                queueResetFor(seg);
                 return;
             }
         }
         // RFC 5961 5.2: "The ACK value is considered acceptable only if it is in the range of ((SND.UNA -
         // MAX.SND.WND) =< SEG.ACK =< SND.NXT). All incoming segments whose ACK value doesn't satisfy the above
         // condition MUST be discarded and an ACK sent back."
-        if (ack.gt(sndMax) || ack.lt(sndUna.plus(-sndMaxWnd))) {
+        if (SeqNumber.gt(ack, sndMax) || SeqNumber.lt(ack, SeqNumber.add(sndUna, -sndMaxWnd))) {
             stats.droppedBadAck++;
             challengeAck(now);
             return;
@@ -530,7 +548,7 @@ public final class TcpConnection {
         if (state == TcpState.CLOSED) {
             return;
         }
-        boolean finAcked = finQueued && sndUna.gt(finSeq());
+        boolean finAcked = finQueued && SeqNumber.gt(sndUna, finSeq());
         switch (state) {
             // "FIN-WAIT-1: In addition to the processing for the ESTABLISHED state, if the FIN segment is now
             // acknowledged, then enter FIN-WAIT-2 and continue processing in that state."
@@ -561,7 +579,7 @@ public final class TcpConnection {
         // has been received, so data is ignored).
         if (seg.payloadLength() > 0 && !edgeOfClosedWindow) {
             switch (state) {
-                case ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2 -> receiveText(seg, payload, now);
+                case ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2 -> receiveText(seg.seq(), buf, payloadIndex, length, now);
                 default -> stats.droppedInState++;
             }
         } else if (seg.payloadLength() > 0) {
@@ -569,11 +587,12 @@ public final class TcpConnection {
         }
 
         // Eighth: check the FIN bit. The FIN may arrive before data it follows; remember where it is.
-        if (seg.control() == TcpControl.FIN && remoteFinSeq == null
+        if (seg.control() == TcpControl.FIN && !remoteFinSeen
                 && !(edgeOfClosedWindow && seg.payloadLength() > 0)) {
-            SeqNumber finSeq = seq.plus(seg.payloadLength());
-            if (finSeq.le(rcvAdvRight) && finSeq.ge(rcvNxt)) {
+            int finSeq = SeqNumber.add(seq, seg.payloadLength());
+            if (SeqNumber.le(finSeq, rcvAdvRight) && SeqNumber.ge(finSeq, rcvNxt)) {
                 remoteFinSeq = finSeq;
+                remoteFinSeen = true;
                 ackNow = true; // acknowledged at once, in order (below) or as a duplicate ACK if data is missing
             }
         }
@@ -582,7 +601,7 @@ public final class TcpConnection {
             timeWaitDeadline = now + 2 * config.mslNanos();
             ackNow = true;
         }
-        if (remoteFinSeq != null && !remoteFinReceived && rcvNxt.equals(remoteFinSeq)) {
+        if (remoteFinSeen && !remoteFinReceived && rcvNxt == remoteFinSeq) {
             receiveFin(now);
         }
     }
@@ -594,47 +613,51 @@ public final class TcpConnection {
      * window (a repacketized retransmission against a small window) still delivers its in-window part instead of
      * being rejected on every retransmission.
      */
-    static boolean acceptable(SeqNumber seq, int segLen, SeqNumber rcvNxt, int rcvWnd) {
+    static boolean acceptable(int seq, int segLen, int rcvNxt, int rcvWnd) {
         if (segLen == 0) {
-            return rcvWnd == 0 ? seq.equals(rcvNxt) : seq.inWindow(rcvNxt, rcvWnd);
+            return rcvWnd == 0 ? seq == rcvNxt : SeqNumber.inWindow(seq, rcvNxt, rcvWnd);
         }
         if (rcvWnd == 0) {
             return false;
         }
-        return seq.inWindow(rcvNxt, rcvWnd) || seq.plus(segLen - 1).inWindow(rcvNxt, rcvWnd)
-                || (seq.lt(rcvNxt) && seq.plus(segLen).gt(rcvNxt.plus(rcvWnd)));
+        return SeqNumber.inWindow(seq, rcvNxt, rcvWnd)
+                || SeqNumber.inWindow(SeqNumber.add(seq, segLen - 1), rcvNxt, rcvWnd)
+                || (SeqNumber.lt(seq, rcvNxt)
+                        && SeqNumber.gt(SeqNumber.add(seq, segLen), SeqNumber.add(rcvNxt, rcvWnd)));
     }
 
-    private boolean acceptable(SeqNumber seq, int segLen, int rcvWnd) {
+    private boolean acceptable(int seq, int segLen, int rcvWnd) {
         return acceptable(seq, segLen, rcvNxt, rcvWnd);
     }
 
     /** Fifth step, ESTABLISHED processing of an acceptable ACK: SND.UNA, window, RTT, congestion control. */
-    private void processAck(TcpRepr seg, SeqNumber ack, long now) {
+    private void processAck(TcpHeader seg, int ack, long now) {
         int wnd = seg.window() << sndWscale;
-        if (sackEnabled && !seg.options().sackBlocks().isEmpty()) {
-            scoreboard.add(seg.options().sackBlocks(), sndUna, sndMax);
+        if (sackEnabled && seg.sackBlockCount() > 0) {
+            scoreboard.add(seg, sndUna, sndMax);
         }
-        if (ack.gt(sndUna)) {
+        if (SeqNumber.gt(ack, sndUna)) {
             ackAdvances(ack, seg, now);
-        } else if (ack.equals(sndUna) && seg.segmentLength() == 0 && !sndUna.equals(sndMax) && wnd == sndWnd
+        } else if (ack == sndUna && seg.segmentLength() == 0 && sndUna != sndMax && wnd == sndWnd
                 && wnd > 0) {
             // RFC 5681 section 2, DUPLICATE ACKNOWLEDGMENT: outstanding data, no data, no SYN/FIN, ACK = SND.UNA,
             // same window.
-            int flight = sndMax.minus(sndUna);
+            int flight = SeqNumber.diff(sndMax, sndUna);
             if (cc.onDuplicateAck(sndUna, flight, sndMax)) {
                 stats.fastRetransmits++;
                 fastRetransmitDue = true;
                 highRxt = sndUna;
+                highRxtValid = true;
                 rttTiming = false; // Karn
             } else if (cc.inRecovery() && sackEnabled) {
-                fastRetransmitDue = nextSackHole() != null; // RFC 6675 flavour: fill the next hole per dup ACK
+                fastRetransmitDue = nextSackHole() != NO_HOLE; // RFC 6675 flavour: fill the next hole per dup ACK
             }
         }
         // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 =
         // SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
-        SeqNumber seq = seg.seqNumber();
-        if (ack.ge(sndUna) && (sndWl1.lt(seq) || (sndWl1.equals(seq) && sndWl2.le(ack)))) {
+        int seq = seg.seq();
+        if (SeqNumber.ge(ack, sndUna)
+                && (SeqNumber.lt(sndWl1, seq) || (sndWl1 == seq && SeqNumber.le(sndWl2, ack)))) {
             boolean opened = sndWnd == 0 && wnd > 0;
             sndWnd = wnd;
             sndMaxWnd = Math.max(sndMaxWnd, wnd);
@@ -649,61 +672,59 @@ public final class TcpConnection {
     }
 
     /** SND.UNA < SEG.ACK: free acknowledged bytes, sample the RTT, grow the window, manage the timer. */
-    private void ackAdvances(SeqNumber ack, TcpRepr seg, long now) {
-        int acked = ack.minus(sndUna);
-        SeqNumber dataEnd = bufSeq.plus(sendBuf.length());
-        SeqNumber consumedTo = SeqNumber.min(ack, dataEnd);
-        int n = consumedTo.minus(bufSeq);
+    private void ackAdvances(int ack, TcpHeader seg, long now) {
+        int acked = SeqNumber.diff(ack, sndUna);
+        int dataEnd = SeqNumber.add(bufSeq, sendBuf.length());
+        int consumedTo = SeqNumber.min(ack, dataEnd);
+        int n = SeqNumber.diff(consumedTo, bufSeq);
         if (n > 0) {
             sendBuf.consume(n);
             bufSeq = consumedTo;
         }
         // RTT: RFC 7323 section 4.1 with timestamps, else Karn-filtered timing of one segment (RFC 6298 section 3).
-        TcpTimestamps ts = seg.options().timestamps();
+        boolean ts = seg.hasTimestamps();
         // An echo older than our latest retransmission of the data this ACK covers means the ACK of the original
         // was lost and the peer echoed an old TS.Recent (RFC 7323 4.3 keeps it for duplicates): the sample would be
         // inflated by the whole timeout. The timestamp form of Karn's rule drops it.
-        boolean staleEcho = rtxTsValid && ts != null && ts.tsEcr() - rtxTsVal < 0;
-        if (tsEnabled && ts != null && ts.tsEcr() != 0 && !staleEcho) {
-            int ms = tsNow(now) - ts.tsEcr();
+        boolean staleEcho = rtxTsValid && ts && seg.tsEcr() - rtxTsVal < 0;
+        if (tsEnabled && ts && seg.tsEcr() != 0 && !staleEcho) {
+            int ms = tsNow(now) - seg.tsEcr();
             if (ms >= 0 && ms < 600_000) {
                 rtt.sample(ms * MS);
             }
-        } else if (rttTiming && ack.gt(rttSeq)) {
+        } else if (rttTiming && SeqNumber.gt(ack, rttSeq)) {
             rtt.sample(now - rttStart);
         }
-        if (rtxTsValid && !ack.lt(rtxHigh)) {
+        if (rtxTsValid && !SeqNumber.lt(ack, rtxHigh)) {
             rtxTsValid = false; // everything outstanding at the retransmission is acknowledged
         }
-        if (rttTiming && ack.gt(rttSeq)) {
+        if (rttTiming && SeqNumber.gt(ack, rttSeq)) {
             rttTiming = false;
         }
         sndUna = ack;
-        if (sndNxt.lt(sndUna)) {
+        if (SeqNumber.lt(sndNxt, sndUna)) {
             sndNxt = sndUna;
         }
         scoreboard.ackedTo(sndUna);
-        int flight = sndMax.minus(sndUna);
+        int flight = SeqNumber.diff(sndMax, sndUna);
         if (state != TcpState.SYN_SENT && state != TcpState.SYN_RECEIVED && cc.onNewAck(acked, ack, flight)) {
             // RFC 6582 3.2 step 5: "retransmit the first unacknowledged segment" on a partial ACK.
             stats.fastRetransmits++;
             fastRetransmitDue = true;
-            highRxt = SeqNumber.max(highRxt != null ? highRxt : sndUna, sndUna);
+            highRxt = SeqNumber.max(highRxtValid ? highRxt : sndUna, sndUna);
+            highRxtValid = true;
         }
         retries = 0;
         rtt.clearBackoff();
         // RFC 6298 5.2: "When all outstanding data has been acknowledged, turn off the retransmission timer."
         // 5.3: "When an ACK is received that acknowledges new data, restart the retransmission timer".
-        rtxDeadline = sndUna.equals(sndMax) ? NEVER : now + rtt.rto();
+        rtxDeadline = sndUna == sndMax ? NEVER : now + rtt.rto();
     }
 
     /** Seventh step for ESTABLISHED / FIN-WAIT-1 / FIN-WAIT-2: trim to the window, store in order or out of order. */
-    private void receiveText(TcpRepr seg, ByteBuf payload, long now) {
-        SeqNumber seq = seg.seqNumber();
-        int len = Math.min(seg.payloadLength(), payload.readableBytes());
-        int index = payload.readerIndex();
-        if (seq.lt(rcvNxt)) {
-            int skip = rcvNxt.minus(seq);
+    private void receiveText(int seq, ByteBuf payload, int index, int len, long now) {
+        if (SeqNumber.lt(seq, rcvNxt)) {
+            int skip = SeqNumber.diff(rcvNxt, seq);
             if (skip >= len) {
                 ackNow = true; // a duplicate: RFC 5681 4.2 wants an immediate ACK for it
                 return;
@@ -713,7 +734,7 @@ public final class TcpConnection {
             seq = rcvNxt;
         }
         // "Segments with higher beginning sequence numbers ... the TCP should trim any portion beyond the window".
-        int room = rcvAdvRight.minus(seq);
+        int room = SeqNumber.diff(rcvAdvRight, seq);
         if (len > room) {
             len = Math.max(room, 0);
         }
@@ -721,14 +742,14 @@ public final class TcpConnection {
             ackNow = true;
             return;
         }
-        if (seq.equals(rcvNxt)) {
+        if (seq == rcvNxt) {
             recvBuf.write(payload, index, len);
-            rcvNxt = rcvNxt.plus(len);
+            rcvNxt = SeqNumber.add(rcvNxt, len);
             stats.bytesIn += len;
             if (!reassembly.isEmpty()) {
-                SeqNumber before = rcvNxt;
+                int before = rcvNxt;
                 rcvNxt = reassembly.drainInto(rcvNxt, recvBuf);
-                stats.bytesIn += rcvNxt.minus(before);
+                stats.bytesIn += SeqNumber.diff(rcvNxt, before);
                 ackNow = true; // RFC 5681 4.2: "an immediate ACK ... when the segment fills in all or part of a gap"
                 return;
             }
@@ -755,7 +776,7 @@ public final class TcpConnection {
 
     /** Eighth step: the FIN is in order. */
     private void receiveFin(long now) {
-        rcvNxt = rcvNxt.plus(1);
+        rcvNxt = SeqNumber.add(rcvNxt, 1);
         remoteFinReceived = true;
         ackNow = true; // "send an acknowledgment for the FIN"
         switch (state) {
@@ -794,11 +815,10 @@ public final class TcpConnection {
     public void dispatch(long now, SegmentEmitter out, int maxDataBytes) {
         dataBudget = maxDataBytes;
         lastNow = now;
-        if (pendingRst != null) {
-            TcpRepr rst = pendingRst;
-            pendingRst = null;
+        if (rstDue) {
+            rstDue = false;
             stats.resetsSent++;
-            send(out, rst, Unpooled.EMPTY_BUFFER);
+            send(out, tx, Unpooled.EMPTY_BUFFER);
         }
         switch (state) {
             case CLOSED, SYN_PENDING -> {
@@ -816,7 +836,7 @@ public final class TcpConnection {
         }
         if (now >= rtxDeadline) {
             onRetransmitTimeout(now);
-            if (pendingRst != null) {
+            if (rstDue) {
                 dispatch(now, out);
                 return;
             }
@@ -887,7 +907,7 @@ public final class TcpConnection {
      * otherwise, {@link Long#MAX_VALUE} when nothing will ever be due (closed, or pending the owner's decision).
      */
     public long pollAt() {
-        if (pendingRst != null) {
+        if (rstDue) {
             return lastNow;
         }
         switch (state) {
@@ -933,7 +953,7 @@ public final class TcpConnection {
                 return NEVER;
             }
         }
-        if (!sndUna.equals(sndMax) || sendBuf.length() > 0) {
+        if (sndUna != sndMax || sendBuf.length() > 0) {
             return NEVER;
         }
         return keepAliveProbesOut == 0 ? later(lastHeard, idle) : later(keepAliveProbeAt,
@@ -977,10 +997,10 @@ public final class TcpConnection {
             synDue = true;
             return;
         }
-        if (sndUna.equals(sndMax)) {
+        if (sndUna == sndMax) {
             return; // nothing outstanding (timer should have been off)
         }
-        if (sndWl2.plus(sndWnd).minus(sndUna) <= 0) {
+        if (SeqNumber.diff(SeqNumber.add(sndWl2, sndWnd), sndUna) <= 0) {
             // The peer closed its window with data of ours outstanding: nothing may be resent into a closed window,
             // so rewind and let the persist timer probe. RFC 9293 3.8.6.1: the connection must not be dropped while
             // the peer keeps answering probes, so this is not counted as a retransmission failure (probes that get
@@ -995,7 +1015,7 @@ public final class TcpConnection {
         }
         // RFC 6298 5.4: "Retransmit the earliest segment that has not been acknowledged"; we go back N: SND.NXT
         // returns to SND.UNA and the (collapsed) congestion window paces the resend.
-        cc.onTimeout(sndMax.minus(sndUna), sndMax);
+        cc.onTimeout(SeqNumber.diff(sndMax, sndUna), sndMax);
         sndNxt = sndUna;
         scoreboard.clear(); // RFC 2018 section 8
         rttTiming = false; // Karn
@@ -1009,18 +1029,18 @@ public final class TcpConnection {
     private void sendData(SegmentEmitter out, long now) {
         int len;
         while (dataBudget > 0 && (len = nextSegmentLength()) >= 0) {
-            SeqNumber seq = sndNxt;
+            int seq = sndNxt;
             int sent = emitAt(out, seq, len, now);
             dataBudget -= sent;
-            if (seq.lt(sndMax)) {
+            if (SeqNumber.lt(seq, sndMax)) {
                 stats.retransmittedSegments++;
             } else if (!tsEnabled && !rttTiming) {
                 rttTiming = true;
                 rttSeq = seq;
                 rttStart = now;
             }
-            sndNxt = seq.plus(sent);
-            if (sndNxt.gt(sndMax)) {
+            sndNxt = SeqNumber.add(seq, sent);
+            if (SeqNumber.gt(sndNxt, sndMax)) {
                 sndMax = sndNxt;
             }
             if (rtxDeadline == NEVER) {
@@ -1040,13 +1060,13 @@ public final class TcpConnection {
                 return -1;
             }
         }
-        SeqNumber dataEnd = bufSeq.plus(sendBuf.length());
-        int avail = dataEnd.minus(sndNxt);
-        boolean finPending = finQueued && sndNxt.le(dataEnd);
+        int dataEnd = SeqNumber.add(bufSeq, sendBuf.length());
+        int avail = SeqNumber.diff(dataEnd, sndNxt);
+        boolean finPending = finQueued && SeqNumber.le(sndNxt, dataEnd);
         if (avail <= 0 && !finPending) {
             return -1;
         }
-        int inFlight = sndNxt.minus(sndUna);
+        int inFlight = SeqNumber.diff(sndNxt, sndUna);
         // The peer's window is relative to the ACK that carried it (SND.WL2), not to SND.UNA: an ACK may advance
         // SND.UNA without passing the window-update test, and SND.UNA + SND.WND would then overshoot the right edge
         // the peer actually offered.
@@ -1066,26 +1086,26 @@ public final class TcpConnection {
 
     /** Bytes between SND.NXT and the right edge of the peer's window (SND.WL2 + SND.WND); may be negative. */
     private int sendWindowLeft() {
-        return sndWl2.plus(sndWnd).minus(sndNxt);
+        return SeqNumber.diff(SeqNumber.add(sndWl2, sndWnd), sndNxt);
     }
 
     /**
      * Emits a segment at {@code seq} with up to {@code maxLen} data bytes, plus FIN when it ends at the FIN's place.
      * Returns the sequence space it occupies.
      */
-    private int emitAt(SegmentEmitter out, SeqNumber seq, int maxLen, long now) {
-        SeqNumber dataEnd = bufSeq.plus(sendBuf.length());
-        int offset = seq.minus(bufSeq);
-        int len = Math.max(0, Math.min(maxLen, dataEnd.minus(seq)));
-        boolean fin = finQueued && seq.plus(len).equals(dataEnd);
-        if (seq.lt(sndMax)) {
+    private int emitAt(SegmentEmitter out, int seq, int maxLen, long now) {
+        int dataEnd = SeqNumber.add(bufSeq, sendBuf.length());
+        int offset = SeqNumber.diff(seq, bufSeq);
+        int len = Math.max(0, Math.min(maxLen, SeqNumber.diff(dataEnd, seq)));
+        boolean fin = finQueued && SeqNumber.add(seq, len) == dataEnd;
+        if (SeqNumber.lt(seq, sndMax)) {
             rtxTsVal = tsNow(now);
             rtxHigh = sndMax;
             rtxTsValid = true;
         }
         ByteBuf data = sendBuf.retainedSlice(offset, len);
         TcpControl ctl = fin ? TcpControl.FIN
-                : (len > 0 && seq.plus(len).equals(dataEnd) ? TcpControl.PSH : TcpControl.NONE);
+                : (len > 0 && SeqNumber.add(seq, len) == dataEnd ? TcpControl.PSH : TcpControl.NONE);
         stats.bytesOut += len;
         send(out, segment(ctl, seq, now, len), data);
         return len + (fin ? 1 : 0);
@@ -1093,40 +1113,40 @@ public final class TcpConnection {
 
     /** Fast retransmit / partial ACK / SACK hole: one segment without moving SND.NXT. */
     private void retransmitHole(SegmentEmitter out, long now) {
-        SeqNumber at = sndUna;
+        int at = sndUna;
         int max = sndMss - sackOptionLength();
         if (sackEnabled && !scoreboard.isEmpty()) {
-            SeqNumber hole = nextSackHole();
-            if (hole == null) {
+            long hole = nextSackHole();
+            if (hole == NO_HOLE) {
                 return;
             }
-            at = hole;
-            SeqNumber end = scoreboard.holeEnd(hole);
-            if (end != null) {
-                max = Math.min(max, end.minus(hole));
-            }
+            at = (int) hole;
+            max = Math.min(max, SeqNumber.diff(scoreboard.holeEnd(at, SeqNumber.add(at, max)), at));
         }
-        if (!at.lt(sndMax)) {
+        if (!SeqNumber.lt(at, sndMax)) {
             return;
         }
-        max = Math.min(max, sndMax.minus(at));
+        max = Math.min(max, SeqNumber.diff(sndMax, at));
         int sent = emitAt(out, at, max, now);
         stats.retransmittedSegments++;
-        highRxt = at.plus(sent);
+        highRxt = SeqNumber.add(at, sent);
+        highRxtValid = true;
         if (rtxDeadline == NEVER) {
             rtxDeadline = now + rtt.rto();
         }
     }
 
-    /** The next hole at or after max(SND.UNA, HighRxt) below the highest SACKed byte, or null. */
-    private SeqNumber nextSackHole() {
-        SeqNumber from = highRxt != null && highRxt.gt(sndUna) ? highRxt : sndUna;
-        SeqNumber hole = scoreboard.nextHole(from);
-        SeqNumber high = scoreboard.highest();
-        if (high == null) {
-            return from.equals(sndUna) ? sndUna : null;
+    /**
+     * The next hole at or after max(SND.UNA, HighRxt) below the highest SACKed byte (its sequence number's 32 bits as
+     * an unsigned value), or {@link #NO_HOLE}.
+     */
+    private long nextSackHole() {
+        int from = highRxtValid && SeqNumber.gt(highRxt, sndUna) ? highRxt : sndUna;
+        if (scoreboard.isEmpty()) {
+            return from == sndUna ? Integer.toUnsignedLong(sndUna) : NO_HOLE;
         }
-        return hole.lt(high) ? hole : null;
+        int hole = scoreboard.nextHole(from);
+        return SeqNumber.lt(hole, scoreboard.highest()) ? Integer.toUnsignedLong(hole) : NO_HOLE;
     }
 
     /**
@@ -1138,7 +1158,7 @@ public final class TcpConnection {
     private void emitProbe(SegmentEmitter out, long now) {
         stats.zeroWindowProbes++;
         persistProbesOut++;
-        send(out, segment(TcpControl.NONE, sndUna.plus(-1), now, 0), Unpooled.EMPTY_BUFFER);
+        send(out, segment(TcpControl.NONE, SeqNumber.add(sndUna, -1), now, 0), Unpooled.EMPTY_BUFFER);
     }
 
     /**
@@ -1147,8 +1167,8 @@ public final class TcpConnection {
      * existed for the retransmission timeout period ... and SHOULD increase exponentially the interval").
      */
     private void updatePersist(long now) {
-        boolean waiting = state.isSynchronized() && sendWindowLeft() <= 0 && sndNxt.equals(sndUna)
-                && sndNxt.lt(bufSeq.plus(sendBuf.length()));
+        boolean waiting = state.isSynchronized() && sendWindowLeft() <= 0 && sndNxt == sndUna
+                && SeqNumber.lt(sndNxt, SeqNumber.add(bufSeq, sendBuf.length()));
         if (!waiting) {
             persistDeadline = NEVER;
         } else if (persistDeadline == NEVER) {
@@ -1164,22 +1184,27 @@ public final class TcpConnection {
     private void emitSyn(SegmentEmitter out, long now) {
         // RFC 7323 2.2: a SYN-ACK may carry Window Scale "only if it has received it in the initial <SYN>".
         boolean offerScale = state == TcpState.SYN_SENT ? config.windowScaling() : wscaleOk;
-        TcpOptions o = new TcpOptions(config.mss(), offerScale ? Integer.valueOf(rcvWscale) : null,
-                sackEnabled, List.of(),
-                tsEnabled ? new TcpTimestamps(tsNow(now), state == TcpState.SYN_SENT ? 0 : tsRecent) : null);
-        SeqNumber ack = state == TcpState.SYN_SENT ? null : rcvNxt;
         // RFC 7323 2.2: "The window field in a segment where the SYN bit is set ... MUST NOT be scaled."
         int wnd = Math.min(windowSpace(), 0xFFFF);
         synWindow = wnd;
-        if (ack != null) {
-            rcvAdvRight = SeqNumber.max(rcvAdvRight, rcvNxt.plus(wnd));
-            lastAckSent = rcvNxt;
+        TcpHeader syn = tx.start(key.localPort(), key.remotePort(), TcpControl.SYN, iss).setWindow(wnd)
+                .setMaxSegmentSize(config.mss()).setSackPermitted(sackEnabled);
+        if (offerScale) {
+            syn.setWindowScale(rcvWscale);
         }
-        sndNxt = iss.plus(1);
-        if (sndMax.lt(sndNxt)) {
+        if (tsEnabled) {
+            syn.setTimestamps(tsNow(now), state == TcpState.SYN_SENT ? 0 : tsRecent);
+        }
+        if (state != TcpState.SYN_SENT) {
+            syn.setAck(rcvNxt);
+            rcvAdvRight = SeqNumber.max(rcvAdvRight, SeqNumber.add(rcvNxt, wnd));
+            lastAckSent = rcvNxt;
+            ackSent = true;
+        }
+        sndNxt = SeqNumber.add(iss, 1);
+        if (SeqNumber.lt(sndMax, sndNxt)) {
             sndMax = sndNxt;
         }
-        TcpRepr syn = new TcpRepr(key.localPort(), key.remotePort(), TcpControl.SYN, iss, ack, wnd, o, 0);
         clearAckState();
         send(out, syn, Unpooled.EMPTY_BUFFER);
     }
@@ -1195,7 +1220,7 @@ public final class TcpConnection {
         keepAliveProbesOut++;
         keepAliveProbeAt = now;
         stats.keepAliveProbes++;
-        send(out, segment(TcpControl.NONE, sndMax.plus(-1), now, 0), Unpooled.EMPTY_BUFFER);
+        send(out, segment(TcpControl.NONE, SeqNumber.add(sndMax, -1), now, 0), Unpooled.EMPTY_BUFFER);
     }
 
     private void emitAck(SegmentEmitter out, long now) {
@@ -1204,19 +1229,25 @@ public final class TcpConnection {
         send(out, segment(TcpControl.NONE, sndMax, now, 0), Unpooled.EMPTY_BUFFER);
     }
 
-    /** A non-SYN segment header with ACK, window and options; updates what the peer knows of our receive side. */
-    private TcpRepr segment(TcpControl ctl, SeqNumber seq, long now, int len) {
+    /**
+     * A non-SYN segment header with ACK, window and options, in the connection's reused header {@link #tx} (valid
+     * until the next segment is built); updates what the peer knows of our receive side.
+     */
+    private TcpHeader segment(TcpControl ctl, int seq, long now, int len) {
         int wnd = advertisedWindow();
-        TcpOptions o = TcpOptions.NONE;
-        List<SackBlock> blocks = sackEnabled && !reassembly.isEmpty()
-                ? reassembly.sackBlocks(tsEnabled ? 3 : 4) : List.of();
-        if (tsEnabled || !blocks.isEmpty()) {
-            o = new TcpOptions(null, null, false, blocks, tsEnabled ? new TcpTimestamps(tsNow(now), tsRecent) : null);
+        TcpHeader h = tx.start(key.localPort(), key.remotePort(), ctl, seq).setAck(rcvNxt).setWindow(wnd)
+                .setPayloadLength(len);
+        if (tsEnabled) {
+            h.setTimestamps(tsNow(now), tsRecent);
         }
-        rcvAdvRight = SeqNumber.max(rcvAdvRight, rcvNxt.plus(wnd << rcvWscale));
+        if (sackEnabled && !reassembly.isEmpty()) {
+            reassembly.sackBlocks(tsEnabled ? 3 : 4, h);
+        }
+        rcvAdvRight = SeqNumber.max(rcvAdvRight, SeqNumber.add(rcvNxt, wnd << rcvWscale));
         lastAckSent = rcvNxt;
+        ackSent = true;
         clearAckState();
-        return new TcpRepr(key.localPort(), key.remotePort(), ctl, seq, rcvNxt, wnd, o, len);
+        return h;
     }
 
     private void clearAckState() {
@@ -1240,7 +1271,7 @@ public final class TcpConnection {
      * strongly discouraged, 3.8.6.2.2).
      */
     private int advertisedWindow() {
-        int current = Math.max(rcvAdvRight.minus(rcvNxt), 0);
+        int current = Math.max(SeqNumber.diff(rcvAdvRight, rcvNxt), 0);
         int space = windowSpace();
         int wnd = space - current >= Math.min(config.recvBufferSize() / 2, config.mss()) ? space : current;
         return Math.min(wnd >>> rcvWscale, 0xFFFF);
@@ -1257,13 +1288,13 @@ public final class TcpConnection {
         return (int) (now / MS) + tsOffset;
     }
 
-    private void send(SegmentEmitter out, TcpRepr seg, ByteBuf payload) {
+    private void send(SegmentEmitter out, TcpHeader seg, ByteBuf payload) {
         stats.segmentsOut++;
         out.emit(key, seg, payload);
     }
 
-    private SeqNumber finSeq() {
-        return bufSeq.plus(sendBuf.length());
+    private int finSeq() {
+        return SeqNumber.add(bufSeq, sendBuf.length());
     }
 
     /** RFC 5961 section 7 ("challenge ACK throttling"): at most {@code challengeAckLimit} per second. */
@@ -1315,12 +1346,12 @@ public final class TcpConnection {
 
     private void abortWith(TcpCloseCause cause) {
         switch (state) {
-            case SYN_PENDING -> pendingRst = new TcpRepr(key.localPort(), key.remotePort(), TcpControl.RST,
-                    SeqNumber.of(0), irs.plus(1 + synPayloadLength), 0, TcpOptions.NONE, 0);
+            case SYN_PENDING -> queueResetAck(SeqNumber.add(irs, 1 + synPayloadLength));
             // RFC 9293 3.10.5 ABORT: "send a reset segment: <SEQ=SND.NXT><CTL=RST>" (SYN-SENT sends none).
-            case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK ->
-                    pendingRst = new TcpRepr(key.localPort(), key.remotePort(), TcpControl.RST, sndMax, null, 0,
-                            TcpOptions.NONE, 0);
+            case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK -> {
+                rstDue = true;
+                tx.start(key.localPort(), key.remotePort(), TcpControl.RST, sndMax);
+            }
             default -> { }
         }
         toClosed(cause, true);
@@ -1333,21 +1364,34 @@ public final class TcpConnection {
     }
 
     /**
-     * The reset RFC 9293 ("Reset Generation", 3.5.2) prescribes in answer to {@code seg} when no connection wants it,
-     * or null when {@code seg} is itself a RST: "If the incoming segment has the ACK bit set, the reset takes its
-     * sequence number from the ACK field of the segment; otherwise, the reset has sequence number zero and the ACK
-     * field is set to the sum of the sequence number and segment length of the incoming segment."
+     * Writes into {@code rst} the reset RFC 9293 ("Reset Generation", 3.5.2) prescribes in answer to {@code seg} when
+     * no connection wants it, and returns true; returns false (and leaves {@code rst} alone) when {@code seg} is itself
+     * a RST: "If the incoming segment has the ACK bit set, the reset takes its sequence number from the ACK field of
+     * the segment; otherwise, the reset has sequence number zero and the ACK field is set to the sum of the sequence
+     * number and segment length of the incoming segment."
      */
-    public static TcpRepr resetFor(TcpRepr seg) {
+    public static boolean resetFor(TcpHeader seg, TcpHeader rst) {
         if (seg.control() == TcpControl.RST) {
-            return null;
+            return false;
         }
         if (seg.hasAck()) {
-            return new TcpRepr(seg.dstPort(), seg.srcPort(), TcpControl.RST, seg.ackNumber(), null, 0,
-                    TcpOptions.NONE, 0);
+            rst.start(seg.dstPort(), seg.srcPort(), TcpControl.RST, seg.ack());
+        } else {
+            rst.start(seg.dstPort(), seg.srcPort(), TcpControl.RST, 0)
+                    .setAck(SeqNumber.add(seg.seq(), seg.segmentLength()));
         }
-        return new TcpRepr(seg.dstPort(), seg.srcPort(), TcpControl.RST, SeqNumber.of(0),
-                seg.seqNumber().plus(seg.segmentLength()), 0, TcpOptions.NONE, 0);
+        return true;
+    }
+
+    /** Makes the reset {@link #resetFor} prescribes for {@code seg} (not a RST) due at the next dispatch. */
+    private void queueResetFor(TcpHeader seg) {
+        rstDue = resetFor(seg, tx);
+    }
+
+    /** Makes {@code <SEQ=0><ACK=ack><CTL=RST,ACK>} due at the next dispatch (the answer to a pending SYN). */
+    private void queueResetAck(int ack) {
+        rstDue = true;
+        tx.start(key.localPort(), key.remotePort(), TcpControl.RST, 0).setAck(ack);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -1451,7 +1495,7 @@ public final class TcpConnection {
         }
         // Window update after the application read: when the window we could offer is at least double what the
         // peer sees and grew by at least a segment (Linux's rule; see also RFC 9293 3.8.6.2.2).
-        int current = Math.max(rcvAdvRight.minus(rcvNxt), 0);
+        int current = Math.max(SeqNumber.diff(rcvAdvRight, rcvNxt), 0);
         int space = windowSpace();
         if (space >= 2 * current && space - current >= Math.min(config.mss(), config.recvBufferSize() / 2)) {
             ackNow = true;
@@ -1463,12 +1507,12 @@ public final class TcpConnection {
      * sequence number is beyond RCV.NXT, so no old duplicate can be confused with the new incarnation (RFC 9293
      * 3.10.7.4 and RFC 6191 allow reopening from TIME-WAIT on this condition).
      */
-    public boolean acceptsNewSyn(TcpRepr syn) {
+    public boolean acceptsNewSyn(TcpHeader syn) {
         if (syn.control() != TcpControl.SYN || syn.hasAck()) {
             return false;
         }
         return state == TcpState.CLOSED
-                || (state == TcpState.TIME_WAIT && rcvNxt != null && syn.seqNumber().gt(rcvNxt));
+                || (state == TcpState.TIME_WAIT && SeqNumber.gt(syn.seq(), rcvNxt));
     }
 
     /** Received bytes waiting to be read. */
@@ -1508,7 +1552,7 @@ public final class TcpConnection {
 
     /** True when closed and nothing is left to emit: the owner may {@link #release()} and forget it. */
     public boolean isTerminated() {
-        return state == TcpState.CLOSED && pendingRst == null;
+        return state == TcpState.CLOSED && !rstDue;
     }
 
     /** The four-tuple. */
@@ -1528,12 +1572,12 @@ public final class TcpConnection {
 
     /** Our initial sequence number. */
     public SeqNumber iss() {
-        return iss;
+        return SeqNumber.of(iss);
     }
 
     /** The peer's initial sequence number. */
     public SeqNumber irs() {
-        return irs;
+        return SeqNumber.of(irs);
     }
 
     /** Current congestion window in bytes (for tests and statistics). */
@@ -1599,13 +1643,14 @@ public final class TcpConnection {
                 closeCause = TcpCloseCause.ABORTED;
             }
         }
-        pendingRst = null;
+        rstDue = false;
     }
 
     @Override
     public String toString() {
-        return "TcpConnection[" + key + " " + state + " snd.una=" + sndUna + " snd.nxt=" + sndNxt + " snd.wnd="
-                + sndWnd + " cwnd=" + (cc != null ? cc.cwnd() : 0) + " rcv.nxt=" + rcvNxt + " queued="
+        return "TcpConnection[" + key + " " + state + " snd.una=" + Integer.toUnsignedString(sndUna) + " snd.nxt="
+                + Integer.toUnsignedString(sndNxt) + " snd.wnd=" + sndWnd + " cwnd=" + (cc != null ? cc.cwnd() : 0)
+                + " rcv.nxt=" + Integer.toUnsignedString(rcvNxt) + " queued="
                 + sendBuf.length() + " readable=" + recvBuf.readableBytes() + "]";
     }
 }

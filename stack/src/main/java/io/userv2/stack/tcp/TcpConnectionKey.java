@@ -1,7 +1,7 @@
 package io.userv2.stack.tcp;
 
 import io.userv2.stack.wire.Ipv4Address;
-import io.userv2.stack.wire.TcpRepr;
+import io.userv2.stack.wire.TcpHeader;
 import java.util.Objects;
 
 /**
@@ -25,7 +25,7 @@ public record TcpConnectionKey(Ipv4Address remoteAddress, int remotePort, Ipv4Ad
     }
 
     /** The key of a segment that arrived from {@code src} to {@code dst}: the sender is the remote side. */
-    public static TcpConnectionKey ofIncoming(Ipv4Address src, Ipv4Address dst, TcpRepr segment) {
+    public static TcpConnectionKey ofIncoming(Ipv4Address src, Ipv4Address dst, TcpHeader segment) {
         return new TcpConnectionKey(src, segment.srcPort(), dst, segment.dstPort());
     }
 

@@ -3,7 +3,7 @@ package io.userv2.stack.tcp;
 import io.netty.buffer.ByteBufAllocator;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.TcpControl;
-import io.userv2.stack.wire.TcpRepr;
+import io.userv2.stack.wire.TcpHeader;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -23,10 +23,10 @@ import java.util.function.Predicate;
  *     c.process(seg, payload, now);                       // then dispatch when c.pollAt() <= now
  * } else if (seg.control() == SYN && !seg.hasAck()) {
  *     c = demux.admitSyn(key, seg, now);                  // SYN_PENDING; null when refused by a cap
- *     if (c == null) emit(TcpConnection.resetFor(seg));   // counted in refused...()
+ *     if (c == null && TcpConnection.resetFor(seg, rst)) emit(rst);   // counted in refused...()
  *     else dial the host, then c.accept(now) or c.refuse(now)
- * } else if (seg.control() != RST) {
- *     emit(TcpConnection.resetFor(seg));                  // RFC 9293 3.10.7.1: no connection
+ * } else if (TcpConnection.resetFor(seg, rst)) {
+ *     emit(rst);                                          // RFC 9293 3.10.7.1: no connection
  * }
  * }</pre>
  * The owner removes connections with {@link #remove} (which releases them) once they are terminated, or when a dial
@@ -73,13 +73,13 @@ public final class TcpDemux {
     /**
      * Admits the guest's {@code syn} (a SYN without ACK) for {@code key}: a new connection in
      * {@link TcpState#SYN_PENDING}, or null when a cap refuses it (counted; the caller answers
-     * {@link TcpConnection#resetFor}{@code (syn)}). A connection already there is replaced (and released) only if it
-     * {@link TcpConnection#acceptsNewSyn accepts a new SYN} (TIME-WAIT reuse).
+     * {@link TcpConnection#resetFor}{@code (syn, rst)}). A connection already there is replaced (and released) only
+     * if it {@link TcpConnection#acceptsNewSyn accepts a new SYN} (TIME-WAIT reuse).
      *
      * @throws IllegalStateException when a live connection holds {@code key}
      * @throws IllegalArgumentException when {@code syn} is not a SYN without ACK
      */
-    public TcpConnection admitSyn(TcpConnectionKey key, TcpRepr syn, long now) {
+    public TcpConnection admitSyn(TcpConnectionKey key, TcpHeader syn, long now) {
         if (syn.control() != TcpControl.SYN || syn.hasAck()) {
             throw new IllegalArgumentException("not a SYN: " + syn);
         }

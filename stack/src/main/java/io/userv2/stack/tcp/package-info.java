@@ -6,6 +6,10 @@
  * connections for the NAT layer, with admission caps; {@link io.userv2.stack.tcp.IsnGenerator} makes RFC 6528 initial
  * sequence numbers from an injected clock.
  *
+ * <p>No object is made per segment in steady state: segments come in and go out as a reused
+ * {@link io.userv2.stack.wire.TcpHeader} (read during the call only), and sequence numbers are raw {@code int}s
+ * compared and advanced through {@link io.userv2.stack.wire.SeqNumber}'s static wrap-around arithmetic.
+ *
  * <p>The pieces, one concept per file: {@link io.userv2.stack.tcp.TcpConfig} (limits and timers),
  * {@code SendBuffer} (unacknowledged and unsent bytes, handed out as retained slices), {@code ReceiveBuffer}
  * (in-order bytes for the application), {@code ReassemblyQueue} (out-of-order bytes, source of SACK blocks),

@@ -34,6 +34,9 @@ import io.netty.buffer.ByteBuf;
  *
  * <p>Ownership: the view never retains or releases its buffer; it is valid only while the caller's buffer is, and
  * reads absolute indices without moving the buffer's reader or writer index.
+ *
+ * <p>On the per-frame path one view is re-pointed at frame after frame ({@link #reusable()}, {@link #wrap}), so that
+ * no object is made per frame; whoever owns such a view must not hand it to code that keeps it.
  */
 public final class EthernetFrame {
     /** Offset of the destination address. */
@@ -53,16 +56,19 @@ public final class EthernetFrame {
     /** Minimum frame length on the wire without FCS (64 bytes minus 4 bytes FCS); shorter frames are padded. */
     public static final int MIN_FRAME_LENGTH = 60;
 
-    private final ByteBuf buf;
-    private final int offset;
-    private final int length;
-    private final boolean tagged;
+    private ByteBuf buf;
+    private int offset;
+    private int length;
+    private boolean tagged;
+    /** The detail of the last failed {@link #wrap}, a constant string. */
+    private String failure;
 
-    private EthernetFrame(ByteBuf buf, int offset, int length, boolean tagged) {
-        this.buf = buf;
-        this.offset = offset;
-        this.length = length;
-        this.tagged = tagged;
+    private EthernetFrame() {
+    }
+
+    /** A view pointing nowhere, to be {@link #wrap wrapped} around frame after frame by its one owner. */
+    public static EthernetFrame reusable() {
+        return new EthernetFrame();
     }
 
     /**
@@ -79,14 +85,31 @@ public final class EthernetFrame {
      * ownership of {@code buf}; the view does not retain it.
      */
     public static ParseResult<EthernetFrame> checked(ByteBuf buf, int offset, int length) {
+        EthernetFrame frame = new EthernetFrame();
+        ParseError error = frame.wrap(buf, offset, length);
+        return error == null ? ParseResult.ok(frame) : new ParseResult.Failed<>(error, frame.failure);
+    }
+
+    /**
+     * Points this view at {@code length} bytes of {@code buf} from absolute index {@code offset}, with the checks of
+     * {@link #checked(ByteBuf, int, int)}: returns null when they pass, else the kind of failure (then the view must
+     * not be read until wrapped again). The caller keeps ownership of {@code buf}; the view does not retain it.
+     */
+    public ParseError wrap(ByteBuf buf, int offset, int length) {
         if (length < HEADER_LENGTH || offset < 0 || (long) offset + length > buf.capacity()) {
-            return ParseResult.truncated("ethernet header");
+            failure = "ethernet header";
+            return ParseError.TRUNCATED;
         }
         boolean tagged = buf.getUnsignedShort(offset + ETHER_TYPE) == EtherType.VLAN_VALUE;
         if (tagged && length < TAGGED_HEADER_LENGTH) {
-            return ParseResult.truncated("802.1Q tag");
+            failure = "802.1Q tag";
+            return ParseError.TRUNCATED;
         }
-        return ParseResult.ok(new EthernetFrame(buf, offset, length, tagged));
+        this.buf = buf;
+        this.offset = offset;
+        this.length = length;
+        this.tagged = tagged;
+        return null;
     }
 
     /** The underlying buffer (not retained by the view). */

@@ -5,7 +5,9 @@ import io.netty.buffer.ByteBuf;
 /**
  * A read-only view of an IPv4 packet (RFC 791). Construct it with {@link #checked}, which validates version, header
  * length and total length once, so no accessor can fail afterwards. The header checksum is <em>not</em> verified by
- * {@code checked} (as in smoltcp): call {@link #verifyChecksum()} or parse an {@link Ipv4Repr}.
+ * {@code checked} (as in smoltcp): call {@link #verifyChecksum()} or parse an {@link Ipv4Repr}. On the per-frame path
+ * one view is re-pointed at packet after packet ({@link #reusable()}, {@link #wrap}), so that no object is made per
+ * packet; whoever owns such a view must not hand it to code that keeps it.
  *
  * <pre>
  *  0                   1                   2                   3
@@ -62,16 +64,19 @@ public final class Ipv4Packet {
     /** Mask of the fragment offset (in 8-octet units) in the flags/fragment-offset word. */
     public static final int FRAGMENT_OFFSET_MASK = 0x1FFF;
 
-    private final ByteBuf buf;
-    private final int offset;
-    private final int headerLength;
-    private final int totalLength;
+    private ByteBuf buf;
+    private int offset;
+    private int headerLength;
+    private int totalLength;
+    /** The detail of the last failed {@link #wrap}, a constant string. */
+    private String failure;
 
-    private Ipv4Packet(ByteBuf buf, int offset, int headerLength, int totalLength) {
-        this.buf = buf;
-        this.offset = offset;
-        this.headerLength = headerLength;
-        this.totalLength = totalLength;
+    private Ipv4Packet() {
+    }
+
+    /** A view pointing nowhere, to be {@link #wrap wrapped} around packet after packet by its one owner. */
+    public static Ipv4Packet reusable() {
+        return new Ipv4Packet();
     }
 
     /**
@@ -82,28 +87,53 @@ public final class Ipv4Packet {
      * it.
      */
     public static ParseResult<Ipv4Packet> checked(ByteBuf buf, int offset, int length) {
+        Ipv4Packet packet = new Ipv4Packet();
+        ParseError error = packet.wrap(buf, offset, length);
+        return error == null ? ParseResult.ok(packet) : new ParseResult.Failed<>(error, packet.failure);
+    }
+
+    /**
+     * Points this view at {@code length} bytes of {@code buf} from absolute index {@code offset}, with the checks of
+     * {@link #checked(ByteBuf, int, int)}: returns null when they pass, else the kind of failure (then the view must
+     * not be read until wrapped again). The caller keeps ownership of {@code buf}; the view does not retain it.
+     */
+    public ParseError wrap(ByteBuf buf, int offset, int length) {
         if (length < MIN_HEADER_LENGTH || offset < 0 || (long) offset + length > buf.capacity()) {
-            return ParseResult.truncated("ipv4 header");
+            return fail(ParseError.TRUNCATED, "ipv4 header");
         }
         int versionIhl = buf.getUnsignedByte(offset + VERSION_IHL);
         if ((versionIhl >>> 4) != 4) {
-            return ParseResult.malformed("ipv4 version not 4");
+            return fail(ParseError.MALFORMED, "ipv4 version not 4");
         }
         int headerLength = (versionIhl & 0xF) * 4;
         if (headerLength < MIN_HEADER_LENGTH) {
-            return ParseResult.malformed("ipv4 IHL < 5");
+            return fail(ParseError.MALFORMED, "ipv4 IHL < 5");
         }
         if (headerLength > length) {
-            return ParseResult.truncated("ipv4 options");
+            return fail(ParseError.TRUNCATED, "ipv4 options");
         }
         int totalLength = buf.getUnsignedShort(offset + TOTAL_LENGTH);
         if (totalLength < headerLength) {
-            return ParseResult.malformed("ipv4 total length < header length");
+            return fail(ParseError.MALFORMED, "ipv4 total length < header length");
         }
         if (totalLength > length) {
-            return ParseResult.truncated("ipv4 payload shorter than total length");
+            return fail(ParseError.TRUNCATED, "ipv4 payload shorter than total length");
         }
-        return ParseResult.ok(new Ipv4Packet(buf, offset, headerLength, totalLength));
+        this.buf = buf;
+        this.offset = offset;
+        this.headerLength = headerLength;
+        this.totalLength = totalLength;
+        return null;
+    }
+
+    /** Points this view at the payload of {@code frame}; see {@link #wrap(ByteBuf, int, int)}. */
+    public ParseError wrap(EthernetFrame frame) {
+        return wrap(frame.buffer(), frame.payloadOffset(), frame.payloadLength());
+    }
+
+    private ParseError fail(ParseError error, String detail) {
+        failure = detail;
+        return error;
     }
 
     /** Checks the payload of an Ethernet frame as IPv4; see {@link #checked(ByteBuf, int, int)}. */

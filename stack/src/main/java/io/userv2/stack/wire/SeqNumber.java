@@ -9,6 +9,13 @@ package io.userv2.stack.wire;
  * <p>TCP code compares sequence numbers only through this type, never as raw {@code int}s. It deliberately does not
  * implement {@link Comparable}: wrap-around order is not transitive over the whole ring.
  *
+ * <p>Two forms of the same arithmetic: the record, for tests, logs and the parsed {@link TcpRepr}; and static methods
+ * over the raw 32 bits ({@link #lt(int, int)}, {@link #diff(int, int)}, ...), for the engine's hot path, which keeps
+ * sequence numbers in {@code int} fields so that no object is made per segment. {@link #add(int, int)} is plain
+ * {@code int} addition, which wraps modulo 2^32 exactly as RFC 9293's arithmetic does, named so that sequence
+ * arithmetic reads as such; ordering two raw numbers is never a raw {@code <}, always one of the methods below
+ * (RFC 1982 serial number arithmetic with SERIAL_BITS = 32).
+ *
  * @param value the 32 bits as they appear on the wire (read as unsigned by {@link #toString()})
  */
 public record SeqNumber(int value) {
@@ -85,5 +92,61 @@ public record SeqNumber(int value) {
     @Override
     public String toString() {
         return Integer.toUnsignedString(value);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // The same arithmetic over raw 32-bit values (no object per call).
+
+    /** True when {@code a} comes strictly before {@code b} (modulo 2^32): the signed difference is negative. */
+    public static boolean lt(int a, int b) {
+        return a - b < 0;
+    }
+
+    /** True when {@code a} comes before or equals {@code b} (modulo 2^32). */
+    public static boolean le(int a, int b) {
+        return a - b <= 0;
+    }
+
+    /** True when {@code a} comes strictly after {@code b} (modulo 2^32). */
+    public static boolean gt(int a, int b) {
+        return a - b > 0;
+    }
+
+    /** True when {@code a} comes after or equals {@code b} (modulo 2^32). */
+    public static boolean ge(int a, int b) {
+        return a - b >= 0;
+    }
+
+    /** True when {@code first <= seq < end} (modulo 2^32); as {@link #inRange(SeqNumber, SeqNumber)}. */
+    public static boolean inRange(int seq, int first, int end) {
+        return seq - first >= 0 && seq - end < 0;
+    }
+
+    /**
+     * True when {@code seq} lies in the window of {@code size} numbers starting at {@code first}:
+     * {@code first <= seq < first + size}, for any {@code size} in 0..2^31-1; as {@link #inWindow(SeqNumber, int)}.
+     */
+    public static boolean inWindow(int seq, int first, int size) {
+        return Integer.compareUnsigned(seq - first, size) < 0;
+    }
+
+    /** {@code seq} advanced by {@code n} (which may be negative), wrapping modulo 2^32; as {@link #plus(int)}. */
+    public static int add(int seq, int n) {
+        return seq + n;
+    }
+
+    /** The signed distance {@code a - b} (modulo 2^32): how far {@code a} is ahead of {@code b}; as {@link #minus}. */
+    public static int diff(int a, int b) {
+        return a - b;
+    }
+
+    /** The later of the two (modulo 2^32). */
+    public static int max(int a, int b) {
+        return a - b < 0 ? b : a;
+    }
+
+    /** The earlier of the two (modulo 2^32). */
+    public static int min(int a, int b) {
+        return a - b < 0 ? a : b;
     }
 }

@@ -1,7 +1,6 @@
 package io.userv2.stack.wire;
 
 import io.netty.buffer.ByteBuf;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.StringJoiner;
@@ -83,81 +82,9 @@ public record TcpOptions(Integer maxSegmentSize, Integer windowScale, boolean sa
         if (length == 0) {
             return ParseResult.ok(NONE);
         }
-        Integer mss = null;
-        Integer wscale = null;
-        boolean sackOk = false;
-        List<SackBlock> blocks = List.of();
-        TcpTimestamps ts = null;
-        int i = index;
-        int end = index + length;
-        while (i < end) {
-            int kind = buf.getUnsignedByte(i);
-            if (kind == KIND_EOL) {
-                break;
-            }
-            if (kind == KIND_NOP) {
-                i++;
-                continue;
-            }
-            if (i + 1 >= end) {
-                return ParseResult.malformed("TCP option length octet missing");
-            }
-            int len = buf.getUnsignedByte(i + 1);
-            if (len < 2) {
-                return ParseResult.malformed("TCP option length below 2");
-            }
-            if (len > end - i) {
-                return ParseResult.malformed("TCP option runs past header");
-            }
-            switch (kind) {
-                case KIND_MSS -> {
-                    if (len != 4) {
-                        return ParseResult.malformed("TCP MSS option length not 4");
-                    }
-                    mss = buf.getUnsignedShort(i + 2);
-                }
-                case KIND_WINDOW_SCALE -> {
-                    if (len != 3) {
-                        return ParseResult.malformed("TCP window scale option length not 3");
-                    }
-                    wscale = Math.min(buf.getUnsignedByte(i + 2), MAX_WINDOW_SCALE);
-                }
-                case KIND_SACK_PERMITTED -> {
-                    if (len != 2) {
-                        return ParseResult.malformed("TCP SACK-permitted option length not 2");
-                    }
-                    sackOk = true;
-                }
-                case KIND_SACK -> {
-                    // RFC 2018 section 3: "Length: Variable", 2 + 8 * n with at least one block.
-                    if (len < 10 || (len - 2) % 8 != 0) {
-                        return ParseResult.malformed("TCP SACK option length not 2 + 8n");
-                    }
-                    int n = (len - 2) / 8; // at most 4: 2 + 5 * 8 = 42 cannot fit in 40 bytes of options
-                    List<SackBlock> list = new ArrayList<>(n);
-                    for (int b = 0; b < n; b++) {
-                        int at = i + 2 + 8 * b;
-                        list.add(new SackBlock(SeqNumber.of(buf.getInt(at)), SeqNumber.of(buf.getInt(at + 4))));
-                    }
-                    blocks = list;
-                }
-                case KIND_TIMESTAMPS -> {
-                    if (len != 10) {
-                        return ParseResult.malformed("TCP timestamps option length not 10");
-                    }
-                    ts = new TcpTimestamps(buf.getInt(i + 2), buf.getInt(i + 6));
-                }
-                default -> {
-                    // Unknown option: RFC 9293 section 3.2, "A TCP implementation MUST be able to receive a TCP
-                    // option in any segment" and MUST ignore those it does not implement (MUST-64).
-                }
-            }
-            i += len;
-        }
-        if (mss == null && wscale == null && !sackOk && blocks.isEmpty() && ts == null) {
-            return ParseResult.ok(NONE);
-        }
-        return ParseResult.ok(new TcpOptions(mss, wscale, sackOk, blocks, ts));
+        TcpHeader h = new TcpHeader();
+        ParseError error = h.parseOptions(buf, index, length);
+        return error == null ? ParseResult.ok(h.options()) : new ParseResult.Failed<>(error, h.failure());
     }
 
     /** True when no option is present. */
@@ -182,34 +109,7 @@ public record TcpOptions(Integer maxSegmentSize, Integer windowScale, boolean sa
     }
 
     private static int encodedLength(Integer mss, Integer wscale, boolean sackOk, int sackBlocks, TcpTimestamps ts) {
-        int aligned = alignedLength(mss, wscale, sackOk, sackBlocks, ts);
-        return aligned <= MAX_LENGTH ? aligned : (compactLength(mss, wscale, sackOk, sackBlocks, ts) + 3) & ~3;
-    }
-
-    /** The length of the Linux-like layout, every option on a 4-byte boundary. */
-    private static int alignedLength(Integer mss, Integer wscale, boolean sackOk, int sackBlocks, TcpTimestamps ts) {
-        int n = 0;
-        if (mss != null) {
-            n += 4;
-        }
-        if (ts != null) {
-            n += 12; // SACK-permitted (or NOP NOP) + timestamps
-        } else if (sackOk) {
-            n += 4; // NOP NOP SACK-permitted
-        }
-        if (wscale != null) {
-            n += 4; // NOP + window scale
-        }
-        if (sackBlocks > 0) {
-            n += 4 + 8 * sackBlocks; // NOP NOP + SACK
-        }
-        return n;
-    }
-
-    /** The sum of the options' own lengths, without padding. */
-    private static int compactLength(Integer mss, Integer wscale, boolean sackOk, int sackBlocks, TcpTimestamps ts) {
-        return (mss != null ? 4 : 0) + (wscale != null ? 3 : 0) + (sackOk ? 2 : 0) + (ts != null ? 10 : 0)
-                + (sackBlocks > 0 ? 2 + 8 * sackBlocks : 0);
+        return TcpHeader.optionsLength(mss != null, wscale != null, sackOk, sackBlocks, ts != null);
     }
 
     /**
@@ -222,95 +122,7 @@ public record TcpOptions(Integer maxSegmentSize, Integer windowScale, boolean sa
      * up to the next 4-byte boundary. Indices are not moved; the caller keeps ownership of {@code buf}.
      */
     public int emit(ByteBuf buf, int index) {
-        if (alignedLength(maxSegmentSize, windowScale, sackPermitted, sackBlocks.size(), timestamps) > MAX_LENGTH) {
-            return emitCompact(buf, index);
-        }
-        int i = index;
-        if (maxSegmentSize != null) {
-            buf.setByte(i, KIND_MSS);
-            buf.setByte(i + 1, 4);
-            buf.setShort(i + 2, maxSegmentSize);
-            i += 4;
-        }
-        if (timestamps != null) {
-            if (sackPermitted) {
-                buf.setByte(i, KIND_SACK_PERMITTED);
-                buf.setByte(i + 1, 2);
-            } else {
-                buf.setByte(i, KIND_NOP);
-                buf.setByte(i + 1, KIND_NOP);
-            }
-            buf.setByte(i + 2, KIND_TIMESTAMPS);
-            buf.setByte(i + 3, 10);
-            buf.setInt(i + 4, timestamps.tsVal());
-            buf.setInt(i + 8, timestamps.tsEcr());
-            i += 12;
-        } else if (sackPermitted) {
-            buf.setByte(i, KIND_NOP);
-            buf.setByte(i + 1, KIND_NOP);
-            buf.setByte(i + 2, KIND_SACK_PERMITTED);
-            buf.setByte(i + 3, 2);
-            i += 4;
-        }
-        if (windowScale != null) {
-            buf.setByte(i, KIND_NOP);
-            buf.setByte(i + 1, KIND_WINDOW_SCALE);
-            buf.setByte(i + 2, 3);
-            buf.setByte(i + 3, windowScale);
-            i += 4;
-        }
-        if (!sackBlocks.isEmpty()) {
-            buf.setByte(i, KIND_NOP);
-            buf.setByte(i + 1, KIND_NOP);
-            buf.setByte(i + 2, KIND_SACK);
-            buf.setByte(i + 3, 2 + 8 * sackBlocks.size());
-            i += 4;
-            for (SackBlock b : sackBlocks) {
-                buf.setInt(i, b.left().value());
-                buf.setInt(i + 4, b.right().value());
-                i += 8;
-            }
-        }
-        return i - index;
-    }
-
-    private int emitCompact(ByteBuf buf, int index) {
-        int i = index;
-        if (maxSegmentSize != null) {
-            buf.setByte(i++, KIND_MSS);
-            buf.setByte(i++, 4);
-            buf.setShort(i, maxSegmentSize);
-            i += 2;
-        }
-        if (windowScale != null) {
-            buf.setByte(i++, KIND_WINDOW_SCALE);
-            buf.setByte(i++, 3);
-            buf.setByte(i++, windowScale);
-        }
-        if (sackPermitted) {
-            buf.setByte(i++, KIND_SACK_PERMITTED);
-            buf.setByte(i++, 2);
-        }
-        if (timestamps != null) {
-            buf.setByte(i++, KIND_TIMESTAMPS);
-            buf.setByte(i++, 10);
-            buf.setInt(i, timestamps.tsVal());
-            buf.setInt(i + 4, timestamps.tsEcr());
-            i += 8;
-        }
-        if (!sackBlocks.isEmpty()) {
-            buf.setByte(i++, KIND_SACK);
-            buf.setByte(i++, 2 + 8 * sackBlocks.size());
-            for (SackBlock b : sackBlocks) {
-                buf.setInt(i, b.left().value());
-                buf.setInt(i + 4, b.right().value());
-                i += 8;
-            }
-        }
-        while (((i - index) & 3) != 0) {
-            buf.setByte(i++, KIND_NOP);
-        }
-        return i - index;
+        return new TcpHeader().setOptions(this).emitOptions(buf, index);
     }
 
     /** tcpdump style, without the brackets: {@code mss 1460,sackOK,TS val 1 ecr 0,wscale 7,sack 1 {10:20}}. */

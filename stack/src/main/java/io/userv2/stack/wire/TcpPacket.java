@@ -33,7 +33,9 @@ import io.netty.buffer.ByteBuf;
  * </pre>
  *
  * <p>{@link #checked} validates the data offset once; afterwards no accessor can fail. Options are decoded (and can be
- * found malformed) by {@link #options()} / {@link TcpRepr#parse}.
+ * found malformed) by {@link #options()} / {@link TcpRepr#parse}. On the per-segment path one view is re-pointed at
+ * segment after segment ({@link #reusable()}, {@link #wrap}), so that no object is made per segment; whoever owns such
+ * a view must not hand it to code that keeps it.
  */
 public final class TcpPacket {
     /** Offset of the 16-bit source port. */
@@ -76,14 +78,18 @@ public final class TcpPacket {
     /** CWR: congestion window reduced (RFC 3168). */
     public static final int FLAG_CWR = 0x80;
 
-    private final ByteBuf buf;
-    private final int offset;
-    private final int length;
+    private ByteBuf buf;
+    private int offset;
+    private int length;
+    /** The detail of the last failed {@link #wrap}, a constant string. */
+    private String failure;
 
-    private TcpPacket(ByteBuf buf, int offset, int length) {
-        this.buf = buf;
-        this.offset = offset;
-        this.length = length;
+    private TcpPacket() {
+    }
+
+    /** A view pointing nowhere, to be {@link #wrap wrapped} around segment after segment by its one owner. */
+    public static TcpPacket reusable() {
+        return new TcpPacket();
     }
 
     /**
@@ -95,30 +101,40 @@ public final class TcpPacket {
      * {@code buf}; the view does not retain it.
      */
     public static ParseResult<TcpPacket> checked(ByteBuf buf, int offset, int length) {
+        TcpPacket packet = new TcpPacket();
+        ParseError error = packet.wrap(buf, offset, length);
+        return error == null ? ParseResult.ok(packet) : new ParseResult.Failed<>(error, packet.failure);
+    }
+
+    /**
+     * Points this view at the segment of {@code length} bytes at absolute {@code offset} of {@code buf}, with the
+     * checks of {@link #checked(ByteBuf, int, int)}: returns null when they pass, else the kind of failure (then the
+     * view must not be read until wrapped again). The caller keeps ownership of {@code buf}; the view does not retain
+     * it.
+     */
+    public ParseError wrap(ByteBuf buf, int offset, int length) {
         if (offset < 0 || length < HEADER_LENGTH || offset > buf.writerIndex() - length) {
-            return ParseResult.truncated("TCP header needs 20 bytes");
+            failure = "TCP header needs 20 bytes";
+            return ParseError.TRUNCATED;
         }
         int headerLength = (buf.getUnsignedByte(offset + DATA_OFFSET) >>> 4) * 4;
         if (headerLength < HEADER_LENGTH) {
-            return ParseResult.malformed("TCP data offset below 5");
+            failure = "TCP data offset below 5";
+            return ParseError.MALFORMED;
         }
         if (headerLength > length) {
-            return ParseResult.truncated("TCP data offset past end of segment");
+            failure = "TCP data offset past end of segment";
+            return ParseError.TRUNCATED;
         }
-        return ParseResult.ok(new TcpPacket(buf, offset, length));
+        this.buf = buf;
+        this.offset = offset;
+        this.length = length;
+        return null;
     }
 
     /** {@link #checked(ByteBuf, int, int)} over the readable bytes of {@code buf}; the caller keeps ownership. */
     public static ParseResult<TcpPacket> checked(ByteBuf buf) {
         return checked(buf, buf.readerIndex(), buf.readableBytes());
-    }
-
-    /**
-     * A view for writing a segment of {@code length} bytes at {@code offset} of {@code buf} without any check; used by
-     * emitters that have made room. The caller keeps ownership of {@code buf}.
-     */
-    static TcpPacket unchecked(ByteBuf buf, int offset, int length) {
-        return new TcpPacket(buf, offset, length);
     }
 
     /** The buffer this view reads (not retained by the view). */

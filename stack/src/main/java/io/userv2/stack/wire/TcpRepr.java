@@ -7,7 +7,9 @@ import java.util.Objects;
  * The parsed form of a TCP header (RFC 9293 section 3.1), shaped after smoltcp's {@code TcpRepr}: one
  * {@link TcpControl} instead of independent flags, an acknowledgment number that is {@code null} unless the ACK flag
  * is set, and the options this stack understands. The data stays in the buffer ({@link TcpPacket#payload()}); this
- * record holds only its length, so it holds no buffer and needs no release.
+ * record holds only its length, so it holds no buffer and needs no release. The engine's hot path uses its mutable
+ * twin {@link TcpHeader} instead (no object per segment); this record is the form for tests, logs and callers that keep
+ * a header.
  *
  * <p>Not represented, by design: URG and the urgent pointer (RFC 6093 section 6: new applications "SHOULD NOT employ
  * the TCP urgent mechanism"; smoltcp also drops it), ECE/CWR (no ECN here), and unknown options.
@@ -51,32 +53,9 @@ public record TcpRepr(int srcPort, int dstPort, TcpControl control, SeqNumber se
      * Does not retain the packet's buffer.
      */
     public static ParseResult<TcpRepr> parse(TcpPacket packet, int srcAddr, int dstAddr, boolean verifyChecksum) {
-        int srcPort = packet.srcPort();
-        int dstPort = packet.dstPort();
-        if (srcPort == 0 || dstPort == 0) {
-            return ParseResult.malformed("TCP port 0");
-        }
-        int flags = packet.flags();
-        TcpControl control;
-        switch (flags & (TcpPacket.FLAG_SYN | TcpPacket.FLAG_FIN | TcpPacket.FLAG_RST)) {
-            case 0 -> control = (flags & TcpPacket.FLAG_PSH) != 0 ? TcpControl.PSH : TcpControl.NONE;
-            case TcpPacket.FLAG_SYN -> control = TcpControl.SYN;
-            case TcpPacket.FLAG_FIN -> control = TcpControl.FIN;
-            case TcpPacket.FLAG_RST -> control = TcpControl.RST;
-            default -> {
-                return ParseResult.malformed("TCP SYN/FIN/RST combined");
-            }
-        }
-        if (verifyChecksum && !packet.verifyChecksum(srcAddr, dstAddr)) {
-            return ParseResult.badChecksum("TCP checksum");
-        }
-        ParseResult<TcpOptions> options = packet.options();
-        if (!(options instanceof ParseResult.Ok<TcpOptions> ok)) {
-            return options.castFailure();
-        }
-        SeqNumber ack = (flags & TcpPacket.FLAG_ACK) != 0 ? packet.ackNumber() : null;
-        return ParseResult.ok(new TcpRepr(srcPort, dstPort, control, packet.seqNumber(), ack, packet.window(),
-                ok.value(), packet.payloadLength()));
+        TcpHeader h = new TcpHeader();
+        ParseError error = h.parse(packet, srcAddr, dstAddr, verifyChecksum);
+        return error == null ? ParseResult.ok(h.toRepr()) : new ParseResult.Failed<>(error, h.failure());
     }
 
     /** Header plus options in bytes: 20 plus {@link TcpOptions#encodedLength()}. */
@@ -107,18 +86,7 @@ public record TcpRepr(int srcPort, int dstPort, TcpControl control, SeqNumber se
      * and the acknowledgment field as 0 when there is no ACK.
      */
     public void emit(ByteBuf buf, int offset, int srcAddr, int dstAddr) {
-        int headerLength = headerLength();
-        TcpPacket packet = TcpPacket.unchecked(buf, offset, headerLength + payloadLength);
-        packet.setSrcPort(srcPort);
-        packet.setDstPort(dstPort);
-        packet.setSeqNumber(seqNumber);
-        packet.setAckNumber(ackNumber != null ? ackNumber : SeqNumber.of(0));
-        packet.setHeaderLength(headerLength);
-        packet.setFlags(control.flagBits() | (ackNumber != null ? TcpPacket.FLAG_ACK : 0));
-        packet.setWindow(window);
-        packet.setUrgentPointer(0);
-        options.emit(buf, offset + TcpPacket.HEADER_LENGTH);
-        packet.fillChecksum(srcAddr, dstAddr);
+        TcpHeader.of(this).emit(buf, offset, srcAddr, dstAddr);
     }
 
     /**

@@ -28,6 +28,7 @@ import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpOptions;
+import io.userv2.stack.wire.TcpHeader;
 import io.userv2.stack.wire.TcpRepr;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -330,7 +331,7 @@ class GatewayFragmentTest {
             use(576);
             TcpRepr tcp = new TcpRepr(80, 40000, TcpControl.NONE, SeqNumber.of(1), SeqNumber.of(1), 65535,
                     TcpOptions.NONE, 1000);
-            gateway.sendTcp(VM_MAC, REMOTE, VM_IP, tcp, Unpooled.wrappedBuffer(new byte[1000]));
+            gateway.sendTcp(VM_MAC, REMOTE, VM_IP, TcpHeader.of(tcp), Unpooled.wrappedBuffer(new byte[1000]));
             List<byte[]> sent = takeAll();
             assertEquals(1, sent.size());
             assertEquals(Ipv4Packet.FLAG_DF, ((sent.get(0)[20] & 0xFF) << 8) | (sent.get(0)[21] & 0xFF));

@@ -18,7 +18,7 @@ import io.userv2.stack.wire.Ipv4Repr;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpPacket;
-import io.userv2.stack.wire.TcpRepr;
+import io.userv2.stack.wire.TcpHeader;
 import io.userv2.stack.wire.UdpPacket;
 import io.userv2.stack.wire.UdpRepr;
 import java.io.ByteArrayOutputStream;
@@ -104,8 +104,8 @@ final class SimGuest {
     /** Sends a RST for {@code c} with SEQ = ISS + 1 (as a guest whose connect gave up does) and forgets it. */
     void sendReset(TcpConnection c) {
         TcpConnectionKey k = c.key();
-        emit(k, new TcpRepr(k.localPort(), k.remotePort(), TcpControl.RST, c.iss().plus(1), null, 0,
-                io.userv2.stack.wire.TcpOptions.NONE, 0), io.netty.buffer.Unpooled.EMPTY_BUFFER);
+        emit(k, new TcpHeader().start(k.localPort(), k.remotePort(), TcpControl.RST, c.iss().plus(1).value()),
+                io.netty.buffer.Unpooled.EMPTY_BUFFER);
         conns.remove(k).release();
     }
 
@@ -175,9 +175,8 @@ final class SimGuest {
 
     private void receiveTcp(Ipv4Packet ip4) {
         TcpPacket tcpPacket = TcpPacket.checked(ip4.buffer(), ip4.payloadOffset(), ip4.payloadLength()).orNull();
-        TcpRepr seg = tcpPacket == null ? null
-                : TcpRepr.parse(tcpPacket, ip4.source(), ip4.destination(), true).orNull();
-        if (seg == null) {
+        TcpHeader seg = new TcpHeader();
+        if (tcpPacket == null || seg.parse(tcpPacket, ip4.source(), ip4.destination(), true) != null) {
             return;
         }
         TcpConnectionKey key = TcpConnectionKey.ofIncoming(new Ipv4Address(ip4.source()),
@@ -191,8 +190,8 @@ final class SimGuest {
             return;
         }
         // No such connection (rebooted): RFC 9293 3.10.7.1, answer with RST as a real kernel does.
-        TcpRepr rst = TcpConnection.resetFor(seg);
-        if (rst != null) {
+        TcpHeader rst = new TcpHeader();
+        if (TcpConnection.resetFor(seg, rst)) {
             resetsReceivedForUnknown++;
             emit(new TcpConnectionKey(key.remoteAddress(), key.remotePort(), key.localAddress(), key.localPort()),
                     rst, io.netty.buffer.Unpooled.EMPTY_BUFFER);
@@ -259,7 +258,7 @@ final class SimGuest {
         }
     }
 
-    private void emit(TcpConnectionKey key, TcpRepr seg, ByteBuf payload) {
+    private void emit(TcpConnectionKey key, TcpHeader seg, ByteBuf payload) {
         try {
             Ipv4Repr ipv4 = new Ipv4Repr(ip, key.remoteAddress(), IpProtocol.TCP, seg.totalLength(), 64, 1, true, 0);
             ByteBuf out = header(key.remoteAddress(), ipv4);

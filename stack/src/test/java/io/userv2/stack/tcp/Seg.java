@@ -3,6 +3,7 @@ package io.userv2.stack.tcp;
 import io.userv2.stack.wire.SackBlock;
 import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
+import io.userv2.stack.wire.TcpHeader;
 import io.userv2.stack.wire.TcpOptions;
 import io.userv2.stack.wire.TcpRepr;
 import io.userv2.stack.wire.TcpTimestamps;
@@ -23,8 +24,18 @@ record Seg(int srcPort, int dstPort, TcpControl control, SeqNumber seq, SeqNumbe
                 data);
     }
 
+    /** A captured segment: {@code h} is read now (it is the emitting connection's reused header). */
+    static Seg of(TcpHeader h, byte[] data) {
+        return of(h.toRepr(), data);
+    }
+
     TcpRepr repr() {
         return new TcpRepr(srcPort, dstPort, control, seq, ack, window, options, data.length);
+    }
+
+    /** The header as the engine takes it. */
+    TcpHeader header() {
+        return TcpHeader.of(repr());
     }
 
     Seg control(TcpControl c) {

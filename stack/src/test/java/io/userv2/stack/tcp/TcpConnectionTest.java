@@ -12,7 +12,9 @@ import io.netty.buffer.Unpooled;
 import io.userv2.stack.wire.SackBlock;
 import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
+import io.userv2.stack.wire.TcpHeader;
 import io.userv2.stack.wire.TcpOptions;
+import io.userv2.stack.wire.TcpRepr;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -907,8 +909,8 @@ class TcpConnectionTest extends TcpFixture {
         @Test
         void newSynMayReplaceTimeWait() {
             timeWait();
-            assertTrue(conn.acceptsNewSyn(SYN.seq(REMOTE_SEQ.plus(100)).repr()));
-            assertFalse(conn.acceptsNewSyn(SYN.repr()));
+            assertTrue(conn.acceptsNewSyn(SYN.seq(REMOTE_SEQ.plus(100)).header()));
+            assertFalse(conn.acceptsNewSyn(SYN.header()));
         }
     }
 
@@ -982,19 +984,25 @@ class TcpConnectionTest extends TcpFixture {
             recvNothing();
         }
 
+        /** {@link TcpConnection#resetFor} as a record, null when it makes none. */
+        TcpRepr resetFor(Seg s) {
+            TcpHeader rst = new TcpHeader();
+            return TcpConnection.resetFor(s.header(), rst) ? rst.toRepr() : null;
+        }
+
         @Test
         void resetGenerationForUnknownConnections() {
             Seg syn = SYN;
-            var r = TcpConnection.resetFor(syn.repr());
+            var r = resetFor(syn);
             assertEquals(TcpControl.RST, r.control());
             assertEquals(SeqNumber.of(0), r.seqNumber());
             assertEquals(REMOTE_SEQ.plus(1), r.ackNumber());
             assertEquals(LOCAL_PORT, r.srcPort());
             assertEquals(REMOTE_PORT, r.dstPort());
-            var r2 = TcpConnection.resetFor(SEND.ack(LOCAL_SEQ.plus(7)).data("abc").repr());
+            var r2 = resetFor(SEND.ack(LOCAL_SEQ.plus(7)).data("abc"));
             assertEquals(LOCAL_SEQ.plus(7), r2.seqNumber());
             assertNull(r2.ackNumber());
-            assertNull(TcpConnection.resetFor(SEND.control(TcpControl.RST).repr()));
+            assertNull(resetFor(SEND.control(TcpControl.RST)));
         }
     }
 
@@ -1014,7 +1022,7 @@ class TcpConnectionTest extends TcpFixture {
             SeqNumber seq = REMOTE_SEQ.plus(1);
             int acks = 0;
             for (int i = 0; i < 10_000; i++) {
-                var repr = SEND.seq(seq).ack(LOCAL_SEQ.plus(1)).ts(3 + i, 0).data(chunk).repr();
+                var repr = SEND.seq(seq).ack(LOCAL_SEQ.plus(1)).ts(3 + i, 0).data(chunk).header();
                 conn.process(repr, payload, now);
                 seq = seq.plus(1448);
                 if (conn.pollAt() <= now) {

@@ -46,19 +46,19 @@ class TcpDemuxTest {
     class Admission {
         @Test
         void admitsUpToThePerSourceCapThenRefuses() {
-            assertNotNull(demux.admitSyn(key(VM1, 1), syn(1).repr(), 0));
-            assertNotNull(demux.admitSyn(key(VM1, 2), syn(2).repr(), 0));
-            assertNull(demux.admitSyn(key(VM1, 3), syn(3).repr(), 0), "VM1 is at its cap of 2");
+            assertNotNull(demux.admitSyn(key(VM1, 1), syn(1).header(), 0));
+            assertNotNull(demux.admitSyn(key(VM1, 2), syn(2).header(), 0));
+            assertNull(demux.admitSyn(key(VM1, 3), syn(3).header(), 0), "VM1 is at its cap of 2");
             assertEquals(1, demux.refusedSourceLimit());
             assertEquals(2, demux.countFrom(VM1));
-            assertNotNull(demux.admitSyn(key(VM2, 1), syn(1).repr(), 0));
-            assertNull(demux.admitSyn(key(VM2, 2), syn(2).repr(), 0), "the table is at its cap of 3");
+            assertNotNull(demux.admitSyn(key(VM2, 1), syn(1).header(), 0));
+            assertNull(demux.admitSyn(key(VM2, 2), syn(2).header(), 0), "the table is at its cap of 3");
             assertEquals(1, demux.refusedTotalLimit());
         }
 
         @Test
         void removingFreesTheSlotAndTheBuffers() {
-            TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).repr(), 0);
+            TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).header(), 0);
             c.accept(0);
             ByteBuf data = Unpooled.wrappedBuffer(new byte[5000]);
             c.send(data);
@@ -67,28 +67,28 @@ class TcpDemuxTest {
             assertTrue(demux.remove(key(VM1, 1)));
             assertEquals(0, alloc.live());
             assertEquals(0, demux.countFrom(VM1));
-            assertNotNull(demux.admitSyn(key(VM1, 1), syn(1).repr(), 0));
+            assertNotNull(demux.admitSyn(key(VM1, 1), syn(1).header(), 0));
         }
 
         @Test
         void lookupFindsTheConnection() {
-            TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).repr(), 0);
+            TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).header(), 0);
             assertSame(c, demux.get(key(VM1, 1)));
-            assertSame(c, demux.get(TcpConnectionKey.ofIncoming(VM1, DST, syn(1).repr())));
+            assertSame(c, demux.get(TcpConnectionKey.ofIncoming(VM1, DST, syn(1).header())));
             assertNull(demux.get(key(VM1, 2)));
             assertEquals(TcpState.SYN_PENDING, c.state());
         }
 
         @Test
         void liveKeyCannotBeAdmittedTwice() {
-            demux.admitSyn(key(VM1, 1), syn(1).repr(), 0);
-            assertThrows(IllegalStateException.class, () -> demux.admitSyn(key(VM1, 1), syn(1).repr(), 0));
+            demux.admitSyn(key(VM1, 1), syn(1).header(), 0);
+            assertThrows(IllegalStateException.class, () -> demux.admitSyn(key(VM1, 1), syn(1).header(), 0));
         }
 
         @Test
         void terminatedConnectionsAreSwept() {
-            TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).repr(), 0);
-            demux.admitSyn(key(VM1, 2), syn(2).repr(), 0);
+            TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).header(), 0);
+            demux.admitSyn(key(VM1, 2), syn(2).header(), 0);
             c.refuse(0);
             c.dispatch(0, (k, r, p) -> p.release());
             assertEquals(1, demux.removeIf(TcpConnection::isTerminated));
@@ -97,9 +97,9 @@ class TcpDemuxTest {
 
         @Test
         void closedConnectionIsReplacedByANewSyn() {
-            TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).repr(), 0);
+            TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).header(), 0);
             c.refuse(0);
-            TcpConnection d = demux.admitSyn(key(VM1, 1), syn(1).repr(), 1);
+            TcpConnection d = demux.admitSyn(key(VM1, 1), syn(1).header(), 1);
             assertNotEquals(c, d);
             assertEquals(1, demux.countFrom(VM1));
         }

@@ -60,7 +60,7 @@ abstract class TcpFixture {
     /** The guest sends {@code s}; the test owns the payload buffer and checks the connection did not keep it. */
     void send(Seg s) {
         ByteBuf payload = Unpooled.wrappedBuffer(s.data());
-        conn.process(s.repr(), payload, now);
+        conn.process(s.header(), payload, now);
         assertEquals(1, payload.refCnt(), "process must not retain or release the caller's payload");
         assertEquals(0, payload.readerIndex(), "process must not move the caller's indices");
     }
@@ -157,11 +157,11 @@ abstract class TcpFixture {
     // --- fixtures, one per state ---
 
     void pending() {
-        conn = TcpConnection.acceptSyn(KEY, SYN.repr(), config, alloc, stats, LOCAL_SEQ, now);
+        conn = TcpConnection.acceptSyn(KEY, SYN.header(), config, alloc, stats, LOCAL_SEQ, now);
     }
 
     void pending(Seg syn) {
-        conn = TcpConnection.acceptSyn(KEY, syn.repr(), config, alloc, stats, LOCAL_SEQ, now);
+        conn = TcpConnection.acceptSyn(KEY, syn.header(), config, alloc, stats, LOCAL_SEQ, now);
     }
 
     Seg synReceived() {

@@ -79,4 +79,27 @@ class SeqNumberTest {
         assertEquals("4294967295", MAX.toString());
         assertEquals(0xFFFF_FFFFL, MAX.unsigned());
     }
+
+    @Test
+    void rawArithmeticAgreesWithTheRecord() {
+        Random random = new Random(11);
+        for (int i = 0; i < 100_000; i++) {
+            // Near the sign boundary and the wrap as often as anywhere else.
+            int x = i % 3 == 0 ? random.nextInt() : (i % 3 == 1 ? Integer.MAX_VALUE : -1) + random.nextInt(64) - 32;
+            int y = x + random.nextInt(1 << 20) - (1 << 19);
+            int n = random.nextInt(1 << 20);
+            SeqNumber a = SeqNumber.of(x);
+            SeqNumber b = SeqNumber.of(y);
+            assertEquals(a.lt(b), SeqNumber.lt(x, y));
+            assertEquals(a.le(b), SeqNumber.le(x, y));
+            assertEquals(a.gt(b), SeqNumber.gt(x, y));
+            assertEquals(a.ge(b), SeqNumber.ge(x, y));
+            assertEquals(a.minus(b), SeqNumber.diff(x, y));
+            assertEquals(a.plus(n).value(), SeqNumber.add(x, n));
+            assertEquals(SeqNumber.max(a, b).value(), SeqNumber.max(x, y));
+            assertEquals(SeqNumber.min(a, b).value(), SeqNumber.min(x, y));
+            assertEquals(a.inRange(b, b.plus(n)), SeqNumber.inRange(x, y, SeqNumber.add(y, n)));
+            assertEquals(a.inWindow(b, n), SeqNumber.inWindow(x, y, n));
+        }
+    }
 }

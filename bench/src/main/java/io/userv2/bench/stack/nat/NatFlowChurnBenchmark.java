@@ -168,27 +168,5 @@ public class NatFlowChurnBenchmark {
         return open.size();
     }
 
-    private static final HostTcpSocket STUB = new HostTcpSocket() {
-        @Override
-        public int read(ByteBuf dst, int maxBytes) {
-            return 0;
-        }
-
-        @Override
-        public int write(ByteBuf src) {
-            return 0;
-        }
-
-        @Override
-        public void shutdownOutput() {
-        }
-
-        @Override
-        public void interest(boolean readable, boolean writable) {
-        }
-
-        @Override
-        public void close(boolean reset) {
-        }
-    };
+    private static final HostTcpSocket STUB = new HostTcpSocketStub();
 }

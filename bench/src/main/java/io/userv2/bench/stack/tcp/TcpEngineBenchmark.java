@@ -14,10 +14,7 @@ import io.userv2.stack.tcp.TcpStats;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
-import io.userv2.stack.wire.TcpOptions;
-import io.userv2.stack.wire.TcpRepr;
-import io.userv2.stack.wire.TcpTimestamps;
-import java.util.List;
+import io.userv2.stack.wire.TcpHeader;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -35,8 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The sans-IO TCP engine alone: one established {@link TcpConnection} (TcpConfig defaults: MTU 1500, 4 MiB buffers,
- * window scaling, timestamps and SACK negotiated, so the MSS is 1448) driven by hand with {@link TcpRepr} segments,
- * no wire encoding, no gateway, a virtual clock. The score is TCP segments per second in every method.
+ * window scaling, timestamps and SACK negotiated, so the MSS is 1448) driven by hand with {@link TcpHeader} segments,
+ * no wire encoding, no gateway, a virtual clock. The score is TCP segments per second in every method, so with
+ * {@code -prof gc} {@code gc.alloc.rate.norm} is bytes allocated per segment (the goal is none in steady state).
  *
  * <p>Guest to host (what the guest uploads), one operation = one in-order 1448-byte data segment from the peer:
  * {@link TcpConnection#process} (which copies the payload into the receive buffer), {@link TcpConnection#dispatch}
@@ -47,9 +45,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code receiveNoCopy}: {@link TcpConnection#recv(int)}, retained slices of the receive buffer, released at
  *       once (as a host-socket write would after writing them).</li>
  * </ul>
- * The clock advances 1 µs per segment (about 11.6 Gbit/s). The segment header is a new {@link TcpRepr} per operation
- * (seq, timestamps), as {@code TcpRepr.parse} would produce from a frame, so its few small objects are part of the
- * score; the payload is one 1448-byte pooled direct buffer reused for every segment.
+ * The clock advances 1 µs per segment (about 11.6 Gbit/s). The segment header is one {@link TcpHeader} filled again
+ * per operation (seq, timestamps), as the gateway parses every frame into its one reused header; the payload is one
+ * 1448-byte pooled direct buffer reused for every segment. Netty's leak detector is off, as in the daemon
+ * ({@code MemoryPolicy}): a sampled receive chunk would otherwise record a stack trace for every slice
+ * {@code receiveNoCopy} takes of it.
  *
  * <p>Host to guest ({@code send}), one invocation = 45 segments: {@link TcpConnection#send} of 65160 bytes (45 full
  * segments, "64 KiB") from a reused buffer, one {@code dispatch} that emits them (retained slices of the send buffer)
@@ -68,13 +68,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * mvn -B -o -q package -DskipTests -pl bench -am
  * java -jar bench/target/userv2-benchmarks.jar TcpEngineBenchmark -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc
  * </pre>
- * With {@code -prof gc}, {@code gc.alloc.rate.norm} is bytes per segment.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(2)
+@Fork(value = 2, jvmArgsAppend = "-Dio.netty.leakDetection.level=disabled")
 public class TcpEngineBenchmark {
     /** Data bytes per full segment: MSS 1460 minus the 12-byte timestamps option. */
     static final int SEGMENT = 1448;
@@ -86,9 +85,9 @@ public class TcpEngineBenchmark {
     static final int LOCAL_PORT = 80;
     static final TcpConnectionKey KEY = new TcpConnectionKey(GUEST_IP, REMOTE_PORT, SERVER_IP, LOCAL_PORT);
     /** Our ISN, just below the sign boundary, so the data crosses it. */
-    static final SeqNumber LOCAL_SEQ = SeqNumber.of(0x7FFF_FF00);
+    static final int LOCAL_SEQ = 0x7FFF_FF00;
     /** The guest's ISN, just below the wrap to 0. */
-    static final SeqNumber REMOTE_SEQ = SeqNumber.ofUnsigned(0xFFFF_FF00L);
+    static final int REMOTE_SEQ = 0xFFFF_FF00;
     static final long START = 1_000_000_000_000L;
 
     /** An established connection plus the guest's side of it; the emitter counts, remembers and releases. */
@@ -97,50 +96,55 @@ public class TcpEngineBenchmark {
         final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         TcpConnection conn;
         long now = START;
-        /** The guest's next sequence number and timestamp value. */
-        SeqNumber peerSeq = REMOTE_SEQ.plus(1);
+        /** The guest's next sequence number (raw 32 bits) and timestamp value. */
+        int peerSeq = REMOTE_SEQ + 1;
         int peerTsVal = 1;
         /** What the guest has seen of us: the latest TSval and the end of the data received. */
         int lastTsVal;
-        SeqNumber ourEnd = LOCAL_SEQ.plus(1);
+        int ourEnd = LOCAL_SEQ + 1;
         long emitted;
         long emittedData;
+        /** The guest's segment, filled again for every one. */
+        final TcpHeader peer = new TcpHeader();
 
         @Override
-        public void emit(TcpConnectionKey key, TcpRepr segment, ByteBuf payload) {
+        public void emit(TcpConnectionKey key, TcpHeader segment, ByteBuf payload) {
             emitted++;
             if (segment.payloadLength() > 0) {
                 emittedData++;
-                ourEnd = segment.seqNumber().plus(segment.payloadLength());
+                ourEnd = SeqNumber.add(segment.seq(), segment.payloadLength());
             }
-            if (segment.options().timestamps() != null) {
-                lastTsVal = segment.options().timestamps().tsVal();
+            if (segment.hasTimestamps()) {
+                lastTsVal = segment.tsVal();
             }
             payload.release();
         }
 
-        TcpOptions peerOptions() {
-            return new TcpOptions(null, null, false, List.of(), new TcpTimestamps(peerTsVal++, lastTsVal));
+        /** The guest's next segment: ACK of {@code ack}, window 65535, timestamps, {@code length} data bytes. */
+        TcpHeader peerSegment(int ack, int length) {
+            return peer.start(REMOTE_PORT, LOCAL_PORT, TcpControl.NONE, peerSeq).setAck(ack).setWindow(65535)
+                    .setTimestamps(peerTsVal++, lastTsVal).setPayloadLength(length);
         }
 
         /** SYN (MSS 1460, wscale 7, SACK-permitted, timestamps), accept, SYN-ACK, ACK: ESTABLISHED. */
         @Setup(Level.Trial)
         public void establish() {
-            TcpRepr syn = new TcpRepr(REMOTE_PORT, LOCAL_PORT, TcpControl.SYN, REMOTE_SEQ, null, 65535,
-                    new TcpOptions(1460, 7, true, List.of(), new TcpTimestamps(peerTsVal++, 0)), 0);
-            conn = TcpConnection.acceptSyn(KEY, syn, TcpConfig.defaults(), alloc, new TcpStats(), LOCAL_SEQ, now);
+            TcpHeader syn = new TcpHeader().start(REMOTE_PORT, LOCAL_PORT, TcpControl.SYN, REMOTE_SEQ)
+                    .setWindow(65535).setMaxSegmentSize(1460).setWindowScale(7).setSackPermitted(true)
+                    .setTimestamps(peerTsVal++, 0);
+            conn = TcpConnection.acceptSyn(KEY, syn, TcpConfig.defaults(), alloc, new TcpStats(),
+                    SeqNumber.of(LOCAL_SEQ), now);
             conn.accept(now);
             conn.dispatch(now, (k, s, p) -> {
                 p.release();
-                if (s.control() != TcpControl.SYN || !LOCAL_SEQ.equals(s.seqNumber())
-                        || !REMOTE_SEQ.plus(1).equals(s.ackNumber())) {
+                if (s.control() != TcpControl.SYN || s.seq() != LOCAL_SEQ || !s.hasAck()
+                        || s.ack() != REMOTE_SEQ + 1 || !s.hasTimestamps()) {
                     throw new IllegalStateException("expected our SYN-ACK, got " + s);
                 }
-                lastTsVal = s.options().timestamps().tsVal();
+                lastTsVal = s.tsVal();
             });
             now += 100_000;
-            conn.process(new TcpRepr(REMOTE_PORT, LOCAL_PORT, TcpControl.NONE, peerSeq, LOCAL_SEQ.plus(1), 65535,
-                    peerOptions(), 0), Unpooled.EMPTY_BUFFER, now);
+            conn.process(peerSegment(LOCAL_SEQ + 1, 0), Unpooled.EMPTY_BUFFER, now);
             if (conn.state() != TcpState.ESTABLISHED || !conn.timestampsEnabled() || !conn.sackEnabled()
                     || conn.sendMss() != SEGMENT || conn.sendWindowShift() != 7) {
                 throw new IllegalStateException("handshake did not give the expected connection: " + conn);
@@ -207,9 +211,8 @@ public class TcpEngineBenchmark {
         /** One segment in; ACKs out when due. */
         void receive() {
             now += 1_000;
-            conn.process(new TcpRepr(REMOTE_PORT, LOCAL_PORT, TcpControl.NONE, peerSeq, LOCAL_SEQ.plus(1), 65535,
-                    peerOptions(), SEGMENT), payload, now);
-            peerSeq = peerSeq.plus(SEGMENT);
+            conn.process(peerSegment(LOCAL_SEQ + 1, SEGMENT), payload, now);
+            peerSeq = SeqNumber.add(peerSeq, SEGMENT);
             segments++;
             if (conn.pollAt() <= now) {
                 conn.dispatch(now, this);
@@ -272,8 +275,7 @@ public class TcpEngineBenchmark {
             if (conn.pollAt() <= now) {
                 conn.dispatch(now, this);
             }
-            conn.process(new TcpRepr(REMOTE_PORT, LOCAL_PORT, TcpControl.NONE, peerSeq, ourEnd, 65535,
-                    peerOptions(), 0), Unpooled.EMPTY_BUFFER, now);
+            conn.process(peerSegment(ourEnd, 0), Unpooled.EMPTY_BUFFER, now);
             if (conn.pollAt() <= now) {
                 conn.dispatch(now, this);
             }

@@ -1,0 +1,367 @@
+package io.userv2.bench.stack.nat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.userv2.stack.gateway.ArpCache;
+import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.GatewayCounters;
+import io.userv2.stack.nat.HostSockets;
+import io.userv2.stack.nat.HostTcpSocket;
+import io.userv2.stack.nat.HostUdpSocket;
+import io.userv2.stack.nat.NatConfig;
+import io.userv2.stack.nat.NatEngine;
+import io.userv2.stack.nat.NatObserver;
+import io.userv2.stack.nat.NatPolicy;
+import io.userv2.stack.nat.NatTcpFlow;
+import io.userv2.stack.nat.NatUdpFlow;
+import io.userv2.stack.tcp.TcpState;
+import io.userv2.stack.wire.EtherType;
+import io.userv2.stack.wire.EthernetRepr;
+import io.userv2.stack.wire.IpProtocol;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv4Repr;
+import io.userv2.stack.wire.Ipv4Subnet;
+import io.userv2.stack.wire.MacAddress;
+import io.userv2.stack.wire.SeqNumber;
+import io.userv2.stack.wire.TcpControl;
+import io.userv2.stack.wire.TcpHeader;
+import io.userv2.stack.wire.TcpPacket;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One NAT'd guest TCP connection through the whole engine: Ethernet frames into {@link Gateway#receive}, the
+ * {@link NatEngine}'s TCP path (flow lookup, header parse, {@code TcpConnection}), the relay to a host socket stub,
+ * and frames out through the gateway's sink (released at once). Where {@code TcpEngineBenchmark} drives the TCP engine
+ * alone, this one adds the wire parse and emit and the NAT around it. A virtual clock; the score is TCP segments per
+ * second, so with {@code -prof gc} {@code gc.alloc.rate.norm} is bytes allocated per segment.
+ *
+ * <p>The guest (a Linux-like SYN: MSS 1460, SACK-permitted, timestamps, window scale 7) connects to a remote address
+ * the policy maps to the host; the stub dial is accepted in setup, so the connection is ESTABLISHED (MSS 1448).
+ * <ul>
+ *   <li>{@code upload}, one operation = one 1448-byte data frame from the guest, then the engine's flush (the relay
+ *       writes the bytes to the host stub, which takes them all; an ACK frame goes out every second segment);</li>
+ *   <li>{@code download}, one invocation = 45 segments: the host stub has 65160 bytes to read, the flush reads them
+ *       (one pooled read buffer) and emits 45 data frames, then one cumulative ACK frame from the guest and a flush.
+ *       Setup first runs the connection out of slow start until every invocation emits exactly 45 segments.</li>
+ * </ul>
+ * The guest's frames are built once; per segment the benchmark rewrites the TCP header (sequence and acknowledgment
+ * numbers, timestamps) and its checksum, as a guest kernel would. The clock advances 1 µs per segment. Tear-down
+ * checks the counts: every byte reached the host, nothing was dropped, exactly 45 data frames per download invocation.
+ * Netty's leak detector is off, as in the daemon ({@code MemoryPolicy}): its sampled buffers track every derived slice
+ * with a stack trace, which is the detector's allocation, not the path's.
+ *
+ * <pre>
+ * java -jar bench/target/userv2-benchmarks.jar NatTcpPathBenchmark -f 1 -wi 3 -w 1 -i 3 -r 1 -prof gc
+ * </pre>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "-Dio.netty.leakDetection.level=disabled")
+public class NatTcpPathBenchmark {
+    static final MacAddress GATEWAY_MAC = MacAddress.parse("5a:94:ef:e4:0c:dd");
+    static final Ipv4Address GATEWAY = Ipv4Address.parse("192.168.104.2");
+    static final Ipv4Subnet LAN = Ipv4Subnet.parse("192.168.104.0/24");
+    static final MacAddress GUEST_MAC = MacAddress.parse("52:55:55:00:00:03");
+    static final Ipv4Address GUEST = Ipv4Address.parse("192.168.104.3");
+    /** A documentation address the policy maps to the host. */
+    static final Ipv4Address REMOTE = Ipv4Address.parse("203.0.113.9");
+    static final int GUEST_PORT = 40_000;
+    static final int REMOTE_PORT = 80;
+    /** The guest's ISN, just below the wrap to 0, so the data crosses it. */
+    static final int GUEST_ISN = 0xFFFF_FF00;
+    /** Data bytes per full segment: MSS 1460 minus the 12-byte timestamps option. */
+    static final int SEGMENT = 1448;
+    static final int SEND_SEGMENTS = 45;
+    /** Ethernet + IPv4 headers before the TCP header in every frame. */
+    static final int TCP_OFFSET = 14 + 20;
+    /** TCP header with NOP NOP Timestamps, as the guest sends once established. */
+    static final int TCP_HEADER = 32;
+
+    /** The gateway, the NAT engine and one established connection; the host stub and the sink count. */
+    @State(Scope.Thread)
+    public abstract static class Path extends HostTcpSocketStub {
+        final ByteBufAllocator alloc = new PooledByteBufAllocator(true); // as the switch uses
+        Gateway gateway;
+        NatEngine engine;
+        NatTcpFlow flow;
+        long now = 1_000_000_000L;
+        /** The guest's next sequence number and TSval; what it has seen of us: our TSval and end of data. */
+        int guestSeq = GUEST_ISN + 1;
+        int guestTs = 1;
+        int lastTsVal;
+        int ourEnd;
+        /** Frames the gateway sent, those with data, and the first SYN-ACK's flags. */
+        long framesOut;
+        long dataFramesOut;
+        int lastFlags;
+        /** Bytes the host stub took, and bytes it still has to give. */
+        long bytesToHost;
+        int hostPending;
+        ByteBuf hostData;
+        /** The guest's frames: one with a full segment of data, one without; the header written into them. */
+        ByteBuf dataFrame;
+        ByteBuf ackFrame;
+        final TcpHeader tcp = new TcpHeader();
+
+        /** SYN, host dial accepted, SYN-ACK, ACK: ESTABLISHED. */
+        @Setup(Level.Trial)
+        public void establish() {
+            gateway = new Gateway(GATEWAY_MAC, GATEWAY, LAN, this::fromGateway, alloc, new GatewayCounters(),
+                    new ArpCache());
+            NatPolicy policy = new NatPolicy(LAN, GATEWAY, Map.of(REMOTE, Ipv4Address.parse("127.0.0.1")), false);
+            HostSockets host = new HostSockets() {
+                @Override
+                public HostTcpSocket dialTcp(NatTcpFlow f, Ipv4Address address, int port) {
+                    flow = f;
+                    return Path.this;
+                }
+
+                @Override
+                public HostUdpSocket openUdp(NatUdpFlow f, Ipv4Address address, int port) {
+                    throw new UnsupportedOperationException();
+                }
+            };
+            engine = new NatEngine(gateway, policy, NatConfig.defaults(), alloc, host, mac -> 0, NatObserver.NONE,
+                    new byte[16]);
+            gateway.setIpv4Forwarder(engine);
+            dataFrame = frame(SEGMENT);
+            ipv4(dataFrame, TCP_HEADER + SEGMENT);
+            for (int i = 0; i < SEGMENT; i++) {
+                dataFrame.setByte(TCP_OFFSET + TCP_HEADER + i, i * 31 + 7);
+            }
+            ackFrame = frame(0);
+            ipv4(ackFrame, TCP_HEADER);
+            hostData = alloc.directBuffer(SEND_SEGMENTS * SEGMENT);
+            for (int i = 0; i < SEND_SEGMENTS * SEGMENT; i++) {
+                hostData.writeByte(i * 7 + 1);
+            }
+
+            ByteBuf syn = frame(0);
+            tcp.start(GUEST_PORT, REMOTE_PORT, TcpControl.SYN, GUEST_ISN).setWindow(64240).setMaxSegmentSize(1460)
+                    .setSackPermitted(true).setTimestamps(guestTs++, 0).setWindowScale(7);
+            int length = ipv4(syn, tcp.totalLength());
+            tcp.emit(syn, TCP_OFFSET, GUEST.bits(), REMOTE.bits());
+            gateway.receive(syn, 0, length, 1, now);
+            syn.release();
+            engine.flush(now);
+            if (flow == null) {
+                throw new IllegalStateException("the SYN was not dialled");
+            }
+            engine.hostConnected(flow, now);
+            engine.flush(now);
+            if (framesOut != 1 || lastFlags != (TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK)) {
+                throw new IllegalStateException("expected one SYN-ACK, got " + framesOut + " frames");
+            }
+            now += 100_000;
+            guestAck();
+            if (flow.connection().state() != TcpState.ESTABLISHED || flow.connection().sendMss() != SEGMENT) {
+                throw new IllegalStateException("not established as expected: " + flow.connection());
+            }
+            framesOut = 0;
+            prepare();
+        }
+
+        /** Checks one operation and reaches the steady state. */
+        abstract void prepare();
+
+        /** Throws when the counts disagree with what the benchmark did. */
+        abstract void check();
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            try {
+                check();
+            } finally {
+                engine.closeAll();
+                dataFrame.release();
+                ackFrame.release();
+                hostData.release();
+            }
+        }
+
+        /** A guest frame with Ethernet written and room for IPv4, TCP with timestamps and {@code data} bytes. */
+        ByteBuf frame(int data) {
+            int length = TCP_OFFSET + TCP_HEADER + 28 + data; // room for a SYN's 40 option bytes too
+            ByteBuf f = alloc.directBuffer(length, length);
+            new EthernetRepr(GATEWAY_MAC, GUEST_MAC, EtherType.IPV4).emit(f, 0);
+            f.writerIndex(length);
+            return f;
+        }
+
+        /** Writes the IPv4 header for {@code tcpLength} bytes of TCP; returns the frame length. */
+        static int ipv4(ByteBuf frame, int tcpLength) {
+            new Ipv4Repr(GUEST, REMOTE, IpProtocol.TCP, tcpLength, 64).emit(frame, 14);
+            return TCP_OFFSET + tcpLength;
+        }
+
+        /** The guest sends {@code length} data bytes (from {@link #dataFrame}) or a pure ACK of what it has. */
+        void guestSends(int length) {
+            ByteBuf frame = length > 0 ? dataFrame : ackFrame;
+            tcp.start(GUEST_PORT, REMOTE_PORT, TcpControl.NONE, guestSeq).setAck(ourEnd).setWindow(65535)
+                    .setTimestamps(guestTs++, lastTsVal).setPayloadLength(length);
+            tcp.emit(frame, TCP_OFFSET, GUEST.bits(), REMOTE.bits());
+            gateway.receive(frame, 0, TCP_OFFSET + TCP_HEADER + length, 1, now);
+            guestSeq = SeqNumber.add(guestSeq, length);
+            engine.flush(now);
+        }
+
+        void guestAck() {
+            guestSends(0);
+        }
+
+        /** The gateway's sink: notes what the guest would learn from the frame (fixed offsets), then frees it. */
+        void fromGateway(ByteBuf frame) {
+            framesOut++;
+            int base = frame.readerIndex() + TCP_OFFSET;
+            int ipLength = frame.getUnsignedShort(frame.readerIndex() + 14 + 2);
+            int headerLength = (frame.getUnsignedByte(base + 12) >>> 4) * 4;
+            int data = ipLength - 20 - headerLength;
+            lastFlags = frame.getUnsignedByte(base + 13);
+            int seq = frame.getInt(base + 4);
+            if ((lastFlags & TcpPacket.FLAG_SYN) != 0) {
+                ourEnd = SeqNumber.add(seq, 1);
+            } else if (data > 0) {
+                dataFramesOut++;
+                ourEnd = SeqNumber.max(ourEnd, SeqNumber.add(seq, data));
+            }
+            // Our timestamps follow NOP NOP (or SACK-permitted) at the start of the options, on every segment.
+            for (int i = base + 20; i + 10 <= base + headerLength; ) {
+                int kind = frame.getUnsignedByte(i);
+                if (kind == 8) {
+                    lastTsVal = frame.getInt(i + 2);
+                    break;
+                }
+                i += kind <= 1 ? 1 : frame.getUnsignedByte(i + 1);
+            }
+            frame.release();
+        }
+
+        // The host socket stub: takes everything written, gives hostPending bytes of hostData.
+
+        @Override
+        public int read(ByteBuf dst, int maxBytes) {
+            int n = Math.min(maxBytes, hostPending);
+            dst.writeBytes(hostData, hostData.readableBytes() - hostPending, n);
+            hostPending -= n;
+            return n;
+        }
+
+        @Override
+        public int write(ByteBuf src) {
+            int n = src.readableBytes();
+            src.skipBytes(n);
+            bytesToHost += n;
+            return n;
+        }
+
+    }
+
+    /** Guest to host: full data segments in order. */
+    @State(Scope.Thread)
+    public static class Upload extends Path {
+        long segments;
+
+        @Override
+        void prepare() {
+            upload();
+            upload();
+            if (bytesToHost != 2L * SEGMENT || framesOut != 1) {
+                throw new IllegalStateException("two segments should reach the host and be acknowledged once: "
+                        + bytesToHost + " bytes, " + framesOut + " frames");
+            }
+            segments = 0;
+            bytesToHost = 0;
+            framesOut = 0;
+        }
+
+        void upload() {
+            now += 1_000;
+            guestSends(SEGMENT);
+            segments++;
+        }
+
+        @Override
+        void check() {
+            if (bytesToHost != segments * SEGMENT || dataFramesOut != 0 || framesOut < segments / 2 - 1
+                    || framesOut > segments / 2 + 2) {
+                throw new IllegalStateException(segments + " segments in, " + bytesToHost + " bytes to the host, "
+                        + framesOut + " frames out: " + flow.connection().stats());
+            }
+        }
+    }
+
+    /** Host to guest: 45 segments read from the host and sent, then one ACK from the guest. */
+    @State(Scope.Thread)
+    public static class Download extends Path {
+        long invocations;
+        long startData;
+
+        @Override
+        void prepare() {
+            int steady = 0;
+            for (int i = 0; i < 10_000 && steady < 50; i++) {
+                long before = dataFramesOut;
+                download();
+                boolean whole = dataFramesOut - before == SEND_SEGMENTS && flow.connection().sendQueued() == 0;
+                steady = whole ? steady + 1 : 0;
+            }
+            if (steady < 50) {
+                throw new IllegalStateException("no steady state: " + flow.connection());
+            }
+            invocations = 0;
+            startData = dataFramesOut;
+            framesOut = dataFramesOut;
+        }
+
+        void download() {
+            now += SEND_SEGMENTS * 1_000L;
+            hostPending = SEND_SEGMENTS * SEGMENT;
+            engine.hostReadable(flow, now);
+            engine.flush(now);
+            guestAck();
+            invocations++;
+        }
+
+        @Override
+        void check() {
+            long sent = dataFramesOut - startData;
+            if (sent != invocations * SEND_SEGMENTS || framesOut != dataFramesOut || flow.connection().sendQueued() != 0
+                    || flow.connection().stats().retransmittedSegments() != 0) {
+                throw new IllegalStateException(invocations + " invocations, " + sent + " data frames, "
+                        + framesOut + " frames: " + flow.connection());
+            }
+        }
+    }
+
+    /** One guest data frame in, relayed to the host, ACK frame out every second one. */
+    @Benchmark
+    public long upload(Upload u) {
+        u.upload();
+        return u.bytesToHost;
+    }
+
+    /** 45 segments host to guest as frames, one ACK frame from the guest. */
+    @Benchmark
+    @OperationsPerInvocation(SEND_SEGMENTS)
+    public long download(Download d) {
+        d.download();
+        return d.dataFramesOut;
+    }
+}
