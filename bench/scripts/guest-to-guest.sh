@@ -5,7 +5,7 @@
 # Prints a table and the ratios userv2/wire.
 #
 #   bench/scripts/guest-to-guest.sh [path/to/userv2-switch.jar]
-#   env: DURATION=3 REPS=3 RR_N=2000 MTUS="1500 65520"
+#   env: DURATION=3 REPS=3 RR_N=2000 MTUS="1500 65520" USERV2_ARGS="" (more switch options) USERV2_JAVA_OPTS=""
 #
 # Needs root (namespaces, taps), gcc, iperf3, iproute2, java. Only touches namespaces it creates; cleans up on exit.
 set -euo pipefail
@@ -128,7 +128,8 @@ run_wire() {
 
 run_userv2() {
     local mtu=$1 a b
-    java ${USERV2_JAVA_OPTS:-} -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" >"$work/switch-$mtu.log" 2>&1 &
+    # shellcheck disable=SC2086
+    java ${USERV2_JAVA_OPTS:-} -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" ${USERV2_ARGS:-} >"$work/switch-$mtu.log" 2>&1 &
     pids+=($!)
     wait_for "$work/switch-$mtu.log" "listening on" 60
     new_guest 192.168.104.10 "$mtu"; a=$ns

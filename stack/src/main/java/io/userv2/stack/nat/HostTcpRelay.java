@@ -1,7 +1,7 @@
 package io.userv2.stack.nat;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
+import io.userv2.stack.tcp.ByteSource;
 import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
 import io.userv2.stack.wire.MacAddress;
@@ -14,13 +14,12 @@ import java.io.IOException;
  * closes the guest's window). Half-close is kept in both directions: each side's FIN is passed on after its data.
  *
  * <p>Buffers: the relay owns {@code toHost} (guest bytes the host socket has not taken yet) and releases it when
- * written or when the socket closes; the read buffer is allocated per pump and released in it.
+ * written or when the socket closes. Host bytes are read straight into the connection's send buffer.
  */
 final class HostTcpRelay extends NatTcpFlow {
     /** Most bytes moved from the host into the connection per pump. */
     private static final int READ_CHUNK = 256 * 1024;
 
-    private final ByteBufAllocator alloc;
     private final long dialDeadline;
     private HostTcpSocket socket;
     private boolean connecting;
@@ -29,11 +28,12 @@ final class HostTcpRelay extends NatTcpFlow {
     private boolean hostOutputShut;
     private boolean socketClosed;
     private ByteBuf toHost;
+    /** The host socket's read, as the connection's byte source (one object per relay, not per read). */
+    private final ByteSource<IOException> fromHost = (dst, max) -> socket.read(dst, max);
 
     /** A relay whose host socket is still to be dialled ({@link #dialling}), or already connected ({@link #connected}). */
-    HostTcpRelay(TcpConnection conn, MacAddress guestMac, int owner, ByteBufAllocator alloc, long dialDeadline) {
+    HostTcpRelay(TcpConnection conn, MacAddress guestMac, int owner, long dialDeadline) {
         super(conn, guestMac, owner);
-        this.alloc = alloc;
         this.dialDeadline = dialDeadline;
     }
 
@@ -123,34 +123,19 @@ final class HostTcpRelay extends NatTcpFlow {
     }
 
     private void hostToGuest() throws IOException {
-        ByteBuf buf = null;
-        try {
-            while (hostReadable && !hostEof) {
-                int room = Math.min(conn.sendCapacity(), READ_CHUNK);
-                if (room == 0) {
-                    break;
-                }
-                if (buf == null) {
-                    buf = alloc.directBuffer(room);
-                }
-                buf.clear();
-                int want = Math.min(room, buf.capacity());
-                int n = socket.read(buf, want);
-                if (n < 0) {
-                    hostEof = true;
-                    conn.shutdownSend(); // the host's FIN, passed on after the buffered data
-                    break;
-                }
-                if (n > 0) {
-                    conn.send(buf);
-                }
-                if (n < want) {
-                    hostReadable = false; // drained what the socket had
-                }
+        while (hostReadable && !hostEof) {
+            int room = Math.min(conn.sendCapacity(), READ_CHUNK);
+            if (room == 0) {
+                break;
             }
-        } finally {
-            if (buf != null) {
-                buf.release();
+            int n = conn.sendFrom(fromHost, room); // read straight into the connection's send buffer
+            if (n < 0) {
+                hostEof = true;
+                conn.shutdownSend(); // the host's FIN, passed on after the buffered data
+                break;
+            }
+            if (n < room) {
+                hostReadable = false; // drained what the socket had
             }
         }
     }

@@ -227,7 +227,7 @@ public final class TcpNat {
             flow = self[0];
             flow.countsTcp = true;
         } else {
-            HostTcpRelay relay = new HostTcpRelay(conn, guestMac, ingress, alloc, now + config.dialTimeoutNanos());
+            HostTcpRelay relay = new HostTcpRelay(conn, guestMac, ingress, now + config.dialTimeoutNanos());
             flow = relay;
             flow.countsTcp = true;
             flow.countsPendingDial = true;
@@ -344,7 +344,7 @@ public final class TcpNat {
         if (conn == null) {
             return null;
         }
-        HostTcpRelay relay = new HostTcpRelay(conn, null, Ipv4Forwarder.NO_OWNER, alloc, Long.MAX_VALUE);
+        HostTcpRelay relay = new HostTcpRelay(conn, null, Ipv4Forwarder.NO_OWNER, Long.MAX_VALUE);
         relay.connected(socket);
         flows.put(relay);
         touch(relay);

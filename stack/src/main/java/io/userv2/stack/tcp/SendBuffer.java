@@ -51,19 +51,51 @@ final class SendBuffer {
         int n = Math.min(src.readableBytes(), free());
         int left = n;
         while (left > 0) {
-            ByteBuf tail = count > 0 ? chunks[(head + count - 1) & (chunks.length - 1)] : null;
-            if (tail == null || !tail.isWritable()) {
-                int last = tail != null ? tail.capacity() : 0;
-                int size = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, Math.max(last * 2, Integer.highestOneBit(left))));
-                tail = alloc.buffer(size, size);
-                push(tail);
-            }
+            ByteBuf tail = writableTail(left);
             int k = Math.min(left, tail.writableBytes());
             tail.writeBytes(src, k);
             left -= k;
         }
         length += n;
         return n;
+    }
+
+    /**
+     * Lets {@code src} write up to {@code max} bytes (and at most {@link #free()}) straight into the chunks, until it
+     * gives fewer than asked. Returns the bytes taken, or -1 when {@code src} was at its end before giving any.
+     */
+    <E extends Exception> int writeFrom(ByteSource<E> src, int max) throws E {
+        int want = Math.min(max, free());
+        int taken = 0;
+        try {
+            while (taken < want) {
+                ByteBuf tail = writableTail(want - taken);
+                int room = Math.min(want - taken, tail.writableBytes());
+                int n = src.readInto(tail, room);
+                if (n < 0) {
+                    return taken == 0 ? -1 : taken; // the end shows again on the next call
+                }
+                taken += n;
+                if (n < room) {
+                    break; // the source has no more now
+                }
+            }
+            return taken;
+        } finally {
+            length += taken;
+        }
+    }
+
+    /** The last chunk if it has room, else a new one sized for {@code left} more bytes (doubling, within bounds). */
+    private ByteBuf writableTail(int left) {
+        ByteBuf tail = count > 0 ? chunks[(head + count - 1) & (chunks.length - 1)] : null;
+        if (tail == null || !tail.isWritable()) {
+            int last = tail != null ? tail.capacity() : 0;
+            int size = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, Math.max(last * 2, Integer.highestOneBit(left))));
+            tail = alloc.buffer(size, size);
+            push(tail);
+        }
+        return tail;
     }
 
     /**

@@ -1413,6 +1413,24 @@ public final class TcpConnection {
         return n;
     }
 
+    /**
+     * Queues bytes for the peer straight from {@code src} (a host socket's read): up to {@code maxBytes} and
+     * {@link #sendCapacity()}, read into the send buffer's own chunks with no copy of ours in between. Returns the
+     * bytes taken, or -1 when {@code src} was at its end (the caller then calls {@link #shutdownSend()}).
+     *
+     * @throws IllegalStateException when the send side is closed ({@link #canSend()} is false)
+     */
+    public <E extends Exception> int sendFrom(ByteSource<E> src, int maxBytes) throws E {
+        if (!canSend()) {
+            throw new IllegalStateException("cannot send in " + state + (finQueued ? " after shutdownSend" : ""));
+        }
+        int n = sendBuf.writeFrom(src, maxBytes);
+        if (n > 0) {
+            updatePersist(lastNow);
+        }
+        return n;
+    }
+
     /** Bytes {@link #send} would take now: free send buffer space, 0 when the send side is closed. */
     public int sendCapacity() {
         return canSend() ? sendBuf.free() : 0;

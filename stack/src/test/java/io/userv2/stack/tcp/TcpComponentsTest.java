@@ -57,6 +57,51 @@ class TcpComponentsTest {
             b.release();
             alloc.assertAllReleased();
         }
+
+        @Test
+        void aSourceWritesStraightIntoTheChunksUntilItRunsShort() {
+            SendBuffer b = new SendBuffer(alloc, 1 << 20);
+            byte[] d = TcpFixture.bytes(200_000, 5);
+            ByteBuf socket = Unpooled.wrappedBuffer(d); // a "socket" holding 200 000 bytes, then nothing
+            ByteSource<RuntimeException> src = (dst, max) -> {
+                int n = Math.min(max, socket.readableBytes());
+                dst.writeBytes(socket, n);
+                return n;
+            };
+            assertEquals(150_000, b.writeFrom(src, 150_000)); // across several chunks, stops at the limit
+            assertEquals(50_000, b.writeFrom(src, 150_000));  // the source runs short: what it had
+            assertEquals(0, b.writeFrom(src, 150_000));
+            assertEquals(200_000, b.length());
+            ByteBuf all = b.retainedSlice(0, 200_000);
+            assertArrayEquals(d, ByteBufUtil.getBytes(all));
+            all.release();
+            socket.release();
+            b.release();
+            alloc.assertAllReleased();
+        }
+
+        @Test
+        void aSourceIsOfferedNoMoreThanTheFreeSpaceAndItsEndShowsOnce() {
+            SendBuffer b = new SendBuffer(alloc, 1000);
+            int[] offered = {0};
+            boolean[] atEnd = {false};
+            ByteSource<RuntimeException> src = (dst, max) -> {
+                if (atEnd[0]) {
+                    return -1;
+                }
+                offered[0] += max;
+                dst.writeZero(max);
+                return max;
+            };
+            assertEquals(1000, b.writeFrom(src, 5000));
+            assertEquals(1000, offered[0], "offered beyond the capacity");
+            b.consume(400);
+            atEnd[0] = true;
+            assertEquals(-1, b.writeFrom(src, 5000));
+            assertEquals(600, b.length());
+            b.release();
+            alloc.assertAllReleased();
+        }
     }
 
     @Nested
