@@ -186,7 +186,7 @@ for mtu in $MTUS; do
             done
         done
         for peer in $PEERS; do
-            g=$(cat "$work/cold-$peer-$mtu-g2h") h=$(cat "$work/cold-$peer-$mtu-h2g")
+            g=$(tr '\n' ' ' <"$work/cold-$peer-$mtu-g2h") h=$(tr '\n' ' ' <"$work/cold-$peer-$mtu-h2g")
             # shellcheck disable=SC2086
             echo "$peer-$mtu $(median $g) $(median $h) - - (first ${DURATION}s after start; g->h: $g; h->g: $h)" | tee -a "$work/results" >&2
         done
