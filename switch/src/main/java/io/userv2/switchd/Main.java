@@ -31,9 +31,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * The {@code userv2-switch} command: parses the command line, builds the {@link VirtualNetwork} and runs it until
@@ -52,7 +52,6 @@ public final class Main implements Callable<Integer> {
             System.setProperty("io.netty.buffer.checkAccessible", "false");
         }
     }
-
 
     @Option(names = "--listen", paramLabel = "ADDR",
             description = "Accept VMs speaking the QEMU stream protocol (4-byte big-endian length + frame) on a unix"
