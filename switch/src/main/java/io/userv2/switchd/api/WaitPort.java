@@ -18,10 +18,10 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * or the deadline passes (bounded by {@value #MAX_TIMEOUT_SECONDS} s; it costs one probe a second and no thread).
  */
 final class WaitPort {
-    /** Seconds waited when the client names no timeout. */
-    static final int DEFAULT_TIMEOUT_SECONDS = 30;
-    /** Longer timeouts are cut to this many seconds. */
-    static final int MAX_TIMEOUT_SECONDS = 3600;
+    /** Seconds waited when the client names no timeout, or an empty one (as Lima's usernet does). */
+    static final int DEFAULT_TIMEOUT_SECONDS = 10;
+    /** The largest timeout taken: Lima parses it as a 16-bit unsigned number and answers 400 beyond. */
+    static final int MAX_TIMEOUT_SECONDS = 65_535;
     private static final long INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final System.Logger LOG = System.getLogger(WaitPort.class.getName());
 
@@ -67,19 +67,22 @@ final class WaitPort {
         return wait.result;
     }
 
-    /** The timeout parameter: absent means 30; a positive decimal integer, cut to 3600; anything else is a 400. */
+    /**
+     * The timeout parameter as Lima's usernet reads it: absent or empty means {@value #DEFAULT_TIMEOUT_SECONDS}; a
+     * decimal number from 0 (gives up at once: 408) to {@value #MAX_TIMEOUT_SECONDS}; anything else is a 400.
+     */
     static int timeoutSeconds(String text) throws ApiException {
-        if (text == null) {
+        if (text == null || text.isEmpty()) {
             return DEFAULT_TIMEOUT_SECONDS;
         }
-        if (text.isEmpty() || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw ApiException.badRequest("timeout: not a positive number of seconds: " + ApiInput.echo(text));
+        if (!text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw ApiException.badRequest("timeout: not a number of seconds: " + ApiInput.echo(text));
         }
         String digits = text.replaceFirst("^0+", "");
-        if (digits.isEmpty()) {
-            throw ApiException.badRequest("timeout: not a positive number of seconds: " + ApiInput.echo(text));
+        if (digits.length() > 5 || (!digits.isEmpty() && Integer.parseInt(digits) > MAX_TIMEOUT_SECONDS)) {
+            throw ApiException.badRequest("timeout: more than " + MAX_TIMEOUT_SECONDS + " s: " + ApiInput.echo(text));
         }
-        return digits.length() > 6 ? MAX_TIMEOUT_SECONDS : Math.min(Integer.parseInt(digits), MAX_TIMEOUT_SECONDS);
+        return digits.isEmpty() ? 0 : Integer.parseInt(digits);
     }
 
     private void attempt() {

@@ -94,9 +94,16 @@ class ApiWaitPortTest {
         assertEquals(408, result.status(), result.body());
     }
 
+    @Test
+    void aTimeoutOfZeroGivesUpAtOnce() throws Exception {
+        api = new ApiFixture();
+        Curl.Result result = api.curl.get("/extension/wait_port?ip=192.168.104.3&port=22&timeout=0");
+        assertEquals(408, result.status(), result.body()); // as Lima's usernet: a zero timeout is taken, and expires
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"ip=192.168.104.3&port=22&timeout=abc", "ip=192.168.104.3&port=22&timeout=0",
-        "ip=192.168.104.3&port=22&timeout=-5", "ip=192.168.104.3&port=22&timeout=", "ip=192.168.104.3&port=22&timeout=1.5",
+    @ValueSource(strings = {"ip=192.168.104.3&port=22&timeout=abc", "ip=192.168.104.3&port=22&timeout=65536",
+        "ip=192.168.104.3&port=22&timeout=-5", "ip=192.168.104.3&port=22&timeout=1.5",
         "port=22&timeout=5", "ip=lima-foo&port=22", "ip=192.168.104.3", "ip=192.168.104.3&port=0",
         "ip=192.168.104.3&port=70000", "ip=192.168.104.3&port=ssh", "ip=%zz&port=22"})
     void badInputIs400(String query) throws Exception {
@@ -117,12 +124,17 @@ class ApiWaitPortTest {
 
     @Test
     void timeoutParsing() throws Exception {
-        assertEquals(30, WaitPort.timeoutSeconds(null));
+        // As Lima's usernet: absent or empty is 10 s, 0..65535 taken, beyond or not a number is a 400.
+        assertEquals(10, WaitPort.timeoutSeconds(null));
+        assertEquals(10, WaitPort.timeoutSeconds(""));
+        assertEquals(0, WaitPort.timeoutSeconds("0"));
+        assertEquals(0, WaitPort.timeoutSeconds("000"));
         assertEquals(599, WaitPort.timeoutSeconds("599"));
         assertEquals(7, WaitPort.timeoutSeconds("007"));
-        assertEquals(3600, WaitPort.timeoutSeconds("3601"));
-        assertEquals(3600, WaitPort.timeoutSeconds("99999999999999999999"));
-        assertThrows(ApiException.class, () -> WaitPort.timeoutSeconds("000"));
+        assertEquals(65535, WaitPort.timeoutSeconds("65535"));
+        assertThrows(ApiException.class, () -> WaitPort.timeoutSeconds("65536"));
+        assertThrows(ApiException.class, () -> WaitPort.timeoutSeconds("99999999999999999999"));
         assertThrows(ApiException.class, () -> WaitPort.timeoutSeconds("+5"));
+        assertThrows(ApiException.class, () -> WaitPort.timeoutSeconds("-1"));
     }
 }
