@@ -86,17 +86,24 @@ final class ApiHandler extends Handler.Abstract {
         if (answer == null) {
             answer = CompletableFuture.completedFuture(internal(new IllegalStateException("no answer")));
         }
+        Throwable[] gone = new Throwable[1];
         if (!answer.isDone()) {
             CompletableFuture<Reply> pending = answer;
             if (route.longPoll()) {
                 // Waiting is the point of this call: the connection's idle timeout must not fail it.
                 request.addIdleTimeoutListener(timeout -> false);
             }
-            request.addFailureListener(failure -> pending.cancel(false));
+            // The connection went (the client left, or the server is stopping): stop the work, and fail the
+            // exchange with the connection's own failure, which Jetty takes quietly (a CancellationException of
+            // ours made it try to write a 500 and log it with a stack trace).
+            request.addFailureListener(failure -> {
+                gone[0] = failure;
+                pending.cancel(false);
+            });
         }
         answer.whenComplete((reply, failure) -> {
             if (failure instanceof CancellationException) {
-                callback.failed(failure);
+                callback.failed(gone[0] != null ? gone[0] : failure);
             } else {
                 send(response, callback, reply != null ? reply : internal(failure));
             }

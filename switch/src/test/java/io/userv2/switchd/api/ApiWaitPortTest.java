@@ -43,6 +43,43 @@ class ApiWaitPortTest {
     }
 
     @Test
+    void aWaitPendingWhenTheServerStopsEndsWithoutAWarning() throws Exception {
+        api = new ApiFixture();
+        java.util.List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler collect = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.addHandler(collect);
+        try {
+            Curl.Running waiting = api.curl.start("GET", "/extension/wait_port?ip=192.168.104.3&port=22&timeout=60",
+                    null);
+            await("a probe", () -> api.plane.probes.get() >= 1);
+            api.close();
+            api = null;
+            // the client sees the connection end (its output files went with the fixture's directory)
+            assertTrue(waiting.process().waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "curl still waiting");
+        } finally {
+            root.removeHandler(collect);
+        }
+        assertTrue(warnings.isEmpty(), "warnings at shutdown: " + warnings.stream()
+                .map(r -> r.getLevel() + " " + r.getMessage()).toList());
+    }
+
+    @Test
     void probesAboutOncePerSecond() throws Exception {
         api = new ApiFixture();
         long start = System.nanoTime();
