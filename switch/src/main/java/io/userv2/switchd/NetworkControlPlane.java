@@ -81,6 +81,9 @@ public final class NetworkControlPlane implements ControlPlane {
         return onLoopUnchecked(() -> {
             long nowMillis = System.currentTimeMillis();
             Map<String, String> out = new LinkedHashMap<>();
+            // The gateway's own address first, as gvproxy's and Lima's lease lists have it (their clients and
+            // end-to-end checks look for it).
+            out.put(net.config().gatewayIp().toString(), net.config().gatewayMac().toString());
             for (Lease l : net.services().dhcp().leases()) {
                 if (l.isActiveAt(nowMillis) || l.staticLease()) {
                     out.put(l.ip().toString(), l.mac().toString());

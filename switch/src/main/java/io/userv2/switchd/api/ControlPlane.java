@@ -13,7 +13,10 @@ import java.util.concurrent.CompletableFuture;
  * on the event loop hands the work over itself.
  */
 public interface ControlPlane {
-    /** The active DHCP leases, IP address (dotted quad) to MAC address ({@code 52:55:55:12:34:56}). */
+    /**
+     * The gateway's own address and the active DHCP leases, IP address (dotted quad) to MAC address
+     * ({@code 52:55:55:12:34:56}), as gvproxy lists them.
+     */
     Map<String, String> leases();
 
     /**

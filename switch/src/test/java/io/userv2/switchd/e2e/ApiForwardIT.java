@@ -1,5 +1,6 @@
 package io.userv2.switchd.e2e;
 
+import static io.userv2.switchd.e2e.SwitchProcess.GATEWAY_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,6 +63,8 @@ class ApiForwardIT {
             Exec.Result leases = api(apiSock, "GET", "/services/dhcp/leases", null);
             assertEquals(200, status(leases), leases.toString());
             assertTrue(leases.output().contains("\"" + ip + "\":\"" + guest.mac() + "\""), leases.output());
+            assertTrue(leases.output().contains("\"" + GATEWAY_IP + "\":\"" + SwitchProcess.GATEWAY_MAC + "\""),
+                    "the gateway's own entry, as gvproxy lists it: " + leases.output());
 
             Exec.Result waited = api(apiSock, "GET", "/extension/wait_port?ip=" + ip + "&port=80&timeout=20", null);
             assertEquals(200, status(waited), "httpd port open: " + waited);
