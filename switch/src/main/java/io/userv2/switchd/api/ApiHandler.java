@@ -18,7 +18,8 @@ import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 
 /**
- * The Jetty side of the API: finds the route (404 unknown path, 405 wrong method), reads a POST body without
+ * The Jetty side of the API: finds the route (404 unknown path; a wrong method is 400 "post only" on a POST call,
+ * as gvproxy answers, and 405 on a GET call), reads a POST body without
  * blocking (at most {@code maxBody} bytes; a larger body is a 413), calls the endpoint and writes its {@link Reply}.
  * Nothing thrown below escapes as a stack trace: {@link ApiException}s become their status, anything else a one-line
  * 500.
@@ -45,8 +46,10 @@ final class ApiHandler extends Handler.Abstract {
             String method = request.getMethod();
             if (!route.method().equals(method)) {
                 response.getHeaders().put(HttpHeader.ALLOW, route.method());
-                return send(response, callback, Reply.error(405, "method " + ApiInput.echo(method)
-                        + " not allowed on " + path + "; use " + route.method()));
+                // gvproxy answers another method on its POST calls with 400 "post only"; its clients see that.
+                int status = route.method().equals("POST") ? 400 : 405;
+                return send(response, callback, Reply.error(status, (status == 400 ? "post only: " : "") + "method "
+                        + ApiInput.echo(method) + " not allowed on " + path + "; use " + route.method()));
             }
             Map<String, String> query = query(request);
             if (request.getLength() > maxBody) {

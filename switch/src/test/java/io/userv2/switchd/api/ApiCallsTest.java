@@ -219,12 +219,14 @@ class ApiCallsTest {
     }
 
     @Test
-    void wrongMethodIs405WithAllow() throws Exception {
+    void wrongMethodIs405WithAllowOr400PostOnlyAsGvproxy() throws Exception {
         Curl.Result post = api.curl.post("/stats", "{}");
         assertError(post, 405, "use GET");
         assertTrue(post.headers().contains("allow: get"), post.headers());
         Curl.Result get = api.curl.get("/services/forwarder/expose");
-        assertError(get, 405, "use POST");
+        assertError(get, 400, "post only");
+        assertError(api.curl.get("/services/forwarder/unexpose"), 400, "post only");
+        assertError(api.curl.get("/services/dns/add"), 400, "post only");
         assertTrue(get.headers().contains("allow: post"), get.headers());
         assertError(api.curl.start("DELETE", "/services/forwarder/all", null).await(30), 405, "use GET");
     }
