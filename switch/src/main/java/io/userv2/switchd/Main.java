@@ -305,24 +305,31 @@ public final class Main implements Callable<Integer> {
     public static int runDaemon(SwitchConfig config) {
         // Not a static field: main binds the sockets before the logging system is set up (tens of ms).
         System.Logger log = System.getLogger(Main.class.getName());
+        // The API socket first, then the network's: Lima's usernet start returns as soon as the VM socket exists and
+        // calls the API right after; until the network is up, API calls wait for it.
+        ApiServer apiServer = null;
+        PendingControlPlane plane = new PendingControlPlane();
+        if (config.apiSocket() != null) {
+            try {
+                apiServer = ApiServer.start(plane, config.apiSocket());
+                log.log(System.Logger.Level.INFO, "api: serving on unix:" + config.apiSocket());
+            } catch (IOException e) {
+                log.log(System.Logger.Level.ERROR, "cannot start the API: " + e.getMessage());
+                return 1;
+            }
+        }
         VirtualNetwork network;
         try {
             network = VirtualNetwork.create(config);
         } catch (IOException e) {
             log.log(System.Logger.Level.ERROR, "cannot start: " + e.getMessage());
+            plane.failed(e);
+            if (apiServer != null) {
+                apiServer.close();
+            }
             return 1;
         }
-        ApiServer apiServer = null;
-        if (config.apiSocket() != null) {
-            try {
-                apiServer = ApiServer.start(new NetworkControlPlane(network), config.apiSocket());
-                log.log(System.Logger.Level.INFO, "api: serving on unix:" + config.apiSocket());
-            } catch (IOException e) {
-                log.log(System.Logger.Level.ERROR, "cannot start the API: " + e.getMessage());
-                network.close();
-                return 1;
-            }
-        }
+        plane.ready(new NetworkControlPlane(network));
         ApiServer startedApi = apiServer;
         Thread hook = new Thread(() -> {
             if (startedApi != null) {

@@ -77,7 +77,7 @@ public final class ApiServer implements AutoCloseable {
     public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(10);
 
     private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
-    /** Jetty logs every start and stop at INFO; the daemon says "HTTP API listening" itself. Held so it stays set. */
+    /** Jetty logs every start and stop at INFO; the daemon says "api: serving on" itself. Held so it stays set. */
     private static final java.util.logging.Logger JETTY_LOG = java.util.logging.Logger.getLogger("org.eclipse.jetty");
 
     private final Server server;
@@ -179,7 +179,9 @@ public final class ApiServer implements AutoCloseable {
                 Files.deleteIfExists(privateDir);
             }
         }
-        LOG.log(System.Logger.Level.INFO, "HTTP API listening on " + socket);
+        // DEBUG, and not "listening on": that phrase announces VM sockets (scripts and tests wait for it); the
+        // daemon says "api: serving on" itself.
+        LOG.log(System.Logger.Level.DEBUG, "HTTP API serving on " + socket);
         return new ApiServer(server, socketFile, activeWaits, deadline);
     }
 

@@ -10,14 +10,15 @@ import java.util.concurrent.CompletableFuture;
  * <p>The API validates every argument before calling (IP literals, ports, protocol {@code tcp}/{@code udp}, forward
  * addresses in the canonical {@code IP:PORT} form), so implementations only decide what the switch can do.
  * Methods are called from the API's own threads, never from the switch's event loop; an implementation that must run
- * on the event loop hands the work over itself.
+ * on the event loop hands the work over itself. Any call may fail with an {@link ApiException} (503 while the network
+ * is not up).
  */
 public interface ControlPlane {
     /**
      * The gateway's own address and the active DHCP leases, IP address (dotted quad) to MAC address
      * ({@code 52:55:55:12:34:56}), as gvproxy lists them.
      */
-    Map<String, String> leases();
+    Map<String, String> leases() throws ApiException;
 
     /**
      * Starts forwarding {@code forward.local()} on the host to {@code forward.remote()} on the LAN.
@@ -35,7 +36,7 @@ public interface ControlPlane {
     void unexpose(String local, String protocol) throws ApiException;
 
     /** The forwards now exposed. */
-    List<Forward> forwards();
+    List<Forward> forwards() throws ApiException;
 
     /**
      * Adds a DNS zone, or replaces the zone of the same name.
@@ -45,13 +46,13 @@ public interface ControlPlane {
     void addDnsZone(DnsZoneSpec zone) throws ApiException;
 
     /** The DNS zones added so far (through the API or the configuration). */
-    List<DnsZoneSpec> dnsZones();
+    List<DnsZoneSpec> dnsZones() throws ApiException;
 
     /** Counters (bytes and frames in and out, per port, ...) as a tree Jackson can serialise. */
-    Map<String, Object> stats();
+    Map<String, Object> stats() throws ApiException;
 
     /** Metrics in the Prometheus text exposition format (version 0.0.4). */
-    String metrics();
+    String metrics() throws ApiException;
 
     /**
      * Makes one TCP connection attempt to {@code ip:port} through the virtual network, closing it at once if it opens.

@@ -105,6 +105,26 @@ class UsernetIT {
     }
 
     @Test
+    void theApiAnswersAsSoonAsTheFdSocketExists() throws Exception {
+        // Lima's usernet.Start returns once the fd socket exists, and the host agent calls the API on -e right after.
+        List<String> cmd = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", E2e.jar().toString()));
+        cmd.addAll(limaArgs());
+        try (LoggedProcess p = LoggedProcess.start("usernet", cmd)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.exists(fd)) {
+                assertTrue(p.isAlive() && System.nanoTime() < deadline, "no fd socket:\n" + p.tail(20));
+                Thread.onSpinWait();
+            }
+            assertTrue(Files.exists(ep), "the fd socket exists but the API socket does not yet");
+            Exec.Result leases = Exec.run(Duration.ofSeconds(30), "curl", "-sf", "--unix-socket", ep.toString(),
+                    "http://lima/services/dhcp/leases");
+            leases.assertOk();
+            assertTrue(leases.output().contains(VM_IP), leases.output());
+        }
+    }
+
+    @Test
     void servesTheEndpointAndFdSocketsLimaWaitsFor() throws Exception {
         SwitchProcess sw = start();
         try {
