@@ -94,6 +94,11 @@ public final class NetworkControlPlane implements ControlPlane {
     }
 
     @Override
+    public Map<String, Integer> cam() {
+        return onLoopUnchecked(() -> net.learningSwitch().cam());
+    }
+
+    @Override
     public void expose(Forward forward) throws ApiException {
         ForwardSpec spec;
         try {

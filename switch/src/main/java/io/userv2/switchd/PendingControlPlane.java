@@ -49,6 +49,11 @@ final class PendingControlPlane implements ControlPlane {
     }
 
     @Override
+    public Map<String, Integer> cam() throws ApiException {
+        return plane().cam();
+    }
+
+    @Override
     public void expose(Forward forward) throws ApiException {
         plane().expose(forward);
     }

@@ -59,6 +59,9 @@ final class ApiRoutes {
             AtomicInteger activeWaits) {
         Map<String, Route> routes = new LinkedHashMap<>();
         routes.put("/services/dhcp/leases", get(call -> json(plane.leases())));
+        // gvproxy serves these two at the top level as well: the same leases, and its switch's MAC table.
+        routes.put("/leases", get(call -> json(plane.leases())));
+        routes.put("/cam", get(call -> json(plane.cam())));
         routes.put("/services/forwarder/expose", post(call -> {
             plane.expose(ApiInput.expose(read(call, Forward.class)));
             return done(Reply.ok());

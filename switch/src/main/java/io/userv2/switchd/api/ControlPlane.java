@@ -20,6 +20,9 @@ public interface ControlPlane {
      */
     Map<String, String> leases() throws ApiException;
 
+    /** The MAC addresses learned on VM ports, each to its port's id (gvproxy's {@code /cam}). */
+    Map<String, Integer> cam() throws ApiException;
+
     /**
      * Starts forwarding {@code forward.local()} on the host to {@code forward.remote()} on the LAN.
      *

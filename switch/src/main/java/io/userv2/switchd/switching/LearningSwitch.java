@@ -11,6 +11,8 @@ import io.userv2.switchd.port.VirtualPort;
 import io.userv2.switchd.security.IngressFilter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -240,6 +242,16 @@ public final class LearningSwitch {
                 p.deliver(buf, index, length, ingress);
             }
         }
+    }
+
+    /**
+     * The addresses learned on VM ports, each with its port's id, as gvproxy's {@code /cam} lists them (MAC to
+     * connection); the gateway's pinned address is not among them. Loop thread only.
+     */
+    public Map<String, Integer> cam() {
+        Map<String, Integer> out = new TreeMap<>();
+        table.forEachLearned((port, mac) -> out.put(MacAddress.format(mac), port.id()));
+        return out;
     }
 
     /** The port {@code mac} (48 bits) was learned on, or null when unknown. */

@@ -40,6 +40,15 @@ final class MacTable {
     private final boolean[] pinned;
     private int size;
 
+    /** Calls {@code action} with each learned address (not the pinned ones) and its port. */
+    void forEachLearned(java.util.function.ObjLongConsumer<Port> action) {
+        for (int i = 0; i < capacity; i++) {
+            if (keys[i] != EMPTY && !pinned[i]) {
+                action.accept(ports[i], keys[i]);
+            }
+        }
+    }
+
     /** A table of at most {@code maxEntries} addresses, {@code maxPerPort} of them on any one port. */
     MacTable(int maxEntries, int maxPerPort) {
         if (maxEntries < 1 || maxPerPort < 1) {

@@ -51,6 +51,16 @@ class ApiCallsTest {
     }
 
     @Test
+    void topLevelLeasesAndCamAsGvproxyServesThem() throws Exception {
+        Curl.Result leases = api.curl.get("/leases");
+        assertEquals(200, leases.status(), leases.body());
+        assertEquals(JSON.readTree("{\"192.168.104.3\": \"52:55:55:12:34:56\"}"), JSON.readTree(leases.body()));
+        Curl.Result cam = api.curl.get("/cam");
+        assertEquals(200, cam.status(), cam.body());
+        assertEquals(JSON.readTree("{\"52:55:55:12:34:56\": 3}"), JSON.readTree(cam.body()));
+    }
+
+    @Test
     void exposeListUnexpose() throws Exception {
         assertOkEmpty(api.curl.post("/services/forwarder/expose",
                 "{\"local\": \"127.0.0.1:2222\", \"remote\": \"192.168.104.3:22\", \"protocol\": \"tcp\"}"));

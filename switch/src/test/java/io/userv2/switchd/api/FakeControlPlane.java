@@ -24,6 +24,11 @@ final class FakeControlPlane implements ControlPlane {
     }
 
     @Override
+    public synchronized Map<String, Integer> cam() {
+        return Map.of("52:55:55:12:34:56", 3);
+    }
+
+    @Override
     public synchronized void expose(Forward forward) throws ApiException {
         if (forward.local().endsWith(":1")) {
             throw new ApiException(500, "cannot bind " + forward.local() + ": Permission denied");

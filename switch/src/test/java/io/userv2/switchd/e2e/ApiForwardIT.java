@@ -65,6 +65,10 @@ class ApiForwardIT {
             assertTrue(leases.output().contains("\"" + ip + "\":\"" + guest.mac() + "\""), leases.output());
             assertTrue(leases.output().contains("\"" + GATEWAY_IP + "\":\"" + SwitchProcess.GATEWAY_MAC + "\""),
                     "the gateway's own entry, as gvproxy lists it: " + leases.output());
+            Exec.Result cam = api(apiSock, "GET", "/cam", null);
+            assertEquals(200, status(cam), cam.toString());
+            assertTrue(cam.output().contains("\"" + guest.mac() + "\":"), "the guest's MAC in /cam: " + cam.output());
+            assertTrue(!cam.output().contains(SwitchProcess.GATEWAY_MAC), "no gateway in /cam, as gvproxy: " + cam.output());
 
             Exec.Result waited = api(apiSock, "GET", "/extension/wait_port?ip=" + ip + "&port=80&timeout=20", null);
             assertEquals(200, status(waited), "httpd port open: " + waited);

@@ -45,6 +45,14 @@ class LearningSwitchTest {
     }
 
     @Test
+    void theCamListsEachLearnedAddressWithItsPortId() {
+        send(pa, B, A);
+        send(pb, A, B);
+        assertEquals(java.util.Map.of(io.userv2.stack.wire.MacAddress.format(A), pa.id(),
+                io.userv2.stack.wire.MacAddress.format(B), pb.id()), sw.cam());
+    }
+
+    @Test
     void learnedUnicastGoesToOnePort() {
         send(pb, A, B); // learn B on pb
         send(pa, B, A);
