@@ -29,7 +29,8 @@ import java.util.Objects;
  *       or is on the wrong network"). Deliberate deviation: an INIT-REBOOT client the server has no record of is
  *       ACKed when its address is free (the RFC says "remain silent"), so that a VM keeps its address across a
  *       server restart without a lease file.</li>
- *   <li>DECLINE: the address is marked unusable for {@link DhcpConfig#declineHoldSeconds()}.</li>
+ *   <li>DECLINE: the address is marked unusable for {@link DhcpConfig#declineHoldSeconds()}; a client with a static
+ *       lease is offered a pool address meanwhile.</li>
  *   <li>RELEASE: the lease ends; the association stays, so the client gets the same address back.</li>
  *   <li>INFORM: ACK with the configuration options, no lease time and no yiaddr ("The server MUST NOT send a lease
  *       expiration time to the client and SHOULD NOT fill in 'yiaddr'"), unicast to ciaddr.</li>

@@ -36,6 +36,9 @@ public final class LeaseTable {
     private static final class Binding {
         final MacAddress mac;
         final boolean isStatic;
+        /** A static lease's own address (0 for a dynamic association); {@link #ip} leaves it while it is declined. */
+        final int staticIp;
+        /** The address in use: a static lease's own, or a pool address while that one is declined. */
         int ip;
         String hostname;
         /** A lease is in force until {@link #leaseEnd} (false after expiry or release). */
@@ -51,6 +54,7 @@ public final class LeaseTable {
             this.mac = mac;
             this.ip = ip;
             this.isStatic = isStatic;
+            this.staticIp = isStatic ? ip : 0;
         }
     }
 
@@ -165,25 +169,66 @@ public final class LeaseTable {
      */
     int offer(MacAddress mac, Ipv4Address requested, long nowNanos) {
         Binding b = byMac.get(mac);
-        if (b != null && (b.isStatic || !isDeclined(b.ip, nowNanos))) {
+        if (b != null && b.isStatic) {
+            return offerStatic(b, requested, nowNanos);
+        }
+        if (b != null && !isDeclined(b.ip, nowNanos)) {
             hold(b, nowNanos);
             return b.ip;
         }
-        int ip = 0;
-        if (requested != null && isFree(requested.bits(), nowNanos)) {
-            ip = requested.bits();
-        }
-        if (ip == 0) {
-            ip = firstNeverUsed(nowNanos);
-        }
-        if (ip == 0) {
-            ip = reclaim(nowNanos);
-        }
+        int ip = newAddress(requested, nowNanos);
         if (ip == 0) {
             return 0;
         }
         hold(associate(mac, ip), nowNanos);
         return ip;
+    }
+
+    /**
+     * A static lease's own address, unless a client declined it (found it in use: RFC 2131 4.3.3 "The server MUST
+     * mark the network address as not available"): then, while it rests, a pool address, so that the client is not
+     * offered the conflicting address again and again; the static address comes back once its rest is over.
+     */
+    private int offerStatic(Binding b, Ipv4Address requested, long nowNanos) {
+        if (!isDeclined(b.staticIp, nowNanos)) {
+            if (b.ip != b.staticIp) {
+                moveTo(b, b.staticIp, nowNanos);
+            }
+        } else if (b.ip == b.staticIp || isDeclined(b.ip, nowNanos)) {
+            int ip = newAddress(requested, nowNanos);
+            if (ip == 0) {
+                return 0;
+            }
+            moveTo(b, ip, nowNanos);
+        }
+        hold(b, nowNanos);
+        return b.ip;
+    }
+
+    /**
+     * Moves a static lease's binding to {@code ip} (its own, or a pool address standing in): a lease on the old
+     * address ends; the static address stays reserved for it throughout.
+     */
+    private void moveTo(Binding b, int ip, long nowNanos) {
+        if (isActive(b, nowNanos)) {
+            listener.onRelease(snapshot(b));
+        }
+        b.bound = false;
+        b.leaseEnd = nowNanos;
+        if (b.ip != b.staticIp) {
+            byIp.remove(b.ip);
+        }
+        b.ip = ip;
+        byIp.put(ip, b);
+    }
+
+    /** A never-used or reclaimed address for a new association, the requested one if it is free; 0 if none. */
+    private int newAddress(Ipv4Address requested, long nowNanos) {
+        if (requested != null && isFree(requested.bits(), nowNanos)) {
+            return requested.bits();
+        }
+        int ip = firstNeverUsed(nowNanos);
+        return ip != 0 ? ip : reclaim(nowNanos);
     }
 
     private void hold(Binding b, long nowNanos) {
@@ -218,11 +263,11 @@ public final class LeaseTable {
         Binding b = byMac.get(mac);
         if (b != null) {
             if (b.ip != ip) {
-                return Decision.nak((b.isStatic ? "client has the static address " : "client's address is ")
-                        + Ipv4Address.format(b.ip));
+                return Decision.nak((b.isStatic && b.ip == b.staticIp ? "client has the static address "
+                        : "client's address is ") + Ipv4Address.format(b.ip));
             }
-            if (!b.isStatic && isDeclined(ip, nowNanos)) {
-                return Decision.nak("address was declined");
+            if (isDeclined(ip, nowNanos)) {
+                return Decision.nak("address was declined"); // a static one too: else the conflict goes on
             }
         } else {
             Binding owner = byIp.get(ip);
@@ -267,8 +312,9 @@ public final class LeaseTable {
 
     /**
      * Marks {@code ip}, offered or bound to {@code mac}, as in use by someone else for the decline hold time (RFC
-     * 2131 4.3.3: "The server MUST mark the network address as not available"); the client loses the association
-     * (unless it is static: that address is the only one it may have). False when {@code ip} is not {@code mac}'s.
+     * 2131 4.3.3: "The server MUST mark the network address as not available"); the client loses the association,
+     * or, when it has a static lease, is offered a pool address until the static one has rested. False when
+     * {@code ip} is not {@code mac}'s.
      */
     boolean decline(MacAddress mac, int ip, long nowNanos) {
         Binding b = byMac.get(mac);

@@ -359,6 +359,27 @@ class DhcpServerTest {
         }
 
         @Test
+        void aDeclinedStaticAddressRestsAndItsClientGetsAPoolAddressMeanwhile() {
+            // RFC 2131 4.3.3: the server MUST mark a declined address as not available. A static lease's client was
+            // offered its declined address again and again before, and never got one.
+            assertEquals(ip("192.168.104.50"), s.lease(VM1, "vm1").dhcp().yiaddr());
+            s.broadcast(s.message(VM1, DhcpMessageType.DECLINE).serverIdentifier(GW_IP)
+                    .requestedIp(ip("192.168.104.50")).build());
+            s.broadcast(s.message(VM1, DhcpMessageType.REQUEST).requestedIp(ip("192.168.104.50")).build());
+            assertEquals(DhcpMessageType.NAK, s.take().type(), "the declined static address is not ACKed");
+            assertEquals(ip("192.168.104.4"), s.lease(VM1, "vm1").dhcp().yiaddr(), "a pool address (.3 is static)");
+            assertEquals(ip("192.168.104.4"), s.server.lease(VM1).ip());
+            assertEquals(ip("192.168.104.4"), s.lease(VM1, "vm1").dhcp().yiaddr(), "and it keeps it meanwhile");
+            s.broadcast(s.message(VM2, DhcpMessageType.DISCOVER).requestedIp(ip("192.168.104.50")).build());
+            assertEquals(ip("192.168.104.5"), s.take().dhcp().yiaddr(), "the static address stays reserved");
+            s.advanceSeconds(601);
+            s.server.expire(s.now);
+            assertEquals(ip("192.168.104.50"), s.lease(VM1, "vm1").dhcp().yiaddr(), "its own address after the rest");
+            s.broadcast(s.message(VM3, DhcpMessageType.DISCOVER).requestedIp(ip("192.168.104.4")).build());
+            assertEquals(ip("192.168.104.4"), s.take().dhcp().yiaddr(), "the stand-in address is free again");
+        }
+
+        @Test
         void aStaticAddressIsNeverGivenToAnother() {
             assertEquals(ip("192.168.104.4"), s.lease(VM2, null).dhcp().yiaddr(), ".3 is VM 09's");
             s.broadcast(s.message(VM3, DhcpMessageType.DISCOVER).requestedIp(ip("192.168.104.50")).build());

@@ -16,8 +16,9 @@ public final class DhcpLog implements DhcpEventListener {
 
     @Override
     public void declined(MacAddress client, Ipv4Address address) {
-        LOG.log(System.Logger.Level.WARNING, "dhcp: " + client + " declined " + address
-                + " (something else on the LAN uses it)");
+        LOG.log(System.Logger.Level.WARNING, "dhcp: address conflict: " + client + " declined " + address
+                + " (something else on the LAN uses it); it is not handed out for a while (a static lease's client"
+                + " gets a pool address meanwhile)");
     }
 
     @Override
