@@ -59,7 +59,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private boolean writeBlocked;
     private boolean resumeScheduled;
     private long oversize;
-    private long now;
 
     /**
      * A port on {@code link}; call {@link #start} next.
@@ -201,7 +200,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         if (in == null || !in.isReadable()) {
             return true;
         }
-        now = System.nanoTime();
         FrameDecoder.Outcome outcome = decoder.decode(in, onFrame);
         if (outcome == FrameDecoder.Outcome.BAD_LENGTH) {
             counters().countFramingError();
@@ -227,7 +225,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     }
 
     private boolean onFrame(ByteBuf buf, int index, int length) {
-        return sw.forward(buf, index, length, this, now);
+        return sw.forward(buf, index, length, this, loop.now()); // the iteration's time, no clock read
     }
 
     private void scheduleResume() {
