@@ -8,6 +8,7 @@ import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.api.ApiServer;
 import io.userv2.switchd.cli.LimaNetworks;
 import io.userv2.switchd.cli.Profiles;
+import io.userv2.switchd.cli.GvproxyCommand;
 import io.userv2.switchd.cli.UsernetCommand;
 import io.userv2.switchd.config.DhcpSettings;
 import io.userv2.switchd.config.DnsSettings;
@@ -40,7 +41,7 @@ import picocli.CommandLine.Option;
  * SIGINT or SIGTERM.
  */
 @Command(name = "userv2-switch", mixinStandardHelpOptions = true, version = "userv2 0.1.0",
-        sortOptions = false, usageHelpAutoWidth = true, subcommands = {UsernetCommand.class},
+        sortOptions = false, usageHelpAutoWidth = true, subcommands = {UsernetCommand.class, GvproxyCommand.class},
         description = "A user-mode virtual switch and gateway: VMs attach over sockets and share one Ethernet LAN.")
 public final class Main implements Callable<Integer> {
     static {
@@ -303,18 +304,30 @@ public final class Main implements Callable<Integer> {
      * network cannot start (the reason is logged).
      */
     public static int runDaemon(SwitchConfig config) {
+        return runDaemon(config, DaemonHooks.NONE);
+    }
+
+    /** {@link #runDaemon(SwitchConfig)} with what a command mode adds ({@code hooks}). */
+    public static int runDaemon(SwitchConfig config, DaemonHooks hooks) {
         // Not a static field: main binds the sockets before the logging system is set up (tens of ms).
         System.Logger log = System.getLogger(Main.class.getName());
-        // The API socket first, then the network's: Lima's usernet start returns as soon as the VM socket exists and
+        // The API sockets first, then the network's: Lima's usernet start returns as soon as the VM socket exists and
         // calls the API right after; until the network is up, API calls wait for it.
-        ApiServer apiServer = null;
+        List<ApiServer> apiServers = new ArrayList<>();
         PendingControlPlane plane = new PendingControlPlane();
+        List<Path> apiSockets = new ArrayList<>();
         if (config.apiSocket() != null) {
+            apiSockets.add(config.apiSocket());
+        }
+        apiSockets.addAll(hooks.moreApiSockets());
+        for (Path socket : apiSockets) {
             try {
-                apiServer = ApiServer.start(plane, config.apiSocket());
-                log.log(System.Logger.Level.INFO, "api: serving on unix:" + config.apiSocket());
+                apiServers.add(ApiServer.start(plane, socket));
+                log.log(System.Logger.Level.INFO, "api: serving on unix:" + socket);
             } catch (IOException e) {
                 log.log(System.Logger.Level.ERROR, "cannot start the API: " + e.getMessage());
+                apiServers.forEach(ApiServer::close);
+                hooks.failed(e);
                 return 1;
             }
         }
@@ -324,17 +337,23 @@ public final class Main implements Callable<Integer> {
         } catch (IOException e) {
             log.log(System.Logger.Level.ERROR, "cannot start: " + e.getMessage());
             plane.failed(e);
-            if (apiServer != null) {
-                apiServer.close();
-            }
+            apiServers.forEach(ApiServer::close);
+            hooks.failed(e);
+            return 1;
+        }
+        try {
+            hooks.started(network);
+        } catch (Exception e) {
+            log.log(System.Logger.Level.ERROR, "cannot start: " + e.getMessage());
+            plane.failed(e);
+            apiServers.forEach(ApiServer::close);
+            network.close();
+            hooks.failed(e);
             return 1;
         }
         plane.ready(new NetworkControlPlane(network));
-        ApiServer startedApi = apiServer;
         Thread hook = new Thread(() -> {
-            if (startedApi != null) {
-                startedApi.close();
-            }
+            apiServers.forEach(ApiServer::close);
             network.close();
         }, "userv2-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -407,7 +426,7 @@ public final class Main implements Callable<Integer> {
         }
         return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm, maxPendingDialsPerVm,
                 maxUdpFlowsPerVm, keepAliveIdle,
-                keepAliveInterval, keepAliveProbes, dnsTcpIdle);
+                keepAliveInterval, keepAliveProbes, dnsTcpIdle, null, false);
     }
 
     /** The DNS address a profile asks for (null: the gateway's own). */
@@ -434,7 +453,7 @@ public final class Main implements Callable<Integer> {
                 upstreams.add(parseUpstream(u));
             }
         }
-        return new DnsSettings(hosts, hostsFiles, os, upstreams, resolvConf, dnsIp);
+        return new DnsSettings(hosts, hostsFiles, os, upstreams, resolvConf, dnsIp, List.of());
     }
 
     /** {@code IP} or {@code IP:PORT} (IPv4), port 53 by default; never a name (no lookup at start-up). */

@@ -172,8 +172,10 @@ public final class VirtualNetwork implements AutoCloseable {
     private static NatLoop attachNat(SwitchConfig config, Gateway gateway, LearningSwitch sw, EventLoop loop,
             ByteBufAllocator alloc, GatewayServices services) {
         NatSettings settings = config.nat();
-        // The host alias is the gateway's own address, as in Lima's user-v2 network.
-        NatPolicy policy = new NatPolicy(config.subnet(), config.gatewayIp(), settings.rules(), settings.outside());
+        // The host alias is the gateway's own address, as in Lima's user-v2 network, unless gvproxy's layout puts it
+        // on an address of its own.
+        NatPolicy policy = new NatPolicy(config.subnet(), settings.hostAliasOr(config.gatewayIp()), settings.rules(),
+                settings.outside(), settings.linkLocal());
         EgressGauge egress = mac -> {
             Port port = sw.portOf(mac.bits());
             return port == null ? 0 : port.queuedBytes();

@@ -10,9 +10,10 @@ import java.util.Map;
  * destination is dialled as itself unless the network is kept local ({@code --no-outside}, Lima's {@code host} mode).
  * Immutable and thread-safe.
  *
- * <p>Never dialled, whatever the rules say: link-local 169.254.0.0/16 (cloud metadata services live there; a guest
- * must not reach the host's), multicast, broadcast, 0.0.0.0/8, and addresses of the LAN itself (those are other VMs,
- * reached at layer 2, never through the gateway).
+ * <p>Never dialled, whatever the rules say: multicast, broadcast, 0.0.0.0/8, and addresses of the LAN itself (those
+ * are other VMs, reached at layer 2, never through the gateway); nor link-local 169.254.0.0/16 (cloud metadata
+ * services live there; a guest must not reach the host's) unless the policy allows it (gvproxy's
+ * {@code -ec2-metadata-access}).
  */
 public final class NatPolicy {
     private static final Ipv4Address LOOPBACK = Ipv4Address.parse("127.0.0.1");
@@ -24,6 +25,7 @@ public final class NatPolicy {
     private final Ipv4Address hostAlias;
     private final Map<Ipv4Address, Ipv4Address> rules;
     private final boolean outside;
+    private final boolean linkLocal;
 
     /**
      * A policy for {@code lan} whose {@code hostAlias} reaches the host's loopback.
@@ -32,10 +34,20 @@ public final class NatPolicy {
      * @param outside whether destinations without a rule are dialled as themselves (false: LAN and host only)
      */
     public NatPolicy(Ipv4Subnet lan, Ipv4Address hostAlias, Map<Ipv4Address, Ipv4Address> rules, boolean outside) {
+        this(lan, hostAlias, rules, outside, false);
+    }
+
+    /**
+     * As {@link #NatPolicy(Ipv4Subnet, Ipv4Address, Map, boolean)}, and with {@code linkLocal} true, destinations in
+     * 169.254.0.0/16 (a cloud's metadata and time services) are dialled too.
+     */
+    public NatPolicy(Ipv4Subnet lan, Ipv4Address hostAlias, Map<Ipv4Address, Ipv4Address> rules, boolean outside,
+            boolean linkLocal) {
         this.lan = lan;
         this.hostAlias = hostAlias;
         this.rules = Map.copyOf(rules);
         this.outside = outside;
+        this.linkLocal = linkLocal;
     }
 
     /**
@@ -57,10 +69,10 @@ public final class NatPolicy {
         return dialable(real) ? real : null;
     }
 
-    private static boolean dialable(Ipv4Address a) {
+    private boolean dialable(Ipv4Address a) {
         int bits = a.bits();
         boolean multicastOrReserved = (bits >>> 28) >= 0xE; // 224.0.0.0/4 and 240.0.0.0/4 (incl. broadcast)
-        return !multicastOrReserved && !LINK_LOCAL.contains(a) && !THIS_NETWORK.contains(a);
+        return !multicastOrReserved && (linkLocal || !LINK_LOCAL.contains(a)) && !THIS_NETWORK.contains(a);
     }
 
     /** The address that stands for the host's loopback. */
@@ -71,6 +83,11 @@ public final class NatPolicy {
     /** Whether destinations without a rule are reachable. */
     public boolean outside() {
         return outside;
+    }
+
+    /** Whether link-local destinations (169.254.0.0/16) are dialled. */
+    public boolean linkLocal() {
+        return linkLocal;
     }
 
     /** The {@code --nat} rules, VIRTUAL -> REAL. */

@@ -39,6 +39,15 @@ class NatPolicyTest {
     }
 
     @Test
+    void linkLocalIsDialledOnlyWhenThePolicyAllowsIt() {
+        // gvproxy's -ec2-metadata-access: the guest reaches the cloud's metadata (and time) service as itself
+        NatPolicy allowed = new NatPolicy(LAN, GATEWAY, Map.of(), true, true);
+        assertEquals(ip("169.254.169.254"), allowed.translate(ip("169.254.169.254")));
+        assertNull(new NatPolicy(LAN, GATEWAY, Map.of(), true, false).translate(ip("169.254.169.254")));
+        assertNull(allowed.translate(ip("224.0.0.251")), "multicast stays out whatever the link-local switch says");
+    }
+
+    @Test
     void linkLocalIsNeverDialledEvenThroughARule() {
         NatPolicy p = new NatPolicy(LAN, GATEWAY, Map.of(DOC, ip("169.254.169.254")), true);
         assertNull(p.translate(ip("169.254.169.254")));

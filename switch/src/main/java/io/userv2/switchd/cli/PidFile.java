@@ -56,19 +56,32 @@ public final class PidFile implements AutoCloseable {
 
     /** Writes our pid to {@code path} (see the class comment); liveness from {@code ProcessHandle}. */
     public static PidFile acquire(Path path) throws IOException {
-        return acquire(path, ProcessHandle.current().pid(), PidFile::isAlive);
+        return acquire(path, ProcessHandle.current().pid(), PidFile::isAlive, true);
+    }
+
+    /**
+     * As {@link #acquire(Path)}, writing the bare digits with no newline, as gvproxy does: podman reads gvproxy's
+     * pidfile with {@code strconv.Atoi} and no trimming, so a newline would make it fail to stop the process.
+     */
+    public static PidFile acquireDigitsOnly(Path path) throws IOException {
+        return acquire(path, ProcessHandle.current().pid(), PidFile::isAlive, false);
+    }
+
+    /** {@link #acquire(Path)} for {@code pid}, with {@code alive} deciding which pids are live (tests). */
+    static PidFile acquire(Path path, long pid, LongPredicate alive) throws IOException {
+        return acquire(path, pid, alive, true);
     }
 
     /**
      * Writes {@code pid} to {@code path}, replacing a stale pidfile and refusing one whose pid {@code alive} accepts
      * (other than {@code pid} itself).
      */
-    static PidFile acquire(Path path, long pid, LongPredicate alive) throws IOException {
+    private static PidFile acquire(Path path, long pid, LongPredicate alive, boolean newline) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(StandardCharsets.US_ASCII.encode(pid + "\n"));
+                ch.write(StandardCharsets.US_ASCII.encode(newline ? pid + "\n" : Long.toString(pid)));
                 ch.force(true);
             }
             try {

@@ -1,5 +1,6 @@
 package io.userv2.switchd.config;
 
+import io.userv2.dns.DnsZone;
 import io.userv2.stack.wire.Ipv4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -18,17 +19,20 @@ import java.util.Map;
  * @param resolvConf the resolv.conf to follow (nameservers, search domains), re-read when it changes
  * @param serverIp where guests find the DNS server: null for the gateway's own address; another address of the LAN
  *     makes the gateway answer there too (Lima's default network puts DNS at .3 beside the gateway at .2)
+ * @param zones zones served from the start, as if added through the API ({@code POST /services/dns/add}); gvproxy
+ *     starts with {@code containers.internal.} and {@code docker.internal.}
  */
 public record DnsSettings(Map<String, Ipv4Address> staticHosts, List<Path> hostsFiles, boolean osResolver,
-        List<InetSocketAddress> upstreams, Path resolvConf, Ipv4Address serverIp) {
+        List<InetSocketAddress> upstreams, Path resolvConf, Ipv4Address serverIp, List<DnsZone> zones) {
     /** The host's own configuration: OS resolver, /etc/resolv.conf, no extra names. */
     public static final DnsSettings HOST = new DnsSettings(Map.of(), List.of(), true, null,
-            Path.of("/etc/resolv.conf"), null);
+            Path.of("/etc/resolv.conf"), null, List.of());
 
     /** Copies the collections. */
     public DnsSettings {
         staticHosts = Map.copyOf(staticHosts);
         hostsFiles = List.copyOf(hostsFiles);
         upstreams = upstreams == null ? null : List.copyOf(upstreams);
+        zones = List.copyOf(zones);
     }
 }

@@ -25,11 +25,15 @@ import java.util.Map;
  *     ({@code --keepalive-probes})
  * @param dnsTcpIdleSeconds a DNS-over-TCP connection to the gateway with no query for this long is closed
  *     ({@code --dns-tcp-idle-timeout})
+ * @param hostAlias the LAN address that stands for the host's 127.0.0.1, or null for the gateway's own address (as
+ *     in Lima's networks); gvproxy's layout puts it on an address of its own (subnet's last host, .254), which the
+ *     gateway then answers ARP and ping at
+ * @param linkLocal whether 169.254.0.0/16 is dialled (gvproxy's {@code -ec2-metadata-access}); never by default
  */
 public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, int udpIdleTimeoutSeconds,
         int maxConnections, int maxConnectionsPerVm, int maxPendingDialsPerVm, int maxUdpFlowsPerVm,
         int keepAliveIdleSeconds, int keepAliveIntervalSeconds,
-        int keepAliveProbes, int dnsTcpIdleSeconds) {
+        int keepAliveProbes, int dnsTcpIdleSeconds, Ipv4Address hostAlias, boolean linkLocal) {
     private static final long S = 1_000_000_000L;
 
     /**
@@ -39,7 +43,7 @@ public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, 
      * DNS over TCP closed after 10 s without a query.
      */
     public static final NatSettings DEFAULT = new NatSettings(Map.of(), true, 60, 16_384, 4_096, 1_024, 4_096, 60, 10, 3,
-            10);
+            10, null, false);
 
     /** Validates the numbers and copies the rules. */
     public NatSettings {
@@ -51,6 +55,19 @@ public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, 
         if (keepAliveIdleSeconds < 0 || keepAliveIntervalSeconds < 1 || keepAliveProbes < 1) {
             throw new IllegalArgumentException("keep-alive: idle must be 0 (off) or more, interval and probes 1 or more");
         }
+    }
+
+    /** These settings with other {@code --nat} rules, host alias (null: the gateway's) and link-local access. */
+    public NatSettings withAddressing(Map<Ipv4Address, Ipv4Address> newRules, Ipv4Address newHostAlias,
+            boolean newLinkLocal) {
+        return new NatSettings(newRules, outside, udpIdleTimeoutSeconds, maxConnections, maxConnectionsPerVm,
+                maxPendingDialsPerVm, maxUdpFlowsPerVm, keepAliveIdleSeconds, keepAliveIntervalSeconds,
+                keepAliveProbes, dnsTcpIdleSeconds, newHostAlias, newLinkLocal);
+    }
+
+    /** The address that reaches the host's 127.0.0.1 on a LAN whose gateway is {@code gatewayIp}. */
+    public Ipv4Address hostAliasOr(Ipv4Address gatewayIp) {
+        return hostAlias == null ? gatewayIp : hostAlias;
     }
 
     /** The engine's configuration for a LAN of {@code mtu}. */

@@ -2,6 +2,7 @@ package io.userv2.switchd.services;
 
 import io.userv2.dns.DnsConfig;
 import io.userv2.dns.DnsServer;
+import io.userv2.dns.DnsZone;
 import io.userv2.dns.HostResolver;
 import io.userv2.dns.HostsFileResolver;
 import io.userv2.dns.OsHostResolver;
@@ -63,12 +64,22 @@ public final class GatewayServices implements AutoCloseable {
                 gateway.addAddress(dnsIp); // ARP, ping and port 53 (UDP here, TCP in the NAT) at that address too
                 dhcpBuilder.dnsServers(List.of(dnsIp)).reserve(dnsIp);
             }
+            Ipv4Address hostAlias = config.nat().hostAliasOr(config.gatewayIp());
+            if (!hostAlias.equals(config.gatewayIp()) && config.subnet().contains(hostAlias)) {
+                // gvproxy's layout (host alias .254 beside the gateway .1): the gateway answers ARP and ping there,
+                // the NAT takes its TCP and UDP to the host, and DHCP never hands it out
+                gateway.addAddress(hostAlias);
+                dhcpBuilder.reserve(hostAlias);
+            }
             DhcpConfig dhcpConfig = dhcpBuilder.build();
             Path leasesFile = config.dhcp().leasesFile();
             LeaseStore store = leasesFile == null ? LeaseStore.NONE : new LeaseFile(leasesFile, state);
             DhcpServer dhcp = DhcpServer.attach(gateway, dhcpConfig, store, System.nanoTime(),
                     System.currentTimeMillis());
             dhcp.setEventListener(new DhcpLog());
+            for (DnsZone zone : config.dns().zones()) {
+                dns.zone().addZone(zone);
+            }
             LeaseListener names = new LeaseNames(dns.zone());
             dhcp.setLeaseListener(leases == null ? names : new LeaseFanOut(names, leases), System.nanoTime());
             loop.every(10_000_000_000L, () -> dhcp.expire(System.nanoTime()));
@@ -82,7 +93,7 @@ public final class GatewayServices implements AutoCloseable {
     private static DnsConfig dnsConfig(SwitchConfig config) throws IOException {
         InetAddress gatewayIp = config.gatewayIp().toInetAddress();
         DnsConfig.Builder b = DnsConfig.builder()
-                .hostAlias("host.lima.internal", gatewayIp)
+                .hostAlias("host.lima.internal", config.nat().hostAliasOr(config.gatewayIp()).toInetAddress())
                 .gatewayName("gateway.lima.internal", gatewayIp)
                 .resolvConf(config.dns().resolvConf())
                 .upstreams(config.dns().upstreams())

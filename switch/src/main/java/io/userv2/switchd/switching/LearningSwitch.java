@@ -72,6 +72,7 @@ public final class LearningSwitch {
     private long gatewayMac = -1; // never equal to a 48-bit address until a gateway is attached
     private IngressFilter filter;
     private UnknownUnicastListener unknownUnicast = (buf, index, length, now) -> { };
+    private java.util.function.ObjLongConsumer<Port> learnListener;
     private long dropsHairpin;
     private long floods;
 
@@ -118,6 +119,14 @@ public final class LearningSwitch {
     /** Sets who hears of gateway frames dropped for an unknown destination. */
     public void onGatewayUnknownUnicast(UnknownUnicastListener listener) {
         this.unknownUnicast = listener;
+    }
+
+    /**
+     * Calls {@code listener} with the port and the MAC (48 bits) whenever an address is learned on a VM port where it
+     * was not before (new, aged out and back, or moved from another port); not for refreshes. Loop thread.
+     */
+    public void onLearned(java.util.function.ObjLongConsumer<Port> listener) {
+        this.learnListener = listener;
     }
 
     /** Detaches a port, forgets every address learned on it, and tells every detach listener. */
@@ -211,6 +220,9 @@ public final class LearningSwitch {
                 return false;
             }
             ingress.learned(src, now);
+            if ((learned == MacTable.LEARNED || learned == MacTable.MOVED) && learnListener != null) {
+                learnListener.accept(ingress, src);
+            }
         }
         IngressFilter f = filter;
         if (f != null) {

@@ -20,7 +20,9 @@ import java.util.Map;
  * which {@code main} runs when it returns and a shutdown hook runs on SIGINT/SIGTERM.
  *
  * <p>The scan is deliberately simple: {@code --listen PATH}, {@code --listen=PATH} and {@code unix://PATH} forms,
- * only when the command line starts with an option (not a subcommand) and asks for neither help nor the version. A
+ * only when the command line starts with an option (not a subcommand) and asks for neither help nor the version;
+ * for the {@code gvproxy} subcommand, its {@code -listen-qemu} (or {@code --listen-qemu}) socket, which podman
+ * polls for. A
  * path the scan gets wrong costs nothing: the real parse decides, and whatever it does not claim is removed. A bind
  * that fails here is left to the real start-up, which reports it.
  */
@@ -36,22 +38,32 @@ public final class EarlyListeners {
 
     /** Binds the unix {@code --listen} paths found in {@code args}; failures are left to the real start-up. */
     public static void bind(String[] args) {
-        if (args.length == 0 || !args[0].startsWith("-")) {
+        String flag = "--listen";
+        int from = 0;
+        if (args.length > 0 && args[0].equals("gvproxy")) {
+            // podman takes gvproxy as ready once the -listen-qemu socket file exists
+            flag = "-listen-qemu";
+            from = 1;
+        }
+        if (args.length <= from || !args[from].startsWith("-")) {
             return;
         }
         for (String a : args) {
-            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) {
+            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version") || a.equals("-help")
+                    || a.equals("-version")) {
                 return;
             }
         }
         boolean any = false;
-        for (int i = 0; i < args.length; i++) {
+        for (int i = from; i < args.length; i++) {
             String value = null;
-            if (args[i].equals("--listen") && i + 1 < args.length) {
+            // Go flags: -listen-qemu and --listen-qemu are the same flag
+            String arg = from == 1 && args[i].startsWith("--") ? args[i].substring(1) : args[i];
+            if (arg.equals(flag) && i + 1 < args.length) {
                 value = args[++i];
-            } else if (args[i].startsWith("--listen=")) {
-                value = args[i].substring("--listen=".length());
-            } else if (args[i].equals("--")) {
+            } else if (arg.startsWith(flag + "=")) {
+                value = arg.substring(flag.length() + 1);
+            } else if (arg.equals("--")) {
                 break;
             }
             if (value != null && !value.startsWith("tcp://")) {

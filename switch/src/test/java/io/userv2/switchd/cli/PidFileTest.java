@@ -36,6 +36,16 @@ class PidFileTest {
     }
 
     @Test
+    void gvproxysPidfileHoldsTheBareDigits() throws IOException {
+        // podman reads it with strconv.Atoi(string(content)): "123\n" would not parse
+        Path file = dir.resolve("gvproxy.pid");
+        try (PidFile pid = PidFile.acquireDigitsOnly(file)) {
+            assertEquals(Long.toString(ME), Files.readString(file));
+        }
+        assertFalse(Files.exists(file));
+    }
+
+    @Test
     void aLiveProcessIsRefusedAndItsFileKept() throws Exception {
         Path file = dir.resolve("x.pid");
         Process sleeper = new ProcessBuilder("sleep", "60").start();
