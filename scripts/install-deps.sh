@@ -13,6 +13,8 @@ packages=(
     qemu-system-x86 linux-image-amd64 busybox-static cpio
     # namespace guests and what runs in them
     iproute2 procps iperf3 curl dnsutils
+    # DHCP clients besides busybox udhcpc (dhcpcd without its service)
+    dhcpcd-base
     # peers for side-by-side runs, capture inspection
     passt slirp4netns tshark libpcap0.8
 )

@@ -12,14 +12,48 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * RFC 2131 4.3.3 with a real client: a guest whose static lease names an address another guest already uses finds
- * the conflict by ARP (busybox udhcpc {@code -a}), declines it, and then gets a pool address, instead of being
- * offered the conflicting address again and again; the switch logs the conflict.
+ * RFC 2131 4.3.3 with real clients: a guest whose static lease names an address another guest already uses finds
+ * the conflict by ARP (busybox udhcpc {@code -a}; dhcpcd's RFC 5227 probe), declines it, and then gets a pool
+ * address, instead of being offered the conflicting address again and again; the switch logs the conflict.
+ *
+ * <p>dhcpcd runs with {@code -c /bin/true} and a configuration file of its own: no hook script, so nothing of the
+ * machine's (its resolv.conf) is touched from the namespace, which shares the file system.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
 class DhcpDeclineIT {
     private static final String STATIC_MAC = "52:55:55:00:00:50";
     private static final String STATIC_IP = "192.168.104.50";
+
+    @Test
+    void dhcpcdDeclinesAStaticAddressFoundInUseAndGetsAnother() throws Exception {
+        E2e.requireRoot();
+        Path dir = E2e.socketDir();
+        try (Closer c = new Closer()) {
+            c.add(() -> E2e.deleteTree(dir));
+            Path sock = dir.resolve("net.sock");
+            SwitchProcess sw = c.add(SwitchProcess.start("--listen", sock.toString(), "--lease",
+                    STATIC_IP + "=" + STATIC_MAC));
+            NamespaceGuest squatter = c.add(NamespaceGuest.connect(sock, STATIC_IP + "/24"));
+            NamespaceGuest guest = c.add(NamespaceGuest.start(
+                    NamespaceGuest.Options.unconfigured("unix:" + sock).mac(STATIC_MAC)));
+            squatter.assertPings(SwitchProcess.GATEWAY_IP, 1);
+            Path conf = java.nio.file.Files.writeString(dir.resolve("dhcpcd.conf"), "option subnet_mask, routers\n");
+            // -B foreground, -1 exit once bound, -4 IPv4 only, -d log to stderr; ARP probing (RFC 5227) is on
+            Exec.Result r = guest.exec(Duration.ofSeconds(120), "dhcpcd", "-f", conf.toString(), "-c", "/bin/true",
+                    "-B", "-1", "-4", "-d", "-t", "100", "tap0");
+            String out = r.output();
+            assertTrue(out.contains("DAD detected " + STATIC_IP) || out.contains("DECLINE"),
+                    "dhcpcd did not find and decline the address in use:\n" + out);
+            Matcher m = Pattern.compile("leased ([0-9.]+)").matcher(out);
+            String last = null;
+            while (m.find()) {
+                last = m.group(1);
+            }
+            assertTrue(last != null, "no lease in the end:\n" + out + "\nswitch:\n" + sw.output());
+            assertFalse(last.equals(STATIC_IP), "got the conflicting address:\n" + out);
+            assertTrue(sw.output().contains("address conflict"), "the conflict is not logged:\n" + sw.output());
+        }
+    }
 
     @Test
     void aStaticAddressFoundInUseIsDeclinedAndTheGuestGetsAnother() {
