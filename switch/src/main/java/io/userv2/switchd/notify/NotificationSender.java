@@ -45,6 +45,7 @@ public final class NotificationSender implements AutoCloseable {
     private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Thread thread;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
 
     /** Starts the delivery thread for the client listening at {@code socket}. */
     public NotificationSender(Path socket) {
@@ -94,6 +95,7 @@ public final class NotificationSender implements AutoCloseable {
                         ch.write(b);
                     }
                 } catch (IOException e) {
+                    failures.incrementAndGet();
                     LOG.log(System.Logger.Level.WARNING, "failed to send notification to " + socket.getPath()
                             + ": " + e.getMessage());
                 }
@@ -101,6 +103,11 @@ public final class NotificationSender implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Events the client could not be given (no listener, refused, cut off). */
+    public long failures() {
+        return failures.get();
     }
 
     /**
