@@ -19,7 +19,9 @@ import java.util.stream.Stream;
 
 /**
  * A real QEMU guest (Debian's kernel from /boot, TCG, 256 MiB) whose virtio-net NIC is attached with
- * {@code -netdev stream} to a unix or TCP socket, exactly as a user's VM would be. The initramfs is
+ * {@code -netdev stream} to a unix or TCP socket, exactly as a user's VM would be (or, with an {@code fd:PATH}
+ * socket, with {@code -netdev socket,fd=3} to a unix socket connected before QEMU starts, as Lima attaches a
+ * {@code socket:} network). The initramfs is
  * busybox-static plus the virtio-net modules plus testtools/guest-init.sh (and testtools/udhcpc.sh as
  * /etc/udhcpc.sh); the address comes from the kernel command line, or from DHCP ({@link Options#dhcp}). After boot the harness drives a non-interactive shell over the serial console
  * (QEMU's stdio): each command is written to a file with a here-document, run under busybox
@@ -63,7 +65,11 @@ public final class QemuGuest implements Guest {
             this(socket, cidr, mac, mtu, bootScript, null);
         }
 
-        /** A guest attached to {@code socket} ("unix:PATH" or "tcp:HOST:PORT") with static address {@code cidr}. */
+        /**
+         * A guest attached to {@code socket} ("unix:PATH", "tcp:HOST:PORT", "unixgram:PATH", or "fd:PATH": the unix
+         * stream socket PATH connected by testtools/fdconnect and inherited as QEMU's fd 3) with static address
+         * {@code cidr}.
+         */
         public static Options of(String socket, String cidr) {
             return new Options(socket, cidr, E2e.randomMac(), 1500, null, null);
         }
@@ -113,7 +119,12 @@ public final class QemuGuest implements Guest {
         Path initrd = initrd(k, o.bootScript());
         String name = "qemu-" + o.mac().substring(9).replace(":", "");
         String netdev = netdev(o.socket());
-        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-smp", "1",
+        List<String> cmd = new ArrayList<>();
+        if (o.socket().startsWith("fd:")) {
+            // Lima's fd_connect: the socket is connected before QEMU starts and QEMU inherits it as fd 3.
+            cmd.addAll(List.of(TestTools.fdconnect().toString(), o.socket().substring("fd:".length()), "--"));
+        }
+        cmd.addAll(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-smp", "1",
                 "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
                 "-kernel", k.vmlinuz().toString(), "-initrd", initrd.toString(),
                 "-append", "console=ttyS0 quiet loglevel=1 panic=-1 " + (o.usesDhcp()
@@ -157,7 +168,12 @@ public final class QemuGuest implements Guest {
             String local = remote + "-qemu-" + E2e.randomHex(3);
             return "dgram,id=n0,local.type=unix,local.path=" + local + ",remote.type=unix,remote.path=" + remote;
         }
-        throw new IllegalArgumentException("socket must be unix:PATH, tcp:HOST:PORT or unixgram:PATH: " + socket);
+        if (socket.startsWith("fd:")) {
+            // Lima's `networks: [{socket: PATH}]`: a connected stream socket handed over as a descriptor
+            // (pkg/driver/qemu/qemu.go: "socket,id=net%d,fd={{ fd_connect %q }}"); testtools/fdconnect puts it on fd 3.
+            return "socket,id=n0,fd=3";
+        }
+        throw new IllegalArgumentException("socket must be unix:PATH, tcp:HOST:PORT, unixgram:PATH or fd:PATH: " + socket);
     }
 
     /** A kernel from /boot with a matching, uncompressed virtio_net module. */

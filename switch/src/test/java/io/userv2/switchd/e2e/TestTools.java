@@ -19,6 +19,11 @@ public final class TestTools {
         return build("tapbridge", "-pthread");
     }
 
+    /** Connects unix stream sockets and execs a program with them on fd 3, 4, ... as Lima does for QEMU (testtools/fdconnect.c). */
+    public static Path fdconnect() {
+        return build("fdconnect");
+    }
+
     /** The TCP 1-byte request/response latency tool (testtools/rr.c). */
     public static Path rr() {
         return build("rr");
