@@ -12,7 +12,7 @@ packages=(
     # QEMU guests: Debian kernel + modules, busybox initramfs
     qemu-system-x86 linux-image-amd64 busybox-static cpio
     # namespace guests and what runs in them
-    iproute2 procps iperf3 curl dnsutils
+    iproute2 procps iperf3 curl dnsutils iputils-ping
     # DHCP clients besides busybox udhcpc (dhcpcd without its service)
     dhcpcd-base
     # peers for side-by-side runs, capture inspection

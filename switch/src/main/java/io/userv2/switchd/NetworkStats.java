@@ -33,6 +33,7 @@ final class NetworkStats {
                 port.put("natTcp", nat.tcp());
                 port.put("natPendingDials", nat.pendingDials());
                 port.put("natUdp", nat.udp());
+                port.put("natIcmpEcho", nat.icmpEcho());
                 port.put("natRefusedAtCap", nat.refused());
             }
             ports.add(port);
@@ -63,6 +64,10 @@ final class NetworkStats {
         n.put("udpDatagramsToGuest", nat.udp().counters().datagramsToGuest());
         n.put("udpDrops", nat.udp().counters().drops());
         n.put("udpPortUnreachable", nat.udp().counters().portUnreachable());
+        n.put("icmpEchoFlows", nat.icmp().size());
+        n.put("icmpEchoRequestsToHost", nat.icmp().counters().requestsToHost());
+        n.put("icmpEchoRepliesToGuest", nat.icmp().counters().repliesToGuest());
+        n.put("icmpEchoDropsNoPingSockets", nat.icmp().counters().dropsUnavailable());
         n.put("icmpNotForwarded", nat.icmpNotForwarded());
         n.put("icmpErrorsSent", nat.icmpErrorsSent());
         n.put("tcpDialFailures", nat.tcp().dialFailures());
@@ -124,6 +129,15 @@ final class NetworkStats {
         gauge(out, "userv2_nat_tcp_connections", "Guest TCP connections terminated at the gateway.",
                 nat.tcp().connections());
         gauge(out, "userv2_nat_udp_flows", "Guest UDP flows with a host socket.", nat.udp().size());
+        gauge(out, "userv2_nat_icmp_echo_flows", "Guest ICMP echo flows with a host ping socket.", nat.icmp().size());
+        header(out, "userv2_nat_icmp_echo_total", "counter", "ICMP echo relayed through ping sockets, by direction.");
+        out.append("userv2_nat_icmp_echo_total{direction=\"to_host\"} ").append(nat.icmp().counters().requestsToHost())
+                .append('\n');
+        out.append("userv2_nat_icmp_echo_total{direction=\"to_guest\"} ")
+                .append(nat.icmp().counters().repliesToGuest()).append('\n');
+        counter(out, "userv2_nat_icmp_not_forwarded_total", "Guest ICMP beyond the gateway dropped: not an echo"
+                + " request, malformed, refused by the policy or a cap, or no ping sockets on this host.",
+                nat.icmpNotForwarded());
         TcpStats tcp = nat.tcp().demux().stats();
         header(out, "userv2_tcp_segments_total", "counter", "TCP segments of the gateway's endpoints.");
         out.append("userv2_tcp_segments_total{direction=\"in\"} ").append(tcp.segmentsIn()).append('\n');
@@ -140,6 +154,7 @@ final class NetworkStats {
                 sample(out, "userv2_nat_port_flows", p, "kind", "tcp", u.tcp());
                 sample(out, "userv2_nat_port_flows", p, "kind", "pending_dial", u.pendingDials());
                 sample(out, "userv2_nat_port_flows", p, "kind", "udp", u.udp());
+                sample(out, "userv2_nat_port_flows", p, "kind", "icmp_echo", u.icmpEcho());
             }
         }
         header(out, "userv2_nat_port_refused_total", "counter",

@@ -44,14 +44,15 @@ import java.util.Objects;
  *       reassembled by an {@link Ipv4Reassembler}, bounded per ingress owner and in total by {@link ReassemblyLimits};
  *       the whole datagram is then handled exactly as if it had come unfragmented, the forwarder included. Expiry
  *       runs with every frame; an owner with a timer calls {@link #poll} at {@link #pollAt()}.</li>
- *   <li>MTU (RFC 791 section 3.2, RFC 1122 3.3.3): UDP the gateway sends whose IP packet exceeds the LAN's MTU
- *       ({@link #mtu()}) goes out as fragments (offsets in 8-byte units, MF on all but the last, one identification,
+ *   <li>MTU (RFC 791 section 3.2, RFC 1122 3.3.3): UDP and ICMP echo replies the gateway sends whose IP packet
+ *       exceeds the LAN's MTU ({@link #mtu()}) go out as fragments (offsets in 8-byte units, MF on all but the last, one identification,
  *       DF clear); the UDP checksum covers the whole datagram. TCP is sent with DF and never fragmented (its MSS
  *       keeps it within the MTU).</li>
  *   <li>ICMP (RFC 792, RFC 1122 3.2.2.6): an echo request to the gateway's IP is answered with an echo reply from
  *       that IP carrying the same identifier, sequence number and data. IP options are not copied (RFC 1122 says the
  *       reply SHOULD update Record Route / Timestamp options; not done). Echo requests to broadcast addresses are
- *       dropped, as the RFC allows.</li>
+ *       dropped, as the RFC allows. Echo requests to other destinations go to the forwarder, whose replies come back
+ *       through {@link #sendEchoReply}.</li>
  *   <li>UDP (RFC 768): the checksum is verified when present (0 = none). A datagram to the gateway's IP, to
  *       255.255.255.255 or to the subnet broadcast goes to the service bound to its port ({@link #bindUdp}). Unbound
  *       ports: to the gateway's IP the forwarder is asked first (host alias NAT), then ICMP port unreachable is
@@ -632,35 +633,78 @@ public final class Gateway implements UdpSender {
     /** Sends the datagram {@code ipv4} describes as fragments of at most {@link #mtu()} bytes. */
     private void sendFragmented(EthernetRepr ethernet, Ipv4Repr ipv4, UdpRepr udp, UdpPayloadWriter writer) {
         int total = udp.totalLength();
-        // RFC 791: all fragments but the last carry a multiple of 8 octets; the MTU is at least 68, so this is >= 48.
-        int maxData = (mtu - ipv4.headerLength()) & ~7;
         ByteBuf datagram = alloc.buffer(total);
         try {
             writer.write(datagram, udp.headerLength());
             udp.emit(datagram, 0, ipv4.source().bits(), ipv4.destination().bits());
-            int fragments = 0;
-            for (int at = 0; at < total; at += maxData) {
-                int data = Math.min(maxData, total - at);
-                Ipv4Repr header = new Ipv4Repr(ipv4.source(), ipv4.destination(), ipv4.protocol(), data, ipv4.ttl(),
-                        ipv4.identification(), false, ipv4.tos());
-                int length = ethernet.headerLength() + header.totalLength();
-                ByteBuf out = alloc.buffer(length);
-                try {
-                    int offset = ethernet.emit(out, 0);
-                    offset += header.emitFragment(out, offset, at, at + data < total);
-                    out.setBytes(offset, datagram, at, data);
-                    out.writerIndex(length);
-                } catch (RuntimeException e) {
-                    out.release();
-                    throw e;
-                }
-                send(out);
-                fragments++;
-            }
+            sendFragments(ethernet, ipv4, datagram, total);
             counters.udpSentOne();
-            counters.fragmented(fragments);
         } finally {
             datagram.release();
+        }
+    }
+
+    /**
+     * Sends the first {@code total} bytes of {@code datagram} (the IP payload {@code ipv4} describes, written
+     * whole) as fragments of at most {@link #mtu()} bytes. The caller keeps {@code datagram}.
+     */
+    private void sendFragments(EthernetRepr ethernet, Ipv4Repr ipv4, ByteBuf datagram, int total) {
+        // RFC 791: all fragments but the last carry a multiple of 8 octets; the MTU is at least 68, so this is >= 48.
+        int maxData = (mtu - ipv4.headerLength()) & ~7;
+        int fragments = 0;
+        for (int at = 0; at < total; at += maxData) {
+            int data = Math.min(maxData, total - at);
+            Ipv4Repr header = new Ipv4Repr(ipv4.source(), ipv4.destination(), ipv4.protocol(), data, ipv4.ttl(),
+                    ipv4.identification(), false, ipv4.tos());
+            int length = ethernet.headerLength() + header.totalLength();
+            ByteBuf out = alloc.buffer(length);
+            try {
+                int offset = ethernet.emit(out, 0);
+                offset += header.emitFragment(out, offset, at, at + data < total);
+                out.setBytes(offset, datagram, at, data);
+                out.writerIndex(length);
+            } catch (RuntimeException e) {
+                out.release();
+                throw e;
+            }
+            send(out);
+            fragments++;
+        }
+        counters.fragmented(fragments);
+    }
+
+    /**
+     * Sends an ICMP echo reply from {@code from} to {@code to} at {@code toMac}: for the NAT, which relays the reply a
+     * host sent to the guest's echo request from the address the guest pinged (RFC 1122 3.2.2.6: "The IP source
+     * address in an ICMP Echo Reply MUST be the same as the specific-destination address ... of the corresponding
+     * ICMP Echo Request message"). The checksum is computed here. A reply whose IP packet exceeds {@link #mtu()} goes
+     * out as fragments, as the gateway's own replies do.
+     *
+     * <p>Ownership: the caller keeps {@code data}; its readable bytes are copied, its indices not moved.
+     *
+     * @throws IllegalArgumentException when the identifier or sequence number is outside 0..65535 or the reply
+     *                                  would not fit in an IPv4 packet
+     */
+    public void sendEchoReply(MacAddress toMac, Ipv4Address from, Ipv4Address to, int identifier, int sequence,
+                              ByteBuf data) {
+        Icmpv4Repr reply = new Icmpv4Repr.EchoReply(identifier, sequence, data);
+        sendIcmp(toMac, new Ipv4Repr(from, to, IpProtocol.ICMP, reply.bufferLength(), Ipv4Repr.DEFAULT_TTL,
+                nextIdentification(), false, 0), reply);
+    }
+
+    /** Sends {@code icmp} in {@code ipv4}, as fragments when the packet exceeds the MTU. */
+    private void sendIcmp(MacAddress toMac, Ipv4Repr ipv4, Icmpv4Repr icmp) {
+        if (ipv4.totalLength() <= mtu) {
+            sendIpv4(toMac, ipv4, icmp);
+            return;
+        }
+        int total = icmp.bufferLength();
+        ByteBuf message = alloc.buffer(total);
+        try {
+            icmp.emit(message, 0);
+            sendFragments(new EthernetRepr(toMac, mac, EtherType.IPV4), ipv4, message, total);
+        } finally {
+            message.release();
         }
     }
 
@@ -688,7 +732,7 @@ public final class Gateway implements UdpSender {
         Ipv4Repr ipv4 = new Ipv4Repr(new Ipv4Address(packet.destination()), new Ipv4Address(packet.source()),
                 IpProtocol.ICMP, reply.bufferLength(),
                 Ipv4Repr.DEFAULT_TTL, nextIdentification(), false, packet.tos() & ~0x3 /* DSCP kept, ECN cleared */);
-        sendIpv4(MacAddress.of(eth.source()), ipv4, reply);
+        sendIcmp(MacAddress.of(eth.source()), ipv4, reply);
         counters.echoReplySent();
     }
 

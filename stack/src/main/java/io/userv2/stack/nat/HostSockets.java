@@ -26,4 +26,15 @@ public interface HostSockets {
      * @throws IOException when the socket cannot be opened (the guest's datagram is dropped and counted)
      */
     HostUdpSocket openUdp(NatUdpFlow flow, Ipv4Address address, int port) throws IOException;
+
+    /**
+     * Opens a ping socket connected to {@code address} for {@code flow}; echo replies that arrive are reported with
+     * {@link NatEngine#hostReadable(NatIcmpFlow, long)}. Hosts without ping sockets keep this default.
+     *
+     * @throws PingSocketsUnavailable when this host does not let the process open ping sockets at all
+     * @throws IOException when this one socket cannot be opened (out of descriptors, say)
+     */
+    default HostPingSocket openPing(NatIcmpFlow flow, Ipv4Address address) throws IOException {
+        throw new PingSocketsUnavailable("no ping sockets here");
+    }
 }

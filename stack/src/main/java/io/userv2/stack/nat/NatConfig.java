@@ -19,20 +19,25 @@ import java.util.Objects;
  * @param maxUdpFlowsPerGuest    most UDP flows of one guest (switch port)
  * @param localIdleTimeoutNanos  a connection to a service of the gateway (DNS over TCP) with no query for this long
  *                               is closed (and reset one more timeout later if the guest still holds it)
+ * @param icmpIdleTimeoutNanos   an ICMP echo flow (a host ping socket) with no request or reply for this long is closed
+ * @param maxIcmpFlows           most ICMP echo flows in all; echo requests that would open more are dropped and
+ *                               counted (the guest's ping times out)
+ * @param maxIcmpFlowsPerGuest   most ICMP echo flows of one guest (switch port)
  */
 public record NatConfig(TcpConfig tcp, int maxConnections, int maxConnectionsPerGuest, int maxPendingDialsPerGuest,
         long dialTimeoutNanos, long udpIdleTimeoutNanos, int maxUdpFlows, int maxUdpFlowsPerGuest,
-        long localIdleTimeoutNanos) {
+        long localIdleTimeoutNanos, long icmpIdleTimeoutNanos, int maxIcmpFlows, int maxIcmpFlowsPerGuest) {
     private static final long S = 1_000_000_000L;
 
     /** Validates ranges. */
     public NatConfig {
         Objects.requireNonNull(tcp, "tcp");
         if (maxConnections < 1 || maxConnectionsPerGuest < 1 || maxPendingDialsPerGuest < 1 || maxUdpFlows < 1
-                || maxUdpFlowsPerGuest < 1) {
+                || maxUdpFlowsPerGuest < 1 || maxIcmpFlows < 1 || maxIcmpFlowsPerGuest < 1) {
             throw new IllegalArgumentException("NAT limits must be positive");
         }
-        if (dialTimeoutNanos <= 0 || udpIdleTimeoutNanos <= 0 || localIdleTimeoutNanos <= 0) {
+        if (dialTimeoutNanos <= 0 || udpIdleTimeoutNanos <= 0 || localIdleTimeoutNanos <= 0
+                || icmpIdleTimeoutNanos <= 0) {
             throw new IllegalArgumentException("NAT timeouts must be positive");
         }
     }
@@ -41,40 +46,54 @@ public record NatConfig(TcpConfig tcp, int maxConnections, int maxConnectionsPer
      * TCP defaults; 16384 connections, 4096 per guest, 1024 dials pending per guest (a browser opens a few dozen at
      * once; a guest that needs more than a thousand unanswered SYNs at once is scanning); 10 s dial timeout; 60 s
      * UDP idle timeout; 16384 UDP flows, 4096 per guest; 10 s idle timeout for DNS over TCP (RFC 7766 6.2.3 asks for
-     * "at least a few seconds"; Unbound's default). With these, four guests at their caps still leave the total
-     * half free.
+     * "at least a few seconds"; Unbound's default); ICMP echo flows closed after 30 s without traffic (Linux
+     * conntrack's nf_conntrack_icmp_timeout), 4096 of them, 1024 per guest (a ping sweep of a /24 from one process
+     * needs 254). With these, four guests at their TCP and UDP caps still leave the totals half free.
      */
     public static NatConfig defaults() {
-        return new NatConfig(TcpConfig.defaults(), 16_384, 4_096, 1_024, 10 * S, 60 * S, 16_384, 4_096, 10 * S);
+        return new NatConfig(TcpConfig.defaults(), 16_384, 4_096, 1_024, 10 * S, 60 * S, 16_384, 4_096, 10 * S,
+                30 * S, 4_096, 1_024);
     }
 
     /** This config with other TCP settings. */
     public NatConfig withTcp(TcpConfig v) {
         return new NatConfig(v, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
-                udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos);
+                udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos,
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
     }
 
     /** This config with other TCP connection caps: in total, per guest, and dials pending per guest. */
     public NatConfig withConnectionLimits(int total, int perGuest, int pendingPerGuest) {
         return new NatConfig(tcp, total, perGuest, pendingPerGuest, dialTimeoutNanos, udpIdleTimeoutNanos,
-                maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos);
+                maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos,
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
     }
 
     /** This config with another host dial timeout. */
     public NatConfig withDialTimeout(long v) {
         return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, v,
-                udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos);
+                udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos,
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
     }
 
     /** This config with other UDP limits: idle timeout, flows in total and per guest. */
     public NatConfig withUdp(long idleTimeout, int maxFlows, int maxFlowsPerGuest) {
         return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
-                idleTimeout, maxFlows, maxFlowsPerGuest, localIdleTimeoutNanos);
+                idleTimeout, maxFlows, maxFlowsPerGuest, localIdleTimeoutNanos,
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
     }
 
     /** This config with another idle timeout for the gateway's own TCP services. */
     public NatConfig withLocalIdleTimeout(long v) {
         return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
-                udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, v);
+                udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, v,
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
+    }
+
+    /** This config with other ICMP echo limits: idle timeout, flows in total and per guest. */
+    public NatConfig withIcmp(long idleTimeout, int maxFlows, int maxFlowsPerGuest) {
+        return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
+                udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos, idleTimeout, maxFlows,
+                maxFlowsPerGuest);
     }
 }

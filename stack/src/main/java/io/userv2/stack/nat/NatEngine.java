@@ -11,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The gateway's NAT as one sans-IO engine: guest TCP is terminated and relayed ({@link TcpNat}), guest UDP gets a
- * host socket per flow ({@link UdpNat}), and ICMP echo to other destinations is dropped and counted (the JDK has no
- * ICMP sockets). Installed on the {@link Gateway} as its {@link Ipv4Forwarder}.
+ * host socket per flow ({@link UdpNat}), and guest ICMP echo a host ping socket per flow ({@link IcmpEchoNat}; where
+ * the host allows none, it is dropped and counted). Installed on the {@link Gateway} as its {@link Ipv4Forwarder}.
  *
  * <p>How an owner drives it, all on one thread:
  * <ul>
@@ -31,9 +31,9 @@ import java.util.concurrent.CompletableFuture;
 public final class NatEngine implements Ipv4Forwarder {
     private final TcpNat tcp;
     private final UdpNat udp;
+    private final IcmpEchoNat icmp;
     private final GuestErrors errors;
     private final OwnerQuotas quotas;
-    private long icmpNotForwarded;
 
     /**
      * An engine for {@code gateway} (which it sends through), dialling where {@code policy} says with {@code host}.
@@ -46,10 +46,12 @@ public final class NatEngine implements Ipv4Forwarder {
             EgressGauge egress, NatObserver observer, byte[] isnSecret) {
         this.errors = new GuestErrors(gateway, alloc);
         this.quotas = new OwnerQuotas(config.maxConnectionsPerGuest(), config.maxPendingDialsPerGuest(),
-                config.maxUdpFlowsPerGuest(), observer::portAtCap);
+                config.maxUdpFlowsPerGuest(), config.maxIcmpFlowsPerGuest(), observer::portAtCap);
         this.tcp = new TcpNat(gateway, policy, config, alloc, host, egress, observer, errors, quotas, isnSecret);
         this.udp = new UdpNat(gateway, policy, host, errors, quotas, alloc, config.udpIdleTimeoutNanos(),
                 config.maxUdpFlows());
+        this.icmp = new IcmpEchoNat(gateway, policy, host, quotas, observer, alloc, config.icmpIdleTimeoutNanos(),
+                config.maxIcmpFlows());
     }
 
     /** Serves TCP to {@code port} of the gateway's own addresses with {@code service} (DNS on 53, say). */
@@ -62,10 +64,7 @@ public final class NatEngine implements Ipv4Forwarder {
         return switch (packet.protocolNumber()) {
             case IpProtocol.TCP_NUMBER -> tcp.forward(frame, packet, ingress, nowNanos);
             case IpProtocol.UDP_NUMBER -> udp.forward(frame, packet, ingress, nowNanos);
-            case IpProtocol.ICMP_NUMBER -> {
-                icmpNotForwarded++;
-                yield true;
-            }
+            case IpProtocol.ICMP_NUMBER -> icmp.forward(frame, packet, ingress, nowNanos);
             default -> false;
         };
     }
@@ -95,10 +94,16 @@ public final class NatEngine implements Ipv4Forwarder {
         udp.hostReadable(flow, now);
     }
 
+    /** The ping socket of {@code flow} has echo replies (or an error) to read. */
+    public void hostReadable(NatIcmpFlow flow, long now) {
+        icmp.hostReadable(flow, now);
+    }
+
     /** Marks what is due at {@code now} (retransmissions, keep-alives, dial and idle timeouts) to run in {@link #flush}. */
     public void poll(long now) {
         tcp.poll(now);
         udp.poll(now);
+        icmp.poll(now);
     }
 
     /** Runs every flow that had news since the last flush. */
@@ -118,17 +123,17 @@ public final class NatEngine implements Ipv4Forwarder {
 
     /** The earliest time {@link #poll} has work, or Long.MAX_VALUE. */
     public long pollAt() {
-        return Math.min(tcp.pollAt(), udp.pollAt());
+        return Math.min(tcp.pollAt(), Math.min(udp.pollAt(), icmp.pollAt()));
     }
 
     /**
      * The switch port {@code owner} is gone: every TCP connection it owned is aborted (host peers see RST) and every
-     * UDP flow closed.
+     * UDP and ICMP echo flow closed.
      *
      * @return the number of flows ended
      */
     public int portClosed(int owner, long now) {
-        int ended = tcp.portClosed(owner, now) + udp.portClosed(owner);
+        int ended = tcp.portClosed(owner, now) + udp.portClosed(owner) + icmp.portClosed(owner);
         quotas.forget(owner);
         return ended;
     }
@@ -154,6 +159,7 @@ public final class NatEngine implements Ipv4Forwarder {
     public void closeAll() {
         tcp.closeAll();
         udp.closeAll();
+        icmp.closeAll();
     }
 
     /** TCP through the gateway. */
@@ -166,14 +172,22 @@ public final class NatEngine implements Ipv4Forwarder {
         return udp;
     }
 
+    /** ICMP echo through the gateway. */
+    public IcmpEchoNat icmp() {
+        return icmp;
+    }
+
     /** What each switch port holds in the NAT, against its caps. */
     public OwnerQuotas quotas() {
         return quotas;
     }
 
-    /** ICMP messages to other destinations, dropped (no ICMP sockets in the JDK). */
+    /**
+     * ICMP messages to other destinations that were dropped (not echo requests, malformed, refused by the policy or
+     * a cap, or no ping sockets on this host); see {@link IcmpEchoNat.Counters}.
+     */
     public long icmpNotForwarded() {
-        return icmpNotForwarded;
+        return icmp.counters().drops();
     }
 
     /** ICMP errors sent to guests about their flows (port, host or network unreachable). */

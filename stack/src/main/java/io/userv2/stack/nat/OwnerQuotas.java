@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * What each switch port's guest makes the NAT hold, against its caps: TCP connections (to the host and to the
- * gateway's own services), host dials still pending, and UDP flows. Accounted to the port the guest's frames came
+ * gateway's own services), host dials still pending, UDP flows and ICMP echo flows. Accounted to the port the guest's frames came
  * in on, never to the addresses it writes itself, so a guest that makes up source addresses still spends its own
  * share and nobody else's. A refusal is counted per port and reported (at most once per {@link #REPORT_EVERY_NANOS}
  * per port) so the log names the port without flooding. Engine thread only.
@@ -18,7 +18,9 @@ public final class OwnerQuotas {
         /** A TCP connection whose host dial has not completed yet (SYN held). */
         PENDING_DIAL,
         /** A UDP flow with a host socket. */
-        UDP
+        UDP,
+        /** An ICMP echo flow with a host ping socket. */
+        ICMP_ECHO
     }
 
     /** How often the refusals of one port are reported at most. */
@@ -29,9 +31,11 @@ public final class OwnerQuotas {
         int tcp;
         int pendingDials;
         int udp;
+        int icmpEcho;
         long refusedTcp;
         long refusedPendingDials;
         long refusedUdp;
+        long refusedIcmpEcho;
         long lastReport = Long.MIN_VALUE;
 
         /** TCP connections held now. */
@@ -49,13 +53,18 @@ public final class OwnerQuotas {
             return udp;
         }
 
-        /** New TCP connections and UDP flows refused because this port was at a cap, in all. */
+        /** ICMP echo flows held now. */
+        public int icmpEcho() {
+            return icmpEcho;
+        }
+
+        /** New TCP connections, UDP and ICMP echo flows refused because this port was at a cap, in all. */
         public long refused() {
-            return refusedTcp + refusedPendingDials + refusedUdp;
+            return refusedTcp + refusedPendingDials + refusedUdp + refusedIcmpEcho;
         }
 
         boolean idle() {
-            return tcp == 0 && pendingDials == 0 && udp == 0;
+            return tcp == 0 && pendingDials == 0 && udp == 0 && icmpEcho == 0;
         }
     }
 
@@ -69,15 +78,17 @@ public final class OwnerQuotas {
     private final int maxTcp;
     private final int maxPendingDials;
     private final int maxUdp;
+    private final int maxIcmpEcho;
     private final CapListener listener;
     private final Map<Integer, Usage> byOwner = new HashMap<>();
     /** Refusal counts of ports that have gone (so totals never go down). */
     private long refusedGone;
 
-    OwnerQuotas(int maxTcp, int maxPendingDials, int maxUdp, CapListener listener) {
+    OwnerQuotas(int maxTcp, int maxPendingDials, int maxUdp, int maxIcmpEcho, CapListener listener) {
         this.maxTcp = maxTcp;
         this.maxPendingDials = maxPendingDials;
         this.maxUdp = maxUdp;
+        this.maxIcmpEcho = maxIcmpEcho;
         this.listener = listener;
     }
 
@@ -92,17 +103,20 @@ public final class OwnerQuotas {
             case TCP -> maxTcp;
             case PENDING_DIAL -> maxPendingDials;
             case UDP -> maxUdp;
+            case ICMP_ECHO -> maxIcmpEcho;
         };
         int held = switch (kind) {
             case TCP -> u.tcp;
             case PENDING_DIAL -> u.pendingDials;
             case UDP -> u.udp;
+            case ICMP_ECHO -> u.icmpEcho;
         };
         if (held >= cap) {
             long refused = switch (kind) {
                 case TCP -> ++u.refusedTcp;
                 case PENDING_DIAL -> ++u.refusedPendingDials;
                 case UDP -> ++u.refusedUdp;
+                case ICMP_ECHO -> ++u.refusedIcmpEcho;
             };
             if (u.lastReport == Long.MIN_VALUE || now - u.lastReport >= REPORT_EVERY_NANOS) {
                 u.lastReport = now;
@@ -114,6 +128,7 @@ public final class OwnerQuotas {
             case TCP -> u.tcp++;
             case PENDING_DIAL -> u.pendingDials++;
             case UDP -> u.udp++;
+            case ICMP_ECHO -> u.icmpEcho++;
         }
         return true;
     }
@@ -125,6 +140,7 @@ public final class OwnerQuotas {
             case TCP -> u.tcp++;
             case PENDING_DIAL -> u.pendingDials++;
             case UDP -> u.udp++;
+            case ICMP_ECHO -> u.icmpEcho++;
         }
     }
 
@@ -138,6 +154,7 @@ public final class OwnerQuotas {
             case TCP -> u.tcp = Math.max(0, u.tcp - 1);
             case PENDING_DIAL -> u.pendingDials = Math.max(0, u.pendingDials - 1);
             case UDP -> u.udp = Math.max(0, u.udp - 1);
+            case ICMP_ECHO -> u.icmpEcho = Math.max(0, u.icmpEcho - 1);
         }
     }
 

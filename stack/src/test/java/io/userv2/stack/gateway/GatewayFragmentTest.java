@@ -42,6 +42,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.pcap4j.packet.EthernetPacket;
 import org.pcap4j.packet.IcmpV4CommonPacket;
+import org.pcap4j.packet.IcmpV4EchoReplyPacket;
 import org.pcap4j.packet.IpV4Packet;
 import org.pcap4j.packet.Packet;
 import org.pcap4j.packet.UdpPacket;
@@ -302,6 +303,49 @@ class GatewayFragmentTest {
             big.sendUdp(VM_MAC, REMOTE, 53, VM_IP, 40000, Unpooled.wrappedBuffer(data));
             byte[] unfragmented = sink.take();
             assertArrayEquals(unfragmented, frames == 1 ? sent.get(0) : whole);
+        }
+
+        @Test
+        void echoRepliesForTheNatAreFragmentedWithOneValidChecksum() throws Exception {
+            byte[] data = new byte[4000];
+            new Random(4000).nextBytes(data);
+            gateway.sendEchoReply(VM_MAC, REMOTE, VM_IP, 0x1234, 7, Unpooled.wrappedBuffer(data));
+            List<byte[]> sent = takeAll();
+            assertEquals(3, sent.size());
+            List<IpV4Packet> packets = new ArrayList<>();
+            for (byte[] f : sent) {
+                assertTrue(f.length - 14 <= 1500);
+                packets.add(EthernetPacket.newPacket(f, 0, f.length).get(IpV4Packet.class));
+            }
+            Packet whole = IpV4Helper.defragment(packets);
+            IpV4Packet ip = IpV4Packet.newPacket(whole.getRawData(), 0, whole.length());
+            assertEquals(REMOTE.toInetAddress(), ip.getHeader().getSrcAddr(), "from the address the guest pinged");
+            assertEquals(VM_IP.toInetAddress(), ip.getHeader().getDstAddr());
+            IcmpV4CommonPacket icmp = ip.get(IcmpV4CommonPacket.class);
+            assertEquals(IcmpV4Type.ECHO_REPLY, icmp.getHeader().getType());
+            assertTrue(icmp.hasValidChecksum(false), "one ICMP checksum over the whole message");
+            IcmpV4EchoReplyPacket echo = ip.get(IcmpV4EchoReplyPacket.class);
+            assertEquals(0x1234, echo.getHeader().getIdentifierAsInt());
+            assertEquals(7, echo.getHeader().getSequenceNumberAsInt());
+            assertArrayEquals(data, echo.getPayload().getRawData());
+            assertEquals(1, counters.ipv4Fragmented());
+        }
+
+        @Test
+        void theGatewaysOwnEchoReplyToALargePingIsFragmented() {
+            byte[] data = new byte[3000];
+            new Random(3000).nextBytes(data);
+            io.userv2.stack.wire.Ipv4Repr ip = new io.userv2.stack.wire.Ipv4Repr(VM_IP, GW_IP,
+                    io.userv2.stack.wire.IpProtocol.ICMP, 8 + data.length, 64, 3, false, 0);
+            ByteBuf frame = Unpooled.buffer(14 + ip.totalLength());
+            int offset = new io.userv2.stack.wire.EthernetRepr(GW_MAC, VM_MAC, io.userv2.stack.wire.EtherType.IPV4)
+                    .emit(frame, 0);
+            offset += ip.emit(frame, offset);
+            new io.userv2.stack.wire.Icmpv4Repr.EchoRequest(9, 1, Unpooled.wrappedBuffer(data)).emit(frame, offset);
+            receiveAll(Fragments.fragment(ByteBufUtil.getBytes(frame, 0, 14 + ip.totalLength()), 1500));
+            List<byte[]> sent = takeAll();
+            assertEquals(3, sent.size(), "3008 bytes of ICMP at MTU 1500");
+            assertEquals(1, counters.echoRepliesSent());
         }
 
         @Test

@@ -24,6 +24,15 @@ final class FakeHost implements HostSockets {
     final List<Tcp> tcp = new ArrayList<>();
     final List<Udp> udp = new ArrayList<>();
     final Map<Integer, Boolean> udpClosedPorts = new HashMap<>();
+    final List<Ping> ping = new ArrayList<>();
+    /** The host refuses ping sockets (the process's group outside net.ipv4.ping_group_range). */
+    boolean pingUnavailable;
+    /** Tries to open a ping socket, allowed or not. */
+    int pingOpenAttempts;
+    /** The next ping socket fails to open (out of descriptors, say). */
+    boolean pingOpenFails;
+    /** The identifier the next ping socket gets from the "kernel". */
+    private int nextPingIdentifier = 0x8000;
     NatEngine engine;
 
     @Override
@@ -47,8 +56,28 @@ final class FakeHost implements HostSockets {
         return s;
     }
 
+    @Override
+    public HostPingSocket openPing(NatIcmpFlow flow, Ipv4Address address) throws IOException {
+        pingOpenAttempts++;
+        if (pingUnavailable) {
+            throw new PingSocketsUnavailable("socket: Permission denied (net.ipv4.ping_group_range)");
+        }
+        if (pingOpenFails) {
+            pingOpenFails = false;
+            throw new IOException("Too many open files");
+        }
+        Ping s = new Ping(flow, address, nextPingIdentifier++);
+        ping.add(s);
+        return s;
+    }
+
     /** One loop iteration's readiness events. */
     void deliver(long now) {
+        for (Ping s : List.copyOf(ping)) {
+            if (s.pendingEvent()) {
+                engine.hostReadable(s.flow, now);
+            }
+        }
         for (Tcp s : List.copyOf(tcp)) {
             s.deliver(now);
         }
@@ -61,6 +90,11 @@ final class FakeHost implements HostSockets {
 
     /** True when some socket would report readiness now. */
     boolean hasEvents() {
+        for (Ping s : ping) {
+            if (s.pendingEvent()) {
+                return true;
+            }
+        }
         for (Tcp s : tcp) {
             if (s.pendingEvent()) {
                 return true;
@@ -268,4 +302,98 @@ final class FakeHost implements HostSockets {
         }
     }
 
+    /**
+     * A ping socket as Linux implements it (icmp(7)): on send the kernel takes an echo request, puts in the socket's
+     * own identifier and computes the checksum; the host at {@link #address} answers (unless told not to) with an echo
+     * reply carrying that identifier, the same sequence number and data, which receive hands over without the IP
+     * header.
+     */
+    final class Ping implements HostPingSocket {
+        final NatIcmpFlow flow;
+        final Ipv4Address address;
+        final int identifier;
+        /** The messages as they left the host: identifier rewritten, checksum computed. */
+        final List<byte[]> sent = new ArrayList<>();
+        /** Messages (or errors, as null) waiting to be received. */
+        final ArrayDeque<byte[]> toGuest = new ArrayDeque<>();
+        /** The destination answers. */
+        boolean answers = true;
+        /** The socket could not take a message now. */
+        boolean full;
+        /** A bug to inject: thrown from the next send. */
+        RuntimeException failOnSend;
+        boolean closed;
+
+        Ping(NatIcmpFlow flow, Ipv4Address address, int identifier) {
+            this.flow = flow;
+            this.address = address;
+            this.identifier = identifier;
+        }
+
+        boolean pendingEvent() {
+            return !closed && !toGuest.isEmpty();
+        }
+
+        @Override
+        public boolean send(ByteBuf message) throws IOException {
+            if (failOnSend != null) {
+                RuntimeException e = failOnSend;
+                failOnSend = null;
+                throw e;
+            }
+            if (closed) {
+                throw new IOException("Bad file descriptor");
+            }
+            if (full) {
+                return false;
+            }
+            byte[] b = new byte[message.readableBytes()];
+            message.getBytes(message.readerIndex(), b);
+            if (b.length < 8 || b[0] != 8 || b[1] != 0) {
+                throw new IOException("Invalid argument"); // ping_common_sendmsg: only Echo, code 0
+            }
+            ByteBuf w = Unpooled.wrappedBuffer(b);
+            w.setShort(4, identifier);
+            w.setShort(2, 0);
+            w.setShort(2, io.userv2.stack.wire.Checksum.compute(w, 0, b.length));
+            sent.add(b);
+            if (answers) {
+                toGuest.add(reply(b));
+            }
+            return true;
+        }
+
+        /** The echo reply the destination sends to {@code request} (as it left the host). */
+        byte[] reply(byte[] request) {
+            byte[] r = request.clone();
+            ByteBuf w = Unpooled.wrappedBuffer(r);
+            w.setByte(0, 0);
+            w.setShort(2, 0);
+            w.setShort(2, io.userv2.stack.wire.Checksum.compute(w, 0, r.length));
+            return r;
+        }
+
+        /** Queues an error report (an ICMP error about an earlier request): the next receive throws. */
+        void error() {
+            toGuest.add(new byte[0]);
+        }
+
+        @Override
+        public int receive(ByteBuf dst) throws IOException {
+            byte[] b = toGuest.poll();
+            if (b == null) {
+                return NONE;
+            }
+            if (b.length == 0) {
+                throw new IOException("No route to host");
+            }
+            dst.writeBytes(b);
+            return b.length;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
 }

@@ -50,11 +50,15 @@ final class NatSim {
     int egressQueued;
 
     NatSim(NatConfig config, long seed) {
+        this(config, seed, new NatPolicy(SUBNET, GATEWAY, Map.of(REMOTE, Ipv4Address.parse("127.0.0.1")), false));
+    }
+
+    /** A sim whose NAT goes where {@code policy} says. */
+    NatSim(NatConfig config, long seed, NatPolicy policy) {
         this.config = config;
         this.random = new Random(seed);
         gateway = new Gateway(GATEWAY_MAC, GATEWAY, SUBNET, toGuests::add, alloc, new GatewayCounters(),
                 new ArpCache());
-        NatPolicy policy = new NatPolicy(SUBNET, GATEWAY, Map.of(REMOTE, Ipv4Address.parse("127.0.0.1")), false);
         NatObserver observer = new NatObserver() {
             @Override
             public void flowFailed(String flow, Throwable failure) {

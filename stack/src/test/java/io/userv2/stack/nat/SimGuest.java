@@ -46,6 +46,8 @@ final class SimGuest {
     final Map<TcpConnectionKey, ByteArrayOutputStream> received = new HashMap<>();
     final List<byte[]> udpReceived = new ArrayList<>();
     final List<String> icmpReceived = new ArrayList<>();
+    /** The echo replies received, whole. */
+    final List<EchoReply> echoReplies = new ArrayList<>();
     /** Bytes 4..7 of the transport header each ICMP error quoted (TCP: the sequence number). */
     final List<Long> icmpQuotedSecondWord = new ArrayList<>();
     int resetsReceivedForUnknown;
@@ -159,7 +161,13 @@ final class SimGuest {
             }
             case IpProtocol.ICMP_NUMBER -> {
                 Icmpv4Packet icmp = Icmpv4Packet.checked(ip4).orNull();
-                if (icmp != null) {
+                if (icmp != null && icmp.type() == Icmpv4Packet.TYPE_ECHO_REPLY) {
+                    byte[] data = new byte[icmp.dataLength()];
+                    ip4.buffer().getBytes(icmp.dataOffset(), data);
+                    echoReplies.add(new EchoReply(new Ipv4Address(ip4.source()), new Ipv4Address(ip4.destination()),
+                            icmp.code(), icmp.echoIdentifier(), icmp.echoSequence(), data, icmp.verifyChecksum(),
+                            ip4.verifyChecksum()));
+                } else if (icmp != null) {
                     icmpReceived.add("type " + icmp.type() + " code " + icmp.code() + " from "
                             + Ipv4Address.format(ip4.source()));
                     // The quote: the original IPv4 header (20 bytes here), then the transport header's first 8.
@@ -235,6 +243,26 @@ final class SimGuest {
         return next;
     }
 
+    /** An echo reply as the guest received it, with whether its ICMP and IPv4 checksums verified. */
+    record EchoReply(Ipv4Address from, Ipv4Address to, int code, int identifier, int sequence, byte[] data,
+            boolean icmpChecksumOk, boolean ipChecksumOk) {
+    }
+
+    /** Sends an ICMP echo request to {@code dst} (in fragments of at most 1500 bytes when it is larger). */
+    void ping(Ipv4Address dst, int identifier, int sequence, byte[] data) {
+        ByteBuf d = io.netty.buffer.Unpooled.buffer(8 + data.length);
+        new io.userv2.stack.wire.Icmpv4Repr.EchoRequest(identifier, sequence, NatSim.wrap(data)).emit(d, 0);
+        d.writerIndex(8 + data.length);
+        byte[] message = new byte[d.readableBytes()];
+        d.readBytes(message);
+        sendIcmp(dst, message);
+    }
+
+    /** Sends {@code message} as the payload of an IPv4 packet with protocol ICMP, as it is (checksum included). */
+    void sendIcmp(Ipv4Address dst, byte[] message) {
+        sendIp(dst, IpProtocol.ICMP, message);
+    }
+
     /** Sends one UDP datagram to {@code dst:dstPort}, in fragments of at most 1500 bytes when it is larger. */
     void sendUdp(int srcPort, Ipv4Address dst, int dstPort, byte[] payload) {
         UdpRepr udp = new UdpRepr(srcPort, dstPort, payload.length);
@@ -242,12 +270,17 @@ final class SimGuest {
         ByteBuf d = NatSim.wrap(datagram);
         d.setBytes(udp.headerLength(), payload);
         udp.emit(d, 0, ip.bits(), dst.bits());
+        sendIp(dst, IpProtocol.UDP, datagram);
+    }
+
+    /** Sends {@code datagram} to {@code dst}, in fragments of at most 1500 bytes when it is larger. */
+    private void sendIp(Ipv4Address dst, IpProtocol protocol, byte[] datagram) {
         int id = nextIdentification++;
         int perFragment = (1500 - 20) & ~7;
         for (int at = 0; at < datagram.length; at += perFragment) {
             int n = Math.min(perFragment, datagram.length - at);
             boolean more = at + n < datagram.length;
-            Ipv4Repr ipv4 = new Ipv4Repr(ip, dst, IpProtocol.UDP, n, 64, id, false, 0);
+            Ipv4Repr ipv4 = new Ipv4Repr(ip, dst, protocol, n, 64, id, false, 0);
             EthernetRepr eth = new EthernetRepr(NatSim.GATEWAY_MAC, mac, EtherType.IPV4);
             ByteBuf out = io.netty.buffer.Unpooled.buffer(14 + 20 + n);
             int offset = eth.emit(out, 0);

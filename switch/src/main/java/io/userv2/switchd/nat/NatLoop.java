@@ -18,9 +18,10 @@ import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Runs the sans-IO {@link NatEngine} on the {@link EventLoop}: NIO host sockets for it, one {@code now} per loop
- * iteration, its timers as a loop ticker, its batched work flushed once per iteration before the switch's ports
- * write, held-back flows resumed after they wrote, and a log line (with the stack) for every flow a fault aborted.
+ * Runs the sans-IO {@link NatEngine} on the {@link EventLoop}: NIO host sockets for it (and ping sockets through JNA,
+ * see {@link PingSockets}), one {@code now} per loop iteration, its timers as a loop ticker, its batched work flushed
+ * once per iteration before the switch's ports write, held-back flows resumed after they wrote, and a log line (with
+ * the stack) for every flow a fault aborted.
  * The only NAT code that knows about sockets and clocks. Loop thread only, except where a method says otherwise.
  */
 public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
@@ -52,9 +53,10 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
 
             @Override
             public void portAtCap(int owner, OwnerQuotas.Kind kind, int cap, long refused) {
+                String what = kind == OwnerQuotas.Kind.ICMP_ECHO ? "ICMP echo flows"
+                        : kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + "s";
                 LOG.log(System.Logger.Level.WARNING, "port " + portNames.apply(owner) + " is at its cap of " + cap
-                        + " " + kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + "s; refused "
-                        + refused + " so far (other VMs are not affected)");
+                        + " " + what + "; refused " + refused + " so far (other VMs are not affected)");
             }
         };
         this.engine = new NatEngine(gateway, policy, config, alloc, sockets, egress, observer, secret);

@@ -1,9 +1,11 @@
 package io.userv2.switchd.nat;
 
+import io.userv2.stack.nat.HostPingSocket;
 import io.userv2.stack.nat.HostSockets;
 import io.userv2.stack.nat.HostTcpSocket;
 import io.userv2.stack.nat.HostUdpSocket;
 import io.userv2.stack.nat.NatEngine;
+import io.userv2.stack.nat.NatIcmpFlow;
 import io.userv2.stack.nat.NatTcpFlow;
 import io.userv2.stack.nat.NatUdpFlow;
 import io.userv2.stack.wire.Ipv4Address;
@@ -18,7 +20,8 @@ import java.nio.channels.SocketChannel;
 
 /**
  * The NAT engine's host sockets, with NIO on the event loop: non-blocking connects and connected datagram sockets
- * whose readiness the loop turns into the engine's host events.
+ * whose readiness the loop turns into the engine's host events; and ping sockets, which NIO has not, through
+ * {@link PingSockets}.
  *
  * <p>Every host TCP socket has {@code SO_KEEPALIVE} on, with Linux's per-socket timers set to the guest side's
  * keep-alive times where the JDK offers them ({@code jdk.net.ExtendedSocketOptions}), so a host peer that vanished
@@ -31,6 +34,7 @@ final class NioHostSockets implements HostSockets {
     private final EventLoop loop;
     private final HostKeepAlive keepAlive;
     private NatEngine engine;
+    private PingSockets pings;
 
     NioHostSockets(EventLoop loop, HostKeepAlive keepAlive) {
         this.loop = loop;
@@ -80,6 +84,14 @@ final class NioHostSockets implements HostSockets {
             ch.close();
             throw e;
         }
+    }
+
+    @Override
+    public HostPingSocket openPing(NatIcmpFlow flow, Ipv4Address address) throws IOException {
+        if (pings == null) {
+            pings = new PingSockets(loop, engine);
+        }
+        return pings.open(flow, address);
     }
 
     private void configure(SocketChannel ch) throws IOException {
