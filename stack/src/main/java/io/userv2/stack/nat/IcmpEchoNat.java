@@ -9,7 +9,6 @@ import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Packet;
 import io.userv2.stack.wire.MacAddress;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +36,6 @@ public final class IcmpEchoNat {
     static final int MAX_MESSAGE = 65_515;
     /** How long no ping socket is tried after the host refused one with {@link PingSocketsUnavailable}. */
     static final long UNAVAILABLE_RETRY_NANOS = 1_000_000_000L;
-    /** Expiry walks are at least this far apart (flows idle out up to this much late). */
-    static final long EXPIRY_SLACK_NANOS = 1_000_000_000L;
 
     /** What ICMP echo NAT did, for statistics. */
     public static final class Counters {
@@ -269,34 +266,12 @@ public final class IcmpEchoNat {
         if (now - nextExpiry < 0) {
             return;
         }
-        long next = Long.MAX_VALUE;
-        List<NatIcmpFlow> idle = new ArrayList<>();
-        for (NatIcmpFlow f : flows.values()) {
-            long expires = f.lastActive + idleTimeout;
-            if (now - expires >= 0) {
-                idle.add(f);
-            } else if (next == Long.MAX_VALUE || expires - next < 0) {
-                next = expires;
-            }
-        }
-        for (NatIcmpFlow f : idle) {
-            close(f);
-        }
-        // As UdpNat: one walk a second at most, closing every flow due by then.
-        long soonest = now + EXPIRY_SLACK_NANOS;
-        nextExpiry = next == Long.MAX_VALUE || next - soonest >= 0 ? next : soonest;
+        nextExpiry = IdleSweep.closeIdle(flows.values(), now, idleTimeout, f -> f.lastActive, this::close);
     }
 
     /** Closes every flow owned by switch port {@code owner}; returns how many. */
     int portClosed(int owner) {
-        List<NatIcmpFlow> gone = new ArrayList<>();
-        for (NatIcmpFlow f : flows.values()) {
-            if (f.key.owner() == owner) {
-                gone.add(f);
-            }
-        }
-        gone.forEach(this::close);
-        return gone.size();
+        return IdleSweep.closeWhere(flows.values(), f -> f.key.owner() == owner, this::close);
     }
 
     private void close(NatIcmpFlow f) {

@@ -10,7 +10,6 @@ import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.UdpPacket;
 import java.io.IOException;
 import java.net.PortUnreachableException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,8 +85,6 @@ public final class UdpNat {
     private final Map<UdpFlowKey, NatUdpFlow> flows = new HashMap<>();
     private final Counters counters = new Counters();
     private long nextExpiry = Long.MAX_VALUE;
-    /** Expiry walks are at least this far apart (flows idle out up to this much late). */
-    static final long EXPIRY_SLACK_NANOS = 1_000_000_000L;
     /** One buffer every host datagram is received into (the gateway copies it into the frame it sends). */
     private ByteBuf receiveBuffer;
 
@@ -224,35 +221,12 @@ public final class UdpNat {
         if (now - nextExpiry < 0) {
             return;
         }
-        long next = Long.MAX_VALUE;
-        List<NatUdpFlow> idle = new ArrayList<>();
-        for (NatUdpFlow f : flows.values()) {
-            long expires = f.lastActive + idleTimeout;
-            if (now - expires >= 0) {
-                idle.add(f);
-            } else if (next == Long.MAX_VALUE || expires - next < 0) {
-                next = expires;
-            }
-        }
-        for (NatUdpFlow f : idle) {
-            close(f);
-        }
-        // The next walk is at least a second away and closes every flow due by then: with thousands of flows
-        // idling out one after another, the table is walked once a second instead of once per flow.
-        long soonest = now + EXPIRY_SLACK_NANOS;
-        nextExpiry = next == Long.MAX_VALUE || next - soonest >= 0 ? next : soonest;
+        nextExpiry = IdleSweep.closeIdle(flows.values(), now, idleTimeout, f -> f.lastActive, this::close);
     }
 
     /** Closes every flow owned by switch port {@code owner}; returns how many. */
     int portClosed(int owner) {
-        List<NatUdpFlow> gone = new ArrayList<>();
-        for (NatUdpFlow f : flows.values()) {
-            if (f.owner == owner) {
-                gone.add(f);
-            }
-        }
-        gone.forEach(this::close);
-        return gone.size();
+        return IdleSweep.closeWhere(flows.values(), f -> f.owner == owner, this::close);
     }
 
     private void close(NatUdpFlow f) {
