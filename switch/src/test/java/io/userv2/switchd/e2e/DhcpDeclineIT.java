@@ -24,19 +24,31 @@ class DhcpDeclineIT {
     private static final String STATIC_MAC = "52:55:55:00:00:50";
     private static final String STATIC_IP = "192.168.104.50";
 
+    /** The switch with a static lease whose address another guest already uses, and the lease's guest, unconfigured. */
+    private record Conflict(SwitchProcess sw, NamespaceGuest guest) {
+    }
+
+    private static Conflict conflict(Closer c, Path dir) {
+        Path sock = dir.resolve("net.sock");
+        SwitchProcess sw = c.add(SwitchProcess.start("--listen", sock.toString(), "--lease",
+                STATIC_IP + "=" + STATIC_MAC));
+        // Someone configured the static lease's address by hand: the conflict.
+        NamespaceGuest squatter = c.add(NamespaceGuest.connect(sock, STATIC_IP + "/24"));
+        NamespaceGuest guest = c.add(NamespaceGuest.start(
+                NamespaceGuest.Options.unconfigured("unix:" + sock).mac(STATIC_MAC)));
+        squatter.assertPings(SwitchProcess.GATEWAY_IP, 1); // the switch has learned it
+        return new Conflict(sw, guest);
+    }
+
     @Test
     void dhcpcdDeclinesAStaticAddressFoundInUseAndGetsAnother() throws Exception {
         E2e.requireRoot();
         Path dir = E2e.socketDir();
         try (Closer c = new Closer()) {
             c.add(() -> E2e.deleteTree(dir));
-            Path sock = dir.resolve("net.sock");
-            SwitchProcess sw = c.add(SwitchProcess.start("--listen", sock.toString(), "--lease",
-                    STATIC_IP + "=" + STATIC_MAC));
-            NamespaceGuest squatter = c.add(NamespaceGuest.connect(sock, STATIC_IP + "/24"));
-            NamespaceGuest guest = c.add(NamespaceGuest.start(
-                    NamespaceGuest.Options.unconfigured("unix:" + sock).mac(STATIC_MAC)));
-            squatter.assertPings(SwitchProcess.GATEWAY_IP, 1);
+            Conflict conflict = conflict(c, dir);
+            SwitchProcess sw = conflict.sw();
+            NamespaceGuest guest = conflict.guest();
             Path conf = java.nio.file.Files.writeString(dir.resolve("dhcpcd.conf"), "option subnet_mask, routers\n");
             // -B foreground, -1 exit once bound, -4 IPv4 only, -d log to stderr; ARP probing (RFC 5227) is on
             Exec.Result r = guest.exec(Duration.ofSeconds(120), "dhcpcd", "-f", conf.toString(), "-c", "/bin/true",
@@ -61,14 +73,9 @@ class DhcpDeclineIT {
         Path dir = E2e.socketDir();
         try (Closer c = new Closer()) {
             c.add(() -> E2e.deleteTree(dir));
-            Path sock = dir.resolve("net.sock");
-            SwitchProcess sw = c.add(SwitchProcess.start("--listen", sock.toString(), "--lease",
-                    STATIC_IP + "=" + STATIC_MAC));
-            // Someone configured the static lease's address by hand: the conflict.
-            NamespaceGuest squatter = c.add(NamespaceGuest.connect(sock, STATIC_IP + "/24"));
-            NamespaceGuest guest = c.add(NamespaceGuest.start(
-                    NamespaceGuest.Options.unconfigured("unix:" + sock).mac(STATIC_MAC)));
-            squatter.assertPings(SwitchProcess.GATEWAY_IP, 1); // the switch has learned it
+            Conflict conflict = conflict(c, dir);
+            SwitchProcess sw = conflict.sw();
+            NamespaceGuest guest = conflict.guest();
             // -a: check the offered address with ARP first and DECLINE it when someone answers.
             Exec.Result r = guest.exec(Duration.ofSeconds(90), "busybox", "udhcpc", "-i", "tap0", "-a", "-q", "-n",
                     "-t", "10", "-T", "2", "-A", "1", "-s", "/bin/true");
