@@ -110,7 +110,8 @@ public final class NetworkControlPlane implements ControlPlane {
             try {
                 net.forwards().expose(spec);
             } catch (IllegalStateException e) {
-                throw new ApiException(409, e.getMessage());
+                // gvproxy's answer, word for word: its clients (and its end-to-end tests) look for the phrase.
+                throw new ApiException(500, "proxy already running for " + spec.protocol() + " on " + spec.localText());
             } catch (IOException e) {
                 throw new ApiException(500, "cannot listen on " + spec.localText() + ": " + e.getMessage(), e);
             }
@@ -122,7 +123,7 @@ public final class NetworkControlPlane implements ControlPlane {
     public void unexpose(String local, String protocol) throws ApiException {
         onLoop(() -> {
             if (!net.forwards().unexpose(protocol, local)) {
-                throw new ApiException(404, "no " + protocol + " forward on " + local);
+                throw new ApiException(500, "proxy not found"); // gvproxy's status and words
             }
             return null;
         });

@@ -1,5 +1,6 @@
 package io.userv2.switchd.api;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
@@ -52,6 +53,7 @@ final class ApiHandler extends Handler.Abstract {
                         + ApiInput.echo(method) + " not allowed on " + path + "; use " + route.method()));
             }
             Map<String, String> query = query(request);
+            String peer = peer(request);
             if (request.getLength() > maxBody) {
                 return send(response, callback, tooLarge());
             }
@@ -62,11 +64,11 @@ final class ApiHandler extends Handler.Abstract {
                             if (failure != null) {
                                 send(response, callback, readFailure(failure));
                             } else {
-                                dispatch(route, new Endpoint.Call(query, body), request, response, callback);
+                                dispatch(route, new Endpoint.Call(query, body, peer), request, response, callback);
                             }
                         }));
             } else {
-                dispatch(route, new Endpoint.Call(query, new byte[0]), request, response, callback);
+                dispatch(route, new Endpoint.Call(query, new byte[0], peer), request, response, callback);
             }
             return true;
         } catch (ApiException e) {
@@ -111,6 +113,12 @@ final class ApiHandler extends Handler.Abstract {
                 send(response, callback, reply != null ? reply : internal(failure));
             }
         });
+    }
+
+    /** The caller's IP address when it came over IP (the guest API), else null (the unix socket). */
+    private static String peer(Request request) {
+        return request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress inet
+                && inet.getAddress() != null ? inet.getAddress().getHostAddress() : null;
     }
 
     /** The first value of each query parameter; a 400 when the query does not decode. */

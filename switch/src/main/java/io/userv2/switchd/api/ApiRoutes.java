@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -62,16 +63,7 @@ final class ApiRoutes {
         // gvproxy serves these two at the top level as well: the same leases, and its switch's MAC table.
         routes.put("/leases", get(call -> json(plane.leases())));
         routes.put("/cam", get(call -> json(plane.cam())));
-        routes.put("/services/forwarder/expose", post(call -> {
-            plane.expose(ApiInput.expose(read(call, Forward.class)));
-            return done(Reply.ok());
-        }));
-        routes.put("/services/forwarder/unexpose", post(call -> {
-            Forward forward = ApiInput.unexpose(read(call, Forward.class));
-            plane.unexpose(forward.local(), forward.protocol());
-            return done(Reply.ok());
-        }));
-        routes.put("/services/forwarder/all", get(call -> json(plane.forwards())));
+        routes.putAll(forwarder(plane));
         routes.put("/services/dns/add", post(call -> {
             plane.addDnsZone(ApiInput.zone(read(call, DnsZoneSpec.class)));
             return done(Reply.ok());
@@ -83,6 +75,36 @@ final class ApiRoutes {
         routes.put("/extension/wait_port", new Route("GET", true,
                 call -> WaitPort.start(plane, scheduler, executor, activeWaits, call.query())));
         return Map.copyOf(routes);
+    }
+
+    /**
+     * The three calls gvproxy serves to guests at the gateway's port 80 as well: list, expose, unexpose. A guest's
+     * expose may leave the remote host out ({@code "remote": ":8080"}): it means the caller, as in gvproxy.
+     */
+    static Map<String, Route> forwarder(ControlPlane plane) {
+        Map<String, Route> routes = new LinkedHashMap<>();
+        routes.put("/services/forwarder/expose", post(call -> {
+            plane.expose(ApiInput.expose(callerAsRemote(read(call, Forward.class), call.peer())));
+            return done(Reply.ok());
+        }));
+        routes.put("/services/forwarder/unexpose", post(call -> {
+            Forward forward = ApiInput.unexpose(read(call, Forward.class));
+            plane.unexpose(forward.local(), forward.protocol());
+            return done(Reply.ok());
+        }));
+        // Sorted by local address, then protocol (byte order), as gvproxy lists them.
+        routes.put("/services/forwarder/all", get(call -> json(plane.forwards().stream()
+                .sorted(Comparator.comparing(Forward::local).thenComparing(Forward::protocol)).toList())));
+        return routes;
+    }
+
+    /** {@code ":8080"} as the remote of a tcp or udp forward means the caller's own address, when it has one. */
+    private static Forward callerAsRemote(Forward f, String peer) {
+        if (f == null || peer == null || f.remote() == null || !f.remote().startsWith(":")
+                || "unix".equalsIgnoreCase(f.protocol())) {
+            return f;
+        }
+        return new Forward(f.local(), peer + f.remote(), f.protocol());
     }
 
     private static Route get(Endpoint endpoint) {

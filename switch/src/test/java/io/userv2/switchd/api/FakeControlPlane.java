@@ -35,7 +35,7 @@ final class FakeControlPlane implements ControlPlane {
         }
         for (Forward f : forwards) {
             if (f.local().equals(forward.local()) && f.protocol().equals(forward.protocol())) {
-                throw new ApiException(409, forward.protocol() + " " + forward.local() + " is already exposed");
+                throw new ApiException(500, "proxy already running for " + forward.protocol() + " on " + forward.local());
             }
         }
         forwards.add(forward);
@@ -44,7 +44,7 @@ final class FakeControlPlane implements ControlPlane {
     @Override
     public synchronized void unexpose(String local, String protocol) throws ApiException {
         if (!forwards.removeIf(f -> f.local().equals(local) && f.protocol().equals(protocol))) {
-            throw new ApiException(404, "no " + protocol + " forward on " + local);
+            throw new ApiException(500, "proxy not found");
         }
     }
 
