@@ -211,6 +211,12 @@ public final class Main implements Callable<Integer> {
                     + " stats, metrics, wait_port) on the unix socket PATH, mode 0600.")
     Path api;
 
+    @Option(names = "--guest-api",
+            description = "Serve gvproxy's guest-side API at port 80 of the gateway: GET /services/forwarder/all,"
+                    + " POST /services/forwarder/expose and unexpose (a guest may then open host ports and sockets;"
+                    + " port 80 of the gateway no longer reaches the host's).")
+    boolean guestApi;
+
     @Option(names = "--busy-poll", paramLabel = "MICROS", defaultValue = "50",
             description = "After traffic, keep polling this long before sleeping (default: ${DEFAULT-VALUE}; 0 never"
                     + " spins): saves a thread wake-up per frame, tens of microseconds on virtual CPUs, for a little"
@@ -294,7 +300,7 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
-        return runDaemon(config);
+        return runDaemon(config, guestApi);
     }
 
     /**
@@ -303,6 +309,11 @@ public final class Main implements Callable<Integer> {
      * network cannot start (the reason is logged).
      */
     public static int runDaemon(SwitchConfig config) {
+        return runDaemon(config, false);
+    }
+
+    /** {@link #runDaemon(SwitchConfig)}, with gvproxy's guest-side API at the gateway's port 80 when asked. */
+    public static int runDaemon(SwitchConfig config, boolean guestApi) {
         // Not a static field: main binds the sockets before the logging system is set up (tens of ms).
         System.Logger log = System.getLogger(Main.class.getName());
         // The API socket first, then the network's: Lima's usernet start returns as soon as the VM socket exists and
@@ -330,6 +341,18 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         plane.ready(new NetworkControlPlane(network));
+        if (guestApi) {
+            try {
+                GuestApi.serve(network, plane);
+            } catch (IOException e) {
+                log.log(System.Logger.Level.ERROR, "cannot start the guest API: " + e.getMessage());
+                network.close();
+                if (apiServer != null) {
+                    apiServer.close();
+                }
+                return 1;
+            }
+        }
         ApiServer startedApi = apiServer;
         Thread hook = new Thread(() -> {
             if (startedApi != null) {

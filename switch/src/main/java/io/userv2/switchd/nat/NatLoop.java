@@ -74,6 +74,16 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
         engine.serveLocally(53, DnsTcpSession.service(dns, loop));
     }
 
+    /**
+     * Serves TCP port {@code port} of the gateway's own addresses in this process: each guest connection is relayed
+     * to an endpoint {@code opener} makes for it (the guest API's in-memory HTTP connection, say). Call on the loop
+     * thread; replaces what served the port before (on the gateway's address the port is no longer NAT'd to the
+     * host).
+     */
+    public void serveEndPoints(int port, EndPointOpener opener) {
+        engine.serveLocally(port, EndPointSession.service(opener, loop));
+    }
+
     private void markIfWork() {
         if (!dirty && engine.hasWork()) {
             dirty = true;
