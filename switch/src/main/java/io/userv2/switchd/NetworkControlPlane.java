@@ -15,6 +15,7 @@ import io.userv2.switchd.port.PortCounters;
 import io.userv2.switchd.port.PortDropReason;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.io.EndPoint;
 
 /**
  * The HTTP API's view of a running {@link VirtualNetwork}. API threads call it; whatever touches the switch, the
@@ -183,6 +185,17 @@ public final class NetworkControlPlane implements ControlPlane {
         net.loop().execute(() -> net.nat().probe(guest, port, PROBE_TIMEOUT_NANOS)
                 .whenComplete((open, error) -> result.complete(error == null && open)));
         return result;
+    }
+
+    @Override
+    public void tunnel(String ip, int port, EndPoint client, ByteBuffer prefix) {
+        Ipv4Address guest = Ipv4Address.parse(ip);
+        net.loop().execute(() -> {
+            if (!net.nat().openToGuest(guest, port, client, prefix)) {
+                System.getLogger(NetworkControlPlane.class.getName()).log(System.Logger.Level.WARNING,
+                        "tunnel to " + ip + ":" + port + ": connection limit reached; closed the client");
+            }
+        });
     }
 
     /** Counters of one port as a JSON object. */

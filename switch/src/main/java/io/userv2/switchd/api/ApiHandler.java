@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -20,7 +21,7 @@ import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 
 /**
  * The Jetty side of the API: finds the route (404 unknown path; a wrong method is 400 "post only" on a POST call,
- * as gvproxy answers, and 405 on a GET call), reads a POST body without
+ * as gvproxy answers, and 405 on a GET call; {@value #TUNNEL} takes the connection over), reads a POST body without
  * blocking (at most {@code maxBody} bytes; a larger body is a 413), calls the endpoint and writes its {@link Reply}.
  * Nothing thrown below escapes as a stack trace: {@link ApiException}s become their status, anything else a one-line
  * 500.
@@ -28,18 +29,39 @@ import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 final class ApiHandler extends Handler.Abstract {
     private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
 
+    /** gvproxy's tunnel endpoint; any method, the connection is taken over ({@link TunnelCall}). */
+    static final String TUNNEL = "/tunnel";
+
     private final Map<String, ApiRoutes.Route> routes;
     private final int maxBody;
+    private final ControlPlane tunnels;
+    private final Executor executor;
 
+    /** Serves {@code routes} only. */
     ApiHandler(Map<String, ApiRoutes.Route> routes, int maxBody) {
+        this(routes, maxBody, null, null);
+    }
+
+    /**
+     * Serves {@code routes}, and {@value #TUNNEL} through {@code tunnels} when it is not null.
+     *
+     * @param executor runs a taken-over connection's callbacks
+     */
+    ApiHandler(Map<String, ApiRoutes.Route> routes, int maxBody, ControlPlane tunnels, Executor executor) {
         this.routes = routes;
         this.maxBody = maxBody;
+        this.tunnels = tunnels;
+        this.executor = executor;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         try {
             String path = Request.getPathInContext(request);
+            if (tunnels != null && path.equals(TUNNEL)) {
+                TunnelCall.start(tunnels, query(request), request, executor);
+                return true; // no answer: the connection is the tunnel's now
+            }
             ApiRoutes.Route route = routes.get(path);
             if (route == null) {
                 return send(response, callback, Reply.error(404, "no such API path: " + ApiInput.echo(path)));

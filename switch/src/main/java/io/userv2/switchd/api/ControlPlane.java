@@ -1,8 +1,10 @@
 package io.userv2.switchd.api;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.eclipse.jetty.io.EndPoint;
 
 /**
  * The HTTP API's only view of the running switch; the daemon implements it.
@@ -67,4 +69,15 @@ public interface ControlPlane {
      *     did not answer in time; may complete on any thread
      */
     CompletableFuture<Boolean> probeTcp(String ip, int port);
+
+    /**
+     * Relays {@code client} to a new TCP connection from the gateway to {@code ip:port} on the LAN (gvproxy's
+     * {@code /tunnel}), byte for byte both ways, until either side ends. From the call on the implementation owns
+     * {@code client} and closes it when the relay ends or cannot start.
+     *
+     * @param client an API client's HTTP connection, taken over after its request (and the "OK" answer) was read
+     * @param prefix bytes the client sent after its request, to be relayed first (may be empty)
+     * @throws ApiException 503 while the network is not up ({@code client} is closed then too)
+     */
+    void tunnel(String ip, int port, EndPoint client, ByteBuffer prefix) throws ApiException;
 }
