@@ -98,7 +98,7 @@ final class ApiInput {
         }
         String value = text.toLowerCase(Locale.ROOT);
         if (!value.equals("tcp") && !value.equals("udp") && !value.equals("unix")) {
-            throw new ApiException(400, "unknown protocol " + echo(text) + " (tcp, udp or unix)");
+            throw new ApiException(400, "unknown protocol " + unquoted(text) + " (tcp, udp or unix)");
         }
         return value;
     }
@@ -244,6 +244,12 @@ final class ApiInput {
 
     private static ApiException bad(String field, String why, String value) {
         return ApiException.badRequest(field + ": " + why + ": " + echo(value));
+    }
+
+    /** The value for an error message as gvproxy words it, unquoted: one line, at most 80 characters. */
+    static String unquoted(String value) {
+        String quoted = echo(value);
+        return quoted.substring(1, quoted.length() - 1);
     }
 
     /** The value quoted for an error message: one line, at most 80 characters. */

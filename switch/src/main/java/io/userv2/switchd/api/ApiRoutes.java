@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -68,7 +70,7 @@ final class ApiRoutes {
             plane.addDnsZone(ApiInput.zone(read(call, DnsZoneSpec.class)));
             return done(Reply.ok());
         }));
-        routes.put("/services/dns/all", get(call -> json(plane.dnsZones())));
+        routes.put("/services/dns/all", get(call -> json(asGvproxyLists(plane.dnsZones()))));
         routes.put("/stats", get(call -> json(plane.stats())));
         routes.put("/metrics", get(call -> done(Reply.ok(Reply.PROMETHEUS,
                 String.valueOf(plane.metrics()).getBytes(StandardCharsets.UTF_8)))));
@@ -96,6 +98,30 @@ final class ApiRoutes {
         routes.put("/services/forwarder/all", get(call -> json(plane.forwards().stream()
                 .sorted(Comparator.comparing(Forward::local).thenComparing(Forward::protocol)).toList())));
         return routes;
+    }
+
+    /**
+     * The zones as gvproxy lists them: each record with {@code "Regexp": null} (gvproxy's records may match by regular
+     * expression; ours never do) and {@code "DefaultIP": ""} when there is none (Go's encoding of an empty net.IP).
+     */
+    private static List<Map<String, Object>> asGvproxyLists(List<DnsZoneSpec> zones) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (DnsZoneSpec z : zones) {
+            List<Map<String, Object>> records = new ArrayList<>();
+            for (DnsRecordSpec r : z.records() == null ? List.<DnsRecordSpec>of() : z.records()) {
+                Map<String, Object> record = new LinkedHashMap<>();
+                record.put("Name", r.name());
+                record.put("IP", r.ip());
+                record.put("Regexp", null);
+                records.add(record);
+            }
+            Map<String, Object> zone = new LinkedHashMap<>();
+            zone.put("Name", z.name());
+            zone.put("Records", records);
+            zone.put("DefaultIP", z.defaultIp() == null ? "" : z.defaultIp());
+            out.add(zone);
+        }
+        return out;
     }
 
     /** {@code ":8080"} as the remote of a tcp or udp forward means the caller's own address, when it has one. */

@@ -52,7 +52,7 @@ class ApiInputTest {
         assertEquals("unix", ApiInput.protocol("unix"));
         ApiException sctp = assertThrows(ApiException.class, () -> ApiInput.protocol("sctp"));
         assertEquals(400, sctp.status());
-        assertEquals("unknown protocol \"sctp\" (tcp, udp or unix)", sctp.getMessage());
+        assertEquals("unknown protocol sctp (tcp, udp or unix)", sctp.getMessage());
     }
 
     @Test
