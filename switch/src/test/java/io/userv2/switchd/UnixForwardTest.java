@@ -22,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -222,6 +223,24 @@ class UnixForwardTest {
             assertEquals(Ipv4Address.parse("192.168.104.7"), nextArpRequest(vm), "lima-web is lima-web.internal");
             arpReply(vm, Ipv4Address.parse("192.168.104.7"));
             assertEquals("192.168.104.7:8080", nextSyn(vm));
+        }
+    }
+
+    @Test
+    void aUdpForwardFindsItsNamedGuestWhenASessionStarts() throws Exception {
+        int port;
+        try (DatagramChannel probe = DatagramChannel.open()) {
+            probe.bind(new InetSocketAddress(Ipv4Address.parse("127.0.0.1").toInetAddress(), 0));
+            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
+        }
+        expose(ForwardSpec.of("udp", "127.0.0.1:" + port, "lima-dns:53"));
+        net.services().dns().zone().addZone(new DnsZone("internal.",
+                List.of(new DnsZoneRecord("lima-dns", Ipv4Address.parse("192.168.104.8").toInetAddress())), null));
+        try (VmClient vm = VmClient.connect(dir.resolve("net.sock"));
+                DatagramChannel client = DatagramChannel.open()) {
+            client.connect(new InetSocketAddress(Ipv4Address.parse("127.0.0.1").toInetAddress(), port));
+            client.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            assertEquals(Ipv4Address.parse("192.168.104.8"), nextArpRequest(vm));
         }
     }
 
