@@ -212,6 +212,12 @@ public final class Main implements Callable<Integer> {
                     + " stats, metrics, wait_port) on the unix socket PATH, mode 0600.")
     Path api;
 
+    @Option(names = "--guest-api",
+            description = "Serve gvproxy's guest-side API at port 80 of the gateway: GET /services/forwarder/all,"
+                    + " POST /services/forwarder/expose and unexpose (a guest may then open host ports and sockets;"
+                    + " port 80 of the gateway no longer reaches the host's).")
+    boolean guestApi;
+
     @Option(names = "--busy-poll", paramLabel = "MICROS", defaultValue = "50",
             description = "After traffic, keep polling this long before sleeping (default: ${DEFAULT-VALUE}; 0 never"
                     + " spins): saves a thread wake-up per frame, tens of microseconds on virtual CPUs, for a little"
@@ -295,7 +301,7 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
-        return runDaemon(config);
+        return runDaemon(config, guestApi ? DaemonHooks.GUEST_API : DaemonHooks.NONE);
     }
 
     /**
@@ -352,6 +358,17 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         plane.ready(new NetworkControlPlane(network));
+        if (hooks.guestApi()) {
+            try {
+                GuestApi.serve(network, plane);
+            } catch (IOException e) {
+                log.log(System.Logger.Level.ERROR, "cannot start the guest API: " + e.getMessage());
+                network.close();
+                apiServers.forEach(ApiServer::close);
+                hooks.failed(e);
+                return 1;
+            }
+        }
         Thread hook = new Thread(() -> {
             apiServers.forEach(ApiServer::close);
             network.close();

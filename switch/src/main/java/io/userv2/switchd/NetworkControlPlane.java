@@ -15,6 +15,7 @@ import io.userv2.switchd.port.PortCounters;
 import io.userv2.switchd.port.PortDropReason;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.io.EndPoint;
 
 /**
  * The HTTP API's view of a running {@link VirtualNetwork}. API threads call it; whatever touches the switch, the
@@ -110,7 +112,8 @@ public final class NetworkControlPlane implements ControlPlane {
             try {
                 net.forwards().expose(spec);
             } catch (IllegalStateException e) {
-                throw new ApiException(409, e.getMessage());
+                // gvproxy's answer, word for word: its clients (and its end-to-end tests) look for the phrase.
+                throw new ApiException(500, "proxy already running for " + spec.protocol() + " on " + spec.localText());
             } catch (IOException e) {
                 throw new ApiException(500, "cannot listen on " + spec.localText() + ": " + e.getMessage(), e);
             }
@@ -122,7 +125,7 @@ public final class NetworkControlPlane implements ControlPlane {
     public void unexpose(String local, String protocol) throws ApiException {
         onLoop(() -> {
             if (!net.forwards().unexpose(protocol, local)) {
-                throw new ApiException(404, "no " + protocol + " forward on " + local);
+                throw new ApiException(500, "proxy not found"); // gvproxy's status and words
             }
             return null;
         });
@@ -182,6 +185,17 @@ public final class NetworkControlPlane implements ControlPlane {
         net.loop().execute(() -> net.nat().probe(guest, port, PROBE_TIMEOUT_NANOS)
                 .whenComplete((open, error) -> result.complete(error == null && open)));
         return result;
+    }
+
+    @Override
+    public void tunnel(String ip, int port, EndPoint client, ByteBuffer prefix) {
+        Ipv4Address guest = Ipv4Address.parse(ip);
+        net.loop().execute(() -> {
+            if (!net.nat().openToGuest(guest, port, client, prefix)) {
+                System.getLogger(NetworkControlPlane.class.getName()).log(System.Logger.Level.WARNING,
+                        "tunnel to " + ip + ":" + port + ": connection limit reached; closed the client");
+            }
+        });
     }
 
     /** Counters of one port as a JSON object. */

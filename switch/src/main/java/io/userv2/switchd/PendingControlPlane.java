@@ -4,12 +4,14 @@ import io.userv2.switchd.api.ApiException;
 import io.userv2.switchd.api.ControlPlane;
 import io.userv2.switchd.api.DnsZoneSpec;
 import io.userv2.switchd.api.Forward;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.io.EndPoint;
 
 /**
  * The API's view of a network still being built, so that the API socket can be bound before the VM sockets. Lima
@@ -86,6 +88,18 @@ final class PendingControlPlane implements ControlPlane {
     @Override
     public String metrics() throws ApiException {
         return plane().metrics();
+    }
+
+    @Override
+    public void tunnel(String ip, int port, EndPoint client, ByteBuffer prefix) throws ApiException {
+        ControlPlane ready;
+        try {
+            ready = plane();
+        } catch (ApiException e) {
+            client.close();
+            throw e;
+        }
+        ready.tunnel(ip, port, client, prefix);
     }
 
     @Override

@@ -13,6 +13,7 @@ import io.userv2.switchd.config.ForwardSettings;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.NatSettings;
 import io.userv2.switchd.config.SwitchConfig;
+import io.userv2.switchd.forward.GuestNames;
 import io.userv2.switchd.forward.PortForwards;
 import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.nat.NatLoop;
@@ -114,7 +115,8 @@ public final class VirtualNetwork implements AutoCloseable {
             net.nat = attachNat(config, gateway, sw, loop, alloc, net.services);
             loop.onShutdown(gateway::close); // after the NAT's flows: the reassembly buffers
             ForwardSettings fs = config.forwards();
-            net.forwards = new PortForwards(loop, gateway, net.nat, config.mtu(),
+            net.forwards = new PortForwards(loop, gateway, net.nat,
+                    GuestNames.of(net.services.dns().zone(), config.subnet(), config.gatewayIp()), config.mtu(),
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
                     fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile(), state));
             net.forwards.restore(fs.forwards());

@@ -1,11 +1,13 @@
 package io.userv2.switchd.api;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -19,7 +21,7 @@ import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 
 /**
  * The Jetty side of the API: finds the route (404 unknown path; a wrong method is 400 "post only" on a POST call,
- * as gvproxy answers, and 405 on a GET call), reads a POST body without
+ * as gvproxy answers, and 405 on a GET call; {@value #TUNNEL} takes the connection over), reads a POST body without
  * blocking (at most {@code maxBody} bytes; a larger body is a 413), calls the endpoint and writes its {@link Reply}.
  * Nothing thrown below escapes as a stack trace: {@link ApiException}s become their status, anything else a one-line
  * 500.
@@ -27,18 +29,39 @@ import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 final class ApiHandler extends Handler.Abstract {
     private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
 
+    /** gvproxy's tunnel endpoint; any method, the connection is taken over ({@link TunnelCall}). */
+    static final String TUNNEL = "/tunnel";
+
     private final Map<String, ApiRoutes.Route> routes;
     private final int maxBody;
+    private final ControlPlane tunnels;
+    private final Executor executor;
 
+    /** Serves {@code routes} only. */
     ApiHandler(Map<String, ApiRoutes.Route> routes, int maxBody) {
+        this(routes, maxBody, null, null);
+    }
+
+    /**
+     * Serves {@code routes}, and {@value #TUNNEL} through {@code tunnels} when it is not null.
+     *
+     * @param executor runs a taken-over connection's callbacks
+     */
+    ApiHandler(Map<String, ApiRoutes.Route> routes, int maxBody, ControlPlane tunnels, Executor executor) {
         this.routes = routes;
         this.maxBody = maxBody;
+        this.tunnels = tunnels;
+        this.executor = executor;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         try {
             String path = Request.getPathInContext(request);
+            if (tunnels != null && path.equals(TUNNEL)) {
+                TunnelCall.start(tunnels, query(request), request, executor);
+                return true; // no answer: the connection is the tunnel's now
+            }
             ApiRoutes.Route route = routes.get(path);
             if (route == null) {
                 return send(response, callback, Reply.error(404, "no such API path: " + ApiInput.echo(path)));
@@ -52,6 +75,7 @@ final class ApiHandler extends Handler.Abstract {
                         + ApiInput.echo(method) + " not allowed on " + path + "; use " + route.method()));
             }
             Map<String, String> query = query(request);
+            String peer = peer(request);
             if (request.getLength() > maxBody) {
                 return send(response, callback, tooLarge());
             }
@@ -62,11 +86,11 @@ final class ApiHandler extends Handler.Abstract {
                             if (failure != null) {
                                 send(response, callback, readFailure(failure));
                             } else {
-                                dispatch(route, new Endpoint.Call(query, body), request, response, callback);
+                                dispatch(route, new Endpoint.Call(query, body, peer), request, response, callback);
                             }
                         }));
             } else {
-                dispatch(route, new Endpoint.Call(query, new byte[0]), request, response, callback);
+                dispatch(route, new Endpoint.Call(query, new byte[0], peer), request, response, callback);
             }
             return true;
         } catch (ApiException e) {
@@ -111,6 +135,12 @@ final class ApiHandler extends Handler.Abstract {
                 send(response, callback, reply != null ? reply : internal(failure));
             }
         });
+    }
+
+    /** The caller's IP address when it came over IP (the guest API), else null (the unix socket). */
+    private static String peer(Request request) {
+        return request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress inet
+                && inet.getAddress() != null ? inet.getAddress().getHostAddress() : null;
     }
 
     /** The first value of each query parameter; a 400 when the query does not decode. */

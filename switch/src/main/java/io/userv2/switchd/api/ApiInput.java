@@ -1,5 +1,6 @@
 package io.userv2.switchd.api;
 
+import io.userv2.switchd.forward.ForwardSpec;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -7,8 +8,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Validation of what API clients send: IP literals (never a name lookup), ports, protocols, forward addresses, DNS
- * names. Each check either returns the value in canonical form or throws a 400 {@link ApiException} whose message
+ * Validation of what API clients send: IP literals (never a name lookup), ports, protocols, forward addresses (host
+ * sockets, unix socket paths, guests by address or name), DNS names. Each check either returns the value in canonical form or throws a 400 {@link ApiException} whose message
  * names the field and the offending value.
  */
 final class ApiInput {
@@ -88,16 +89,16 @@ final class ApiInput {
     }
 
     /**
-     * {@code tcp} or {@code udp}, any case; absent means {@code tcp} (as in gvproxy). {@code unix} and anything else
-     * answer 400 "unsupported protocol".
+     * {@code tcp}, {@code udp} or {@code unix}, any case; absent means {@code tcp} (as in gvproxy). Anything else
+     * answers 400 "unknown protocol X" (gvproxy's words; it answers 500).
      */
     static String protocol(String text) throws ApiException {
         if (text == null || text.isEmpty()) {
             return "tcp";
         }
         String value = text.toLowerCase(Locale.ROOT);
-        if (!value.equals("tcp") && !value.equals("udp")) {
-            throw new ApiException(400, "unsupported protocol: " + echo(text) + " (tcp or udp)");
+        if (!value.equals("tcp") && !value.equals("udp") && !value.equals("unix")) {
+            throw new ApiException(400, "unknown protocol " + unquoted(text) + " (tcp, udp or unix)");
         }
         return value;
     }
@@ -123,14 +124,55 @@ final class ApiInput {
         return ipv4(host, "local") + ":" + port;
     }
 
-    /** A guest address to forward to: {@code IPv4:PORT} (the virtual network is IPv4). */
+    /** A unix forward's socket: an absolute path that fits a socket address; returned normalised. */
+    static String unixPath(String text) throws ApiException {
+        String value = required(text, "local");
+        try {
+            return ForwardSpec.unixPath(value).getPath().toString();
+        } catch (IllegalArgumentException e) { // InvalidPathException too
+            throw ApiException.badRequest("local: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A guest address to forward to: {@code HOST:PORT} where HOST is an IPv4 literal (the virtual network is IPv4)
+     * or a name the gateway's DNS answers, looked up at each connection (gvproxy takes {@code nohost:22} as well).
+     */
     static String remoteAddress(String text) throws ApiException {
         String value = required(text, "remote");
         int colon = value.lastIndexOf(':');
         if (colon <= 0) {
-            throw bad("remote", "expected IPv4:PORT", value);
+            throw bad("remote", "expected HOST:PORT", value);
         }
-        return ipv4(value.substring(0, colon), "remote") + ":" + port(value.substring(colon + 1), "remote port");
+        return host(value.substring(0, colon)) + ":" + port(value.substring(colon + 1), "remote port");
+    }
+
+    /**
+     * A unix forward's remote: gvproxy's {@code tcp://HOST:PORT} (the guest's TCP port), or {@code HOST:PORT} alone;
+     * returned as {@code tcp://HOST:PORT}. gvproxy's other scheme, {@code ssh-tunnel://} (a unix socket in the guest
+     * reached over SSH), is 501.
+     */
+    static String unixRemote(String text) throws ApiException {
+        String value = required(text, "remote");
+        int scheme = value.indexOf("://");
+        if (scheme >= 0) {
+            String name = value.substring(0, scheme);
+            if (!name.equals("tcp")) {
+                int status = name.equals("ssh-tunnel") ? 501 : 400;
+                throw new ApiException(status, "remote protocol for unix forwarder is not implemented: "
+                        + echo(name) + " (only tcp://HOST:PORT)");
+            }
+            value = value.substring(scheme + 3);
+        }
+        return ForwardSpec.TCP_SCHEME + remoteAddress(value);
+    }
+
+    /** An IPv4 literal or a DNS name, as a forward's guest. */
+    private static String host(String text) throws ApiException {
+        if (text.chars().allMatch(c -> (c >= '0' && c <= '9') || c == '.')) {
+            return ipv4(text, "remote");
+        }
+        return dnsName(text, "remote", false);
     }
 
     /** Validates an expose request; returns it with canonical addresses and protocol. */
@@ -139,6 +181,9 @@ final class ApiInput {
             throw ApiException.badRequest("bad JSON: expected an object with local, remote, protocol");
         }
         String protocol = protocol(request.protocol());
+        if (protocol.equals("unix")) {
+            return new Forward(unixPath(request.local()), unixRemote(request.remote()), protocol);
+        }
         return new Forward(localAddress(request.local()), remoteAddress(request.remote()), protocol);
     }
 
@@ -148,7 +193,8 @@ final class ApiInput {
             throw ApiException.badRequest("bad JSON: expected an object with local, protocol");
         }
         String protocol = protocol(request.protocol());
-        return new Forward(localAddress(request.local()), null, protocol);
+        return new Forward(protocol.equals("unix") ? unixPath(request.local()) : localAddress(request.local()), null,
+                protocol);
     }
 
     /** Validates a DNS zone: names, IP literals; absent Records become an empty list. */
@@ -198,6 +244,12 @@ final class ApiInput {
 
     private static ApiException bad(String field, String why, String value) {
         return ApiException.badRequest(field + ": " + why + ": " + echo(value));
+    }
+
+    /** The value for an error message as gvproxy words it, unquoted: one line, at most 80 characters. */
+    static String unquoted(String value) {
+        String quoted = echo(value);
+        return quoted.substring(1, quoted.length() - 1);
     }
 
     /** The value quoted for an error message: one line, at most 80 characters. */

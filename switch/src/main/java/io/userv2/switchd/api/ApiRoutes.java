@@ -7,8 +7,11 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -62,8 +65,28 @@ final class ApiRoutes {
         // gvproxy serves these two at the top level as well: the same leases, and its switch's MAC table.
         routes.put("/leases", get(call -> json(plane.leases())));
         routes.put("/cam", get(call -> json(plane.cam())));
+        routes.putAll(forwarder(plane));
+        routes.put("/services/dns/add", post(call -> {
+            plane.addDnsZone(ApiInput.zone(read(call, DnsZoneSpec.class)));
+            return done(Reply.ok());
+        }));
+        routes.put("/services/dns/all", get(call -> json(asGvproxyLists(plane.dnsZones()))));
+        routes.put("/stats", get(call -> json(plane.stats())));
+        routes.put("/metrics", get(call -> done(Reply.ok(Reply.PROMETHEUS,
+                String.valueOf(plane.metrics()).getBytes(StandardCharsets.UTF_8)))));
+        routes.put("/extension/wait_port", new Route("GET", true,
+                call -> WaitPort.start(plane, scheduler, executor, activeWaits, call.query())));
+        return Map.copyOf(routes);
+    }
+
+    /**
+     * The three calls gvproxy serves to guests at the gateway's port 80 as well: list, expose, unexpose. A guest's
+     * expose may leave the remote host out ({@code "remote": ":8080"}): it means the caller, as in gvproxy.
+     */
+    static Map<String, Route> forwarder(ControlPlane plane) {
+        Map<String, Route> routes = new LinkedHashMap<>();
         routes.put("/services/forwarder/expose", post(call -> {
-            plane.expose(ApiInput.expose(read(call, Forward.class)));
+            plane.expose(ApiInput.expose(callerAsRemote(read(call, Forward.class), call.peer())));
             return done(Reply.ok());
         }));
         routes.put("/services/forwarder/unexpose", post(call -> {
@@ -71,18 +94,43 @@ final class ApiRoutes {
             plane.unexpose(forward.local(), forward.protocol());
             return done(Reply.ok());
         }));
-        routes.put("/services/forwarder/all", get(call -> json(plane.forwards())));
-        routes.put("/services/dns/add", post(call -> {
-            plane.addDnsZone(ApiInput.zone(read(call, DnsZoneSpec.class)));
-            return done(Reply.ok());
-        }));
-        routes.put("/services/dns/all", get(call -> json(plane.dnsZones())));
-        routes.put("/stats", get(call -> json(plane.stats())));
-        routes.put("/metrics", get(call -> done(Reply.ok(Reply.PROMETHEUS,
-                String.valueOf(plane.metrics()).getBytes(StandardCharsets.UTF_8)))));
-        routes.put("/extension/wait_port", new Route("GET", true,
-                call -> WaitPort.start(plane, scheduler, executor, activeWaits, call.query())));
-        return Map.copyOf(routes);
+        // Sorted by local address, then protocol (byte order), as gvproxy lists them.
+        routes.put("/services/forwarder/all", get(call -> json(plane.forwards().stream()
+                .sorted(Comparator.comparing(Forward::local).thenComparing(Forward::protocol)).toList())));
+        return routes;
+    }
+
+    /**
+     * The zones as gvproxy lists them: each record with {@code "Regexp": null} (gvproxy's records may match by regular
+     * expression; ours never do) and {@code "DefaultIP": ""} when there is none (Go's encoding of an empty net.IP).
+     */
+    private static List<Map<String, Object>> asGvproxyLists(List<DnsZoneSpec> zones) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (DnsZoneSpec z : zones) {
+            List<Map<String, Object>> records = new ArrayList<>();
+            for (DnsRecordSpec r : z.records() == null ? List.<DnsRecordSpec>of() : z.records()) {
+                Map<String, Object> record = new LinkedHashMap<>();
+                record.put("Name", r.name());
+                record.put("IP", r.ip());
+                record.put("Regexp", null);
+                records.add(record);
+            }
+            Map<String, Object> zone = new LinkedHashMap<>();
+            zone.put("Name", z.name());
+            zone.put("Records", records);
+            zone.put("DefaultIP", z.defaultIp() == null ? "" : z.defaultIp());
+            out.add(zone);
+        }
+        return out;
+    }
+
+    /** {@code ":8080"} as the remote of a tcp or udp forward means the caller's own address, when it has one. */
+    private static Forward callerAsRemote(Forward f, String peer) {
+        if (f == null || peer == null || f.remote() == null || !f.remote().startsWith(":")
+                || "unix".equalsIgnoreCase(f.protocol())) {
+            return f;
+        }
+        return new Forward(f.local(), peer + f.remote(), f.protocol());
     }
 
     private static Route get(Endpoint endpoint) {

@@ -9,7 +9,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.SizeLimitHandler;
@@ -123,13 +122,14 @@ public final class ApiServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         http.setRequestHeaderSize(MAX_HEADER_BYTES);
-        // A unix socket has no host:port; HTTP/1.0 requests without a Host header would otherwise be refused.
+        // A unix socket has no host:port; HTTP/1.0 requests without a Host header would otherwise be refused, and
+        // requests with an empty one (EmptyHostTolerance) are taken as addressed to it.
         http.setServerAuthority(new HostPort("localhost"));
         // Call the handler as soon as the head is complete, so the head's deadline ends there; bodies are read
         // asynchronously and watched by the idle timeout.
         http.setDelayDispatchUntilContent(false);
         UnixDomainServerConnector connector = new UnixDomainServerConnector(server, 1, 1,
-                new HttpConnectionFactory(http));
+                new EmptyHostTolerance(http));
         // Bind inside a private (0700) directory, make the socket 0600 there, then rename it into place: the socket
         // is never reachable with the umask's mode. Falls back to binding in place when the path would be too long.
         Path privateDir = null;
@@ -150,7 +150,8 @@ public final class ApiServer implements AutoCloseable {
 
         server.setErrorHandler(new PlainErrorHandler());
         AtomicInteger activeWaits = new AtomicInteger();
-        ApiHandler api = new ApiHandler(ApiRoutes.create(plane, scheduler, threads, activeWaits), MAX_BODY_BYTES);
+        ApiHandler api = new ApiHandler(ApiRoutes.create(plane, scheduler, threads, activeWaits), MAX_BODY_BYTES,
+                plane, threads);
         server.setHandler(deadline.wrap(new SizeLimitHandler(MAX_BODY_BYTES, -1) {
             {
                 setHandler(api);

@@ -1,14 +1,18 @@
 package io.userv2.switchd.api;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.eclipse.jetty.io.EndPoint;
 
 /**
  * The HTTP API's only view of the running switch; the daemon implements it.
  *
- * <p>The API validates every argument before calling (IP literals, ports, protocol {@code tcp}/{@code udp}, forward
- * addresses in the canonical {@code IP:PORT} form), so implementations only decide what the switch can do.
+ * <p>The API validates every argument before calling (IP literals, ports, protocol {@code tcp}/{@code udp}/{@code unix},
+ * forward addresses in the canonical {@code IP:PORT} form, a unix forward's absolute socket path and its
+ * {@code tcp://HOST:PORT} remote, guests by IPv4 literal or DNS name), so implementations only decide what the switch
+ * can do.
  * Methods are called from the API's own threads, never from the switch's event loop; an implementation that must run
  * on the event loop hands the work over itself. Any call may fail with an {@link ApiException} (503 while the network
  * is not up).
@@ -26,15 +30,16 @@ public interface ControlPlane {
     /**
      * Starts forwarding {@code forward.local()} on the host to {@code forward.remote()} on the LAN.
      *
-     * @throws ApiException 400 for input the switch cannot use, 409 when {@code local} is already exposed for that
-     *     protocol, 500 when binding the host socket fails (the message says why)
+     * @throws ApiException 400 for input the switch cannot use; 500 "proxy already running for PROTOCOL on LOCAL"
+     *     when {@code local} is already exposed for that protocol (gvproxy's status and words), 500 when binding the
+     *     host socket fails (the message says why)
      */
     void expose(Forward forward) throws ApiException;
 
     /**
      * Stops the forward listening on {@code local} for {@code protocol}.
      *
-     * @throws ApiException 404 when there is no such forward
+     * @throws ApiException 500 "proxy not found" when there is no such forward (gvproxy's status and words)
      */
     void unexpose(String local, String protocol) throws ApiException;
 
@@ -64,4 +69,15 @@ public interface ControlPlane {
      *     did not answer in time; may complete on any thread
      */
     CompletableFuture<Boolean> probeTcp(String ip, int port);
+
+    /**
+     * Relays {@code client} to a new TCP connection from the gateway to {@code ip:port} on the LAN (gvproxy's
+     * {@code /tunnel}), byte for byte both ways, until either side ends. From the call on the implementation owns
+     * {@code client} and closes it when the relay ends or cannot start.
+     *
+     * @param client an API client's HTTP connection, taken over after its request (and the "OK" answer) was read
+     * @param prefix bytes the client sent after its request, to be relayed first (may be empty)
+     * @throws ApiException 503 while the network is not up ({@code client} is closed then too)
+     */
+    void tunnel(String ip, int port, EndPoint client, ByteBuffer prefix) throws ApiException;
 }

@@ -11,8 +11,14 @@ interface Endpoint {
      *
      * @param query the query parameters (first value of each)
      * @param body the request body, empty for GET
+     * @param peer the caller's IP address when it came over IP (a guest calling the gateway's port 80), null on the
+     *     unix socket
      */
-    record Call(Map<String, String> query, byte[] body) {
+    record Call(Map<String, String> query, byte[] body, String peer) {
+        /** A call from the unix socket (no peer address). */
+        Call(Map<String, String> query, byte[] body) {
+            this(query, body, null);
+        }
     }
 
     /**

@@ -103,6 +103,11 @@ final class GvproxyDaemon {
             }
 
             @Override
+            public boolean guestApi() {
+                return true; // gvproxy serves it always: podman's guest exposes ports through it
+            }
+
+            @Override
             public void started(VirtualNetwork network) {
                 // The loop is not running yet: the switch may be touched from here.
                 if (notifications != null) {

@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * The port forwards from host sockets into guests, from the command line ({@code --forward}) and the HTTP API
- * (expose / unexpose). A forward points at a guest address, not a VM, so it survives the guest's reboot; with a
+ * (expose / unexpose): TCP and UDP ports, and host unix sockets relayed to a guest's TCP port. A forward points at a
+ * guest address or name, not a VM, so it survives the guest's reboot; with a
  * state file it survives a restart of the switch too: {@link #expose} and {@link #unexpose} answer at once and the
  * kept list is written in the background ({@link ForwardsFile}), flushed at the latest on a clean shutdown. Loop
  * thread only.
@@ -23,23 +24,26 @@ public final class PortForwards {
     private final EventLoop loop;
     private final Gateway gateway;
     private final NatLoop nat;
+    private final GuestNames names;
     private final int mtu;
     private final long udpIdleNanos;
     private final ForwardsFile stateFile;
-    /** Key: protocol + local address, e.g. {@code tcp:127.0.0.1:2222}. */
+    /** Key: protocol + local address, e.g. {@code tcp:127.0.0.1:2222} or {@code unix:/run/x.sock}. */
     private final Map<String, IoHandler> active = new LinkedHashMap<>();
     private final Map<String, ForwardSpec> specs = new LinkedHashMap<>();
     /** Ids of the forwards added at run time (and restored from the state file): the ones that are kept. */
     private final java.util.Set<String> kept = new java.util.LinkedHashSet<>();
 
     /**
+     * @param names where forwards given a guest name find their guest
      * @param stateFile where forwards are kept across restarts, or null for none
      */
-    public PortForwards(EventLoop loop, Gateway gateway, NatLoop nat, int mtu, long udpIdleNanos,
+    public PortForwards(EventLoop loop, Gateway gateway, NatLoop nat, GuestNames names, int mtu, long udpIdleNanos,
             ForwardsFile stateFile) {
         this.loop = loop;
         this.gateway = gateway;
         this.nat = nat;
+        this.names = names;
         this.mtu = mtu;
         this.udpIdleNanos = udpIdleNanos;
         this.stateFile = stateFile;
@@ -92,14 +96,17 @@ public final class PortForwards {
         if (specs.containsKey(id)) {
             throw new IllegalStateException(f.protocol() + " " + f.localText() + " is already forwarded");
         }
-        IoHandler h = f.protocol().equals("tcp") ? TcpForward.open(f, loop, nat)
-                : UdpForward.open(f, loop, gateway, udpIdleNanos, mtu);
+        IoHandler h = f.protocol().equals("udp") ? UdpForward.open(f, loop, gateway, names, udpIdleNanos, mtu)
+                : TcpForward.open(f, loop, nat, names);
         active.put(id, h);
         specs.put(id, f);
         LOG.log(System.Logger.Level.INFO, "forwarding " + f);
     }
 
-    /** Stops the forward of {@code protocol} at {@code local} ({@code IP:PORT}); false when there is none. */
+    /**
+     * Stops the forward of {@code protocol} at {@code local} ({@code IP:PORT}, or a unix forward's path, whose socket
+     * file goes too); false when there is none.
+     */
     public boolean unexpose(String protocol, String local) {
         String id = id(protocol.toLowerCase(java.util.Locale.ROOT), local);
         IoHandler h = active.remove(id);

@@ -13,9 +13,11 @@ import io.userv2.stack.nat.OwnerQuotas;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
+import org.eclipse.jetty.io.EndPoint;
 
 /**
  * Runs the sans-IO {@link NatEngine} on the {@link EventLoop}: NIO host sockets for it (and ping sockets through JNA,
@@ -76,6 +78,16 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
         engine.serveLocally(53, DnsTcpSession.service(dns, loop));
     }
 
+    /**
+     * Serves TCP port {@code port} of the gateway's own addresses in this process: each guest connection is relayed
+     * to an endpoint {@code opener} makes for it (the guest API's in-memory HTTP connection, say). Call on the loop
+     * thread; replaces what served the port before (on the gateway's address the port is no longer NAT'd to the
+     * host).
+     */
+    public void serveEndPoints(int port, EndPointOpener opener) {
+        engine.serveLocally(port, EndPointSession.service(opener, loop));
+    }
+
     private void markIfWork() {
         if (!dirty && engine.hasWork()) {
             dirty = true;
@@ -121,6 +133,23 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
             return false;
         }
         socket.registerConnected(flow);
+        markIfWork();
+        return true;
+    }
+
+    /**
+     * Relays {@code client}, an API client's HTTP connection taken over for gvproxy's {@code /tunnel}, into
+     * {@code guest:port}; {@code prefix} (what the client sent after its request) goes first. Closes {@code client}
+     * when a connection cap refuses it (returns false then), and when either side ends.
+     */
+    public boolean openToGuest(Ipv4Address guest, int port, EndPoint client, ByteBuffer prefix) {
+        EndPointHostSocket socket = new EndPointHostSocket(client, prefix, loop, engine, this::markIfWork);
+        NatTcpFlow flow = engine.openToGuest(guest, port, socket, loop.now());
+        if (flow == null) {
+            socket.close(true);
+            return false;
+        }
+        socket.attach(flow);
         markIfWork();
         return true;
     }

@@ -64,7 +64,7 @@ final class NioHostSockets implements HostSockets {
         }
     }
 
-    /** Wraps an accepted host connection (a port forward's client) for {@link NatEngine#openToGuest}. */
+    /** Wraps an accepted host connection (a port forward's client, TCP or unix) for {@link NatEngine#openToGuest}. */
     NioTcpSocket accepted(SocketChannel ch) throws IOException {
         ch.configureBlocking(false);
         configure(ch);
@@ -95,6 +95,9 @@ final class NioHostSockets implements HostSockets {
     }
 
     private void configure(SocketChannel ch) throws IOException {
+        if (!ch.supportedOptions().contains(StandardSocketOptions.TCP_NODELAY)) {
+            return; // a unix socket (a unix forward's client): no TCP options, no keep-alive
+        }
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
         if (keepAlive.idleSeconds() > 0) {

@@ -49,9 +49,10 @@ class ApiInputTest {
         assertEquals("tcp", ApiInput.protocol(null));
         assertEquals("tcp", ApiInput.protocol(""));
         assertEquals("udp", ApiInput.protocol("UDP"));
-        ApiException unix = assertThrows(ApiException.class, () -> ApiInput.protocol("unix"));
-        assertEquals(400, unix.status());
-        assertEquals("unsupported protocol: \"unix\" (tcp or udp)", unix.getMessage());
+        assertEquals("unix", ApiInput.protocol("unix"));
+        ApiException sctp = assertThrows(ApiException.class, () -> ApiInput.protocol("sctp"));
+        assertEquals(400, sctp.status());
+        assertEquals("unknown protocol sctp (tcp, udp or unix)", sctp.getMessage());
     }
 
     @Test
@@ -60,7 +61,14 @@ class ApiInputTest {
         assertEquals("0.0.0.0:6443", ApiInput.localAddress(":6443"));
         assertEquals("[::1]:2222", ApiInput.localAddress("[::1]:2222"));
         assertEquals("192.168.104.3:22", ApiInput.remoteAddress("192.168.104.3:22"));
+        assertEquals("nohost:22", ApiInput.remoteAddress("nohost:22"));
+        assertEquals("lima-web.internal:80", ApiInput.remoteAddress("lima-web.internal:80"));
         assertThrows(ApiException.class, () -> ApiInput.remoteAddress(":22"));
+        assertThrows(ApiException.class, () -> ApiInput.remoteAddress("192.168.104.256:22"));
+        assertEquals("/run/x.sock", ApiInput.unixPath("/run//x.sock"));
+        assertEquals("tcp://192.168.104.3:80", ApiInput.unixRemote("tcp://192.168.104.3:80"));
+        assertEquals("tcp://192.168.104.3:80", ApiInput.unixRemote("192.168.104.3:80"));
+        assertEquals(501, assertThrows(ApiException.class, () -> ApiInput.unixRemote("ssh-tunnel://a@b:22/x")).status());
         assertThrows(ApiException.class, () -> ApiInput.localAddress("[]:22"));
     }
 

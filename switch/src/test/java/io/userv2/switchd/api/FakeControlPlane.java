@@ -1,12 +1,18 @@
 package io.userv2.switchd.api;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.FutureCallback;
 
 /** An in-memory {@link ControlPlane}: what the API tests drive instead of a running switch. */
 final class FakeControlPlane implements ControlPlane {
@@ -35,7 +41,7 @@ final class FakeControlPlane implements ControlPlane {
         }
         for (Forward f : forwards) {
             if (f.local().equals(forward.local()) && f.protocol().equals(forward.protocol())) {
-                throw new ApiException(409, forward.protocol() + " " + forward.local() + " is already exposed");
+                throw new ApiException(500, "proxy already running for " + forward.protocol() + " on " + forward.local());
             }
         }
         forwards.add(forward);
@@ -44,7 +50,7 @@ final class FakeControlPlane implements ControlPlane {
     @Override
     public synchronized void unexpose(String local, String protocol) throws ApiException {
         if (!forwards.removeIf(f -> f.local().equals(local) && f.protocol().equals(protocol))) {
-            throw new ApiException(404, "no " + protocol + " forward on " + local);
+            throw new ApiException(500, "proxy not found");
         }
     }
 
@@ -77,6 +83,53 @@ final class FakeControlPlane implements ControlPlane {
     public String metrics() {
         return "# HELP userv2_frames_total Frames switched.\n# TYPE userv2_frames_total counter\n"
                 + "userv2_frames_total{port=\"vm0\",direction=\"in\"} 10\n";
+    }
+
+    /** The tunnels asked for, as "IP:PORT". */
+    final List<String> tunnels = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * A tunnel to a fake guest service: it says "hello IP:PORT\n", then echoes every byte the client sends (the
+     * bytes that came behind the request first) until the client shuts its side, and closes.
+     */
+    @Override
+    public void tunnel(String ip, int port, EndPoint client, ByteBuffer prefix) {
+        tunnels.add(ip + ":" + port);
+        Thread t = new Thread(() -> {
+            try {
+                write(client, ByteBuffer.wrap(("hello " + ip + ":" + port + "\n").getBytes(StandardCharsets.UTF_8)));
+                if (prefix.hasRemaining()) {
+                    write(client, prefix.duplicate());
+                }
+                ByteBuffer buffer = BufferUtil.allocate(4096);
+                while (true) {
+                    BufferUtil.clear(buffer);
+                    int n = client.fill(buffer);
+                    if (n < 0) {
+                        break;
+                    }
+                    if (n == 0) {
+                        FutureCallback readable = new FutureCallback();
+                        client.fillInterested(readable);
+                        readable.get(10, TimeUnit.SECONDS);
+                        continue;
+                    }
+                    write(client, buffer);
+                }
+            } catch (Exception e) {
+                // the client went
+            } finally {
+                client.close();
+            }
+        }, "fake-tunnel");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void write(EndPoint client, ByteBuffer data) throws Exception {
+        FutureCallback done = new FutureCallback();
+        client.write(done, data);
+        done.get(10, TimeUnit.SECONDS);
     }
 
     @Override

@@ -79,7 +79,9 @@ class ApiForwardIT {
             String local = "127.0.0.1:" + port;
             String forward = "{\"local\":\"" + local + "\",\"remote\":\"" + ip + ":80\",\"protocol\":\"tcp\"}";
             assertEquals(200, status(api(apiSock, "POST", "/services/forwarder/expose", forward)));
-            assertEquals(409, status(api(apiSock, "POST", "/services/forwarder/expose", forward)), "exposed twice");
+            Exec.Result twice = api(apiSock, "POST", "/services/forwarder/expose", forward);
+            assertEquals(500, status(twice), "exposed twice: gvproxy's status");
+            assertTrue(twice.output().contains("proxy already running for tcp on " + local), twice.output());
             Exec.Result page = Exec.run(T, List.of("curl", "-sS", "--max-time", "10", "http://" + local + "/"));
             assertEquals("served-by-the-guest", page.output().strip(), page.toString());
             Exec.Result all = api(apiSock, "GET", "/services/forwarder/all", null);
@@ -110,8 +112,10 @@ class ApiForwardIT {
                     "{\"local\":\"" + local + "\",\"protocol\":\"tcp\"}")));
             Exec.Result refused = Exec.run(T, List.of("curl", "-sS", "--max-time", "5", "http://" + local + "/"));
             assertEquals(7, refused.exitCode(), "refused after unexpose: " + refused);
-            assertEquals(404, status(api(apiSock, "POST", "/services/forwarder/unexpose",
-                    "{\"local\":\"" + local + "\",\"protocol\":\"tcp\"}")));
+            Exec.Result gone = api(apiSock, "POST", "/services/forwarder/unexpose",
+                    "{\"local\":\"" + local + "\",\"protocol\":\"tcp\"}");
+            assertEquals(500, status(gone), "gvproxy's status: " + gone);
+            assertTrue(gone.output().startsWith("proxy not found"), gone.output());
             assertTrue(again.isAlive());
         }
     }
