@@ -11,8 +11,8 @@ packages=(
     gcc libc6-dev make
     # QEMU guests: Debian kernel + modules, busybox initramfs
     qemu-system-x86 linux-image-amd64 busybox-static cpio
-    # namespace guests and what runs in them
-    iproute2 procps iperf3 curl dnsutils
+    # namespace guests and what runs in them (openssh-server: the guest's sshd for the -forward-sock test)
+    iproute2 procps iperf3 curl dnsutils openssh-server
     # peers for side-by-side runs, capture inspection
     passt slirp4netns tshark libpcap0.8
 )

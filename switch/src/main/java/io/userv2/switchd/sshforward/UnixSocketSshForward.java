@@ -127,8 +127,12 @@ public final class UnixSocketSshForward implements AutoCloseable {
         String name = socket.getFileName().toString();
         if ((parent + "/.sshfwd-0123456789012345/" + name).getBytes(StandardCharsets.UTF_8).length
                 <= MAX_SOCKET_PATH) {
-            privateDir = Files.createTempDirectory(parent, ".sshfwd-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            try {
+                privateDir = Files.createTempDirectory(parent, ".sshfwd-",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (IOException e) {
+                throw new IOException("cannot listen on " + socket + ": " + e, e);
+            }
             bindPath = privateDir.resolve(name);
         }
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);

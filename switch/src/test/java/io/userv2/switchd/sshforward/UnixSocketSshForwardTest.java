@@ -404,4 +404,59 @@ class UnixSocketSshForwardTest {
         assertTrue(e.getMessage().startsWith("failed to parse identity \"" + key + "\": "), e.getMessage());
         assertFalse(Files.exists(host), "no socket left behind");
     }
+
+    @Test
+    void theGuestsHalfCloseReachesTheClientWhileItStillSends() throws Exception {
+        Path key = dir.resolve("id_ed25519");
+        KeyPair kp = writeKey("ssh-ed25519", 256, key);
+        TestSshd sshd = keep(TestSshd.start(0, USER, kp.getPublic()));
+        // A guest server that greets, ends its side at once, then reads the client's bytes to the end.
+        Path guest = dir.resolve("greeter.sock");
+        ServerSocketChannel greeter = keep(ServerSocketChannel.open(StandardProtocolFamily.UNIX));
+        greeter.bind(UnixDomainSocketAddress.of(guest));
+        CompletableFuture<Integer> received = CompletableFuture.supplyAsync(() -> {
+            try (SocketChannel c = greeter.accept()) {
+                c.write(ByteBuffer.wrap("hello".getBytes(StandardCharsets.US_ASCII)));
+                c.shutdownOutput();
+                return readToEof(c).length;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, clients);
+        Path host = dir.resolve("host.sock");
+        keep(UnixSocketSshForward.start(settings(host, guest, key), sshd.address(), FAST));
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(host))) {
+            assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), readToEof(c),
+                    "the greeting, then EOF while our side is still open");
+            byte[] d = random(100_000, 3);
+            ByteBuffer b = ByteBuffer.wrap(d);
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+            c.shutdownOutput();
+            assertEquals(d.length, received.get(30, TimeUnit.SECONDS), "the guest got all we sent after its EOF");
+        }
+    }
+
+    @Test
+    void closeEndsAClientStillWaitingForSshdAndStopsOurThreads() throws Exception {
+        Path key = dir.resolve("id_ed25519");
+        writeKey("ssh-ed25519", 256, key);
+        Path host = dir.resolve("host.sock");
+        UnixSocketSshForward fwd = UnixSocketSshForward.start(settings(host, dir.resolve("guest.sock"), key),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort()), FAST);
+        SocketChannel waiting = SocketChannel.open(UnixDomainSocketAddress.of(host));
+        await("the client to be accepted", Duration.ofSeconds(10), () -> fwd.activeConnections() == 1);
+        long t0 = System.nanoTime();
+        fwd.close();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < FAST.connectBudget().toMillis(), "close waited " + ms + " ms, as long as the connect budget");
+        try (waiting) {
+            assertEquals(-1, waiting.read(ByteBuffer.allocate(4)), "the waiting client is closed");
+        } catch (IOException reset) {
+            // as good
+        }
+        await("our threads to end", Duration.ofSeconds(10), () -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("userv2-ssh-forward") && t.isAlive()));
+    }
 }
