@@ -11,8 +11,9 @@ packages=(
     gcc libc6-dev make
     # QEMU guests: Debian kernel + modules, busybox initramfs
     qemu-system-x86 linux-image-amd64 busybox-static cpio
-    # namespace guests and what runs in them
-    iproute2 procps iperf3 curl dnsutils iputils-ping
+    # namespace guests and what runs in them (openssh-server: the guest's sshd of the -forward-sock test, run by
+    # the test itself; installed without starting or enabling the machine's own sshd, see below)
+    iproute2 procps iperf3 curl dnsutils iputils-ping openssh-server
     # DHCP clients besides busybox udhcpc (dhcpcd without its service)
     dhcpcd-base
     # peers for side-by-side runs, capture inspection
@@ -30,8 +31,20 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -q </dev/null
+    # No service of these packages may start on this machine (openssh-server would listen on port 22): Debian's
+    # policy-rc.d hook refuses every start while we install, unless the machine has its own policy already.
+    policy=/usr/sbin/policy-rc.d
+    ours=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && ours=1
+    fi
     apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef \
-        -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null
+        -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null || { [ -n "$ours" ] && rm -f "$policy"; exit 1; }
+    [ -n "$ours" ] && rm -f "$policy"
+    # ... nor start at the next boot: the tests run their own sshd.
+    if printf '%s\n' "${missing[@]}" | grep -qx openssh-server && command -v systemctl >/dev/null; then
+        systemctl disable ssh.service ssh.socket >/dev/null 2>&1 || true
+    fi
 fi
 
 # Containers sometimes lack the tun device node; the tests need it for tap devices.
