@@ -14,9 +14,9 @@ import io.userv2.switchd.config.NatSettings;
 import io.userv2.switchd.config.PortSecuritySettings;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.forward.ForwardSpec;
+import io.userv2.switchd.sshforward.SshForwardSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -305,26 +305,16 @@ public final class GvproxyCommand implements Callable<Integer> {
             c.dhcpStaticLeases = new LinkedHashMap<>(Map.of(c.deviceIp, DEVICE_MAC.toString()));
         }
 
-        int n = forwardSocket.size();
-        if (n != forwardDest.size() || n != forwardUser.size() || n != forwardIdentity.size()) {
-            throw new IllegalArgumentException("--forward-sock, --forward-dest, --forward-user, and --forward-identity"
-                    + " must all be specified together, the same number of times, or not at all");
-        }
-        for (int i = 0; i < n; i++) {
-            c.sshForwards.add(new GvproxyConfig.Forward(forwardSocket.get(i), forwardDest.get(i), forwardUser.get(i),
-                    forwardIdentity.get(i)));
-        }
+        List<SshForwardSettings> ssh = new ArrayList<>();
         for (GvproxyConfig.Forward f : c.sshForwards) {
-            if (!Files.exists(Path.of(f.identity()))) {
-                throw new IllegalArgumentException("identity file \"" + f.identity() + "\" can't be loaded: stat "
-                        + f.identity() + ": no such file or directory");
-            }
+            ssh.add(SshForwardSettings.of(f.socket(), f.dest(), f.user(), f.identity()));
         }
-        return build(c, net, gateway, device, host, listen, apiSockets);
+        ssh.addAll(SshForwardSettings.fromFlags(forwardSocket, forwardDest, forwardUser, forwardIdentity));
+        return build(c, net, gateway, device, host, listen, apiSockets, ssh);
     }
 
     private static GvproxySettings build(GvproxyConfig c, Ipv4Subnet net, Ipv4Address gateway, Ipv4Address device,
-            Ipv4Address host, List<ListenAddress> listen, List<Path> apiSockets) {
+            Ipv4Address host, List<ListenAddress> listen, List<Path> apiSockets, List<SshForwardSettings> ssh) {
         Map<Ipv4Address, Ipv4Address> rules = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : c.nat.entrySet()) {
             rules.put(parseIp(e.getKey()), parseIp(e.getValue()));
@@ -361,11 +351,6 @@ public final class GvproxyCommand implements Callable<Integer> {
                 NatSettings.DEFAULT.withAddressing(rules, hostAlias, c.ec2MetadataAccess),
                 new ForwardSettings(forwards, null), null, SwitchConfig.DEFAULT_BUSY_POLL_MICROS,
                 PortSecuritySettings.DEFAULT);
-        List<GvproxySettings.SshForward> ssh = new ArrayList<>();
-        for (GvproxyConfig.Forward f : c.sshForwards) {
-            ssh.add(new GvproxySettings.SshForward(Path.of(stripScheme(f.socket(), "unix://")), f.dest(), f.user(),
-                    Path.of(f.identity())));
-        }
         return new GvproxySettings(sc, apiSockets, device, c.pidFile.isEmpty() ? null : Path.of(c.pidFile),
                 c.logFile.isEmpty() ? null : Path.of(c.logFile), c.logLevel,
                 c.notification.isEmpty() ? null : Path.of(stripScheme(c.notification, "unix://")), ssh);

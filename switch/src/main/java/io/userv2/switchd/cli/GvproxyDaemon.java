@@ -6,7 +6,10 @@ import io.userv2.switchd.VirtualNetwork;
 import io.userv2.switchd.logging.Logging;
 import io.userv2.switchd.notify.NotificationSender;
 import io.userv2.switchd.notify.SwitchNotifications;
+import io.userv2.switchd.sshforward.SshForwardSettings;
+import io.userv2.switchd.sshforward.UnixSocketSshForward;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -108,8 +111,18 @@ final class GvproxyDaemon {
             }
 
             @Override
-            public void started(VirtualNetwork network) {
-                // The loop is not running yet: the switch may be touched from here.
+            public void started(VirtualNetwork network) throws IOException {
+                // The loop is not running yet: the switch and the forwards may be touched from here.
+                if (!settings.sshForwards().isEmpty()) {
+                    // gvproxy dials the VM's sshd inside its network; here a private loopback forward leads there
+                    InetSocketAddress sshd = network.forwards().openInternal(settings.deviceIp(), 22);
+                    for (SshForwardSettings f : settings.sshForwards()) {
+                        UnixSocketSshForward forward = UnixSocketSshForward.start(f, sshd);
+                        network.loop().onShutdown(forward::close);
+                        LOG.log(System.Logger.Level.INFO, "forwarding unix:" + f.socket() + " to " + f.user() + "@"
+                                + settings.deviceIp() + ":" + f.dest() + " over SSH");
+                    }
+                }
                 if (notifications != null) {
                     SwitchNotifications.attach(network.learningSwitch(), notifications);
                     notifications.send(NotificationSender.READY);

@@ -2,6 +2,7 @@ package io.userv2.switchd.cli;
 
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.config.SwitchConfig;
+import io.userv2.switchd.sshforward.SshForwardSettings;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -19,21 +20,10 @@ import java.util.List;
  * @param sshForwards {@code -forward-sock/-dest/-user/-identity}, in order
  */
 public record GvproxySettings(SwitchConfig config, List<Path> apiSockets, Ipv4Address deviceIp, Path pidFile,
-        Path logFile, String logLevel, Path notificationSocket, List<SshForward> sshForwards) {
+        Path logFile, String logLevel, Path notificationSocket, List<SshForwardSettings> sshForwards) {
     /** Copies the lists. */
     public GvproxySettings {
         apiSockets = List.copyOf(apiSockets);
         sshForwards = List.copyOf(sshForwards);
-    }
-
-    /**
-     * One host unix socket forwarded to a unix socket in the VM over SSH.
-     *
-     * @param socket the host socket we listen on
-     * @param dest the socket's path in the VM
-     * @param user the SSH user
-     * @param identity the private key file
-     */
-    public record SshForward(Path socket, String dest, String user, Path identity) {
     }
 }

@@ -1,11 +1,14 @@
 package io.userv2.switchd.forward;
 
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.loop.IoHandler;
 import io.userv2.switchd.nat.NatLoop;
 import io.userv2.switchd.state.ForwardsFile;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,6 +122,18 @@ public final class PortForwards {
         LOG.log(System.Logger.Level.INFO, "stopped forwarding " + id);
         save();
         return true;
+    }
+
+    /**
+     * A TCP forward for the switch's own use (the SSH forwards' way to the VM's sshd, as gvproxy dials it inside its
+     * network): 127.0.0.1 on a free port to {@code guest:guestPort}; not listed, not kept, closed with the loop.
+     *
+     * @return the address it listens on
+     */
+    public InetSocketAddress openInternal(Ipv4Address guest, int guestPort) throws IOException {
+        TcpForward f = TcpForward.open(new ForwardSpec("tcp", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                guest.toString(), guestPort), loop, nat, names);
+        return (InetSocketAddress) f.localAddress();
     }
 
     /** The forwards now active, in the order they were started. */

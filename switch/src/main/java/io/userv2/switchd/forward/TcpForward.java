@@ -98,6 +98,11 @@ final class TcpForward implements IoHandler {
         }
     }
 
+    /** The host address it listens on (a unix forward's socket address, or the bound IP and port). */
+    java.net.SocketAddress localAddress() throws IOException {
+        return server.getLocalAddress();
+    }
+
     @Override
     public void shutdown() {
         loop.unregister(this);

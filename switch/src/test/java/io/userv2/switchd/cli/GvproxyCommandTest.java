@@ -13,6 +13,7 @@ import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.forward.ForwardSpec;
+import io.userv2.switchd.sshforward.SshForwardSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -74,7 +75,7 @@ class GvproxyCommandTest {
                 Map.of(z.records().get(0).name(), z.records().get(0).ip().getHostAddress(),
                         z.records().get(1).name(), z.records().get(1).ip().getHostAddress()));
         assertEquals(1, s.sshForwards().size());
-        GvproxySettings.SshForward f = s.sshForwards().get(0);
+        SshForwardSettings f = s.sshForwards().get(0);
         assertEquals(dir.resolve("podman-machine-default-api.sock"), f.socket());
         assertEquals("/run/user/1000/podman/podman.sock", f.dest());
         assertEquals("core", f.user());

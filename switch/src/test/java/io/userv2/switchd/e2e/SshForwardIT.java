@@ -49,8 +49,7 @@ import org.junit.jupiter.api.Timeout;
 class SshForwardIT {
     private static final String GUEST_IP = "192.168.104.7";
     private static final Duration T = Duration.ofSeconds(30);
-    private static final Pattern SSHD_LISTENING = Pattern.compile("Server listening on " + Pattern.quote(GUEST_IP)
-            + " port 22");
+    private static final Pattern SSHD_LISTENING = Pattern.compile("Server listening on [0-9.]+ port 22");
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
@@ -64,27 +63,7 @@ class SshForwardIT {
             Path hostKey = keygen(dir, "host_ed25519", "ed25519");
             Files.writeString(dir.resolve("authorized_keys"), Files.readString(dir.resolve("id_ed25519.pub"))
                     + Files.readString(dir.resolve("id_rsa.pub")));
-            Path config = Files.writeString(dir.resolve("sshd_config"), String.join("\n",
-                    "ListenAddress " + GUEST_IP + ":22",
-                    "HostKey " + hostKey,
-                    "AuthorizedKeysFile " + dir.resolve("authorized_keys"),
-                    "PidFile none",
-                    "UsePAM no",
-                    // The test's directory is under /tmp (world-writable): StrictModes would refuse the keys there.
-                    "StrictModes no",
-                    "PermitRootLogin prohibit-password",
-                    "PasswordAuthentication no",
-                    "KbdInteractiveAuthentication no",
-                    "AllowStreamLocalForwarding yes",
-                    // Not "no": sshd 9.2 refuses streamlocal channels too then (session.c: "XXX - streamlocal?").
-                    "AllowTcpForwarding yes",
-                    "X11Forwarding no",
-                    "PrintMotd no",
-                    // DEBUG1 shows each streamlocal channel ("server_request_direct_streamlocal: ... path ...").
-                    "LogLevel DEBUG1",
-                    ""));
-            // sshd's privilege separation directory (Debian's service unit creates it at boot; no unit runs here).
-            Files.createDirectories(Path.of("/run/sshd"));
+            Path config = sshdConfig(dir, GUEST_IP, hostKey);
 
             int sshPort = SwitchProcess.freeTcpPort();
             Path net = dir.resolve("net.sock");
@@ -159,6 +138,88 @@ class SshForwardIT {
             forward.close();
             assertFalse(Files.exists(host), "the socket file removed at close");
         }
+    }
+
+    /**
+     * The same through {@code userv2-switch gvproxy} as podman machine starts it: {@code -forward-sock/-dest/-user/
+     * -identity} reach the VM at gvproxy's device address 192.168.127.2 (here a namespace guest with gvproxy's VM MAC)
+     * and its sshd; {@code -ssh-port} reaches the same sshd from the host's loopback.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void gvproxysForwardSockFlagsReachAGuestSocketOverTheVmsSshd() throws Exception {
+        E2e.requireRoot();
+        Path dir = E2e.socketDir();
+        try (Closer c = new Closer()) {
+            c.add(() -> E2e.deleteTree(dir));
+            String vmIp = "192.168.127.2";
+            Path key = keygen(dir, "machine", "ed25519");
+            Path hostKey = keygen(dir, "host_ed25519", "ed25519");
+            Files.writeString(dir.resolve("authorized_keys"), Files.readString(dir.resolve("machine.pub")));
+            Path config = sshdConfig(dir, vmIp, hostKey);
+            Path guestSocket = dir.resolve("podman.sock");
+            Echo echo = c.add(Echo.start(guestSocket));
+
+            int sshPort = SwitchProcess.freeTcpPort();
+            Path qemu = dir.resolve("podman-machine-default-gvproxy.sock");
+            Path host = dir.resolve("podman-machine-default-api.sock");
+            SwitchProcess sw = SwitchProcess.start(List.of("gvproxy", "-mtu", "1500", "-ssh-port",
+                    Integer.toString(sshPort), "-listen-qemu", "unix://" + qemu, "-forward-sock", host.toString(),
+                    "-forward-dest", guestSocket.toString(), "-forward-user", "root", "-forward-identity",
+                    key.toString(), "-pid-file", dir.resolve("gvproxy.pid").toString()));
+            c.add(sw::stop);
+            assertTrue(Files.exists(host), "the forward's host socket exists before the VM is up");
+            NamespaceGuest vm = c.add(NamespaceGuest.start(NamespaceGuest.Options.connect("unix:" + qemu,
+                    vmIp + "/24").mac("5a:94:ef:e4:0c:ee")));
+            vm.assertPings("192.168.127.1", 1);
+            LoggedProcess sshd = startSshd(vm, config);
+
+            byte[] data = new byte[1 << 20];
+            new Random(7).nextBytes(data);
+            assertArrayEquals(data, roundTrip(host, data), "1 MiB through -forward-sock, the VM's sshd and its socket");
+            sshd.requireLineIndex(Pattern.compile("server_request_direct_streamlocal: .*"
+                    + Pattern.quote(guestSocket.toString())), 0, T);
+            assertTrue(echo.accepted.get() >= 1, "the guest's socket server saw the connection");
+
+            try (java.net.Socket ssh = new java.net.Socket(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}),
+                    sshPort)) {
+                ssh.setSoTimeout((int) T.toMillis());
+                byte[] banner = new byte[8];
+                int n = ssh.getInputStream().readNBytes(banner, 0, banner.length);
+                assertEquals("SSH-2.0-", new String(banner, 0, n, StandardCharsets.US_ASCII),
+                        "-ssh-port reaches the VM's sshd");
+            }
+            sw.stop();
+            assertFalse(Files.exists(host), "the forward's socket file removed at exit");
+        }
+    }
+
+    /**
+     * An sshd configuration in {@code dir} for a guest at {@code guestIp}: only key logins of the test's keys
+     * ({@code dir/authorized_keys}), streamlocal forwarding allowed, channel requests logged.
+     */
+    private static Path sshdConfig(Path dir, String guestIp, Path hostKey) throws IOException {
+        // sshd's privilege separation directory (Debian's service unit creates it at boot; no unit runs here).
+        Files.createDirectories(Path.of("/run/sshd"));
+        return Files.writeString(dir.resolve("sshd_config"), String.join("\n",
+                "ListenAddress " + guestIp + ":22",
+                "HostKey " + hostKey,
+                "AuthorizedKeysFile " + dir.resolve("authorized_keys"),
+                "PidFile none",
+                "UsePAM no",
+                // The test's directory is under /tmp (world-writable): StrictModes would refuse the keys there.
+                "StrictModes no",
+                "PermitRootLogin prohibit-password",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "AllowStreamLocalForwarding yes",
+                // Not "no": sshd 9.2 refuses streamlocal channels too then (session.c: "XXX - streamlocal?").
+                "AllowTcpForwarding yes",
+                "X11Forwarding no",
+                "PrintMotd no",
+                // DEBUG1 shows each streamlocal channel ("server_request_direct_streamlocal: ... path ...").
+                "LogLevel DEBUG1",
+                ""));
     }
 
     /** {@code ssh-keygen -t TYPE} without passphrase; returns the private key's path. */
