@@ -41,6 +41,8 @@ import org.junit.jupiter.api.Timeout;
  *   <li>it reaches the host's 127.0.0.1 through the host alias 192.168.127.254 and pings it;</li>
  *   <li>the host reaches the guest's port 22 on 127.0.0.1:{@code -ssh-port} (a busybox httpd stands in for sshd; the
  *       SSH forwards test runs a real sshd);</li>
+ *   <li>the guest exposes its port 8081 on the host through the guest-side API at http://192.168.127.1/, as
+ *       podman's guest does;</li>
  *   <li>the notification client hears {@code ready}, then {@code connection_established} and, when QEMU goes,
  *       {@code connection_closed} for the guest's MAC;</li>
  *   <li>SIGTERM stops it with exit code 0 and removes the pidfile and the sockets.</li>
@@ -107,6 +109,18 @@ class GvproxyIT {
                     URI.create("http://127.0.0.1:" + sshPort + "/id")).timeout(Duration.ofSeconds(30)).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals("hello from the guest\n", viaSshPort.body());
+
+            // podman's guest exposes a container port through gvproxy's guest-side API at the gateway's port 80;
+            // a remote without host means the calling guest
+            int exposed = SwitchProcess.freeTcpPort();
+            String answer = console(vm, "busybox httpd -p 8081 -h /srv && wget -q -O - --header 'Content-Type:"
+                    + " application/json' --post-data '{\"local\":\"127.0.0.1:" + exposed + "\",\"remote\":\":8081\","
+                    + "\"protocol\":\"tcp\"}' http://192.168.127.1/services/forwarder/expose; echo wget-exit=$?");
+            assertTrue(answer.contains("wget-exit=0"), "expose from the guest:\n" + answer);
+            HttpResponse<String> viaExpose = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + exposed + "/id")).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals("hello from the guest\n", viaExpose.body(), "the port the guest exposed");
 
             assertTrue(Exec.run(Duration.ofSeconds(10), "curl", "-sf", "--unix-socket", api.toString(),
                     "http://gvproxy/services/dhcp/leases").assertOk().output().contains("\"192.168.127.2\":\"" + VM_MAC
