@@ -51,7 +51,10 @@ import io.netty.buffer.ByteBuf;
  * Code value of 1 ... and the ICMP Pointer field containing the offset of the unrecognized value"). It also stops at a
  * Fragment header: then {@link #isFragment()} is true, the fragment fields are readable and the payload is the
  * fragment's data, whose type (the Fragment header's Next Header) is {@link #protocolNumber()}; the headers after it
- * are read once the packet is reassembled. Order rules are as strict as Linux's: "The Hop-by-Hop Options header, when
+ * are read once the packet is reassembled. The walk processes every header as the packet's destination would (section
+ * 4: "extension headers are not processed, inserted, or deleted by any node along a packet's delivery path, until the
+ * packet reaches the node ... identified in the Destination Address field"), since the gateway terminates every flow
+ * it carries (NAT, never routing). Order rules are as strict as Linux's: "The Hop-by-Hop Options header, when
  * present, must immediately follow the IPv6 header" (section 4.1, a Hop-by-Hop header elsewhere is an unrecognized
  * Next Header, code 1), the others in any order and number. Limits, as stacks keep them: at most
  * {@value #MAX_EXTENSION_HEADERS} extension headers, all within the first {@value #MAX_CHAIN_LENGTH} bytes (the
