@@ -127,6 +127,29 @@ public final class Checksum {
         return fold(sum);
     }
 
+    /**
+     * The folded partial sum of the IPv6 pseudo header (RFC 8200 section 8.1): source address, destination address,
+     * the 32-bit upper-layer packet length, three zero bytes and the next header value. "The Next Header value in the
+     * pseudo-header identifies the upper-layer protocol (e.g., 6 for TCP or 17 for UDP). It will differ from the Next
+     * Header value in the IPv6 header if there are extension headers between the IPv6 header and the upper-layer
+     * header." Pass it as the seed of {@link #partial}. Allocates nothing.
+     *
+     * @param srcHigh    first 64 bits of the source address (see {@link Ipv6Address})
+     * @param srcLow     last 64 bits of the source address
+     * @param dstHigh    first 64 bits of the destination address (the final one if there is a Routing header)
+     * @param dstLow     last 64 bits of the destination address
+     * @param nextHeader the upper-layer protocol number (0..255)
+     * @param length     upper-layer packet length: its header plus data, without extension headers (0..65535)
+     */
+    public static int pseudoHeaderIpv6(long srcHigh, long srcLow, long dstHigh, long dstLow, int nextHeader,
+                                       int length) {
+        // Adding 32-bit pieces is adding 16-bit words, since 2^16 = 1 (mod 2^16 - 1); the sum stays below 2^36.
+        long sum = (srcHigh >>> 32) + (srcHigh & 0xFFFF_FFFFL) + (srcLow >>> 32) + (srcLow & 0xFFFF_FFFFL)
+                + (dstHigh >>> 32) + (dstHigh & 0xFFFF_FFFFL) + (dstLow >>> 32) + (dstLow & 0xFFFF_FFFFL)
+                + (length & 0xFFFF_FFFFL) + (nextHeader & 0xFF);
+        return fold(sum);
+    }
+
     /** Folds {@code partial} to 16 bits and complements it: the value to store in a checksum field, 0..0xFFFF. */
     public static int finish(int partial) {
         return ~fold(partial & 0xFFFF_FFFFL) & 0xFFFF;

@@ -335,29 +335,58 @@ public final class TcpHeader {
      * which rule, and the fields are undefined). Does not retain the packet's buffer.
      */
     public ParseError parse(TcpPacket packet, int srcAddr, int dstAddr, boolean verifyChecksum) {
-        int sp = packet.srcPort();
-        int dp = packet.dstPort();
-        if (sp == 0 || dp == 0) {
-            return fail(ParseError.MALFORMED, "TCP port 0");
-        }
-        int flags = packet.flags();
-        TcpControl ctl;
-        switch (flags & (TcpPacket.FLAG_SYN | TcpPacket.FLAG_FIN | TcpPacket.FLAG_RST)) {
-            case 0 -> ctl = (flags & TcpPacket.FLAG_PSH) != 0 ? TcpControl.PSH : TcpControl.NONE;
-            case TcpPacket.FLAG_SYN -> ctl = TcpControl.SYN;
-            case TcpPacket.FLAG_FIN -> ctl = TcpControl.FIN;
-            case TcpPacket.FLAG_RST -> ctl = TcpControl.RST;
-            default -> {
-                return fail(ParseError.MALFORMED, "TCP SYN/FIN/RST combined");
-            }
+        TcpControl ctl = controlOf(packet);
+        if (ctl == null) {
+            return ParseError.MALFORMED;
         }
         if (verifyChecksum && !packet.verifyChecksum(srcAddr, dstAddr)) {
             return fail(ParseError.BAD_CHECKSUM, "TCP checksum");
         }
+        return fill(packet, ctl);
+    }
+
+    /**
+     * As {@link #parse(TcpPacket, int, int, boolean)} for a segment carried over IPv6 from {@code srcHigh/srcLow} to
+     * {@code dstHigh/dstLow}: the checksum is verified over the IPv6 pseudo header (RFC 8200 section 8.1). Allocates
+     * nothing; does not retain the packet's buffer.
+     */
+    public ParseError parseIpv6(TcpPacket packet, long srcHigh, long srcLow, long dstHigh, long dstLow,
+                                boolean verifyChecksum) {
+        TcpControl ctl = controlOf(packet);
+        if (ctl == null) {
+            return ParseError.MALFORMED;
+        }
+        if (verifyChecksum && !packet.verifyChecksumIpv6(srcHigh, srcLow, dstHigh, dstLow)) {
+            return fail(ParseError.BAD_CHECKSUM, "TCP checksum");
+        }
+        return fill(packet, ctl);
+    }
+
+    /** The control function of {@code packet}, or null (with {@link #failure()} set) for port 0 or bad flags. */
+    private TcpControl controlOf(TcpPacket packet) {
+        if (packet.srcPort() == 0 || packet.dstPort() == 0) {
+            fail(ParseError.MALFORMED, "TCP port 0");
+            return null;
+        }
+        int flags = packet.flags();
+        return switch (flags & (TcpPacket.FLAG_SYN | TcpPacket.FLAG_FIN | TcpPacket.FLAG_RST)) {
+            case 0 -> (flags & TcpPacket.FLAG_PSH) != 0 ? TcpControl.PSH : TcpControl.NONE;
+            case TcpPacket.FLAG_SYN -> TcpControl.SYN;
+            case TcpPacket.FLAG_FIN -> TcpControl.FIN;
+            case TcpPacket.FLAG_RST -> TcpControl.RST;
+            default -> {
+                fail(ParseError.MALFORMED, "TCP SYN/FIN/RST combined");
+                yield null;
+            }
+        };
+    }
+
+    /** Fills the fields from {@code packet}, whose control function is {@code ctl}, and parses its options. */
+    private ParseError fill(TcpPacket packet, TcpControl ctl) {
         ByteBuf buf = packet.buffer();
         int offset = packet.offset();
-        start(sp, dp, ctl, buf.getInt(offset + TcpPacket.SEQ_NUM));
-        if ((flags & TcpPacket.FLAG_ACK) != 0) {
+        start(packet.srcPort(), packet.dstPort(), ctl, buf.getInt(offset + TcpPacket.SEQ_NUM));
+        if ((packet.flags() & TcpPacket.FLAG_ACK) != 0) {
             setAck(buf.getInt(offset + TcpPacket.ACK_NUM));
         }
         setWindow(packet.window());
@@ -464,6 +493,23 @@ public final class TcpHeader {
      * written as 0, and the acknowledgment field as 0 when there is no ACK.
      */
     public void emit(ByteBuf buf, int offset, int srcAddr, int dstAddr) {
+        int length = emitUnchecked(buf, offset);
+        int sum = Checksum.pseudoHeaderIpv4(srcAddr, dstAddr, IpProtocol.TCP_NUMBER, length);
+        buf.setShort(offset + TcpPacket.CHECKSUM, Checksum.finish(Checksum.partial(buf, offset, length, sum)));
+    }
+
+    /**
+     * As {@link #emit(ByteBuf, int, int, int)} for a segment carried over IPv6 from {@code srcHigh/srcLow} to
+     * {@code dstHigh/dstLow}: the checksum covers the IPv6 pseudo header (RFC 8200 section 8.1). Allocates nothing.
+     */
+    public void emitIpv6(ByteBuf buf, int offset, long srcHigh, long srcLow, long dstHigh, long dstLow) {
+        int length = emitUnchecked(buf, offset);
+        int sum = Checksum.pseudoHeaderIpv6(srcHigh, srcLow, dstHigh, dstLow, IpProtocol.TCP_NUMBER, length);
+        buf.setShort(offset + TcpPacket.CHECKSUM, Checksum.finish(Checksum.partial(buf, offset, length, sum)));
+    }
+
+    /** Writes header and options with a zero checksum; returns the segment length (header, options and data). */
+    private int emitUnchecked(ByteBuf buf, int offset) {
         int headerLength = headerLength();
         int length = headerLength + payloadLength;
         buf.setShort(offset + TcpPacket.SRC_PORT, srcPort);
@@ -476,8 +522,7 @@ public final class TcpHeader {
         buf.setShort(offset + TcpPacket.CHECKSUM, 0);
         buf.setShort(offset + TcpPacket.URGENT, 0);
         emitOptions(buf, offset + TcpPacket.HEADER_LENGTH);
-        int sum = Checksum.pseudoHeaderIpv4(srcAddr, dstAddr, IpProtocol.TCP_NUMBER, length);
-        buf.setShort(offset + TcpPacket.CHECKSUM, Checksum.finish(Checksum.partial(buf, offset, length, sum)));
+        return length;
     }
 
     /**

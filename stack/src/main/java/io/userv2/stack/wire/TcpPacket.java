@@ -256,6 +256,15 @@ public final class TcpPacket {
         return Checksum.finish(Checksum.partial(buf, offset, length, sum)) == 0;
     }
 
+    /**
+     * True when the checksum over the IPv6 pseudo header (RFC 8200 section 8.1: the addresses, the segment length
+     * {@link #length()} and Next Header 6), header and data verifies. Allocates nothing.
+     */
+    public boolean verifyChecksumIpv6(long srcHigh, long srcLow, long dstHigh, long dstLow) {
+        int sum = Checksum.pseudoHeaderIpv6(srcHigh, srcLow, dstHigh, dstLow, IpProtocol.TCP_NUMBER, length);
+        return Checksum.finish(Checksum.partial(buf, offset, length, sum)) == 0;
+    }
+
     /** Writes the Source Port. */
     public void setSrcPort(int port) {
         buf.setShort(offset + SRC_PORT, port);
@@ -305,6 +314,13 @@ public final class TcpPacket {
     public void fillChecksum(int srcAddr, int dstAddr) {
         setChecksum(0);
         int sum = Checksum.pseudoHeaderIpv4(srcAddr, dstAddr, IpProtocol.TCP_NUMBER, length);
+        setChecksum(Checksum.finish(Checksum.partial(buf, offset, length, sum)));
+    }
+
+    /** Computes and writes the checksum over the IPv6 pseudo header and the {@link #length()} bytes of the segment. */
+    public void fillChecksumIpv6(long srcHigh, long srcLow, long dstHigh, long dstLow) {
+        setChecksum(0);
+        int sum = Checksum.pseudoHeaderIpv6(srcHigh, srcLow, dstHigh, dstLow, IpProtocol.TCP_NUMBER, length);
         setChecksum(Checksum.finish(Checksum.partial(buf, offset, length, sum)));
     }
 

@@ -58,6 +58,17 @@ public record TcpRepr(int srcPort, int dstPort, TcpControl control, SeqNumber se
         return error == null ? ParseResult.ok(h.toRepr()) : new ParseResult.Failed<>(error, h.failure());
     }
 
+    /**
+     * As {@link #parse(TcpPacket, int, int, boolean)} for a segment carried over IPv6 from {@code src} to
+     * {@code dst}: the checksum is verified over the IPv6 pseudo header (RFC 8200 section 8.1).
+     */
+    public static ParseResult<TcpRepr> parse(TcpPacket packet, Ipv6Address src, Ipv6Address dst,
+                                             boolean verifyChecksum) {
+        TcpHeader h = new TcpHeader();
+        ParseError error = h.parseIpv6(packet, src.high(), src.low(), dst.high(), dst.low(), verifyChecksum);
+        return error == null ? ParseResult.ok(h.toRepr()) : new ParseResult.Failed<>(error, h.failure());
+    }
+
     /** Header plus options in bytes: 20 plus {@link TcpOptions#encodedLength()}. */
     public int headerLength() {
         return TcpPacket.HEADER_LENGTH + options.encodedLength();
@@ -87,6 +98,14 @@ public record TcpRepr(int srcPort, int dstPort, TcpControl control, SeqNumber se
      */
     public void emit(ByteBuf buf, int offset, int srcAddr, int dstAddr) {
         TcpHeader.of(this).emit(buf, offset, srcAddr, dstAddr);
+    }
+
+    /**
+     * As {@link #emit(ByteBuf, int, int, int)} for a segment carried over IPv6 from {@code src} to {@code dst}: the
+     * checksum covers the IPv6 pseudo header (RFC 8200 section 8.1).
+     */
+    public void emit(ByteBuf buf, int offset, Ipv6Address src, Ipv6Address dst) {
+        TcpHeader.of(this).emitIpv6(buf, offset, src.high(), src.low(), dst.high(), dst.low());
     }
 
     /**

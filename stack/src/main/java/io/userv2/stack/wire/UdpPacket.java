@@ -139,6 +139,21 @@ public final class UdpPacket {
         return Checksum.finish(Checksum.partial(buf, offset, len, sum)) == 0;
     }
 
+    /**
+     * True when the checksum verifies against the IPv6 pseudo header of the given addresses (RFC 8200 section 8.1,
+     * with the Length field as the upper-layer length). A zero checksum does not verify: "Unlike IPv4, the default
+     * behavior when UDP packets are originated by an IPv6 node is that the UDP checksum is not optional ... IPv6
+     * receivers must discard UDP packets containing a zero checksum". Allocates nothing.
+     */
+    public boolean verifyChecksumIpv6(long srcHigh, long srcLow, long dstHigh, long dstLow) {
+        if (checksum() == 0) {
+            return false;
+        }
+        int len = length();
+        int sum = Checksum.pseudoHeaderIpv6(srcHigh, srcLow, dstHigh, dstLow, IpProtocol.UDP_NUMBER, len);
+        return Checksum.finish(Checksum.partial(buf, offset, len, sum)) == 0;
+    }
+
     /** Writes the Source Port. */
     public void setSrcPort(int port) {
         buf.setShort(offset + SRC_PORT, port);
@@ -167,6 +182,19 @@ public final class UdpPacket {
         setChecksum(0);
         int len = length();
         int sum = Checksum.pseudoHeaderIpv4(srcAddr, dstAddr, IpProtocol.UDP_NUMBER, len);
+        int checksum = Checksum.finish(Checksum.partial(buf, offset, len, sum));
+        setChecksum(checksum == 0 ? 0xFFFF : checksum);
+    }
+
+    /**
+     * Computes and writes the checksum over the IPv6 pseudo header, the header and {@link #length()} bytes; a computed
+     * 0 is sent as 0xFFFF (RFC 8200 section 8.1: "that checksum must be changed to hex FFFF for placement in the UDP
+     * header"), so the checksum on the wire is never 0.
+     */
+    public void fillChecksumIpv6(long srcHigh, long srcLow, long dstHigh, long dstLow) {
+        setChecksum(0);
+        int len = length();
+        int sum = Checksum.pseudoHeaderIpv6(srcHigh, srcLow, dstHigh, dstLow, IpProtocol.UDP_NUMBER, len);
         int checksum = Checksum.finish(Checksum.partial(buf, offset, len, sum));
         setChecksum(checksum == 0 ? 0xFFFF : checksum);
     }

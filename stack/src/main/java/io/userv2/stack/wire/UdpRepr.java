@@ -38,6 +38,26 @@ public record UdpRepr(int srcPort, int dstPort, int payloadLength) {
         return ParseResult.ok(new UdpRepr(packet.srcPort(), packet.dstPort(), packet.payloadLength()));
     }
 
+    /**
+     * As {@link #parse(UdpPacket, int, int, boolean)} for a datagram carried over IPv6 from {@code src} to
+     * {@code dst}, except that a zero checksum is always {@link ParseError#BAD_CHECKSUM} (RFC 8200 section 8.1: "IPv6
+     * receivers must discard UDP packets containing a zero checksum"), and the checksum, when verified, covers the
+     * IPv6 pseudo header. Does not retain the packet's buffer.
+     */
+    public static ParseResult<UdpRepr> parse(UdpPacket packet, Ipv6Address src, Ipv6Address dst,
+                                             boolean verifyChecksum) {
+        if (packet.dstPort() == 0) {
+            return ParseResult.malformed("UDP destination port 0");
+        }
+        if (packet.checksum() == 0) {
+            return ParseResult.badChecksum("UDP over IPv6 with checksum 0");
+        }
+        if (verifyChecksum && !packet.verifyChecksumIpv6(src.high(), src.low(), dst.high(), dst.low())) {
+            return ParseResult.badChecksum("UDP checksum");
+        }
+        return ParseResult.ok(new UdpRepr(packet.srcPort(), packet.dstPort(), packet.payloadLength()));
+    }
+
     /** The size of the header, 8. */
     public int headerLength() {
         return UdpPacket.HEADER_LENGTH;
@@ -60,6 +80,18 @@ public record UdpRepr(int srcPort, int dstPort, int payloadLength) {
         packet.setDstPort(dstPort);
         packet.setLength(totalLength());
         packet.fillChecksum(srcAddr, dstAddr);
+    }
+
+    /**
+     * As {@link #emit(ByteBuf, int, int, int)} for a datagram carried over IPv6 from {@code src} to {@code dst}: the
+     * checksum covers the IPv6 pseudo header and is never 0 on the wire (RFC 8200 section 8.1).
+     */
+    public void emit(ByteBuf buf, int offset, Ipv6Address src, Ipv6Address dst) {
+        UdpPacket packet = UdpPacket.unchecked(buf, offset);
+        packet.setSrcPort(srcPort);
+        packet.setDstPort(dstPort);
+        packet.setLength(totalLength());
+        packet.fillChecksumIpv6(src.high(), src.low(), dst.high(), dst.low());
     }
 
     /** tcpdump style: {@code 68 > 67: UDP, length 300}. */

@@ -174,6 +174,21 @@ class ChecksumTest {
         }
     }
 
+    @Test
+    void ipv6PseudoHeaderEqualsTheReferenceSumOfItsBytes() {
+        for (int i = 0; i < 5000; i++) {
+            // RFC 8200 8.1: source, destination, 32-bit upper-layer length, three zero bytes, next header.
+            ByteBuf pseudo = Unpooled.buffer(40).writeBytes(randomBytes(32));
+            int length = i < 3 ? new int[] {0, 0xFFFF, 1}[i] : random.nextInt(0x10000);
+            int nextHeader = i < 3 ? 255 : random.nextInt(256);
+            pseudo.writeInt(length).writeMedium(0).writeByte(nextHeader);
+            int sum = Checksum.pseudoHeaderIpv6(pseudo.getLong(0), pseudo.getLong(8), pseudo.getLong(16),
+                    pseudo.getLong(24), nextHeader, length);
+            assertEquals(ReferenceChecksum.partial(pseudo, 0, 40, 0), sum, "sample " + i);
+        }
+        assertEquals(0, Checksum.pseudoHeaderIpv6(0, 0, 0, 0, 0, 0));
+    }
+
     private byte[] randomBytes(int n) {
         byte[] b = new byte[n];
         random.nextBytes(b);
