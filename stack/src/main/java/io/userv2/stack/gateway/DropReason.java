@@ -10,7 +10,7 @@ public enum DropReason {
     SOURCE_MAC_GROUP,
     /** Carries an 802.1Q tag: the gateway serves the untagged LAN only. */
     VLAN_TAGGED,
-    /** An EtherType the gateway does not speak (IPv6, LLDP, ...). */
+    /** An EtherType the gateway does not speak (LLDP, ..., and IPv6 when it does not serve IPv6). */
     UNSUPPORTED_ETHERTYPE,
 
     /** ARP packet shorter than 28 bytes. */
@@ -89,6 +89,65 @@ public enum DropReason {
     UDP_BROADCAST_UNBOUND,
     /** TCP to the gateway's address that no {@link Ipv4Forwarder} took. */
     TCP_UNHANDLED,
-    /** Any other IP protocol to the gateway. */
-    IP_PROTOCOL_UNHANDLED
+    /** Any other IP protocol to the gateway (over IPv6: answered with Parameter Problem code 1, RFC 8200 4). */
+    IP_PROTOCOL_UNHANDLED,
+
+    /* IPv6 (GatewayIpv6). */
+    /** IPv6 packet shorter than its header, Payload Length or an extension header. */
+    IPV6_TRUNCATED,
+    /** IPv6 version, extension-header chain or options break a rule (Ipv6Packet's checks). */
+    IPV6_MALFORMED,
+    /**
+     * IPv6 the gateway may not process: an unrecognized option whose type says discard, a Routing header with
+     * segments left, a jumbogram (RFC 8200 4.2, 4.4; RFC 2675).
+     */
+    IPV6_UNSUPPORTED,
+    /** IPv6 source multicast, loopback or one of the gateway's own addresses (RFC 4291 2.7, 2.5.3). */
+    IPV6_BAD_SOURCE,
+    /** IPv6 destination unspecified, loopback, IPv4-mapped, or a unicast address in a link-layer multicast frame. */
+    IPV6_BAD_DESTINATION,
+    /** An IPv6 fragment: the gateway does not reassemble IPv6 (guests' IPv6 to it is small; NAT66 will decide). */
+    IPV6_FRAGMENT,
+    /** IPv6 to an address on the LAN (link-local or in the prefix) that is not the gateway's. */
+    IPV6_NOT_FOR_GATEWAY,
+    /** IPv6 to a multicast group the gateway has not joined (it still snoops duplicate address detection). */
+    IPV6_MULTICAST_NOT_JOINED,
+    /** IPv6 "No Next Header" (59) to the gateway: nothing to deliver. */
+    IPV6_NO_NEXT_HEADER,
+    /**
+     * IPv6 to a destination beyond the LAN that no {@link Ipv6Forwarder} took: answered with a TCP reset or ICMPv6
+     * destination unreachable, no route (RFC 4443 3.1 code 0), so guests fall back to IPv4 at once.
+     */
+    IPV6_NO_ROUTE,
+    /** ICMPv6 message shorter than 8 bytes. */
+    ICMPV6_TRUNCATED,
+    /** ICMPv6 checksum does not verify (RFC 4443 2.3). */
+    ICMPV6_BAD_CHECKSUM,
+    /** An ICMPv6 type the gateway does not act on (echo replies, errors, MLD, ...). */
+    ICMPV6_UNHANDLED_TYPE,
+    /**
+     * A Neighbor Discovery message that fails RFC 4861's validity checks or whose options are malformed (zero-length,
+     * overlong): "silently discarded" (NdpValidation).
+     */
+    NDP_INVALID,
+    /** A Neighbor Advertisement from a guest for one of the gateway's own addresses: it claims the gateway's address. */
+    NDP_ADDRESS_CONFLICT,
+    /** A Neighbor Solicitation or Advertisement for an address the gateway neither owns nor keeps (not on the LAN). */
+    NDP_TARGET_NOT_OURS,
+    /** A Router Advertisement from a guest: the gateway is the LAN's router and takes none. */
+    NDP_ROUTER_ADVERTISEMENT_IGNORED,
+    /** A Redirect (RFC 4861 8): the gateway is the LAN's only router and follows none. */
+    NDP_REDIRECT_IGNORED,
+    /** A Router Solicitation answered by nobody: the unicast answers' rate limit held it back. */
+    NDP_SOLICITATION_RATE_LIMITED,
+    /** UDP over IPv6 to a joined multicast group on a port nothing is bound to (no error to multicast, RFC 4443). */
+    UDP_MULTICAST_UNBOUND,
+    /** A TCP segment over IPv6 shorter than its header or whose checksum does not verify (no reset is sent). */
+    TCP_MALFORMED,
+
+    /* Frames the gateway meant to send to a neighbour (NeighborCache). */
+    /** A frame that waited for its neighbour's address, which did not resolve (or whose port went away). */
+    NEIGHBOR_UNRESOLVED,
+    /** A frame that could not wait for its neighbour: the queue was full, or the neighbour cache was. */
+    NEIGHBOR_QUEUE_FULL
 }

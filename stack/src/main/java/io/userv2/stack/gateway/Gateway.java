@@ -26,6 +26,7 @@ import io.userv2.stack.wire.UdpRepr;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.random.RandomGenerator;
 
 /**
  * The virtual gateway's protocol engine: it takes the Ethernet frames the switch delivers to the gateway (its MAC and
@@ -64,6 +65,11 @@ import java.util.Objects;
  *   <li>Not for the gateway: packets to other destinations, and TCP to the gateway's IP, are offered to the
  *       {@link Ipv4Forwarder} ({@link #setIpv4Forwarder}); without one, they are dropped and counted.</li>
  *   <li>802.1Q: the gateway serves the untagged LAN only; tagged frames are dropped and counted.</li>
+ *   <li>IPv6: off until {@link #enableIpv6}, and then handled by {@link GatewayIpv6} (NDP, Router Advertisements,
+ *       echo, UDP services, the IPv6 forwarder hook). While it is off, IPv6 frames are dropped as an unsupported
+ *       EtherType and frames to IPv6 multicast MACs as not for the gateway, exactly as before IPv6 existed; once on,
+ *       frames to {@code 33:33:...} multicast MACs carrying IPv6 are taken too (the switch floods them to the
+ *       gateway's port like to every other).</li>
  *   <li>Replies are not padded to the 60-byte Ethernet minimum: virtual links carry short frames (as gvproxy does).</li>
  * </ul>
  *
@@ -73,6 +79,8 @@ import java.util.Objects;
  */
 public final class Gateway implements UdpSender {
     private static final long BROADCAST_MAC = MacAddress.BROADCAST.bits();
+    /** RFC 2464 7: IPv6 multicast goes to 33:33 followed by the group's last 32 bits (the MAC's first 16 bits). */
+    private static final long IPV6_MULTICAST_MAC_PREFIX = 0x3333L;
     /** The LAN's MTU unless told otherwise: Ethernet's 1500. */
     public static final int DEFAULT_MTU = 1500;
     /** RFC 791: "Every internet module must be able to forward a datagram of 68 octets without further fragmentation." */
@@ -94,6 +102,8 @@ public final class Gateway implements UdpSender {
     private final Ipv4Reassembler reassembler;
     private final int mtu;
     private Ipv4Forwarder forwarder;
+    /** The IPv6 half, null while IPv6 is off. */
+    private GatewayIpv6 ipv6;
     private int nextIdentification;
     /** Further addresses the gateway answers at (see {@link #addAddress}). */
     private int[] extraAddresses = new int[0];
@@ -202,35 +212,86 @@ public final class Gateway implements UdpSender {
         return mtu;
     }
 
+    /**
+     * Serves IPv6 on the LAN as {@code config} says, from now on (the first Router Advertisement is due at
+     * {@code nowNanos}); {@code random} spreads the periodic advertisements (RFC 4861 6.2.4). Returns the IPv6 half,
+     * where IPv6 services are bound and the IPv6 forwarder is installed.
+     *
+     * @throws IllegalStateException    when IPv6 is already on
+     * @throws IllegalArgumentException when the MTU is below IPv6's 1280
+     */
+    public GatewayIpv6 enableIpv6(Ipv6Config config, RandomGenerator random, long nowNanos) {
+        return enableIpv6(config, new NeighborCache(counters), random, nowNanos);
+    }
+
+    /** As {@link #enableIpv6(Ipv6Config, RandomGenerator, long)} with a neighbour cache of other bounds. */
+    public GatewayIpv6 enableIpv6(Ipv6Config config, NeighborCache neighbors, RandomGenerator random, long nowNanos) {
+        if (ipv6 != null) {
+            throw new IllegalStateException("IPv6 is already on");
+        }
+        ipv6 = new GatewayIpv6(this, config, neighbors, random, nowNanos);
+        return ipv6;
+    }
+
+    /** The IPv6 half, or null while IPv6 is off. */
+    public GatewayIpv6 ipv6() {
+        return ipv6;
+    }
+
+    /** The allocator of every frame the gateway sends. */
+    ByteBufAllocator alloc() {
+        return alloc;
+    }
+
     /** The reassembler of guest fragments (live: for statistics and tests). */
     public Ipv4Reassembler reassembler() {
         return reassembler;
     }
 
     /**
-     * Expires what is overdue at {@code nowNanos} (reassembly). Every received frame does this too; an owner with a
-     * timer calls it at {@link #pollAt()} so that an idle LAN frees memory as well.
+     * Expires what is overdue at {@code nowNanos} (reassembly) and, with IPv6 on, sends the Router Advertisements and
+     * Neighbor Solicitations that are due. Every received frame expires reassembly too; an owner with a timer calls
+     * this at {@link #pollAt()} so that an idle LAN frees memory and hears its router.
      */
     public void poll(long nowNanos) {
         reassembler.expire(nowNanos);
+        if (ipv6 != null) {
+            ipv6.poll(nowNanos);
+        }
     }
 
     /** When {@link #poll} next has something to do, {@link Long#MAX_VALUE} if never. */
     public long pollAt() {
-        return reassembler.pollAt();
+        long at = reassembler.pollAt();
+        if (ipv6 != null) {
+            long v6 = ipv6.pollAt();
+            if (at == Long.MAX_VALUE || (v6 != Long.MAX_VALUE && v6 - at < 0)) {
+                at = v6;
+            }
+        }
+        return at;
     }
 
     /**
-     * Forgets what ingress {@code owner} made the gateway hold (its fragments in reassembly), e.g. when its switch
-     * port goes away. Counted as {@link DropReason#FRAGMENT_ABORTED}.
+     * Forgets what ingress {@code owner} made the gateway hold (its fragments in reassembly, its IPv6 neighbour
+     * entries), e.g. when its switch port goes away. Fragments count as {@link DropReason#FRAGMENT_ABORTED}.
      */
     public void releaseOwner(int owner) {
         reassembler.releaseOwner(owner);
+        if (ipv6 != null) {
+            ipv6.neighbors().releaseOwner(owner);
+        }
     }
 
-    /** Releases every buffer the gateway holds (fragments in reassembly); it may still be used afterwards. */
+    /**
+     * Releases every buffer the gateway holds (fragments in reassembly, frames waiting for an IPv6 neighbour); it may
+     * still be used afterwards.
+     */
     public void close() {
         reassembler.close();
+        if (ipv6 != null) {
+            ipv6.neighbors().close();
+        }
     }
 
     /** The counters (live, not a copy). */
@@ -312,7 +373,8 @@ public final class Gateway implements UdpSender {
             return;
         }
         long dst = eth.destination();
-        if (dst != mac.bits() && dst != BROADCAST_MAC) {
+        if (dst != mac.bits() && dst != BROADCAST_MAC && (ipv6 == null || (dst >>> 32) != IPV6_MULTICAST_MAC_PREFIX
+                || eth.payloadEtherTypeValue() != EtherType.IPV6_VALUE)) {
             counters.drop(DropReason.NOT_FOR_GATEWAY_MAC);
             return;
         }
@@ -327,6 +389,13 @@ public final class Gateway implements UdpSender {
         switch (eth.payloadEtherTypeValue()) {
             case EtherType.ARP_VALUE -> receiveArp(eth, nowNanos);
             case EtherType.IPV4_VALUE -> receiveIpv4(eth, packet, ingress, nowNanos);
+            case EtherType.IPV6_VALUE -> {
+                if (ipv6 != null) {
+                    ipv6.receive(eth, ingress, nowNanos, eth != frameView);
+                } else {
+                    counters.drop(DropReason.UNSUPPORTED_ETHERTYPE);
+                }
+            }
             default -> counters.drop(DropReason.UNSUPPORTED_ETHERTYPE);
         }
     }
@@ -808,7 +877,7 @@ public final class Gateway implements UdpSender {
     }
 
     /** Hands {@code frame} to the sink, which takes ownership. */
-    private void send(ByteBuf frame) {
+    void send(ByteBuf frame) {
         counters.sent();
         sink.send(frame);
     }

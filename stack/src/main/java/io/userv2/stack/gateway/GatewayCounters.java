@@ -24,6 +24,19 @@ public final class GatewayCounters {
     private long fragmentsReassembled;
     private long ipv4Fragmented;
     private long fragmentsSent;
+    private long icmpv6ErrorsSent;
+    private long echo6RepliesSent;
+    private long routerAdvertisementsSent;
+    private long neighborAdvertisementsSent;
+    private long neighborSolicitationsSent;
+    private long dadDefended;
+    private long ndpSnooped;
+    private long neighborsLearned;
+    private long neighborsEvicted;
+    private long neighborsRefused;
+    private long ipv6Forwarded;
+    private long tcpResetsSent;
+    private long ipv6Fragmented;
 
     void received() {
         framesReceived++;
@@ -77,6 +90,59 @@ public final class GatewayCounters {
     void fragmented(int fragments) {
         ipv4Fragmented++;
         fragmentsSent += fragments;
+    }
+
+    void fragmented6(int fragments) {
+        ipv6Fragmented++;
+        fragmentsSent += fragments;
+    }
+
+    void icmpv6ErrorSent() {
+        icmpv6ErrorsSent++;
+    }
+
+    void echo6ReplySent() {
+        echo6RepliesSent++;
+    }
+
+    void routerAdvertisementSent() {
+        routerAdvertisementsSent++;
+    }
+
+    void neighborAdvertisementSent() {
+        neighborAdvertisementsSent++;
+    }
+
+    void neighborSolicitationSent() {
+        neighborSolicitationsSent++;
+    }
+
+    void dadDefendedOne() {
+        dadDefended++;
+    }
+
+    void ndpSnoopedOne() {
+        ndpSnooped++;
+    }
+
+    void neighborLearned() {
+        neighborsLearned++;
+    }
+
+    void neighborEvicted() {
+        neighborsEvicted++;
+    }
+
+    void neighborRefused() {
+        neighborsRefused++;
+    }
+
+    void ipv6ForwardedOne() {
+        ipv6Forwarded++;
+    }
+
+    void tcpResetSent() {
+        tcpResetsSent++;
     }
 
     void drop(DropReason reason) {
@@ -159,9 +225,74 @@ public final class GatewayCounters {
         return ipv4Fragmented;
     }
 
-    /** Fragments sent for {@link #ipv4Fragmented()} datagrams. */
+    /** Fragments sent for {@link #ipv4Fragmented()} and {@link #ipv6Fragmented()} datagrams. */
     public long fragmentsSent() {
         return fragmentsSent;
+    }
+
+    /** ICMPv6 error messages (unreachable, parameter problem) sent. */
+    public long icmpv6ErrorsSent() {
+        return icmpv6ErrorsSent;
+    }
+
+    /** ICMPv6 echo replies sent. */
+    public long echo6RepliesSent() {
+        return echo6RepliesSent;
+    }
+
+    /** Router Advertisements sent (periodic, multicast and unicast solicited). */
+    public long routerAdvertisementsSent() {
+        return routerAdvertisementsSent;
+    }
+
+    /** Neighbor Advertisements sent (answers, and defences of the gateway's addresses). */
+    public long neighborAdvertisementsSent() {
+        return neighborAdvertisementsSent;
+    }
+
+    /** Neighbor Solicitations sent (resolution, probes of stale and tentative entries). */
+    public long neighborSolicitationsSent() {
+        return neighborSolicitationsSent;
+    }
+
+    /** Duplicate address detection probes for a gateway address answered (RFC 4861 7.2.4). */
+    public long dadDefended() {
+        return dadDefended;
+    }
+
+    /** Neighbor Discovery messages between guests the gateway looked at to learn addresses. */
+    public long ndpSnooped() {
+        return ndpSnooped;
+    }
+
+    /** New, newly confirmed or moved IPv6 neighbour entries. */
+    public long neighborsLearned() {
+        return neighborsLearned;
+    }
+
+    /** IPv6 neighbour entries pushed out by a newer one of the same switch port (its per-port cap). */
+    public long neighborsEvicted() {
+        return neighborsEvicted;
+    }
+
+    /** IPv6 neighbour entries not made because the cache was full. */
+    public long neighborsRefused() {
+        return neighborsRefused;
+    }
+
+    /** IPv6 packets an {@link Ipv6Forwarder} took. */
+    public long ipv6Forwarded() {
+        return ipv6Forwarded;
+    }
+
+    /** IPv6 datagrams the gateway sent as fragments because they exceeded the MTU. */
+    public long ipv6Fragmented() {
+        return ipv6Fragmented;
+    }
+
+    /** TCP resets sent for IPv6 segments nobody took. */
+    public long tcpResetsSent() {
+        return tcpResetsSent;
     }
 
     /** Frames dropped for {@code reason}. */
@@ -186,6 +317,10 @@ public final class GatewayCounters {
                 + arpEntriesLearned + ", udpDelivered=" + udpDelivered + ", udpSent=" + udpSent + ", icmpErrors="
                 + icmpErrorsSent + ", icmpRateLimited=" + icmpErrorsRateLimited + ", forwarded=" + ipv4Forwarded
                 + ", reassembled=" + ipv4Reassembled + ", fragmented=" + ipv4Fragmented
+                + (routerAdvertisementsSent + neighborsLearned + echo6RepliesSent == 0 ? "" : ", ra="
+                + routerAdvertisementsSent + ", na=" + neighborAdvertisementsSent + ", ns=" + neighborSolicitationsSent
+                + ", neighborsLearned=" + neighborsLearned + ", echo6Replies=" + echo6RepliesSent + ", icmpv6Errors="
+                + icmpv6ErrorsSent + ", forwarded6=" + ipv6Forwarded)
                 + ", dropped=" + droppedByReason() + "}";
     }
 }
