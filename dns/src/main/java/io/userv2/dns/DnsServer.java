@@ -283,14 +283,16 @@ public final class DnsServer implements AutoCloseable {
                 }
             }
         } else {
-            InetAddress a = zone.lookup(name);
-            if (a == null) {
+            List<InetAddress> all = zone.lookupAll(name);
+            if (all.isEmpty()) {
                 return null;
             }
-            if (InternalZone.isV4(a) && (type == Type.A || type == Type.ANY)) {
-                answers.add(new ARecord(name, DClass.IN, ttl, a));
-            } else if (InternalZone.isV6(a) && (type == Type.AAAA || type == Type.ANY)) {
-                answers.add(new AAAARecord(name, DClass.IN, ttl, a));
+            for (InetAddress a : all) {
+                if (InternalZone.isV4(a) && (type == Type.A || type == Type.ANY)) {
+                    answers.add(new ARecord(name, DClass.IN, ttl, a));
+                } else if (InternalZone.isV6(a) && (type == Type.AAAA || type == Type.ANY)) {
+                    answers.add(new AAAARecord(name, DClass.IN, ttl, a));
+                }
             }
         }
         // An owned name asked for a type we have no data for: NOERROR with no answer (NODATA).

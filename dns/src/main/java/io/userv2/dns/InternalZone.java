@@ -25,9 +25,13 @@ import org.xbill.DNS.TextParseException;
  *       default address that every other name of the zone answers;</li>
  *   <li>VM names learnt from DHCP ({@link #put}): hostname {@code lima-NAME} becomes {@code lima-NAME.internal},
  *       any other hostname {@code H} becomes {@code H.internal} (the DHCP domain is configurable).</li>
+ *   <li>The IPv6 addresses those VMs use ({@link #putIpv6}: what the gateway learns from Neighbor Discovery and
+ *       DHCPv6), answered as AAAA beside the DHCP name's A record; a VM may have several (SLAAC, privacy,
+ *       DHCPv6).</li>
  * </ul>
- * When one name has several sources the first of static, built-in, API record, DHCP, API default wins.
- * Reverse (PTR) names of all these addresses are owned too. Names under {@code internal.} that are not listed here
+ * When one name has several sources the first of static, built-in, API record, DHCP, API default wins; a name won
+ * by a static, built-in or API record keeps only that address (learnt IPv6 addresses join DHCP names only).
+ * Reverse (PTR) names of all these addresses are owned too, IPv6 ones under ip6.arpa. Names under {@code internal.} that are not listed here
  * are not owned, so the server forwards them rather than answering NXDOMAIN.
  *
  * <p>Thread-safe: mutations (from the switch's event loop, the HTTP API) are serialised and publish a new immutable
@@ -51,6 +55,7 @@ public final class InternalZone {
     private final Name dhcpDomain;
     private final Map<Name, InetAddress> statics = new LinkedHashMap<>();
     private final Map<Name, InetAddress> dhcp = new LinkedHashMap<>();
+    private final Map<Name, List<Inet6Address>> dhcp6 = new LinkedHashMap<>();
     private final Map<Name, DnsZone> zones = new LinkedHashMap<>();
     private volatile Snapshot snapshot;
 
@@ -147,6 +152,26 @@ public final class InternalZone {
         }
     }
 
+    /**
+     * Sets the IPv6 addresses of the VM whose DHCP hostname is {@code hostname} (same name rules as {@link #put}),
+     * replacing those set before; an empty list removes them. They answer AAAA (and PTR under ip6.arpa) whether or
+     * not the name also has an IPv4 address.
+     *
+     * @return the name now answering the addresses, or null when the hostname has no usable label
+     */
+    public synchronized Name putIpv6(String hostname, List<Inet6Address> addresses) {
+        Name n = dhcpName(hostname);
+        if (n == null) {
+            return null;
+        }
+        List<Inet6Address> copy = List.copyOf(addresses);
+        boolean changed = copy.isEmpty() ? dhcp6.remove(n) != null : !copy.equals(dhcp6.put(n, copy));
+        if (changed) {
+            rebuild();
+        }
+        return n;
+    }
+
     // ---- static names -------------------------------------------------------------------------------------------
 
     /** Adds {@code --dns-host NAME=IP}; the name is taken as absolute. Throws IllegalArgumentException if invalid. */
@@ -205,20 +230,36 @@ public final class InternalZone {
 
     // ---- lookups ------------------------------------------------------------------------------------------------
 
-    /** The address {@code name} answers, or null when the zone does not own the name. */
+    /**
+     * The address {@code name} answers, or null when the zone does not own the name: its one address, or for a DHCP
+     * name with IPv6 addresses the first of {@link #lookupAll} (the IPv4 one when there is one).
+     */
     public InetAddress lookup(Name name) {
+        List<InetAddress> all = lookupAll(name);
+        return all.isEmpty() ? null : all.get(0);
+    }
+
+    /**
+     * Every address {@code name} answers (IPv4 first, then IPv6), empty when the zone does not own the name. Only
+     * DHCP names have more than one: their IPv4 lease and the IPv6 addresses {@link #putIpv6} set.
+     */
+    public List<InetAddress> lookupAll(Name name) {
         Snapshot s = snapshot;
         Name k = key(name);
+        List<InetAddress> all = s.multi.get(k);
+        if (all != null) {
+            return all;
+        }
         InetAddress a = s.exact.get(k);
         if (a != null) {
-            return a;
+            return List.of(a);
         }
         for (Map.Entry<Name, InetAddress> d : s.defaults) {
             if (k.subdomain(d.getKey())) {
-                return d.getValue();
+                return List.of(d.getValue());
             }
         }
-        return null;
+        return List.of();
     }
 
     /**
@@ -292,13 +333,34 @@ public final class InternalZone {
                 defaults.add(Map.entry(z.getKey(), z.getValue().defaultIp()));
             }
         }
+        java.util.Set<Name> taken = new java.util.HashSet<>(exact.keySet()); // by static, built-in and API records
         dhcp.forEach(exact::putIfAbsent);
+        Map<Name, List<InetAddress>> multi = new HashMap<>();
+        dhcp6.forEach((n, v6) -> {
+            if (!taken.contains(n)) {
+                List<InetAddress> all = new ArrayList<>(v6.size() + 1);
+                InetAddress v4 = dhcp.get(n);
+                if (v4 != null) {
+                    all.add(v4);
+                }
+                all.addAll(v6);
+                multi.put(n, List.copyOf(all));
+            }
+        });
         defaults.sort((x, y) -> Integer.compare(y.getKey().labels(), x.getKey().labels())); // most specific first
         Map<InetAddress, List<Name>> reverse = new HashMap<>();
         exact.forEach((n, a) -> reverse.computeIfAbsent(a, x -> new ArrayList<>()).add(n));
+        multi.forEach((n, all) -> {
+            for (InetAddress a : all) {
+                List<Name> names = reverse.computeIfAbsent(a, x -> new ArrayList<>());
+                if (!names.contains(n)) {
+                    names.add(n);
+                }
+            }
+        });
         reverse.replaceAll((a, l) -> List.copyOf(l));
-        snapshot = new Snapshot(Collections.unmodifiableMap(exact), List.copyOf(defaults),
-                Collections.unmodifiableMap(reverse), List.copyOf(zones.values()));
+        snapshot = new Snapshot(Collections.unmodifiableMap(exact), Collections.unmodifiableMap(multi),
+                List.copyOf(defaults), Collections.unmodifiableMap(reverse), List.copyOf(zones.values()));
     }
 
     private static Name recordName(Name zone, String rel) {
@@ -345,7 +407,8 @@ public final class InternalZone {
         return a instanceof Inet6Address;
     }
 
-    private record Snapshot(Map<Name, InetAddress> exact, List<Map.Entry<Name, InetAddress>> defaults,
+    private record Snapshot(Map<Name, InetAddress> exact, Map<Name, List<InetAddress>> multi,
+            List<Map.Entry<Name, InetAddress>> defaults,
             Map<InetAddress, List<Name>> reverse, List<DnsZone> zones) { }
 
     @Override

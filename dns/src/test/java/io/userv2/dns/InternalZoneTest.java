@@ -44,6 +44,41 @@ class InternalZoneTest {
     }
 
     @Test
+    void ipv6AddressesJoinTheDhcpNameAndHaveReverseNames() {
+        zone.put("lima-vm1", v4("192.168.104.3"));
+        assertEquals(name("lima-vm1.internal"), zone.putIpv6("LIMA-VM1", List.of(v6("fd00:1::5055:55ff:fe12:3456"),
+                v6("fd00:1::1234"))));
+        assertEquals(List.of(ip("192.168.104.3"), ip("fd00:1::5055:55ff:fe12:3456"), ip("fd00:1::1234")),
+                zone.lookupAll(name("lima-vm1.internal")), "IPv4 first, then IPv6 in the order given");
+        assertEquals(ip("192.168.104.3"), zone.lookup(name("lima-vm1.internal")));
+        assertEquals(List.of(name("lima-vm1.internal")), zone.reverseLookup(name(
+                "4.3.2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa")));
+        // Replaced, not added to; empty removes.
+        zone.putIpv6("lima-vm1", List.of(v6("fd00:1::1234")));
+        assertEquals(List.of(ip("192.168.104.3"), ip("fd00:1::1234")), zone.lookupAll(name("lima-vm1.internal")));
+        assertTrue(zone.namesOf(ip("fd00:1::5055:55ff:fe12:3456")).isEmpty());
+        zone.putIpv6("lima-vm1", List.of());
+        assertEquals(List.of(ip("192.168.104.3")), zone.lookupAll(name("lima-vm1.internal")));
+        // A name with IPv6 addresses only is owned too.
+        zone.putIpv6("v6only", List.of(v6("fd00:1::9")));
+        assertEquals(ip("fd00:1::9"), zone.lookup(name("v6only.internal")));
+        assertNull(zone.putIpv6("...", List.of(v6("fd00:1::9"))));
+    }
+
+    @Test
+    void learntIpv6AddressesDoNotJoinNamesOwnedByOtherSources() {
+        zone.addStatic("build.internal", ip("10.0.0.5"));
+        zone.putIpv6("build", List.of(v6("fd00:1::7")));
+        assertEquals(List.of(ip("10.0.0.5")), zone.lookupAll(name("build.internal")), "--dns-host wins whole");
+        assertTrue(zone.namesOf(ip("fd00:1::7")).isEmpty());
+        assertTrue(zone.lookupAll(name("nothing.internal")).isEmpty());
+    }
+
+    private static java.net.Inet6Address v6(String s) {
+        return (java.net.Inet6Address) ip(s);
+    }
+
+    @Test
     void dhcpHostnamesAreSanitised() {
         assertEquals(name("my-box.internal"), zone.put("my_box.corp.test", v4("192.168.104.5")));
         assertNull(zone.put("...", v4("192.168.104.6")));

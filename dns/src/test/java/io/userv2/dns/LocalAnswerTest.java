@@ -98,6 +98,25 @@ class LocalAnswerTest {
     }
 
     @Test
+    void vmNamesWithIpv6AnswerAaaaBesideA() throws Exception {
+        server.zone().put("lima-vm1", (Inet4Address) ip("192.168.104.3"));
+        server.zone().putIpv6("lima-vm1", List.of((java.net.Inet6Address) ip("fd00:1::3"),
+                (java.net.Inet6Address) ip("fd00:1::1003")));
+        Message m = udp(server, "lima-vm1.internal", Type.AAAA);
+        assertEquals(List.of(ip("fd00:1::3"), ip("fd00:1::1003")),
+                answers(m).stream().map(r -> ((org.xbill.DNS.AAAARecord) r).getAddress()).toList());
+        assertTrue(m.getHeader().getFlag(Flags.AA));
+        assertEquals(List.of(ip("192.168.104.3")),
+                answers(udp(server, "lima-vm1.internal", Type.A)).stream().map(r -> ((ARecord) r).getAddress())
+                        .toList(), "A still only the IPv4 lease");
+        assertEquals(3, answers(udp(server, "lima-vm1.internal", Type.ANY)).size());
+        Message ptr = udp(server, "3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa", Type.PTR);
+        assertEquals(List.of(name("lima-vm1.internal")),
+                answers(ptr).stream().map(r -> ((PTRRecord) r).getTarget()).toList());
+        assertEquals(0, upstream.queries());
+    }
+
+    @Test
     void ptrForInternalAddresses() throws Exception {
         server.zone().put("lima-vm1", (Inet4Address) ip("192.168.104.3"));
         Message m = udp(server, "3.104.168.192.in-addr.arpa", Type.PTR);
