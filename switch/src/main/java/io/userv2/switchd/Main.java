@@ -4,6 +4,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.userv2.stack.dhcp.StaticLease;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
+import io.userv2.stack.wire.Ipv6Prefix;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.api.ApiServer;
 import io.userv2.switchd.cli.LimaNetworks;
@@ -13,6 +14,7 @@ import io.userv2.switchd.cli.UsernetCommand;
 import io.userv2.switchd.config.DhcpSettings;
 import io.userv2.switchd.config.DnsSettings;
 import io.userv2.switchd.config.ForwardSettings;
+import io.userv2.switchd.config.Ipv6Settings;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.NatSettings;
 import io.userv2.switchd.config.PortSecuritySettings;
@@ -105,6 +107,19 @@ public final class Main implements Callable<Integer> {
             description = "IP MTU of the LAN, 576..65520 (default: ${DEFAULT-VALUE}); frames up to N+18 bytes are"
                     + " accepted, a length prefix of 0 or above that closes the offending connection.")
     int mtu;
+
+    @Option(names = "--ipv6", paramLabel = "on|off", defaultValue = "on",
+            description = "Serve IPv6 on the LAN (default: ${DEFAULT-VALUE}): Router Advertisements of a /64 for SLAAC"
+                    + " (with the gateway's DNS address and search list), neighbour discovery, DNS over IPv6 and AAAA"
+                    + " names for the VMs. 'off' keeps the LAN IPv4-only, as before. Off by itself with an MTU below"
+                    + " 1280.")
+    String ipv6;
+
+    @Option(names = "--ipv6-prefix", paramLabel = "PREFIX/64",
+            description = "The LAN's IPv6 /64 (default: a unique local fdXX:XXXX:XXXX::/64 derived from the subnet and"
+                    + " the gateway MAC, the same after every restart); the gateway is PREFIX::N where N is its IPv4"
+                    + " host number (::2 for 192.168.104.2).")
+    String ipv6Prefix;
 
     @Option(names = "--pcap", paramLabel = "FILE",
             description = "Write every frame the switch sees to FILE (pcap, readable by tcpdump/tshark/Wireshark).")
@@ -297,7 +312,8 @@ public final class Main implements Callable<Integer> {
                     natSettings(outside), forwardSettings(), api, busyPoll, PortSecuritySettings.DEFAULT
                             .withMaxMacsPerPort(maxMacsPerPort)
                             .withFloodsPerSecond(stormControl)
-                            .withIpSourceGuard(ipSourceGuard == null ? limaNetworks != null : ipSourceGuard));
+                            .withIpSourceGuard(ipSourceGuard == null ? limaNetworks != null : ipSourceGuard))
+                    .withIpv6(ipv6Settings());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -397,8 +413,27 @@ public final class Main implements Callable<Integer> {
         });
         log.log(System.Logger.Level.INFO, "gateway " + config.gatewayIp() + " (" + config.gatewayMac() + ") on "
                 + config.subnet() + ", MTU " + config.mtu());
+        if (config.ipv6().enabled() && network.gateway().ipv6() != null) {
+            log.log(System.Logger.Level.INFO, "ipv6: gateway " + network.gateway().ipv6().address() + " and "
+                    + network.gateway().ipv6().linkLocal() + " on " + config.ipv6Prefix());
+        }
         network.run();
         return 0;
+    }
+
+    private Ipv6Settings ipv6Settings() {
+        Ipv6Prefix prefix = ipv6Prefix == null ? null : Ipv6Prefix.parse(ipv6Prefix.trim());
+        return switch (ipv6) {
+            case "on" -> {
+                if (mtu < Ipv6Settings.MIN_MTU && spec.commandLine().getParseResult().hasMatchedOption("--ipv6")) {
+                    throw new IllegalArgumentException("--ipv6=on needs --mtu " + Ipv6Settings.MIN_MTU
+                            + " or more (RFC 8200 5)");
+                }
+                yield new Ipv6Settings(true, prefix);
+            }
+            case "off" -> new Ipv6Settings(false, prefix);
+            default -> throw new IllegalArgumentException("--ipv6 must be 'on' or 'off', got " + ipv6);
+        };
     }
 
     private DhcpSettings dhcpSettings(List<ListenAddress> addresses, Ipv4Address poolStart) {

@@ -2,6 +2,7 @@ package io.userv2.switchd;
 
 import io.userv2.stack.gateway.DropReason;
 import io.userv2.stack.gateway.GatewayCounters;
+import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.OwnerQuotas;
 import io.userv2.stack.tcp.TcpStats;
@@ -49,6 +50,16 @@ final class NetworkStats {
         gateway.put("framesSent", g.framesSent());
         gateway.put("dropped", g.droppedTotal());
         root.put("gateway", gateway);
+        GatewayIpv6 v6 = net.gateway().ipv6();
+        if (v6 != null) {
+            Map<String, Object> ipv6 = new LinkedHashMap<>();
+            ipv6.put("prefix", v6.config().prefix().toString());
+            ipv6.put("address", v6.address().toString());
+            ipv6.put("linkLocal", v6.linkLocal().toString());
+            ipv6.put("neighbors", v6.neighbors().size());
+            ipv6Counters(g).forEach(ipv6::put);
+            root.put("ipv6", ipv6);
+        }
         NatEngine nat = net.nat().engine();
         TcpStats tcp = nat.tcp().demux().stats();
         Map<String, Object> n = new LinkedHashMap<>();
@@ -81,6 +92,24 @@ final class NetworkStats {
         root.put("dhcp", Map.of("leases", net.services().dhcp().leases().size()));
         root.put("forwards", net.forwards().list().size());
         return root;
+    }
+
+    /** The IPv6 counters of the gateway, by the names /stats uses. */
+    private static Map<String, Long> ipv6Counters(GatewayCounters g) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("routerAdvertisementsSent", g.routerAdvertisementsSent());
+        m.put("neighborAdvertisementsSent", g.neighborAdvertisementsSent());
+        m.put("neighborSolicitationsSent", g.neighborSolicitationsSent());
+        m.put("neighborsLearned", g.neighborsLearned());
+        m.put("neighborsEvicted", g.neighborsEvicted());
+        m.put("neighborsRefused", g.neighborsRefused());
+        m.put("dadDefended", g.dadDefended());
+        m.put("ndpSnooped", g.ndpSnooped());
+        m.put("echoRepliesSent", g.echo6RepliesSent());
+        m.put("icmpErrorsSent", g.icmpv6ErrorsSent());
+        m.put("tcpResetsSent", g.tcpResetsSent());
+        m.put("forwarded", g.ipv6Forwarded());
+        return m;
     }
 
     static String prometheus(VirtualNetwork net) {
@@ -124,6 +153,17 @@ final class NetworkStats {
         for (Map.Entry<DropReason, Long> e : net.gateway().counters().droppedByReason().entrySet()) {
             out.append("userv2_gateway_drops_total{reason=\"").append(e.getKey().name().toLowerCase(Locale.ROOT))
                     .append("\"} ").append(e.getValue()).append('\n');
+        }
+        GatewayIpv6 v6 = net.gateway().ipv6();
+        if (v6 != null) {
+            header(out, "userv2_gateway_ipv6_total", "counter", "The gateway's IPv6 events (NDP, RA, echo, errors),"
+                    + " by kind.");
+            for (Map.Entry<String, Long> e : ipv6Counters(net.gateway().counters()).entrySet()) {
+                out.append("userv2_gateway_ipv6_total{kind=\"").append(snake(e.getKey())).append("\"} ")
+                        .append(e.getValue()).append('\n');
+            }
+            gauge(out, "userv2_gateway_ipv6_neighbors", "Entries in the gateway's IPv6 neighbour cache.",
+                    v6.neighbors().size());
         }
         NatEngine nat = net.nat().engine();
         gauge(out, "userv2_nat_tcp_connections", "Guest TCP connections terminated at the gateway.",
@@ -198,6 +238,11 @@ final class NetworkStats {
     private static void sample(StringBuilder out, String name, Port p, String label, String value, long v) {
         out.append(name).append("{port=\"").append(escape(p.name())).append("\",").append(label).append("=\"")
                 .append(value).append("\"} ").append(v).append('\n');
+    }
+
+    /** {@code routerAdvertisementsSent} -> {@code router_advertisements_sent}. */
+    static String snake(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
     }
 
     /** Prometheus label escaping: backslash, double quote and newline. */

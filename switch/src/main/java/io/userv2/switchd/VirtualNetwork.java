@@ -5,6 +5,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.userv2.stack.FrameSink;
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.nat.EgressGauge;
 import io.userv2.stack.nat.NatPolicy;
 import io.userv2.switchd.capture.FrameCapture;
@@ -94,7 +95,10 @@ public final class VirtualNetwork implements AutoCloseable {
         sw.onGatewayUnknownUnicast(probe::dropped);
         DhcpBindings bindings = config.security().ipSourceGuard()
                 ? new DhcpBindings(config.dhcp().staticLeases(), sw::portOf) : null;
-        sw.setIngressFilter(new IngressFilter(gateway::owns, bindings));
+        sw.setIngressFilter(new IngressFilter(gateway::owns, bindings, !config.ipv6().enabled() ? null : (h, l) -> {
+            GatewayIpv6 v6 = gateway.ipv6(); // turned on with the services, below
+            return v6 != null && v6.owns(h, l);
+        }));
 
         VirtualNetwork net = new VirtualNetwork(config, loop, sw, gateway, pcap);
         loop.addTicker(new EventLoop.Ticker() { // fragments that never completed are dropped on time

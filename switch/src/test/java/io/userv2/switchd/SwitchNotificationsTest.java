@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.netty.buffer.ByteBuf;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.config.Ipv6Settings;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.notify.NotificationSender;
 import io.userv2.switchd.notify.SwitchNotifications;
@@ -51,7 +52,7 @@ class SwitchNotificationsTest {
             Path sock = dir.resolve("net.sock");
             VirtualNetwork net = VirtualNetwork.create(new SwitchConfig(List.of(new ListenAddress.Unix(sock)),
                     SwitchConfig.DEFAULT_SUBNET, Ipv4Address.parse("192.168.104.2"), SwitchConfig.DEFAULT_GATEWAY_MAC,
-                    1500, null));
+                    1500, null).withIpv6(Ipv6Settings.OFF));
             try (NotificationSender sender = new NotificationSender(events)) {
                 SwitchNotifications.attach(net.learningSwitch(), sender); // before the loop runs, as the daemon does
                 net.start();

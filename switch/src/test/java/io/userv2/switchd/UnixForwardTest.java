@@ -11,6 +11,7 @@ import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.config.DhcpSettings;
 import io.userv2.switchd.config.DnsSettings;
 import io.userv2.switchd.config.ForwardSettings;
+import io.userv2.switchd.config.Ipv6Settings;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.NatSettings;
 import io.userv2.switchd.config.SwitchConfig;
@@ -64,7 +65,7 @@ class UnixForwardTest {
                 new DnsSettings(Map.of(), List.of(), false,
                         List.of(new InetSocketAddress(Ipv4Address.parse("127.0.0.1").toInetAddress(), 1)),
                         dir.resolve("resolv.conf"), null, List.of()),
-                NatSettings.DEFAULT, new ForwardSettings(List.of(), state), null));
+                NatSettings.DEFAULT, new ForwardSettings(List.of(), state), null).withIpv6(Ipv6Settings.OFF));
         net.start();
     }
 

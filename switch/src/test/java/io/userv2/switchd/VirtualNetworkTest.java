@@ -12,6 +12,7 @@ import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.config.DhcpSettings;
 import io.userv2.switchd.config.DnsSettings;
 import io.userv2.switchd.config.ForwardSettings;
+import io.userv2.switchd.config.Ipv6Settings;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.NatSettings;
 import io.userv2.switchd.config.SwitchConfig;
@@ -46,7 +47,8 @@ class VirtualNetworkTest {
 
     VirtualNetwork start(List<ListenAddress> listen, int mtu, Path pcap) throws IOException {
         net = VirtualNetwork.create(new SwitchConfig(listen, SwitchConfig.DEFAULT_SUBNET,
-                Ipv4Address.parse("192.168.104.2"), SwitchConfig.DEFAULT_GATEWAY_MAC, mtu, pcap));
+                Ipv4Address.parse("192.168.104.2"), SwitchConfig.DEFAULT_GATEWAY_MAC, mtu, pcap)
+                .withIpv6(Ipv6Settings.OFF)); // these clients read every frame: no Router Advertisements among them
         net.start();
         return net;
     }
@@ -249,7 +251,7 @@ class VirtualNetworkTest {
         net = VirtualNetwork.create(new SwitchConfig(List.of(new ListenAddress.Unix(sock())),
                 SwitchConfig.DEFAULT_SUBNET, Ipv4Address.parse("192.168.104.2"), SwitchConfig.DEFAULT_GATEWAY_MAC,
                 1500, null, DhcpSettings.EPHEMERAL, DnsSettings.HOST, NatSettings.DEFAULT,
-                new ForwardSettings(List.of(), state), null));
+                new ForwardSettings(List.of(), state), null).withIpv6(Ipv6Settings.OFF));
         net.start();
         ForwardSpec ssh = ForwardSpec.of("tcp", "127.0.0.1:0", "192.168.104.3:22");
         java.util.concurrent.CompletableFuture<Void> exposed = new java.util.concurrent.CompletableFuture<>();

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.VirtualNetwork;
 import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.config.Ipv6Settings;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
@@ -126,7 +127,7 @@ public class SwitchPathBenchmark {
             Path sock = dir.resolve("net.sock");
             net = VirtualNetwork.create(new SwitchConfig(List.of(new ListenAddress.Unix(sock)),
                     SwitchConfig.DEFAULT_SUBNET, Ipv4Address.parse("192.168.104.2"), SwitchConfig.DEFAULT_GATEWAY_MAC,
-                    Frames.MTU, null));
+                    Frames.MTU, null).withIpv6(Ipv6Settings.OFF)); // only the benchmark's frames on the wire
             net.start();
             a = connect(sock);
             b = connect(sock);

@@ -24,12 +24,22 @@ import java.util.List;
  * @param apiSocket the unix socket of the HTTP API ({@code --api}), or null for none
  * @param busyPollMicros how long the event loop keeps polling after activity before it sleeps ({@code --busy-poll})
  * @param security what one VM port may make the switch hold and do (MAC caps, IP source guard, budgets)
+ * @param ipv6 IPv6 on the LAN (on by default; turned off when the MTU is below IPv6's 1280)
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
         MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat,
-        ForwardSettings forwards, Path apiSocket, int busyPollMicros, PortSecuritySettings security) {
+        ForwardSettings forwards, Path apiSocket, int busyPollMicros, PortSecuritySettings security,
+        Ipv6Settings ipv6) {
     /** The default of {@code --busy-poll}, in microseconds. */
     public static final int DEFAULT_BUSY_POLL_MICROS = 50;
+
+    /** A configuration with IPv6 on (its default prefix), unless the MTU is below 1280. */
+    public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
+            int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat, ForwardSettings forwards,
+            Path apiSocket, int busyPollMicros, PortSecuritySettings security) {
+        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket, busyPollMicros,
+                security, Ipv6Settings.DEFAULT);
+    }
 
     /** A configuration with the default port security (IP source guard off). */
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
@@ -61,6 +71,10 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     public SwitchConfig {
         listen = List.copyOf(listen);
         java.util.Objects.requireNonNull(security, "security");
+        java.util.Objects.requireNonNull(ipv6, "ipv6");
+        if (ipv6.enabled() && mtu < Ipv6Settings.MIN_MTU) {
+            ipv6 = ipv6.off(); // RFC 8200 5: no IPv6 on a link below 1280 (Main refuses --ipv6=on with such an MTU)
+        }
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("give at least one --listen, --listen-vfkit, --listen-bess, --connect-bess or --listen-stdio");
         }
@@ -78,7 +92,23 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     /** This configuration with other port security. */
     public SwitchConfig withSecurity(PortSecuritySettings s) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, s);
+                busyPollMicros, s, ipv6);
+    }
+
+    /** This configuration with other IPv6 settings. */
+    public SwitchConfig withIpv6(Ipv6Settings s) {
+        return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
+                busyPollMicros, security, s);
+    }
+
+    /** The LAN's IPv6 /64 (served only when {@link Ipv6Settings#enabled()}). */
+    public io.userv2.stack.wire.Ipv6Prefix ipv6Prefix() {
+        return ipv6.prefixFor(subnet, gatewayMac);
+    }
+
+    /** The gateway's address in {@link #ipv6Prefix()}: the IPv4 gateway's host number as interface identifier. */
+    public io.userv2.stack.wire.Ipv6Address gatewayIpv6() {
+        return Ipv6Settings.gatewayAddress(ipv6Prefix(), subnet, gatewayIp);
     }
 
     /** A configuration with in-memory leases, the host's DNS configuration, default NAT and no forwards. */

@@ -7,10 +7,14 @@ package io.userv2.switchd.port;
 public enum PortDropReason {
     /** A VM port sent a frame with the gateway's MAC as its source. */
     GATEWAY_MAC_SPOOFED("gateway_mac"),
-    /** A VM port sent an IPv4 packet whose source is an address the gateway owns. */
+    /** A VM port sent an IPv4 or IPv6 packet whose source is an address the gateway owns. */
     GATEWAY_IP_SPOOFED("gateway_ip"),
     /** A VM port sent ARP with an address the gateway owns as the sender protocol address. */
     GATEWAY_ARP_SPOOFED("gateway_arp"),
+    /** A VM port sent a Neighbor Advertisement for an IPv6 address the gateway owns (the ARP spoof of IPv6). */
+    GATEWAY_NDP_SPOOFED("gateway_ndp"),
+    /** RA guard (RFC 6105): a VM port sent a Router Advertisement; the gateway is the LAN's only router. */
+    ROUTER_ADVERTISEMENT_GUARD("ra_guard"),
     /** IP source guard: an IPv4 source (or ARP sender address) not bound to this port by DHCP or a static lease. */
     IP_SOURCE_GUARD("ip_source_guard"),
     /** The port already has as many learned MAC addresses as it may hold; a frame from a further one was dropped. */

@@ -1,6 +1,9 @@
 package io.userv2.switchd.security;
 
 import io.netty.buffer.ByteBuf;
+import io.userv2.stack.wire.Icmpv6Packet;
+import io.userv2.stack.wire.IpProtocol;
+import io.userv2.stack.wire.Ipv6Packet;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortDropReason;
 import java.util.function.IntPredicate;
@@ -22,10 +25,34 @@ import java.util.function.IntPredicate;
  *       longer has it (a restart after the lease ran out), and the server itself NAKs what it did not lease.</li>
  * </ul>
  *
+ * <p>With IPv6 on (an {@link Ipv6Owner} given), IPv6 too:
+ * <ul>
+ *   <li>IPv6 with a source the gateway owns (its link-local or LAN-prefix address): dropped
+ *       ({@link PortDropReason#GATEWAY_IP_SPOOFED}).</li>
+ *   <li>A Neighbor Advertisement whose target the gateway owns: dropped ({@link PortDropReason#GATEWAY_NDP_SPOOFED}),
+ *       the IPv6 form of the ARP spoof.</li>
+ *   <li>RA guard (RFC 6105): a Router Advertisement from a VM port is dropped
+ *       ({@link PortDropReason#ROUTER_ADVERTISEMENT_GUARD}): a guest advertising itself would take the other guests'
+ *       default route and DNS over. Following RFC 7113's advice against evasion, a packet from a link-local source
+ *       with hop limit 255 (the only kind a host accepts an RA in, RFC 4861 6.1.2) is dropped as well when its
+ *       extension-header chain cannot be walked, or when it is a fragment that would carry an RA.</li>
+ * </ul>
+ * IP source guard covers IPv4 only: IPv6 addresses come from SLAAC, which the gateway does not hand out, so there are
+ * no bindings to check them against (the neighbour cache still accounts every address to its port). With IPv6 off,
+ * IPv6 frames pass unchecked, as before.
+ *
  * <p>802.1Q and 802.1ad tags are looked through, so a tag does not hide a spoofed source. Frames too short to hold
  * the fields pass (receivers drop them as malformed). Allocation-free; loop thread only.
  */
 public final class IngressFilter {
+    /** The gateway's IPv6 addresses, for the IPv6 checks. */
+    @FunctionalInterface
+    public interface Ipv6Owner {
+        /** True when the gateway owns the IPv6 address of these 128 bits. */
+        boolean owns(long high, long low);
+    }
+
+    private static final int ETHERTYPE_IPV6 = 0x86DD;
     private static final int ETHERTYPE_IPV4 = 0x0800;
     private static final int ETHERTYPE_ARP = 0x0806;
     private static final int ETHERTYPE_VLAN = 0x8100;
@@ -43,14 +70,23 @@ public final class IngressFilter {
 
     private final IntPredicate gatewayOwns;
     private final DhcpBindings bindings;
+    private final Ipv6Owner ipv6;
+    /** The view IPv6 chains are walked with (one filter per switch, one thread). */
+    private final Ipv6Packet view = Ipv6Packet.reusable();
 
     /**
-     * A filter protecting the addresses {@code gatewayOwns} accepts, and with {@code bindings} (null: IP source guard
-     * off) binding each port to its leased addresses.
+     * A filter protecting the IPv4 addresses {@code gatewayOwns} accepts, and with {@code bindings} (null: IP source
+     * guard off) binding each port to its leased addresses; IPv6 passes unchecked.
      */
     public IngressFilter(IntPredicate gatewayOwns, DhcpBindings bindings) {
+        this(gatewayOwns, bindings, null);
+    }
+
+    /** As {@link #IngressFilter(IntPredicate, DhcpBindings)}, with the IPv6 checks when {@code ipv6} is not null. */
+    public IngressFilter(IntPredicate gatewayOwns, DhcpBindings bindings, Ipv6Owner ipv6) {
         this.gatewayOwns = gatewayOwns;
         this.bindings = bindings;
+        this.ipv6 = ipv6;
     }
 
     /** True when IP source guard is on. */
@@ -94,6 +130,40 @@ public final class IngressFilter {
             if (bindings != null && sender != 0 && !bindings.allows(sender, ingress)) {
                 return PortDropReason.IP_SOURCE_GUARD;
             }
+        } else if (type == ETHERTYPE_IPV6 && ipv6 != null) {
+            return checkIpv6(buf, l3, end);
+        }
+        return null;
+    }
+
+    private PortDropReason checkIpv6(ByteBuf buf, int l3, int end) {
+        if (end - l3 < Ipv6Packet.HEADER_LENGTH) {
+            return null;
+        }
+        long srcHigh = buf.getLong(l3 + Ipv6Packet.SOURCE);
+        long srcLow = buf.getLong(l3 + Ipv6Packet.SOURCE + 8);
+        if (ipv6.owns(srcHigh, srcLow)) {
+            return PortDropReason.GATEWAY_IP_SPOOFED;
+        }
+        boolean couldBeNdp = (srcHigh >>> 54) == (0xFE80L >>> 6)
+                && buf.getUnsignedByte(l3 + Ipv6Packet.HOP_LIMIT) == 255;
+        if (view.wrap(buf, l3, end - l3) != null || (couldBeNdp && view.isFragment())) {
+            // RFC 7113 3: what a guard cannot see through, or a fragmented packet that could be NDP (RFC 6980 lets
+            // no node accept those), is dropped rather than let through.
+            return couldBeNdp ? PortDropReason.ROUTER_ADVERTISEMENT_GUARD : null;
+        }
+        if (view.protocolNumber() != IpProtocol.ICMPV6_NUMBER || view.payloadLength() < 1
+                || (view.isFragment() && view.fragmentOffset() != 0)) {
+            return null;
+        }
+        int at = view.payloadOffset();
+        int icmpType = buf.getUnsignedByte(at);
+        if (icmpType == Icmpv6Packet.TYPE_ROUTER_ADVERTISEMENT) {
+            return PortDropReason.ROUTER_ADVERTISEMENT_GUARD;
+        }
+        if (icmpType == Icmpv6Packet.TYPE_NEIGHBOR_ADVERTISEMENT && view.payloadLength() >= 24
+                && ipv6.owns(buf.getLong(at + 8), buf.getLong(at + 16))) {
+            return PortDropReason.GATEWAY_NDP_SPOOFED;
         }
         return null;
     }

@@ -11,6 +11,8 @@ import io.userv2.stack.dhcp.DhcpServer;
 import io.userv2.stack.dhcp.LeaseListener;
 import io.userv2.stack.dhcp.LeaseStore;
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.GatewayIpv6;
+import io.userv2.stack.gateway.Ipv6Config;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.loop.EventLoop;
@@ -22,21 +24,26 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * The services the virtual gateway offers the LAN, attached to its UDP ports: DHCP on 67 (with the lease table
- * persisted and every VM's hostname published as a DNS name) and DNS on 53. Built once by the wiring root; owned by
- * the event loop.
+ * persisted and every VM's hostname published as a DNS name) and DNS on 53. With IPv6 on it also turns on the
+ * gateway's IPv6 half (Router Advertisements naming the gateway's DNS address and the DHCP search list), answers DNS
+ * on the gateway's IPv6 addresses, and gives every DHCP name the IPv6 addresses its VM uses ({@link Ipv6Names}).
+ * Built once by the wiring root; owned by the event loop.
  */
 public final class GatewayServices implements AutoCloseable {
     private final DnsServer dns;
     private final GatewayDnsUdp dnsUdp;
     private final DhcpServer dhcp;
+    private final Ipv6Names ipv6Names;
 
-    private GatewayServices(DnsServer dns, GatewayDnsUdp dnsUdp, DhcpServer dhcp) {
+    private GatewayServices(DnsServer dns, GatewayDnsUdp dnsUdp, DhcpServer dhcp, Ipv6Names ipv6Names) {
         this.dns = dns;
         this.dnsUdp = dnsUdp;
         this.dhcp = dhcp;
+        this.ipv6Names = ipv6Names;
     }
 
     /**
@@ -52,8 +59,9 @@ public final class GatewayServices implements AutoCloseable {
         try {
             GatewayDnsUdp dnsUdp = new GatewayDnsUdp(dns, gateway, loop, config.mtu());
             gateway.bindUdp(GatewayDnsUdp.PORT, dnsUdp);
+            List<String> searchDomains = dns.searchDomains();
             DhcpConfig.Builder dhcpBuilder = DhcpConfig.builder(config.subnet(), config.gatewayIp())
-                    .searchDomains(dns.searchDomains())
+                    .searchDomains(searchDomains)
                     .mtu(config.mtu())
                     .staticLeases(config.dhcp().staticLeases());
             if (config.dhcp().poolStart() != null) {
@@ -81,9 +89,18 @@ public final class GatewayServices implements AutoCloseable {
                 dns.zone().addZone(zone);
             }
             LeaseListener names = new LeaseNames(dns.zone());
+            Ipv6Names ipv6Names = null;
+            if (config.ipv6().enabled()) {
+                ipv6Names = new Ipv6Names(dns.zone());
+                names = new LeaseFanOut(names, ipv6Names);
+                GatewayIpv6 v6 = gateway.enableIpv6(Ipv6Config.of(config.ipv6Prefix(), config.gatewayIpv6(),
+                        searchDomains), new SplittableRandom(), loop.now());
+                v6.bindUdp(GatewayDnsUdp.PORT, dnsUdp);
+                v6.neighbors().setListener(ipv6Names);
+            }
             dhcp.setLeaseListener(leases == null ? names : new LeaseFanOut(names, leases), System.nanoTime());
             loop.every(10_000_000_000L, () -> dhcp.expire(System.nanoTime()));
-            return new GatewayServices(dns, dnsUdp, dhcp);
+            return new GatewayServices(dns, dnsUdp, dhcp, ipv6Names);
         } catch (RuntimeException e) {
             dns.close();
             throw e;
@@ -132,6 +149,11 @@ public final class GatewayServices implements AutoCloseable {
     /** DNS over UDP at the gateway (its per-port drops). */
     public GatewayDnsUdp dnsUdp() {
         return dnsUdp;
+    }
+
+    /** The AAAA names of the VMs, or null when IPv6 is off; touch only on the loop thread. */
+    public Ipv6Names ipv6Names() {
+        return ipv6Names;
     }
 
     /** The DHCP server; touch only on the loop thread. */
