@@ -45,9 +45,22 @@ public record Dig(Exec.Result raw, List<Reply> replies) {
         return d;
     }
 
+    /** Like {@link #run} but over IPv6 ({@code dig -6}); give the server as {@code @ADDRESS}. */
+    public static Dig run6(NamespaceGuest guest, String... args) {
+        Dig d = runWith(guest, "-6", args);
+        if (!d.raw.ok() || d.replies.isEmpty()) {
+            throw new AssertionError("dig -6 failed in " + guest + ": " + d.raw);
+        }
+        return d;
+    }
+
     /** Like {@link #run} but returns whatever happened (for queries expected to fail). */
     public static Dig tryRun(NamespaceGuest guest, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("dig", "-4", "+time=3", "+tries=2"));
+        return runWith(guest, "-4", args);
+    }
+
+    private static Dig runWith(NamespaceGuest guest, String family, String[] args) {
+        List<String> cmd = new ArrayList<>(List.of("dig", family, "+time=3", "+tries=2"));
         cmd.addAll(List.of(args));
         Exec.Result r = guest.exec(Duration.ofSeconds(40), cmd.toArray(String[]::new));
         return new Dig(r, parse(r.output()));

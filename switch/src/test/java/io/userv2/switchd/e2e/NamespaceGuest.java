@@ -49,8 +49,15 @@ public final class NamespaceGuest implements Guest {
      * Options for {@link #start(Options)}.
      *
      * @param cidr the static address, or null for none (the guest then takes one with {@link #dhcp})
+     * @param slaac set {@code accept_ra=2} and {@code autoconf=1} on tap0 (in the guest's namespace only) before the
+     *     link comes up, so that the guest takes its IPv6 address and default route from Router Advertisements
      */
-    public record Options(String socket, String cidr, int mtu, boolean listen, String mac) {
+    public record Options(String socket, String cidr, int mtu, boolean listen, String mac, boolean slaac) {
+        /** Options without the explicit SLAAC settings (a new namespace has the kernel's defaults). */
+        public Options(String socket, String cidr, int mtu, boolean listen, String mac) {
+            this(socket, cidr, mtu, listen, mac, false);
+        }
+
         /** A guest connecting to {@code socket} with no address at all: it asks DHCP ({@link NamespaceGuest#dhcp}). */
         public static Options unconfigured(String socket) {
             return new Options(socket, null, 1500, false, E2e.randomMac());
@@ -67,12 +74,17 @@ public final class NamespaceGuest implements Guest {
         }
 
         public Options mtu(int newMtu) {
-            return new Options(socket, cidr, newMtu, listen, mac);
+            return new Options(socket, cidr, newMtu, listen, mac, slaac);
         }
 
         /** A fixed MAC (lower case, colon separated) instead of a random one. */
         public Options mac(String newMac) {
-            return new Options(socket, cidr, mtu, listen, newMac);
+            return new Options(socket, cidr, mtu, listen, newMac, slaac);
+        }
+
+        /** IPv6 by SLAAC: Router Advertisements accepted, addresses configured from their prefixes. */
+        public Options withSlaac() {
+            return new Options(socket, cidr, mtu, listen, mac, true);
         }
     }
 
@@ -103,6 +115,13 @@ public final class NamespaceGuest implements Guest {
                 Files.writeString(etc.resolve("resolv.conf"), "");
             }
             ip("-n", ns, "link", "set", "lo", "up");
+            if (o.slaac()) {
+                // Inside this namespace only: the machine's own IPv6 settings are never touched.
+                for (String setting : List.of("accept_ra=2", "autoconf=1", "addr_gen_mode=0")) {
+                    Exec.run(Duration.ofSeconds(10), "ip", "netns", "exec", ns, "sysctl", "-q", "-w",
+                            "net.ipv6.conf.tap0." + setting).assertOk();
+                }
+            }
             ip("-n", ns, "link", "set", "tap0", "up");
             List<String> cmd = new ArrayList<>(List.of(TestTools.tapbridge().toString(), "tap0", o.socket(), "--netns", ns));
             if (o.listen()) {
@@ -266,6 +285,46 @@ public final class NamespaceGuest implements Guest {
         LoggedProcess p = LoggedProcess.start(name + "-" + ns, cmd);
         spawned.add(p);
         return p;
+    }
+
+    /**
+     * The IPv6 addresses of tap0 that have finished duplicate address detection, waiting up to {@code timeout} for at
+     * least one inside {@code prefix} (e.g. "fd12:3456:789a:0:", or "fe80:" for the link-local one); fails with the
+     * interface's state otherwise.
+     */
+    public List<String> awaitIpv6Address(String prefix, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "";
+        while (true) {
+            Exec.Result r = exec(Duration.ofSeconds(10), "ip", "-6", "-o", "addr", "show", "dev", "tap0", "scope",
+                    prefix.startsWith("fe80:") ? "link" : "global");
+            last = r.output();
+            List<String> found = new ArrayList<>();
+            for (String line : last.split("\\R")) {
+                String[] f = line.trim().split("\\s+");
+                for (int i = 0; i + 1 < f.length; i++) {
+                    if (f[i].equals("inet6") && !line.contains("tentative")) {
+                        String a = f[i + 1].substring(0, f[i + 1].indexOf('/'));
+                        if (a.startsWith(prefix)) {
+                            found.add(a);
+                        }
+                    }
+                }
+            }
+            if (!found.isEmpty()) {
+                return found;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(ns + ": no IPv6 address in " + prefix + " within " + timeout + ":\n" + last
+                        + exec(Duration.ofSeconds(10), "ip", "-6", "addr").output());
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
     }
 
     /** Sets a sysctl inside the namespace (e.g. net.ipv4.icmp_echo_ignore_broadcasts=0). */
