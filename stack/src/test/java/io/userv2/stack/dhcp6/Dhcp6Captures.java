@@ -1,0 +1,43 @@
+package io.userv2.stack.dhcp6;
+
+import io.userv2.stack.wire.HexLiteral;
+
+/**
+ * Real DHCPv6 client messages (UDP payloads), captured with dumpcap on the far end of a veth pair whose client end was
+ * in a network namespace of its own (MAC 52:55:55:12:34:56, link-local fe80::5055:55ff:fe12:3456), and decoded with
+ * tshark to write the comments. The clients ran with private state directories and a hook script that only wrote its
+ * environment to a file.
+ */
+final class Dhcp6Captures {
+    private Dhcp6Captures() {
+    }
+
+    /**
+     * dhcpcd 9.4.1, {@code dhcpcd -6 -f CONF d6c} with CONF {@code noipv6rs / ipv6only / duid / option rapid_commit /
+     * ia_na 1 / option domain_name_servers, domain_search}: its first Solicit, no server on the link.
+     */
+    static byte[] dhcpcdSolicit() {
+        return HexLiteral.bytes("""
+                01 40b2b7                                # Solicit, xid 0x40b2b7
+                0001 000e 0001 0001 32a5f5ab 525555123456 # Client Identifier: DUID-LLT, Ethernet, time, MAC
+                0003 000c 00000001 00000000 00000000     # IA_NA IAID 1, T1 0, T2 0, no addresses
+                0006 0008 0017 0018 0052 0053            # ORO: DNS servers, domain list, SOL_MAX_RT, INF_MAX_RT
+                0008 0002 0000                           # Elapsed Time 0
+                000e 0000                                # Rapid Commit
+                0010 003d 00009f08 0037                  # Vendor Class: enterprise 40712, one 55-octet string
+                6468637063642d392e342e313a4c696e75782d362e31382e34342d66632d76313237323a7838365f36343a41757468656e746963414d44
+                """);
+    }
+
+    /** dhcpcd 9.4.1, {@code dhcpcd -6 --inform6 -f CONF d6c} with CONF {@code noipv6rs / ipv6only / duid}. */
+    static byte[] dhcpcdInformationRequest() {
+        return HexLiteral.bytes("""
+                0b 164007                                # Information-request, xid 0x164007
+                0001 000e 0001 0001 32a5f5c8 525555123456 # Client Identifier: DUID-LLT
+                0006 0006 0020 0052 0053                 # ORO: information refresh time, SOL_MAX_RT, INF_MAX_RT
+                0008 0002 0000                           # Elapsed Time 0
+                0010 003d 00009f08 0037                  # Vendor Class
+                6468637063642d392e342e313a4c696e75782d362e31382e34342d66632d76313237323a7838365f36343a41757468656e746963414d44
+                """);
+    }
+}
