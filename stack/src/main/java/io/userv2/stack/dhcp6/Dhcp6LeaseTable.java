@@ -86,6 +86,9 @@ final class Dhcp6LeaseTable {
     private final Map<Integer, Integer> perPort = new HashMap<>();
     private Dhcp6LeaseListener listener = new Dhcp6LeaseListener() { };
     private Dhcp6EventListener events = new Dhcp6EventListener() { };
+    /** Leases {@link #restore} discarded before an event listener was installed, reported to the first one. */
+    private final List<Map.Entry<Dhcp6Lease, String>> unreported = new ArrayList<>();
+    private boolean hasEventListener;
     private long savedGeneration;
 
     Dhcp6LeaseTable(Dhcp6Config config, TimeBase time, Dhcp6LeaseStore store, SaveCompletion completion) {
@@ -99,8 +102,12 @@ final class Dhcp6LeaseTable {
         this.declineHoldNanos = config.declineHoldSeconds() * 1_000_000_000L;
     }
 
+    /** Installs {@code events}, first telling it of the leases discarded at start-up, if no listener heard them. */
     void setEventListener(Dhcp6EventListener events) {
         this.events = Objects.requireNonNull(events, "events");
+        hasEventListener = true;
+        unreported.forEach(e -> events.leaseDiscarded(e.getKey(), e.getValue()));
+        unreported.clear();
     }
 
     void setLeaseListener(Dhcp6LeaseListener listener, long nowNanos) {
@@ -119,7 +126,7 @@ final class Dhcp6LeaseTable {
 
     /**
      * Restores persisted leases, each the association of its IA again, bound if not expired, owned by no port. A
-     * lease is discarded (and reported) when stateful DHCPv6 is off, its address is not in the pool, or it clashes
+     * lease is discarded (and reported, when there is no event listener yet to the first one installed) when stateful DHCPv6 is off, its address is not in the pool, or it clashes
      * with one restored before it, or the table is full. Does not save and does not notify the lease listener.
      */
     void restore(List<Dhcp6Lease> leases, long nowNanos) {
@@ -133,7 +140,11 @@ final class Dhcp6LeaseTable {
                     : byKey.size() >= config.maxLeases() ? "table full"
                     : null;
             if (problem != null) {
-                events.leaseDiscarded(l, problem);
+                if (hasEventListener) {
+                    events.leaseDiscarded(l, problem);
+                } else {
+                    unreported.add(Map.entry(l, problem));
+                }
                 continue;
             }
             Binding b = new Binding(key, iid, l.mac(), NO_OWNER);
