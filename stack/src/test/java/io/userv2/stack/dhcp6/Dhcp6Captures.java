@@ -40,4 +40,85 @@ final class Dhcp6Captures {
                 6468637063642d392e342e313a4c696e75782d362e31382e34342d66632d76313237323a7838365f36343a41757468656e746963414d44
                 """);
     }
+
+    /**
+     * The exchange of dhcpcd 9.4.1 (CONF {@code noipv6rs / ipv6only / duid / option rapid_commit / ia_na 1 / option
+     * domain_name_servers, domain_search / release}) with this server, run behind UDP sockets in the other namespace
+     * (prefix fd00:1234:5678:9abc::/64, default pool, DNS ::2, 60 s leases): its Solicit with Rapid Commit, answered
+     * fd00:1234:5678:9abc::358f.
+     */
+    static byte[] dhcpcdSolicitRapidCommit() {
+        return HexLiteral.bytes("""
+                01 1b9b72                                # Solicit, xid 0x1b9b72
+                0001 000e 0001 0001 32a5f87a 525555123456 # Client Identifier: DUID-LLT
+                0003 000c 00000001 00000000 00000000     # IA_NA IAID 1
+                0006 0008 0017 0018 0052 0053            # ORO
+                0008 0002 0000                           # Elapsed Time 0
+                000e 0000                                # Rapid Commit
+""" + VENDOR + """
+                """);
+    }
+
+    /** The same dhcpcd's Renew at T1 (30 s), multicast, naming this server (DUID-LL of 5a:94:ef:e4:0c:dd). */
+    static byte[] dhcpcdRenew() {
+        return HexLiteral.bytes("""
+                05 02bc14                                # Renew, xid 0x02bc14
+                0001 000e 0001 0001 32a5f87a 525555123456 # Client Identifier
+                0002 000a 0003 0001 5a94efe40cdd         # Server Identifier: DUID-LL
+                0003 0028 00000001 00000000 00000000     # IA_NA IAID 1
+                  0005 0018 fd00123456789abc000000000000358f 0000003c 0000003c # IAADDR ::358f, 60 s, 60 s
+                0006 0008 0017 0018 0052 0053            # ORO
+                0008 0002 0000                           # Elapsed Time 0
+""" + VENDOR + """
+                """);
+    }
+
+    /** The same dhcpcd's Release when it stopped (option {@code release}). */
+    static byte[] dhcpcdRelease() {
+        return HexLiteral.bytes("""
+                08 400eb9                                # Release, xid 0x400eb9
+                0001 000e 0001 0001 32a5f87a 525555123456 # Client Identifier
+                0002 000a 0003 0001 5a94efe40cdd         # Server Identifier
+                0003 0028 00000001 00000000 00000000     # IA_NA IAID 1
+                  0005 0018 fd00123456789abc000000000000358f 0000003c 0000003c
+                0008 0002 0000                           # Elapsed Time 0
+""" + VENDOR + """
+                """);
+    }
+
+    /**
+     * The same dhcpcd started again (its DUID and lease file kept) after the server was restarted without a lease
+     * store: it confirms its address before using it.
+     */
+    static byte[] dhcpcdConfirm() {
+        return HexLiteral.bytes("""
+                04 5d0b62                                # Confirm, xid 0x5d0b62
+                0001 000e 0001 0001 32a5f87a 525555123456 # Client Identifier
+                0003 0028 00000001 00000000 00000000     # IA_NA IAID 1
+                  0005 0018 fd00123456789abc000000000000358f 0000003c 0000003c
+                0006 0008 0017 0018 0052 0053            # ORO
+                0008 0002 0000                           # Elapsed Time 0
+""" + VENDOR + """
+                """);
+    }
+
+    /** Then its Renew (T1 counted from the lease it had), answered by adopting the address it holds. */
+    static byte[] dhcpcdRenewAfterRestart() {
+        return HexLiteral.bytes("""
+                05 26f0f7                                # Renew, xid 0x26f0f7
+                0001 000e 0001 0001 32a5f87a 525555123456
+                0002 000a 0003 0001 5a94efe40cdd
+                0003 0028 00000001 00000000 00000000
+                  0005 0018 fd00123456789abc000000000000358f 0000003c 0000003c
+                0006 0008 0017 0018 0052 0053
+                0008 0002 0000
+""" + VENDOR + """
+                """);
+    }
+
+    /** dhcpcd 9.4.1's Vendor Class option (enterprise 40712, one 55-octet string). */
+    private static final String VENDOR = """
+                0010 003d 00009f08 0037
+                6468637063642d392e342e313a4c696e75782d362e31382e34342d66632d76313237323a7838365f36343a41757468656e746963414d44
+            """;
 }
