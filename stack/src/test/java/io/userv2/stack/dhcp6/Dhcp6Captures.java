@@ -116,6 +116,72 @@ final class Dhcp6Captures {
                 """);
     }
 
+    /**
+     * ISC dhclient 4.4.3-P1 (Debian 12), {@code dhclient -6 -S -d -sf HOOK -lf LEASES d6c} (stateless), with Debian's
+     * /etc/dhcp/dhclient.conf: its Information-request.
+     */
+    static byte[] dhclientInformationRequest() {
+        return HexLiteral.bytes("""
+                0b 7b23c6                                # Information-request, xid 0x7b23c6
+                0001 000a 0003 0001 525555123456         # Client Identifier: DUID-LL
+                0006 0008 0017 0018 0027 001f            # ORO: DNS servers, domain list, client FQDN, SNTP servers
+                0008 0002 0000                           # Elapsed Time 0
+                """);
+    }
+
+    /**
+     * The same dhclient, {@code dhclient -6 -d ...} (stateful), against this server (prefix fd00:1234:5678:9abc::/64,
+     * default pool, preference 255, 60 s leases): Solicit, answered by an Advertise of fd00:1234:5678:9abc::fe3a.
+     */
+    static byte[] dhclientSolicit() {
+        return HexLiteral.bytes("""
+                01 3c0ca7                                # Solicit, xid 0x3c0ca7
+                0001 000e 0001 0001 32a5f930 525555123456 # Client Identifier: DUID-LLT
+                0006 0008 0017 0018 0027 001f            # ORO
+                0008 0002 0000                           # Elapsed Time 0
+                0003 000c 55123456 00000e10 00001518     # IA_NA IAID 0x55123456, T1 3600, T2 5400 (hints)
+                """);
+    }
+
+    /** Its Request for the advertised address (lifetimes 7200/7500 as hints). */
+    static byte[] dhclientRequest() {
+        return HexLiteral.bytes("""
+                03 53c4bc                                # Request, xid 0x53c4bc
+                0001 000e 0001 0001 32a5f930 525555123456
+                0002 000a 0003 0001 5a94efe40cdd         # Server Identifier
+                0006 0008 0017 0018 0027 001f
+                0008 0002 0000
+                0003 0028 55123456 00000e10 00001518
+                  0005 0018 fd00123456789abc000000000000fe3a 00001c20 00001d4c
+                """);
+    }
+
+    /** Its Renew at T1 (30 s), multicast. */
+    static byte[] dhclientRenew() {
+        return HexLiteral.bytes("""
+                05 2dfaf9                                # Renew, xid 0x2dfaf9
+                0001 000e 0001 0001 32a5f930 525555123456
+                0002 000a 0003 0001 5a94efe40cdd
+                0006 0008 0017 0018 0027 001f
+                0008 0002 0000
+                0003 0028 55123456 00000e10 00001518
+                  0005 0018 fd00123456789abc000000000000fe3a 00001c20 00001d4c
+                """);
+    }
+
+    /** {@code dhclient -6 -r}: its Release. */
+    static byte[] dhclientRelease() {
+        return HexLiteral.bytes("""
+                08 8c1f9b                                # Release, xid 0x8c1f9b
+                0001 000e 0001 0001 32a5f930 525555123456
+                0002 000a 0003 0001 5a94efe40cdd
+                0006 0008 0017 0018 0027 001f
+                0008 0002 0000
+                0003 0028 55123456 00000000 00000000
+                  0005 0018 fd00123456789abc000000000000fe3a 00000000 00000000
+                """);
+    }
+
     /** dhcpcd 9.4.1's Vendor Class option (enterprise 40712, one 55-octet string). */
     private static final String VENDOR = """
                 0010 003d 00009f08 0037
