@@ -57,8 +57,8 @@ import java.util.Set;
  *
  * <p>Deliberate deviation: a Request, Renew, Release or Decline sent by unicast to the gateway is served, although
  * this server never sends the Server Unicast option (RFC 8415 18.3.2 and following would have it answer UseMulticast).
- * Clients such as busybox udhcpc6 unicast their Renew to the server that answered them; on a one-link virtual LAN the
- * unicast path and the multicast path are the same wire.
+ * busybox udhcpc6 renews with a Request, and releases, unicast from its leased address to the server that answered it;
+ * on a one-link virtual LAN the unicast path and the multicast path are the same wire.
  *
  * <p>Caps, allocation and persistence: see {@link Dhcp6LeaseTable}. A Reply that reports a change (a binding,
  * renewal, release or decline) waits until the {@link Dhcp6LeaseStore} has that snapshot (see {@link ReplyGate}); at
