@@ -3,6 +3,7 @@ package io.userv2.stack.dhcp6;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.NetUtil;
+import io.userv2.stack.dhcp.HeldReplies;
 import io.userv2.stack.dhcp.TimeBase;
 import io.userv2.stack.dhcp6.Dhcp6LeaseTable.IaKey;
 import io.userv2.stack.dhcp6.Dhcp6LeaseTable.Outcome;
@@ -61,8 +62,9 @@ import java.util.Set;
  * on a one-link virtual LAN the unicast path and the multicast path are the same wire.
  *
  * <p>Caps, allocation and persistence: see {@link Dhcp6LeaseTable}. A Reply that reports a change (a binding,
- * renewal, release or decline) waits until the {@link Dhcp6LeaseStore} has that snapshot (see {@link ReplyGate}); at
- * most {@link #MAX_HELD_REPLIES} wait. Malformed input is dropped and counted ({@link Dhcp6Counters}), never thrown.
+ * renewal, release or decline) waits until the {@link Dhcp6LeaseStore} has that snapshot ({@link HeldReplies}, as
+ * the IPv4 server's DHCPACKs do; a failed write releases it anyway and is reported once per run of failures); at most
+ * {@link #MAX_HELD_REPLIES} wait. Malformed input is dropped and counted ({@link Dhcp6Counters}), never thrown.
  * Time comes in as monotonic nanoseconds; call {@link #expire} every few seconds. Not thread-safe: one server is owned
  * by the gateway's event-loop thread.
  */
@@ -81,8 +83,12 @@ public final class Dhcp6Server {
     private final Dhcp6Sender out;
     private final Dhcp6Counters counters = new Dhcp6Counters();
     private final Dhcp6LeaseTable table;
-    private final ReplyGate gate;
+    private final HeldReplies<Held> gate;
     private Dhcp6EventListener events = new Dhcp6EventListener() { };
+
+    /** A reply waiting for the store, and where it goes. */
+    private record Held(Dhcp6Repr reply, MacAddress mac, Inet6Address to) {
+    }
 
     /**
      * A server for {@code config} answering through {@code out}, loading its leases from {@code store} now and saving
@@ -94,7 +100,25 @@ public final class Dhcp6Server {
     public Dhcp6Server(Dhcp6Config config, Dhcp6Sender out, Dhcp6LeaseStore store, long nowNanos, long wallMillis) {
         this.config = Objects.requireNonNull(config, "config");
         this.out = Objects.requireNonNull(out, "out");
-        this.gate = new ReplyGate(this::sendNow, counters, MAX_HELD_REPLIES);
+        this.gate = new HeldReplies<>(new HeldReplies.Handler<>() {
+            @Override
+            public void send(Held h) {
+                sendNow(h.reply(), h.mac(), h.to());
+            }
+
+            @Override
+            public void dropped(Held h) {
+                counters.drop(Dhcp6DropReason.REPLY_BACKLOG);
+            }
+
+            @Override
+            public void storeFailed(RuntimeException error, boolean firstOfRun) {
+                counters.storeFailed();
+                if (firstOfRun) {
+                    events.storeFailed(error);
+                }
+            }
+        }, MAX_HELD_REPLIES);
         this.table = new Dhcp6LeaseTable(config, TimeBase.of(nowNanos, wallMillis),
                 Objects.requireNonNull(store, "store"), gate);
         List<Dhcp6Lease> loaded = store.load();
@@ -110,7 +134,6 @@ public final class Dhcp6Server {
     public void setEventListener(Dhcp6EventListener listener) {
         this.events = Objects.requireNonNull(listener, "listener");
         table.setEventListener(listener);
-        gate.setEventListener(listener);
     }
 
     /** The configuration. */
@@ -478,7 +501,7 @@ public final class Dhcp6Server {
     /** Hands {@code reply} to the gate: held when this message's handling saved a snapshot, sent at once otherwise. */
     private void send(long generationBefore, Dhcp6Repr reply, Dhcp6Datagram d) {
         long now = table.savedGeneration();
-        gate.send(now > generationBefore ? now : 0, reply, d.srcMac(), d.src());
+        gate.send(now > generationBefore ? now : 0, new Held(reply, d.srcMac(), d.src()));
     }
 
     private void sendNow(Dhcp6Repr reply, MacAddress mac, Inet6Address to) {
