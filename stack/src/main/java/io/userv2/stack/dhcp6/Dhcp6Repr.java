@@ -5,6 +5,8 @@ import io.netty.util.NetUtil;
 import io.userv2.stack.wire.ParseResult;
 import java.net.Inet6Address;
 import java.net.UnknownHostException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -173,7 +175,7 @@ public record Dhcp6Repr(
                 case Dhcp6Option.STATUS_CODE -> {
                     Dhcp6Status s = readStatus(buf, v, len);
                     if (s == null) {
-                        return ParseResult.malformed("DHCPv6 status code too short");
+                        return ParseResult.malformed("DHCPv6 status code too short or not UTF-8");
                     }
                     if (b.status == null) {
                         b.status = s;
@@ -301,11 +303,18 @@ public record Dhcp6Repr(
         return status;
     }
 
+    /** A Status Code, or null when it is shorter than 2 octets or its message is not UTF-8 (21.13 says it is). */
     private static Dhcp6Status readStatus(ByteBuf buf, int v, int len) {
         if (len < 2) {
             return null;
         }
-        return new Dhcp6Status(buf.getUnsignedShort(v), buf.toString(v + 2, len - 2, StandardCharsets.UTF_8));
+        try {
+            String message = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(buf.nioBuffer(v + 2, len - 2)).toString();
+            return new Dhcp6Status(buf.getUnsignedShort(v), message);
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 
     private static Inet6Address readAddress(ByteBuf buf, int index) {

@@ -76,6 +76,11 @@ public final class Dhcp6Server {
     /** All_DHCP_Relay_Agents_and_Servers (RFC 8415 section 7.1): the group the gateway must join and deliver. */
     public static final Inet6Address ALL_DHCP_RELAY_AGENTS_AND_SERVERS =
             Dhcp6Repr.address(NetUtil.createByteArrayFromIpAddressString("ff02::1:2"));
+    /**
+     * Most IAs of one kind answered per message, and most addresses read per IA: the rest are ignored, so that a reply
+     * stays far below the 64 KiB a UDP datagram can carry whatever a client packs into its message.
+     */
+    public static final int MAX_IAS = 16;
     /** Most Replies held at once while the store writes. */
     public static final int MAX_HELD_REPLIES = 256;
 
@@ -252,11 +257,7 @@ public final class Dhcp6Server {
     /** One IA_NA answer per distinct IAID: an address advertised ({@code !commit}) or bound, or a status. */
     private List<IaNa> assign(Dhcp6Datagram d, Dhcp6Repr r, boolean commit, long nowNanos) {
         List<IaNa> answers = new ArrayList<>();
-        Set<Integer> seen = new HashSet<>();
-        for (IaNa ia : r.iaNas()) {
-            if (!seen.add(ia.iaid())) {
-                continue;
-            }
+        for (IaNa ia : distinct(r.iaNas())) {
             if (!config.stateful()) {
                 answers.add(IaNa.failed(ia.iaid(), Dhcp6Status.of(Dhcp6Status.NO_ADDRS_AVAIL, noAddressText())));
                 continue;
@@ -300,11 +301,7 @@ public final class Dhcp6Server {
         }
         long before = table.savedGeneration();
         List<IaNa> answers = new ArrayList<>();
-        Set<Integer> seen = new HashSet<>();
-        for (IaNa ia : r.iaNas()) {
-            if (!seen.add(ia.iaid())) {
-                continue;
-            }
+        for (IaNa ia : distinct(r.iaNas())) {
             List<Inet6Address> held = addresses(ia);
             Dhcp6Lease lease = config.stateful()
                     ? table.renew(new IaKey(r.clientId(), ia.iaid()), d.srcMac(), d.ingress(),
@@ -346,11 +343,7 @@ public final class Dhcp6Server {
         }
         long before = table.savedGeneration();
         List<IaNa> noBinding = new ArrayList<>();
-        Set<Integer> seen = new HashSet<>();
-        for (IaNa ia : r.iaNas()) {
-            if (!seen.add(ia.iaid())) {
-                continue;
-            }
+        for (IaNa ia : distinct(r.iaNas())) {
             IaKey key = new IaKey(r.clientId(), ia.iaid());
             if (!config.stateful() || !table.hasBinding(key)) {
                 noBinding.add(IaNa.failed(ia.iaid(), Dhcp6Status.of(Dhcp6Status.NO_BINDING, "no binding for this IA")));
@@ -380,7 +373,7 @@ public final class Dhcp6Server {
             return;
         }
         List<Inet6Address> all = new ArrayList<>();
-        r.iaNas().forEach(ia -> all.addAll(addresses(ia)));
+        distinct(r.iaNas()).forEach(ia -> all.addAll(addresses(ia)));
         // 18.3.3: "If the server is unable to perform this test (for example, the server does not have information
         // about prefixes on the link to which the client is connected), or there were no addresses in any of the IAs
         // sent by the client, the server MUST NOT send a reply to the client."
@@ -472,7 +465,7 @@ public final class Dhcp6Server {
     private static void noPrefixes(Dhcp6Repr.Builder b, Dhcp6Repr r, int status) {
         Set<Integer> seen = new HashSet<>();
         for (IaPd pd : r.iaPds()) {
-            if (seen.add(pd.iaid())) {
+            if (seen.size() < MAX_IAS && seen.add(pd.iaid())) {
                 b.addIaPd(new IaPd(pd.iaid(), 0, 0, Dhcp6Status.of(status, status == Dhcp6Status.NO_BINDING
                         ? "no binding for this IA" : "no prefixes delegated here")));
             }
@@ -490,8 +483,21 @@ public final class Dhcp6Server {
         return addresses.stream().map(a -> IaAddress.of(a, 0, 0)).toList();
     }
 
+    /** The addresses of {@code ia}, without repeats, at most {@link #MAX_IAS}. */
     private static List<Inet6Address> addresses(IaNa ia) {
-        return ia.addresses().stream().map(IaAddress::address).distinct().toList();
+        return ia.addresses().stream().map(IaAddress::address).distinct().limit(MAX_IAS).toList();
+    }
+
+    /** The first IA_NA of each IAID (a repeated IAID is answered once), at most {@link #MAX_IAS}. */
+    private static List<IaNa> distinct(List<IaNa> ias) {
+        Set<Integer> seen = new HashSet<>();
+        List<IaNa> out = new ArrayList<>();
+        for (IaNa ia : ias) {
+            if (out.size() < MAX_IAS && seen.add(ia.iaid())) {
+                out.add(ia);
+            }
+        }
+        return out;
     }
 
     private String noAddressText() {

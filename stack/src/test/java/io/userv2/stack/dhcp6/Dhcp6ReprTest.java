@@ -179,6 +179,7 @@ class Dhcp6ReprTest {
             "0018 0001 00",                 // the root name
             "0018 0003 01 0a 00",           // non-printable label
             "0020 0002 0000",               // refresh time short
+            "000d 0003 0000 ff",            // status message not UTF-8
         };
         for (String option : bad) {
             ParseResult<Dhcp6Repr> r = parse(HexLiteral.bytes("0b 000001 " + option));
@@ -196,6 +197,24 @@ class Dhcp6ReprTest {
                 () -> Dhcp6Repr.builder().domainList(List.of("x".repeat(64) + ".test")).build());
         assertThrows(IllegalArgumentException.class, () -> IaAddress.of(a("::1"), -1, 0));
         assertThrows(IllegalArgumentException.class, () -> Duid.of(new byte[2]));
+    }
+
+    @Test
+    void whateverParsesEncodesBackToTheSameValues() {
+        java.util.Random random = new java.util.Random(7);
+        byte[][] seeds = {Dhcp6Captures.dhcpcdSolicit(), Dhcp6Captures.dhcpcdRenew(), Dhcp6Captures.dhclientRequest(),
+            Dhcp6Captures.dhcpcdInformationRequest()};
+        int parsed = 0;
+        for (int i = 0; i < 3000; i++) {
+            byte[] m = seeds[random.nextInt(seeds.length)].clone();
+            m[random.nextInt(m.length)] = (byte) random.nextInt(256);
+            ParseResult<Dhcp6Repr> r = parse(m);
+            if (r.isOk()) {
+                parsed++;
+                assertEquals(r.orNull(), parseOk(encode(r.orNull())), () -> HexLiteral.hex(m));
+            }
+        }
+        assertTrue(parsed > 1000, "most single-octet changes still parse: " + parsed);
     }
 
     @Test

@@ -588,6 +588,50 @@ class Dhcp6ServerTest {
         }
 
         @Test
+        void aMessagePackedWithIasGetsABoundedAnswer() {
+            Dhcp6Repr.Builder solicit = h.message(Dhcp6MessageType.SOLICIT, DUID1);
+            for (int i = 0; i < 1000; i++) {
+                solicit.addIaNa(ia(i));
+            }
+            h.multicast(solicit.build());
+            Sent s = h.take();
+            assertEquals(Dhcp6Server.MAX_IAS, s.m().iaNas().size());
+            assertEquals(Dhcp6Config.DEFAULT_MAX_LEASES_PER_PORT, s.m().iaNas().stream()
+                    .filter(x -> !x.addresses().isEmpty()).count(), "the port cap holds too");
+            Inet6Address[] many = new Inet6Address[2000];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = Ipv6Bits.of(0x2001_0db8_0000_0000L, i + 1);
+            }
+            h.multicast(h.message(Dhcp6MessageType.REBIND, DUID2).addIaNa(ia(1, many)).build());
+            assertEquals(Dhcp6Server.MAX_IAS, h.take().ia().addresses().size());
+        }
+
+        @Test
+        void mangledRealMessagesNeverThrow() {
+            java.util.Random random = new java.util.Random(42);
+            byte[][] seeds = {Dhcp6Captures.dhcpcdSolicit(), Dhcp6Captures.dhcpcdRenew(),
+                Dhcp6Captures.dhclientRequest(), Dhcp6Captures.dhcpcdConfirm(), Dhcp6Captures.dhclientRelease(),
+                Dhcp6Captures.dhcpcdInformationRequest()};
+            for (int i = 0; i < 3000; i++) {
+                byte[] m = seeds[random.nextInt(seeds.length)].clone();
+                int flips = 1 + random.nextInt(4);
+                for (int k = 0; k < flips; k++) {
+                    m[random.nextInt(m.length)] = (byte) random.nextInt(256);
+                }
+                if (random.nextInt(4) == 0) {
+                    m = java.util.Arrays.copyOf(m, random.nextInt(m.length + 1));
+                }
+                h.deliver(VM1, LL1, random.nextBoolean(), m, PORT1); // the harness parses every reply back
+                h.sent.clear();
+                h.advanceSeconds(random.nextInt(120));
+                h.server.expire(h.now);
+            }
+            assertEquals(3000, h.server.counters().received());
+            assertTrue(h.server.counters().droppedTotal() > 0);
+            assertTrue(h.server.counters().replies() + h.server.counters().advertises() > 0);
+        }
+
+        @Test
         void repeatedIaidsAreAnsweredOnce() {
             h.multicast(h.message(Dhcp6MessageType.SOLICIT, DUID1).addIaNa(ia(1)).addIaNa(ia(1)).build());
             assertEquals(1, h.take().m().iaNas().size());
