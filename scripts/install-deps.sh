@@ -14,9 +14,9 @@ packages=(
     # namespace guests and what runs in them (openssh-server: the guest's sshd of the -forward-sock test, run by
     # the test itself; installed without starting or enabling the machine's own sshd, see below)
     iproute2 procps iperf3 curl dnsutils iputils-ping openssh-server
-    # DHCP clients besides busybox udhcpc (dhcpcd without its service); rdisc6 reads Router Advertisements (RDNSS,
-    # DNSSL) from inside a namespace guest
-    dhcpcd-base ndisc6
+    # DHCP clients besides busybox udhcpc (dhcpcd without its service; ISC dhclient for DHCPv6 with a script of the
+    # test's own); rdisc6 reads Router Advertisements (RDNSS, DNSSL) from inside a namespace guest
+    dhcpcd-base isc-dhcp-client ndisc6
     # peers for side-by-side runs, capture inspection
     passt slirp4netns tshark libpcap0.8
 )

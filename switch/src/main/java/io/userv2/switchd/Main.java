@@ -121,6 +121,12 @@ public final class Main implements Callable<Integer> {
                     + " host number (::2 for 192.168.104.2).")
     String ipv6Prefix;
 
+    @Option(names = "--dhcpv6", paramLabel = "MODE", defaultValue = "stateless",
+            description = "DHCPv6 at the gateway with IPv6 on: 'stateless' (default: DNS server and search list for"
+                    + " Information-requests, the O flag in Router Advertisements), 'stateful' (also addresses from"
+                    + " the prefix, kept beside the DHCP leases as LEASES6.json, the M flag) or 'off'.")
+    String dhcpv6;
+
     @Option(names = "--pcap", paramLabel = "FILE",
             description = "Write every frame the switch sees to FILE (pcap, readable by tcpdump/tshark/Wireshark).")
     Path pcap;
@@ -429,9 +435,9 @@ public final class Main implements Callable<Integer> {
                     throw new IllegalArgumentException("--ipv6=on needs --mtu " + Ipv6Settings.MIN_MTU
                             + " or more (RFC 8200 5)");
                 }
-                yield new Ipv6Settings(true, prefix);
+                yield new Ipv6Settings(true, prefix, Ipv6Settings.Dhcpv6Mode.parse(dhcpv6));
             }
-            case "off" -> new Ipv6Settings(false, prefix);
+            case "off" -> new Ipv6Settings(false, prefix, Ipv6Settings.Dhcpv6Mode.parse(dhcpv6));
             default -> throw new IllegalArgumentException("--ipv6 must be 'on' or 'off', got " + ipv6);
         };
     }

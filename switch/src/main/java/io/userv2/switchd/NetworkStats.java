@@ -1,5 +1,6 @@
 package io.userv2.switchd;
 
+import io.userv2.stack.dhcp6.Dhcp6Server;
 import io.userv2.stack.gateway.DropReason;
 import io.userv2.stack.gateway.GatewayCounters;
 import io.userv2.stack.gateway.GatewayIpv6;
@@ -59,6 +60,17 @@ final class NetworkStats {
             ipv6.put("neighbors", v6.neighbors().size());
             ipv6Counters(g).forEach(ipv6::put);
             root.put("ipv6", ipv6);
+        }
+        Dhcp6Server dhcp6 = net.services().dhcp6();
+        if (dhcp6 != null) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("stateful", dhcp6.config().stateful());
+            d.put("leases", dhcp6.leases().stream().filter(l -> l.isActiveAt(System.currentTimeMillis())).count());
+            d.put("received", dhcp6.counters().received());
+            d.put("replies", dhcp6.counters().replies());
+            d.put("advertises", dhcp6.counters().advertises());
+            d.put("dropped", dhcp6.counters().droppedTotal());
+            root.put("dhcp6", d);
         }
         NatEngine nat = net.nat().engine();
         TcpStats tcp = nat.tcp().demux().stats();
@@ -216,6 +228,12 @@ final class NetworkStats {
                     .append('\n');
         }
         gauge(out, "userv2_dhcp_leases", "DHCP leases held.", net.services().dhcp().leases().size());
+        Dhcp6Server dhcp6 = net.services().dhcp6();
+        if (dhcp6 != null) {
+            gauge(out, "userv2_dhcp6_leases", "Stateful DHCPv6 leases in force.", dhcp6.leases().stream()
+                    .filter(l -> l.isActiveAt(System.currentTimeMillis())).count());
+            counter(out, "userv2_dhcp6_replies_total", "DHCPv6 Replies sent.", dhcp6.counters().replies());
+        }
         gauge(out, "userv2_forwards", "Port forwards into guests.", net.forwards().list().size());
         return out.toString();
     }

@@ -192,7 +192,8 @@ public final class VirtualNetwork implements AutoCloseable {
         nat.serveDns(services.dns());
         sw.onDetach(port -> {
             nat.portClosed(port.id());
-            gateway.releaseOwner(port.id()); // its fragments in reassembly go too
+            gateway.releaseOwner(port.id()); // its fragments in reassembly and its IPv6 neighbours go too
+            services.portClosed(port.id()); // and its DHCPv6 offers
         });
         return nat;
     }

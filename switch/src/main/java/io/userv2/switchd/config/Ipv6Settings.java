@@ -26,17 +26,51 @@ import java.security.NoSuchAlgorithmException;
  * @param enabled whether the gateway serves IPv6 (Router Advertisements, NDP, DNS over IPv6, AAAA names); off, IPv6
  *                frames are switched between guests and ignored by the gateway, as before IPv6 existed
  * @param prefix  the LAN's /64, or null for {@link #defaultPrefix}
+ * @param dhcpv6  what DHCPv6 the gateway serves ({@code --dhcpv6}); nothing with IPv6 off
  */
-public record Ipv6Settings(boolean enabled, Ipv6Prefix prefix) {
-    /** On, with the default prefix. */
+public record Ipv6Settings(boolean enabled, Ipv6Prefix prefix, Dhcpv6Mode dhcpv6) {
+    /** On, with the default prefix and stateless DHCPv6. */
     public static final Ipv6Settings DEFAULT = new Ipv6Settings(true, null);
     /** Off: exactly the IPv4-only LAN. */
     public static final Ipv6Settings OFF = new Ipv6Settings(false, null);
+
+    /** What DHCPv6 the gateway serves on UDP 547 ({@code --dhcpv6}). */
+    public enum Dhcpv6Mode {
+        /**
+         * Information-request answered with the DNS server and search list (RFC 8415 6.1), the O flag set in the
+         * Router Advertisements: the default, for clients that take DNS from DHCPv6 rather than from RDNSS.
+         */
+        STATELESS,
+        /**
+         * Stateless, plus addresses leased from the prefix to IA_NAs (RFC 8415 6.2), kept in a lease file like the
+         * IPv4 leases, with M set too; SLAAC stays on (the A flag), so a guest may have both.
+         */
+        STATEFUL,
+        /** No DHCPv6: port 547 is not served, and M and O stay clear. */
+        OFF;
+
+        /** {@code stateless}, {@code stateful} or {@code off}, as given on the command line. */
+        public static Dhcpv6Mode parse(String text) {
+            return switch (text.trim()) {
+                case "stateless" -> STATELESS;
+                case "stateful" -> STATEFUL;
+                case "off" -> OFF;
+                default -> throw new IllegalArgumentException("--dhcpv6 must be stateless, stateful or off, got "
+                        + text);
+            };
+        }
+    }
+
+    /** Settings with stateless DHCPv6. */
+    public Ipv6Settings(boolean enabled, Ipv6Prefix prefix) {
+        this(enabled, prefix, Dhcpv6Mode.STATELESS);
+    }
     /** RFC 8200 5: the smallest MTU a link carrying IPv6 may have. */
     public static final int MIN_MTU = 1280;
 
     /** Checks that a given prefix is a /64 SLAAC can use. */
     public Ipv6Settings {
+        java.util.Objects.requireNonNull(dhcpv6, "dhcpv6");
         if (prefix != null) {
             Ipv6Address n = prefix.network();
             if (prefix.length() != 64 || n.isLinkLocal() || n.isMulticast() || n.isUnspecified() || n.isLoopback()
@@ -75,6 +109,6 @@ public record Ipv6Settings(boolean enabled, Ipv6Prefix prefix) {
 
     /** This setting turned off (the prefix kept). */
     public Ipv6Settings off() {
-        return new Ipv6Settings(false, prefix);
+        return new Ipv6Settings(false, prefix, dhcpv6);
     }
 }

@@ -10,10 +10,18 @@ import io.userv2.stack.dhcp.DhcpConfig;
 import io.userv2.stack.dhcp.DhcpServer;
 import io.userv2.stack.dhcp.LeaseListener;
 import io.userv2.stack.dhcp.LeaseStore;
+import io.userv2.stack.dhcp6.Dhcp6Config;
+import io.userv2.stack.dhcp6.Dhcp6Datagram;
+import io.userv2.stack.dhcp6.Dhcp6LeaseStore;
+import io.userv2.stack.dhcp6.Dhcp6Sender;
+import io.userv2.stack.dhcp6.Dhcp6Server;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.gateway.Ipv6Config;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.switchd.config.Ipv6Settings;
+import io.userv2.switchd.state.Dhcp6LeaseFile;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.state.LeaseFile;
@@ -38,12 +46,15 @@ public final class GatewayServices implements AutoCloseable {
     private final GatewayDnsUdp dnsUdp;
     private final DhcpServer dhcp;
     private final Ipv6Names ipv6Names;
+    private final Dhcp6Server dhcp6;
 
-    private GatewayServices(DnsServer dns, GatewayDnsUdp dnsUdp, DhcpServer dhcp, Ipv6Names ipv6Names) {
+    private GatewayServices(DnsServer dns, GatewayDnsUdp dnsUdp, DhcpServer dhcp, Ipv6Names ipv6Names,
+                            Dhcp6Server dhcp6) {
         this.dns = dns;
         this.dnsUdp = dnsUdp;
         this.dhcp = dhcp;
         this.ipv6Names = ipv6Names;
+        this.dhcp6 = dhcp6;
     }
 
     /**
@@ -90,21 +101,57 @@ public final class GatewayServices implements AutoCloseable {
             }
             LeaseListener names = new LeaseNames(dns.zone());
             Ipv6Names ipv6Names = null;
+            Dhcp6Server dhcp6 = null;
             if (config.ipv6().enabled()) {
                 ipv6Names = new Ipv6Names(dns.zone());
                 names = new LeaseFanOut(names, ipv6Names);
+                Ipv6Settings.Dhcpv6Mode mode = config.ipv6().dhcpv6();
                 GatewayIpv6 v6 = gateway.enableIpv6(Ipv6Config.of(config.ipv6Prefix(), config.gatewayIpv6(),
-                        searchDomains), new SplittableRandom(), loop.now());
+                        searchDomains).withDhcpv6(mode == Ipv6Settings.Dhcpv6Mode.STATEFUL,
+                        mode != Ipv6Settings.Dhcpv6Mode.OFF), new SplittableRandom(), loop.now());
                 v6.bindUdp(GatewayDnsUdp.PORT, dnsUdp);
                 v6.neighbors().setListener(ipv6Names);
+                if (mode != Ipv6Settings.Dhcpv6Mode.OFF) {
+                    dhcp6 = dhcp6(config, v6, leasesFile == null ? Dhcp6LeaseStore.NONE
+                            : new Dhcp6LeaseFile(Dhcp6LeaseFile.besideIpv4(leasesFile), state));
+                    dhcp6.setLeaseListener(ipv6Names, System.nanoTime());
+                    Dhcp6Server server = dhcp6;
+                    loop.every(10_000_000_000L, () -> server.expire(System.nanoTime()));
+                }
             }
             dhcp.setLeaseListener(leases == null ? names : new LeaseFanOut(names, leases), System.nanoTime());
             loop.every(10_000_000_000L, () -> dhcp.expire(System.nanoTime()));
-            return new GatewayServices(dns, dnsUdp, dhcp, ipv6Names);
+            return new GatewayServices(dns, dnsUdp, dhcp, ipv6Names, dhcp6);
         } catch (RuntimeException e) {
             dns.close();
             throw e;
         }
+    }
+
+    /**
+     * The DHCPv6 server on UDP 547 of the gateway's IPv6 addresses and {@code ff02::1:2}: the gateway's address as
+     * DNS server, the IPv4 DHCP's search list, and with {@code --dhcpv6=stateful} leases from the LAN's prefix
+     * (Rapid Commit allowed, Preference 255 so that clients take the first answer). Its answers go out from the
+     * gateway's address of the client's scope (link-local to a link-local client), port 547.
+     */
+    private static Dhcp6Server dhcp6(SwitchConfig config, GatewayIpv6 v6, Dhcp6LeaseStore store) {
+        Dhcp6Config.Builder b = Dhcp6Config.builder(config.gatewayMac())
+                .dnsServers(List.of(v6.address().toInetAddress()))
+                .searchDomains(v6.config().searchDomains())
+                .preference(255);
+        if (config.ipv6().dhcpv6() == Ipv6Settings.Dhcpv6Mode.STATEFUL) {
+            b.addressPool(config.ipv6Prefix().network().toInetAddress()).reserve(v6.address().toInetAddress())
+                    .rapidCommit(true);
+        }
+        Dhcp6Sender out = (dstMac, dst, dstPort, payload) -> {
+            Ipv6Address to = Ipv6Address.of(dst);
+            v6.sendUdp(dstMac, v6.sourceFor(to), Dhcp6Server.SERVER_PORT, to, dstPort, payload);
+        };
+        Dhcp6Server server = new Dhcp6Server(b.build(), out, store, System.nanoTime(), System.currentTimeMillis());
+        server.setEventListener(new Dhcp6Log());
+        v6.bindUdp(Dhcp6Server.SERVER_PORT, (d, nowNanos) -> server.datagram(new Dhcp6Datagram(d.srcMac(),
+                d.src().toInetAddress(), d.srcPort(), d.multicast(), d.payload(), d.ingress()), nowNanos));
+        return server;
     }
 
     private static DnsConfig dnsConfig(SwitchConfig config) throws IOException {
@@ -154,6 +201,18 @@ public final class GatewayServices implements AutoCloseable {
     /** The AAAA names of the VMs, or null when IPv6 is off; touch only on the loop thread. */
     public Ipv6Names ipv6Names() {
         return ipv6Names;
+    }
+
+    /** The DHCPv6 server, or null when IPv6 or DHCPv6 is off; touch only on the loop thread. */
+    public Dhcp6Server dhcp6() {
+        return dhcp6;
+    }
+
+    /** Switch port {@code port} is gone: what it held at the services goes (DHCPv6 offers and per-port counts). */
+    public void portClosed(int port) {
+        if (dhcp6 != null) {
+            dhcp6.portClosed(port);
+        }
     }
 
     /** The DHCP server; touch only on the loop thread. */

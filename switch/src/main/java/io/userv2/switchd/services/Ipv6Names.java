@@ -3,6 +3,8 @@ package io.userv2.switchd.services;
 import io.userv2.dns.InternalZone;
 import io.userv2.stack.dhcp.Lease;
 import io.userv2.stack.dhcp.LeaseListener;
+import io.userv2.stack.dhcp6.Dhcp6Lease;
+import io.userv2.stack.dhcp6.Dhcp6LeaseListener;
 import io.userv2.stack.gateway.NeighborListener;
 import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.MacAddress;
@@ -16,19 +18,22 @@ import java.util.Set;
 
 /**
  * Gives each VM's DHCP name ({@code lima-NAME.internal}) the IPv6 addresses the VM uses, as AAAA records: it joins
- * what two sources say about one MAC, the DHCP lease (the hostname, option 12) and the gateway's neighbour cache
- * (the addresses heard from that MAC: traffic, Neighbor Discovery, confirmed duplicate address detection), and
- * publishes the result with {@link InternalZone#putIpv6}. Link-local addresses are left out (they mean nothing without
- * an interface). An address goes when the neighbour cache forgets it (its switch port closed, or it stopped answering
- * probes); all go when the lease ends. A VM without a hostname gets no AAAA name, as it gets no A name.
+ * what three sources say about one MAC, the DHCP lease (the hostname, option 12), the gateway's neighbour cache (the
+ * addresses heard from that MAC: traffic, Neighbor Discovery, confirmed duplicate address detection) and the DHCPv6
+ * leases (addresses bound to a client whose messages came from that MAC), and publishes the result with
+ * {@link InternalZone#putIpv6}. Link-local addresses are left out (they mean nothing without an interface). An address
+ * goes when both sources that may know it let go of it: the neighbour cache forgets it (its switch port closed, or it
+ * stopped answering probes) and its DHCPv6 lease ended; all go when the IPv4 lease ends. A VM without a hostname gets
+ * no AAAA name, as it gets no A name.
  *
  * <p>Loop thread only (both sources call from it); the zone itself is thread-safe.
  */
-public final class Ipv6Names implements LeaseListener, NeighborListener {
+public final class Ipv6Names implements LeaseListener, NeighborListener, Dhcp6LeaseListener {
     private static final System.Logger LOG = System.getLogger(Ipv6Names.class.getName());
     private final InternalZone zone;
     private final Map<MacAddress, String> hostnames = new HashMap<>();
-    private final Map<MacAddress, Set<Ipv6Address>> addresses = new HashMap<>();
+    private final Map<MacAddress, Set<Ipv6Address>> heard = new HashMap<>();
+    private final Map<MacAddress, Set<Ipv6Address>> leased = new HashMap<>();
 
     /** Publishes into {@code zone}. */
     public Ipv6Names(InternalZone zone) {
@@ -69,27 +74,51 @@ public final class Ipv6Names implements LeaseListener, NeighborListener {
 
     @Override
     public void learned(Ipv6Address address, MacAddress mac, int owner) {
-        if (address.isLinkLocal() || !addresses.computeIfAbsent(mac, m -> new LinkedHashSet<>()).add(address)) {
-            return;
-        }
-        publish(mac);
+        add(heard, mac, address);
     }
 
     @Override
     public void forgotten(Ipv6Address address, MacAddress mac, int owner) {
-        Set<Ipv6Address> set = addresses.get(mac);
+        remove(heard, mac, address);
+    }
+
+    @Override
+    public void onLease(Dhcp6Lease lease) {
+        add(leased, lease.mac(), Ipv6Address.of(lease.address()));
+    }
+
+    @Override
+    public void onRelease(Dhcp6Lease lease) {
+        remove(leased, lease.mac(), Ipv6Address.of(lease.address()));
+    }
+
+    @Override
+    public void onExpire(Dhcp6Lease lease) {
+        remove(leased, lease.mac(), Ipv6Address.of(lease.address()));
+    }
+
+    private void add(Map<MacAddress, Set<Ipv6Address>> source, MacAddress mac, Ipv6Address address) {
+        if (!address.isLinkLocal() && source.computeIfAbsent(mac, m -> new LinkedHashSet<>()).add(address)) {
+            publish(mac);
+        }
+    }
+
+    private void remove(Map<MacAddress, Set<Ipv6Address>> source, MacAddress mac, Ipv6Address address) {
+        Set<Ipv6Address> set = source.get(mac);
         if (set == null || !set.remove(address)) {
             return;
         }
         if (set.isEmpty()) {
-            addresses.remove(mac);
+            source.remove(mac);
         }
         publish(mac);
     }
 
-    /** The IPv6 addresses known for {@code mac} (for tests and diagnostics). */
+    /** The IPv6 addresses known for {@code mac}, heard ones first (for tests and diagnostics). */
     public List<Ipv6Address> addressesOf(MacAddress mac) {
-        return List.copyOf(addresses.getOrDefault(mac, Set.of()));
+        Set<Ipv6Address> all = new LinkedHashSet<>(heard.getOrDefault(mac, Set.of()));
+        all.addAll(leased.getOrDefault(mac, Set.of()));
+        return List.copyOf(all);
     }
 
     private void publish(MacAddress mac) {
@@ -98,13 +127,12 @@ public final class Ipv6Names implements LeaseListener, NeighborListener {
             return;
         }
         List<Inet6Address> list = new ArrayList<>();
-        for (Ipv6Address a : addresses.getOrDefault(mac, Set.of())) {
+        for (Ipv6Address a : addressesOf(mac)) {
             list.add(a.toInetAddress());
         }
         var published = zone.putIpv6(name, list);
         if (published != null && !list.isEmpty()) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "dns: " + published + " -> " + addresses.get(mac) + " (" + mac
-                    + ")");
+            LOG.log(System.Logger.Level.DEBUG, () -> "dns: " + published + " -> " + list + " (" + mac + ")");
         }
     }
 }

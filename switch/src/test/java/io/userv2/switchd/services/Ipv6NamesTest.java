@@ -53,6 +53,22 @@ class Ipv6NamesTest {
     }
 
     @Test
+    void dhcpv6LeasesAndHeardAddressesAreJoinedAndEachSourceLetsGoOfItsOwn() throws Exception {
+        names.onLease(lease(MAC, "192.168.104.3", "lima-vm1"));
+        io.userv2.stack.dhcp6.Dhcp6Lease v6 = new io.userv2.stack.dhcp6.Dhcp6Lease(
+                io.userv2.stack.dhcp6.Duid.linkLayer(MAC), 1, PRIVACY.toInetAddress(), MAC, Long.MAX_VALUE);
+        names.onLease(v6);
+        names.learned(PRIVACY, MAC, 3);
+        names.learned(SLAAC, MAC, 3);
+        assertEquals(List.of(PRIVACY.toInetAddress(), SLAAC.toInetAddress()), of("lima-vm1.internal."));
+        names.forgotten(PRIVACY, MAC, 3);
+        assertEquals(List.of(SLAAC.toInetAddress(), PRIVACY.toInetAddress()), of("lima-vm1.internal."),
+                "still leased");
+        names.onRelease(v6);
+        assertEquals(List.of(SLAAC.toInetAddress()), of("lima-vm1.internal."));
+    }
+
+    @Test
     void aRenamedVmMovesItsAddressesAndAnEndedLeaseTakesThem() throws Exception {
         names.learned(SLAAC, MAC, 3);
         names.onLease(lease(MAC, "192.168.104.3", "lima-old"));
