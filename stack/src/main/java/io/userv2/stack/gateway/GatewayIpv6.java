@@ -310,7 +310,7 @@ public final class GatewayIpv6 {
             return;
         }
         if (learnable(srcHigh, srcLow)) {
-            neighbors.heard(new Ipv6Address(srcHigh, srcLow), eth.source(), ingress, nowNanos);
+            neighbors.heard(srcHigh, srcLow, eth.source(), ingress, nowNanos);
         }
         long dstHigh = packet.destinationHigh();
         long dstLow = packet.destinationLow();
