@@ -51,7 +51,7 @@ import picocli.CommandLine.Spec;
  * {@code tcp://} and {@code vsock://} control endpoints (refused: the API is served on unix sockets, mode 0600),
  * regexp DNS records.
  */
-@Command(name = "gvproxy", sortOptions = false, usageHelpAutoWidth = true,
+@Command(name = "gvproxy", sortOptions = false, usageHelpAutoWidth = true, version = GvproxyCommand.VERSION,
         description = "Run as gvisor-tap-vsock's gvproxy (podman machine, CRC, rootlesskit), with its command line.")
 public final class GvproxyCommand implements Callable<Integer> {
     /** gvproxy's default subnet. */

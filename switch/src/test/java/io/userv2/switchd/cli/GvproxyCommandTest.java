@@ -134,6 +134,15 @@ class GvproxyCommandTest {
     }
 
     @Test
+    void versionPrintsOneLineAndExitsZero() {
+        CommandLine cl = new CommandLine(new GvproxyCommand());
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        assertEquals(0, cl.execute("-version"));
+        assertTrue(out.toString().startsWith("gvproxy version "), out.toString());
+    }
+
+    @Test
     void unknownFlagsAreRefusedAsGoRefusesThem() {
         CommandLine cl = new CommandLine(new GvproxyCommand());
         StringWriter err = new StringWriter();
