@@ -6,7 +6,7 @@
  *   natprobe connect HOST PORT [TIMEOUT_MS]
  *       one blocking connect: "result=ok ms=T" or "result=error errno=N error=TEXT ms=T"
  *   natprobe udp HOST PORT MESSAGE [TIMEOUT_MS] [TRIES]
- *       sends MESSAGE as one datagram from a connected socket and waits TIMEOUT_MS (default 1000) for one
+ *       (HOST may be an IPv6 address for this mode) sends MESSAGE as one datagram from a connected socket and waits TIMEOUT_MS (default 1000) for one
  *       back, up to TRIES (default 3) times: "result=reply bytes=N reply=TEXT" or "result=timeout" or
  *       "result=error errno=N error=TEXT"
  *   natprobe halfclose HOST PORT BYTES [TIMEOUT_S]
@@ -71,9 +71,9 @@ static int do_connect(struct sockaddr_in *sa, long timeout_ms) {
     return 0;
 }
 
-static int do_udp(struct sockaddr_in *sa, const char *msg, long timeout_ms, int tries) {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (connect(fd, (struct sockaddr *) sa, sizeof *sa) < 0) {
+static int do_udp(const struct sockaddr *sa, socklen_t len, const char *msg, long timeout_ms, int tries) {
+    int fd = socket(sa->sa_family, SOCK_DGRAM, 0);
+    if (connect(fd, sa, len) < 0) {
         printf("result=error errno=%d error=%s\n", errno, strerror(errno));
         return 0;
     }
@@ -298,12 +298,24 @@ static int do_hold(struct sockaddr_in *sa, int n, long timeout_s) {
 }
 
 int main(int argc, char **argv) {
+    if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "udp") && strchr(argv[2], ':') != NULL) {
+        struct sockaddr_in6 sa6;
+        memset(&sa6, 0, sizeof sa6);
+        sa6.sin6_family = AF_INET6;
+        sa6.sin6_port = htons((unsigned short) atoi(argv[3]));
+        if (inet_pton(AF_INET6, argv[2], &sa6.sin6_addr) != 1) {
+            fprintf(stderr, "natprobe: not an IPv6 address: %s\n", argv[2]);
+            return 2;
+        }
+        return do_udp((struct sockaddr *) &sa6, sizeof sa6, argv[4], argc >= 6 ? atol(argv[5]) : 1000,
+                      argc == 7 ? atoi(argv[6]) : 3);
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct sockaddr_in sa;
     if (argc >= 4 && addr(argv[2], argv[3], &sa) == 0) {
         if (!strcmp(argv[1], "connect") && argc <= 5) return do_connect(&sa, argc == 5 ? atol(argv[4]) : 5000);
         if (!strcmp(argv[1], "udp") && argc >= 5 && argc <= 7)
-            return do_udp(&sa, argv[4], argc >= 6 ? atol(argv[5]) : 1000, argc == 7 ? atoi(argv[6]) : 3);
+            return do_udp((struct sockaddr *) &sa, sizeof sa, argv[4], argc >= 6 ? atol(argv[5]) : 1000, argc == 7 ? atoi(argv[6]) : 3);
         if (!strcmp(argv[1], "halfclose") && argc >= 5 && argc <= 6) return do_halfclose(&sa, atol(argv[4]), argc == 6 ? atol(argv[5]) : 20);
         if (!strcmp(argv[1], "hold") && argc >= 5 && argc <= 6) {
             int n = atoi(argv[4]);

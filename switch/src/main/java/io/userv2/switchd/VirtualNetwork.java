@@ -7,6 +7,7 @@ import io.userv2.stack.FrameSink;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.nat.EgressGauge;
+import io.userv2.stack.nat.Nat66Policy;
 import io.userv2.stack.nat.NatPolicy;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.capture.PcapWriter;
@@ -36,6 +37,7 @@ import io.userv2.switchd.transport.UnixgramTransport;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The wiring root: connects the listeners, the learning switch, the virtual gateway and the capture file into one
@@ -190,6 +192,12 @@ public final class VirtualNetwork implements AutoCloseable {
                 settings.hostKeepAlive(), id -> sw.ports().stream().filter(p -> p.id() == id).map(Port::name)
                         .findFirst().orElse("#" + id));
         nat.serveDns(services.dns());
+        GatewayIpv6 v6 = gateway.ipv6();
+        if (config.ipv6().enabled() && v6 != null) {
+            // NAT66: the gateway's IPv6 addresses are the IPv6 host alias (the host's ::1).
+            nat.enableIpv6(v6, new Nat66Policy(v6.config().prefix(), Set.of(v6.address(), v6.linkLocal()),
+                    settings.outside()));
+        }
         sw.onDetach(port -> {
             nat.portClosed(port.id());
             gateway.releaseOwner(port.id()); // its fragments in reassembly and its IPv6 neighbours go too

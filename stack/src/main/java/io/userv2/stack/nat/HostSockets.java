@@ -1,6 +1,7 @@
 package io.userv2.stack.nat;
 
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import java.io.IOException;
 
 /**
@@ -26,6 +27,16 @@ public interface HostSockets {
      * @throws IOException when the socket cannot be opened (the guest's datagram is dropped and counted)
      */
     HostUdpSocket openUdp(NatUdpFlow flow, Ipv4Address address, int port) throws IOException;
+
+    /**
+     * Opens an IPv6 datagram socket connected to {@code address:port} for {@code flow} (NAT66); datagrams that arrive
+     * are reported with {@link NatEngine#hostReadable(NatUdp6Flow, long)}. Hosts without IPv6 keep this default.
+     *
+     * @throws IOException when the socket cannot be opened (the guest's datagram is dropped and counted)
+     */
+    default HostUdpSocket openUdp6(NatUdp6Flow flow, Ipv6Address address, int port) throws IOException {
+        throw new IOException("no IPv6 host sockets here");
+    }
 
     /**
      * Opens a ping socket connected to {@code address} for {@code flow}; echo replies that arrive are reported with

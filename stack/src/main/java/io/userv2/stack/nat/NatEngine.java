@@ -2,17 +2,21 @@ package io.userv2.stack.nat;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.gateway.Ipv4Forwarder;
+import io.userv2.stack.gateway.Ipv6Forwarder;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.IpProtocol;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Packet;
+import io.userv2.stack.wire.Ipv6Packet;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The gateway's NAT as one sans-IO engine: guest TCP is terminated and relayed ({@link TcpNat}), guest UDP gets a
  * host socket per flow ({@link UdpNat}), and guest ICMP echo a host ping socket per flow ({@link IcmpEchoNat}; where
- * the host allows none, it is dropped and counted). Installed on the {@link Gateway} as its {@link Ipv4Forwarder}.
+ * the host allows none, it is dropped and counted). Installed on the {@link Gateway} as its {@link Ipv4Forwarder};
+ * with {@link #enableIpv6}, guest UDP over IPv6 gets a host socket per flow too ({@link Udp6Nat}, NAT66).
  *
  * <p>How an owner drives it, all on one thread:
  * <ul>
@@ -34,6 +38,11 @@ public final class NatEngine implements Ipv4Forwarder {
     private final IcmpEchoNat icmp;
     private final GuestErrors errors;
     private final OwnerQuotas quotas;
+    private final NatConfig config;
+    private final HostSockets host;
+    private final ByteBufAllocator alloc;
+    /** UDP over IPv6 (NAT66), once {@link #enableIpv6} installed it; null before. */
+    private Udp6Nat udp6;
 
     /**
      * An engine for {@code gateway} (which it sends through), dialling where {@code policy} says with {@code host}.
@@ -44,6 +53,9 @@ public final class NatEngine implements Ipv4Forwarder {
      */
     public NatEngine(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
             EgressGauge egress, NatObserver observer, byte[] isnSecret) {
+        this.config = config;
+        this.host = host;
+        this.alloc = alloc;
         this.errors = new GuestErrors(gateway, alloc);
         this.quotas = new OwnerQuotas(config.maxConnectionsPerGuest(), config.maxPendingDialsPerGuest(),
                 config.maxUdpFlowsPerGuest(), config.maxIcmpFlowsPerGuest(), observer::portAtCap);
@@ -52,6 +64,30 @@ public final class NatEngine implements Ipv4Forwarder {
                 config.maxUdpFlows());
         this.icmp = new IcmpEchoNat(gateway, policy, host, quotas, observer, alloc, config.icmpIdleTimeoutNanos(),
                 config.maxIcmpFlows());
+    }
+
+    /**
+     * Turns on NAT66 for {@code v6} (the gateway's IPv6 side): installs the engine's {@link Ipv6Forwarder} there, so
+     * guest UDP over IPv6 goes where {@code policy} says, through host sockets ({@link HostSockets#openUdp6}), under
+     * the same UDP caps, total and idle timeout as IPv4. Everything else (TCP, ICMPv6) is not taken, so the gateway
+     * answers it as before (TCP reset, ICMPv6 no route). Call once, before traffic.
+     */
+    public void enableIpv6(GatewayIpv6 v6, Nat66Policy policy) {
+        if (udp6 != null) {
+            throw new IllegalStateException("IPv6 NAT is on already");
+        }
+        Udp6Nat u = new Udp6Nat(v6, policy, host, quotas, alloc, config.udpIdleTimeoutNanos(), config.maxUdpFlows(),
+                udp::size);
+        udp.ipv6Flows = u::size;
+        udp6 = u;
+        v6.setForwarder(this::forward6);
+    }
+
+    /** The IPv6 forwarder {@link #enableIpv6} installs: UDP is NAT'd, the rest left to the gateway. */
+    private boolean forward6(EthernetFrame frame, Ipv6Packet packet, int ingress, long nowNanos) {
+        Udp6Nat u = udp6;
+        return u != null && packet.protocolNumber() == IpProtocol.UDP_NUMBER
+                && u.forward(frame, packet, ingress, nowNanos);
     }
 
     /** Serves TCP to {@code port} of the gateway's own addresses with {@code service} (DNS on 53, say). */
@@ -94,6 +130,13 @@ public final class NatEngine implements Ipv4Forwarder {
         udp.hostReadable(flow, now);
     }
 
+    /** The IPv6 host socket of {@code flow} has datagrams (or an error) to read. */
+    public void hostReadable(NatUdp6Flow flow, long now) {
+        if (udp6 != null) {
+            udp6.hostReadable(flow, now);
+        }
+    }
+
     /** The ping socket of {@code flow} has echo replies (or an error) to read. */
     public void hostReadable(NatIcmpFlow flow, long now) {
         icmp.hostReadable(flow, now);
@@ -104,6 +147,9 @@ public final class NatEngine implements Ipv4Forwarder {
         tcp.poll(now);
         udp.poll(now);
         icmp.poll(now);
+        if (udp6 != null) {
+            udp6.poll(now);
+        }
     }
 
     /** Runs every flow that had news since the last flush. */
@@ -123,7 +169,8 @@ public final class NatEngine implements Ipv4Forwarder {
 
     /** The earliest time {@link #poll} has work, or Long.MAX_VALUE. */
     public long pollAt() {
-        return Math.min(tcp.pollAt(), Math.min(udp.pollAt(), icmp.pollAt()));
+        long at = Math.min(tcp.pollAt(), Math.min(udp.pollAt(), icmp.pollAt()));
+        return udp6 == null ? at : Math.min(at, udp6.pollAt());
     }
 
     /**
@@ -133,7 +180,8 @@ public final class NatEngine implements Ipv4Forwarder {
      * @return the number of flows ended
      */
     public int portClosed(int owner, long now) {
-        int ended = tcp.portClosed(owner, now) + udp.portClosed(owner) + icmp.portClosed(owner);
+        int ended = tcp.portClosed(owner, now) + udp.portClosed(owner) + icmp.portClosed(owner)
+                + (udp6 == null ? 0 : udp6.portClosed(owner));
         quotas.forget(owner);
         return ended;
     }
@@ -160,6 +208,9 @@ public final class NatEngine implements Ipv4Forwarder {
         tcp.closeAll();
         udp.closeAll();
         icmp.closeAll();
+        if (udp6 != null) {
+            udp6.closeAll();
+        }
     }
 
     /** TCP through the gateway. */
@@ -170,6 +221,11 @@ public final class NatEngine implements Ipv4Forwarder {
     /** UDP through the gateway. */
     public UdpNat udp() {
         return udp;
+    }
+
+    /** UDP over IPv6 through the gateway (NAT66), or null while {@link #enableIpv6} has not been called. */
+    public Udp6Nat udp6() {
+        return udp6;
     }
 
     /** ICMP echo through the gateway. */
@@ -192,6 +248,6 @@ public final class NatEngine implements Ipv4Forwarder {
 
     /** ICMP errors sent to guests about their flows (port, host or network unreachable). */
     public long icmpErrorsSent() {
-        return errors.sent();
+        return errors.sent() + (udp6 == null ? 0 : udp6.errorsSent());
     }
 }

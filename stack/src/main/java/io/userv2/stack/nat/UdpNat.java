@@ -13,6 +13,7 @@ import java.net.PortUnreachableException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 
 /**
  * UDP through the gateway, sans-IO: one connected host socket per guest (source, destination) pair, replies routed
@@ -83,6 +84,8 @@ public final class UdpNat {
     private final long idleTimeout;
     private final int maxFlows;
     private final Map<UdpFlowKey, NatUdpFlow> flows = new HashMap<>();
+    /** The IPv6 UDP flows open now (NAT66): both families share {@link #maxFlows}. */
+    IntSupplier ipv6Flows = () -> 0;
     private final Counters counters = new Counters();
     private long nextExpiry = Long.MAX_VALUE;
     /** One buffer every host datagram is received into (the gateway copies it into the frame it sends). */
@@ -146,7 +149,7 @@ public final class UdpNat {
             counters.dropsPolicy++;
             return null;
         }
-        if (flows.size() >= maxFlows) {
+        if (flows.size() + ipv6Flows.getAsInt() >= maxFlows) {
             counters.dropsFlowLimit++;
             return null;
         }

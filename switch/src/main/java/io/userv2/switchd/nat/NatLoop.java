@@ -3,7 +3,9 @@ package io.userv2.switchd.nat;
 import io.netty.buffer.ByteBufAllocator;
 import io.userv2.dns.DnsServer;
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.nat.EgressGauge;
+import io.userv2.stack.nat.Nat66Policy;
 import io.userv2.stack.nat.NatConfig;
 import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.NatObserver;
@@ -71,6 +73,15 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
             markIfWork();
         });
         loop.onShutdown(engine::closeAll);
+    }
+
+    /**
+     * Turns on NAT66 for the gateway's IPv6 side {@code v6}: guest UDP over IPv6 through host IPv6 sockets where
+     * {@code policy} says (the gateway's IPv6 addresses reach the host's {@code ::1}); TCP over IPv6 is still reset
+     * by the gateway. Call on the loop thread, before traffic.
+     */
+    public void enableIpv6(GatewayIpv6 v6, Nat66Policy policy) {
+        engine.enableIpv6(v6, policy);
     }
 
     /** Serves DNS over TCP on port 53 of the gateway's own addresses with {@code dns}. */

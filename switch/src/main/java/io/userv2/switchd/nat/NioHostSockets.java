@@ -7,12 +7,15 @@ import io.userv2.stack.nat.HostUdpSocket;
 import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.NatIcmpFlow;
 import io.userv2.stack.nat.NatTcpFlow;
+import io.userv2.stack.nat.NatUdp6Flow;
 import io.userv2.stack.nat.NatUdpFlow;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketOption;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
@@ -74,6 +77,21 @@ final class NioHostSockets implements HostSockets {
     @Override
     public HostUdpSocket openUdp(NatUdpFlow flow, Ipv4Address address, int port) throws IOException {
         DatagramChannel ch = DatagramChannel.open();
+        try {
+            ch.configureBlocking(false);
+            ch.connect(new InetSocketAddress(address.toInetAddress(), port));
+            NioUdpSocket socket = new NioUdpSocket(ch, loop, engine);
+            socket.register(flow);
+            return socket;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public HostUdpSocket openUdp6(NatUdp6Flow flow, Ipv6Address address, int port) throws IOException {
+        DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET6);
         try {
             ch.configureBlocking(false);
             ch.connect(new InetSocketAddress(address.toInetAddress(), port));

@@ -3,6 +3,7 @@ package io.userv2.switchd.nat;
 import io.netty.buffer.ByteBuf;
 import io.userv2.stack.nat.HostUdpSocket;
 import io.userv2.stack.nat.NatEngine;
+import io.userv2.stack.nat.NatUdp6Flow;
 import io.userv2.stack.nat.NatUdpFlow;
 import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.loop.IoHandler;
@@ -11,9 +12,10 @@ import java.net.PortUnreachableException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
+import java.util.function.LongConsumer;
 
 /**
- * The host end of one NAT'd UDP flow: a non-blocking {@link DatagramChannel} connected to the flow's translated
+ * The host end of one NAT'd UDP flow (IPv4, or IPv6 for NAT66): a non-blocking {@link DatagramChannel} connected to the flow's translated
  * destination, registered for reading on the event loop. A connected datagram socket reports the ICMP port
  * unreachable the host gets back as {@link PortUnreachableException}, which becomes ICMP to the guest. Loop thread
  * only.
@@ -22,7 +24,10 @@ final class NioUdpSocket implements HostUdpSocket, IoHandler {
     private final DatagramChannel channel;
     private final EventLoop loop;
     private final NatEngine engine;
-    private NatUdpFlow flow;
+    /** The flow (IPv4 or IPv6), for log lines. */
+    private Object flow;
+    /** Tells the engine the socket is readable, with the loop's time. */
+    private LongConsumer readable;
     private SelectionKey key;
     private boolean closed;
 
@@ -33,7 +38,17 @@ final class NioUdpSocket implements HostUdpSocket, IoHandler {
     }
 
     void register(NatUdpFlow f) throws IOException {
+        register(f, now -> engine.hostReadable(f, now));
+    }
+
+    /** Registers the socket of an IPv6 flow (NAT66). */
+    void register(NatUdp6Flow f) throws IOException {
+        register(f, now -> engine.hostReadable(f, now));
+    }
+
+    private void register(Object f, LongConsumer onReadable) throws IOException {
         flow = f;
+        readable = onReadable;
         key = loop.register(channel, SelectionKey.OP_READ, this);
     }
 
@@ -61,7 +76,7 @@ final class NioUdpSocket implements HostUdpSocket, IoHandler {
     @Override
     public void ready(SelectionKey k) {
         if (!closed) {
-            engine.hostReadable(flow, loop.now());
+            readable.accept(loop.now());
         }
     }
 

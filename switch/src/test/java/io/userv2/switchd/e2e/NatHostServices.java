@@ -35,6 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class NatHostServices implements AutoCloseable {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    /** The host's IPv6 loopback, {@code ::1}: where NAT66 takes the gateway's IPv6 address. */
+    static final InetAddress LOOPBACK6 = loopback6();
 
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "nat-host-service");
@@ -208,6 +210,17 @@ final class NatHostServices implements AutoCloseable {
         }
     }
 
+    /** A UDP echo server on the host's IPv6 loopback {@code [::1]} (for NAT66). */
+    UdpEcho udpEcho6() {
+        try {
+            DatagramSocket ds = new DatagramSocket(new InetSocketAddress(LOOPBACK6, 0));
+            closeables.add(ds);
+            return new UdpEcho(ds);
+        } catch (SocketException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     Http http(Path root) {
         try {
             return new Http(root);
@@ -248,6 +261,14 @@ final class NatHostServices implements AutoCloseable {
                     closeables.remove(s);
                 }
             });
+        }
+    }
+
+    private static InetAddress loopback6() {
+        try {
+            return InetAddress.getByAddress("localhost", new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -1,0 +1,43 @@
+package io.userv2.stack.nat;
+
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.stack.wire.MacAddress;
+
+/**
+ * One guest UDP flow over IPv6 through the NAT (NAT66): the guest's (address, port) talking to one destination
+ * (address, port), and the host socket connected to where that destination translates. Replies come back to the
+ * guest from the address it talked to. An opaque handle for the engine's owner, who names it in
+ * {@link NatEngine#hostReadable(NatUdp6Flow, long)}.
+ */
+public final class NatUdp6Flow {
+    final Udp6FlowKey key;
+    final int owner;
+    MacAddress guestMac;
+    HostUdpSocket socket;
+    long lastActive;
+    /** Data bytes of the guest's latest datagram, for the UDP header an ICMPv6 error quotes. */
+    int lastLength;
+    boolean closed;
+
+    NatUdp6Flow(Udp6FlowKey key, int owner, MacAddress guestMac, long now) {
+        this.key = key;
+        this.owner = owner;
+        this.guestMac = guestMac;
+        this.lastActive = now;
+    }
+
+    /** The guest's address. */
+    public Ipv6Address guest() {
+        return key.guest();
+    }
+
+    /** The switch port that owns this flow. */
+    public int owner() {
+        return owner;
+    }
+
+    @Override
+    public String toString() {
+        return key.toString();
+    }
+}
