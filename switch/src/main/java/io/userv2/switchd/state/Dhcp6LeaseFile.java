@@ -1,8 +1,6 @@
 package io.userv2.switchd.state;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.userv2.stack.dhcp.SaveCompletion;
 import io.userv2.stack.dhcp6.Dhcp6Lease;
@@ -10,21 +8,11 @@ import io.userv2.stack.dhcp6.Dhcp6LeaseStore;
 import io.userv2.stack.dhcp6.Duid;
 import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.MacAddress;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.Inet6Address;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * The stateful DHCPv6 bindings on disk: a {@link Dhcp6LeaseStore} on one JSON file, kept exactly as {@link LeaseFile}
@@ -46,14 +34,7 @@ import java.util.Objects;
  * </pre>
  */
 public final class Dhcp6LeaseFile implements Dhcp6LeaseStore {
-    private static final System.Logger LOG = System.getLogger(Dhcp6LeaseFile.class.getName());
-    private static final int VERSION = 1;
-    private static final DateTimeFormatter CORRUPT_SUFFIX =
-            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
-
-    private final Path file;
-    private final StateWriter writer;
-    private final Clock clock;
+    private final LeaseListFile<Dhcp6Lease> store;
 
     /** A store on {@code file} written by {@code writer}. */
     public Dhcp6LeaseFile(Path file, StateWriter writer) {
@@ -62,9 +43,8 @@ public final class Dhcp6LeaseFile implements Dhcp6LeaseStore {
 
     /** A store on {@code file} whose corrupt-file names take their timestamp from {@code clock}. */
     public Dhcp6LeaseFile(Path file, StateWriter writer, Clock clock) {
-        this.file = Objects.requireNonNull(file, "file").toAbsolutePath();
-        this.writer = Objects.requireNonNull(writer, "writer");
-        this.clock = Objects.requireNonNull(clock, "clock");
+        this.store = new LeaseListFile<>(file, writer, clock, "DHCPv6 lease file", Dhcp6LeaseFile::fromJson,
+                Dhcp6LeaseFile::toJson);
     }
 
     /** The file beside the IPv4 lease file {@code leases}: {@code net.leases.json} gives {@code net.leases6.json}. */
@@ -76,86 +56,25 @@ public final class Dhcp6LeaseFile implements Dhcp6LeaseStore {
 
     /** The file. */
     public Path path() {
-        return file;
+        return store.path();
     }
 
     @Override
-    public synchronized List<Dhcp6Lease> load() {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot read DHCPv6 lease file " + file + ": " + e
-                    + "; starting empty");
-            return List.of();
-        }
-        JsonNode root;
-        try {
-            root = StateJson.mapper().readTree(bytes);
-        } catch (JsonProcessingException e) {
-            return corrupt("not JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            return corrupt("not JSON: " + e.getMessage());
-        }
-        if (root == null || !root.isObject() || !root.path("leases").isArray()) {
-            return corrupt("no \"leases\" array");
-        }
-        List<Dhcp6Lease> leases = new ArrayList<>();
-        for (JsonNode entry : root.get("leases")) {
-            try {
-                leases.add(fromJson(entry));
-            } catch (IllegalArgumentException | DateTimeParseException e) {
-                LOG.log(System.Logger.Level.WARNING, "DHCPv6 lease file " + file + ": skipping bad entry " + entry
-                        + ": " + e.getMessage());
-            }
-        }
-        return List.copyOf(leases);
+    public List<Dhcp6Lease> load() {
+        return store.load();
     }
 
     @Override
     public void save(long generation, List<Dhcp6Lease> leases, SaveCompletion completion) {
-        writer.write(file, () -> StateJson.mapper().writeValueAsBytes(toJson(leases)), new StateWriter.Listener() {
-            @Override
-            public void written() {
-                completion.stored(generation);
-            }
-
-            @Override
-            public void failed(IOException error) {
-                completion.failed(generation, new UncheckedIOException("cannot write DHCPv6 lease file " + file,
-                        error));
-            }
-        });
+        store.save(generation, leases, completion);
     }
 
-    private List<Dhcp6Lease> corrupt(String why) {
-        Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + CORRUPT_SUFFIX.format(clock.instant()));
-        try {
-            Files.move(file, aside, StandardCopyOption.REPLACE_EXISTING);
-            LOG.log(System.Logger.Level.WARNING, "DHCPv6 lease file " + file + " is corrupt (" + why + "); moved to "
-                    + aside + ", starting with no leases");
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "DHCPv6 lease file " + file + " is corrupt (" + why
-                    + ") and could not be moved aside (" + e + "); starting with no leases");
-        }
-        return List.of();
-    }
-
-    private static ObjectNode toJson(List<Dhcp6Lease> leases) {
-        ObjectNode root = StateJson.mapper().createObjectNode();
-        root.put("version", VERSION);
-        ArrayNode array = root.putArray("leases");
-        for (Dhcp6Lease l : leases) {
-            ObjectNode o = array.addObject();
-            o.put("duid", l.duid().toString());
-            o.put("iaid", Integer.toUnsignedLong(l.iaid()));
-            o.put("ip", Ipv6Address.of(l.address()).toString());
-            o.put("mac", l.mac().toString());
-            o.put("expires", Instant.ofEpochMilli(l.expiresEpochMillis()).toString());
-        }
-        return root;
+    private static void toJson(Dhcp6Lease l, ObjectNode o) {
+        o.put("duid", l.duid().toString());
+        o.put("iaid", Integer.toUnsignedLong(l.iaid()));
+        o.put("ip", Ipv6Address.of(l.address()).toString());
+        o.put("mac", l.mac().toString());
+        o.put("expires", Instant.ofEpochMilli(l.expiresEpochMillis()).toString());
     }
 
     private static Dhcp6Lease fromJson(JsonNode o) {
@@ -174,6 +93,6 @@ public final class Dhcp6LeaseFile implements Dhcp6LeaseStore {
 
     @Override
     public String toString() {
-        return "Dhcp6LeaseFile{" + file + "}";
+        return "Dhcp6LeaseFile{" + store.path() + "}";
     }
 }

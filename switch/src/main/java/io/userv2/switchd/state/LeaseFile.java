@@ -1,28 +1,16 @@
 package io.userv2.switchd.state;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.userv2.stack.dhcp.Lease;
 import io.userv2.stack.dhcp.LeaseStore;
 import io.userv2.stack.dhcp.SaveCompletion;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.MacAddress;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * The DHCP lease table on disk: a {@link LeaseStore} on one JSON file, so that VMs keep their addresses across daemon
@@ -59,14 +47,7 @@ import java.util.Objects;
  * from the immutable list given to {@link #save}.
  */
 public final class LeaseFile implements LeaseStore {
-    private static final System.Logger LOG = System.getLogger(LeaseFile.class.getName());
-    private static final int VERSION = 1;
-    private static final DateTimeFormatter CORRUPT_SUFFIX =
-            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
-
-    private final Path file;
-    private final StateWriter writer;
-    private final Clock clock;
+    private final LeaseListFile<Lease> store;
 
     /** A store on {@code file} written by {@code writer} (its directory is created on the first save if missing). */
     public LeaseFile(Path file, StateWriter writer) {
@@ -75,54 +56,18 @@ public final class LeaseFile implements LeaseStore {
 
     /** A store on {@code file} whose corrupt-file names take their timestamp from {@code clock}. */
     public LeaseFile(Path file, StateWriter writer, Clock clock) {
-        this.file = Objects.requireNonNull(file, "file").toAbsolutePath();
-        this.writer = Objects.requireNonNull(writer, "writer");
-        this.clock = Objects.requireNonNull(clock, "clock");
+        this.store = new LeaseListFile<>(file, writer, clock, "lease file", LeaseFile::fromJson, LeaseFile::toJson);
     }
 
     /** The file. */
     public Path path() {
-        return file;
+        return store.path();
     }
 
     /** The stored leases; empty when the file is missing or unreadable (a corrupt file is moved aside). */
     @Override
-    public synchronized List<Lease> load() {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot read lease file " + file + ": " + e + "; starting empty");
-            return List.of();
-        }
-        JsonNode root;
-        try {
-            root = StateJson.mapper().readTree(bytes);
-        } catch (JsonProcessingException e) {
-            return corrupt("not JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            return corrupt("not JSON: " + e.getMessage());
-        }
-        if (root == null || !root.isObject() || !root.path("leases").isArray()) {
-            return corrupt("no \"leases\" array");
-        }
-        int version = root.path("version").asInt(VERSION);
-        if (version > VERSION) {
-            LOG.log(System.Logger.Level.WARNING, "lease file " + file + " has version " + version
-                    + ", newer than " + VERSION + "; reading what is understood");
-        }
-        List<Lease> leases = new ArrayList<>();
-        for (JsonNode entry : root.get("leases")) {
-            try {
-                leases.add(fromJson(entry));
-            } catch (IllegalArgumentException | DateTimeParseException e) {
-                LOG.log(System.Logger.Level.WARNING, "lease file " + file + ": skipping bad entry " + entry + ": "
-                        + e.getMessage());
-            }
-        }
-        return List.copyOf(leases);
+    public List<Lease> load() {
+        return store.load();
     }
 
     /**
@@ -131,47 +76,17 @@ public final class LeaseFile implements LeaseStore {
      */
     @Override
     public void save(long generation, List<Lease> leases, SaveCompletion completion) {
-        writer.write(file, () -> StateJson.mapper().writeValueAsBytes(toJson(leases)), new StateWriter.Listener() {
-            @Override
-            public void written() {
-                completion.stored(generation);
-            }
-
-            @Override
-            public void failed(IOException error) {
-                completion.failed(generation, new UncheckedIOException("cannot write lease file " + file, error));
-            }
-        });
+        store.save(generation, leases, completion);
     }
 
-    private List<Lease> corrupt(String why) {
-        Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + CORRUPT_SUFFIX.format(clock.instant()));
-        try {
-            Files.move(file, aside, StandardCopyOption.REPLACE_EXISTING);
-            LOG.log(System.Logger.Level.WARNING, "lease file " + file + " is corrupt (" + why + "); moved to "
-                    + aside + ", starting with no leases");
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "lease file " + file + " is corrupt (" + why
-                    + ") and could not be moved aside (" + e + "); starting with no leases");
+    private static void toJson(Lease l, ObjectNode o) {
+        o.put("mac", l.mac().toString());
+        o.put("ip", l.ip().toString());
+        if (l.hostname() != null) {
+            o.put("hostname", l.hostname());
         }
-        return List.of();
-    }
-
-    private ObjectNode toJson(List<Lease> leases) {
-        ObjectNode root = StateJson.mapper().createObjectNode();
-        root.put("version", VERSION);
-        ArrayNode array = root.putArray("leases");
-        for (Lease l : leases) {
-            ObjectNode o = array.addObject();
-            o.put("mac", l.mac().toString());
-            o.put("ip", l.ip().toString());
-            if (l.hostname() != null) {
-                o.put("hostname", l.hostname());
-            }
-            o.put("expires", Instant.ofEpochMilli(l.expiresEpochMillis()).toString());
-            o.put("static", l.staticLease());
-        }
-        return root;
+        o.put("expires", Instant.ofEpochMilli(l.expiresEpochMillis()).toString());
+        o.put("static", l.staticLease());
     }
 
     private static Lease fromJson(JsonNode o) {
@@ -187,6 +102,6 @@ public final class LeaseFile implements LeaseStore {
 
     @Override
     public String toString() {
-        return "LeaseFile{" + file + "}";
+        return "LeaseFile{" + store.path() + "}";
     }
 }
