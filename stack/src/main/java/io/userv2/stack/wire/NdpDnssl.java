@@ -26,7 +26,7 @@ import java.util.Objects;
  * technique, each domain name is represented as a sequence of domain labels, each label consisting of a length octet
  * followed by that number of octets. The domain name ends with the null label of the root domain. Multiple domain
  * names are represented by concatenating domain names." No compression; the option is padded with zero octets to a
- * multiple of 8. The names are held as dotted text without the final dot ({@code example.com}); a label may hold
+ * multiple of 8. The names are held as dotted text without the final dot ({@code office.test}); a label may hold
  * printable ASCII other than the dot (which could not be written back).
  *
  * @param lifetime seconds, 32 bits unsigned; 0xFFFFFFFF is "infinity", 0 "no longer to be used"
@@ -164,7 +164,7 @@ public record NdpDnssl(long lifetime, List<String> domains) {
         return length;
     }
 
-    /** tcpdump style: {@code dnssl option: lifetime 3600s, domain(s): example.com, lan}. */
+    /** tcpdump style: {@code dnssl option: lifetime 3600s, domain(s): office.test, lan}. */
     @Override
     public String toString() {
         return "dnssl option: lifetime " + NdpPrefixInformation.lifetime(lifetime) + ", domain(s): "

@@ -118,7 +118,7 @@ class Icmpv6PacketTest {
                 1500, List.of(NdpPrefixInformation.slaac(Ipv6Prefix.parse("fd00:1::/64"), 86400, 14400),
                 new NdpPrefixInformation(Ipv6Prefix.parse("2001:db8::/48"), 0x80, NdpPrefixInformation.INFINITE, 0)),
                 List.of(new NdpRdnss(3600, List.of(Ipv6Address.parse("fd00:1::1"), Ipv6Address.parse("fd00:1::2")))),
-                List.of(new NdpDnssl(3600, List.of("lan", "example.com")), new NdpDnssl(0, List.of("x"))));
+                List.of(new NdpDnssl(3600, List.of("lan", "office.test")), new NdpDnssl(0, List.of("x"))));
         Icmpv6Repr[] reprs = {
             new Icmpv6Repr.EchoRequest(7, 65535, data),
             new Icmpv6Repr.EchoReply(65535, 0, data.slice(0, 24)),

@@ -55,7 +55,7 @@ class NdpTest {
      * checksum computed by a separate Python script.
      */
     static final String ROUTER_ADVERTISEMENT = """
-            86 00 5f ca        # type 134, code 0, checksum
+            86 00 b5 73        # type 134, code 0, checksum
             40 00 07 08        # cur hop limit 64, flags none, router lifetime 1800 s
             00 00 00 00        # reachable time 0
             00 00 00 00        # retrans timer 0
@@ -67,7 +67,7 @@ class NdpTest {
             fd 00 00 01 00 00 00 00 00 00 00 00 00 00 00 01    #   fd00:1::1
             1f 04 00 00 00 00 0e 10                            # DNSSL, length 4 (32 bytes), lifetime 3600
             03 6c 61 6e 00                                     #   lan
-            07 65 78 61 6d 70 6c 65 03 63 6f 6d 00             #   example.com
+            06 6f 66 66 69 63 65 04 74 65 73 74 00             #   office.test
             00 00 00 00 00 00                                  #   padding
             """;
 
@@ -75,7 +75,7 @@ class NdpTest {
         return new Icmpv6Repr.RouterAdvertisement(64, 0, 1800, 0, 0, new NdpOptions(ROUTER_MAC, null, 1500,
                 List.of(NdpPrefixInformation.slaac(Ipv6Prefix.parse("fd00:1::/64"), 86400, 14400)),
                 List.of(new NdpRdnss(3600, List.of(Ipv6Address.parse("fd00:1::1")))),
-                List.of(new NdpDnssl(3600, List.of("lan", "example.com.")))));
+                List.of(new NdpDnssl(3600, List.of("lan", "office.test.")))));
     }
 
     private static byte[] emit(Icmpv6Repr repr, Ipv6Address src, Ipv6Address dst) {
@@ -123,14 +123,14 @@ class NdpTest {
         Icmpv6Repr.RouterAdvertisement parsed = assertInstanceOf(Icmpv6Repr.RouterAdvertisement.class,
                 ok(parse(expected, ROUTER_LL, Ipv6Address.ALL_NODES)));
         assertEquals(ra, parsed);
-        assertEquals(List.of("lan", "example.com"), parsed.options().dnssl().get(0).domains());
+        assertEquals(List.of("lan", "office.test"), parsed.options().dnssl().get(0).domains());
         assertFalse(parsed.managed());
         assertTrue(parsed.options().prefixes().get(0).autonomous());
         assertEquals("ICMP6, router advertisement, length 120, hop limit 64, Flags [none], router lifetime 1800s, "
                 + "reachable time 0ms, retrans timer 0ms, source link-address 52:55:55:12:34:56, mtu 1500, "
                 + "prefix info: LA valid time 86400s, pref. time 14400s, prefix fd00:1::/64, "
                 + "rdnss option: lifetime 3600s, addr: fd00:1::1, dnssl option: lifetime 3600s, domain(s): lan, "
-                + "example.com", ra.toString());
+                + "office.test", ra.toString());
 
         byte[] frame = Ipv6TestPackets.frame(packetOf(ra, ROUTER_LL, Ipv6Address.ALL_NODES, 255));
         EthernetPacket eth = EthernetPacket.newPacket(frame, 0, frame.length);
