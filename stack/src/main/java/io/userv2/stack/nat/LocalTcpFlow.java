@@ -18,7 +18,7 @@ final class LocalTcpFlow extends NatTcpFlow {
     LocalTcpFlow(TcpConnection conn, MacAddress guestMac, int owner, LocalTcpService service, Runnable wake,
             long idleTimeout, long now) {
         super(conn, guestMac, owner);
-        this.session = service.open(conn, wake);
+        this.session = service.open(conn, owner, wake);
         this.idleTimeout = idleTimeout;
         this.lastActive = now;
     }

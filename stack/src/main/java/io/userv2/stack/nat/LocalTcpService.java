@@ -10,10 +10,12 @@ import io.userv2.stack.tcp.TcpConnection;
 @FunctionalInterface
 public interface LocalTcpService {
     /**
-     * A session for the accepted connection {@code conn}. {@code wake} asks the engine to run the session again at the
-     * end of the current loop iteration (after an answer computed elsewhere arrived); call it on the engine's thread.
+     * A session for the accepted connection {@code conn} of the guest on switch port {@code owner} (a service that
+     * holds resources per session caps them per port with it). {@code wake} asks the engine to run the session again
+     * at the end of the current loop iteration (after an answer computed elsewhere arrived); call it on the engine's
+     * thread.
      */
-    LocalTcpSession open(TcpConnection conn, Runnable wake);
+    LocalTcpSession open(TcpConnection conn, int owner, Runnable wake);
 
     /** One connection of a {@link LocalTcpService}. Engine thread only. */
     interface LocalTcpSession {

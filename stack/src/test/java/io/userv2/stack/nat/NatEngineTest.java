@@ -469,7 +469,7 @@ class NatEngineTest {
     class LocalServices {
         /** An echo service on port 7 of the gateway: echoes every byte, pending nothing. */
         static LocalTcpService echo() {
-            return (conn, wake) -> new LocalTcpService.LocalTcpSession() {
+            return (conn, owner, wake) -> new LocalTcpService.LocalTcpSession() {
                 @Override
                 public boolean pump(TcpConnection c, long now) {
                     int n = Math.min(c.readableBytes(), c.sendCapacity());

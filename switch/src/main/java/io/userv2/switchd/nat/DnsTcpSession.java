@@ -23,7 +23,7 @@ final class DnsTcpSession implements LocalTcpService.LocalTcpSession {
 
     /** Serves TCP port 53 with {@code dns}, answers handed back on {@code loop}. */
     static LocalTcpService service(DnsServer dns, EventLoop loop) {
-        return (conn, wake) -> new DnsTcpSession(dns, loop, wake);
+        return (conn, owner, wake) -> new DnsTcpSession(dns, loop, wake);
     }
 
     private final DnsServer dns;

@@ -9,6 +9,8 @@ import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.BufferUtil;
@@ -20,20 +22,24 @@ import org.eclipse.jetty.util.Callback;
  * time, and nothing more is read from the guest until it completes (the guest's window closes meanwhile); endpoint to
  * guest: read only as much as the connection's send buffer takes. A FIN is passed on each way; when either side
  * fails, both close. Jetty's callbacks come on its threads and are handed to the event loop; everything else runs on
- * the loop. At most {@value #MAX_SESSIONS} sessions at once: a further connection is reset.
+ * the loop. At most {@value #MAX_SESSIONS} sessions at once, and {@value #MAX_SESSIONS_PER_PORT} of one switch port
+ * (so one VM cannot hold them all and lock the others out): a further connection is reset.
  */
 final class EndPointSession implements LocalTcpService.LocalTcpSession {
     private static final System.Logger LOG = System.getLogger(EndPointSession.class.getName());
     /** Sessions open at once; each holds an in-memory HTTP connection. */
     static final int MAX_SESSIONS = 64;
+    /** Sessions one VM (switch port) may hold at once. */
+    static final int MAX_SESSIONS_PER_PORT = 8;
     private static final int CHUNK = 16 * 1024;
 
     /** A service relaying each connection to an endpoint from {@code opener}, callbacks handed to {@code loop}. */
     static LocalTcpService service(EndPointOpener opener, EventLoop loop) {
         AtomicInteger open = new AtomicInteger();
-        return (conn, wake) -> {
+        Map<Integer, Integer> perPort = new HashMap<>(); // loop thread only
+        return (conn, owner, wake) -> {
             EndPoint ep = null;
-            if (open.get() < MAX_SESSIONS) {
+            if (open.get() < MAX_SESSIONS && perPort.getOrDefault(owner, 0) < MAX_SESSIONS_PER_PORT) {
                 TcpConnectionKey key = conn.key();
                 try {
                     ep = opener.open(new InetSocketAddress(key.remoteAddress().toInetAddress(), key.remotePort()),
@@ -42,17 +48,23 @@ final class EndPointSession implements LocalTcpService.LocalTcpSession {
                     LOG.log(System.Logger.Level.WARNING, conn.key() + ": cannot open " + e.getMessage());
                 }
             }
-            if (ep != null) {
-                open.incrementAndGet();
+            if (ep == null) {
+                return new EndPointSession(null, loop, wake, () -> { });
             }
-            return new EndPointSession(ep, loop, wake, open);
+            open.incrementAndGet();
+            perPort.merge(owner, 1, Integer::sum);
+            return new EndPointSession(ep, loop, wake, () -> {
+                open.decrementAndGet();
+                perPort.computeIfPresent(owner, (k, n) -> n == 1 ? null : n - 1);
+            });
         };
     }
 
     private final EndPoint ep;
     private final EventLoop loop;
     private final Runnable wake;
-    private final AtomicInteger open;
+    /** Gives back this session's place under the caps; run once, on the loop. */
+    private final Runnable released;
     private final byte[] chunk = new byte[CHUNK];
     private boolean writing;
     private boolean fillInterested;
@@ -61,11 +73,11 @@ final class EndPointSession implements LocalTcpService.LocalTcpSession {
     private boolean failed;
     private boolean closed;
 
-    private EndPointSession(EndPoint ep, EventLoop loop, Runnable wake, AtomicInteger open) {
+    private EndPointSession(EndPoint ep, EventLoop loop, Runnable wake, Runnable released) {
         this.ep = ep;
         this.loop = loop;
         this.wake = wake;
-        this.open = open;
+        this.released = released;
     }
 
     @Override
@@ -144,7 +156,7 @@ final class EndPointSession implements LocalTcpService.LocalTcpSession {
         }
         closed = true;
         if (ep != null) {
-            open.decrementAndGet();
+            released.run();
             ep.close();
         }
     }
