@@ -16,6 +16,7 @@ import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.NatSettings;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.forward.ForwardSpec;
+import io.userv2.switchd.forward.PortForwards;
 import io.userv2.switchd.state.ForwardsFile;
 import io.userv2.switchd.state.StateWriter;
 import java.io.IOException;
@@ -112,6 +113,20 @@ class UnixForwardTest {
         SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
         c.connect(UnixDomainSocketAddress.of(socket));
         return c;
+    }
+
+    @Test
+    void forwardsAreCappedSoNoClientCanTakeAllTheHostsDescriptors() throws Exception {
+        Path socks = Files.createDirectories(dir.resolve("many"));
+        for (int i = 0; i < PortForwards.MAX_FORWARDS; i++) {
+            expose(ForwardSpec.parse("unix:" + socks.resolve(i + ".sock") + "=192.168.104.3:80"));
+        }
+        IOException refused = assertThrows(IOException.class,
+                () -> expose(ForwardSpec.parse("unix:" + socks.resolve("one-more.sock") + "=192.168.104.3:80")));
+        assertTrue(refused.getMessage().contains("too many forwards"), refused.getMessage());
+        assertFalse(Files.exists(socks.resolve("one-more.sock")), "nothing bound for the refused one");
+        assertTrue(unexpose("unix", socks.resolve("0.sock").toString()));
+        expose(ForwardSpec.parse("unix:" + socks.resolve("one-more.sock") + "=192.168.104.3:80"));
     }
 
     /** The next ARP request the VM sees, skipping anything else; returns the address it asks for. */

@@ -24,6 +24,9 @@ import java.util.Map;
 public final class PortForwards {
     private static final System.Logger LOG = System.getLogger(PortForwards.class.getName());
 
+    /** Most forwards at once, from the command line, the API and guests together. */
+    public static final int MAX_FORWARDS = 1024;
+
     private final EventLoop loop;
     private final Gateway gateway;
     private final NatLoop nat;
@@ -98,6 +101,10 @@ public final class PortForwards {
         String id = id(f.protocol(), f.localText());
         if (specs.containsKey(id)) {
             throw new IllegalStateException(f.protocol() + " " + f.localText() + " is already forwarded");
+        }
+        if (active.size() >= MAX_FORWARDS) {
+            // Each holds a host socket; guests may add forwards (the guest API), so the host's descriptors are kept.
+            throw new IOException("too many forwards (at most " + MAX_FORWARDS + ")");
         }
         IoHandler h = f.protocol().equals("udp") ? UdpForward.open(f, loop, gateway, names, udpIdleNanos, mtu)
                 : TcpForward.open(f, loop, nat, names);
