@@ -94,7 +94,8 @@ public final class NotificationSender implements AutoCloseable {
                     while (b.hasRemaining()) {
                         ch.write(b);
                     }
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
+                    // Whatever went wrong, it was this event's: the thread goes on with the next one.
                     failures.incrementAndGet();
                     LOG.log(System.Logger.Level.WARNING, "failed to send notification to " + socket.getPath()
                             + ": " + e.getMessage());
