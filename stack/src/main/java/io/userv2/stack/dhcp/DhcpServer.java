@@ -36,7 +36,13 @@ import java.util.Objects;
  *       expiration time to the client and SHOULD NOT fill in 'yiaddr'"), unicast to ciaddr.</li>
  * </ul>
  * Every OFFER and ACK carries options 53, 54, 51, 58, 59 (not for INFORM), 1, 3, 6, 15 and 119 (when configured),
- * 26 (when configured) and 28, whatever the Parameter Request List says; a NAK carries 53, 54 and 56.
+ * 26 (when configured) and 28, whatever the Parameter Request List says; a NAK carries 53, 54 and 56. Every reply
+ * (OFFER, ACK, NAK, the ACK to an INFORM) also carries the client's Client-identifier (61) when its message had one,
+ * byte for byte: RFC 6842 section 3, "If the 'client identifier' option is present in a message received from a
+ * client, the server MUST return the 'client identifier' option, unaltered, in its response message" (which updates
+ * Table 3 of RFC 2131, where it was MUST NOT). A message whose identifier is longer than one option instance
+ * ({@link #MAX_CLIENT_ID_LENGTH} octets) is dropped as malformed, so that an echo cannot grow a reply without bound.
+ * The identifier does not key the lease: see {@link LeaseTable} (by hardware address).
  *
  * <p>Reply addressing (RFC 2131 4.1): "If the 'giaddr' field is zero and the 'ciaddr' field is nonzero, then the server
  * unicasts DHCPOFFER and DHCPACK messages to the address in 'ciaddr'. If 'giaddr' is zero and 'ciaddr' is zero, and
@@ -67,6 +73,12 @@ public final class DhcpServer implements UdpService {
     public static final int CLIENT_PORT = 68;
     /** Most DHCPACKs held at once while the {@link LeaseStore} writes (see the class comment). */
     public static final int MAX_HELD_ACKS = 256;
+    /**
+     * The longest Client-identifier accepted (and so echoed): one option instance. Longer ones are legal only
+     * through RFC 3396 concatenation, which no client uses for it (a DUID-based identifier, RFC 4361, is at most
+     * 1 + 4 + 130 octets).
+     */
+    public static final int MAX_CLIENT_ID_LENGTH = 255;
 
     private final DhcpConfig config;
     private final UdpSender out;
@@ -179,6 +191,10 @@ public final class DhcpServer implements UdpService {
             counters.drop(DhcpDropReason.MALFORMED);
             return;
         }
+        if (r.clientId() != null && r.clientId().length() > MAX_CLIENT_ID_LENGTH) {
+            counters.drop(DhcpDropReason.MALFORMED);
+            return;
+        }
         if (r.giaddr().bits() != 0) {
             counters.drop(DhcpDropReason.RELAYED);
             return;
@@ -287,10 +303,14 @@ public final class DhcpServer implements UdpService {
         counters.informAnswered();
     }
 
-    /** The fields every reply copies from the request (RFC 2131 Table 3) plus type and Server Identifier. */
+    /**
+     * The fields every reply copies from the request (RFC 2131 Table 3, and the Client-identifier as RFC 6842 section 3
+     * requires) plus type and Server Identifier.
+     */
     private DhcpRepr.Builder reply(DhcpRepr r, DhcpMessageType type) {
         return DhcpRepr.builder().op(DhcpRepr.Op.BOOTREPLY).xid(r.xid()).broadcast(r.broadcast())
-                .giaddr(r.giaddr()).chaddr(r.chaddr()).messageType(type).serverIdentifier(config.serverIp());
+                .giaddr(r.giaddr()).chaddr(r.chaddr()).messageType(type).serverIdentifier(config.serverIp())
+                .clientId(r.clientId());
     }
 
     private DhcpRepr.Builder configuration(DhcpRepr.Builder b) {

@@ -11,9 +11,13 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The DHCP server's bindings and its allocation policy. One association per MAC (clients are told apart by their
- * hardware address, as Lima and its static leases do; the Client-identifier option is not used) and at most one MAC
- * per address. An association outlives its lease: a client whose lease expired or that released its address gets the
+ * The DHCP server's bindings and its allocation policy. One association per MAC and at most one MAC per address.
+ * Clients are told apart by their hardware address (chaddr) in every message type, whether or not they send a
+ * Client-identifier (61): a deliberate deviation from RFC 2131 section 4.2 ("the server MUST use that identifier to
+ * identify the client"), because Lima, gvproxy and the static leases ({@code --lease IP=MAC}) all name a VM by its
+ * MAC, and because one VM sends different identifiers over its life (udhcpc or dhclient in an initramfs: type 1 with
+ * the MAC; systemd-networkd: a DUID-based type 255, RFC 4361), which would otherwise cost it its address. The
+ * identifier is only echoed in replies (RFC 6842; see {@link DhcpServer}). An association outlives its lease: a client whose lease expired or that released its address gets the
  * same address back, and another client gets it only when no never-used address is left.
  *
  * <p>Allocation for a DISCOVER follows RFC 2131 4.3.1: "The client's current address as recorded in the client's

@@ -5,7 +5,9 @@ import java.util.Arrays;
 /**
  * The DHCP Client-identifier (option 61, RFC 2132 section 9.14): a type octet followed by an identifier; type 1 with
  * a 6-octet identifier is an Ethernet address, as udhcpc and most clients send. Immutable: the octets are copied in
- * and out. RFC 2131 section 4.2: the server uses it, when present, instead of chaddr to tell clients apart.
+ * and out. RFC 2131 section 4.2 has a server tell clients apart by it when present; this project's server keys leases
+ * by chaddr instead and only echoes the identifier (RFC 6842), see {@code io.userv2.stack.dhcp.LeaseTable}. Type 255
+ * is RFC 4361's DUID-based identifier (type, 4-octet IAID, DUID), as systemd-networkd sends.
  */
 public final class DhcpClientId {
     private final byte[] octets;

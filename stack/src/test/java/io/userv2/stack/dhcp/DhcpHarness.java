@@ -52,10 +52,41 @@ final class DhcpHarness {
         return Ipv4Address.parse(s);
     }
 
-    /** A reply as the client sees it; the Ethernet/IPv4/UDP layers were checked by pcap4j. */
-    record Reply(MacAddress ethDst, Ipv4Address ipSrc, Ipv4Address ipDst, int srcPort, int dstPort, DhcpRepr dhcp) {
+    /**
+     * A reply as the client sees it; the Ethernet/IPv4/UDP layers were checked by pcap4j. {@code bytes} is the UDP
+     * payload as sent, for checks that do not trust our own codec.
+     */
+    record Reply(MacAddress ethDst, Ipv4Address ipSrc, Ipv4Address ipDst, int srcPort, int dstPort, DhcpRepr dhcp,
+                 byte[] bytes) {
         DhcpMessageType type() {
             return dhcp.messageType();
+        }
+
+        /**
+         * The value of every instance of option {@code code} in the reply's options field, in order, read straight
+         * from the bytes (RFC 2132 section 2: code, length, value; Pad 0 and End 255 have no length); the server
+         * never uses Option Overload, so sname and file are not looked at.
+         */
+        List<byte[]> rawOption(int code) {
+            List<byte[]> found = new ArrayList<>();
+            assertEquals(0x63825363, java.nio.ByteBuffer.wrap(bytes, 236, 4).getInt(), "magic cookie");
+            int i = 240;
+            while (i < bytes.length) {
+                int c = bytes[i] & 0xFF;
+                if (c == 0) {
+                    i++;
+                    continue;
+                }
+                if (c == 255) {
+                    return found;
+                }
+                int len = bytes[i + 1] & 0xFF;
+                if (c == code) {
+                    found.add(java.util.Arrays.copyOfRange(bytes, i + 2, i + 2 + len));
+                }
+                i += 2 + len;
+            }
+            throw new AssertionError("options without End");
         }
     }
 
@@ -201,9 +232,10 @@ final class DhcpHarness {
             int udpOffset = ours.payloadOffset();
             DhcpPacket dhcp = DhcpPacket.checked(frame, udpOffset + 8, ours.payloadLength() - 8).orNull();
             DhcpRepr repr = DhcpRepr.parse(dhcp).orNull();
+            byte[] payload = udp.getPayload().getRawData();
             return new Reply(MacAddress.of(EthernetFrame.checked(frame).orNull().destination()),
                     new Ipv4Address(ours.source()), new Ipv4Address(ours.destination()),
-                    frame.getUnsignedShort(udpOffset), frame.getUnsignedShort(udpOffset + 2), repr);
+                    frame.getUnsignedShort(udpOffset), frame.getUnsignedShort(udpOffset + 2), repr, payload);
         } catch (IllegalRawDataException e) {
             throw new AssertionError(e);
         } finally {

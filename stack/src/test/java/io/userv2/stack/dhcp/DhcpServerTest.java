@@ -90,7 +90,8 @@ class DhcpServerTest {
             assertEquals(ip("192.168.104.255"), o.broadcastAddress());
             assertEquals(List.of("lima.test", "corp.test"), o.domainSearch());
             assertEquals("lima.test", o.domainName());
-            assertNull(o.clientId(), "Table 3: client identifier MUST NOT");
+            assertEquals("01:52:55:55:12:34:56", String.valueOf(o.clientId()),
+                    "RFC 6842 (updating Table 3's MUST NOT): returned unaltered");
             assertNull(o.requestedIp());
             assertEquals(1, h.server.counters().offers());
             assertTrue(h.events.log.isEmpty(), "an offer is not a lease");
