@@ -144,6 +144,12 @@ public final class Main implements Callable<Integer> {
             description = "Static DHCP leases as a comma-separated list (as limactl usernet takes them).")
     List<String> staticLeaseLists = new ArrayList<>();
 
+    @Option(names = "--dhcp-lease-time", paramLabel = "SECONDS", defaultValue = "3600",
+            description = "DHCP lease time, " + DhcpSettings.MIN_LEASE_SECONDS + " to 2147483647 (default:"
+                    + " ${DEFAULT-VALUE}); clients renew at half of it (T1) and rebind at 7/8 (T2). Short times"
+                    + " (from " + DhcpSettings.MIN_LEASE_SECONDS + " s) are for tests of renewal and rebinding.")
+    long dhcpLeaseTime;
+
     @Option(names = "--dns-host", paramLabel = "NAME=IP",
             description = "Answer NAME with IP at the gateway's DNS (like Lima's hostResolver.hosts). Repeatable.")
     List<String> dnsHosts = new ArrayList<>();
@@ -442,7 +448,8 @@ public final class Main implements Callable<Integer> {
         };
     }
 
-    private DhcpSettings dhcpSettings(List<ListenAddress> addresses, Ipv4Address poolStart) {
+    /** The DHCP settings of the parsed options; IllegalArgumentException (a one-line message) when invalid. */
+    DhcpSettings dhcpSettings(List<ListenAddress> addresses, Ipv4Address poolStart) {
         List<StaticLease> leases = new ArrayList<>();
         for (String lease : staticLeases) {
             leases.add(StaticLease.parse(lease));
@@ -458,7 +465,7 @@ public final class Main implements Callable<Integer> {
             file = addresses.stream().filter(a -> a instanceof ListenAddress.Unix).findFirst()
                     .map(a -> defaultLeasesFile(((ListenAddress.Unix) a).path())).orElse(null);
         }
-        return new DhcpSettings(file, leases, poolStart);
+        return new DhcpSettings(file, leases, poolStart, dhcpLeaseTime);
     }
 
     /** {@code /run/x/net.sock} -> {@code /run/x/net.leases.json}. */

@@ -86,13 +86,27 @@ public final class NetworkControlPlane implements ControlPlane {
             // The gateway's own address first, as gvproxy's and Lima's lease lists have it (their clients and
             // end-to-end checks look for it).
             out.put(net.config().gatewayIp().toString(), net.config().gatewayMac().toString());
-            for (Lease l : net.services().dhcp().leases()) {
-                if (l.isActiveAt(nowMillis) || l.staticLease()) {
-                    out.put(l.ip().toString(), l.mac().toString());
-                }
+            for (Lease l : listedLeases(net, nowMillis)) {
+                out.put(l.ip().toString(), l.mac().toString());
             }
             return out;
         });
+    }
+
+    /**
+     * The leases the lease list shows (besides the gateway's own entry) and {@code /stats} and {@code /metrics}
+     * count: those in force at {@code nowMillis} and every static lease (its address is its MAC's whether bound or
+     * not). Released and expired dynamic leases are left out, although the server keeps their associations (the MAC
+     * gets the same address back). Call on the loop.
+     */
+    static List<Lease> listedLeases(VirtualNetwork net, long nowMillis) {
+        List<Lease> out = new ArrayList<>();
+        for (Lease l : net.services().dhcp().leases()) {
+            if (l.isActiveAt(nowMillis) || l.staticLease()) {
+                out.add(l);
+            }
+        }
+        return out;
     }
 
     @Override

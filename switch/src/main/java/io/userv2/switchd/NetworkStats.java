@@ -109,7 +109,9 @@ final class NetworkStats {
         Map<String, Object> dns = new LinkedHashMap<>(net.services().dns().counters().snapshot());
         dns.put("udpDroppedAtPortCap", net.services().dnsUdp().droppedAtPortCap());
         root.put("dns", dns);
-        root.put("dhcp", Map.of("leases", net.services().dhcp().leases().size()));
+        // The same leases as GET /services/dhcp/leases lists (without the gateway's own entry).
+        root.put("dhcp", Map.of("leases",
+                NetworkControlPlane.listedLeases(net, System.currentTimeMillis()).size()));
         root.put("forwards", net.forwards().list().size());
         return root;
     }
@@ -235,7 +237,8 @@ final class NetworkStats {
             out.append("userv2_dns_total{kind=\"").append(escape(e.getKey())).append("\"} ").append(e.getValue())
                     .append('\n');
         }
-        gauge(out, "userv2_dhcp_leases", "DHCP leases held.", net.services().dhcp().leases().size());
+        gauge(out, "userv2_dhcp_leases", "DHCP leases in force and static leases (as the lease list shows them).",
+                NetworkControlPlane.listedLeases(net, System.currentTimeMillis()).size());
         Dhcp6Server dhcp6 = net.services().dhcp6();
         if (dhcp6 != null) {
             gauge(out, "userv2_dhcp6_leases", "Stateful DHCPv6 leases in force.", dhcp6.leases().stream()

@@ -74,6 +74,7 @@ public final class GatewayServices implements AutoCloseable {
             DhcpConfig.Builder dhcpBuilder = DhcpConfig.builder(config.subnet(), config.gatewayIp())
                     .searchDomains(searchDomains)
                     .mtu(config.mtu())
+                    .leaseSeconds(config.dhcp().leaseSeconds())
                     .staticLeases(config.dhcp().staticLeases());
             if (config.dhcp().poolStart() != null) {
                 dhcpBuilder.poolStart(config.dhcp().poolStart());
