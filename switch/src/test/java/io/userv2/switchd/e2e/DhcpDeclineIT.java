@@ -50,9 +50,11 @@ class DhcpDeclineIT {
             SwitchProcess sw = conflict.sw();
             NamespaceGuest guest = conflict.guest();
             Path conf = java.nio.file.Files.writeString(dir.resolve("dhcpcd.conf"), "option subnet_mask, routers\n");
+            // A fresh lease directory in the mount namespace `ip netns exec` made: the machine's /var/lib/dhcpcd is
+            // left alone and no earlier run's lease skips the DISCOVER (see DhcpClientIdIT).
             // -B foreground, -1 exit once bound, -4 IPv4 only, -d log to stderr; ARP probing (RFC 5227) is on
-            Exec.Result r = guest.exec(Duration.ofSeconds(120), "dhcpcd", "-f", conf.toString(), "-c", "/bin/true",
-                    "-B", "-1", "-4", "-d", "-t", "100", "tap0");
+            Exec.Result r = guest.sh("mount -t tmpfs u2t-dhcpcd /var/lib/dhcpcd && exec dhcpcd -f " + conf
+                    + " -c /bin/true -B -1 -4 -d -t 100 tap0", Duration.ofSeconds(120));
             String out = r.output();
             assertTrue(out.contains("DAD detected " + STATIC_IP) || out.contains("DECLINE"),
                     "dhcpcd did not find and decline the address in use:\n" + out);
