@@ -102,7 +102,7 @@ public final class DnsConfig {
     public String toString() {
         return "DnsConfig[host=" + hostAliasName + "=" + hostAlias + ", gateway=" + gatewayName + ", dhcpDomain="
                 + dhcpDomain + ", resolvConf=" + resolvConf + ", upstreams=" + upstreams + ", forwardTimeout="
-                + forwardTimeout + "]";
+                + forwardTimeout + ", ttl local/host/negative=" + localTtl + "/" + hostTtl + "/" + negativeTtl + "]";
     }
 
     /** Builds a {@link DnsConfig}; not thread-safe, use from one thread. */
