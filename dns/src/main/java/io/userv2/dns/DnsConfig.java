@@ -39,6 +39,7 @@ public final class DnsConfig {
     final int queueCapacity;
     final long localTtl;
     final long hostTtl;
+    final long negativeTtl;
 
     private DnsConfig(Builder b) {
         hostAliasName = b.hostAliasName;
@@ -61,7 +62,21 @@ public final class DnsConfig {
         queueCapacity = b.queueCapacity;
         localTtl = b.localTtl;
         hostTtl = b.hostTtl;
+        negativeTtl = b.negativeTtl;
     }
+
+    /**
+     * The default TTL, in seconds, of the gateway's own answers: internal names, host-resolver answers and (as the
+     * SOA's TTL and MINIMUM, RFC 2308 section 5) its negative answers. Short on purpose: a guest's resolver may keep
+     * an answer this long, so a VM that goes away (or whose lease moves) stops resolving to its old address within
+     * 5 seconds, and a VM that comes up resolves within 5 seconds of a guest having asked for it too early; yet a
+     * burst of lookups (a build, a test suite) is served from the guest's cache instead of the gateway. TTL 0, the
+     * old value, made systemd-resolved skip caching altogether ("Not caching zero TTL cache entry").
+     */
+    public static final long DEFAULT_LOCAL_TTL = 5;
+
+    /** The largest TTL the gateway's own answers may be given (one day). */
+    public static final long MAX_LOCAL_TTL = 86_400;
 
     /** A builder holding the defaults. */
     public static Builder builder() {
@@ -87,7 +102,7 @@ public final class DnsConfig {
     public String toString() {
         return "DnsConfig[host=" + hostAliasName + "=" + hostAlias + ", gateway=" + gatewayName + ", dhcpDomain="
                 + dhcpDomain + ", resolvConf=" + resolvConf + ", upstreams=" + upstreams + ", forwardTimeout="
-                + forwardTimeout + "]";
+                + forwardTimeout + ", ttl local/host/negative=" + localTtl + "/" + hostTtl + "/" + negativeTtl + "]";
     }
 
     /** Builds a {@link DnsConfig}; not thread-safe, use from one thread. */
@@ -110,8 +125,9 @@ public final class DnsConfig {
         private int maxUdpPayload = 4096;
         private int workerThreads = 8;
         private int queueCapacity = 512;
-        private long localTtl = 0;
-        private long hostTtl = 0;
+        private long localTtl = DEFAULT_LOCAL_TTL;
+        private long hostTtl = DEFAULT_LOCAL_TTL;
+        private long negativeTtl = DEFAULT_LOCAL_TTL;
 
         private Builder() {}
 
@@ -213,14 +229,30 @@ public final class DnsConfig {
             return this;
         }
 
-        /** TTLs in seconds for internal answers and host-resolver answers (both default 0: do not cache). */
+        /**
+         * TTLs in seconds for internal answers and host-resolver answers (both default {@link #DEFAULT_LOCAL_TTL};
+         * 0 asks resolvers not to cache them), at most {@link #MAX_LOCAL_TTL}.
+         */
         public Builder ttls(long local, long host) {
-            if (local < 0 || host < 0) {
-                throw new IllegalArgumentException("negative TTL");
-            }
-            this.localTtl = local;
-            this.hostTtl = host;
+            this.localTtl = ttl(local);
+            this.hostTtl = ttl(host);
             return this;
+        }
+
+        /**
+         * The negative-caching time in seconds of the gateway's NODATA and NXDOMAIN answers: the TTL and the MINIMUM
+         * of the SOA they carry (default {@link #DEFAULT_LOCAL_TTL}), at most {@link #MAX_LOCAL_TTL}.
+         */
+        public Builder negativeTtl(long seconds) {
+            this.negativeTtl = ttl(seconds);
+            return this;
+        }
+
+        private static long ttl(long seconds) {
+            if (seconds < 0 || seconds > MAX_LOCAL_TTL) {
+                throw new IllegalArgumentException("TTL must be 0.." + MAX_LOCAL_TTL + " seconds: " + seconds);
+            }
+            return seconds;
         }
 
         /** The configuration. */

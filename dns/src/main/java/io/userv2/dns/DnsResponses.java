@@ -51,6 +51,26 @@ final class DnsResponses {
     }
 
     /**
+     * A negative answer (RFC 2308): {@code rcode} NOERROR (NODATA) or NXDOMAIN, no answer records, and {@code soa} in
+     * the authority section so that the answer may be cached for the SOA's negative TTL.
+     */
+    static Message negative(DnsQuery q, int rcode, boolean authoritative, Record soa, int ednsPayload) {
+        Message r = start(q, rcode, authoritative, ednsPayload);
+        r.addRecord(soa, Section.AUTHORITY);
+        return r;
+    }
+
+    /** The RCODE of a serialised reply (the header's 4 bits; 0 when too short to say). */
+    static int rcode(byte[] wire) {
+        return wire.length >= 12 ? wire[3] & 0x0F : Rcode.NOERROR;
+    }
+
+    /** The ANCOUNT of a serialised reply (0 when too short to say). */
+    static int answerCount(byte[] wire) {
+        return wire.length >= 12 ? ((wire[6] & 0xff) << 8) | (wire[7] & 0xff) : 0;
+    }
+
+    /**
      * A 12-byte header-only reply to raw bytes that could not be handled as a query: the query's ID, QR, its opcode
      * and RD bit, and {@code rcode}. {@code raw} must hold at least 2 bytes.
      */

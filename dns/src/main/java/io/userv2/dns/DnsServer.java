@@ -27,6 +27,7 @@ import org.xbill.DNS.Opcode;
 import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /**
@@ -294,9 +295,60 @@ public final class DnsServer implements AutoCloseable {
                     answers.add(new AAAARecord(name, DClass.IN, ttl, a));
                 }
             }
+            if ((type == Type.SOA || type == Type.ANY) && zone.apexOf(name).equals(name)) {
+                answers.add(soa(name)); // an owned name that is its zone's apex (an API "@" record, a --dns-host name)
+            }
         }
-        // An owned name asked for a type we have no data for: NOERROR with no answer (NODATA).
+        if (answers.isEmpty()) {
+            // An owned name asked for a type we have no data for: NOERROR with no answer (NODATA), and the zone's
+            // SOA so that the resolver may cache that (RFC 2308 section 2.2).
+            return serialise(q, DnsResponses.negative(q, Rcode.NOERROR, true, soa(name), ednsPayload(q)));
+        }
         return serialise(q, DnsResponses.withAnswers(q, answers, true, ednsPayload(q)));
+    }
+
+    /** The SOA for negative answers about {@code name}: its zone's (or its own, for names outside the zones). */
+    private Record soa(Name name) {
+        return ZoneSoa.of(zone.apexOf(name), config.gatewayName, zone.serial(), config.negativeTtl);
+    }
+
+    /**
+     * NODATA for a name of the gateway's zones that exists without records of the asked type: an apex or an empty
+     * non-terminal (RFC 8020 section 2: NXDOMAIN there would deny every name below). An SOA query at an apex gets
+     * the SOA itself.
+     */
+    private byte[] interiorAnswer(DnsQuery q) {
+        Name name = q.question().getName();
+        int type = q.question().getType();
+        if ((type == Type.SOA || type == Type.ANY) && zone.apexOf(name).equals(name)) {
+            return serialise(q, DnsResponses.withAnswers(q, List.of(soa(name)), true, ednsPayload(q)));
+        }
+        return serialise(q, DnsResponses.negative(q, Rcode.NOERROR, true, soa(name), ednsPayload(q)));
+    }
+
+    /**
+     * An upstream NXDOMAIN (with no answer records, so it is about the name asked) for a name under one of the
+     * gateway's zones, re-issued with the zone's SOA: resolvers cache it for the gateway's short negative TTL
+     * rather than the upstream's (often the root's day), so a VM that registers the name later is found soon. Left as
+     * it came when the upstream's own SOA is of a real zone below ours (a corporate {@code corp.internal}) or when the
+     * name is in none of the gateway's zones.
+     */
+    private byte[] zoneNxdomain(DnsQuery q, byte[] reply) {
+        Name name = q.question().getName();
+        Name apex = zone.zoneApexOf(name);
+        if (apex == null) {
+            return reply;
+        }
+        try {
+            for (Record r : new Message(reply).getSection(Section.AUTHORITY)) {
+                if (r.getType() == Type.SOA && !r.getName().equals(apex) && r.getName().subdomain(apex)) {
+                    return reply;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return reply;
+        }
+        return serialise(q, DnsResponses.negative(q, Rcode.NXDOMAIN, true, soa(name), ednsPayload(q)));
     }
 
     // ---- host lookups and forwarding ----------------------------------------------------------------------------
@@ -304,27 +356,41 @@ public final class DnsServer implements AutoCloseable {
     private CompletableFuture<byte[]> route(DnsQuery q) {
         Record question = q.question();
         int type = question.getType();
-        if (question.getDClass() == DClass.IN && (type == Type.A || type == Type.AAAA)
-                && question.getName().labels() > 1) {
+        boolean in = question.getDClass() == DClass.IN;
+        boolean named = question.getName().labels() > 1; // not the root
+        if (in && named && (type == Type.A || type == Type.AAAA)) {
+            // The host resolver was asked; after the upstream's NXDOMAIN there is no point asking it again.
             return onWorker(() -> hostAddresses(q))
                     .orTimeout(config.hostLookupTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenCompose(b -> b != null ? done(b) : forward(q));
+                    .thenCompose(b -> b != null ? done(b) : forward(q, false));
         }
-        if (question.getDClass() == DClass.IN && HOST_RECORD_TYPES.contains(type)) {
+        if (in && named && hostResolver.listsOnlyAddresses(question.getName().toString(true))) {
+            // A hosts-file name asked MX, TXT, HTTPS...: it has nothing but addresses. Forwarding would bring back
+            // the upstream's NXDOMAIN, which systemd-resolved caches for every type of the name (its A too).
+            return onWorker(() -> hostOtherType(q));
+        }
+        if (in && zone.isInterior(question.getName())) {
+            return forward(q, false); // NODATA unless the upstream has data there (see afterForward)
+        }
+        if (in && HOST_RECORD_TYPES.contains(type)) {
             return onWorker(() -> hostRecords(q))
                     .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS)
-                    .thenCompose(b -> b != null ? done(b) : forward(q));
+                    .thenCompose(b -> b != null ? done(b) : forward(q, named));
         }
-        return forward(q);
+        return forward(q, in && named);
     }
 
-    /** A/AAAA through the host resolver; null when it knows no address of the asked family. */
+    /**
+     * A/AAAA through the host resolver; NODATA (with an SOA, never forwarded) when the name exists there with
+     * addresses of the other family only and the resolver asked both; null (forward) when it does not know the name.
+     */
     private byte[] hostAddresses(DnsQuery q) throws IOException {
         Name name = q.question().getName();
         String text = name.toString(true);
         boolean v4 = q.question().getType() == Type.A;
+        HostAnswer found = hostResolver.lookup(text);
         List<Record> answers = new ArrayList<>();
-        for (InetAddress a : hostResolver.resolve(text)) {
+        for (InetAddress a : found.addresses()) {
             if (v4 && InternalZone.isV4(a)) {
                 answers.add(new ARecord(name, DClass.IN, config.hostTtl, a));
             } else if (!v4 && InternalZone.isV6(a)) {
@@ -332,7 +398,39 @@ public final class DnsServer implements AutoCloseable {
             }
         }
         if (answers.isEmpty()) {
-            return null;
+            return found.known() && found.bothFamilies() ? hostNodata(q) : null;
+        }
+        counters.hostResolved.increment();
+        return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
+    }
+
+    /** A name the host resolver knows, asked a type it has no data for: NODATA with an SOA owned by the name's apex. */
+    private byte[] hostNodata(DnsQuery q) {
+        counters.hostResolved.increment();
+        return serialise(q, DnsResponses.negative(q, Rcode.NOERROR, false, soa(q.question().getName()),
+                ednsPayload(q)));
+    }
+
+    /**
+     * A type other than A/AAAA for a name that has only addresses: its addresses for ANY, the SOA the NODATA answers
+     * name for SOA (the name is its own apex unless it lies in one of the gateway's zones), else NODATA.
+     */
+    private byte[] hostOtherType(DnsQuery q) throws IOException {
+        Name name = q.question().getName();
+        if (q.question().getType() == Type.SOA && zone.apexOf(name).equals(name)) {
+            counters.hostResolved.increment();
+            return serialise(q, DnsResponses.withAnswers(q, List.of(soa(name)), false, ednsPayload(q)));
+        }
+        if (q.question().getType() != Type.ANY) {
+            return hostNodata(q);
+        }
+        List<Record> answers = new ArrayList<>();
+        for (InetAddress a : hostResolver.lookup(name.toString(true)).addresses()) {
+            answers.add(InternalZone.isV4(a) ? new ARecord(name, DClass.IN, config.hostTtl, a)
+                    : new AAAARecord(name, DClass.IN, config.hostTtl, a));
+        }
+        if (answers.isEmpty()) {
+            return hostNodata(q);
         }
         counters.hostResolved.increment();
         return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
@@ -348,9 +446,38 @@ public final class DnsServer implements AutoCloseable {
         return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
     }
 
-    private CompletableFuture<byte[]> forward(DnsQuery q) {
+    /**
+     * Forwards, then corrects what the upstream cannot know: an apex or empty non-terminal of the gateway's zones is
+     * NODATA (also when the upstream failed), an NXDOMAIN for a name the host resolver knows becomes NODATA (when
+     * {@code askHost}), and an NXDOMAIN under the gateway's zones carries the zone's SOA. Completes with null when
+     * nothing could be had (the caller answers SERVFAIL).
+     */
+    private CompletableFuture<byte[]> forward(DnsQuery q, boolean askHost) {
         return onWorker(() -> forwardBlocking(q))
-                .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+                .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS)
+                .handle((b, err) -> err != null ? null : b)
+                .thenCompose(b -> afterForward(q, b, askHost));
+    }
+
+    private CompletableFuture<byte[]> afterForward(DnsQuery q, byte[] reply, boolean askHost) {
+        boolean in = q.question().getDClass() == DClass.IN;
+        boolean interior = in && zone.isInterior(q.question().getName());
+        if (reply == null) {
+            return done(interior ? interiorAnswer(q) : null);
+        }
+        if (!in || DnsResponses.rcode(reply) != Rcode.NXDOMAIN || DnsResponses.answerCount(reply) != 0) {
+            return done(reply); // data, NODATA, an error, or an NXDOMAIN at the end of a CNAME chain: as it came
+        }
+        if (interior) {
+            return done(interiorAnswer(q));
+        }
+        if (askHost) {
+            return onWorker(() -> hostResolver.lookup(q.question().getName().toString(true)).known()
+                    ? hostNodata(q) : null)
+                    .orTimeout(config.hostLookupTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .handle((b, err) -> b != null ? b : zoneNxdomain(q, reply));
+        }
+        return done(zoneNxdomain(q, reply));
     }
 
     /**

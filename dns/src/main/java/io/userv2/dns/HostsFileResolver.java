@@ -15,7 +15,8 @@ import java.util.Map;
  * A {@link HostResolver} that reads a hosts(5) file ({@code ADDRESS NAME [ALIAS...]}, {@code #} comments) and nothing
  * else: deterministic, network-free, for tests and for setups that want fixed answers. Names compare
  * case-insensitively; a name listed on several lines gets all their addresses, in file order. The file is read once,
- * at construction. Immutable and thread-safe.
+ * at construction. A name it lists exists with exactly the listed addresses: the server answers the family the file
+ * does not list, and every other type, NODATA rather than forwarding it. Immutable and thread-safe.
  */
 public final class HostsFileResolver implements HostResolver {
 
@@ -58,6 +59,18 @@ public final class HostsFileResolver implements HostResolver {
     @Override
     public List<InetAddress> resolve(String name) {
         return byName.getOrDefault(normalise(name), List.of());
+    }
+
+    /** The file lists every address a name has: a family it does not list for a known name has none. */
+    @Override
+    public HostAnswer lookup(String name) {
+        return new HostAnswer(resolve(name), true);
+    }
+
+    /** A name of the file has addresses only (as in systemd-resolved's reading of /etc/hosts). */
+    @Override
+    public boolean listsOnlyAddresses(String name) {
+        return byName.containsKey(normalise(name));
     }
 
     private static String normalise(String name) {

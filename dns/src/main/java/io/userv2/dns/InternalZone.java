@@ -34,6 +34,12 @@ import org.xbill.DNS.TextParseException;
  * Reverse (PTR) names of all these addresses are owned too, IPv6 ones under ip6.arpa. Names under {@code internal.} that are not listed here
  * are not owned, so the server forwards them rather than answering NXDOMAIN.
  *
+ * <p><b>Zones.</b> The gateway speaks for the DHCP domain ({@code internal.}) and every API zone: their apexes
+ * ({@link #zoneApexOf}) and the names between an apex and a name registered below it (empty non-terminals such as
+ * {@code lima.internal}) exist, RFC 8020; together they are {@link #isInterior interior} names. A name owned
+ * outside every zone (a {@code --dns-host} name such as {@code printer.lan}) is its own apex. {@link #apexOf} gives
+ * the owner of the SOA the server puts in negative answers; {@link #serial()} changes whenever the names change.
+ *
  * <p>Thread-safe: mutations (from the switch's event loop, the HTTP API) are serialised and publish a new immutable
  * snapshot; lookups (from DNS worker threads) read the latest snapshot without locking.
  */
@@ -57,6 +63,7 @@ public final class InternalZone {
     private final Map<Name, InetAddress> dhcp = new LinkedHashMap<>();
     private final Map<Name, List<Inet6Address>> dhcp6 = new LinkedHashMap<>();
     private final Map<Name, DnsZone> zones = new LinkedHashMap<>();
+    private long generation;
     private volatile Snapshot snapshot;
 
     /** The user-v2 defaults: host.lima.internal and gateway.lima.internal at 192.168.104.2, DHCP names under internal. */
@@ -279,6 +286,56 @@ public final class InternalZone {
         return a == null ? List.of() : namesOf(a);
     }
 
+    /**
+     * The apex of the gateway's zone holding {@code name} (the DHCP domain or an API zone, the most specific one),
+     * or null when the name is in none of them.
+     */
+    Name zoneApexOf(Name name) {
+        return firstAncestor(key(name), snapshot.zoneApexes);
+    }
+
+    /**
+     * The owner of the SOA for negative answers about {@code name}: the apex of its zone, else the owned name outside
+     * every zone it is or lies under, else {@code name} itself (a name of the host resolver, a reverse name). Always
+     * equal to or a suffix of {@code name}, as RFC 2308 caching (and systemd-resolved) requires.
+     */
+    Name apexOf(Name name) {
+        Name k = key(name);
+        Snapshot s = snapshot;
+        Name zone = firstAncestor(k, s.zoneApexes);
+        if (zone != null) {
+            return zone;
+        }
+        Name own = firstAncestor(k, s.ownApexes);
+        return own != null ? own : k;
+    }
+
+    /**
+     * True for a zone apex and for an empty non-terminal: a name of one of the gateway's zones with registered
+     * names below it (RFC 8020: it exists, so it is never NXDOMAIN).
+     */
+    boolean isInterior(Name name) {
+        return snapshot.interior.contains(key(name));
+    }
+
+    /** A number that changes (grows) whenever the names change, for the SOA serial. */
+    public long serial() {
+        return snapshot.serial;
+    }
+
+    private static Name firstAncestor(Name k, java.util.Set<Name> set) {
+        if (set.isEmpty()) {
+            return null;
+        }
+        for (int strip = 0; strip < k.labels(); strip++) {
+            Name a = strip == 0 ? k : new Name(k, strip);
+            if (set.contains(a)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
     /** Every owned name and its address (without zone defaults and reverse names), for diagnostics. */
     public Map<Name, InetAddress> names() {
         return snapshot.exact;
@@ -359,8 +416,26 @@ public final class InternalZone {
             }
         });
         reverse.replaceAll((a, l) -> List.copyOf(l));
+        java.util.Set<Name> zoneApexes = new java.util.HashSet<>(zones.keySet());
+        zoneApexes.add(dhcpDomain);
+        java.util.Set<Name> ownApexes = new java.util.HashSet<>();
+        java.util.Set<Name> interior = new java.util.HashSet<>(zoneApexes);
+        java.util.Set<Name> registered = new java.util.HashSet<>(exact.keySet());
+        registered.addAll(multi.keySet());
+        for (Name n : registered) {
+            Name apex = firstAncestor(n, zoneApexes);
+            if (apex == null) {
+                ownApexes.add(n);
+                continue;
+            }
+            for (int strip = 1; strip <= n.labels() - apex.labels(); strip++) {
+                interior.add(new Name(n, strip));
+            }
+        }
         snapshot = new Snapshot(Collections.unmodifiableMap(exact), Collections.unmodifiableMap(multi),
-                List.copyOf(defaults), Collections.unmodifiableMap(reverse), List.copyOf(zones.values()));
+                List.copyOf(defaults), Collections.unmodifiableMap(reverse), List.copyOf(zones.values()),
+                java.util.Set.copyOf(zoneApexes), java.util.Set.copyOf(ownApexes), java.util.Set.copyOf(interior),
+                ++generation);
     }
 
     private static Name recordName(Name zone, String rel) {
@@ -409,7 +484,8 @@ public final class InternalZone {
 
     private record Snapshot(Map<Name, InetAddress> exact, Map<Name, List<InetAddress>> multi,
             List<Map.Entry<Name, InetAddress>> defaults,
-            Map<InetAddress, List<Name>> reverse, List<DnsZone> zones) { }
+            Map<InetAddress, List<Name>> reverse, List<DnsZone> zones, java.util.Set<Name> zoneApexes,
+            java.util.Set<Name> ownApexes, java.util.Set<Name> interior, long serial) { }
 
     @Override
     public String toString() {

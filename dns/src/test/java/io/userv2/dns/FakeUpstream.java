@@ -40,6 +40,8 @@ final class FakeUpstream implements AutoCloseable {
     final List<Integer> seenIds = new CopyOnWriteArrayList<>();
     final List<Message> seen = new CopyOnWriteArrayList<>();
     volatile boolean silent;
+    /** When set, put in the authority section of every NXDOMAIN, as real servers do (RFC 2308). */
+    volatile Record nxdomainSoa;
     private volatile boolean closed;
 
     private FakeUpstream(DatagramSocket udp, ServerSocket tcp) {
@@ -84,6 +86,12 @@ final class FakeUpstream implements AutoCloseable {
         return this;
     }
 
+    /** How many questions for {@code name} (any type, any case) it has seen. */
+    long queriesFor(String name) {
+        Name n = DnsTestSupport.name(name);
+        return seen.stream().filter(m -> m.getQuestion().getName().equals(n)).count();
+    }
+
     int queries() {
         return udpQueries.get() + tcpQueries.get();
     }
@@ -103,6 +111,10 @@ final class FakeUpstream implements AutoCloseable {
         List<Record> known = records.get(question.getName().canonicalize());
         if (known == null) {
             r.getHeader().setRcode(Rcode.NXDOMAIN);
+            Record soa = nxdomainSoa;
+            if (soa != null) {
+                r.addRecord(soa, Section.AUTHORITY);
+            }
         } else {
             synchronized (known) {
                 for (Record rec : known) {

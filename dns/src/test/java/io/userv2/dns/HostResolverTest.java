@@ -71,14 +71,41 @@ class HostResolverTest {
     }
 
     @Test
-    void missingFamilyOrNameIsForwarded() throws Exception {
+    void missingFamilyIsNodataAndUnknownNameIsForwarded() throws Exception {
         upstream.add(new AAAARecord(name("v4only.test"), 1, 60, ip("fd00::99")));
         Message m = udp(server, "v4only.test", Type.AAAA);
-        assertEquals(List.of(ip("fd00::99")), answers(m).stream().map(r -> ((AAAARecord) r).getAddress()).toList());
+        assertEquals(Rcode.NOERROR, m.getRcode());
+        assertTrue(answers(m).isEmpty(), "the hosts file lists every address of the name: " + m);
+        assertEquals(0, upstream.queries(), "a known name's missing family is answered at the gateway");
         Message nx = udp(server, "nowhere.test", Type.A);
         assertEquals(Rcode.NXDOMAIN, nx.getRcode(), "the upstream's NXDOMAIN comes back");
-        assertEquals(2, upstream.queries());
-        assertEquals(2, server.counters().forwarded());
+        assertEquals(1, upstream.queries());
+        assertEquals(1, server.counters().forwarded());
+    }
+
+    @Test
+    void aResolverThatAskedOneFamilyOnlyLeavesTheOtherToTheUpstream() throws Exception {
+        // The default lookup() makes no claim about the family it did not return (an IPv4-only JVM's OS resolver).
+        upstream.add(new AAAARecord(name("v4only.test"), 1, 60, ip("fd00::99")));
+        try (DnsServer s = DnsServer.create(DnsTestSupport.config(dir, upstream, "")
+                .hostResolver(n -> n.equals("v4only.test") ? List.of(ip("10.9.9.9")) : List.of()).build())) {
+            Message m = udp(s, "v4only.test", Type.AAAA);
+            assertEquals(List.of(ip("fd00::99")), answers(m).stream().map(r -> ((AAAARecord) r).getAddress())
+                    .toList());
+            assertEquals(1, upstream.queries());
+        }
+    }
+
+    @Test
+    void chainTakesTheFirstResolverThatKnowsTheName() throws Exception {
+        HostResolver files = HostsFileResolver.parse("10.9.9.9 v4only.test\n");
+        HostResolver other = n -> List.of(ip("10.0.0.1"), ip("fd00::1"));
+        HostResolver chain = HostResolver.firstOf(List.of(files, other));
+        assertEquals(new HostAnswer(List.of(ip("10.9.9.9")), true), chain.lookup("V4ONLY.test"));
+        assertEquals(new HostAnswer(List.of(ip("10.0.0.1"), ip("fd00::1")), false), chain.lookup("else.test"));
+        assertTrue(chain.listsOnlyAddresses("v4only.test"));
+        assertFalse(chain.listsOnlyAddresses("else.test"));
+        assertEquals(HostAnswer.NONE, HostResolver.firstOf(List.of(files)).lookup("else.test"));
     }
 
     @Test

@@ -93,6 +93,9 @@ class LocalAnswerTest {
             assertEquals(Rcode.NOERROR, m.getRcode(), Type.string(type));
             assertTrue(answers(m).isEmpty(), Type.string(type));
             assertTrue(m.getHeader().getFlag(Flags.AA));
+            org.xbill.DNS.SOARecord soa = (org.xbill.DNS.SOARecord) m.getSection(org.xbill.DNS.Section.AUTHORITY)
+                    .get(0);
+            assertEquals(name("internal"), soa.getName(), Type.string(type));
         }
         assertEquals(0, upstream.queries());
     }

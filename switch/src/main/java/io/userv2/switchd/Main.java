@@ -224,6 +224,12 @@ public final class Main implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     int dnsTcpIdle;
 
+    @Option(names = "--dns-local-ttl", paramLabel = "SECONDS", defaultValue = "5",
+            description = "TTL of the gateway's own DNS answers (internal names, host-resolver answers) and"
+                    + " negative-caching time of its NODATA/NXDOMAIN answers; short so that a VM that goes away"
+                    + " stops resolving soon, 0 asks guests not to cache (default: ${DEFAULT-VALUE}).")
+    long dnsLocalTtl;
+
     @Option(names = "--forward", paramLabel = "PROTO:[IP:]PORT=GUEST_IP:PORT",
             description = "Forward a host port into a guest, e.g. tcp:127.0.0.1:2222=192.168.104.3:22 or"
                     + " udp:5353=192.168.104.3:53 (binds 127.0.0.1 unless an address is given). Repeatable.")
@@ -518,7 +524,7 @@ public final class Main implements Callable<Integer> {
                 upstreams.add(parseUpstream(u));
             }
         }
-        return new DnsSettings(hosts, hostsFiles, os, upstreams, resolvConf, dnsIp, List.of());
+        return new DnsSettings(hosts, hostsFiles, os, upstreams, resolvConf, dnsIp, List.of(), dnsLocalTtl);
     }
 
     /** {@code IP} or {@code IP:PORT} (IPv4), port 53 by default; never a name (no lookup at start-up). */

@@ -1,5 +1,6 @@
 package io.userv2.switchd.config;
 
+import io.userv2.dns.DnsConfig;
 import io.userv2.dns.DnsZone;
 import io.userv2.stack.wire.Ipv4Address;
 import java.net.InetSocketAddress;
@@ -21,18 +22,32 @@ import java.util.Map;
  *     makes the gateway answer there too (Lima's default network puts DNS at .3 beside the gateway at .2)
  * @param zones zones served from the start, as if added through the API ({@code POST /services/dns/add}); gvproxy
  *     starts with {@code containers.internal.} and {@code docker.internal.}
+ * @param localTtl seconds the gateway's own answers may be cached ({@code --dns-local-ttl}): the TTL of internal
+ *     names and host-resolver answers, and the negative TTL (SOA TTL and MINIMUM) of its NODATA/NXDOMAIN answers
  */
 public record DnsSettings(Map<String, Ipv4Address> staticHosts, List<Path> hostsFiles, boolean osResolver,
-        List<InetSocketAddress> upstreams, Path resolvConf, Ipv4Address serverIp, List<DnsZone> zones) {
+        List<InetSocketAddress> upstreams, Path resolvConf, Ipv4Address serverIp, List<DnsZone> zones,
+        long localTtl) {
     /** The host's own configuration: OS resolver, /etc/resolv.conf, no extra names. */
     public static final DnsSettings HOST = new DnsSettings(Map.of(), List.of(), true, null,
             Path.of("/etc/resolv.conf"), null, List.of());
 
-    /** Copies the collections. */
+    /** Copies the collections; checks the TTL. */
     public DnsSettings {
         staticHosts = Map.copyOf(staticHosts);
         hostsFiles = List.copyOf(hostsFiles);
         upstreams = upstreams == null ? null : List.copyOf(upstreams);
         zones = List.copyOf(zones);
+        if (localTtl < 0 || localTtl > DnsConfig.MAX_LOCAL_TTL) {
+            throw new IllegalArgumentException("--dns-local-ttl must be 0.." + DnsConfig.MAX_LOCAL_TTL
+                    + " seconds, got " + localTtl);
+        }
+    }
+
+    /** The same with the default local TTL ({@link DnsConfig#DEFAULT_LOCAL_TTL}). */
+    public DnsSettings(Map<String, Ipv4Address> staticHosts, List<Path> hostsFiles, boolean osResolver,
+            List<InetSocketAddress> upstreams, Path resolvConf, Ipv4Address serverIp, List<DnsZone> zones) {
+        this(staticHosts, hostsFiles, osResolver, upstreams, resolvConf, serverIp, zones,
+                DnsConfig.DEFAULT_LOCAL_TTL);
     }
 }

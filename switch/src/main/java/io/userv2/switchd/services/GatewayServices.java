@@ -162,7 +162,9 @@ public final class GatewayServices implements AutoCloseable {
                 .gatewayName("gateway.lima.internal", gatewayIp)
                 .resolvConf(config.dns().resolvConf())
                 .upstreams(config.dns().upstreams())
-                .hostResolver(hostResolver(config.dns().hostsFiles(), config.dns().osResolver()));
+                .hostResolver(hostResolver(config.dns().hostsFiles(), config.dns().osResolver()))
+                .ttls(config.dns().localTtl(), config.dns().localTtl())
+                .negativeTtl(config.dns().localTtl());
         for (Map.Entry<String, Ipv4Address> e : config.dns().staticHosts().entrySet()) {
             b.staticHost(e.getKey(), e.getValue().toInetAddress());
         }
@@ -178,15 +180,7 @@ public final class GatewayServices implements AutoCloseable {
         if (osResolver) {
             chain.add(new OsHostResolver());
         }
-        return name -> {
-            for (HostResolver r : chain) {
-                List<InetAddress> found = r.resolve(name);
-                if (!found.isEmpty()) {
-                    return found;
-                }
-            }
-            return List.of();
-        };
+        return HostResolver.firstOf(chain);
     }
 
     /** The DNS server (its internal zone takes API-added names too). */

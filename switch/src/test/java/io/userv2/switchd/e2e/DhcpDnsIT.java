@@ -213,6 +213,52 @@ class DhcpDnsIT {
     }
 
     /**
+     * Issue 14, negative answers resolvers can cache (systemd-resolved caches an NXDOMAIN for every type of the
+     * name): a hosts-file name with only an IPv4 address asked AAAA is NOERROR with no answer and an SOA owned by the
+     * name, answered at the gateway (the local upstream never sees it); {@code lima.internal}, a parent of the
+     * gateway's names, is NOERROR (RFC 8020); a name under {@code internal.} nobody has is NXDOMAIN with
+     * {@code internal.}'s SOA; local answers and the SOA's negative TTL are {@code --dns-local-ttl}.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void negativeAnswersCarryAnSoaAndNeverDenyAnExistingName() {
+        E2e.requireRoot();
+        Path dir = E2e.socketDir();
+        try (Closer c = new Closer()) {
+            c.add(() -> E2e.deleteTree(dir));
+            HermeticDns dns = c.add(HermeticDns.create(dir.resolve("dns"), HOSTS + "198.51.100.20  fixed.test\n", SEARCH));
+            startSwitch(c, dir, dns, "--dns-local-ttl", "7");
+            NamespaceGuest g = c.add(NamespaceGuest.start(NamespaceGuest.Options.unconfigured("unix:" + dir.resolve("net.sock"))));
+            g.dhcp("lima-neg");
+            String at = "@" + GATEWAY_IP;
+
+            Dig d = Dig.run(g, at, "fixed.test", "AAAA");
+            assertEquals("NOERROR", d.reply().status(), d.toString());
+            assertEquals(0, d.reply().answerCount(), d.toString());
+            List<String[]> soa = d.reply().authority("SOA");
+            assertEquals(1, soa.size(), "one SOA in the authority section: " + d);
+            assertEquals("fixed.test.", soa.get(0)[0], "SOA owner must be the name or a suffix of it: " + d);
+            assertEquals("7", soa.get(0)[1], "SOA TTL: " + d);
+            assertTrue(soa.get(0)[4].endsWith(" 7"), "SOA MINIMUM (the negative TTL): " + d);
+            assertTrue(dns.upstream().questions().stream().noneMatch(q -> q.toLowerCase().startsWith("fixed.test.")),
+                    "a hosts-file name was forwarded: " + dns.upstream().questions());
+            d = Dig.run(g, at, "fixed.test", "A");
+            assertEquals(List.of("198.51.100.20"), d.reply().data("A"), d.toString());
+            assertEquals(List.of(7L), d.reply().ttls("A"), "host-resolver answers carry --dns-local-ttl: " + d);
+            assertEquals(List.of(7L), Dig.run(g, at, "host.lima.internal").reply().ttls("A"), "internal names too");
+
+            d = Dig.run(g, at, "lima.internal");
+            assertEquals("NOERROR", d.reply().status(), "empty non-terminal: " + d);
+            assertEquals(0, d.reply().answerCount(), d.toString());
+            assertEquals("internal.", d.reply().authority("SOA").get(0)[0], d.toString());
+            d = Dig.run(g, at, "nosuch.internal");
+            assertEquals("NXDOMAIN", d.reply().status(), d.toString());
+            assertEquals("internal.", d.reply().authority("SOA").get(0)[0], "the zone's SOA with the NXDOMAIN: " + d);
+            assertTrue(dns.upstream().questions().contains("nosuch.internal. A"), "still asked upstream: " + dns.upstream().questions());
+        }
+    }
+
+    /**
      * Leases survive a restart of the switch (same socket, same default leases file): a VM that comes back gets
      * its address again, even when it is not the first free one, and the names of VMs that have not come back yet
      * still answer.

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 
 /**
  * Runs {@code dig} (bind9-dnsutils, the machine's) inside a namespace guest and parses what a user reads off it:
- * status, header flags, the answer section and the message size. With no {@code @server} argument dig asks the
+ * status, header flags, the answer and authority sections and the message size. With no {@code @server} argument dig asks the
  * nameserver of the guest's resolver file (see {@link NamespaceGuest#resolvConf()}).
  */
 public record Dig(Exec.Result raw, List<Reply> replies) {
@@ -18,7 +18,8 @@ public record Dig(Exec.Result raw, List<Reply> replies) {
     private static final Pattern SERVER = Pattern.compile(";; SERVER: (\\S+)");
 
     /** One answer as dig printed it (one per query name: {@code dig a b c} prints three). */
-    public record Reply(String status, List<String> flags, int answerCount, List<String> answers, int size, String server) {
+    public record Reply(String status, List<String> flags, int answerCount, List<String> answers, int size, String server,
+            List<String> authority) {
         public boolean truncated() {
             return flags.contains("tc");
         }
@@ -30,6 +31,27 @@ public record Dig(Exec.Result raw, List<Reply> replies) {
                 String[] f = a.split("\\s+", 5);
                 if (f.length == 5 && f[3].equalsIgnoreCase(type)) {
                     out.add(f[4]);
+                }
+            }
+            return out;
+        }
+
+        /** The TTL (second field) of every answer record of {@code type}. */
+        public List<Long> ttls(String type) {
+            return fields(answers, type).stream().map(f -> Long.parseLong(f[1])).toList();
+        }
+
+        /** Every authority record of {@code type}, split into owner, TTL, class, type and RDATA. */
+        public List<String[]> authority(String type) {
+            return fields(authority, type);
+        }
+
+        private static List<String[]> fields(List<String> lines, String type) {
+            List<String[]> out = new ArrayList<>();
+            for (String a : lines) {
+                String[] f = a.split("\\s+", 5);
+                if (f.length == 5 && f[3].equalsIgnoreCase(type)) {
+                    out.add(f);
                 }
             }
             return out;
@@ -72,31 +94,41 @@ public record Dig(Exec.Result raw, List<Reply> replies) {
         List<String> flags = List.of();
         int count = 0;
         List<String> answers = new ArrayList<>();
+        List<String> authority = new ArrayList<>();
         boolean inAnswer = false;
+        boolean inAuthority = false;
         String server = "";
         for (String line : out.split("\\R")) {
             Matcher m;
             if ((m = HEADER.matcher(line)).find()) {
                 status = m.group(2);
                 answers = new ArrayList<>();
+                authority = new ArrayList<>();
                 inAnswer = false;
+                inAuthority = false;
                 server = "";
             } else if ((m = FLAGS.matcher(line)).find()) {
                 flags = List.of(m.group(1).trim().split("\\s+"));
                 count = Integer.parseInt(m.group(3));
             } else if (line.startsWith(";; ANSWER SECTION:")) {
                 inAnswer = true;
+            } else if (line.startsWith(";; AUTHORITY SECTION:")) {
+                inAuthority = true;
             } else if (line.isBlank() || line.startsWith(";")) {
                 inAnswer = false;
+                inAuthority = false;
                 if ((m = SERVER.matcher(line)).find()) {
                     server = m.group(1);
                 }
                 if ((m = SIZE.matcher(line)).find() && status != null) {
-                    replies.add(new Reply(status, flags, count, List.copyOf(answers), Integer.parseInt(m.group(1)), server));
+                    replies.add(new Reply(status, flags, count, List.copyOf(answers), Integer.parseInt(m.group(1)), server,
+                            List.copyOf(authority)));
                     status = null;
                 }
             } else if (inAnswer) {
                 answers.add(line.trim());
+            } else if (inAuthority) {
+                authority.add(line.trim());
             }
         }
         return replies;
