@@ -156,21 +156,9 @@ public final class TcpNat {
             dropsBadSegment++;
             return true;
         }
-        boolean nested = forwarding;
-        forwarding = true;
-        try {
-            TcpPacket tcp = nested ? TcpPacket.reusable() : segmentView;
-            TcpHeader seg = nested ? new TcpHeader() : rx;
-            if (tcp.wrap(packet.buffer(), packet.payloadOffset(), packet.payloadLength()) != null
-                    || seg.parse(tcp, packet.source(), packet.destination(), true) != null) {
-                dropsBadSegment++;
-                return true;
-            }
-            return segment(frame, 0, TcpConnectionKey.mapped(packet.source()), 0,
-                    TcpConnectionKey.mapped(packet.destination()), ingress, now, tcp, seg);
-        } finally {
-            forwarding = nested;
-        }
+        return parse(frame, packet.buffer(), packet.payloadOffset(), packet.payloadLength(), 0,
+                TcpConnectionKey.mapped(packet.source()), 0, TcpConnectionKey.mapped(packet.destination()), ingress,
+                now);
     }
 
     /**
@@ -190,19 +178,29 @@ public final class TcpNat {
             dropsBadSegment++; // the gateway sends no fragments; an IPv4-mapped source is no guest's
             return true;
         }
+        return parse(frame, packet.buffer(), packet.payloadOffset(), packet.payloadLength(), packet.sourceHigh(),
+                packet.sourceLow(), packet.destinationHigh(), packet.destinationLow(), ingress, now);
+    }
+
+    /**
+     * Parses the segment at {@code offset} of {@code buf} from {@code src} to {@code dst} (128-bit addresses, IPv4
+     * ones mapped: {@code srcHigh == 0}), its checksum over the family's pseudo header, into the reused view and
+     * header (fresh ones when nested), and hands it on.
+     */
+    private boolean parse(EthernetFrame frame, ByteBuf buf, int offset, int length, long srcHigh, long srcLow,
+            long dstHigh, long dstLow, int ingress, long now) {
         boolean nested = forwarding;
         forwarding = true;
         try {
             TcpPacket tcp = nested ? TcpPacket.reusable() : segmentView;
             TcpHeader seg = nested ? new TcpHeader() : rx;
-            if (tcp.wrap(packet.buffer(), packet.payloadOffset(), packet.payloadLength()) != null
-                    || seg.parseIpv6(tcp, packet.sourceHigh(), packet.sourceLow(), packet.destinationHigh(),
-                            packet.destinationLow(), true) != null) {
+            if (tcp.wrap(buf, offset, length) != null || (srcHigh == 0
+                    ? seg.parse(tcp, (int) srcLow, (int) dstLow, true)
+                    : seg.parseIpv6(tcp, srcHigh, srcLow, dstHigh, dstLow, true)) != null) {
                 dropsBadSegment++;
                 return true;
             }
-            return segment(frame, packet.sourceHigh(), packet.sourceLow(), packet.destinationHigh(),
-                    packet.destinationLow(), ingress, now, tcp, seg);
+            return segment(frame, srcHigh, srcLow, dstHigh, dstLow, ingress, now, tcp, seg);
         } finally {
             forwarding = nested;
         }

@@ -139,22 +139,9 @@ public final class UdpNat {
             counters.dropsBadPacket++;
             return true;
         }
-        UdpFlowKey key = new UdpFlowKey(new Ipv4Address(packet.source()), udp.srcPort(),
-                new Ipv4Address(packet.destination()), udp.dstPort());
-        MacAddress guestMac = MacAddress.of(frame.source());
-        NatUdpFlow flow = flows.get(key);
-        if (flow == null) {
-            Ipv4Address real = policy.translate((Ipv4Address) key.destination());
-            if (real == null) {
-                counters.dropsPolicy++;
-                return true;
-            }
-            flow = open(key, real, ingress, guestMac, now);
-        }
-        if (flow != null) {
-            send(flow, udp, guestMac, now);
-        }
-        return true;
+        take(new UdpFlowKey(new Ipv4Address(packet.source()), udp.srcPort(), new Ipv4Address(packet.destination()),
+                udp.dstPort()), frame, udp, ingress, now);
+        return true; // over IPv4 a refused destination is dropped too
     }
 
     /**
@@ -171,25 +158,29 @@ public final class UdpNat {
             counters6.dropsBadPacket++;
             return true;
         }
-        UdpFlowKey key = new UdpFlowKey(packet.source(), udp.srcPort(), packet.destination(), udp.dstPort());
+        return take(new UdpFlowKey(packet.source(), udp.srcPort(), packet.destination(), udp.dstPort()), frame, udp,
+                ingress, now);
+    }
+
+    /**
+     * The guest's datagram {@code udp} of flow {@code key} goes out on the flow's host socket, opened first when the
+     * flow is new; false when the policy refuses its destination (counted), else true (sent, or dropped and counted).
+     */
+    private boolean take(UdpFlowKey key, EthernetFrame frame, UdpPacket udp, int ingress, long now) {
         MacAddress guestMac = MacAddress.of(frame.source());
         NatUdpFlow flow = flows.get(key);
         if (flow == null) {
-            Ipv6Address real = policy6.translate((Ipv6Address) key.destination());
+            IpAddress real = key.destination() instanceof Ipv6Address d6 ? policy6.translate(d6)
+                    : policy.translate((Ipv4Address) key.destination());
             if (real == null) {
-                counters6.dropsPolicy++;
+                (key.ipv6() ? counters6 : counters).dropsPolicy++;
                 return false;
             }
             flow = open(key, real, ingress, guestMac, now);
+            if (flow == null) {
+                return true;
+            }
         }
-        if (flow != null) {
-            send(flow, udp, guestMac, now);
-        }
-        return true;
-    }
-
-    /** The guest's datagram {@code udp} goes out on the host socket of {@code flow}. */
-    private void send(NatUdpFlow flow, UdpPacket udp, MacAddress guestMac, long now) {
         Counters c = countersOf(flow);
         flow.guestMac = guestMac;
         flow.lastActive = now;
@@ -206,6 +197,7 @@ public final class UdpNat {
         } catch (IOException e) {
             c.hostErrors++;
         }
+        return true;
     }
 
     /** A new flow to {@code real} (where the key's destination translates), or null when a cap or the host refuses. */

@@ -14,7 +14,6 @@ import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
 import io.userv2.stack.wire.Ipv6Address;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -78,31 +77,16 @@ class Tcp6NatTest {
         NatSim sim = sim();
         SimGuest g = guest(sim);
         sim.host.dialByPort.put(81, FakeHost.Dial.REFUSE);
-        TcpConnection c = g.connect(GATEWAY6, 81);
-        sim.runUntil(() -> c.state() == TcpState.CLOSED, 2 * S, "RST for a refused port");
-        assertEquals(TcpCloseCause.RESET_BY_PEER, c.closeCause());
-        sim.runFor(10 * MS);
-        assertEquals(0, sim.engine.tcp().connections());
-        assertEquals(1, sim.engine.tcp().dialFailures());
-        sim.assertNoLeaks();
+        NatEngineTest.assertRefusedWithRst(sim, g.connect(GATEWAY6, 81));
     }
 
     @Test
     void anUnreachableHostIsReportedWithIcmpv6QuotingTheGuestsSyn() {
         NatSim sim = sim();
         SimGuest g = guest(sim);
-        sim.host.dialByPort.put(83, FakeHost.Dial.HOST_UNREACHABLE);
-        sim.host.dialByPort.put(84, FakeHost.Dial.NET_UNREACHABLE);
-        TcpConnection first = g.connect(REMOTE6, 83);
-        TcpConnection second = g.connect(REMOTE6, 84);
-        sim.runUntil(() -> g.icmpReceived.size() == 2, 2 * S, "two ICMPv6 errors");
         // RFC 4443 3.1: type 1, code 3 (address unreachable) and code 0 (no route), from the gateway as a router.
-        assertEquals(List.of("type 1 code 3 from " + GATEWAY6, "type 1 code 0 from " + GATEWAY6), g.icmpReceived);
-        assertEquals(List.of(first.iss().value() & 0xFFFF_FFFFL, second.iss().value() & 0xFFFF_FFFFL),
-                g.icmpQuotedSecondWord, "the quote carries each SYN's sequence number");
-        assertEquals(0, sim.engine.tcp().connections());
-        assertEquals(2, sim.engine.icmpErrorsSent());
-        sim.assertNoLeaks();
+        NatEngineTest.assertUnreachableReported(sim, g, port -> g.connect(REMOTE6, port),
+                List.of("type 1 code 3 from " + GATEWAY6, "type 1 code 0 from " + GATEWAY6));
     }
 
     @Test
@@ -110,20 +94,7 @@ class Tcp6NatTest {
         NatSim sim = sim();
         sim.loss = 0.02;
         SimGuest g = guest(sim);
-        TcpConnection c = established(sim, g, GATEWAY6, 80);
-        FakeHost.Tcp host = sim.host.lastTcp();
-        Random r = new Random(SEED);
-        byte[] up = NatSim.randomBytes(r, 3 << 20);
-        byte[] down = NatSim.randomBytes(r, 3 << 20);
-        host.send(down);
-        int[] sent = {0};
-        sim.runUntil(() -> {
-            sent[0] += g.send(c, up, sent[0]);
-            return host.fromGuest.size() == up.length && g.receivedOn(c).length == down.length;
-        }, 120 * S, "3 MiB each way");
-        assertArrayEquals(up, host.fromGuest.toByteArray());
-        assertArrayEquals(down, g.receivedOn(c));
-        sim.assertNoLeaks();
+        NatEngineTest.assertTransferIntact(sim, g, established(sim, g, GATEWAY6, 80));
     }
 
     @Test
