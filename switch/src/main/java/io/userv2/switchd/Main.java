@@ -3,6 +3,7 @@ package io.userv2.switchd;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.userv2.stack.dhcp.StaticLease;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.Ipv6Prefix;
 import io.userv2.stack.wire.MacAddress;
@@ -173,9 +174,9 @@ public final class Main implements Callable<Integer> {
     Path resolvConf;
 
     @Option(names = "--nat", paramLabel = "VIRTUAL=REAL",
-            description = "Guests reaching VIRTUAL (an IPv4 address) reach REAL on the host side instead, e.g."
-                    + " 203.0.113.10=127.0.0.1. The gateway's own address always reaches the host's 127.0.0.1."
-                    + " Repeatable.")
+            description = "Guests reaching VIRTUAL reach REAL on the host side instead, e.g."
+                    + " 203.0.113.10=127.0.0.1, or with IPv6 addresses 2001:db8::10=::1 (NAT66). The gateway's own"
+                    + " addresses always reach the host's 127.0.0.1 and ::1. Repeatable.")
     List<String> natRules = new ArrayList<>();
 
     @Option(names = "--no-outside",
@@ -488,16 +489,29 @@ public final class Main implements Callable<Integer> {
 
     private NatSettings natSettings(boolean outside) {
         Map<Ipv4Address, Ipv4Address> rules = new LinkedHashMap<>();
+        Map<Ipv6Address, Ipv6Address> rules6 = new LinkedHashMap<>();
         for (String rule : natRules) {
             int eq = rule.indexOf('=');
             if (eq <= 0) {
                 throw new IllegalArgumentException("--nat expects VIRTUAL=REAL, got " + rule);
             }
-            rules.put(Ipv4Address.parse(rule.substring(0, eq)), Ipv4Address.parse(rule.substring(eq + 1)));
+            String virtual = unbracket(rule.substring(0, eq));
+            String real = unbracket(rule.substring(eq + 1));
+            if (virtual.contains(":") || real.contains(":")) {
+                rules6.put(Ipv6Address.parse(virtual), Ipv6Address.parse(real)); // both IPv6, or a clear error
+            } else {
+                rules.put(Ipv4Address.parse(virtual), Ipv4Address.parse(real));
+            }
         }
         return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm, maxPendingDialsPerVm,
                 maxUdpFlowsPerVm, keepAliveIdle,
-                keepAliveInterval, keepAliveProbes, dnsTcpIdle, null, false);
+                keepAliveInterval, keepAliveProbes, dnsTcpIdle, null, false, rules6);
+    }
+
+    /** An IPv6 address as written in URLs, {@code [2001:db8::10]}, without its brackets. */
+    private static String unbracket(String address) {
+        return address.length() > 2 && address.startsWith("[") && address.endsWith("]")
+                ? address.substring(1, address.length() - 1) : address;
     }
 
     /** The DNS address a profile asks for (null: the gateway's own). */

@@ -87,13 +87,14 @@ final class NetworkStats {
         n.put("udpDatagramsToGuest", nat.udp().counters().datagramsToGuest());
         n.put("udpDrops", nat.udp().counters().drops());
         n.put("udpPortUnreachable", nat.udp().counters().portUnreachable());
-        if (nat.udp6() != null) { // NAT66, with IPv6 on
-            n.put("udp6Flows", nat.udp6().size());
-            n.put("udp6DatagramsToHost", nat.udp6().counters().datagramsToHost());
-            n.put("udp6DatagramsToGuest", nat.udp6().counters().datagramsToGuest());
-            n.put("udp6Drops", nat.udp6().counters().drops());
-            n.put("udp6RefusedByPolicy", nat.udp6().counters().dropsPolicy());
-            n.put("udp6PortUnreachable", nat.udp6().counters().portUnreachable());
+        if (nat.ipv6Enabled()) { // NAT66, with IPv6 on
+            n.put("tcp6ConnectionsOpened", nat.tcp().connections6Opened());
+            n.put("udp6Flows", nat.udp().size6());
+            n.put("udp6DatagramsToHost", nat.udp().counters6().datagramsToHost());
+            n.put("udp6DatagramsToGuest", nat.udp().counters6().datagramsToGuest());
+            n.put("udp6Drops", nat.udp().counters6().drops());
+            n.put("udp6RefusedByPolicy", nat.udp().counters6().dropsPolicy());
+            n.put("udp6PortUnreachable", nat.udp().counters6().portUnreachable());
         }
         n.put("icmpEchoFlows", nat.icmp().size());
         n.put("icmpEchoRequestsToHost", nat.icmp().counters().requestsToHost());

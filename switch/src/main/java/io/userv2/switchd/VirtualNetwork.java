@@ -194,9 +194,10 @@ public final class VirtualNetwork implements AutoCloseable {
         nat.serveDns(services.dns());
         GatewayIpv6 v6 = gateway.ipv6();
         if (config.ipv6().enabled() && v6 != null) {
-            // NAT66: the gateway's IPv6 addresses are the IPv6 host alias (the host's ::1).
+            // NAT66: the gateway's IPv6 addresses are the IPv6 host alias (the host's ::1); --nat rules with IPv6
+            // addresses map further ones.
             nat.enableIpv6(v6, new Nat66Policy(v6.config().prefix(), Set.of(v6.address(), v6.linkLocal()),
-                    settings.outside()));
+                    settings.rules6(), settings.outside()));
         }
         sw.onDetach(port -> {
             nat.portClosed(port.id());

@@ -836,6 +836,11 @@ public final class Gateway implements UdpSender {
      * only (it is usually a connection's reused header).
      */
     public void sendTcp(MacAddress dstMac, Ipv4Address src, Ipv4Address dst, TcpHeader tcp, ByteBuf payload) {
+        sendTcp(dstMac, src.bits(), dst.bits(), tcp, payload);
+    }
+
+    /** As {@link #sendTcp(MacAddress, Ipv4Address, Ipv4Address, TcpHeader, ByteBuf)} with the addresses' raw bits. */
+    public void sendTcp(MacAddress dstMac, int src, int dst, TcpHeader tcp, ByteBuf payload) {
         int payloadLength = payload.readableBytes();
         // Once per segment: the headers are written from primitives (no Ipv4Repr/EthernetRepr per segment).
         int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + tcp.totalLength();
@@ -847,11 +852,11 @@ public final class Gateway implements UdpSender {
             out.setShort(EthernetFrame.ETHER_TYPE, EtherType.IPV4.value());
             int offset = EthernetFrame.HEADER_LENGTH;
             // RFC 1191 / RFC 9293 3.7.2: path MTU discovery wants DF on TCP segments; the LAN never fragments.
-            Ipv4Repr.writeHeader(out, offset, src.bits(), dst.bits(), IpProtocol.TCP.number(), ipLength,
+            Ipv4Repr.writeHeader(out, offset, src, dst, IpProtocol.TCP.number(), ipLength,
                     Ipv4Repr.DEFAULT_TTL, nextIdentification(), Ipv4Packet.FLAG_DF, 0);
             offset += Ipv4Packet.MIN_HEADER_LENGTH;
             out.setBytes(offset + tcp.headerLength(), payload, payload.readerIndex(), payloadLength);
-            tcp.emit(out, offset, src.bits(), dst.bits());
+            tcp.emit(out, offset, src, dst);
             out.writerIndex(length);
         } catch (RuntimeException e) {
             out.release();

@@ -726,10 +726,19 @@ public final class GatewayIpv6 {
 
     /**
      * Sends one TCP segment over IPv6 from {@code src} to {@code dst} at {@code dstMac}, as the gateway's TCP
-     * endpoints (NAT66) will: the checksum is computed over {@code payload}, which is copied (the caller keeps it).
+     * endpoints (NAT66) emit them: the checksum is computed over {@code payload}, which is copied (the caller keeps it).
      * {@code tcp} is read during the call only.
      */
     public void sendTcp(MacAddress dstMac, Ipv6Address src, Ipv6Address dst, TcpHeader tcp, ByteBuf payload) {
+        sendTcp(dstMac, src.high(), src.low(), dst.high(), dst.low(), tcp, payload);
+    }
+
+    /**
+     * As {@link #sendTcp(MacAddress, Ipv6Address, Ipv6Address, TcpHeader, ByteBuf)} with the addresses' raw halves
+     * (no object per segment).
+     */
+    public void sendTcp(MacAddress dstMac, long srcHigh, long srcLow, long dstHigh, long dstLow, TcpHeader tcp,
+                        ByteBuf payload) {
         int payloadLength = payload.readableBytes();
         int ipLength = Ipv6Packet.HEADER_LENGTH + tcp.totalLength();
         int length = EthernetFrame.HEADER_LENGTH + ipLength;
@@ -739,11 +748,11 @@ public final class GatewayIpv6 {
             MacAddress.write(out, EthernetFrame.SOURCE, mac.bits());
             out.setShort(EthernetFrame.ETHER_TYPE, EtherType.IPV6_VALUE);
             int offset = EthernetFrame.HEADER_LENGTH;
-            Ipv6Repr.writeHeader(out, offset, src.high(), src.low(), dst.high(), dst.low(), IpProtocol.TCP_NUMBER,
+            Ipv6Repr.writeHeader(out, offset, srcHigh, srcLow, dstHigh, dstLow, IpProtocol.TCP_NUMBER,
                     tcp.totalLength(), HOP_LIMIT, 0, 0);
             offset += Ipv6Packet.HEADER_LENGTH;
             out.setBytes(offset + tcp.headerLength(), payload, payload.readerIndex(), payloadLength);
-            tcp.emitIpv6(out, offset, src.high(), src.low(), dst.high(), dst.low());
+            tcp.emitIpv6(out, offset, srcHigh, srcLow, dstHigh, dstLow);
             out.writerIndex(length);
         } catch (RuntimeException e) {
             out.release();

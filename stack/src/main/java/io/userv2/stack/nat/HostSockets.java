@@ -21,6 +21,16 @@ public interface HostSockets {
     HostTcpSocket dialTcp(NatTcpFlow flow, Ipv4Address address, int port) throws IOException;
 
     /**
+     * Starts connecting to IPv6 {@code address:port} for {@code flow} (NAT66), as {@link #dialTcp}. Hosts without
+     * IPv6 keep this default (the engine answers the guest's SYN with RST).
+     *
+     * @throws IOException when no connect could be started at all
+     */
+    default HostTcpSocket dialTcp6(NatTcpFlow flow, Ipv6Address address, int port) throws IOException {
+        throw new IOException("no IPv6 host sockets here");
+    }
+
+    /**
      * Opens a datagram socket connected to {@code address:port} for {@code flow}; datagrams that arrive are reported
      * with {@link NatEngine#hostReadable(NatUdpFlow, long)}.
      *
@@ -30,11 +40,11 @@ public interface HostSockets {
 
     /**
      * Opens an IPv6 datagram socket connected to {@code address:port} for {@code flow} (NAT66); datagrams that arrive
-     * are reported with {@link NatEngine#hostReadable(NatUdp6Flow, long)}. Hosts without IPv6 keep this default.
+     * are reported with {@link NatEngine#hostReadable(NatUdpFlow, long)}. Hosts without IPv6 keep this default.
      *
      * @throws IOException when the socket cannot be opened (the guest's datagram is dropped and counted)
      */
-    default HostUdpSocket openUdp6(NatUdp6Flow flow, Ipv6Address address, int port) throws IOException {
+    default HostUdpSocket openUdp6(NatUdpFlow flow, Ipv6Address address, int port) throws IOException {
         throw new IOException("no IPv6 host sockets here");
     }
 

@@ -2,23 +2,26 @@ package io.userv2.stack.nat;
 
 import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.Ipv6Prefix;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
 /**
  * Decides where on the host a guest's IPv6 flow goes (NAT66): the gateway's own IPv6 addresses stand for the host's
- * {@code ::1} (the IPv6 host alias), and any other destination is reached as itself unless the network is kept local
+ * {@code ::1} (the IPv6 host alias), {@code --nat VIRTUAL=REAL} rules with IPv6 addresses map further ones (as
+ * {@link NatPolicy}'s do for IPv4), and any other destination is reached as itself unless the network is kept local
  * ({@code --no-outside}). Immutable and thread-safe.
  *
  * <p>Never dialled, whatever the guest asks: {@code ::/64} (the unspecified address, the host's own loopback
  * {@code ::1} other than through the alias, and the IPv4-mapped {@code ::ffff:0:0/96} and IPv4-compatible forms, which
  * would reach the host's IPv4 loopback through a dual-stack socket), multicast {@code ff00::/8}, link-local
  * {@code fe80::/10} (the host's own links), and the LAN's own prefix (other VMs, reached at layer 2, never through the
- * gateway).
+ * gateway). A rule's REAL address may be {@code ::1} (as an IPv4 rule's may be 127.0.0.1) but nothing else of those.
  */
 public final class Nat66Policy {
     private final Ipv6Prefix lan;
     private final Set<Ipv6Address> hostAliases;
+    private final Map<Ipv6Address, Ipv6Address> rules;
     private final boolean outside;
 
     /**
@@ -28,8 +31,18 @@ public final class Nat66Policy {
      * @param outside whether other destinations are reached as themselves (false: the host alias only)
      */
     public Nat66Policy(Ipv6Prefix lan, Set<Ipv6Address> hostAliases, boolean outside) {
+        this(lan, hostAliases, Map.of(), outside);
+    }
+
+    /**
+     * As {@link #Nat66Policy(Ipv6Prefix, Set, boolean)}, with {@code rules} mapping further VIRTUAL -> REAL addresses
+     * ({@code --nat}); they are followed whatever {@code outside} says.
+     */
+    public Nat66Policy(Ipv6Prefix lan, Set<Ipv6Address> hostAliases, Map<Ipv6Address, Ipv6Address> rules,
+            boolean outside) {
         this.lan = Objects.requireNonNull(lan, "lan");
         this.hostAliases = Set.copyOf(hostAliases);
+        this.rules = Map.copyOf(rules);
         this.outside = outside;
     }
 
@@ -38,11 +51,19 @@ public final class Nat66Policy {
         if (hostAliases.contains(destination)) {
             return Ipv6Address.LOOPBACK;
         }
-        if (!outside || destination.high() == 0 || destination.isMulticast() || destination.isLinkLocal()
-                || lan.contains(destination)) {
+        Ipv6Address real = rules.get(destination);
+        if (real != null) {
+            return real.isLoopback() || dialable(real) ? real : null;
+        }
+        if (!outside || !dialable(destination) || lan.contains(destination)) {
             return null;
         }
         return destination;
+    }
+
+    /** Not in {@code ::/64}, not multicast, not link-local. */
+    private static boolean dialable(Ipv6Address a) {
+        return a.high() != 0 && !a.isMulticast() && !a.isLinkLocal();
     }
 
     /** The addresses that stand for the host's {@code ::1}. */
@@ -50,7 +71,12 @@ public final class Nat66Policy {
         return hostAliases;
     }
 
-    /** Whether destinations other than the host alias are reachable. */
+    /** The {@code --nat} rules with IPv6 addresses, VIRTUAL -> REAL. */
+    public Map<Ipv6Address, Ipv6Address> rules() {
+        return rules;
+    }
+
+    /** Whether destinations other than the host alias and the rules are reachable. */
     public boolean outside() {
         return outside;
     }

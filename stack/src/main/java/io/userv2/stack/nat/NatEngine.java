@@ -16,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
  * The gateway's NAT as one sans-IO engine: guest TCP is terminated and relayed ({@link TcpNat}), guest UDP gets a
  * host socket per flow ({@link UdpNat}), and guest ICMP echo a host ping socket per flow ({@link IcmpEchoNat}; where
  * the host allows none, it is dropped and counted). Installed on the {@link Gateway} as its {@link Ipv4Forwarder};
- * with {@link #enableIpv6}, guest UDP over IPv6 gets a host socket per flow too ({@link Udp6Nat}, NAT66).
+ * with {@link #enableIpv6}, guest TCP and UDP over IPv6 go the same ways (NAT66), in the same tables and under the
+ * same caps.
  *
  * <p>How an owner drives it, all on one thread:
  * <ul>
@@ -39,10 +40,7 @@ public final class NatEngine implements Ipv4Forwarder {
     private final GuestErrors errors;
     private final OwnerQuotas quotas;
     private final NatConfig config;
-    private final HostSockets host;
-    private final ByteBufAllocator alloc;
-    /** UDP over IPv6 (NAT66), once {@link #enableIpv6} installed it; null before. */
-    private Udp6Nat udp6;
+    private boolean ipv6;
 
     /**
      * An engine for {@code gateway} (which it sends through), dialling where {@code policy} says with {@code host}.
@@ -54,8 +52,6 @@ public final class NatEngine implements Ipv4Forwarder {
     public NatEngine(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
             EgressGauge egress, NatObserver observer, byte[] isnSecret) {
         this.config = config;
-        this.host = host;
-        this.alloc = alloc;
         this.errors = new GuestErrors(gateway, alloc);
         this.quotas = new OwnerQuotas(config.maxConnectionsPerGuest(), config.maxPendingDialsPerGuest(),
                 config.maxUdpFlowsPerGuest(), config.maxIcmpFlowsPerGuest(), observer::portAtCap);
@@ -68,26 +64,29 @@ public final class NatEngine implements Ipv4Forwarder {
 
     /**
      * Turns on NAT66 for {@code v6} (the gateway's IPv6 side): installs the engine's {@link Ipv6Forwarder} there, so
-     * guest UDP over IPv6 goes where {@code policy} says, through host sockets ({@link HostSockets#openUdp6}), under
-     * the same UDP caps, total and idle timeout as IPv4. Everything else (TCP, ICMPv6) is not taken, so the gateway
-     * answers it as before (TCP reset, ICMPv6 no route). Call once, before traffic.
+     * guest TCP and UDP over IPv6 go where {@code policy} says, through host sockets ({@link HostSockets#dialTcp6},
+     * {@link HostSockets#openUdp6}), under the same caps, totals and timeouts as IPv4; the local TCP services
+     * ({@link #serveLocally}) answer on the gateway's IPv6 addresses too. ICMPv6 is not taken, so the gateway answers
+     * it as before. Call once, before traffic.
      */
     public void enableIpv6(GatewayIpv6 v6, Nat66Policy policy) {
-        if (udp6 != null) {
+        if (ipv6) {
             throw new IllegalStateException("IPv6 NAT is on already");
         }
-        Udp6Nat u = new Udp6Nat(v6, policy, host, quotas, alloc, config.udpIdleTimeoutNanos(), config.maxUdpFlows(),
-                udp::size);
-        udp.ipv6Flows = u::size;
-        udp6 = u;
+        ipv6 = true;
+        errors.enableIpv6(v6);
+        udp.enableIpv6(v6, policy);
+        tcp.enableIpv6(v6, policy);
         v6.setForwarder(this::forward6);
     }
 
-    /** The IPv6 forwarder {@link #enableIpv6} installs: UDP is NAT'd, the rest left to the gateway. */
+    /** The IPv6 forwarder {@link #enableIpv6} installs: TCP and UDP are NAT'd, the rest left to the gateway. */
     private boolean forward6(EthernetFrame frame, Ipv6Packet packet, int ingress, long nowNanos) {
-        Udp6Nat u = udp6;
-        return u != null && packet.protocolNumber() == IpProtocol.UDP_NUMBER
-                && u.forward(frame, packet, ingress, nowNanos);
+        return switch (packet.protocolNumber()) {
+            case IpProtocol.TCP_NUMBER -> tcp.forward(frame, packet, ingress, nowNanos);
+            case IpProtocol.UDP_NUMBER -> udp.forward(frame, packet, ingress, nowNanos);
+            default -> false;
+        };
     }
 
     /** Serves TCP to {@code port} of the gateway's own addresses with {@code service} (DNS on 53, say). */
@@ -130,13 +129,6 @@ public final class NatEngine implements Ipv4Forwarder {
         udp.hostReadable(flow, now);
     }
 
-    /** The IPv6 host socket of {@code flow} has datagrams (or an error) to read. */
-    public void hostReadable(NatUdp6Flow flow, long now) {
-        if (udp6 != null) {
-            udp6.hostReadable(flow, now);
-        }
-    }
-
     /** The ping socket of {@code flow} has echo replies (or an error) to read. */
     public void hostReadable(NatIcmpFlow flow, long now) {
         icmp.hostReadable(flow, now);
@@ -147,9 +139,6 @@ public final class NatEngine implements Ipv4Forwarder {
         tcp.poll(now);
         udp.poll(now);
         icmp.poll(now);
-        if (udp6 != null) {
-            udp6.poll(now);
-        }
     }
 
     /** Runs every flow that had news since the last flush. */
@@ -169,19 +158,17 @@ public final class NatEngine implements Ipv4Forwarder {
 
     /** The earliest time {@link #poll} has work, or Long.MAX_VALUE. */
     public long pollAt() {
-        long at = Math.min(tcp.pollAt(), Math.min(udp.pollAt(), icmp.pollAt()));
-        return udp6 == null ? at : Math.min(at, udp6.pollAt());
+        return Math.min(tcp.pollAt(), Math.min(udp.pollAt(), icmp.pollAt()));
     }
 
     /**
-     * The switch port {@code owner} is gone: every TCP connection it owned is aborted (host peers see RST) and every
-     * UDP and ICMP echo flow closed.
+     * The switch port {@code owner} is gone: every TCP connection it owned (either family) is aborted (host peers see
+     * RST) and every UDP and ICMP echo flow closed.
      *
      * @return the number of flows ended
      */
     public int portClosed(int owner, long now) {
-        int ended = tcp.portClosed(owner, now) + udp.portClosed(owner) + icmp.portClosed(owner)
-                + (udp6 == null ? 0 : udp6.portClosed(owner));
+        int ended = tcp.portClosed(owner, now) + udp.portClosed(owner) + icmp.portClosed(owner);
         quotas.forget(owner);
         return ended;
     }
@@ -208,24 +195,21 @@ public final class NatEngine implements Ipv4Forwarder {
         tcp.closeAll();
         udp.closeAll();
         icmp.closeAll();
-        if (udp6 != null) {
-            udp6.closeAll();
-        }
     }
 
-    /** TCP through the gateway. */
+    /** Whether {@link #enableIpv6} turned NAT66 on. */
+    public boolean ipv6Enabled() {
+        return ipv6;
+    }
+
+    /** TCP through the gateway, both families. */
     public TcpNat tcp() {
         return tcp;
     }
 
-    /** UDP through the gateway. */
+    /** UDP through the gateway, both families. */
     public UdpNat udp() {
         return udp;
-    }
-
-    /** UDP over IPv6 through the gateway (NAT66), or null while {@link #enableIpv6} has not been called. */
-    public Udp6Nat udp6() {
-        return udp6;
     }
 
     /** ICMP echo through the gateway. */
@@ -246,8 +230,8 @@ public final class NatEngine implements Ipv4Forwarder {
         return icmp.counters().drops();
     }
 
-    /** ICMP errors sent to guests about their flows (port, host or network unreachable). */
+    /** ICMP and ICMPv6 errors sent to guests about their flows (port, host or network unreachable). */
     public long icmpErrorsSent() {
-        return errors.sent() + (udp6 == null ? 0 : udp6.errorsSent());
+        return errors.sent();
     }
 }

@@ -1,12 +1,13 @@
 package io.userv2.stack.nat;
 
-import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.MacAddress;
 
 /**
- * One guest UDP flow through the NAT: the guest's (address, port) talking to one destination (address, port), and
- * the host socket connected to where that destination translates. Replies come back to the guest from the address it
- * talked to. An opaque handle for the engine's owner, who names it in {@link NatEngine#hostReadable(NatUdpFlow, long)}.
+ * One guest UDP flow through the NAT, over IPv4 or IPv6 (NAT66): the guest's (address, port) talking to one
+ * destination (address, port), and the host socket connected to where that destination translates. Replies come
+ * back to the guest from the address it talked to. An opaque handle for the engine's owner, who names it in
+ * {@link NatEngine#hostReadable(NatUdpFlow, long)}.
  */
 public final class NatUdpFlow {
     final UdpFlowKey key;
@@ -14,7 +15,7 @@ public final class NatUdpFlow {
     MacAddress guestMac;
     HostUdpSocket socket;
     long lastActive;
-    /** Data bytes of the guest's latest datagram, for the UDP header an ICMP error quotes. */
+    /** Data bytes of the guest's latest datagram, for the UDP header an ICMP (or ICMPv6) error quotes. */
     int lastLength;
     boolean closed;
 
@@ -25,8 +26,8 @@ public final class NatUdpFlow {
         this.lastActive = now;
     }
 
-    /** The guest's address. */
-    public Ipv4Address guest() {
+    /** The guest's address (an IPv6 one for a flow over IPv6). */
+    public IpAddress guest() {
         return key.guest();
     }
 

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.userv2.stack.gateway.ArpCache;
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.gateway.Ipv4Forwarder;
 import io.userv2.stack.tcp.IsnGenerator;
 import io.userv2.stack.tcp.SegmentEmitter;
@@ -14,8 +15,11 @@ import io.userv2.stack.tcp.TcpConnectionKey;
 import io.userv2.stack.tcp.TcpDemux;
 import io.userv2.stack.tcp.TcpState;
 import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Packet;
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.stack.wire.Ipv6Packet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpPacket;
@@ -30,7 +34,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * TCP at the gateway, sans-IO: every guest TCP connection that reaches the gateway (it is the guest's default route)
  * is terminated in our own endpoint ({@link TcpConnection}) and its bytes relayed to whatever serves the destination:
- * a host socket dialled first, or a {@link LocalTcpService} of the gateway (DNS on port 53).
+ * a host socket dialled first, or a {@link LocalTcpService} of the gateway (DNS on port 53). Over IPv4, and over IPv6
+ * once {@link #enableIpv6} was called (NAT66: the {@link Nat66Policy} says where, the gateway's IPv6 addresses serve
+ * the same local services, the MSS is the LAN's MTU - 60); one table, one set of caps and the same rules for both.
  *
  * <p>The rules it keeps:
  * <ul>
@@ -74,6 +80,9 @@ public final class TcpNat {
 
     private final Gateway gateway;
     private final NatPolicy policy;
+    /** The gateway's IPv6 side and the NAT66 policy, once {@link #enableIpv6} set them; null before. */
+    private GatewayIpv6 v6;
+    private Nat66Policy policy6;
     private final NatConfig config;
     private final ByteBufAllocator alloc;
     private final HostSockets host;
@@ -107,6 +116,7 @@ public final class TcpNat {
     private long dialTimeouts;
     private long dialFailures;
     private long abortedWithPort;
+    private long connections6Opened;
 
     TcpNat(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
             EgressGauge egress, NatObserver observer, GuestErrors errors, OwnerQuotas quotas, byte[] isnSecret) {
@@ -130,36 +140,81 @@ public final class TcpNat {
         localServices.put(port, service);
     }
 
+    /** Terminates guest TCP over IPv6 too, sent through {@code gateway6} and dialled where {@code nat66} says. */
+    void enableIpv6(GatewayIpv6 gateway6, Nat66Policy nat66) {
+        this.v6 = gateway6;
+        this.policy6 = nat66;
+    }
+
     /**
      * Takes one guest TCP segment for a destination the gateway terminates. The caller keeps the buffers.
      *
      * @return true (segments are always consumed: processed, answered with RST, or dropped and counted)
      */
     boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long now) {
+        if (packet.isFragment()) {
+            dropsBadSegment++;
+            return true;
+        }
+        return parse(frame, packet.buffer(), packet.payloadOffset(), packet.payloadLength(), 0,
+                TcpConnectionKey.mapped(packet.source()), 0, TcpConnectionKey.mapped(packet.destination()), ingress,
+                now);
+    }
+
+    /**
+     * Takes one guest TCP segment over IPv6 (NAT66; the gateway walked the header chain, the segment is at the
+     * payload offset), as {@link #forward(EthernetFrame, Ipv4Packet, int, long)} does over IPv4. The caller keeps the
+     * buffers.
+     *
+     * @return false only for a destination in {@code ::/64} (IPv4-mapped and the like), which the gateway answers;
+     *     else true
+     */
+    boolean forward(EthernetFrame frame, Ipv6Packet packet, int ingress, long now) {
+        if (packet.destinationHigh() == 0) {
+            dropsPolicy++;
+            return false;
+        }
+        if (packet.isFragment() || packet.sourceHigh() == 0) {
+            dropsBadSegment++; // the gateway sends no fragments; an IPv4-mapped source is no guest's
+            return true;
+        }
+        return parse(frame, packet.buffer(), packet.payloadOffset(), packet.payloadLength(), packet.sourceHigh(),
+                packet.sourceLow(), packet.destinationHigh(), packet.destinationLow(), ingress, now);
+    }
+
+    /**
+     * Parses the segment at {@code offset} of {@code buf} from {@code src} to {@code dst} (128-bit addresses, IPv4
+     * ones mapped: {@code srcHigh == 0}), its checksum over the family's pseudo header, into the reused view and
+     * header (fresh ones when nested), and hands it on.
+     */
+    private boolean parse(EthernetFrame frame, ByteBuf buf, int offset, int length, long srcHigh, long srcLow,
+            long dstHigh, long dstLow, int ingress, long now) {
         boolean nested = forwarding;
         forwarding = true;
         try {
-            return forward(frame, packet, ingress, now, nested ? TcpPacket.reusable() : segmentView,
-                    nested ? new TcpHeader() : rx);
+            TcpPacket tcp = nested ? TcpPacket.reusable() : segmentView;
+            TcpHeader seg = nested ? new TcpHeader() : rx;
+            if (tcp.wrap(buf, offset, length) != null || (srcHigh == 0
+                    ? seg.parse(tcp, (int) srcLow, (int) dstLow, true)
+                    : seg.parseIpv6(tcp, srcHigh, srcLow, dstHigh, dstLow, true)) != null) {
+                dropsBadSegment++;
+                return true;
+            }
+            return segment(frame, srcHigh, srcLow, dstHigh, dstLow, ingress, now, tcp, seg);
         } finally {
             forwarding = nested;
         }
     }
 
-    /** {@link #forward(EthernetFrame, Ipv4Packet, int, long)} with the view and header to parse the segment into. */
-    private boolean forward(EthernetFrame frame, Ipv4Packet packet, int ingress, long now, TcpPacket tcp,
-                            TcpHeader seg) {
-        if (packet.isFragment()) {
-            dropsBadSegment++;
-            return true;
-        }
-        if (tcp.wrap(packet.buffer(), packet.payloadOffset(), packet.payloadLength()) != null
-                || seg.parse(tcp, packet.source(), packet.destination(), true) != null) {
-            dropsBadSegment++;
-            return true;
-        }
+    /**
+     * One parsed guest segment {@code seg} (in {@code tcp}) from {@code src} to {@code dst}, both families: the
+     * addresses are 128 bits in two longs, IPv4 ones IPv4-mapped ({@code srcHigh == 0}), as in
+     * {@link TcpConnectionKey}.
+     */
+    private boolean segment(EthernetFrame frame, long srcHigh, long srcLow, long dstHigh, long dstLow, int ingress,
+            long now, TcpPacket tcp, TcpHeader seg) {
         // One lookup per segment, from the header's fields: every connection in the demux has its flow here.
-        NatTcpFlow flow = flows.get(packet.source(), seg.srcPort(), packet.destination(), seg.dstPort());
+        NatTcpFlow flow = flows.get(srcHigh, srcLow, seg.srcPort(), dstHigh, dstLow, seg.dstPort());
         boolean freshSyn = seg.control() == TcpControl.SYN && !seg.hasAck();
         if (flow != null && !(freshSyn && flow.conn.acceptsNewSyn(seg))) {
             if (flow.guestMac == null || flow.guestMac.bits() != frame.source()) {
@@ -182,32 +237,32 @@ public final class TcpNat {
             return true;
         }
         MacAddress guestMac = MacAddress.of(frame.source());
-        Ipv4Address guest = new Ipv4Address(packet.source());
-        Ipv4Address destination = new Ipv4Address(packet.destination());
-        TcpConnectionKey key = TcpConnectionKey.ofIncoming(guest, destination, seg);
+        TcpConnectionKey key = new TcpConnectionKey(srcHigh, srcLow, seg.srcPort(), dstHigh, dstLow, seg.dstPort());
         if (!freshSyn) {
             // RFC 9293 3.10.7.1: a segment for no connection is answered with RST (unless it is one).
-            sendReset(guestMac, destination, guest, seg);
+            sendReset(guestMac, key, seg);
             return true;
         }
         if (flow != null) {
             finish(flow, false); // TIME-WAIT reuse: the old connection goes
         }
-        boolean local = gateway.owns(destination.bits()) && localServices.containsKey(seg.dstPort());
-        Ipv4Address real = local ? null : policy.translate(destination);
+        boolean ipv6 = key.isIpv6();
+        boolean local = (ipv6 ? v6.owns(dstHigh, dstLow) : gateway.owns(key.localIpv4()))
+                && localServices.containsKey(seg.dstPort());
+        IpAddress real = local ? null : ipv6 ? policy6.translate(key.localIpv6()) : policy.translate(key.localAddress());
         if (!local && real == null) {
             dropsPolicy++;
-            sendReset(guestMac, destination, guest, seg);
+            sendReset(guestMac, key, seg);
             return true;
         }
         // Caps: the guest's port first (its connections, its pending dials), then the total.
         if (!quotas.tryTake(ingress, OwnerQuotas.Kind.TCP, now)) {
-            sendReset(guestMac, destination, guest, seg);
+            sendReset(guestMac, key, seg);
             return true;
         }
         if (!local && !quotas.tryTake(ingress, OwnerQuotas.Kind.PENDING_DIAL, now)) {
             quotas.release(ingress, OwnerQuotas.Kind.TCP);
-            sendReset(guestMac, destination, guest, seg);
+            sendReset(guestMac, key, seg);
             return true;
         }
         TcpConnection conn = demux.admitSyn(key, seg, now);
@@ -216,7 +271,7 @@ public final class TcpNat {
             if (!local) {
                 quotas.release(ingress, OwnerQuotas.Kind.PENDING_DIAL);
             }
-            sendReset(guestMac, destination, guest, seg); // over the total cap
+            sendReset(guestMac, key, seg); // over the total cap
             return true;
         }
         if (local) {
@@ -232,15 +287,20 @@ public final class TcpNat {
             flow.countsTcp = true;
             flow.countsPendingDial = true;
             try {
-                relay.dialling(host.dialTcp(relay, real, seg.dstPort()));
+                relay.dialling(real instanceof Ipv6Address r6 ? host.dialTcp6(relay, r6, seg.dstPort())
+                        : host.dialTcp(relay, (Ipv4Address) real, seg.dstPort()));
             } catch (IOException | RuntimeException e) {
                 dialFailures++;
                 dialDone(flow);
+                relay.closeOtherEnd(false); // there is no socket: the relay has nothing to pump
                 conn.refuse(now); // no connect could even start: RST to the guest's SYN
             }
         }
         flows.put(flow);
         touch(flow);
+        if (ipv6) {
+            connections6Opened++;
+        }
         return true;
     }
 
@@ -380,7 +440,7 @@ public final class TcpNat {
      * cache, else an ARP request (at most every {@link #ARP_RETRY_NANOS}) and null.
      */
     private MacAddress resolveGuest(NatTcpFlow flow, long now) {
-        long mac = gateway.arpCache().lookup(flow.conn.key().remoteAddress().bits(), now);
+        long mac = gateway.arpCache().lookup(flow.conn.key().remoteIpv4(), now);
         if (mac != ArpCache.NONE) {
             flow.guestMac = MacAddress.of(mac);
             return flow.guestMac;
@@ -404,7 +464,7 @@ public final class TcpNat {
         if (flow.finished) {
             return;
         }
-        if (flow.guestMac == null && resolveGuest(flow, now) == null) {
+        if (flow.guestMac == null && (flow.conn.key().isIpv6() || resolveGuest(flow, now) == null)) {
             schedule(flow, now + ARP_POLL_NANOS); // nothing can be sent before the guest's MAC is known
             return;
         }
@@ -537,19 +597,33 @@ public final class TcpNat {
             NatTcpFlow current = dispatching;
             NatTcpFlow flow = current != null && current.conn.key() == key ? current : flows.get(key);
             MacAddress to = flow != null ? flow.guestMac : null;
-            if (to != null) {
-                gateway.sendTcp(to, key.localAddress(), key.remoteAddress(), segment, payload);
+            if (to == null) {
+                return;
+            }
+            if (key.isIpv6()) {
+                v6.sendTcp(to, key.localHigh(), key.localLow(), key.remoteHigh(), key.remoteLow(), segment, payload);
+            } else {
+                gateway.sendTcp(to, key.localIpv4(), key.remoteIpv4(), segment, payload);
             }
         } finally {
             payload.release();
         }
     }
 
-    /** Answers the guest's {@code seg} with the reset RFC 9293 prescribes (none when it is a RST itself). */
-    private void sendReset(MacAddress to, Ipv4Address from, Ipv4Address guest, TcpHeader seg) {
-        if (TcpConnection.resetFor(seg, rst)) {
-            resetsSent++;
-            gateway.sendTcp(to, from, guest, rst, Unpooled.EMPTY_BUFFER);
+    /**
+     * Answers the guest's {@code seg}, of the connection {@code key} would name, with the reset RFC 9293 prescribes
+     * (none when it is a RST itself), from the address it was sent to.
+     */
+    private void sendReset(MacAddress to, TcpConnectionKey key, TcpHeader seg) {
+        if (!TcpConnection.resetFor(seg, rst)) {
+            return;
+        }
+        resetsSent++;
+        if (key.isIpv6()) {
+            v6.sendTcp(to, key.localHigh(), key.localLow(), key.remoteHigh(), key.remoteLow(), rst,
+                    Unpooled.EMPTY_BUFFER);
+        } else {
+            gateway.sendTcp(to, key.localIpv4(), key.remoteIpv4(), rst, Unpooled.EMPTY_BUFFER);
         }
     }
 
@@ -599,6 +673,11 @@ public final class TcpNat {
     /** Host connects that failed (refused, unreachable, or could not start). */
     public long dialFailures() {
         return dialFailures;
+    }
+
+    /** Guest connections over IPv6 admitted so far (NAT66, dialled or served locally). */
+    public long connections6Opened() {
+        return connections6Opened;
     }
 
     /** Flows aborted because the switch port that owned them closed. */

@@ -16,7 +16,8 @@ import java.security.NoSuchAlgorithmException;
 public final class IsnGenerator {
     private final byte[] secret;
     private final MessageDigest digest;
-    private final byte[] input = new byte[12];
+    /** The four-tuple's bytes: 12 for IPv4 (addresses and ports), 36 for IPv6. */
+    private final byte[] input = new byte[36];
 
     /** A generator keyed with a copy of {@code secret} (at least 16 bytes, RFC 6528 section 3). */
     public IsnGenerator(byte[] secret) {
@@ -34,15 +35,31 @@ public final class IsnGenerator {
     /** The ISN for a connection with {@code key} at time {@code now} (nanoseconds). */
     public SeqNumber next(TcpConnectionKey key, long now) {
         int m = (int) (now / 4_000L); // RFC 6528: "M is the 4 microsecond timer"
-        putInt(0, key.localAddress().bits());
-        putInt(4, key.remoteAddress().bits());
-        putInt(8, (key.localPort() << 16) | key.remotePort());
+        int length;
+        if (key.isIpv6()) {
+            putLong(0, key.localHigh());
+            putLong(8, key.localLow());
+            putLong(16, key.remoteHigh());
+            putLong(24, key.remoteLow());
+            putInt(32, (key.localPort() << 16) | key.remotePort());
+            length = 36;
+        } else {
+            putInt(0, key.localIpv4());
+            putInt(4, key.remoteIpv4());
+            putInt(8, (key.localPort() << 16) | key.remotePort());
+            length = 12;
+        }
         digest.reset();
         digest.update(secret);
-        digest.update(input);
+        digest.update(input, 0, length);
         byte[] h = digest.digest();
         int f = ((h[0] & 0xFF) << 24) | ((h[1] & 0xFF) << 16) | ((h[2] & 0xFF) << 8) | (h[3] & 0xFF);
         return SeqNumber.of(m + f);
+    }
+
+    private void putLong(int at, long v) {
+        putInt(at, (int) (v >>> 32));
+        putInt(at + 4, (int) v);
     }
 
     private void putInt(int at, int v) {

@@ -4,9 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.userv2.stack.wire.TcpHeader;
 
 /**
- * Where a {@link TcpConnection} puts the segments it wants sent; the owner turns them into IPv4 packets and frames
- * (addresses come from {@code key}: from {@link TcpConnectionKey#localAddress()} to
- * {@link TcpConnectionKey#remoteAddress()}).
+ * Where a {@link TcpConnection} puts the segments it wants sent; the owner turns them into IPv4 or IPv6 packets and
+ * frames (addresses come from {@code key}: from its local side to its remote side, see {@link TcpConnectionKey}).
  *
  * <p>Ownership, exactly: {@code payload} is passed to the emitter, which must release it exactly once, when it has
  * copied or written the bytes, or when it drops the segment (also when it throws). Its readable bytes are exactly

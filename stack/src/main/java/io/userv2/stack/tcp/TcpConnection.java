@@ -109,6 +109,8 @@ import java.util.Objects;
 public final class TcpConnection {
     /** RFC 9293 section 3.7.1: "the default MSS ... is 536" (RFC 6691 for IPv4) when the SYN carries no MSS option. */
     static final int DEFAULT_MSS = 536;
+    /** RFC 9293 3.7.1 and RFC 8200 5: over IPv6 the default is 1220 (1280 - 40 - 20). */
+    static final int DEFAULT_MSS6 = 1220;
     /** Smallest MSS we believe from a peer (Linux's tcp_min_snd_mss is 48): guards against tiny-segment floods. */
     static final int MIN_PEER_MSS = 64;
     /** Bytes the Timestamps option takes in every segment once negotiated (10, padded to 12). */
@@ -270,7 +272,7 @@ public final class TcpConnection {
         c.rcvWscale = config.receiveWindowShift();
         c.tsEnabled = config.timestamps();
         c.sackEnabled = config.sack();
-        c.sndMss = Math.min(DEFAULT_MSS, config.mss());
+        c.sndMss = Math.min(c.defaultMss(), config.mss());
         c.cc = new CongestionControl(c.sndMss, config.initialWindowSegments(), c.iss, 2 * config.sendBufferSize());
         return c;
     }
@@ -301,12 +303,17 @@ public final class TcpConnection {
         toClosed(TcpCloseCause.REFUSED, true);
     }
 
+    /** The peer's MSS when its SYN says none: by the family of the connection. */
+    private int defaultMss() {
+        return key.isIpv6() ? DEFAULT_MSS6 : DEFAULT_MSS;
+    }
+
     private void absorbSyn(TcpHeader syn, boolean passive) {
         irs = syn.seq();
         rcvNxt = SeqNumber.add(irs, 1);
         synPayloadLength = syn.payloadLength();
         int peerMss = syn.maxSegmentSize() != TcpHeader.ABSENT ? Math.max(syn.maxSegmentSize(), MIN_PEER_MSS)
-                : DEFAULT_MSS;
+                : defaultMss();
         // RFC 7323 2.2: scaling is in effect only when both SYNs carried the option.
         wscaleOk = config.windowScaling() && syn.windowScale() != TcpHeader.ABSENT;
         if (wscaleOk) {

@@ -2,6 +2,7 @@ package io.userv2.stack.tcp;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpHeader;
 import java.util.Collection;
@@ -37,8 +38,11 @@ import java.util.function.Predicate;
  */
 public final class TcpDemux {
     private final HashMap<TcpConnectionKey, TcpConnection> table = new HashMap<>();
-    private final HashMap<Ipv4Address, Integer> perSource = new HashMap<>();
+    /** Connections per remote address, the address in 128 bits (IPv4 mapped, as in the key). */
+    private final HashMap<Ipv6Address, Integer> perSource = new HashMap<>();
     private final TcpConfig config;
+    /** {@link #config} for connections over IPv6: the MSS 20 bytes smaller ({@link TcpConfig#forIpv6()}). */
+    private final TcpConfig config6;
     private final ByteBufAllocator alloc;
     private final IsnGenerator isn;
     private final TcpStats stats;
@@ -55,6 +59,7 @@ public final class TcpDemux {
     public TcpDemux(TcpConfig config, ByteBufAllocator alloc, IsnGenerator isn, TcpStats stats, int maxConnections,
                     int maxPerSource) {
         this.config = Objects.requireNonNull(config, "config");
+        this.config6 = config.forIpv6();
         this.alloc = Objects.requireNonNull(alloc, "alloc");
         this.isn = Objects.requireNonNull(isn, "isn");
         this.stats = stats != null ? stats : new TcpStats();
@@ -94,13 +99,13 @@ public final class TcpDemux {
             refusedTotalLimit++;
             return null;
         }
-        Ipv4Address src = key.remoteAddress();
+        Ipv6Address src = key.remoteIpv6();
         int n = perSource.getOrDefault(src, 0);
         if (n >= maxPerSource) {
             refusedSourceLimit++;
             return null;
         }
-        TcpConnection c = TcpConnection.acceptSyn(key, syn, config, alloc, stats, isn.next(key, now), now);
+        TcpConnection c = TcpConnection.acceptSyn(key, syn, configFor(key), alloc, stats, isn.next(key, now), now);
         table.put(key, c);
         perSource.put(src, n + 1);
         return c;
@@ -115,14 +120,15 @@ public final class TcpDemux {
             refusedTotalLimit++;
             return null;
         }
-        int n = perSource.getOrDefault(key.remoteAddress(), 0);
+        Ipv6Address src = key.remoteIpv6();
+        int n = perSource.getOrDefault(src, 0);
         if (n >= maxPerSource) {
             refusedSourceLimit++;
             return null;
         }
-        TcpConnection c = TcpConnection.connect(key, config, alloc, stats, isn.next(key, now), now);
+        TcpConnection c = TcpConnection.connect(key, configFor(key), alloc, stats, isn.next(key, now), now);
         table.put(key, c);
-        perSource.put(key.remoteAddress(), n + 1);
+        perSource.put(src, n + 1);
         return c;
     }
 
@@ -157,7 +163,12 @@ public final class TcpDemux {
 
     private void forget(TcpConnection c) {
         c.release();
-        perSource.computeIfPresent(c.key().remoteAddress(), (k, v) -> v > 1 ? v - 1 : null);
+        perSource.computeIfPresent(c.key().remoteIpv6(), (k, v) -> v > 1 ? v - 1 : null);
+    }
+
+    /** The configuration of a connection with {@code key}: the MSS follows its IP header's size. */
+    private TcpConfig configFor(TcpConnectionKey key) {
+        return key.isIpv6() ? config6 : config;
     }
 
     /** The connections, unmodifiable (for timers: the earliest {@link TcpConnection#pollAt()}). */
@@ -172,7 +183,7 @@ public final class TcpDemux {
 
     /** Number of connections from {@code remote}. */
     public int countFrom(Ipv4Address remote) {
-        return perSource.getOrDefault(remote, 0);
+        return perSource.getOrDefault(new Ipv6Address(0, TcpConnectionKey.mapped(remote.bits())), 0);
     }
 
     /** SYNs refused because the table was full. */

@@ -8,7 +8,7 @@ import java.net.UnknownHostException;
  * An IPv4 address as an immutable value wrapping its 32 bits in network order (first octet in the high byte).
  * Hot paths read and compare the raw {@code int}; this type is for configuration, records and logs.
  */
-public record Ipv4Address(int bits) implements Comparable<Ipv4Address> {
+public record Ipv4Address(int bits) implements IpAddress, Comparable<Ipv4Address> {
     /** 0.0.0.0. */
     public static final Ipv4Address ANY = new Ipv4Address(0);
     /** 255.255.255.255, the limited broadcast address. */

@@ -18,7 +18,7 @@ import java.net.UnknownHostException;
  * @param high the first 64 bits (octets 0..7)
  * @param low  the last 64 bits (octets 8..15): for unicast addresses the interface identifier
  */
-public record Ipv6Address(long high, long low) implements Comparable<Ipv6Address> {
+public record Ipv6Address(long high, long low) implements IpAddress, Comparable<Ipv6Address> {
     /** {@code ::}, the unspecified address (RFC 4291 section 2.5.2). */
     public static final Ipv6Address UNSPECIFIED = new Ipv6Address(0, 0);
     /** {@code ::1}, the loopback address (RFC 4291 section 2.5.3). */

@@ -2,7 +2,9 @@ package io.userv2.stack.nat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -37,6 +39,13 @@ final class FakeHost implements HostSockets {
 
     @Override
     public HostTcpSocket dialTcp(NatTcpFlow flow, Ipv4Address address, int port) {
+        Tcp s = new Tcp(flow, address, port, dialByPort.getOrDefault(port, Dial.ACCEPT));
+        tcp.add(s);
+        return s;
+    }
+
+    @Override
+    public HostTcpSocket dialTcp6(NatTcpFlow flow, Ipv6Address address, int port) {
         Tcp s = new Tcp(flow, address, port, dialByPort.getOrDefault(port, Dial.ACCEPT));
         tcp.add(s);
         return s;
@@ -115,7 +124,7 @@ final class FakeHost implements HostSockets {
     /** A host TCP socket and the scripted application behind it. */
     final class Tcp implements HostTcpSocket {
         NatTcpFlow flow;
-        final Ipv4Address address;
+        final IpAddress address;
         final int port;
         Dial outcome;
         /** Bytes the guest sent, as the host application read them. */
@@ -137,7 +146,7 @@ final class FakeHost implements HostSockets {
         boolean wantRead;
         boolean wantWrite;
 
-        Tcp(NatTcpFlow flow, Ipv4Address address, int port, Dial outcome) {
+        Tcp(NatTcpFlow flow, IpAddress address, int port, Dial outcome) {
             this.flow = flow;
             this.address = address;
             this.port = port;

@@ -40,6 +40,52 @@ class NatEngineTest {
         return c;
     }
 
+    /** {@code c}'s SYN is answered with RST after the host refused the dial, and nothing is left behind. */
+    static void assertRefusedWithRst(NatSim sim, TcpConnection c) {
+        sim.runUntil(() -> c.state() == TcpState.CLOSED, 2 * S, "RST for a refused port");
+        assertEquals(TcpCloseCause.RESET_BY_PEER, c.closeCause());
+        sim.runFor(10 * MS);
+        assertEquals(0, sim.engine.tcp().connections());
+        assertEquals(1, sim.engine.tcp().dialFailures());
+        sim.assertNoLeaks();
+    }
+
+    /**
+     * Connections from {@code g} (made by {@code connect} to a port) to a host that is unreachable (port 83) and a
+     * network that is (port 84) get the two errors {@code expected}, each quoting the guest's SYN.
+     */
+    static void assertUnreachableReported(NatSim sim, SimGuest g, java.util.function.IntFunction<TcpConnection> connect,
+            java.util.List<String> expected) {
+        sim.host.dialByPort.put(83, FakeHost.Dial.HOST_UNREACHABLE);
+        sim.host.dialByPort.put(84, FakeHost.Dial.NET_UNREACHABLE);
+        TcpConnection first = connect.apply(83);
+        TcpConnection second = connect.apply(84);
+        sim.runUntil(() -> g.icmpReceived.size() == 2, 2 * S, "two ICMP errors");
+        assertEquals(expected, g.icmpReceived);
+        assertEquals(java.util.List.of(first.iss().value() & 0xFFFF_FFFFL, second.iss().value() & 0xFFFF_FFFFL),
+                g.icmpQuotedSecondWord, "the quote carries each SYN's sequence number, as Linux checks");
+        assertEquals(0, sim.engine.tcp().connections());
+        assertEquals(2, sim.engine.icmpErrorsSent());
+        sim.assertNoLeaks();
+    }
+
+    /** 3 MiB each way over {@code c} (established to the host's last socket) arrive intact, whatever the sim's loss. */
+    static void assertTransferIntact(NatSim sim, SimGuest g, TcpConnection c) {
+        FakeHost.Tcp host = sim.host.lastTcp();
+        Random r = new Random(SEED);
+        byte[] up = NatSim.randomBytes(r, 3 << 20);
+        byte[] down = NatSim.randomBytes(r, 3 << 20);
+        host.send(down);
+        int[] sent = {0};
+        sim.runUntil(() -> {
+            sent[0] += g.send(c, up, sent[0]);
+            return host.fromGuest.size() == up.length && g.receivedOn(c).length == down.length;
+        }, 120 * S, "3 MiB each way");
+        assertArrayEquals(up, host.fromGuest.toByteArray());
+        assertArrayEquals(down, g.receivedOn(c));
+        sim.assertNoLeaks();
+    }
+
     @Nested
     class DialThenAccept {
         @Test
@@ -78,13 +124,7 @@ class NatEngineTest {
             NatSim sim = sim();
             SimGuest g = guest(sim);
             sim.host.dialByPort.put(81, FakeHost.Dial.REFUSE);
-            TcpConnection c = g.connect(REMOTE, 81);
-            sim.runUntil(() -> c.state() == TcpState.CLOSED, 2 * S, "RST for a refused port");
-            assertEquals(TcpCloseCause.RESET_BY_PEER, c.closeCause());
-            sim.runFor(10 * MS);
-            assertEquals(0, sim.engine.tcp().connections());
-            assertEquals(1, sim.engine.tcp().dialFailures());
-            sim.assertNoLeaks();
+            assertRefusedWithRst(sim, g.connect(REMOTE, 81));
         }
 
         @Test
@@ -108,17 +148,8 @@ class NatEngineTest {
         void anUnreachableHostIsReportedWithIcmpQuotingTheGuestsSyn() {
             NatSim sim = sim();
             SimGuest g = guest(sim);
-            sim.host.dialByPort.put(83, FakeHost.Dial.HOST_UNREACHABLE);
-            sim.host.dialByPort.put(84, FakeHost.Dial.NET_UNREACHABLE);
-            TcpConnection first = g.connect(REMOTE, 83);
-            TcpConnection second = g.connect(REMOTE, 84);
-            sim.runUntil(() -> g.icmpReceived.size() == 2, 2 * S, "two ICMP errors");
-            assertEquals(java.util.List.of("type 3 code 1 from " + NatSim.GATEWAY, "type 3 code 0 from " + NatSim.GATEWAY),
-                    g.icmpReceived);
-            assertEquals(java.util.List.of(first.iss().value() & 0xFFFF_FFFFL, second.iss().value() & 0xFFFF_FFFFL),
-                    g.icmpQuotedSecondWord, "the quote carries each SYN's sequence number, as Linux checks");
-            assertEquals(0, sim.engine.tcp().connections());
-            sim.assertNoLeaks();
+            assertUnreachableReported(sim, g, port -> g.connect(REMOTE, port),
+                    java.util.List.of("type 3 code 1 from " + NatSim.GATEWAY, "type 3 code 0 from " + NatSim.GATEWAY));
         }
 
         @Test
@@ -140,20 +171,7 @@ class NatEngineTest {
             NatSim sim = sim();
             sim.loss = 0.02;
             SimGuest g = guest(sim);
-            TcpConnection c = established(sim, g, 80);
-            FakeHost.Tcp host = sim.host.lastTcp();
-            Random r = new Random(SEED);
-            byte[] up = NatSim.randomBytes(r, 3 << 20);
-            byte[] down = NatSim.randomBytes(r, 3 << 20);
-            host.send(down);
-            int[] sent = {0};
-            sim.runUntil(() -> {
-                sent[0] += g.send(c, up, sent[0]);
-                return host.fromGuest.size() == up.length && g.receivedOn(c).length == down.length;
-            }, 120 * S, "3 MiB each way");
-            assertArrayEquals(up, host.fromGuest.toByteArray());
-            assertArrayEquals(down, g.receivedOn(c));
-            sim.assertNoLeaks();
+            assertTransferIntact(sim, g, established(sim, g, 80));
         }
 
         @Test

@@ -11,6 +11,7 @@ import io.userv2.stack.tcp.TcpConfig;
 import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpConnectionKey;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.SeqNumber;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +28,40 @@ class NatFlowTableTest {
         TcpConnection conn = TcpConnection.connect(key, TcpConfig.defaults(), UnpooledByteBufAllocator.DEFAULT,
                 null, SeqNumber.of(1), 0);
         return new GuestProbe(conn, 1, Long.MAX_VALUE);
+    }
+
+    private static NatTcpFlow flow6(String guest, int guestPort, String dst, int dstPort) {
+        TcpConnectionKey key = new TcpConnectionKey(Ipv6Address.parse(guest), guestPort, Ipv6Address.parse(dst),
+                dstPort);
+        TcpConnection conn = TcpConnection.connect(key, TcpConfig.defaults(), UnpooledByteBufAllocator.DEFAULT,
+                null, SeqNumber.of(1), 0);
+        return new GuestProbe(conn, 1, Long.MAX_VALUE);
+    }
+
+    @Test
+    void ipv6FlowsAreFoundByTheirWholeTupleBesideIpv4OnesWithTheSamePorts() {
+        NatFlowTable table = new NatFlowTable();
+        NatTcpFlow v4 = flow("192.168.104.3", 40000, 80);
+        NatTcpFlow a = flow6("fd00::3", 40000, "fd00::2", 80);
+        NatTcpFlow b = flow6("fd00::4", 40000, "fd00::2", 80);
+        NatTcpFlow elsewhere = flow6("fd00::3", 40000, "2001:db8::10", 80);
+        for (NatTcpFlow f : List.of(v4, a, b, elsewhere)) {
+            table.put(f);
+        }
+        assertEquals(4, table.size());
+        Ipv6Address g3 = Ipv6Address.parse("fd00::3");
+        Ipv6Address gw = Ipv6Address.parse("fd00::2");
+        assertSame(a, table.get(g3.high(), g3.low(), 40000, gw.high(), gw.low(), 80));
+        assertSame(b, table.get(b.conn.key()));
+        assertSame(elsewhere, table.get(elsewhere.conn.key()));
+        assertSame(v4, table.get(Ipv4Address.parse("192.168.104.3").bits(), 40000, DST, 80));
+        assertNull(table.get(g3.high(), g3.low(), 40000, gw.high(), gw.low(), 81));
+        assertNull(table.get(g3.high(), g3.low() + 100, 40000, gw.high(), gw.low(), 80));
+        assertTrue(table.remove(a));
+        assertNull(table.get(a.conn.key()));
+        assertSame(b, table.get(b.conn.key()));
+        assertSame(v4, table.get(v4.conn.key()));
+        assertEquals(3, table.snapshot().size());
     }
 
     @Test

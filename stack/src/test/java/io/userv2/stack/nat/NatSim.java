@@ -7,16 +7,21 @@ import io.netty.buffer.Unpooled;
 import io.userv2.stack.gateway.ArpCache;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.gateway.GatewayCounters;
+import io.userv2.stack.gateway.GatewayIpv6;
+import io.userv2.stack.gateway.Ipv6Config;
 import io.userv2.stack.tcp.TcpConfig;
 import io.userv2.stack.tcp.TrackingAllocator;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Subnet;
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.stack.wire.Ipv6Prefix;
 import io.userv2.stack.wire.MacAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -33,6 +38,12 @@ final class NatSim {
     static final Ipv4Subnet SUBNET = Ipv4Subnet.parse("192.168.104.0/24");
     /** A documentation address the policy maps to the host's loopback, as {@code --nat} does. */
     static final Ipv4Address REMOTE = Ipv4Address.parse("203.0.113.10");
+
+    /** The LAN's IPv6 prefix once {@link #enableIpv6} ran, and the gateway's address in it. */
+    static final Ipv6Prefix PREFIX = Ipv6Prefix.parse("fd6e:3b1c:2a00:1::/64");
+    static final Ipv6Address GATEWAY6 = PREFIX.host(2);
+    /** A documentation address the NAT66 policy maps to the host's {@code ::1}, as {@code --nat} does. */
+    static final Ipv6Address REMOTE6 = Ipv6Address.parse("2001:db8::10");
 
     final TrackingAllocator alloc = new TrackingAllocator();
     final FakeHost host = new FakeHost();
@@ -73,6 +84,26 @@ final class NatSim {
         engine = new NatEngine(gateway, policy, config, alloc, host, mac -> egressQueued, observer, new byte[16]);
         gateway.setIpv4Forwarder(engine);
         host.engine = engine;
+    }
+
+    /**
+     * Turns IPv6 on (NAT66): the gateway at {@link #GATEWAY6} on {@link #PREFIX}, whose addresses reach the host's
+     * {@code ::1}, {@link #REMOTE6} mapped to {@code ::1}, and nothing else outside.
+     */
+    NatSim enableIpv6() {
+        GatewayIpv6 v6 = gateway.enableIpv6(Ipv6Config.of(PREFIX, GATEWAY6, List.of()), new Random(7), now);
+        engine.enableIpv6(v6, new Nat66Policy(PREFIX, Set.of(v6.address(), v6.linkLocal()),
+                Map.of(REMOTE6, Ipv6Address.LOOPBACK), false));
+        return this;
+    }
+
+    /** A dual-stack guest: its IPv6 address is the SLAAC one of its MAC on {@link #PREFIX}. */
+    SimGuest guest6(int port, String mac, String ip) {
+        MacAddress m = MacAddress.parse(mac);
+        SimGuest g = new SimGuest(this, port, m, Ipv4Address.parse(ip),
+                PREFIX.host(Ipv6Address.interfaceIdFromMac(m.bits())), TcpConfig.defaults().withoutKeepAlive());
+        guests.add(g);
+        return g;
     }
 
     /** Engine defaults with short timers where tests wait for them, and a guest-friendly TCP. */

@@ -11,10 +11,14 @@ import io.userv2.stack.wire.EtherType;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.EthernetRepr;
 import io.userv2.stack.wire.Icmpv4Packet;
+import io.userv2.stack.wire.Icmpv6Packet;
 import io.userv2.stack.wire.IpProtocol;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Packet;
 import io.userv2.stack.wire.Ipv4Repr;
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.stack.wire.Ipv6Packet;
+import io.userv2.stack.wire.Ipv6Repr;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpPacket;
@@ -39,6 +43,8 @@ final class SimGuest {
     final int port;
     final MacAddress mac;
     final Ipv4Address ip;
+    /** The guest's IPv6 address (SLAAC on the sim's prefix), or null for an IPv4-only guest. */
+    final Ipv6Address ip6;
     final TcpConfig tcp;
     final TcpStats stats = new TcpStats();
     final IsnGenerator isn = new IsnGenerator(new byte[16]);
@@ -64,11 +70,21 @@ final class SimGuest {
     private final SegmentEmitter emitter = this::emit;
 
     SimGuest(NatSim sim, int port, MacAddress mac, Ipv4Address ip, TcpConfig tcp) {
+        this(sim, port, mac, ip, null, tcp);
+    }
+
+    SimGuest(NatSim sim, int port, MacAddress mac, Ipv4Address ip, Ipv6Address ip6, TcpConfig tcp) {
         this.sim = sim;
         this.port = port;
         this.mac = mac;
         this.ip = ip;
+        this.ip6 = ip6;
         this.tcp = tcp;
+    }
+
+    /** Opens a connection over IPv6 to {@code dst:dstPort} from a fresh local port. */
+    TcpConnection connect(Ipv6Address dst, int dstPort) {
+        return open(new TcpConnectionKey(dst, dstPort, ip6, nextPort++));
     }
 
     /** Opens a connection to {@code dst:dstPort} from a fresh local port. */
@@ -78,7 +94,10 @@ final class SimGuest {
 
     /** Opens a connection to {@code dst:dstPort} from {@code localPort}. */
     TcpConnection connect(Ipv4Address dst, int dstPort, int localPort) {
-        TcpConnectionKey key = new TcpConnectionKey(dst, dstPort, ip, localPort);
+        return open(new TcpConnectionKey(dst, dstPort, ip, localPort));
+    }
+
+    private TcpConnection open(TcpConnectionKey key) {
         TcpConnection old = conns.remove(key);
         if (old != null) {
             old.release();
@@ -130,6 +149,10 @@ final class SimGuest {
             return;
         }
         EthernetFrame eth = EthernetFrame.checked(frame, frame.readerIndex(), frame.readableBytes()).orNull();
+        if (eth != null && ip6 != null && eth.payloadEtherTypeValue() == EtherType.IPV6_VALUE) {
+            receive6(eth);
+            return;
+        }
         if (eth == null || eth.payloadEtherTypeValue() != EtherType.IPV4_VALUE) {
             return;
         }
@@ -181,14 +204,46 @@ final class SimGuest {
         }
     }
 
+    /** An IPv6 packet for this guest: TCP segments, and ICMPv6 errors noted as ICMP ones are. */
+    private void receive6(EthernetFrame eth) {
+        Ipv6Packet p = Ipv6Packet.checked(eth).orNull();
+        if (p == null || !p.destination().equals(ip6)) {
+            return;
+        }
+        if (p.protocolNumber() == IpProtocol.TCP_NUMBER) {
+            TcpPacket tcpPacket = TcpPacket.checked(p.buffer(), p.payloadOffset(), p.payloadLength()).orNull();
+            TcpHeader seg = new TcpHeader();
+            if (tcpPacket == null || seg.parseIpv6(tcpPacket, p.sourceHigh(), p.sourceLow(), p.destinationHigh(),
+                    p.destinationLow(), true) != null) {
+                return;
+            }
+            segmentArrived(new TcpConnectionKey(p.source(), seg.srcPort(), p.destination(), seg.dstPort()), seg,
+                    tcpPacket);
+        } else if (p.protocolNumber() == IpProtocol.ICMPV6_NUMBER) {
+            Icmpv6Packet icmp = Icmpv6Packet.checked(p).orNull();
+            if (icmp != null && icmp.verifyChecksum(p) && Icmpv6Packet.isErrorType(icmp.type())) {
+                icmpReceived.add("type " + icmp.type() + " code " + icmp.code() + " from " + p.source());
+                // The quote, after the 8-byte ICMPv6 header: the original IPv6 header, then the transport header.
+                int quote = p.payloadOffset() + 8;
+                if (p.payloadLength() >= 8 + 48) {
+                    icmpQuotedSecondWord.add(p.buffer().getInt(quote + 44) & 0xFFFF_FFFFL);
+                }
+            }
+        }
+    }
+
     private void receiveTcp(Ipv4Packet ip4) {
         TcpPacket tcpPacket = TcpPacket.checked(ip4.buffer(), ip4.payloadOffset(), ip4.payloadLength()).orNull();
         TcpHeader seg = new TcpHeader();
         if (tcpPacket == null || seg.parse(tcpPacket, ip4.source(), ip4.destination(), true) != null) {
             return;
         }
-        TcpConnectionKey key = TcpConnectionKey.ofIncoming(new Ipv4Address(ip4.source()),
-                new Ipv4Address(ip4.destination()), seg);
+        segmentArrived(TcpConnectionKey.ofIncoming(new Ipv4Address(ip4.source()), new Ipv4Address(ip4.destination()),
+                seg), seg, tcpPacket);
+    }
+
+    /** A segment for the guest's kernel: its connection's, or answered with RST. */
+    private void segmentArrived(TcpConnectionKey key, TcpHeader seg, TcpPacket tcpPacket) {
         TcpConnection c = conns.get(key);
         if (c != null) {
             c.process(seg, tcpPacket.payload(), sim.now);
@@ -201,8 +256,7 @@ final class SimGuest {
         TcpHeader rst = new TcpHeader();
         if (TcpConnection.resetFor(seg, rst)) {
             resetsReceivedForUnknown++;
-            emit(new TcpConnectionKey(key.remoteAddress(), key.remotePort(), key.localAddress(), key.localPort()),
-                    rst, io.netty.buffer.Unpooled.EMPTY_BUFFER);
+            emit(key, rst, io.netty.buffer.Unpooled.EMPTY_BUFFER);
         }
     }
 
@@ -292,12 +346,35 @@ final class SimGuest {
     }
 
     private void emit(TcpConnectionKey key, TcpHeader seg, ByteBuf payload) {
+        if (key.isIpv6()) {
+            emit6(key, seg, payload);
+            return;
+        }
         try {
             Ipv4Repr ipv4 = new Ipv4Repr(ip, key.remoteAddress(), IpProtocol.TCP, seg.totalLength(), 64, 1, true, 0);
             ByteBuf out = header(key.remoteAddress(), ipv4);
             int offset = 14 + ipv4.headerLength();
             out.setBytes(offset + seg.headerLength(), payload, payload.readerIndex(), payload.readableBytes());
             seg.emit(out, offset, ip.bits(), key.remoteAddress().bits());
+            sim.fromGuest(this, out);
+        } finally {
+            payload.release();
+        }
+    }
+
+    /** A segment over IPv6, from the guest's IPv6 address to the key's remote side (the gateway's address). */
+    private void emit6(TcpConnectionKey key, TcpHeader seg, ByteBuf payload) {
+        try {
+            Ipv6Address dst = key.remoteIpv6();
+            int length = 14 + 40 + seg.totalLength();
+            ByteBuf out = io.netty.buffer.Unpooled.buffer(length);
+            int offset = new EthernetRepr(NatSim.GATEWAY_MAC, mac, EtherType.IPV6).emit(out, 0);
+            Ipv6Repr.writeHeader(out, offset, ip6.high(), ip6.low(), dst.high(), dst.low(), IpProtocol.TCP_NUMBER,
+                    seg.totalLength(), 64, 0, 0);
+            offset += 40;
+            out.setBytes(offset + seg.headerLength(), payload, payload.readerIndex(), payload.readableBytes());
+            seg.emitIpv6(out, offset, ip6.high(), ip6.low(), dst.high(), dst.low());
+            out.writerIndex(length);
             sim.fromGuest(this, out);
         } finally {
             payload.release();

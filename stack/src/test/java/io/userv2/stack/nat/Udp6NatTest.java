@@ -122,7 +122,7 @@ class Udp6NatTest {
         assertEquals(VM6, r.dst);
         assertEquals(5353, r.dstPort);
         assertEquals("ping", r.text());
-        assertEquals(1, engine.udp6().counters().datagramsToGuest());
+        assertEquals(1, engine.udp().counters6().datagramsToGuest());
 
         guestUdp(PORT, VM_MAC, VM6, 5353, GW6, 9, "again");
         assertEquals(1, host.udp.size(), "the same flow takes the second datagram");
@@ -165,7 +165,7 @@ class Udp6NatTest {
         start(NatConfig.defaults(), false);
         guestUdp(PORT, VM_MAC, VM6, 40000, REMOTE6, 53, "q");
         assertTrue(host.udp.isEmpty());
-        assertEquals(1, engine.udp6().counters().dropsPolicy());
+        assertEquals(1, engine.udp().counters6().dropsPolicy());
         Icmp e = onlyIcmp();
         assertEquals(Icmpv6Packet.TYPE_DESTINATION_UNREACHABLE, e.type);
         assertEquals(Icmpv6Packet.CODE_NO_ROUTE, e.code);
@@ -194,7 +194,7 @@ class Udp6NatTest {
         assertEquals(5353, q.getUnsignedShort(40));
         assertEquals(9, q.getUnsignedShort(42));
         assertEquals(8 + 7, q.getUnsignedShort(44));
-        assertEquals(1, engine.udp6().counters().portUnreachable());
+        assertEquals(1, engine.udp().counters6().portUnreachable());
         assertEquals(1, engine.icmpErrorsSent());
     }
 
@@ -224,7 +224,7 @@ class Udp6NatTest {
         now += 31 * S;
         engine.poll(now);
         assertTrue(s.closed);
-        assertEquals(0, engine.udp6().size());
+        assertEquals(0, engine.udp().size6());
         assertEquals(0, engine.quotas().usage(PORT).udp());
         assertEquals(Long.MAX_VALUE, engine.pollAt());
     }
@@ -234,11 +234,11 @@ class Udp6NatTest {
         start();
         guestUdp(PORT, VM_MAC, VM6, 5353, GW6, 9, "a");
         guestUdp(PORT2, VM2_MAC, VM2_6, 5353, GW6, 9, "b");
-        assertEquals(2, engine.udp6().size());
+        assertEquals(2, engine.udp().size6());
         assertEquals(1, engine.portClosed(PORT, now));
         assertTrue(host.udp.get(0).closed);
         assertFalse(host.udp.get(1).closed);
-        assertEquals(1, engine.udp6().size());
+        assertEquals(1, engine.udp().size6());
         assertNull(engine.quotas().usage(PORT));
         host.deliver(now); // the closed flow's socket says nothing more
         assertEquals(VM2_MAC.bits(), onlyUdp().dstMac);
@@ -252,7 +252,7 @@ class Udp6NatTest {
         guestUdp(PORT, VM_MAC, VM6, 6002, GW6, 9, "refused");
         assertEquals(2, host.udp.size() + host.udp4);
         assertEquals(2, engine.quotas().usage(PORT).udp());
-        assertEquals(1, engine.udp6().counters().drops());
+        assertEquals(1, engine.udp().counters6().drops());
         guestUdp(PORT2, VM2_MAC, VM2_6, 6002, GW6, 9, "other port");
         assertEquals(1, engine.quotas().usage(PORT2).udp(), "another port is not affected");
     }
@@ -269,7 +269,7 @@ class Udp6NatTest {
         guestUdp4(PORT, 6000, "v4 now");
         assertEquals(1, host.udp4);
         guestUdp(PORT2, VM2_MAC, VM2_6, 6002, GW6, 9, "v6 refused");
-        assertEquals(1, engine.udp6().size());
+        assertEquals(1, engine.udp().size6());
     }
 
     @Test
@@ -280,7 +280,7 @@ class Udp6NatTest {
         f.setShort(udpAt + 6, f.getUnsignedShort(udpAt + 6) ^ 0x0101);
         receive(f, PORT);
         assertTrue(host.udp.isEmpty());
-        assertEquals(1, engine.udp6().counters().drops());
+        assertEquals(1, engine.udp().counters6().drops());
         assertTrue(sent.isEmpty(), "no answer to a corrupt datagram");
     }
 
@@ -289,13 +289,13 @@ class Udp6NatTest {
         start();
         host.failOpen = true;
         guestUdp(PORT, VM_MAC, VM6, 5353, GW6, 9, "x");
-        assertEquals(0, engine.udp6().size());
-        assertEquals(1, engine.udp6().counters().hostErrors());
+        assertEquals(0, engine.udp().size6());
+        assertEquals(1, engine.udp().counters6().hostErrors());
         assertEquals(0, engine.quotas().usage(PORT).udp());
     }
 
     @Test
-    void tcpOverIpv6IsStillResetByTheGateway() {
+    void tcpOverIpv6IsRefusedWhereTheHostHasNoIpv6Sockets() {
         start();
         TcpRepr syn = new TcpRepr(40000, 22, TcpControl.SYN, SeqNumber.of(100), null, 64240, TcpOptions.NONE, 0);
         ByteBuf body = Unpooled.buffer(syn.totalLength());
@@ -304,6 +304,9 @@ class Udp6NatTest {
         byte[] b = new byte[body.readableBytes()];
         body.readBytes(b);
         receive(frame(VM_MAC, VM6, GW6, IpProtocol.TCP_NUMBER, b), PORT);
+        engine.flush(now); // the dial could not start (this host has no dialTcp6): RST to the SYN
+        assertEquals(0, engine.tcp().faults(), "faults");
+        assertEquals(1, engine.tcp().dialFailures(), "dial failures");
         ByteBuf out = sent.poll();
         assertNotNull(out, "a reset");
         try {
@@ -312,6 +315,7 @@ class Udp6NatTest {
             assertEquals(IpProtocol.TCP_NUMBER, ip.protocolNumber());
             TcpPacket tcp = TcpPacket.checked(out, ip.payloadOffset(), ip.payloadLength()).orNull();
             assertTrue(tcp.rst());
+            assertEquals(GW6, ip.source());
         } finally {
             out.release();
         }
@@ -474,7 +478,7 @@ class Udp6NatTest {
         }
 
         @Override
-        public HostUdpSocket openUdp6(NatUdp6Flow flow, Ipv6Address address, int port) throws IOException {
+        public HostUdpSocket openUdp6(NatUdpFlow flow, Ipv6Address address, int port) throws IOException {
             if (failOpen) {
                 throw new IOException("Too many open files");
             }
@@ -492,7 +496,7 @@ class Udp6NatTest {
         }
 
         final class Udp implements HostUdpSocket {
-            final NatUdp6Flow flow;
+            final NatUdpFlow flow;
             final Ipv6Address address;
             final int port;
             final List<byte[]> fromGuest = new ArrayList<>();
@@ -501,7 +505,7 @@ class Udp6NatTest {
             boolean unreachable;
             boolean closed;
 
-            Udp(NatUdp6Flow flow, Ipv6Address address, int port) {
+            Udp(NatUdpFlow flow, Ipv6Address address, int port) {
                 this.flow = flow;
                 this.address = address;
                 this.port = port;

@@ -2,6 +2,7 @@ package io.userv2.switchd.config;
 
 import io.userv2.stack.nat.NatConfig;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.switchd.nat.HostKeepAlive;
 import java.util.Map;
 
@@ -29,11 +30,14 @@ import java.util.Map;
  *     in Lima's networks); gvproxy's layout puts it on an address of its own (subnet's last host, .254), which the
  *     gateway then answers ARP and ping at
  * @param linkLocal whether 169.254.0.0/16 is dialled (gvproxy's {@code -ec2-metadata-access}); never by default
+ * @param rules6 VIRTUAL -> REAL mappings of IPv6 addresses ({@code --nat 2001:db8::10=::1}), for NAT66, besides the
+ *     gateway's IPv6 addresses (which always map to the host's ::1)
  */
 public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, int udpIdleTimeoutSeconds,
         int maxConnections, int maxConnectionsPerVm, int maxPendingDialsPerVm, int maxUdpFlowsPerVm,
         int keepAliveIdleSeconds, int keepAliveIntervalSeconds,
-        int keepAliveProbes, int dnsTcpIdleSeconds, Ipv4Address hostAlias, boolean linkLocal) {
+        int keepAliveProbes, int dnsTcpIdleSeconds, Ipv4Address hostAlias, boolean linkLocal,
+        Map<Ipv6Address, Ipv6Address> rules6) {
     private static final long S = 1_000_000_000L;
 
     /**
@@ -43,11 +47,12 @@ public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, 
      * DNS over TCP closed after 10 s without a query.
      */
     public static final NatSettings DEFAULT = new NatSettings(Map.of(), true, 60, 16_384, 4_096, 1_024, 4_096, 60, 10, 3,
-            10, null, false);
+            10, null, false, Map.of());
 
     /** Validates the numbers and copies the rules. */
     public NatSettings {
         rules = Map.copyOf(rules);
+        rules6 = Map.copyOf(rules6);
         if (udpIdleTimeoutSeconds < 1 || maxConnections < 1 || maxConnectionsPerVm < 1 || maxPendingDialsPerVm < 1
                 || maxUdpFlowsPerVm < 1 || dnsTcpIdleSeconds < 1) {
             throw new IllegalArgumentException("NAT timeouts and limits must be positive");
@@ -62,7 +67,17 @@ public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, 
             boolean newLinkLocal) {
         return new NatSettings(newRules, outside, udpIdleTimeoutSeconds, maxConnections, maxConnectionsPerVm,
                 maxPendingDialsPerVm, maxUdpFlowsPerVm, keepAliveIdleSeconds, keepAliveIntervalSeconds,
-                keepAliveProbes, dnsTcpIdleSeconds, newHostAlias, newLinkLocal);
+                keepAliveProbes, dnsTcpIdleSeconds, newHostAlias, newLinkLocal, rules6);
+    }
+
+    /** As the canonical constructor, without IPv6 rules. */
+    public NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, int udpIdleTimeoutSeconds,
+            int maxConnections, int maxConnectionsPerVm, int maxPendingDialsPerVm, int maxUdpFlowsPerVm,
+            int keepAliveIdleSeconds, int keepAliveIntervalSeconds, int keepAliveProbes, int dnsTcpIdleSeconds,
+            Ipv4Address hostAlias, boolean linkLocal) {
+        this(rules, outside, udpIdleTimeoutSeconds, maxConnections, maxConnectionsPerVm, maxPendingDialsPerVm,
+                maxUdpFlowsPerVm, keepAliveIdleSeconds, keepAliveIntervalSeconds, keepAliveProbes, dnsTcpIdleSeconds,
+                hostAlias, linkLocal, Map.of());
     }
 
     /** The address that reaches the host's 127.0.0.1 on a LAN whose gateway is {@code gatewayIp}. */

@@ -42,8 +42,8 @@ final class EndPointSession implements LocalTcpService.LocalTcpSession {
             if (open.get() < MAX_SESSIONS && perPort.getOrDefault(owner, 0) < MAX_SESSIONS_PER_PORT) {
                 TcpConnectionKey key = conn.key();
                 try {
-                    ep = opener.open(new InetSocketAddress(key.remoteAddress().toInetAddress(), key.remotePort()),
-                            new InetSocketAddress(key.localAddress().toInetAddress(), key.localPort()));
+                    ep = opener.open(new InetSocketAddress(key.remoteInetAddress(), key.remotePort()),
+                            new InetSocketAddress(key.localInetAddress(), key.localPort()));
                 } catch (IOException | RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, conn.key() + ": cannot open " + e.getMessage());
                 }

@@ -7,7 +7,6 @@ import io.userv2.stack.nat.HostUdpSocket;
 import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.NatIcmpFlow;
 import io.userv2.stack.nat.NatTcpFlow;
-import io.userv2.stack.nat.NatUdp6Flow;
 import io.userv2.stack.nat.NatUdpFlow;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv6Address;
@@ -51,13 +50,22 @@ final class NioHostSockets implements HostSockets {
 
     @Override
     public HostTcpSocket dialTcp(NatTcpFlow flow, Ipv4Address address, int port) throws IOException {
-        SocketChannel ch = SocketChannel.open();
+        return dial(flow, SocketChannel.open(), new InetSocketAddress(address.toInetAddress(), port));
+    }
+
+    @Override
+    public HostTcpSocket dialTcp6(NatTcpFlow flow, Ipv6Address address, int port) throws IOException {
+        return dial(flow, SocketChannel.open(StandardProtocolFamily.INET6),
+                new InetSocketAddress(address.toInetAddress(), port));
+    }
+
+    private HostTcpSocket dial(NatTcpFlow flow, SocketChannel ch, InetSocketAddress to) throws IOException {
         try {
             ch.configureBlocking(false);
             configure(ch);
             ch.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
             ch.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
-            boolean connected = ch.connect(new InetSocketAddress(address.toInetAddress(), port));
+            boolean connected = ch.connect(to);
             NioTcpSocket socket = new NioTcpSocket(ch, loop, engine);
             socket.registerConnecting(flow, connected);
             return socket;
@@ -76,25 +84,19 @@ final class NioHostSockets implements HostSockets {
 
     @Override
     public HostUdpSocket openUdp(NatUdpFlow flow, Ipv4Address address, int port) throws IOException {
-        DatagramChannel ch = DatagramChannel.open();
-        try {
-            ch.configureBlocking(false);
-            ch.connect(new InetSocketAddress(address.toInetAddress(), port));
-            NioUdpSocket socket = new NioUdpSocket(ch, loop, engine);
-            socket.register(flow);
-            return socket;
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
+        return open(flow, DatagramChannel.open(), new InetSocketAddress(address.toInetAddress(), port));
     }
 
     @Override
-    public HostUdpSocket openUdp6(NatUdp6Flow flow, Ipv6Address address, int port) throws IOException {
-        DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET6);
+    public HostUdpSocket openUdp6(NatUdpFlow flow, Ipv6Address address, int port) throws IOException {
+        return open(flow, DatagramChannel.open(StandardProtocolFamily.INET6),
+                new InetSocketAddress(address.toInetAddress(), port));
+    }
+
+    private HostUdpSocket open(NatUdpFlow flow, DatagramChannel ch, InetSocketAddress to) throws IOException {
         try {
             ch.configureBlocking(false);
-            ch.connect(new InetSocketAddress(address.toInetAddress(), port));
+            ch.connect(to);
             NioUdpSocket socket = new NioUdpSocket(ch, loop, engine);
             socket.register(flow);
             return socket;

@@ -3,7 +3,6 @@ package io.userv2.switchd.nat;
 import io.netty.buffer.ByteBuf;
 import io.userv2.stack.nat.HostUdpSocket;
 import io.userv2.stack.nat.NatEngine;
-import io.userv2.stack.nat.NatUdp6Flow;
 import io.userv2.stack.nat.NatUdpFlow;
 import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.loop.IoHandler;
@@ -38,11 +37,6 @@ final class NioUdpSocket implements HostUdpSocket, IoHandler {
     }
 
     void register(NatUdpFlow f) throws IOException {
-        register(f, now -> engine.hostReadable(f, now));
-    }
-
-    /** Registers the socket of an IPv6 flow (NAT66). */
-    void register(NatUdp6Flow f) throws IOException {
         register(f, now -> engine.hostReadable(f, now));
     }
 

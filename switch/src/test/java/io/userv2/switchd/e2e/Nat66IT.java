@@ -16,18 +16,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * UDP NAT66 with a namespace guest that takes its IPv6 address by SLAAC (Linux's own RA handling, set in its namespace
+ * NAT66 with a namespace guest that takes its IPv6 address by SLAAC (Linux's own RA handling, set in its namespace
  * only): UDP to the gateway's IPv6 address reaches the host's {@code [::1]} (the IPv6 host alias) and the echo comes
  * back; a closed {@code [::1]} port makes the guest's {@code recv} fail with ECONNREFUSED (the host's ICMPv6 port
  * unreachable, relayed); with {@code --no-outside} another IPv6 destination is refused (counted in /stats) and
- * nothing leaves the switch.
+ * nothing leaves the switch. TCP: {@code curl -6} moves a few MiB each way, SHA-256 checked at both ends, to an HTTP
+ * server on {@code [::1]} through the gateway's IPv6 address and through {@code 2001:db8::10}, which a {@code --nat}
+ * rule maps to {@code ::1}; a closed {@code [::1]} port is refused at once (curl exit 7); DNS over TCP answers on the
+ * gateway's IPv6 address.
  *
  * <p>Network safety: the host side is only {@code ::1}; the guest only addresses the gateway's ULA address and, with
- * {@code --no-outside}, the documentation address {@code 2001:db8::1}, which the switch refuses to dial; DNS is kept
- * off the machine's resolver.
+ * {@code --no-outside}, the documentation address {@code 2001:db8::1}, which the switch refuses to dial, and
+ * {@code 2001:db8::10}, which the rule maps to {@code ::1}; DNS is kept off the machine's resolver.
  */
 class Nat66IT {
     private static final String GATEWAY6 = Ipv6LanIT.GATEWAY6;
+    /** A documentation address the TCP test maps to the host's {@code ::1} with {@code --nat}. */
+    private static final String NAT_RULE_VIRTUAL = "2001:db8::10";
+    /** MiB moved each way per path (a few: the 100 MiB runs are NatIT's, over IPv4). */
+    private static final int BLOB_MIB = 4;
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -84,6 +91,72 @@ class Nat66IT {
             assertEquals(heardBefore, echo.datagrams.get(), "nothing reached the host");
             assertTrue(nat.path("udp6DatagramsToGuest").asLong() >= 2, "echoes counted:\n" + nat);
             assertTrue(nat.path("udp6PortUnreachable").asLong() >= 1, "the closed port counted:\n" + nat);
+        }
+    }
+
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void tcpThroughTheGatewaysIpv6AddressAndANatRuleReachesTheHostsIpv6Loopback() throws Exception {
+        E2e.requireRoot();
+        Path dir = E2e.socketDir();
+        Path www = E2e.workdir().resolve("nat66-www-" + E2e.randomHex(3));
+        try (Closer c = new Closer()) {
+            c.add(() -> E2e.deleteTree(dir));
+            c.add(() -> E2e.deleteTree(www));
+            java.nio.file.Files.createDirectories(www);
+            NatHostServices host = c.add(new NatHostServices());
+            SwitchProcess sw = SwitchProcess.start(NatIT.switchArgs(dir.resolve("net.sock"),
+                    List.of("--no-outside", "--nat", NAT_RULE_VIRTUAL + "=::1", "--dns-host", "tcp6.test=192.0.2.7",
+                            "--api", dir.resolve("api.sock").toString())));
+            c.add(sw::stop);
+            NamespaceGuest g = c.add(NamespaceGuest.start(NamespaceGuest.Options.connect(
+                    "unix:" + dir.resolve("net.sock"), "192.168.104.3/24").withSlaac()));
+            assertTrue(!g.awaitIpv6Address(Ipv6LanIT.prefixText(), Duration.ofSeconds(30)).isEmpty(), "SLAAC");
+
+            String down = NatIT.writeRandomBlob(www.resolve("down.bin"), BLOB_MIB, 61);
+            String up = NatIT.writeRandomBlob(www.resolve("up.bin"), BLOB_MIB, 62);
+            NatHostServices.Http http = host.http6(www);
+            int transfers = 0;
+            for (String via : List.of(GATEWAY6, NAT_RULE_VIRTUAL)) {
+                String base = "http://[" + via + "]:" + http.port + "/";
+                Exec.Result get = g.exec(Duration.ofSeconds(90), "bash", "-o", "pipefail", "-c",
+                        "curl -6 -sS --fail --max-time 60 " + base + "down.bin | sha256sum");
+                get.assertOk();
+                assertTrue(get.output().startsWith(down), via + ": download SHA-256: host " + down + ", guest "
+                        + get.output());
+                String id = "up-" + (++transfers);
+                Exec.Result put = g.exec(Duration.ofSeconds(90), "curl", "-6", "-sS", "--fail", "--max-time", "60",
+                        "-T", www.resolve("up.bin").toString(), base + "upload/" + id);
+                put.assertOk();
+                NatHostServices.Upload got = http.uploads.get(id);
+                assertTrue(got != null, via + ": the host never saw the upload: " + put);
+                assertEquals(BLOB_MIB * (1L << 20), got.bytes(), via + ": upload size");
+                assertEquals(up, got.sha256(), via + ": upload SHA-256 (host end vs guest end)");
+            }
+
+            // A closed [::1] port: the host refuses the dial, the guest's SYN gets RST (curl exit 7), not a hang.
+            int closed;
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1,
+                    NatHostServices.LOOPBACK6)) {
+                closed = s.getLocalPort();
+            }
+            long t0 = System.nanoTime();
+            Exec.Result refused = g.exec(Duration.ofSeconds(30), "curl", "-6", "-sS", "--max-time", "15",
+                    "http://[" + GATEWAY6 + "]:" + closed + "/");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(7, refused.exitCode(), "curl should fail to connect (exit 7): " + refused);
+            assertTrue(refused.output().contains("Connection refused")
+                    || refused.output().contains("Couldn't connect"), refused.toString());
+            assertTrue(ms < 5000, "refusal took " + ms + " ms: " + refused);
+
+            // DNS over TCP on the gateway's IPv6 address.
+            Dig tcp = Dig.run6(g, "+tcp", "@" + GATEWAY6, "tcp6.test", "A");
+            assertEquals("NOERROR", tcp.reply().status(), tcp.raw().toString());
+            assertTrue(tcp.reply().answers().stream().anyMatch(a -> a.endsWith("192.0.2.7")), tcp.raw().toString());
+            assertTrue(tcp.raw().output().contains("(TCP)"), "over TCP: " + tcp.raw());
+
+            JsonNode nat = Ipv6LanIT.stats(dir).path("nat");
+            assertTrue(nat.path("tcp6ConnectionsOpened").asLong() >= 6, "4 transfers, the refused one, DNS:\n" + nat);
         }
     }
 

@@ -140,8 +140,8 @@ final class NatHostServices implements AutoCloseable {
         final int port;
         final Map<String, Upload> uploads = new ConcurrentHashMap<>();
 
-        private Http(Path root) throws IOException {
-            HttpServer server = HttpServer.create(new InetSocketAddress(LOOPBACK, 0), 64);
+        private Http(Path root, InetAddress bind) throws IOException {
+            HttpServer server = HttpServer.create(new InetSocketAddress(bind, 0), 64);
             this.port = server.getAddress().getPort();
             server.createContext("/", ex -> {
                 try (ex) {
@@ -223,7 +223,16 @@ final class NatHostServices implements AutoCloseable {
 
     Http http(Path root) {
         try {
-            return new Http(root);
+            return new Http(root, LOOPBACK);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The same HTTP server on the host's IPv6 loopback {@code [::1]} (for NAT66). */
+    Http http6(Path root) {
+        try {
+            return new Http(root, LOOPBACK6);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
