@@ -116,6 +116,34 @@ public final class E2e {
         Assumptions.abort(why);
     }
 
+    /**
+     * {@link #requireRoot()}, plus {@code tools} that only some classes need (e.g. debootstrap for the systemd guest),
+     * under the same rules: skipped with one line saying why, or failed where end-to-end tests must run.
+     */
+    public static void requireRootAndTools(String... tools) {
+        requireRoot();
+        List<String> missing = new ArrayList<>();
+        for (String tool : tools) {
+            if (!onPath(tool)) {
+                missing.add(tool);
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        String why = "missing " + String.join(", ", missing) + " (scripts/install-deps.sh installs them)";
+        if ("true".equals(System.getenv("CI")) || "required".equals(System.getenv("USERV2_E2E"))) {
+            throw new AssertionError("end-to-end tests cannot run: " + why);
+        }
+        String caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> frames
+                .map(StackWalker.StackFrame::getDeclaringClass).filter(c -> c != E2e.class && c.getName().endsWith("IT"))
+                .findFirst().map(Class::getSimpleName).orElse("end-to-end test"));
+        if (ANNOUNCED.add(caller)) {
+            System.out.println("SKIPPED " + caller + ": " + why);
+        }
+        Assumptions.abort(why);
+    }
+
     /** Null when everything the end-to-end tests need is here, else what is missing. */
     private static String missingPrerequisites() {
         List<String> missing = new ArrayList<>();
