@@ -52,10 +52,20 @@ timeout=${U2T_BUILD_TIMEOUT:-900}
 
 packages=systemd,systemd-sysv,systemd-resolved,libnss-resolve,udev,dbus,iproute2,dnsutils,procps
 say "debootstrap --variant=minbase bookworm from $mirror (with $packages); at most ${timeout}s"
-timeout --signal=KILL "$timeout" debootstrap --variant=minbase --include="$packages" \
-    --exclude=apt-utils bookworm "$root" "$mirror" 2>&1 | while IFS= read -r line; do
-        case "$line" in I:\ Retrieving*|I:\ Validating*|I:\ Extracting*|I:\ Unpacking*|I:\ Configuring*) ;; *) say "$line" ;; esac
-    done
+# timeout signals its whole process group (debootstrap, dpkg, wget) at the deadline. Of the per-package lines every
+# 25th is shown, with a count, as progress.
+timeout --kill-after=10 "$timeout" debootstrap --variant=minbase --include="$packages" \
+    bookworm "$root" "$mirror" 2>&1 | {
+        n=0
+        while IFS= read -r line; do
+            case "$line" in
+                I:\ Retrieving*|I:\ Validating*|I:\ Extracting*|I:\ Unpacking*|I:\ Configuring*)
+                    n=$((n + 1))
+                    [ $((n % 25)) -ne 0 ] || say "$line ($n package steps, $(( $(date +%s) - start ))s)" ;;
+                *) say "$line" ;;
+            esac
+        done
+    }
 [ "${PIPESTATUS[0]}" -eq 0 ] || { say "debootstrap failed"; exit 1; }
 say "debootstrap done after $(( $(date +%s) - start ))s; configuring"
 
@@ -113,6 +123,8 @@ Wants=network-online.target
 [Service]
 Type=simple
 ExecStart=/usr/local/sbin/u2t-agent
+# Plain output for the test to parse: no colours, no pager, although stdout is a terminal.
+Environment=SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_LESS= TERM=dumb
 StandardInput=null
 StandardOutput=tty
 StandardError=tty
