@@ -137,8 +137,9 @@ Restart=no
 WantedBy=multi-user.target
 EOF
 mkdir -p "$root/etc/systemd/system/systemd-networkd-wait-online.service.d"
-# Ready once any link is configured, or after 60 s (then the test sees no lease and says so).
-printf '[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=60\n' \
+# Ready once the NIC is configured (DHCPv4 lease, and whatever IPv6 the switch's Router Advertisements ask for), or
+# after 60 s (then the test sees what is missing and says so).
+printf '[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-networkd-wait-online --timeout=60\n' \
     >"$root/etc/systemd/system/systemd-networkd-wait-online.service.d/u2t.conf"
 
 chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service u2t-agent.service >/dev/null 2>&1

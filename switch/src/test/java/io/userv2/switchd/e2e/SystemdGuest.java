@@ -128,11 +128,14 @@ public final class SystemdGuest implements Guest {
                         + " udev.log_level=3",
                 "-drive", "file=" + disk + ",if=virtio,format=raw,snapshot=on",
                 "-netdev", QemuGuest.netdev(socket), "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile="));
+        long started = System.nanoTime();
         LoggedProcess p = LoggedProcess.start(name, cmd);
         SystemdGuest g = new SystemdGuest(QemuGuest.attach(name, mac, p));
         try {
             QemuGuest.awaitReady(g.console, timeout);
             g.ip = g.leasedAddress();
+            System.out.printf("%s: systemd guest %s ready (lease %s) after %d s%n", SystemdGuest.class.getSimpleName(), name, g.ip,
+                    Duration.ofNanos(System.nanoTime() - started).toSeconds());
             return g;
         } catch (RuntimeException | Error e) {
             g.close();

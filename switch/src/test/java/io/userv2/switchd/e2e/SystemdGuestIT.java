@@ -94,7 +94,16 @@ class SystemdGuestIT {
     @Order(1)
     void networkdTakesTheLease() {
         assertTrue(vm.ip().startsWith("192.168.104."), vm.toString());
-        String links = ok("networkctl list --no-pager --no-legend");
+        // "configured": every part networkd runs on the link (DHCPv4, and IPv6 as the Router Advertisements ask) is done.
+        String links = "";
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            links = ok("networkctl list --no-pager --no-legend");
+            if (links.matches("(?s).*\\sether\\s+routable\\s+configured.*")) {
+                break;
+            }
+            pause();
+        }
         assertTrue(links.matches("(?s).*\\sether\\s+routable\\s+configured.*"), "networkctl list:\n" + links);
         String route = ok("ip -4 route show default");
         assertTrue(route.contains("default via " + GATEWAY_IP), route);
