@@ -101,19 +101,9 @@ public final class E2e {
      */
     public static void requireRoot() {
         String why = missingPrerequisites();
-        if (why == null) {
-            return;
+        if (why != null) {
+            skipOrFail(why);
         }
-        if ("true".equals(System.getenv("CI")) || "required".equals(System.getenv("USERV2_E2E"))) {
-            throw new AssertionError("end-to-end tests cannot run: " + why);
-        }
-        String caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> frames
-                .map(StackWalker.StackFrame::getDeclaringClass).filter(c -> c != E2e.class && c.getName().endsWith("IT"))
-                .findFirst().map(Class::getSimpleName).orElse("end-to-end test"));
-        if (ANNOUNCED.add(caller)) {
-            System.out.println("SKIPPED " + caller + ": " + why);
-        }
-        Assumptions.abort(why);
     }
 
     /**
@@ -131,7 +121,11 @@ public final class E2e {
         if (missing.isEmpty()) {
             return;
         }
-        String why = "missing " + String.join(", ", missing) + " (scripts/install-deps.sh installs them)";
+        skipOrFail("missing " + String.join(", ", missing) + " (scripts/install-deps.sh installs them)");
+    }
+
+    /** Fails where end-to-end tests must run, else skips the calling IT class (one line, once per class). */
+    private static void skipOrFail(String why) {
         if ("true".equals(System.getenv("CI")) || "required".equals(System.getenv("USERV2_E2E"))) {
             throw new AssertionError("end-to-end tests cannot run: " + why);
         }
