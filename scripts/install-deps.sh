@@ -11,6 +11,8 @@ packages=(
     gcc libc6-dev make
     # QEMU guests: Debian kernel + modules, busybox initramfs
     qemu-system-x86 linux-image-amd64 busybox-static cpio
+    # the systemd guest's root filesystem (scripts/systemd-guest.sh: debootstrap from Debian's packages, mke2fs -d)
+    debootstrap e2fsprogs
     # namespace guests and what runs in them (openssh-server: the guest's sshd of the -forward-sock test, run by
     # the test itself; installed without starting or enabling the machine's own sshd, see below)
     iproute2 procps iperf3 curl dnsutils iputils-ping openssh-server

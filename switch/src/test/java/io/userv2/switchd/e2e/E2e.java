@@ -101,9 +101,31 @@ public final class E2e {
      */
     public static void requireRoot() {
         String why = missingPrerequisites();
-        if (why == null) {
+        if (why != null) {
+            skipOrFail(why);
+        }
+    }
+
+    /**
+     * {@link #requireRoot()}, plus {@code tools} that only some classes need (e.g. debootstrap for the systemd guest),
+     * under the same rules: skipped with one line saying why, or failed where end-to-end tests must run.
+     */
+    public static void requireRootAndTools(String... tools) {
+        requireRoot();
+        List<String> missing = new ArrayList<>();
+        for (String tool : tools) {
+            if (!onPath(tool)) {
+                missing.add(tool);
+            }
+        }
+        if (missing.isEmpty()) {
             return;
         }
+        skipOrFail("missing " + String.join(", ", missing) + " (scripts/install-deps.sh installs them)");
+    }
+
+    /** Fails where end-to-end tests must run, else skips the calling IT class (one line, once per class). */
+    private static void skipOrFail(String why) {
         if ("true".equals(System.getenv("CI")) || "required".equals(System.getenv("USERV2_E2E"))) {
             throw new AssertionError("end-to-end tests cannot run: " + why);
         }

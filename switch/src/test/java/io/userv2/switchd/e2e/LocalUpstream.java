@@ -26,6 +26,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
@@ -46,6 +47,7 @@ public final class LocalUpstream implements AutoCloseable {
     private final List<String> questions = new CopyOnWriteArrayList<>();
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    private volatile boolean negativeSoa;
 
     private LocalUpstream(DatagramSocket udp, ServerSocket tcp) {
         this.udp = udp;
@@ -111,6 +113,17 @@ public final class LocalUpstream implements AutoCloseable {
         }
     }
 
+    /**
+     * From now on, negative answers (NXDOMAIN, and NOERROR with no answer) carry an SOA of the root zone in the
+     * authority section, as real upstreams' do (RFC 2308 section 3: "Name servers authoritative for a zone MUST include
+     * the SOA record of the zone in the authority section of the response" to a negative answer); resolvers such
+     * as systemd-resolved then cache the negative answer for the SOA's minimum TTL.
+     */
+    public LocalUpstream negativeSoa() {
+        negativeSoa = true;
+        return this;
+    }
+
     private static String abs(String name) {
         return name.endsWith(".") ? name : name + ".";
     }
@@ -150,6 +163,11 @@ public final class LocalUpstream implements AutoCloseable {
                     }
                 }
             }
+        }
+        if (negativeSoa && r.getSection(Section.ANSWER).isEmpty()) {
+            // Like a root server's: owner ".", negative-caching TTL (the MINIMUM field) 300 s.
+            r.addRecord(new SOARecord(Name.root, DClass.IN, 300, Name.fromConstantString("ns.upstream.test."),
+                    Name.fromConstantString("hostmaster.upstream.test."), 1, 1800, 900, 604800, 300), Section.AUTHORITY);
         }
         OPTRecord opt = q.getOPT();
         if (opt != null) {

@@ -135,6 +135,14 @@ public final class QemuGuest implements Guest {
         return new QemuGuest(name, o.usesDhcp() ? null : o.cidr().substring(0, o.cidr().indexOf('/')), o.mac(), p, o.usesDhcp());
     }
 
+    /**
+     * Wraps a QEMU started elsewhere whose guest speaks this class's console protocol (the "U2T-READY" line, then a
+     * shell fed line by line): {@link SystemdGuest}'s u2t-agent does. The address is not known here.
+     */
+    static QemuGuest attach(String name, String mac, LoggedProcess qemu) {
+        return new QemuGuest(name, null, mac, qemu, false);
+    }
+
     /** Waits for the guest's "U2T-READY" console line (a DHCP guest then knows its address: see {@link #ip()}). */
     public static QemuGuest awaitReady(QemuGuest g, Duration timeout) {
         try {
