@@ -10,14 +10,10 @@ import static io.userv2.dns.DnsTestSupport.udp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
@@ -32,15 +28,10 @@ import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
 
 /** Other types, and whatever the host cannot answer, go to the upstream (a local fake on 127.0.0.1). */
-class ForwardingTest {
+class ForwardingTest extends DnsServerFixture {
 
-    @TempDir Path dir;
-    FakeUpstream upstream;
-    DnsServer server;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        upstream = FakeUpstream.start();
+    @Override
+    void seedUpstream() {
         Name zone = name("example.test");
         upstream.add(new SOARecord(zone, DClass.IN, 60, name("ns.example.test"), name("admin.example.test"),
                 1, 60, 60, 60, 60));
@@ -49,13 +40,6 @@ class ForwardingTest {
         upstream.add(new SRVRecord(name("_sip._tcp.example.test"), DClass.IN, 60, 1, 2, 5060,
                 name("sip.example.test")));
         upstream.add(new CNAMERecord(name("alias.example.test"), DClass.IN, 60, name("example.test")));
-        server = DnsServer.create(DnsTestSupport.config(dir, upstream, DnsTestSupport.HOSTS).build());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        server.close();
-        upstream.close();
     }
 
     @Test

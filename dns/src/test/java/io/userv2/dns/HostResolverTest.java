@@ -1,5 +1,6 @@
 package io.userv2.dns;
 
+import java.io.IOException;
 import static io.userv2.dns.DnsTestSupport.answers;
 import static io.userv2.dns.DnsTestSupport.ip;
 import static io.userv2.dns.DnsTestSupport.name;
@@ -9,17 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Flags;
@@ -28,23 +25,8 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
 
 /** A and AAAA go through the host's resolver (here: a hosts file the test writes). */
-class HostResolverTest {
+class HostResolverTest extends DnsServerFixture {
 
-    @TempDir Path dir;
-    FakeUpstream upstream;
-    DnsServer server;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        upstream = FakeUpstream.start();
-        server = DnsServer.create(DnsTestSupport.config(dir, upstream, DnsTestSupport.HOSTS).build());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        server.close();
-        upstream.close();
-    }
 
     @Test
     void hostsFileParsing() {

@@ -13,13 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.Inet4Address;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
@@ -29,23 +25,8 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.Type;
 
 /** Names the gateway owns are answered at once, on the caller's thread, and never leave the server. */
-class LocalAnswerTest {
+class LocalAnswerTest extends DnsServerFixture {
 
-    @TempDir Path dir;
-    FakeUpstream upstream;
-    DnsServer server;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        upstream = FakeUpstream.start();
-        server = DnsServer.create(DnsTestSupport.config(dir, upstream, DnsTestSupport.HOSTS).build());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        server.close();
-        upstream.close();
-    }
 
     @Test
     void hostAliasIsAnsweredCaseInsensitivelyAndSynchronously() throws Exception {

@@ -1,22 +1,19 @@
 package io.userv2.dns;
 
+import java.io.IOException;
 import static io.userv2.dns.DnsTestSupport.query;
 import static io.userv2.dns.DnsTestSupport.raw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
@@ -28,23 +25,11 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /** Garbage gets FORMERR (or is dropped when there is no ID to answer to) and never escapes as an exception. */
-class MalformedInputTest {
+class MalformedInputTest extends DnsServerFixture {
 
-    @TempDir Path dir;
-    FakeUpstream upstream;
-    DnsServer server;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        upstream = FakeUpstream.start();
-        server = DnsServer.create(DnsTestSupport.config(dir, upstream, DnsTestSupport.HOSTS)
-                .forwardTimeout(Duration.ofMillis(300), Duration.ofMillis(150)).build());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        server.close();
-        upstream.close();
+    @Override
+    DnsConfig.Builder config() throws IOException {
+        return super.config().forwardTimeout(Duration.ofMillis(300), Duration.ofMillis(150));
     }
 
     private Message formerr(byte[] input) throws Exception {

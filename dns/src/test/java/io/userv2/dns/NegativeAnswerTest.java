@@ -11,12 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -35,23 +31,8 @@ import org.xbill.DNS.Type;
  * the gateway makes carries an SOA whose owner is a suffix of the query name and whose TTL and MINIMUM are the
  * negative TTL (RFC 2308). Positive local answers carry the configured TTL.
  */
-class NegativeAnswerTest {
+class NegativeAnswerTest extends DnsServerFixture {
 
-    @TempDir Path dir;
-    FakeUpstream upstream;
-    DnsServer server;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        upstream = FakeUpstream.start();
-        server = DnsServer.create(DnsTestSupport.config(dir, upstream, DnsTestSupport.HOSTS).build());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        server.close();
-        upstream.close();
-    }
 
     /** Asserts NOERROR, no answer, and one SOA in the authority section owned by {@code apex}; returns the SOA. */
     private static SOARecord assertNodata(Message m, String apex) {

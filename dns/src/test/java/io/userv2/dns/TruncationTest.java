@@ -1,5 +1,6 @@
 package io.userv2.dns;
 
+import java.io.IOException;
 import static io.userv2.dns.DnsTestSupport.answers;
 import static io.userv2.dns.DnsTestSupport.ask;
 import static io.userv2.dns.DnsTestSupport.name;
@@ -11,11 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
@@ -24,21 +21,12 @@ import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
 
 /** UDP answers fit 512 bytes or the client's EDNS0 size (TC set otherwise); TCP answers come whole. */
-class TruncationTest {
+class TruncationTest extends DnsServerFixture {
 
     static final int MANY = 60; // 60 A records: ~1000 bytes
 
-    @TempDir Path dir;
-    FakeUpstream upstream;
-    DnsServer server;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        upstream = FakeUpstream.start();
-        StringBuilder hosts = new StringBuilder();
-        for (int i = 1; i <= MANY; i++) {
-            hosts.append("10.0.0.").append(i).append(" many.test\n");
-        }
+    @Override
+    void seedUpstream() {
         for (int i = 0; i < 30; i++) {
             upstream.add(new TXTRecord(name("big.test"), DClass.IN, 60,
                     "record " + i + " padding padding padding padding padding"));
@@ -46,13 +34,15 @@ class TruncationTest {
         for (int i = 1; i <= 100; i++) {
             upstream.add(new ARecord(name("far.test"), DClass.IN, 60, DnsTestSupport.ip("10.1.0." + i)));
         }
-        server = DnsServer.create(DnsTestSupport.config(dir, upstream, hosts.toString()).build());
     }
 
-    @AfterEach
-    void tearDown() throws Exception {
-        server.close();
-        upstream.close();
+    @Override
+    DnsConfig.Builder config() throws IOException {
+        StringBuilder hosts = new StringBuilder();
+        for (int i = 1; i <= MANY; i++) {
+            hosts.append("10.0.0.").append(i).append(" many.test\n");
+        }
+        return DnsTestSupport.config(dir, upstream, hosts.toString());
     }
 
     private static boolean tc(Message m) {
