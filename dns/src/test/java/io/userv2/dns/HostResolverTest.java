@@ -1,6 +1,5 @@
 package io.userv2.dns;
 
-import java.io.IOException;
 import static io.userv2.dns.DnsTestSupport.answers;
 import static io.userv2.dns.DnsTestSupport.ip;
 import static io.userv2.dns.DnsTestSupport.name;
@@ -9,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;

@@ -1,12 +1,12 @@
 package io.userv2.dns;
 
-import java.io.IOException;
 import static io.userv2.dns.DnsTestSupport.query;
 import static io.userv2.dns.DnsTestSupport.raw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

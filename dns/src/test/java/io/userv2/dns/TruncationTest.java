@@ -1,6 +1,5 @@
 package io.userv2.dns;
 
-import java.io.IOException;
 import static io.userv2.dns.DnsTestSupport.answers;
 import static io.userv2.dns.DnsTestSupport.ask;
 import static io.userv2.dns.DnsTestSupport.name;
@@ -12,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
