@@ -124,36 +124,38 @@ class SystemdGuestIT {
     @Test
     @Order(2)
     void ipv4OnlyHostsNameSurvivesAnAaaaQuery() {
-        ok("resolvectl flush-caches");
-        String first = ok("resolvectl query -t A fixed.test");
-        assertTrue(first.contains("198.51.100.20"), first);
-        Exec.Result aaaa = run("resolvectl query -t AAAA fixed.test");
-        String stub = ok("dig +time=3 +tries=2 AAAA fixed.test @127.0.0.53");
-        for (String lookup : List.of("getent hosts fixed.test", "getent ahostsv4 fixed.test", "resolvectl query fixed.test",
-                "resolvectl query -t A fixed.test")) {
-            Exec.Result r = run(lookup);
-            assertTrue(r.ok() && r.output().contains("198.51.100.20"), "after the AAAA query, " + lookup + ":\n" + r);
-        }
-        assertFalse(aaaa.output().contains("not found"), "AAAA of fixed.test must be NODATA, not NXDOMAIN:\n" + aaaa);
-        assertEquals("NOERROR", status(stub), "AAAA fixed.test through resolved's stub:\n" + stub);
+        assertKeepsResolvingAfterTheMissingFamily("fixed.test", "198.51.100.20", "A", "AAAA",
+                List.of("getent hosts", "getent ahostsv4", "resolvectl query", "resolvectl query -t A"));
     }
 
     /** Acceptance, the other family: an IPv6-only hosts name keeps resolving after the guest asked for its A. */
     @Test
     @Order(3)
     void ipv6OnlyHostsNameSurvivesAnAQuery() {
+        assertKeepsResolvingAfterTheMissingFamily("v6only.test", "2001:db8::20", "AAAA", "A",
+                List.of("getent ahostsv6", "getent hosts", "resolvectl query -t AAAA", "resolvectl query"));
+    }
+
+    /**
+     * With resolved's cache empty, asks {@code name} for the type it has, then for the one it lacks (through
+     * resolvectl and resolved's stub), then checks that every lookup in {@code lookups} (each given the name) still
+     * finds {@code address} and that the missing type was NODATA, not NXDOMAIN.
+     */
+    private void assertKeepsResolvingAfterTheMissingFamily(String name, String address, String has, String lacks,
+            List<String> lookups) {
         ok("resolvectl flush-caches");
-        String first = ok("resolvectl query -t AAAA v6only.test");
-        assertTrue(first.contains("2001:db8::20"), first);
-        Exec.Result a = run("resolvectl query -t A v6only.test");
-        String stub = ok("dig +time=3 +tries=2 A v6only.test @127.0.0.53");
-        for (String lookup : List.of("getent ahostsv6 v6only.test", "getent hosts v6only.test", "resolvectl query -t AAAA v6only.test",
-                "resolvectl query v6only.test")) {
-            Exec.Result r = run(lookup);
-            assertTrue(r.ok() && r.output().contains("2001:db8::20"), "after the A query, " + lookup + ":\n" + r);
+        String first = ok("resolvectl query -t " + has + " " + name);
+        assertTrue(first.contains(address), first);
+        Exec.Result missing = run("resolvectl query -t " + lacks + " " + name);
+        String stub = ok("dig +time=3 +tries=2 " + lacks + " " + name + " @127.0.0.53");
+        for (String lookup : lookups) {
+            Exec.Result r = run(lookup + " " + name);
+            assertTrue(r.ok() && r.output().contains(address),
+                    "after the " + lacks + " query, " + lookup + " " + name + ":\n" + r);
         }
-        assertFalse(a.output().contains("not found"), "A of v6only.test must be NODATA, not NXDOMAIN:\n" + a);
-        assertEquals("NOERROR", status(stub), "A v6only.test through resolved's stub:\n" + stub);
+        assertFalse(missing.output().contains("not found"),
+                lacks + " of " + name + " must be NODATA, not NXDOMAIN:\n" + missing);
+        assertEquals("NOERROR", status(stub), lacks + " " + name + " through resolved's stub:\n" + stub);
     }
 
     /**
