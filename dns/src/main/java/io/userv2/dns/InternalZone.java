@@ -63,6 +63,8 @@ public final class InternalZone {
     private final Map<Name, InetAddress> dhcp = new LinkedHashMap<>();
     private final Map<Name, List<Inet6Address>> dhcp6 = new LinkedHashMap<>();
     private final Map<Name, DnsZone> zones = new LinkedHashMap<>();
+    /** IPv4 address -> the IPv6 address its static, built-in and API names answer AAAA with ({@link #addIpv6Twin}). */
+    private final Map<InetAddress, Inet6Address> twins = new LinkedHashMap<>();
     private long generation;
     private volatile Snapshot snapshot;
 
@@ -177,6 +179,19 @@ public final class InternalZone {
             rebuild();
         }
         return n;
+    }
+
+    /**
+     * Makes every static, built-in and API-record name that answers {@code v4} answer AAAA {@code v6} as well (and
+     * PTR for {@code v6}): the host alias ({@code host.lima.internal}, gvproxy's {@code host.containers.internal}) and
+     * the gateway's names answer the gateway's IPv6 address, which reaches the host's {@code [::1]} as {@code v4}
+     * reaches 127.0.0.1. Names learnt from DHCP are left alone.
+     */
+    public synchronized void addIpv6Twin(Inet4Address v4, Inet6Address v6) {
+        Objects.requireNonNull(v6, "v6");
+        if (!v6.equals(twins.put(Objects.requireNonNull(v4, "v4"), v6))) {
+            rebuild();
+        }
     }
 
     // ---- static names -------------------------------------------------------------------------------------------
@@ -404,6 +419,13 @@ public final class InternalZone {
                 multi.put(n, List.copyOf(all));
             }
         });
+        for (Name n : taken) {
+            InetAddress v4 = exact.get(n);
+            Inet6Address v6 = twins.get(v4);
+            if (v6 != null) {
+                multi.put(n, List.of(v4, v6));
+            }
+        }
         defaults.sort((x, y) -> Integer.compare(y.getKey().labels(), x.getKey().labels())); // most specific first
         Map<InetAddress, List<Name>> reverse = new HashMap<>();
         exact.forEach((n, a) -> reverse.computeIfAbsent(a, x -> new ArrayList<>()).add(n));

@@ -186,4 +186,21 @@ class InternalZoneTest {
         }
         assertEquals(ip("192.168.104.2"), zone.lookup(name("host.lima.internal")));
     }
+
+    @Test
+    void theHostAliasAnswersTheGatewaysIpv6AddressOnceTwinned() throws Exception {
+        java.net.Inet6Address gateway6 = (java.net.Inet6Address) java.net.InetAddress.getByName("fd00:1::2");
+        Inet4Address alias = (Inet4Address) ip("192.168.104.2");
+        assertEquals(List.of(alias), zone.lookupAll(name("host.lima.internal.")), "IPv4 only before");
+        zone.addStatic("printer.lan", ip("192.168.104.9"));
+        zone.put("lima-web", alias); // a DHCP name never takes the twin, whatever its address
+        zone.addIpv6Twin(alias, gateway6);
+        assertEquals(List.of(alias, gateway6), zone.lookupAll(name("host.lima.internal.")));
+        assertEquals(List.of(alias, gateway6), zone.lookupAll(name("gateway.lima.internal.")));
+        assertEquals(List.of(ip("192.168.104.9")), zone.lookupAll(name("printer.lan.")), "another address: no AAAA");
+        assertEquals(List.of(alias), zone.lookupAll(name("lima-web.internal.")), "DHCP names are left alone");
+        assertTrue(zone.namesOf(gateway6).contains(name("host.lima.internal.")), "PTR of the IPv6 address");
+        zone.addZone(new DnsZone("containers.internal.", List.of(new DnsZoneRecord("host", alias)), null));
+        assertEquals(List.of(alias, gateway6), zone.lookupAll(name("host.containers.internal.")), "API records too");
+    }
 }

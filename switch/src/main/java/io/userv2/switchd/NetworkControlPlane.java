@@ -3,7 +3,13 @@ package io.userv2.switchd;
 import io.userv2.dns.DnsZone;
 import io.userv2.dns.DnsZoneRecord;
 import io.userv2.stack.dhcp.Lease;
+import io.userv2.stack.dhcp6.Dhcp6Lease;
+import io.userv2.stack.dhcp6.Dhcp6Server;
+import io.userv2.stack.gateway.GatewayIpv6;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.stack.wire.Ipv6Prefix;
 import io.userv2.switchd.api.ApiException;
 import io.userv2.switchd.api.ControlPlane;
 import io.userv2.switchd.api.DnsRecordSpec;
@@ -20,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -125,6 +132,8 @@ public final class NetworkControlPlane implements ControlPlane {
         onLoop(() -> {
             try {
                 net.forwards().expose(spec);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest(e.getMessage()); // an IPv6 guest while IPv6 is off
             } catch (IllegalStateException e) {
                 // gvproxy's answer, word for word: its clients (and its end-to-end tests) look for the phrase.
                 throw new ApiException(500, "proxy already running for " + spec.protocol() + " on " + spec.localText());
@@ -194,7 +203,7 @@ public final class NetworkControlPlane implements ControlPlane {
 
     @Override
     public CompletableFuture<Boolean> probeTcp(String ip, int port) {
-        Ipv4Address guest = Ipv4Address.parse(ip);
+        IpAddress guest = guestAddress(ip);
         CompletableFuture<Boolean> result = new CompletableFuture<>();
         net.loop().execute(() -> net.nat().probe(guest, port, PROBE_TIMEOUT_NANOS)
                 .whenComplete((open, error) -> result.complete(error == null && open)));
@@ -203,12 +212,47 @@ public final class NetworkControlPlane implements ControlPlane {
 
     @Override
     public void tunnel(String ip, int port, EndPoint client, ByteBuffer prefix) {
-        Ipv4Address guest = Ipv4Address.parse(ip);
+        IpAddress guest = guestAddress(ip);
         net.loop().execute(() -> {
             if (!net.nat().openToGuest(guest, port, client, prefix)) {
                 System.getLogger(NetworkControlPlane.class.getName()).log(System.Logger.Level.WARNING,
                         "tunnel to " + ip + ":" + port + ": connection limit reached; closed the client");
             }
+        });
+    }
+
+    /** An IPv4 or IPv6 literal (checked by the API already) as the address of a guest. */
+    private static IpAddress guestAddress(String ip) {
+        return ip.indexOf(':') >= 0 ? Ipv6Address.parse(ip) : Ipv4Address.parse(ip);
+    }
+
+    @Override
+    public Map<String, String> leases6() {
+        return onLoopUnchecked(() -> {
+            Map<String, String> out = new LinkedHashMap<>();
+            GatewayIpv6 v6 = net.gateway().ipv6();
+            if (v6 == null) {
+                return out;
+            }
+            out.put(v6.address().toString(), net.config().gatewayMac().toString());
+            Ipv6Prefix prefix = v6.config().prefix();
+            // the DHCPv6 leases first, then every address in the prefix the gateway heard a guest use (SLAAC,
+            // privacy addresses)
+            Dhcp6Server dhcp6 = net.services().dhcp6();
+            if (dhcp6 != null) {
+                long nowMillis = System.currentTimeMillis();
+                for (Dhcp6Lease l : dhcp6.leases()) {
+                    if (l.isActiveAt(nowMillis)) {
+                        out.putIfAbsent(Ipv6Address.of(l.address()).toString(), l.mac().toString());
+                    }
+                }
+            }
+            new TreeMap<>(v6.neighbors().snapshot()).forEach((a, mac) -> {
+                if (prefix.contains(a)) {
+                    out.putIfAbsent(a.toString(), mac.toString());
+                }
+            });
+            return out;
         });
     }
 

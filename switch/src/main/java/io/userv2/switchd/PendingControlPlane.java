@@ -51,6 +51,11 @@ final class PendingControlPlane implements ControlPlane {
     }
 
     @Override
+    public Map<String, String> leases6() throws ApiException {
+        return plane().leases6();
+    }
+
+    @Override
     public Map<String, Integer> cam() throws ApiException {
         return plane().cam();
     }

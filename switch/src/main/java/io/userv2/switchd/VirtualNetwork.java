@@ -72,6 +72,19 @@ public final class VirtualNetwork implements AutoCloseable {
     }
 
     /**
+     * Where forwards find guests given by name: the gateway's own DNS names on the LAN; with IPv6 on, a name in
+     * brackets finds the VM's address in the LAN's IPv6 prefix.
+     */
+    private static GuestNames guestNames(SwitchConfig config, Gateway gateway, GatewayServices services) {
+        GatewayIpv6 v6 = gateway.ipv6();
+        if (!config.ipv6().enabled() || v6 == null) {
+            return GuestNames.of(services.dns().zone(), config.subnet(), config.gatewayIp());
+        }
+        return GuestNames.of(services.dns().zone(), config.subnet(), config.gatewayIp(), v6.config().prefix(),
+                v6::owns);
+    }
+
+    /**
      * Builds the network for {@code config} and binds every listening socket (so that a refused or busy address is
      * reported before anything runs). Call {@link #run()} or {@link #start()} next.
      */
@@ -122,7 +135,7 @@ public final class VirtualNetwork implements AutoCloseable {
             loop.onShutdown(gateway::close); // after the NAT's flows: the reassembly buffers
             ForwardSettings fs = config.forwards();
             net.forwards = new PortForwards(loop, gateway, net.nat,
-                    GuestNames.of(net.services.dns().zone(), config.subnet(), config.gatewayIp()), config.mtu(),
+                    guestNames(config, gateway, net.services), config.mtu(),
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
                     fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile(), state));
             net.forwards.restore(fs.forwards());

@@ -319,6 +319,34 @@ public final class NeighborCache {
         queuedBytes += length;
     }
 
+    /**
+     * Starts resolving {@code address} without a frame to queue (a connection the gateway opens towards a guest: its
+     * SYN waits in the connection, which retransmits it): a multicast solicitation goes out at once unless the
+     * address is known or already being resolved, as {@link #enqueue} does.
+     *
+     * @return the MAC when the address is known (confirmed), else {@link #NONE}
+     */
+    public long resolve(Ipv6Address address, int owner, long nowNanos) {
+        Entry e = entries.get(address);
+        if (e != null && e.confirmed()) {
+            return e.mac;
+        }
+        if (e != null && e.state == State.INCOMPLETE) {
+            return NONE;
+        }
+        if (e != null) { // TENTATIVE: not assigned yet, ask now rather than after the DAD wait
+            e.state = State.INCOMPLETE;
+            e.mac = NONE;
+        } else if ((e = create(address, owner, nowNanos)) == null) {
+            return NONE;
+        }
+        e.state = State.INCOMPLETE;
+        e.solicitations = 1;
+        schedule(e, nowNanos + RETRANS_NANOS);
+        solicitor.solicit(address, NONE);
+        return NONE;
+    }
+
     /** When {@link #poll} next has something to do, {@link Long#MAX_VALUE} if never. */
     public long pollAt() {
         return earliest;

@@ -7,6 +7,7 @@ import io.userv2.stack.gateway.Ipv4Forwarder;
 import io.userv2.stack.gateway.Ipv6Forwarder;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.IpProtocol;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Packet;
 import io.userv2.stack.wire.Ipv6Packet;
@@ -178,7 +179,7 @@ public final class NatEngine implements Ipv4Forwarder {
      * host connection whose events name the returned flow). Null when a connection cap refuses it (the caller
      * closes {@code socket}).
      */
-    public NatTcpFlow openToGuest(Ipv4Address guest, int port, HostTcpSocket socket, long now) {
+    public NatTcpFlow openToGuest(IpAddress guest, int port, HostTcpSocket socket, long now) {
         return tcp.openToGuest(guest, port, socket, now);
     }
 
@@ -186,7 +187,7 @@ public final class NatEngine implements Ipv4Forwarder {
      * Tries once to open a TCP connection to {@code guest:port} and resets it at once (Lima's wait_port): completes
      * on the engine's thread with true when the guest accepted, false when it refused or did not answer in time.
      */
-    public CompletableFuture<Boolean> probe(Ipv4Address guest, int port, long timeoutNanos, long now) {
+    public CompletableFuture<Boolean> probe(IpAddress guest, int port, long timeoutNanos, long now) {
         return tcp.probe(guest, port, timeoutNanos, now);
     }
 

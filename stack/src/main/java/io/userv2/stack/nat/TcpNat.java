@@ -7,6 +7,7 @@ import io.userv2.stack.gateway.ArpCache;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.gateway.Ipv4Forwarder;
+import io.userv2.stack.gateway.NeighborCache;
 import io.userv2.stack.tcp.IsnGenerator;
 import io.userv2.stack.tcp.SegmentEmitter;
 import io.userv2.stack.tcp.TcpCloseCause;
@@ -395,11 +396,13 @@ public final class TcpNat {
 
     /**
      * Opens a connection from the gateway into a guest (a port forward): an active open from the gateway's address
-     * and a fresh ephemeral port to {@code guest:port}, relayed to {@code socket}, an accepted host connection.
+     * and a fresh ephemeral port to {@code guest:port}, relayed to {@code socket}, an accepted host connection. An
+     * IPv6 guest is reached from the gateway's IPv6 address of the same scope (its link-local one for a link-local
+     * guest), once {@link #enableIpv6} was called.
      *
-     * @return the flow, or null when a connection cap refuses it (the caller closes {@code socket})
+     * @return the flow, or null when a connection cap refuses it or IPv6 is off (the caller closes {@code socket})
      */
-    NatTcpFlow openToGuest(Ipv4Address guest, int port, HostTcpSocket socket, long now) {
+    NatTcpFlow openToGuest(IpAddress guest, int port, HostTcpSocket socket, long now) {
         TcpConnection conn = connectToGuest(guest, port, now);
         if (conn == null) {
             return null;
@@ -412,7 +415,7 @@ public final class TcpNat {
     }
 
     /** Like {@link #openToGuest} but only to learn whether {@code guest:port} accepts connections. */
-    CompletableFuture<Boolean> probe(Ipv4Address guest, int port, long timeoutNanos, long now) {
+    CompletableFuture<Boolean> probe(IpAddress guest, int port, long timeoutNanos, long now) {
         TcpConnection conn = connectToGuest(guest, port, now);
         if (conn == null) {
             return CompletableFuture.completedFuture(false);
@@ -423,11 +426,23 @@ public final class TcpNat {
         return flow.result();
     }
 
-    /** An active open from the gateway's address and a free ephemeral port; null when a cap refuses it. */
-    private TcpConnection connectToGuest(Ipv4Address guest, int port, long now) {
+    /**
+     * An active open from the gateway's address (of the guest's family) and a free ephemeral port; null when a cap
+     * refuses it, or for an IPv6 guest while IPv6 is off or at an address no guest can have ({@code ::/64}, multicast,
+     * the gateway's own).
+     */
+    private TcpConnection connectToGuest(IpAddress guest, int port, long now) {
+        Ipv6Address from = null;
+        if (guest instanceof Ipv6Address g6) {
+            if (v6 == null || g6.high() == 0 || g6.isMulticast() || v6.owns(g6)) {
+                return null;
+            }
+            from = v6.sourceFor(g6);
+        }
         for (int tries = 0; tries < EPHEMERAL_COUNT; tries++) {
             int local = EPHEMERAL_FIRST + (nextEphemeral++ % EPHEMERAL_COUNT);
-            TcpConnectionKey candidate = new TcpConnectionKey(guest, port, gateway.ip(), local);
+            TcpConnectionKey candidate = from != null ? new TcpConnectionKey((Ipv6Address) guest, port, from, local)
+                    : new TcpConnectionKey((Ipv4Address) guest, port, gateway.ip(), local);
             if (demux.get(candidate) == null) {
                 return demux.connect(candidate, now);
             }
@@ -437,10 +452,23 @@ public final class TcpNat {
 
     /**
      * The guest's MAC for a flow that does not know it yet (a port forward's first SYN): from the gateway's ARP
-     * cache, else an ARP request (at most every {@link #ARP_RETRY_NANOS}) and null.
+     * cache, else an ARP request (at most every {@link #ARP_RETRY_NANOS}) and null; over IPv6 from the neighbour
+     * cache, else a Neighbor Solicitation (RFC 4861 7.2.2; the cache paces its retries) and null.
      */
     private MacAddress resolveGuest(NatTcpFlow flow, long now) {
-        long mac = gateway.arpCache().lookup(flow.conn.key().remoteIpv4(), now);
+        TcpConnectionKey key = flow.conn.key();
+        if (key.isIpv6()) {
+            long mac6 = now - flow.arpSentAt >= ARP_RETRY_NANOS || flow.arpSentAt == 0
+                    ? v6.neighbors().resolve(key.remoteIpv6(), Ipv4Forwarder.NO_OWNER, now)
+                    : v6.neighbors().lookup(key.remoteHigh(), key.remoteLow());
+            if (mac6 == NeighborCache.NONE) {
+                flow.arpSentAt = now;
+                return null;
+            }
+            flow.guestMac = MacAddress.of(mac6);
+            return flow.guestMac;
+        }
+        long mac = gateway.arpCache().lookup(key.remoteIpv4(), now);
         if (mac != ArpCache.NONE) {
             flow.guestMac = MacAddress.of(mac);
             return flow.guestMac;
@@ -464,7 +492,7 @@ public final class TcpNat {
         if (flow.finished) {
             return;
         }
-        if (flow.guestMac == null && (flow.conn.key().isIpv6() || resolveGuest(flow, now) == null)) {
+        if (flow.guestMac == null && resolveGuest(flow, now) == null) {
             schedule(flow, now + ARP_POLL_NANOS); // nothing can be sent before the guest's MAC is known
             return;
         }

@@ -290,6 +290,21 @@ class GatewayIpv6NdpTest extends Ipv6GatewayFixture {
         }
 
         @Test
+        void resolvingWithoutAFrameSolicitsOnceAndLearnsTheAnswer() {
+            // A port forward's connection into a guest the gateway has not heard yet: its SYN waits in the connection.
+            assertEquals(NeighborCache.NONE, v6.neighbors().resolve(VM_ULA, PORT, 0));
+            Sent ns = take();
+            assertEquals(VM_ULA.solicitedNodeMulticast(), ns.dst(), "multicast to the target's solicited-node group");
+            assertEquals(VM_ULA, ns.icmp(Icmpv6Repr.NeighborSolicitation.class).target());
+            assertEquals(NeighborCache.NONE, v6.neighbors().resolve(VM_ULA, PORT, 1));
+            assertTrue(sink.frames.isEmpty(), "being resolved: no second solicitation before the retransmit timer");
+            receive(icmp(VM_MAC, VM_ULA, GW_ULA, 255, new Icmpv6Repr.NeighborAdvertisement(false, true, true, VM_ULA,
+                    NdpOptions.targetLinkLayer(VM_MAC))));
+            assertEquals(VM_MAC.bits(), v6.neighbors().resolve(VM_ULA, PORT, 2));
+            assertTrue(sink.frames.isEmpty(), "known: nothing sent");
+        }
+
+        @Test
         void snoopedDuplicateAddressDetectionIsConfirmedByAProbe() {
             // The guest's DAD for its SLAAC address goes to its own solicited-node group; the switch floods it.
             receive(neighborSolicitation(Ipv6Address.UNSPECIFIED, VM_ULA.solicitedNodeMulticast(), VM_ULA));

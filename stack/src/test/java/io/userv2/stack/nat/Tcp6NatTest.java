@@ -7,6 +7,8 @@ import static io.userv2.stack.nat.NatSim.REMOTE6;
 import static io.userv2.stack.nat.NatSim.S;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.userv2.stack.tcp.TcpCloseCause;
@@ -118,6 +120,25 @@ class Tcp6NatTest {
         other.send(stays, still, 0);
         FakeHost.Tcp otherHost = sim.host.lastTcp();
         sim.runUntil(() -> otherHost.fromGuest.size() == still.length, 5 * S, "the other guest carries on");
+        sim.assertNoLeaks();
+    }
+
+    @Test
+    void aPortForwardOpensFromTheGatewaysIpv6AddressToTheGuest() {
+        NatSim sim = sim();
+        SimGuest g = guest(sim);
+        assertNull(sim.engine.openToGuest(Ipv6Address.parse("ff02::1"), 80, sim.host.accepted(), sim.now),
+                "no connection to a multicast group");
+        assertNull(sim.engine.openToGuest(GATEWAY6, 80, sim.host.accepted(), sim.now), "nor to the gateway itself");
+        established(sim, g, GATEWAY6, 80); // the gateway has heard the guest: its MAC is in the neighbour cache
+        FakeHost.Tcp client = sim.host.accepted();
+        NatTcpFlow flow = sim.engine.openToGuest(g.ip6, 8080, client, sim.now);
+        assertNotNull(flow);
+        assertEquals(GATEWAY6, flow.conn.key().localIpv6(), "from the gateway's ULA address");
+        assertEquals(g.ip6, flow.conn.key().remoteIpv6());
+        // Nothing listens on the guest's 8080: its kernel answers the SYN with RST, and the host client is closed.
+        sim.runUntil(() -> client.closed, 5 * S, "the guest refused the SYN");
+        assertEquals(1, g.resetsReceivedForUnknown, "the SYN reached the guest over IPv6");
         sim.assertNoLeaks();
     }
 

@@ -1,5 +1,6 @@
 package io.userv2.switchd.api;
 
+import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.switchd.forward.ForwardSpec;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -119,7 +120,8 @@ final class ApiInput {
             return "0.0.0.0:" + port;
         }
         if (host.startsWith("[") && host.endsWith("]") && host.length() > 2) {
-            return "[" + ipv6(host.substring(1, host.length() - 1), "local") + "]:" + port;
+            // RFC 5952's form, as the forward list shows it, so that unexpose finds it however it was written
+            return "[" + canonical6(host.substring(1, host.length() - 1), "local") + "]:" + port;
         }
         return ipv4(host, "local") + ":" + port;
     }
@@ -135,16 +137,50 @@ final class ApiInput {
     }
 
     /**
-     * A guest address to forward to: {@code HOST:PORT} where HOST is an IPv4 literal (the virtual network is IPv4)
-     * or a name the gateway's DNS answers, looked up at each connection (gvproxy takes {@code nohost:22} as well).
+     * A guest address to forward to: {@code HOST:PORT} where HOST is an IPv4 literal or a name the gateway's DNS
+     * answers, looked up at each connection (gvproxy takes {@code nohost:22} as well), or {@code [HOST]:PORT} (Go's
+     * {@code net.JoinHostPort} form) where HOST is an IPv6 literal, or a name meaning its IPv6 address.
      */
     static String remoteAddress(String text) throws ApiException {
         String value = required(text, "remote");
+        if (value.startsWith("[")) {
+            int close = value.indexOf(']');
+            if (close < 2 || close + 1 >= value.length() || value.charAt(close + 1) != ':') {
+                throw bad("remote", "expected [HOST]:PORT", value);
+            }
+            String host = value.substring(1, close);
+            int port = port(value.substring(close + 2), "remote port");
+            if (host.indexOf(':') >= 0) {
+                Ipv6Address a = Ipv6Address.parse(canonical6(host, "remote"));
+                if (a.high() == 0 || a.isMulticast()) {
+                    throw bad("remote", "not an IPv6 address a guest can have", value);
+                }
+                return "[" + a + "]:" + port;
+            }
+            if (host.chars().allMatch(c -> (c >= '0' && c <= '9') || c == '.')) {
+                throw bad("remote", "an IPv4 address goes without brackets", value);
+            }
+            return "[" + dnsName(host, "remote", false) + "]:" + port;
+        }
         int colon = value.lastIndexOf(':');
         if (colon <= 0) {
             throw bad("remote", "expected HOST:PORT", value);
         }
-        return host(value.substring(0, colon)) + ":" + port(value.substring(colon + 1), "remote port");
+        String host = value.substring(0, colon);
+        if (host.indexOf(':') >= 0) {
+            throw bad("remote", "an IPv6 address goes in brackets, [ADDRESS]:PORT", value);
+        }
+        return host(host) + ":" + port(value.substring(colon + 1), "remote port");
+    }
+
+    /** An IPv6 literal in RFC 5952's canonical form. */
+    private static String canonical6(String text, String field) throws ApiException {
+        String checked = ipv6(text, field);
+        Ipv6Address a = Ipv6Address.parseOrNull(checked);
+        if (a == null) {
+            throw bad(field, "not an IP address", text);
+        }
+        return a.toString();
     }
 
     /**

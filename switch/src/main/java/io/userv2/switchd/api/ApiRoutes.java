@@ -64,6 +64,7 @@ final class ApiRoutes {
         routes.put("/services/dhcp/leases", get(call -> json(plane.leases())));
         // gvproxy serves these two at the top level as well: the same leases, and its switch's MAC table.
         routes.put("/leases", get(call -> json(plane.leases())));
+        routes.put("/services/dhcp/leases6", get(call -> json(plane.leases6())));
         routes.put("/cam", get(call -> json(plane.cam())));
         routes.putAll(forwarder(plane));
         routes.put("/services/dns/add", post(call -> {
@@ -130,7 +131,8 @@ final class ApiRoutes {
                 || "unix".equalsIgnoreCase(f.protocol())) {
             return f;
         }
-        return new Forward(f.local(), peer + f.remote(), f.protocol());
+        // an IPv6 caller in brackets, as Go's net.JoinHostPort writes it
+        return new Forward(f.local(), (peer.indexOf(':') >= 0 ? "[" + peer + "]" : peer) + f.remote(), f.protocol());
     }
 
     private static Route get(Endpoint endpoint) {

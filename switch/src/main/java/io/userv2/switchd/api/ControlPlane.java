@@ -63,6 +63,16 @@ public interface ControlPlane {
     String metrics() throws ApiException;
 
     /**
+     * The guests' IPv6 addresses, IPv6 address to MAC as {@link #leases()} has it for IPv4 (a separate call: Lima's
+     * client looks a VM's MAC up among the values of the IPv4 list and dials the key as {@code IP:22}, so IPv6 keys
+     * there would break it): the gateway's own address first, then the DHCPv6 leases in force, then every address in
+     * the LAN's prefix the gateway heard a guest use (SLAAC, privacy addresses). Empty when IPv6 is off.
+     */
+    default Map<String, String> leases6() throws ApiException {
+        return Map.of();
+    }
+
+    /**
      * Makes one TCP connection attempt to {@code ip:port} through the virtual network, closing it at once if it opens.
      *
      * @return completes with {@code true} when the port accepted the connection, {@code false} when it refused it or

@@ -43,7 +43,7 @@ final class TunnelCall {
         if (ipText == null || ipText.isEmpty()) {
             throw ApiException.badRequest("ip is mandatory");
         }
-        String ip = ApiInput.ipv4(ipText, "ip");
+        String ip = ApiInput.ipLiteral(ipText, "ip");
         int port = ApiInput.port(query.get("port"), "port");
         EndPoint ep = request.getConnectionMetaData().getConnection().getEndPoint();
         TakenOver taken = new TakenOver(ep, executor);

@@ -52,7 +52,7 @@ final class WaitPort {
      */
     static CompletableFuture<Reply> start(ControlPlane plane, Scheduler scheduler, Executor executor,
             AtomicInteger active, Map<String, String> query) throws ApiException {
-        String ip = ApiInput.ipv4(query.get("ip"), "ip");
+        String ip = ApiInput.ipLiteral(query.get("ip"), "ip");
         int port = ApiInput.port(query.get("port"), "port");
         int timeout = timeoutSeconds(query.get("timeout"));
         WaitPort wait = new WaitPort(plane, scheduler, executor, ip, port);

@@ -79,7 +79,7 @@ public final class PortForwards {
                 if (keep) {
                     kept.add(id);
                 }
-            } catch (IOException | IllegalStateException e) {
+            } catch (IOException | IllegalStateException | IllegalArgumentException e) {
                 LOG.log(System.Logger.Level.WARNING, "forward " + f + " not started: " + e.getMessage());
             }
         }
@@ -89,6 +89,7 @@ public final class PortForwards {
      * Starts a forward.
      *
      * @throws IllegalStateException when that protocol and local address are already forwarded
+     * @throws IllegalArgumentException when the guest is an IPv6 one and the LAN has no IPv6
      * @throws IOException when the host socket cannot be bound (in use, not permitted)
      */
     public void expose(ForwardSpec f) throws IOException {
@@ -101,6 +102,9 @@ public final class PortForwards {
         String id = id(f.protocol(), f.localText());
         if (specs.containsKey(id)) {
             throw new IllegalStateException(f.protocol() + " " + f.localText() + " is already forwarded");
+        }
+        if (f.ipv6() && gateway.ipv6() == null) {
+            throw new IllegalArgumentException("IPv6 is off on this network: no forward to [" + f.guestHost() + "]");
         }
         if (active.size() >= MAX_FORWARDS) {
             // Each holds a host socket; guests may add forwards (the guest API), so the host's descriptors are kept.
@@ -118,7 +122,8 @@ public final class PortForwards {
      * file goes too); false when there is none.
      */
     public boolean unexpose(String protocol, String local) {
-        String id = id(protocol.toLowerCase(java.util.Locale.ROOT), local);
+        String p = protocol.toLowerCase(java.util.Locale.ROOT);
+        String id = id(p, canonicalLocal(p, local));
         IoHandler h = active.remove(id);
         if (h == null) {
             return false;
@@ -129,6 +134,18 @@ public final class PortForwards {
         LOG.log(System.Logger.Level.INFO, "stopped forwarding " + id);
         save();
         return true;
+    }
+
+    /** {@code local} as {@link ForwardSpec#localText()} writes it ({@code [::1]:80} for {@code [0::1]:80}). */
+    private static String canonicalLocal(String protocol, String local) {
+        if (protocol.equals("unix")) {
+            return local;
+        }
+        try {
+            return new ForwardSpec(protocol, ForwardSpec.parseHostPort(local), "127.0.0.1", 1).localText();
+        } catch (IllegalArgumentException e) {
+            return local; // no such forward then
+        }
     }
 
     /**

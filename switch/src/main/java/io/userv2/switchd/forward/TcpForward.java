@@ -1,6 +1,6 @@
 package io.userv2.switchd.forward;
 
-import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.switchd.loop.AcceptLoop;
 import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.loop.IoHandler;
@@ -74,7 +74,7 @@ final class TcpForward implements IoHandler {
 
     private void open(SocketChannel client) {
         try {
-            Ipv4Address guest = GuestNames.of(spec, names);
+            IpAddress guest = GuestNames.of(spec, names);
             if (guest == null) {
                 if (!unresolved) {
                     unresolved = true;

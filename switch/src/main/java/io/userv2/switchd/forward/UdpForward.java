@@ -4,8 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.userv2.stack.gateway.ArpCache;
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.GatewayIpv6;
+import io.userv2.stack.gateway.Ipv4Forwarder;
+import io.userv2.stack.gateway.NeighborCache;
+import io.userv2.stack.gateway.Udp6Datagram;
 import io.userv2.stack.gateway.UdpDatagram;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.loop.IoHandler;
@@ -21,23 +27,26 @@ import java.util.Map;
 /**
  * A UDP port forward: datagrams to a host socket go to the guest from a gateway port chosen per host client (a
  * session), and the guest's replies to that port go back to that client. Sessions end after the idle timeout. A guest
- * given by name is looked up when a session starts ({@link GuestNames}) and stays the session's guest.
- * Owned by the event loop.
+ * given by name is looked up when a session starts ({@link GuestNames}) and stays the session's guest. An IPv6 guest
+ * is reached from the gateway's IPv6 address of its scope, its MAC from the neighbour cache (an unknown one is
+ * solicited and that datagram dropped, as an unknown IPv4 guest is ARPed for). Owned by the event loop.
  */
 final class UdpForward implements IoHandler {
     private static final System.Logger LOG = System.getLogger(UdpForward.class.getName());
     private static final int FIRST_PORT = 32768;
     private static final int PORT_COUNT = 60999 - 32768 + 1;
     private static final int DATAGRAMS_PER_EVENT = 64;
+    /** How much more header an IPv6 datagram carries than an IPv4 one (40 against 20 bytes). */
+    private static final int IPV6_EXTRA = 20;
 
     /** One host client and the gateway port that stands for it on the LAN. */
     private final class Session {
         final SocketAddress client;
-        final Ipv4Address guest;
+        final IpAddress guest;
         final int gatewayPort;
         long lastActive;
 
-        Session(SocketAddress client, Ipv4Address guest, int gatewayPort, long now) {
+        Session(SocketAddress client, IpAddress guest, int gatewayPort, long now) {
             this.client = client;
             this.guest = guest;
             this.gatewayPort = gatewayPort;
@@ -45,12 +54,24 @@ final class UdpForward implements IoHandler {
         }
 
         void fromGuest(UdpDatagram d, long now) {
+            toClient(d.payload(), now);
+        }
+
+        void fromGuest6(Udp6Datagram d, long now) {
+            toClient(d.payload(), now);
+        }
+
+        private void toClient(ByteBuf payload, long now) {
             lastActive = now;
             try {
-                channel.send(d.payload().nioBuffer(), client);
+                channel.send(payload.nioBuffer(), client);
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, spec + ": send to " + client + ": " + e.getMessage());
             }
+        }
+
+        boolean ipv6() {
+            return guest instanceof Ipv6Address;
         }
     }
 
@@ -108,19 +129,28 @@ final class UdpForward implements IoHandler {
                 return;
             }
             buffer.flip();
-            if (buffer.remaining() > maxPayload) {
-                continue; // would need fragmentation on the LAN
-            }
             Session s = sessions.get(from);
-            Ipv4Address guest = s != null ? s.guest : GuestNames.of(spec, names);
+            IpAddress guest = s != null ? s.guest : GuestNames.of(spec, names);
             if (guest == null) {
                 dropsNoName++;
                 continue;
             }
-            long mac = gateway.arpCache().lookup(guest.bits(), now);
-            if (mac == ArpCache.NONE) {
+            GatewayIpv6 v6 = gateway.ipv6();
+            if (guest.isIpv6() && v6 == null) {
+                dropsNoName++; // IPv6 is off on this LAN
+                continue;
+            }
+            if (buffer.remaining() > maxPayload - (guest instanceof Ipv6Address ? IPV6_EXTRA : 0)) {
+                continue; // would need fragmentation on the LAN
+            }
+            long mac = guest instanceof Ipv6Address g6
+                    ? v6.neighbors().resolve(g6, Ipv4Forwarder.NO_OWNER, now) // solicits an unknown one
+                    : gateway.arpCache().lookup(((Ipv4Address) guest).bits(), now);
+            if (mac == ArpCache.NONE || mac == NeighborCache.NONE) {
                 dropsNoArp++;
-                gateway.sendArpRequest(guest); // the next datagram finds the guest
+                if (guest instanceof Ipv4Address g4) {
+                    gateway.sendArpRequest(g4); // the next datagram finds the guest
+                }
                 continue;
             }
             if (s == null && (s = openSession(from, guest, now)) == null) {
@@ -128,16 +158,25 @@ final class UdpForward implements IoHandler {
             }
             s.lastActive = now;
             ByteBuf payload = Unpooled.wrappedBuffer(buffer);
-            gateway.sendUdp(MacAddress.of(mac), gateway.ip(), s.gatewayPort, guest, spec.guestPort(), payload);
+            if (guest instanceof Ipv6Address g6) {
+                v6.sendUdp(MacAddress.of(mac), v6.sourceFor(g6), s.gatewayPort, g6, spec.guestPort(), payload);
+            } else {
+                gateway.sendUdp(MacAddress.of(mac), gateway.ip(), s.gatewayPort, (Ipv4Address) guest,
+                        spec.guestPort(), payload);
+            }
         }
     }
 
-    private Session openSession(SocketAddress client, Ipv4Address guest, long now) {
+    private Session openSession(SocketAddress client, IpAddress guest, long now) {
         for (int tries = 0; tries < PORT_COUNT; tries++) {
             int port = FIRST_PORT + (int) ((now / 1000 + tries) % PORT_COUNT);
             Session s = new Session(client, guest, port, now);
             try {
-                gateway.bindUdp(port, s::fromGuest);
+                if (s.ipv6()) {
+                    gateway.ipv6().bindUdp(port, s::fromGuest6);
+                } else {
+                    gateway.bindUdp(port, s::fromGuest);
+                }
             } catch (IllegalStateException | IllegalArgumentException taken) {
                 continue;
             }
@@ -147,12 +186,23 @@ final class UdpForward implements IoHandler {
         return null;
     }
 
+    private void unbind(Session s) {
+        if (s.ipv6()) {
+            GatewayIpv6 v6 = gateway.ipv6();
+            if (v6 != null) {
+                v6.unbindUdp(s.gatewayPort);
+            }
+        } else {
+            gateway.unbindUdp(s.gatewayPort);
+        }
+    }
+
     /** Ends sessions idle since before {@code now - idle}. */
     void expire(long now) {
         for (Iterator<Session> it = sessions.values().iterator(); it.hasNext(); ) {
             Session s = it.next();
             if (now - s.lastActive > idleNanos) {
-                gateway.unbindUdp(s.gatewayPort);
+                unbind(s);
                 it.remove();
             }
         }
@@ -172,7 +222,7 @@ final class UdpForward implements IoHandler {
     public void shutdown() {
         loop.unregister(this);
         for (Session s : sessions.values()) {
-            gateway.unbindUdp(s.gatewayPort);
+            unbind(s);
         }
         sessions.clear();
         try {

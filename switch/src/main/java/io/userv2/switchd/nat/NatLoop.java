@@ -12,7 +12,7 @@ import io.userv2.stack.nat.NatObserver;
 import io.userv2.stack.nat.NatPolicy;
 import io.userv2.stack.nat.NatTcpFlow;
 import io.userv2.stack.nat.OwnerQuotas;
-import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -136,7 +136,7 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
      *
      * @return false when a connection cap refuses it; {@code client} is closed then
      */
-    public boolean openToGuest(Ipv4Address guest, int port, SocketChannel client) throws IOException {
+    public boolean openToGuest(IpAddress guest, int port, SocketChannel client) throws IOException {
         NioTcpSocket socket = sockets.accepted(client);
         NatTcpFlow flow = engine.openToGuest(guest, port, socket, loop.now());
         if (flow == null) {
@@ -153,7 +153,7 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
      * {@code guest:port}; {@code prefix} (what the client sent after its request) goes first. Closes {@code client}
      * when a connection cap refuses it (returns false then), and when either side ends.
      */
-    public boolean openToGuest(Ipv4Address guest, int port, EndPoint client, ByteBuffer prefix) {
+    public boolean openToGuest(IpAddress guest, int port, EndPoint client, ByteBuffer prefix) {
         EndPointHostSocket socket = new EndPointHostSocket(client, prefix, loop, engine, this::markIfWork);
         NatTcpFlow flow = engine.openToGuest(guest, port, socket, loop.now());
         if (flow == null) {
@@ -166,7 +166,7 @@ public final class NatLoop implements EventLoop.Ticker, EventLoop.Flushable {
     }
 
     /** Lima's wait_port: one connection attempt to {@code guest:port}; completes on the loop thread. */
-    public CompletableFuture<Boolean> probe(Ipv4Address guest, int port, long timeoutNanos) {
+    public CompletableFuture<Boolean> probe(IpAddress guest, int port, long timeoutNanos) {
         CompletableFuture<Boolean> result = engine.probe(guest, port, timeoutNanos, loop.now());
         markIfWork();
         return result;

@@ -27,6 +27,7 @@ import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.state.LeaseFile;
 import io.userv2.switchd.state.StateWriter;
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -111,6 +112,11 @@ public final class GatewayServices implements AutoCloseable {
                         searchDomains).withDhcpv6(mode == Ipv6Settings.Dhcpv6Mode.STATEFUL,
                         mode != Ipv6Settings.Dhcpv6Mode.OFF), new SplittableRandom(), loop.now());
                 v6.bindUdp(GatewayDnsUdp.PORT, dnsUdp);
+                // NAT66 takes TCP and UDP to the gateway's IPv6 address to the host's [::1]: the host alias and the
+                // gateway's names answer it as AAAA (host.lima.internal, host.containers.internal)
+                Inet6Address gateway6 = v6.address().toInetAddress();
+                dns.zone().addIpv6Twin(hostAlias.toInetAddress(), gateway6);
+                dns.zone().addIpv6Twin(config.gatewayIp().toInetAddress(), gateway6);
                 v6.neighbors().setListener(ipv6Names);
                 if (mode != Ipv6Settings.Dhcpv6Mode.OFF) {
                     dhcp6 = dhcp6(config, v6, leasesFile == null ? Dhcp6LeaseStore.NONE

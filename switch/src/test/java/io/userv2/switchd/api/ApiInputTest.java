@@ -73,6 +73,21 @@ class ApiInputTest {
     }
 
     @Test
+    void ipv6RemotesAsGoJoinsThem() throws Exception {
+        // net.JoinHostPort brackets a host with a colon; the canonical form (RFC 5952) is what the list shows
+        assertEquals("[fd00:1::5]:80", ApiInput.remoteAddress("[FD00:1:0:0::5]:80"));
+        assertEquals("[fe80::1]:22", ApiInput.remoteAddress("[fe80::1]:22"));
+        assertEquals("[lima-web]:80", ApiInput.remoteAddress("[lima-web]:80"), "a name asked for its IPv6 address");
+        assertEquals("tcp://[fd00::5]:80", ApiInput.unixRemote("tcp://[fd00::5]:80"));
+        assertEquals("[::1]:8080", ApiInput.localAddress("[0:0::1]:8080"), "unexpose finds it however written");
+        for (String bad : new String[] {"fd00::5:80", "[fd00::5]", "[fd00::5]80", "[fd00::5]:", "[fd00::5]:0",
+            "[::1]:80", "[ff02::1]:80", "[::ffff:192.168.104.3]:22", "[192.168.104.3]:22", "[]:80", "[fd00::g]:80",
+            "[fe80::1%eth0]:22", "[lima web]:80"}) {
+            assertThrows(ApiException.class, () -> ApiInput.remoteAddress(bad), bad);
+        }
+    }
+
+    @Test
     void echoIsOneClippedLine() {
         assertEquals("\"a?b\"", ApiInput.echo("a\nb"));
         assertEquals(80 + 5, ApiInput.echo("x".repeat(200)).length());
