@@ -15,7 +15,7 @@ packages=(
     debootstrap e2fsprogs
     # namespace guests and what runs in them (openssh-server: the guest's sshd of the -forward-sock test, run by
     # the test itself; installed without starting or enabling the machine's own sshd, see below)
-    iproute2 procps iperf3 curl dnsutils iputils-ping openssh-server
+    iproute2 procps iperf3 curl dnsutils iputils-ping openssh-server socat
     # DHCP clients besides busybox udhcpc (dhcpcd without its service; ISC dhclient for DHCPv6 with a script of the
     # test's own); rdisc6 reads Router Advertisements (RDNSS, DNSSL) from inside a namespace guest
     dhcpcd-base isc-dhcp-client ndisc6

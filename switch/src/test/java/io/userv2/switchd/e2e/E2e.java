@@ -90,7 +90,7 @@ public final class E2e {
     /** Programs the end-to-end tests run, all from the Debian packages scripts/install-deps.sh installs. */
     private static final List<String> TOOLS = List.of("qemu-system-x86_64", "gcc", "ip", "iperf3", "dig", "curl",
             "tshark", "passt", "slirp4netns", "busybox", "cpio", "dhcpcd", "ping", "sshd", "ssh-keygen", "rdisc6",
-            "dhclient");
+            "dhclient", "socat");
     private static final Set<String> ANNOUNCED = ConcurrentHashMap.newKeySet();
 
     /**

@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Port forwards into a VM over IPv6: a namespace guest takes its IPv6 address by SLAAC (and its name by DHCP) and
  * serves HTTP with busybox httpd; the switch forwards the host's {@code [::1]} to it, from the command line (the guest
- * named in brackets: its IPv6 address) and through the API ({@code "remote":"[ADDRESS]:80"}, as Go's
+ * named in brackets: its IPv6 address; TCP to the page and UDP to a socat echo) and through the API ({@code "remote":"[ADDRESS]:80"}, as Go's
  * net.JoinHostPort writes it), also from an IPv4 host address; curl on the host gets the guest's page. wait_port with
  * an IPv6 ip; the forward list shows the bracketed remotes; {@code /services/dhcp/leases} keeps only IPv4 keys while
  * {@code /services/dhcp/leases6} lists the guest's IPv6 address; {@code host.lima.internal} answers AAAA with the
@@ -47,6 +53,20 @@ class Forward6IT {
         return Exec.run(T, List.of("curl", "-g", "-sS", "--max-time", "10", url));
     }
 
+    /** One datagram to {@code [::1]:port} and the reply, or "" when none came within a second. */
+    private static String udpExchange(int port, String text) {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("::1"), 0))) {
+            s.setSoTimeout(1000);
+            byte[] out = text.getBytes(StandardCharsets.US_ASCII);
+            s.send(new DatagramPacket(out, out.length, InetAddress.getByName("::1"), port));
+            DatagramPacket in = new DatagramPacket(new byte[512], 512);
+            s.receive(in);
+            return new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void forwardsFromTheHostReachTheGuestsIpv6Address() throws Exception {
@@ -59,8 +79,10 @@ class Forward6IT {
             Files.writeString(www.resolve("index.html"), "served-over-ipv6\n");
             Path apiSock = dir.resolve("api.sock");
             int byName = SwitchProcess.freeTcpPort();
+            int udp = SwitchProcess.freeUdpPort();
             SwitchProcess sw = SwitchProcess.start(NatIT.switchArgs(dir.resolve("net.sock"), List.of(
-                    "--api", apiSock.toString(), "--forward", "tcp:[::1]:" + byName + "=[lima-web]:80")));
+                    "--api", apiSock.toString(), "--forward", "tcp:[::1]:" + byName + "=[lima-web]:80",
+                    "--forward", "udp:[::1]:" + udp + "=[lima-web]:7")));
             c.add(sw::stop);
             NamespaceGuest g = c.add(NamespaceGuest.start(NamespaceGuest.Options.unconfigured(
                     "unix:" + dir.resolve("net.sock")).withSlaac()));
@@ -68,6 +90,8 @@ class Forward6IT {
             String addr = g.awaitIpv6Address(Ipv6LanIT.prefixText(), Duration.ofSeconds(30)).get(0);
             // busybox httpd binds [::]:80 (dual stack) when given no address
             g.spawn("httpd", "busybox", "httpd", "-f", "-p", "80", "-h", www.toString());
+            // a UDP echo on [::]:7: each datagram is written back to its sender
+            g.spawn("udp-echo", "socat", "UDP6-RECVFROM:7,fork", "PIPE");
 
             // wait_port with an IPv6 ip: open port, closed port.
             Exec.Result waited = api(apiSock, "GET", "/extension/wait_port?ip=" + addr + "&port=80&timeout=20", null);
@@ -79,6 +103,11 @@ class Forward6IT {
             String page = Ipv6LanIT.await(() -> get("http://[::1]:" + byName + "/").output().strip(),
                     "served-over-ipv6"::equals, Duration.ofSeconds(20));
             assertEquals("served-over-ipv6", page, "through --forward tcp:[::1]:" + byName + "=[lima-web]:80");
+
+            // UDP over the same kind of forward: a datagram to [::1] comes back from the guest's echo.
+            String echoed = Ipv6LanIT.await(() -> udpExchange(udp, "udp-over-ipv6"), "udp-over-ipv6"::equals,
+                    Duration.ofSeconds(20));
+            assertEquals("udp-over-ipv6", echoed, "through --forward udp:[::1]:" + udp + "=[lima-web]:7");
 
             // The API: an IPv6 remote, from [::1] and from 127.0.0.1.
             int p6 = SwitchProcess.freeTcpPort();

@@ -77,6 +77,16 @@ public final class SwitchProcess implements AutoCloseable {
         }
     }
 
+    /** A UDP port free on [::1] right now (for a forward the switch binds there). */
+    public static int freeUdpPort() {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(
+                new java.net.InetSocketAddress(InetAddress.getByName("::1"), 0))) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public LoggedProcess process() {
         return process;
     }
