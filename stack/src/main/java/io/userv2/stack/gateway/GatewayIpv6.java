@@ -52,8 +52,12 @@ import java.util.random.RandomGenerator;
  *       dropped and counted, and answered with Parameter Problem where it says so (RFC 4443 2.4 e: never to a
  *       multicast destination or link-layer multicast except for an unrecognized option of type {@code 10}, never to
  *       a source that is not one host). Sources that are multicast, loopback or the gateway's own are dropped.
- *       Fragments are dropped and counted, not reassembled: what guests send the gateway itself (NDP, DNS queries,
- *       DHCPv6, pings) fits one packet, and RFC 6980 forbids NDP in fragments anyway.</li>
+ *       Fragments addressed to the gateway's unicast addresses or beyond the LAN (its services and the NAT) are
+ *       reassembled by an {@link Ipv6Reassembler} (RFC 8200 4.5: bounded per ingress port and in total, 60 s,
+ *       overlaps drop the packet per RFC 5722, atomic fragments are whole packets per RFC 6946) and the whole packet
+ *       is then handled as if it had come unfragmented, except that NDP in it is ignored (RFC 6980 5); fragments to
+ *       groups or other hosts of the LAN are dropped and counted. What the gateway sends over the MTU (UDP, ICMPv6
+ *       echo replies) it fragments itself (RFC 8200 4.5: the source may); TCP never needs it (its MSS).</li>
  *   <li>Neighbour cache ({@link NeighborCache}): the source of every valid packet that is link-local or in the prefix
  *       is learned with the frame's source MAC; Neighbor and Router Solicitations update it from their Source
  *       Link-Layer Address (RFC 4861 7.2.3, 6.2.6), advertisements from their Target Link-Layer Address (7.2.5, or
