@@ -95,6 +95,11 @@ final class NetworkStats {
             n.put("udp6Drops", nat.udp().counters6().drops());
             n.put("udp6RefusedByPolicy", nat.udp().counters6().dropsPolicy());
             n.put("udp6PortUnreachable", nat.udp().counters6().portUnreachable());
+            n.put("icmp6EchoFlows", nat.icmp().size6());
+            n.put("icmp6EchoRequestsToHost", nat.icmp().counters6().requestsToHost());
+            n.put("icmp6EchoRepliesToGuest", nat.icmp().counters6().repliesToGuest());
+            n.put("icmp6EchoRefusedByPolicy", nat.icmp().counters6().dropsPolicy());
+            n.put("icmp6EchoDropsNoPingSockets", nat.icmp().counters6().dropsUnavailable());
         }
         n.put("icmpEchoFlows", nat.icmp().size());
         n.put("icmpEchoRequestsToHost", nat.icmp().counters().requestsToHost());
@@ -132,6 +137,9 @@ final class NetworkStats {
         m.put("icmpErrorsSent", g.icmpv6ErrorsSent());
         m.put("tcpResetsSent", g.tcpResetsSent());
         m.put("forwarded", g.ipv6Forwarded());
+        m.put("reassembled", g.ipv6Reassembled());
+        m.put("atomicFragments", g.ipv6AtomicFragments());
+        m.put("fragmented", g.ipv6Fragmented());
         return m;
     }
 

@@ -38,7 +38,7 @@ public enum DropReason {
     IPV4_NOT_FOR_GATEWAY,
 
     /*
-     * Reassembly (Ipv4Reassembler). Counted per fragment: when a whole datagram is discarded, each fragment it held
+     * Reassembly (Ipv4Reassembler and Ipv6Reassembler, which share these reasons). Counted per fragment: when a whole datagram is discarded, each fragment it held
      * counts once under the reason it died of, so every fragment received ends in exactly one place (a drop counter
      * or a reassembled datagram).
      */
@@ -106,7 +106,11 @@ public enum DropReason {
     IPV6_BAD_SOURCE,
     /** IPv6 destination unspecified, loopback, IPv4-mapped, or a unicast address in a link-layer multicast frame. */
     IPV6_BAD_DESTINATION,
-    /** An IPv6 fragment: the gateway does not reassemble IPv6 (guests' IPv6 to it is small; NAT66 will decide). */
+    /**
+     * An IPv6 fragment the gateway does not reassemble: to a multicast group or another host of the LAN, or a second
+     * Fragment header in a reassembled packet. Fragments to the gateway and beyond go to its {@link Ipv6Reassembler}
+     * and are counted under the {@code FRAGMENT_*} reasons.
+     */
     IPV6_FRAGMENT,
     /** IPv6 to an address on the LAN (link-local or in the prefix) that is not the gateway's. */
     IPV6_NOT_FOR_GATEWAY,

@@ -279,6 +279,7 @@ public final class Gateway implements UdpSender {
     public void releaseOwner(int owner) {
         reassembler.releaseOwner(owner);
         if (ipv6 != null) {
+            ipv6.reassembler().releaseOwner(owner);
             ipv6.neighbors().releaseOwner(owner);
         }
     }
@@ -290,6 +291,7 @@ public final class Gateway implements UdpSender {
     public void close() {
         reassembler.close();
         if (ipv6 != null) {
+            ipv6.reassembler().close();
             ipv6.neighbors().close();
         }
     }

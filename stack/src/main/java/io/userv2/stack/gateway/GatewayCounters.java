@@ -37,6 +37,8 @@ public final class GatewayCounters {
     private long ipv6Forwarded;
     private long tcpResetsSent;
     private long ipv6Fragmented;
+    private long ipv6Reassembled;
+    private long ipv6AtomicFragments;
 
     void received() {
         framesReceived++;
@@ -90,6 +92,15 @@ public final class GatewayCounters {
     void fragmented(int fragments) {
         ipv4Fragmented++;
         fragmentsSent += fragments;
+    }
+
+    void reassembled6(int fragments) {
+        ipv6Reassembled++;
+        fragmentsReassembled += fragments;
+    }
+
+    void atomicFragment6() {
+        ipv6AtomicFragments++;
     }
 
     void fragmented6(int fragments) {
@@ -215,7 +226,17 @@ public final class GatewayCounters {
         return ipv4Reassembled;
     }
 
-    /** Fragments that went into {@link #ipv4Reassembled()} datagrams. */
+    /** IPv6 packets reassembled from guest fragments (atomic fragments not included). */
+    public long ipv6Reassembled() {
+        return ipv6Reassembled;
+    }
+
+    /** IPv6 atomic fragments (offset 0, M clear) taken as whole packets (RFC 6946). */
+    public long ipv6AtomicFragments() {
+        return ipv6AtomicFragments;
+    }
+
+    /** Fragments that went into {@link #ipv4Reassembled()} and {@link #ipv6Reassembled()} datagrams. */
     public long fragmentsReassembled() {
         return fragmentsReassembled;
     }

@@ -52,8 +52,12 @@ import java.util.random.RandomGenerator;
  *       dropped and counted, and answered with Parameter Problem where it says so (RFC 4443 2.4 e: never to a
  *       multicast destination or link-layer multicast except for an unrecognized option of type {@code 10}, never to
  *       a source that is not one host). Sources that are multicast, loopback or the gateway's own are dropped.
- *       Fragments are dropped and counted, not reassembled: what guests send the gateway itself (NDP, DNS queries,
- *       DHCPv6, pings) fits one packet, and RFC 6980 forbids NDP in fragments anyway.</li>
+ *       Fragments addressed to the gateway's unicast addresses or beyond the LAN (its services and the NAT) are
+ *       reassembled by an {@link Ipv6Reassembler} (RFC 8200 4.5: bounded per ingress port and in total, 60 s,
+ *       overlaps drop the packet per RFC 5722, atomic fragments are whole packets per RFC 6946) and the whole packet
+ *       is then handled as if it had come unfragmented, except that NDP in it is ignored (RFC 6980 5); fragments to
+ *       groups or other hosts of the LAN are dropped and counted. What the gateway sends over the MTU (UDP, ICMPv6
+ *       echo replies) it fragments itself (RFC 8200 4.5: the source may); TCP never needs it (its MSS).</li>
  *   <li>Neighbour cache ({@link NeighborCache}): the source of every valid packet that is link-local or in the prefix
  *       is learned with the frame's source MAC; Neighbor and Router Solicitations update it from their Source
  *       Link-Layer Address (RFC 4861 7.2.3, 6.2.6), advertisements from their Target Link-Layer Address (7.2.5, or
@@ -111,6 +115,7 @@ public final class GatewayIpv6 {
     private final NeighborCache neighbors;
     private final RouterAdvertiser advertiser;
     private final IcmpRateLimiter errorLimiter = new IcmpRateLimiter();
+    private final Ipv6Reassembler reassembler;
     private final Map<Integer, Udp6Service> udpServices = new HashMap<>();
     private final Icmpv6Repr.RouterAdvertisement routerAdvertisement;
     /** The view every received packet is parsed with (see {@link #receive}). */
@@ -134,6 +139,7 @@ public final class GatewayIpv6 {
         this.advertiser = new RouterAdvertiser(config, random, nowNanos);
         this.routerAdvertisement = buildAdvertisement();
         this.nextFragmentId = random.nextInt();
+        this.reassembler = new Ipv6Reassembler(alloc, counters, ReassemblyLimits.ipv6Defaults());
         neighbors.setSolicitor(new NeighborCache.Solicitor() {
             @Override
             public void solicit(Ipv6Address target, long toMac) {
@@ -190,6 +196,11 @@ public final class GatewayIpv6 {
         return neighbors;
     }
 
+    /** The reassembler of guest fragments addressed to the gateway (live: for statistics and tests). */
+    public Ipv6Reassembler reassembler() {
+        return reassembler;
+    }
+
     /** The Router Advertisement the gateway sends (for logs and tests). */
     public Icmpv6Repr.RouterAdvertisement routerAdvertisement() {
         return routerAdvertisement;
@@ -243,11 +254,14 @@ public final class GatewayIpv6 {
     long pollAt() {
         long a = advertiser.pollAt();
         long n = neighbors.pollAt();
-        return n == Long.MAX_VALUE || a - n < 0 ? a : n;
+        long at = n == Long.MAX_VALUE || a - n < 0 ? a : n;
+        long r = reassembler.pollAt();
+        return r == Long.MAX_VALUE || at - r < 0 ? at : r;
     }
 
     /** Runs what is due at {@code nowNanos}. */
     void poll(long nowNanos) {
+        reassembler.expire(nowNanos);
         if (advertiser.multicastDue(nowNanos)) {
             sendAdvertisement(Ipv6Address.ALL_NODES.multicastMac(), Ipv6Address.ALL_NODES);
             advertiser.multicastSent(nowNanos);
@@ -305,18 +319,66 @@ public final class GatewayIpv6 {
             counters.drop(DropReason.IPV6_BAD_SOURCE);
             return;
         }
-        if (packet.isFragment()) {
-            counters.drop(DropReason.IPV6_FRAGMENT);
-            return;
-        }
         if (learnable(srcHigh, srcLow)) {
             neighbors.heard(srcHigh, srcLow, eth.source(), ingress, nowNanos);
         }
+        if (packet.isFragment()) {
+            fragment(eth, packet, ingress, nowNanos);
+            return;
+        }
+        dispatch(eth, packet, linkMulticast, ingress, nowNanos, false);
+    }
+
+    /**
+     * A fragment (or an atomic fragment): reassembled when it is addressed to the gateway (its unicast addresses, or
+     * beyond the LAN, for the NAT), then handled as a whole packet; to multicast groups and other hosts of the LAN it
+     * is dropped and counted.
+     */
+    private void fragment(EthernetFrame eth, Ipv6Packet packet, int ingress, long nowNanos) {
+        long dstHigh = packet.destinationHigh();
+        long dstLow = packet.destinationLow();
+        if (Ipv6Address.isMulticast(dstHigh) || MacAddress.isGroup(eth.destination())
+                || (!owns(dstHigh, dstLow) && onLink(dstHigh, dstLow))) {
+            counters.drop(DropReason.IPV6_FRAGMENT);
+            return;
+        }
+        ByteBuf whole = reassembler.offer(eth, packet, ingress, nowNanos);
+        if (whole == null) {
+            return;
+        }
+        try {
+            // Views of their own (reassembly is rare): the frame's views stay as they were.
+            EthernetFrame wholeFrame = EthernetFrame.checked(whole).orNull();
+            Ipv6Packet wholePacket = Ipv6Packet.reusable();
+            ParseError error = wholeFrame == null ? ParseError.TRUNCATED : wholePacket.wrap(wholeFrame);
+            if (error != null) {
+                // The chain after the Fragment header (now walked) is refused; no Parameter Problem about a
+                // reassembled packet, whose offsets no fragment had.
+                counters.drop(error == ParseError.TRUNCATED ? DropReason.IPV6_TRUNCATED
+                        : error == ParseError.UNSUPPORTED ? DropReason.IPV6_UNSUPPORTED : DropReason.IPV6_MALFORMED);
+                return;
+            }
+            if (wholePacket.isFragment()) {
+                counters.drop(DropReason.IPV6_FRAGMENT); // a second Fragment header (RFC 8200 4.1: "at most once")
+                return;
+            }
+            dispatch(wholeFrame, wholePacket, false, ingress, nowNanos, true);
+        } finally {
+            whole.release();
+        }
+    }
+
+    /**
+     * A whole (unfragmented or reassembled: {@code fragmented}) valid packet: delivered, snooped, offered to the
+     * forwarder or dropped by its destination.
+     */
+    private void dispatch(EthernetFrame eth, Ipv6Packet packet, boolean linkMulticast, int ingress, long nowNanos,
+                          boolean fragmented) {
         long dstHigh = packet.destinationHigh();
         long dstLow = packet.destinationLow();
         if (Ipv6Address.isMulticast(dstHigh)) {
             if (joined(dstHigh, dstLow)) {
-                deliver(eth, packet, true, ingress, nowNanos);
+                deliver(eth, packet, true, ingress, nowNanos, fragmented);
             } else {
                 snoop(eth, packet, ingress, nowNanos);
             }
@@ -328,7 +390,7 @@ public final class GatewayIpv6 {
             return;
         }
         if (owns(dstHigh, dstLow)) {
-            deliver(eth, packet, false, ingress, nowNanos);
+            deliver(eth, packet, false, ingress, nowNanos, fragmented);
         } else if (onLink(dstHigh, dstLow)) {
             counters.drop(DropReason.IPV6_NOT_FOR_GATEWAY);
         } else {
@@ -353,9 +415,10 @@ public final class GatewayIpv6 {
     }
 
     /** A packet to a gateway address ({@code multicast} false) or a joined group. */
-    private void deliver(EthernetFrame eth, Ipv6Packet packet, boolean multicast, int ingress, long nowNanos) {
+    private void deliver(EthernetFrame eth, Ipv6Packet packet, boolean multicast, int ingress, long nowNanos,
+                         boolean fragmented) {
         switch (packet.protocolNumber()) {
-            case IpProtocol.ICMPV6_NUMBER -> receiveIcmp(eth, packet, multicast, ingress, nowNanos);
+            case IpProtocol.ICMPV6_NUMBER -> receiveIcmp(eth, packet, multicast, ingress, nowNanos, fragmented);
             case IpProtocol.UDP_NUMBER -> receiveUdp(eth, packet, multicast, ingress, nowNanos);
             case IpProtocol.TCP_NUMBER -> {
                 if (multicast) {
@@ -432,7 +495,15 @@ public final class GatewayIpv6 {
         return null;
     }
 
-    private void receiveIcmp(EthernetFrame eth, Ipv6Packet packet, boolean multicast, int ingress, long nowNanos) {
+    private void receiveIcmp(EthernetFrame eth, Ipv6Packet packet, boolean multicast, int ingress, long nowNanos,
+                             boolean fragmented) {
+        if (fragmented && packet.payloadLength() > 0
+                && NdpValidation.isNdp(packet.buffer().getUnsignedByte(packet.payloadOffset()))) {
+            // RFC 6980 5: "nodes MUST silently ignore NDP messages if the packets carrying them include a
+            // Fragmentation Header" (atomic fragments included).
+            counters.drop(DropReason.NDP_INVALID);
+            return;
+        }
         Icmpv6Repr repr = parseIcmp(packet);
         if (repr == null) {
             return;
@@ -800,37 +871,45 @@ public final class GatewayIpv6 {
     }
 
     private void sendFragmented(long dstMac, Ipv6Repr ip, UdpRepr udp, UdpPayloadWriter writer) {
-        int total = udp.totalLength();
-        ByteBuf datagram = alloc.buffer(total);
+        ByteBuf datagram = alloc.buffer(udp.totalLength());
         try {
             writer.write(datagram, udp.headerLength());
             udp.emit(datagram, 0, ip.source(), ip.destination());
-            int maxData = (gateway.mtu() - Ipv6Packet.HEADER_LENGTH - Ipv6Packet.FRAGMENT_HEADER_LENGTH) & ~7;
-            int id = nextFragmentId++;
-            int fragments = 0;
-            for (int at = 0; at < total; at += maxData) {
-                int data = Math.min(maxData, total - at);
-                Ipv6Repr header = new Ipv6Repr(ip.source(), ip.destination(), ip.nextHeader(), data, ip.hopLimit());
-                int length = EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH
-                        + Ipv6Packet.FRAGMENT_HEADER_LENGTH + data;
-                ByteBuf out = alloc.buffer(length);
-                try {
-                    int offset = new EthernetRepr(MacAddress.of(dstMac), mac, EtherType.IPV6).emit(out, 0);
-                    offset += header.emitFragment(out, offset, id, at, at + data < total);
-                    out.setBytes(offset, datagram, at, data);
-                    out.writerIndex(length);
-                } catch (RuntimeException e) {
-                    out.release();
-                    throw e;
-                }
-                gateway.send(out);
-                fragments++;
-            }
-            counters.fragmented6(fragments);
+            sendFragments(dstMac, ip, datagram, udp.totalLength());
             counters.udpSentOne();
         } finally {
             datagram.release();
         }
+    }
+
+    /**
+     * Sends the first {@code total} bytes of {@code message} (a whole upper-layer message, checksum computed) as the
+     * fragments of one packet with header {@code ip} (RFC 8200 4.5: the source fragments; offsets in 8-byte units, M
+     * on all but the last, one identification). The caller keeps {@code message}.
+     */
+    private void sendFragments(long dstMac, Ipv6Repr ip, ByteBuf message, int total) {
+        int maxData = (gateway.mtu() - Ipv6Packet.HEADER_LENGTH - Ipv6Packet.FRAGMENT_HEADER_LENGTH) & ~7;
+        int id = nextFragmentId++;
+        int fragments = 0;
+        for (int at = 0; at < total; at += maxData) {
+            int data = Math.min(maxData, total - at);
+            Ipv6Repr header = new Ipv6Repr(ip.source(), ip.destination(), ip.nextHeader(), data, ip.hopLimit());
+            int length = EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH
+                    + Ipv6Packet.FRAGMENT_HEADER_LENGTH + data;
+            ByteBuf out = alloc.buffer(length);
+            try {
+                int offset = new EthernetRepr(MacAddress.of(dstMac), mac, EtherType.IPV6).emit(out, 0);
+                offset += header.emitFragment(out, offset, id, at, at + data < total);
+                out.setBytes(offset, message, at, data);
+                out.writerIndex(length);
+            } catch (RuntimeException e) {
+                out.release();
+                throw e;
+            }
+            gateway.send(out);
+            fragments++;
+        }
+        counters.fragmented6(fragments);
     }
 
     /**
@@ -874,8 +953,23 @@ public final class GatewayIpv6 {
         counters.neighborSolicitationSent();
     }
 
+    /**
+     * Sends {@code icmp} from {@code from} to {@code to}; a message whose packet exceeds the LAN's MTU (an echo reply to
+     * a reassembled request, or relayed from a host) goes as fragments (RFC 8200 4.5; the checksum covers the whole
+     * message). Errors never do: they quote at most {@link Icmpv6Repr#MAX_QUOTE} bytes, so they fit 1280.
+     */
     private void sendIcmp(long toMac, Ipv6Address from, Ipv6Address to, int hopLimit, Icmpv6Repr icmp) {
         Ipv6Repr ip = new Ipv6Repr(from, to, IpProtocol.ICMPV6, icmp.bufferLength(), hopLimit);
+        if (ip.totalLength() > gateway.mtu()) {
+            ByteBuf message = alloc.buffer(icmp.bufferLength());
+            try {
+                icmp.emit(message, 0, from, to);
+                sendFragments(toMac, ip, message, icmp.bufferLength());
+            } finally {
+                message.release();
+            }
+            return;
+        }
         ByteBuf out = newFrame(toMac, ip);
         try {
             icmp.emit(out, EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH, from, to);

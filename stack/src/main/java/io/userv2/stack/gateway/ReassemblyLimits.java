@@ -1,7 +1,7 @@
 package io.userv2.stack.gateway;
 
 /**
- * The bounds of an {@link Ipv4Reassembler}: everything a guest can make it hold is capped, per ingress owner and in
+ * The bounds of an {@link Ipv4Reassembler} or an {@link Ipv6Reassembler}: everything a guest can make it hold is capped, per ingress owner and in
  * total, and held only for a while.
  *
  * <p>The defaults, and why:
@@ -37,6 +37,12 @@ public record ReassemblyLimits(int maxDatagrams, int maxDatagramsPerOwner, int m
     public static final long DEFAULT_MAX_BYTES = 4L << 20;
     /** 15 seconds. */
     public static final long DEFAULT_TIMEOUT_NANOS = 15_000_000_000L;
+    /**
+     * 60 seconds, for IPv6: RFC 8200 4.5, "If insufficient fragments are received to complete reassembly of a packet
+     * within 60 seconds of the reception of the first-arriving fragment of that packet, reassembly of that packet must
+     * be abandoned".
+     */
+    public static final long IPV6_TIMEOUT_NANOS = 60_000_000_000L;
 
     /** Validates the ranges. */
     public ReassemblyLimits {
@@ -53,6 +59,15 @@ public record ReassemblyLimits(int maxDatagrams, int maxDatagramsPerOwner, int m
         if (timeoutNanos <= 0) {
             throw new IllegalArgumentException("timeout must be positive: " + timeoutNanos);
         }
+    }
+
+    /**
+     * The defaults for an {@link Ipv6Reassembler}: the same counts and byte budget (a budget of its own, beside
+     * IPv4's), and RFC 8200's 60 s timeout.
+     */
+    public static ReassemblyLimits ipv6Defaults() {
+        return new ReassemblyLimits(DEFAULT_MAX_DATAGRAMS, DEFAULT_MAX_DATAGRAMS_PER_OWNER, DEFAULT_MAX_FRAGMENTS,
+                DEFAULT_MAX_BYTES, IPV6_TIMEOUT_NANOS);
     }
 
     /** The defaults above. */

@@ -5,12 +5,13 @@ import java.io.IOException;
 
 /**
  * The host end of one NAT'd ICMP echo flow: a Linux ping socket ({@code socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)},
- * see icmp(7)) connected to the flow's translated destination, implemented by the engine's owner (JNA in the daemon,
- * in memory in tests). Called only on the engine's thread.
+ * see icmp(7)), or its ICMPv6 twin ({@code socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)}), connected to the flow's
+ * translated destination, implemented by the engine's owner (JNA in the daemon, in memory in tests). Called only on
+ * the engine's thread.
  *
  * <p>What the kernel does with such a socket, and the engine relies on: on send it takes an ICMP message whose type
- * is Echo (8) and code 0, replaces the identifier with the socket's own (its "port") and computes the checksum; it
- * delivers to the socket only the Echo Replies that carry that identifier, as the ICMP message without the IP
+ * is Echo (8; ICMPv6: Echo Request, 128) and code 0, replaces the identifier with the socket's own (its "port") and
+ * computes the checksum; it delivers to the socket only the Echo Replies that carry that identifier, as the ICMP message without the IP
  * header. The sequence number and the data pass unchanged both ways.
  *
  * <p>Buffers: neither method keeps, releases or retains the engine's buffers.

@@ -58,4 +58,16 @@ public interface HostSockets {
     default HostPingSocket openPing(NatIcmpFlow flow, Ipv4Address address) throws IOException {
         throw new PingSocketsUnavailable("no ping sockets here");
     }
+
+    /**
+     * Opens an ICMPv6 ping socket ({@code socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)}, allowed by the same
+     * {@code net.ipv4.ping_group_range}) connected to {@code address} for {@code flow} (NAT66); echo replies that
+     * arrive are reported with {@link NatEngine#hostReadable(NatIcmpFlow, long)}. Hosts without them keep this default.
+     *
+     * @throws PingSocketsUnavailable when this host does not let the process open ICMPv6 ping sockets at all
+     * @throws IOException when this one socket cannot be opened
+     */
+    default HostPingSocket openPing6(NatIcmpFlow flow, Ipv6Address address) throws IOException {
+        throw new PingSocketsUnavailable("no ICMPv6 ping sockets here");
+    }
 }

@@ -3,10 +3,15 @@ package io.userv2.stack.nat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.userv2.stack.gateway.Gateway;
+import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.Icmpv4Packet;
+import io.userv2.stack.wire.Icmpv6Packet;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Packet;
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.stack.wire.Ipv6Packet;
 import io.userv2.stack.wire.MacAddress;
 import java.io.IOException;
 import java.util.HashMap;
@@ -28,12 +33,22 @@ import java.util.Map;
  * ({@link PingSocketsUnavailable}: then no socket is tried again for {@link #UNAVAILABLE_RETRY_NANOS}, so a flood
  * costs no system call per packet). Echo requests to the gateway's own addresses never get here: the gateway answers
  * them itself. Engine thread only.
+ *
+ * <p>ICMPv6 (NAT66, once {@link #enableIpv6} was called) goes the same way through ICMPv6 ping sockets
+ * ({@link HostSockets#openPing6}), with counters of its own ({@link #counters6()}), in the same table under the same
+ * caps, to where the {@link Nat66Policy} says; requests to the gateway's own IPv6 addresses are answered by the gateway
+ * itself, as over IPv4. Where IPv6 differs, it does as the rest of NAT66 does: a destination the policy refuses is
+ * left to the gateway, which answers "no route" (RFC 4443 3.1 code 0), and while the host refuses ping sockets the
+ * request is answered with destination unreachable code 1, "communication with destination administratively
+ * prohibited" (rate limited), so {@code ping -6} says at once why instead of timing out.
  */
 public final class IcmpEchoNat {
     /** Most replies taken from one ping socket per readiness event, so one busy flow cannot hog the loop. */
     private static final int REPLIES_PER_EVENT = 64;
     /** The largest ICMP message IPv4 carries: 65,535 - 20 (IPv4 header). */
     static final int MAX_MESSAGE = 65_515;
+    /** The largest ICMPv6 message IPv6 carries without jumbograms: 65,535 (Payload Length). */
+    static final int MAX_MESSAGE6 = 65_535;
     /** How long no ping socket is tried after the host refused one with {@link PingSocketsUnavailable}. */
     static final long UNAVAILABLE_RETRY_NANOS = 1_000_000_000L;
 
@@ -103,10 +118,16 @@ public final class IcmpEchoNat {
     private final int maxFlows;
     private final Map<IcmpFlowKey, NatIcmpFlow> flows = new HashMap<>();
     private final Counters counters = new Counters();
+    private final Counters counters6 = new Counters();
+    /** The IPv6 flows among {@link #flows}. */
+    private int flows6;
+    /** The gateway's IPv6 side and the NAT66 policy, once {@link #enableIpv6} set them; null before. */
+    private GatewayIpv6 lan6;
+    private Nat66Policy policy6;
     private long nextExpiry = Long.MAX_VALUE;
-    /** True after the host refused ping sockets, until one opens again; no socket is tried before {@link #retryAt}. */
-    private boolean unavailable;
-    private long retryAt;
+    /** Whether the host lets this process open ping sockets, per family (IPv6 may be off where IPv4 works). */
+    private final Availability availability = new Availability();
+    private final Availability availability6 = new Availability();
     /** One buffer every host reply is received into (the gateway copies it into the frame it sends). */
     private ByteBuf receiveBuffer;
 
@@ -120,6 +141,12 @@ public final class IcmpEchoNat {
         this.alloc = alloc;
         this.idleTimeout = idleTimeout;
         this.maxFlows = maxFlows;
+    }
+
+    /** Serves guest ICMPv6 echo too, sent through {@code v6} to where {@code policy} says. */
+    void enableIpv6(GatewayIpv6 v6, Nat66Policy policy) {
+        this.lan6 = v6;
+        this.policy6 = policy;
     }
 
     /**
@@ -143,66 +170,129 @@ public final class IcmpEchoNat {
         }
         IcmpFlowKey key = new IcmpFlowKey(ingress, new Ipv4Address(packet.source()), icmp.echoIdentifier(),
                 new Ipv4Address(packet.destination()));
-        MacAddress guestMac = MacAddress.of(frame.source());
         NatIcmpFlow flow = flows.get(key);
+        Ipv4Address real = null;
+        if (flow == null && (real = policy.translate((Ipv4Address) key.destination())) == null) {
+            counters.dropsPolicy++; // silently: the guest's ping times out, as behind a filtering router
+            return true;
+        }
+        request(key, flow, real, frame, icmp.buffer().slice(icmp.offset(), icmp.length()), now);
+        return true;
+    }
+
+    /**
+     * Takes one guest ICMPv6 message for a destination beyond the LAN (the gateway verified the packet's header
+     * chain). The caller keeps the buffers.
+     *
+     * @return false when the policy refuses the destination (the gateway answers it), else true (sent, or dropped
+     *         and counted)
+     */
+    boolean forward(EthernetFrame frame, Ipv6Packet packet, int ingress, long now) {
+        Icmpv6Packet icmp = Icmpv6Packet.checked(packet).orNull();
+        if (icmp == null || packet.isFragment() || !icmp.verifyChecksum(packet)) {
+            counters6.dropsBadPacket++;
+            return true;
+        }
+        if (icmp.type() != Icmpv6Packet.TYPE_ECHO_REQUEST) {
+            counters6.dropsNotEcho++; // errors, replies, MLD ...: nothing a ping socket sends
+            return true;
+        }
+        if (icmp.code() != 0) {
+            counters6.dropsBadPacket++; // RFC 4443 4.1: "Code 0"; Linux refuses to send any other (EINVAL)
+            return true;
+        }
+        IcmpFlowKey key = new IcmpFlowKey(ingress, packet.source(), icmp.echoIdentifier(), packet.destination());
+        NatIcmpFlow flow = flows.get(key);
+        Ipv6Address real = null;
+        if (flow == null && (real = policy6.translate((Ipv6Address) key.destination())) == null) {
+            counters6.dropsPolicy++;
+            return false;
+        }
+        if (request(key, flow, real, frame, icmp.buffer().slice(icmp.offset(), icmp.length()), now)
+                == Outcome.UNAVAILABLE) {
+            // The host's policy refuses ping sockets: say so at once, as a router whose filter refuses it would.
+            lan6.sendDestinationUnreachable(MacAddress.of(frame.source()), lan6.sourceFor(packet.source()),
+                    Icmpv6Packet.CODE_ADMIN_PROHIBITED, packet.buffer().slice(packet.offset(), packet.length()), now);
+        }
+        return true;
+    }
+
+    private enum Outcome { SENT, DROPPED, UNAVAILABLE }
+
+    /** True after the host refused ping sockets of one family, until one opens; none is tried before retryAt. */
+    private static final class Availability {
+        boolean unavailable;
+        long retryAt;
+    }
+
+    /**
+     * Sends echo request {@code message} of flow {@code key} on the flow's ping socket; when there is no
+     * {@code flow} yet, it is opened first, to {@code real} (where the key's destination translates).
+     */
+    private Outcome request(IcmpFlowKey key, NatIcmpFlow flow, IpAddress real, EthernetFrame frame, ByteBuf message,
+            long now) {
+        Counters c = key.ipv6() ? counters6 : counters;
+        MacAddress guestMac = MacAddress.of(frame.source());
         if (flow == null) {
-            flow = open(key, guestMac, now);
+            Availability a = key.ipv6() ? availability6 : availability;
+            if (a.unavailable && now - a.retryAt < 0) {
+                c.dropsUnavailable++;
+                return Outcome.UNAVAILABLE;
+            }
+            flow = open(key, real, guestMac, a, now);
             if (flow == null) {
-                return true;
+                return a.unavailable ? Outcome.UNAVAILABLE : Outcome.DROPPED;
             }
         }
         flow.guestMac = guestMac;
         flow.lastActive = now;
         try {
             // The kernel puts in the socket's identifier and the checksum; sequence number and data go as they are.
-            if (flow.socket.send(icmp.buffer().slice(icmp.offset(), icmp.length()))) {
-                counters.requestsToHost++;
-            } else {
-                counters.dropsHostBusy++;
+            if (flow.socket.send(message)) {
+                c.requestsToHost++;
+                return Outcome.SENT;
             }
+            c.dropsHostBusy++;
         } catch (IOException e) {
-            counters.hostErrors++;
+            c.hostErrors++;
         } catch (RuntimeException e) {
             failed(flow, e);
         }
-        return true;
+        return Outcome.DROPPED;
     }
 
-    private NatIcmpFlow open(IcmpFlowKey key, MacAddress guestMac, long now) {
-        Ipv4Address real = policy.translate(key.destination());
-        if (real == null) {
-            counters.dropsPolicy++; // silently: the guest's ping times out, as behind a filtering router
-            return null;
-        }
-        if (unavailable && now - retryAt < 0) {
-            counters.dropsUnavailable++;
-            return null;
-        }
+    private NatIcmpFlow open(IcmpFlowKey key, IpAddress real, MacAddress guestMac, Availability a, long now) {
+        Counters c = key.ipv6() ? counters6 : counters;
         if (flows.size() >= maxFlows) {
-            counters.dropsFlowLimit++;
+            c.dropsFlowLimit++;
             return null;
         }
         if (!quotas.tryTake(key.owner(), OwnerQuotas.Kind.ICMP_ECHO, now)) {
-            counters.dropsFlowLimit++; // this guest's port is at its cap; the others are not
+            c.dropsFlowLimit++; // this guest's port is at its cap; the others are not
             return null;
         }
         NatIcmpFlow flow = new NatIcmpFlow(key, guestMac, now);
         try {
-            flow.socket = host.openPing(flow, real);
-            unavailable = false;
+            flow.socket = real instanceof Ipv6Address r6 ? host.openPing6(flow, r6)
+                    : host.openPing(flow, (Ipv4Address) real);
+            a.unavailable = false;
         } catch (PingSocketsUnavailable e) {
             quotas.release(key.owner(), OwnerQuotas.Kind.ICMP_ECHO);
-            counters.dropsUnavailable++;
-            unavailable = true;
-            retryAt = now + UNAVAILABLE_RETRY_NANOS;
+            c.dropsUnavailable++;
+            a.unavailable = true;
+            a.retryAt = now + UNAVAILABLE_RETRY_NANOS;
             return null;
         } catch (IOException e) {
             quotas.release(key.owner(), OwnerQuotas.Kind.ICMP_ECHO);
-            counters.hostErrors++;
+            c.hostErrors++;
+            a.unavailable = false;
             return null;
         }
         flows.put(key, flow);
-        counters.flowsOpened++;
+        if (key.ipv6()) {
+            flows6++;
+        }
+        c.flowsOpened++;
         if (nextExpiry == Long.MAX_VALUE) {
             nextExpiry = now + idleTimeout;
         }
@@ -215,9 +305,11 @@ public final class IcmpEchoNat {
             return;
         }
         if (receiveBuffer == null) {
-            receiveBuffer = alloc.directBuffer(MAX_MESSAGE + 1, MAX_MESSAGE + 1);
+            receiveBuffer = alloc.directBuffer(MAX_MESSAGE6 + 1, MAX_MESSAGE6 + 1);
         }
         ByteBuf buf = receiveBuffer;
+        IcmpFlowKey k = flow.key;
+        Counters c = k.ipv6() ? counters6 : counters;
         try {
             for (int i = 0; i < REPLIES_PER_EVENT; i++) {
                 buf.clear();
@@ -225,24 +317,35 @@ public final class IcmpEchoNat {
                 try {
                     n = flow.socket.receive(buf);
                 } catch (IOException e) {
-                    counters.hostErrors++; // an ICMP error about an earlier request, say: the guest's ping times out
+                    c.hostErrors++; // an ICMP error about an earlier request, say: the guest's ping times out
                     return;
                 }
                 if (n < 0) {
                     return;
                 }
                 flow.lastActive = now;
-                Icmpv4Packet reply = Icmpv4Packet.checked(buf, 0, n).orNull();
-                if (reply == null || n > MAX_MESSAGE || reply.type() != Icmpv4Packet.TYPE_ECHO_REPLY) {
-                    counters.dropsBadReply++;
-                    continue;
-                }
-                IcmpFlowKey k = flow.key;
                 // RFC 792: "The identifier and sequence number may be used by the echo sender to aid in matching the
                 // replies with the echo requests": the guest's identifier goes back in place of the socket's.
-                lan.sendEchoReply(flow.guestMac, k.destination(), k.guest(), k.identifier(), reply.echoSequence(),
-                        reply.data());
-                counters.repliesToGuest++;
+                if (k.ipv6()) {
+                    Icmpv6Packet reply = Icmpv6Packet.checked(buf, 0, n).orNull();
+                    if (reply == null || n > MAX_MESSAGE6 || reply.type() != Icmpv6Packet.TYPE_ECHO_REPLY) {
+                        c.dropsBadReply++;
+                        continue;
+                    }
+                    // RFC 4443 4.2: the reply's "Identifier, Sequence Number, Data" are the request's.
+                    lan6.sendEchoReply(flow.guestMac, (Ipv6Address) k.destination(), (Ipv6Address) k.guest(),
+                            k.identifier(), reply.echoSequence(),
+                            buf.slice(Icmpv6Packet.HEADER_LENGTH, n - Icmpv6Packet.HEADER_LENGTH));
+                } else {
+                    Icmpv4Packet reply = Icmpv4Packet.checked(buf, 0, n).orNull();
+                    if (reply == null || n > MAX_MESSAGE || reply.type() != Icmpv4Packet.TYPE_ECHO_REPLY) {
+                        c.dropsBadReply++;
+                        continue;
+                    }
+                    lan.sendEchoReply(flow.guestMac, (Ipv4Address) k.destination(), (Ipv4Address) k.guest(),
+                            k.identifier(), reply.echoSequence(), reply.data());
+                }
+                c.repliesToGuest++;
             }
         } catch (RuntimeException e) {
             failed(flow, e);
@@ -251,7 +354,7 @@ public final class IcmpEchoNat {
 
     /** A bug or unexpected failure while working for {@code flow}: it goes, the others stay. */
     private void failed(NatIcmpFlow flow, RuntimeException e) {
-        counters.hostErrors++;
+        (flow.key.ipv6() ? counters6 : counters).hostErrors++;
         close(flow);
         observer.flowFailed(flow.toString(), e);
     }
@@ -279,6 +382,9 @@ public final class IcmpEchoNat {
             return;
         }
         flows.remove(f.key);
+        if (f.key.ipv6()) {
+            flows6--;
+        }
         f.closed = true;
         quotas.release(f.key.owner(), OwnerQuotas.Kind.ICMP_ECHO);
         if (f.socket != null) {
@@ -300,8 +406,23 @@ public final class IcmpEchoNat {
         return flows.size();
     }
 
-    /** The counters (live). */
+    /** Open ICMPv6 flows (among {@link #size()}). */
+    public int size6() {
+        return flows6;
+    }
+
+    /** The counters of ICMP echo over IPv4 (live). */
     public Counters counters() {
         return counters;
+    }
+
+    /** The counters of ICMPv6 echo (NAT66; live). */
+    public Counters counters6() {
+        return counters6;
+    }
+
+    /** Whether guest ICMPv6 echo is served ({@link #enableIpv6}). */
+    public boolean ipv6Enabled() {
+        return lan6 != null;
     }
 }

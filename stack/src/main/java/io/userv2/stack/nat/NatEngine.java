@@ -67,8 +67,8 @@ public final class NatEngine implements Ipv4Forwarder {
      * Turns on NAT66 for {@code v6} (the gateway's IPv6 side): installs the engine's {@link Ipv6Forwarder} there, so
      * guest TCP and UDP over IPv6 go where {@code policy} says, through host sockets ({@link HostSockets#dialTcp6},
      * {@link HostSockets#openUdp6}), under the same caps, totals and timeouts as IPv4; the local TCP services
-     * ({@link #serveLocally}) answer on the gateway's IPv6 addresses too. ICMPv6 is not taken, so the gateway answers
-     * it as before. Call once, before traffic.
+     * ({@link #serveLocally}) answer on the gateway's IPv6 addresses too; ICMPv6 echo beyond the gateway goes through
+     * ICMPv6 ping sockets ({@link HostSockets#openPing6}). Call once, before traffic.
      */
     public void enableIpv6(GatewayIpv6 v6, Nat66Policy policy) {
         if (ipv6) {
@@ -78,14 +78,20 @@ public final class NatEngine implements Ipv4Forwarder {
         errors.enableIpv6(v6);
         udp.enableIpv6(v6, policy);
         tcp.enableIpv6(v6, policy);
+        icmp.enableIpv6(v6, policy);
         v6.setForwarder(this::forward6);
     }
 
-    /** The IPv6 forwarder {@link #enableIpv6} installs: TCP and UDP are NAT'd, the rest left to the gateway. */
+    /**
+     * The IPv6 forwarder {@link #enableIpv6} installs: TCP, UDP and ICMPv6 echo are NAT'd, the rest left to the
+     * gateway. It sees only what the gateway does not serve itself: echo requests to the gateway's own addresses are
+     * answered by the gateway, as over IPv4.
+     */
     private boolean forward6(EthernetFrame frame, Ipv6Packet packet, int ingress, long nowNanos) {
         return switch (packet.protocolNumber()) {
             case IpProtocol.TCP_NUMBER -> tcp.forward(frame, packet, ingress, nowNanos);
             case IpProtocol.UDP_NUMBER -> udp.forward(frame, packet, ingress, nowNanos);
+            case IpProtocol.ICMPV6_NUMBER -> icmp.forward(frame, packet, ingress, nowNanos);
             default -> false;
         };
     }
@@ -225,10 +231,10 @@ public final class NatEngine implements Ipv4Forwarder {
 
     /**
      * ICMP messages to other destinations that were dropped (not echo requests, malformed, refused by the policy or
-     * a cap, or no ping sockets on this host); see {@link IcmpEchoNat.Counters}.
+     * a cap, or no ping sockets on this host), ICMPv6 included; see {@link IcmpEchoNat.Counters}.
      */
     public long icmpNotForwarded() {
-        return icmp.counters().drops();
+        return icmp.counters().drops() + icmp.counters6().drops();
     }
 
     /** ICMP and ICMPv6 errors sent to guests about their flows (port, host or network unreachable). */

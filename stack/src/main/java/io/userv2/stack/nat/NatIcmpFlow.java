@@ -1,10 +1,10 @@
 package io.userv2.stack.nat;
 
-import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.MacAddress;
 
 /**
- * One guest ICMP echo flow through the NAT: a guest's echo identifier towards one destination, and the host ping
+ * One guest ICMP or ICMPv6 echo flow through the NAT: a guest's echo identifier towards one destination, and the host ping
  * socket connected to where that destination translates. Replies come back to the guest from the address it pinged,
  * with its own identifier. An opaque handle for the engine's owner, who names it in
  * {@link NatEngine#hostReadable(NatIcmpFlow, long)}.
@@ -23,7 +23,7 @@ public final class NatIcmpFlow {
     }
 
     /** The guest's address. */
-    public Ipv4Address guest() {
+    public IpAddress guest() {
         return key.guest();
     }
 

@@ -146,6 +146,8 @@ public final class Ipv6Packet {
     private int extensionCount;
     /** Absolute index of the Fragment header, or -1. */
     private int fragmentHeader;
+    /** Offset from the packet start of the Next Header field that names the Fragment header. */
+    private int fragmentPointer;
     private int problemCode;
     private int problemPointer;
     private boolean problemAnswer;
@@ -253,6 +255,9 @@ public final class Ipv6Packet {
             };
             if (error != null) {
                 return error;
+            }
+            if (fragmentHeader >= 0) {
+                fragmentPointer = pointer;
             }
             pointer = at - offset;
             next = buf.getUnsignedByte(at);
@@ -555,6 +560,16 @@ public final class Ipv6Packet {
     /** Absolute index of the Fragment header, or -1 when there is none. */
     public int fragmentHeaderOffset() {
         return fragmentHeader;
+    }
+
+    /**
+     * Offset from the packet's start of the Next Header field that names the Fragment header (6, the fixed header's,
+     * or the first byte of the extension header before it): reassembly writes the fragmentable part's type there
+     * (RFC 8200 4.5, "the Next Header field of the last header of the Per-Fragment headers is obtained from the Next
+     * Header field of the first fragment's Fragment header"). Meaningless when there is no Fragment header.
+     */
+    public int fragmentNextHeaderPointer() {
+        return fragmentPointer;
     }
 
     /** Fragment Offset in units of 8 octets, 0 when there is no Fragment header. */

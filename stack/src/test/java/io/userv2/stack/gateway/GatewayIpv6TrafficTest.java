@@ -371,10 +371,11 @@ class GatewayIpv6TrafficTest extends Ipv6GatewayFixture {
             }
             receive(ipv6(GW_MAC.bits(), VM_MAC, VM_ULA, GW_ULA, IpProtocol.IPV6_OPTS_NUMBER, 64, chain));
             assertEquals(2, counters.dropped(DropReason.IPV6_MALFORMED));
-            // A fragment.
+            // A fragment to a multicast group (only fragments to the gateway's unicast addresses and beyond are
+            // reassembled).
             byte[] fragment = HexLiteral.bytes("11 00 00 01 12 34 56 78");
-            receive(ipv6(GW_MAC.bits(), VM_MAC, VM_ULA, GW_ULA, IpProtocol.IPV6_FRAG_NUMBER, 64,
-                    concat(fragment, new byte[16])));
+            receive(ipv6(Ipv6Address.ALL_NODES.multicastMac(), VM_MAC, VM_ULA, Ipv6Address.ALL_NODES,
+                    IpProtocol.IPV6_FRAG_NUMBER, 64, concat(fragment, new byte[16])));
             assertEquals(1, counters.dropped(DropReason.IPV6_FRAGMENT));
             // Sources that are not one host.
             receive(ipv6(GW_MAC.bits(), VM_MAC, Ipv6Address.ALL_NODES, GW_ULA, 59, 64, new byte[0]));

@@ -29,6 +29,8 @@ final class FakeHost implements HostSockets {
     final List<Ping> ping = new ArrayList<>();
     /** The host refuses ping sockets (the process's group outside net.ipv4.ping_group_range). */
     boolean pingUnavailable;
+    /** The host refuses ICMPv6 ping sockets. */
+    boolean ping6Unavailable;
     /** Tries to open a ping socket, allowed or not. */
     int pingOpenAttempts;
     /** The next ping socket fails to open (out of descriptors, say). */
@@ -74,6 +76,17 @@ final class FakeHost implements HostSockets {
         if (pingOpenFails) {
             pingOpenFails = false;
             throw new IOException("Too many open files");
+        }
+        Ping s = new Ping(flow, address, nextPingIdentifier++);
+        ping.add(s);
+        return s;
+    }
+
+    @Override
+    public HostPingSocket openPing6(NatIcmpFlow flow, io.userv2.stack.wire.Ipv6Address address) throws IOException {
+        pingOpenAttempts++;
+        if (ping6Unavailable) {
+            throw new PingSocketsUnavailable("socket: Permission denied (net.ipv4.ping_group_range)");
         }
         Ping s = new Ping(flow, address, nextPingIdentifier++);
         ping.add(s);
@@ -319,8 +332,10 @@ final class FakeHost implements HostSockets {
      */
     final class Ping implements HostPingSocket {
         final NatIcmpFlow flow;
-        final Ipv4Address address;
+        final io.userv2.stack.wire.IpAddress address;
         final int identifier;
+        /** An ICMPv6 ping socket (echo request 128, reply 129; the kernel's checksum is not modelled). */
+        final boolean v6;
         /** The messages as they left the host: identifier rewritten, checksum computed. */
         final List<byte[]> sent = new ArrayList<>();
         /** Messages (or errors, as null) waiting to be received. */
@@ -333,10 +348,11 @@ final class FakeHost implements HostSockets {
         RuntimeException failOnSend;
         boolean closed;
 
-        Ping(NatIcmpFlow flow, Ipv4Address address, int identifier) {
+        Ping(NatIcmpFlow flow, io.userv2.stack.wire.IpAddress address, int identifier) {
             this.flow = flow;
             this.address = address;
             this.identifier = identifier;
+            this.v6 = address.isIpv6();
         }
 
         boolean pendingEvent() {
@@ -358,7 +374,7 @@ final class FakeHost implements HostSockets {
             }
             byte[] b = new byte[message.readableBytes()];
             message.getBytes(message.readerIndex(), b);
-            if (b.length < 8 || b[0] != 8 || b[1] != 0) {
+            if (b.length < 8 || (b[0] & 0xFF) != (v6 ? 128 : 8) || b[1] != 0) {
                 throw new IOException("Invalid argument"); // ping_common_sendmsg: only Echo, code 0
             }
             ByteBuf w = Unpooled.wrappedBuffer(b);
@@ -376,7 +392,7 @@ final class FakeHost implements HostSockets {
         byte[] reply(byte[] request) {
             byte[] r = request.clone();
             ByteBuf w = Unpooled.wrappedBuffer(r);
-            w.setByte(0, 0);
+            w.setByte(0, v6 ? 129 : 0);
             w.setShort(2, 0);
             w.setShort(2, io.userv2.stack.wire.Checksum.compute(w, 0, r.length));
             return r;

@@ -10,7 +10,7 @@ import com.sun.jna.Pointer;
 /**
  * The few Linux C library calls the JDK lacks for ping sockets, through JNA: {@code socket}, {@code connect},
  * {@code send}, {@code recvfrom} and {@code close} on an {@code AF_INET}/{@code SOCK_DGRAM}/{@code IPPROTO_ICMP}
- * socket (icmp(7)), and the epoll(7) and eventfd(2) calls that tell when one is readable. Every call that fails
+ * socket (icmp(7)) or its {@code AF_INET6}/{@code IPPROTO_ICMPV6} twin, and the epoll(7) and eventfd(2) calls that tell when one is readable. Every call that fails
  * throws {@link LastErrorException} with the errno. The constants are the Linux values of the x86 and ARM ABIs
  * (the platforms JNA ships for that the daemon runs on). Stateless and thread-safe.
  */
@@ -21,6 +21,8 @@ interface Libc extends Library {
     int SOCK_NONBLOCK = 0x800;
     int SOCK_CLOEXEC = 0x80000;
     int IPPROTO_ICMP = 1;
+    int AF_INET6 = 10;
+    int IPPROTO_ICMPV6 = 58;
 
     int EPERM = 1;
     int EINTR = 4;

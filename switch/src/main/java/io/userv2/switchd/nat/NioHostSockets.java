@@ -114,6 +114,14 @@ final class NioHostSockets implements HostSockets {
         return pings.open(flow, address);
     }
 
+    @Override
+    public HostPingSocket openPing6(NatIcmpFlow flow, Ipv6Address address) throws IOException {
+        if (pings == null) {
+            pings = new PingSockets(loop, engine);
+        }
+        return pings.open6(flow, address);
+    }
+
     private void configure(SocketChannel ch) throws IOException {
         if (!ch.supportedOptions().contains(StandardSocketOptions.TCP_NODELAY)) {
             return; // a unix socket (a unix forward's client): no TCP options, no keep-alive

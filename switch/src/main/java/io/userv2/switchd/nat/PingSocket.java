@@ -11,7 +11,7 @@ import io.userv2.switchd.loop.EventLoop;
 import java.io.IOException;
 
 /**
- * The host end of one NAT'd ICMP echo flow: a non-blocking Linux ping socket connected to the flow's translated
+ * The host end of one NAT'd ICMP or ICMPv6 echo flow: a non-blocking Linux ping socket connected to the flow's translated
  * destination, opened by {@link PingSockets}, whose readiness the {@link PingPoller} reports. The kernel gives the
  * socket an identifier of its own, writes it into every request and the checksum with it, and hands over the echo
  * replies carrying it, without their IP header (icmp(7)). Loop thread only.
@@ -21,21 +21,30 @@ import java.io.IOException;
 final class PingSocket implements HostPingSocket {
     private final Libc libc;
     private final int fd;
-    /** The destination as {@code recvfrom} reports it: sin_addr, network byte order. */
-    private final int destination;
+    /** The destination's address bytes as {@code recvfrom} reports them (sin_addr or sin6_addr, network order). */
+    private final byte[] destination;
+    /** Where the address starts in the {@code struct sockaddr_in} or {@code sockaddr_in6} recvfrom fills in. */
+    private final int addressAt;
     private final Memory scratch;
     private final EventLoop loop;
     private final NatEngine engine;
-    private final byte[] from = new byte[16];
+    /** Room for a {@code struct sockaddr_in6} (28 bytes), the larger of the two. */
+    private final byte[] from = new byte[28];
     private final int[] fromLength = new int[1];
     private NatIcmpFlow flow;
     private PingPoller.Registration registration;
     private boolean closed;
 
-    PingSocket(Libc libc, int fd, int destination, Memory scratch, EventLoop loop, NatEngine engine) {
+    /**
+     * A socket on {@code fd} connected to {@code destination} (4 or 16 address bytes, network order), which
+     * {@code recvfrom} reports at {@code addressAt} of the socket address.
+     */
+    PingSocket(Libc libc, int fd, byte[] destination, int addressAt, Memory scratch, EventLoop loop,
+            NatEngine engine) {
         this.libc = libc;
         this.fd = fd;
-        this.destination = destination;
+        this.destination = destination.clone();
+        this.addressAt = addressAt;
         this.scratch = scratch;
         this.loop = loop;
         this.engine = engine;
@@ -92,8 +101,8 @@ final class PingSocket implements HostPingSocket {
             }
             // The kernel matches replies by identifier only (ping_lookup), not by who sent them: a reply from any
             // other address is no answer to this flow's requests.
-            int source = ((from[4] & 0xFF) << 24) | ((from[5] & 0xFF) << 16) | ((from[6] & 0xFF) << 8) | (from[7] & 0xFF);
-            if (source != destination) {
+            if (!java.util.Arrays.equals(from, addressAt, addressAt + destination.length, destination, 0,
+                    destination.length)) {
                 continue;
             }
             int length = (int) n;

@@ -123,8 +123,9 @@ final class Ipv6Burst {
     }
 
     /**
-     * {@code n} fragments (of n / 8 datagrams that never complete, overlapping and out of order), all dropped and
-     * counted as ipv6_fragment. Returns {@code n}.
+     * {@code n} fragments (of n / 8 datagrams of 8 fragments each, out of order, that never complete: the last
+     * fragment is never sent), all to the gateway: the first 16 datagrams are held in reassembly (the port's quota),
+     * every later fragment is refused at that quota (fragment_owner_limit). Returns {@code n}.
      */
     int fragments(int n) {
         for (int i = 0; i < n; i++) {

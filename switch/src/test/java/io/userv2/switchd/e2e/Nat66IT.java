@@ -1,6 +1,7 @@
 package io.userv2.switchd.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,7 +24,11 @@ import org.junit.jupiter.api.Timeout;
  * nothing leaves the switch. TCP: {@code curl -6} moves a few MiB each way, SHA-256 checked at both ends, to an HTTP
  * server on {@code [::1]} through the gateway's IPv6 address and through {@code 2001:db8::10}, which a {@code --nat}
  * rule maps to {@code ::1}; a closed {@code [::1]} port is refused at once (curl exit 7); DNS over TCP answers on the
- * gateway's IPv6 address.
+ * gateway's IPv6 address. Ping: the gateway answers its own IPv6 address itself (as it does its IPv4 address), while
+ * {@code ping -6 2001:db8::10} goes through an ICMPv6 ping socket of the switch to {@code ::1} (the class widens
+ * {@code net.ipv4.ping_group_range} for that test and puts it back); a 3000-byte ping and a 3000-byte UDP datagram,
+ * which the guest's kernel fragments, are reassembled by the gateway and their replies fragmented back; with ping
+ * sockets refused, {@code ping -6} is told "administratively prohibited" at once.
  *
  * <p>Network safety: the host side is only {@code ::1}; the guest only addresses the gateway's ULA address and, with
  * {@code --no-outside}, the documentation address {@code 2001:db8::1}, which the switch refuses to dial, and
@@ -158,6 +163,89 @@ class Nat66IT {
             JsonNode nat = Ipv6LanIT.stats(dir).path("nat");
             assertTrue(nat.path("tcp6ConnectionsOpened").asLong() >= 6, "4 transfers, the refused one, DNS:\n" + nat);
         }
+    }
+
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void pingAndFragmentedDatagramsThroughTheGatewaysIpv6AddressAndANatRule() throws Exception {
+        E2e.requireRoot();
+        Path dir = E2e.socketDir();
+        try (Closer c = new Closer()) {
+            c.add(() -> E2e.deleteTree(dir));
+            String range = IcmpNatIT.readRange();
+            c.add(() -> IcmpNatIT.writeRange(range));
+            IcmpNatIT.writeRange(IcmpNatIT.ALLOW_ROOT);
+            NatHostServices host = c.add(new NatHostServices());
+            String natprobe = NatTools.natprobe().toString();
+            SwitchProcess sw = SwitchProcess.start(NatIT.switchArgs(dir.resolve("net.sock"),
+                    List.of("--no-outside", "--nat", NAT_RULE_VIRTUAL + "=::1",
+                            "--api", dir.resolve("api.sock").toString())));
+            c.add(sw::stop);
+            NamespaceGuest g = c.add(NamespaceGuest.start(NamespaceGuest.Options.connect(
+                    "unix:" + dir.resolve("net.sock"), "192.168.104.4/24").withSlaac()));
+            assertFalse(g.awaitIpv6Address(Ipv6LanIT.prefixText(), Duration.ofSeconds(30)).isEmpty(), "SLAAC");
+
+            // The gateway's own address: answered by the gateway itself, as its IPv4 address is; no ping socket.
+            Guest.PingResult gw = ping(g, GATEWAY6, 3, "");
+            assertEquals(3, gw.received(), gw.toString());
+            JsonNode stats = Ipv6LanIT.stats(dir);
+            assertTrue(stats.path("ipv6").path("echoRepliesSent").asLong() >= 3, stats.path("ipv6").toString());
+            assertEquals(0, stats.path("nat").path("icmp6EchoRequestsToHost").asLong(), stats.path("nat").toString());
+
+            // The --nat rule: through an ICMPv6 ping socket to ::1, replies from the address the guest pinged.
+            Exec.Result nat = g.sh("ping -6 -n -c 3 -i 0.2 -W 2 -w 10 -p 75327432 " + NAT_RULE_VIRTUAL,
+                    Duration.ofSeconds(20));
+            Guest.PingResult natPing = Guest.PingResult.parse(g.name() + " -> " + NAT_RULE_VIRTUAL, nat);
+            assertEquals(3, natPing.received(), "replies through a ping socket: " + nat.output());
+            for (int seq = 1; seq <= 3; seq++) {
+                assertTrue(nat.output().contains("from " + NAT_RULE_VIRTUAL + ": icmp_seq=" + seq + " "),
+                        "reply " + seq + " from the pinged address: " + nat.output());
+            }
+            assertFalse(nat.output().contains("DUP!") || nat.output().contains("wrong data"), nat.output());
+            JsonNode n = Ipv6LanIT.stats(dir).path("nat");
+            assertTrue(n.path("icmp6EchoRequestsToHost").asLong() >= 3, "through the NAT:\n" + n);
+            assertTrue(n.path("icmp6EchoRepliesToGuest").asLong() >= 3, n.toString());
+            assertTrue(n.path("icmp6EchoFlows").asLong() >= 1, n.toString());
+
+            // 3000 bytes of data: the guest fragments the request, the gateway reassembles it, the 3008-byte reply
+            // comes back in fragments.
+            Guest.PingResult big = ping(g, NAT_RULE_VIRTUAL, 2, "-s 3000");
+            assertEquals(2, big.received(), "large echo: " + big);
+            JsonNode v6 = Ipv6LanIT.stats(dir).path("ipv6");
+            assertTrue(v6.path("reassembled").asLong() >= 2, "requests reassembled:\n" + v6);
+            assertTrue(v6.path("fragmented").asLong() >= 2, "replies fragmented:\n" + v6);
+
+            // A UDP datagram of 3000 bytes to an echo server on [::1] through the gateway's address, and back.
+            NatHostServices.UdpEcho echo = host.udpEcho6();
+            String payload = "F".repeat(3000);
+            long reassembledBefore = v6.path("reassembled").asLong();
+            Map<String, String> r = probe(g, natprobe, "udp", GATEWAY6, Integer.toString(echo.port), payload, "2000",
+                    "3");
+            assertEquals("reply", r.get("result"), "no echo of 3000 bytes: " + r);
+            assertEquals("3000", r.get("bytes"));
+            assertEquals(payload, r.get("reply"));
+            assertTrue(Ipv6LanIT.stats(dir).path("ipv6").path("reassembled").asLong() > reassembledBefore,
+                    "the datagram came in fragments and was reassembled");
+
+            // Nobody may open ping sockets: a new flow is answered "administratively prohibited" at once, the switch
+            // says why in its log, and the gateway still answers its own address.
+            int from = sw.process().lineCount();
+            IcmpNatIT.writeRange(IcmpNatIT.NOBODY);
+            Exec.Result refused = g.sh("ping -6 -n -c 1 -W 2 -w 4 " + NAT_RULE_VIRTUAL, Duration.ofSeconds(15));
+            assertTrue(refused.output().contains("Administratively prohibited"), refused.output());
+            sw.process().requireLineIndex(java.util.regex.Pattern.compile(
+                    "ICMPv6 echo beyond the gateway is off: .*ping_group_range"), from, Duration.ofSeconds(5));
+            assertTrue(Ipv6LanIT.stats(dir).path("nat").path("icmp6EchoDropsNoPingSockets").asLong() >= 1);
+            g.assertPings(GATEWAY6, 1);
+            assertTrue(sw.isAlive(), sw.output());
+        }
+    }
+
+    /** iputils {@code ping -6} from the guest: {@code count} requests 0.2 s apart, each waited for 2 s at most. */
+    private static Guest.PingResult ping(NamespaceGuest g, String target, int count, String options) {
+        Exec.Result r = g.sh("ping -6 -n -c " + count + " -i 0.2 -W 2 -w " + (count + 4) + " " + options + " "
+                + target, Duration.ofSeconds(count + 15));
+        return Guest.PingResult.parse(g.name() + " -> " + target, r);
     }
 
     private static Map<String, String> probe(NamespaceGuest g, String natprobe, String... args) {

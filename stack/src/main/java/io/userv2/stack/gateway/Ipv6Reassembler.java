@@ -1,0 +1,384 @@
+package io.userv2.stack.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.userv2.stack.wire.EtherType;
+import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.Ipv6Packet;
+import io.userv2.stack.wire.MacAddress;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Reassembles IPv6 fragments addressed to the gateway into whole packets (RFC 8200 section 4.5), sans-IO, with the
+ * structure and bounds of the {@link Ipv4Reassembler}: time is an argument, buffers come from the allocator it is
+ * given, drops are counted in {@link GatewayCounters} under the same {@code FRAGMENT_*} {@link DropReason}s (per
+ * fragment: every fragment ends in exactly one place, a drop counter or a reassembled packet).
+ *
+ * <p>Rules, with where they come from:
+ * <ul>
+ *   <li>Packets are told apart by "Source Address, Destination Address, and Fragment Identification" (4.5) and by the
+ *       ingress owner the fragments came from, so that one VM cannot use up another's share (a per-port quota,
+ *       {@link ReassemblyLimits#maxDatagramsPerOwner()}).</li>
+ *   <li>Atomic fragments (offset 0, M clear) are whole packets and are returned at once, never mixed with other
+ *       fragments of the same identification: RFC 6946 section 4, "A host that receives an IPv6 packet that includes a
+ *       Fragment Header with the 'Fragment Offset' equal to 0 and the 'M' flag equal to 0 MUST process such a packet
+ *       in isolation from any other packets/fragments".</li>
+ *   <li>A fragment with M set must carry a non-empty multiple of 8 bytes ({@link DropReason#FRAGMENT_MALFORMED}; the
+ *       {@link Ipv6Packet} walk already refuses the non-multiples with a Parameter Problem).</li>
+ *   <li>The last fragment (M clear) fixes the length; another last fragment with another end, or data beyond the
+ *       end, drops the packet ({@link DropReason#FRAGMENT_INCONSISTENT}).</li>
+ *   <li>Overlap drops the whole packet (RFC 5722 section 4, "the entire datagram (and any constituent fragments,
+ *       including those not yet received) MUST be silently discarded"; {@link DropReason#FRAGMENT_OVERLAP}; as for
+ *       IPv4 no tombstone is kept, so later fragments start a packet that times out). An exact duplicate is dropped
+ *       alone ({@link DropReason#FRAGMENT_DUPLICATE}), as RFC 8200 4.5 allows: "an implementation may choose to detect
+ *       this case and drop exact duplicate fragments while keeping the other fragments belonging to the same
+ *       packet".</li>
+ *   <li>The reassembled packet's Payload Length (the first fragment's Per-Fragment headers after the fixed header,
+ *       plus the Fragmentable Part) is at most 65,535 ({@link DropReason#FRAGMENT_TOO_LONG}).</li>
+ *   <li>The reassembled packet is the first fragment's Per-Fragment headers (the fixed header and the extension
+ *       headers before the Fragment header), with Payload Length recomputed and the Next Header that named the
+ *       Fragment header set to the Fragment header's Next Header (4.5, "Reassembly"), followed by the Fragmentable
+ *       Parts in order; the Ethernet header is the first fragment's. The caller walks it again as a whole packet.</li>
+ *   <li>A packet not complete {@link ReassemblyLimits#timeoutNanos()} after its first-arriving fragment (60 s by
+ *       {@link ReassemblyLimits#ipv6Defaults()}, RFC 8200's value) is dropped ({@link DropReason#FRAGMENT_TIMEOUT}).
+ *       No Time Exceeded is sent (RFC 8200: "should be sent" if the first fragment arrived; not done, as for
+ *       IPv4).</li>
+ *   <li>Bounded by {@link ReassemblyLimits}: packets per owner and in total, fragments per packet, buffer bytes in
+ *       total (a budget of its own, beside IPv4's). A limit refuses the fragment that would exceed it (and, for
+ *       fragments and bytes, its packet); nothing held is evicted to make room.</li>
+ * </ul>
+ *
+ * <p>Memory: each packet in reassembly holds one buffer from the allocator, laid out as the frame it will become (room
+ * for an Ethernet header and the longest Per-Fragment headers the walk accepts, then the Fragmentable Part at its
+ * offset), so completing it copies nothing; it grows by doubling while the length is unknown and its capacity counts
+ * against {@link ReassemblyLimits#maxBytes()}. Every buffer is released on completion (handed to the caller), drop,
+ * timeout, {@link #releaseOwner} and {@link #close()}.
+ *
+ * <p>Not thread-safe: owned by the gateway's thread.
+ */
+public final class Ipv6Reassembler {
+    /** Room before the Fragmentable Part: an Ethernet header and the longest chain the walk accepts (1280). */
+    static final int PREFIX = EthernetFrame.HEADER_LENGTH + Ipv6Packet.MAX_CHAIN_LENGTH;
+    /** The longest Fragmentable Part: Fragment Offset + length may not exceed 65,535 (4.5). */
+    static final int MAX_PAYLOAD = 0xFFFF;
+    /** The largest reassembly buffer. */
+    static final int MAX_BUFFER = PREFIX + MAX_PAYLOAD;
+
+    private final ByteBufAllocator alloc;
+    private final GatewayCounters counters;
+    private final ReassemblyLimits limits;
+    /** In arrival order of the first fragment, which is deadline order (the timeout is the same for all). */
+    private final LinkedHashMap<Key, Datagram> datagrams = new LinkedHashMap<>();
+    private final Map<Integer, int[]> perOwner = new HashMap<>();
+    private long bytes;
+
+    /** Source, destination, identification and owner. */
+    private record Key(long srcHigh, long srcLow, long dstHigh, long dstLow, long idAndOwner) {
+        static Key of(Ipv6Packet packet, int owner) {
+            return new Key(packet.sourceHigh(), packet.sourceLow(), packet.destinationHigh(), packet.destinationLow(),
+                    ((long) owner << 32) | (packet.fragmentIdentification() & 0xFFFF_FFFFL));
+        }
+    }
+
+    private static final class Datagram {
+        final Key key;
+        final int owner;
+        final long deadline;
+        ByteBuf buf;
+        /** Sorted, non-overlapping ranges of the Fragmentable Part held: [starts[i], ends[i]). */
+        int[] starts = new int[8];
+        int[] ends = new int[8];
+        int fragments;
+        int receivedBytes;
+        int highestEnd;
+        /** Fragmentable Part length once the last fragment is in, else -1. */
+        int length = -1;
+        /** The first fragment's Per-Fragment headers' length (fixed header included) once it is in, else 0. */
+        int unfragmentable;
+        long ethDestination;
+        long ethSource;
+
+        Datagram(Key key, int owner, long deadline) {
+            this.key = key;
+            this.owner = owner;
+            this.deadline = deadline;
+        }
+
+        int capacity() {
+            return buf == null ? 0 : buf.capacity();
+        }
+    }
+
+    /**
+     * A reassembler taking buffers from {@code alloc}, counting in {@code counters} (shared with the gateway), bounded
+     * by {@code limits}.
+     *
+     * @throws IllegalArgumentException when {@code limits} allow fewer bytes than one full packet needs
+     */
+    public Ipv6Reassembler(ByteBufAllocator alloc, GatewayCounters counters, ReassemblyLimits limits) {
+        this.alloc = Objects.requireNonNull(alloc, "alloc");
+        this.counters = Objects.requireNonNull(counters, "counters");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        if (limits.maxBytes() < MAX_BUFFER) {
+            throw new IllegalArgumentException("byte budget below one full IPv6 packet: " + limits.maxBytes());
+        }
+    }
+
+    /** The limits in force. */
+    public ReassemblyLimits limits() {
+        return limits;
+    }
+
+    /** Packets in reassembly now. */
+    public int datagrams() {
+        return datagrams.size();
+    }
+
+    /** Packets in reassembly now for ingress {@code owner}. */
+    public int datagrams(int owner) {
+        int[] n = perOwner.get(owner);
+        return n == null ? 0 : n[0];
+    }
+
+    /** Bytes of reassembly buffers held now (their capacity). */
+    public long bytes() {
+        return bytes;
+    }
+
+    /**
+     * Takes one fragment ({@code fragment.isFragment()}, its chain walked up to the Fragment header) that came in
+     * {@code eth} from ingress {@code owner}. Expires overdue packets first.
+     *
+     * <p>Ownership: the caller keeps the buffer under {@code eth} and {@code fragment}; the bytes needed are copied.
+     *
+     * @return null while the packet is incomplete (or when the fragment was dropped and counted); when this fragment
+     *     completes it (or is an atomic fragment), a buffer whose readable bytes are the whole packet as an untagged
+     *     Ethernet frame without a Fragment header, which the caller owns and must release
+     */
+    public ByteBuf offer(EthernetFrame eth, Ipv6Packet fragment, int owner, long nowNanos) {
+        expire(nowNanos);
+        int offset = fragment.fragmentOffsetBytes();
+        int length = fragment.payloadLength();
+        int end = offset + length;
+        boolean more = fragment.moreFragments();
+        int unfragmentable = fragment.fragmentHeaderOffset() - fragment.offset();
+        if (offset == 0 && !more) {
+            return atomic(eth, fragment, unfragmentable, length);
+        }
+        Key key = Key.of(fragment, owner);
+        Datagram d = datagrams.get(key);
+
+        if (more && (length == 0 || (length & 7) != 0)) {
+            return refuse(d, DropReason.FRAGMENT_MALFORMED);
+        }
+        int headers = offset == 0 ? unfragmentable : d == null ? 0 : d.unfragmentable;
+        if (end > MAX_PAYLOAD || (headers > 0 && payloadLength(headers, end) > 0xFFFF)) {
+            return refuse(d, DropReason.FRAGMENT_TOO_LONG);
+        }
+        if (d == null) {
+            if (datagrams.size() >= limits.maxDatagrams()) {
+                return refuse(null, DropReason.FRAGMENT_TOTAL_LIMIT);
+            }
+            if (datagrams(owner) >= limits.maxDatagramsPerOwner()) {
+                return refuse(null, DropReason.FRAGMENT_OWNER_LIMIT);
+            }
+            d = new Datagram(key, owner, nowNanos + limits.timeoutNanos());
+        } else {
+            if (d.length >= 0 ? end > d.length || (!more && end != d.length) : !more && end < d.highestEnd) {
+                return refuse(d, DropReason.FRAGMENT_INCONSISTENT);
+            }
+            if (offset == 0 && d.unfragmentable == 0 && payloadLength(headers, d.highestEnd) > 0xFFFF) {
+                return refuse(d, DropReason.FRAGMENT_TOO_LONG);
+            }
+            int i = findOverlap(d, offset, end);
+            if (i >= 0) {
+                if (d.starts[i] == offset && d.ends[i] == end) {
+                    counters.drop(DropReason.FRAGMENT_DUPLICATE);
+                    return null;
+                }
+                return refuse(d, DropReason.FRAGMENT_OVERLAP);
+            }
+            if (d.fragments >= limits.maxFragments()) {
+                return refuse(d, DropReason.FRAGMENT_TOO_MANY);
+            }
+        }
+        int packetLength = more ? d.length : end;
+        int needed = PREFIX + Math.max(end, d.highestEnd);
+        int capacity = d.capacity();
+        if (capacity < needed) {
+            int newCapacity = packetLength >= 0 ? PREFIX + packetLength
+                    : Math.max(needed, Math.min(MAX_BUFFER, capacity * 2));
+            if (bytes + newCapacity - capacity > limits.maxBytes()) {
+                return refuse(d.buf == null ? null : d, DropReason.FRAGMENT_MEMORY_LIMIT);
+            }
+            if (d.buf == null) {
+                d.buf = alloc.buffer(newCapacity, MAX_BUFFER);
+                datagrams.put(key, d);
+                perOwner.computeIfAbsent(owner, o -> new int[1])[0]++;
+            } else {
+                d.buf.capacity(newCapacity);
+            }
+            bytes += newCapacity - capacity;
+        }
+        if (!more) {
+            d.length = end;
+        }
+        ByteBuf buf = d.buf;
+        buf.setBytes(PREFIX + offset, fragment.buffer(), fragment.payloadOffset(), length);
+        if (offset == 0) {
+            d.unfragmentable = unfragmentable;
+            writeHeaders(buf, PREFIX - unfragmentable, fragment, unfragmentable);
+            d.ethDestination = eth.destination();
+            d.ethSource = eth.source();
+        }
+        insert(d, offset, end);
+        d.fragments++;
+        d.receivedBytes += length;
+        d.highestEnd = Math.max(d.highestEnd, end);
+        if (d.length < 0 || d.unfragmentable == 0 || d.receivedBytes != d.length) {
+            return null;
+        }
+        forget(d);
+        counters.reassembled6(d.fragments);
+        return finish(buf, d.unfragmentable, d.length, d.ethDestination, d.ethSource);
+    }
+
+    /** The reassembled packet's Payload Length: the extension headers before the Fragment header and the data. */
+    private static int payloadLength(int unfragmentable, int fragmentable) {
+        return unfragmentable - Ipv6Packet.HEADER_LENGTH + fragmentable;
+    }
+
+    /** An atomic fragment: its own packet at once, the Fragment header taken out (RFC 6946). */
+    private ByteBuf atomic(EthernetFrame eth, Ipv6Packet fragment, int unfragmentable, int length) {
+        if (payloadLength(unfragmentable, length) > 0xFFFF) {
+            return refuse(null, DropReason.FRAGMENT_TOO_LONG); // cannot happen: the packet was shorter
+        }
+        ByteBuf buf = alloc.buffer(PREFIX + length);
+        try {
+            buf.setBytes(PREFIX, fragment.buffer(), fragment.payloadOffset(), length);
+            writeHeaders(buf, PREFIX - unfragmentable, fragment, unfragmentable);
+        } catch (RuntimeException e) {
+            buf.release();
+            throw e;
+        }
+        counters.atomicFragment6();
+        return finish(buf, unfragmentable, length, eth.destination(), eth.source());
+    }
+
+    /**
+     * Copies the fragment's Per-Fragment headers to {@code at} and names the Fragmentable Part's type where they named
+     * the Fragment header.
+     */
+    private static void writeHeaders(ByteBuf buf, int at, Ipv6Packet fragment, int unfragmentable) {
+        buf.setBytes(at, fragment.buffer(), fragment.offset(), unfragmentable);
+        buf.setByte(at + fragment.fragmentNextHeaderPointer(), fragment.protocolNumber());
+    }
+
+    /** Sets Payload Length and the Ethernet header; the buffer goes to the caller. */
+    private static ByteBuf finish(ByteBuf buf, int unfragmentable, int length, long ethDestination, long ethSource) {
+        int ip = PREFIX - unfragmentable;
+        buf.setShort(ip + Ipv6Packet.PAYLOAD_LENGTH, payloadLength(unfragmentable, length));
+        int frame = ip - EthernetFrame.HEADER_LENGTH;
+        MacAddress.write(buf, frame + EthernetFrame.DESTINATION, ethDestination);
+        MacAddress.write(buf, frame + EthernetFrame.SOURCE, ethSource);
+        buf.setShort(frame + EthernetFrame.ETHER_TYPE, EtherType.IPV6_VALUE);
+        buf.setIndex(frame, PREFIX + length);
+        return buf;
+    }
+
+    /** Index of a held range that [start, end) duplicates or overlaps, else -1. */
+    private static int findOverlap(Datagram d, int start, int end) {
+        for (int i = 0; i < d.fragments; i++) {
+            if ((d.starts[i] == start && d.ends[i] == end) || (d.starts[i] < end && start < d.ends[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static void insert(Datagram d, int start, int end) {
+        int n = d.fragments;
+        if (n == d.starts.length) {
+            d.starts = Arrays.copyOf(d.starts, n * 2);
+            d.ends = Arrays.copyOf(d.ends, n * 2);
+        }
+        int i = n;
+        while (i > 0 && d.starts[i - 1] > start) {
+            d.starts[i] = d.starts[i - 1];
+            d.ends[i] = d.ends[i - 1];
+            i--;
+        }
+        d.starts[i] = start;
+        d.ends[i] = end;
+    }
+
+    /** Drops the fragment being offered for {@code reason} and, when {@code d} is held, its packet. */
+    private ByteBuf refuse(Datagram d, DropReason reason) {
+        counters.drop(reason);
+        if (d != null && d.buf != null) {
+            discard(d, reason);
+        }
+        return null;
+    }
+
+    private void discard(Datagram d, DropReason reason) {
+        forget(d);
+        counters.drop(reason, d.fragments);
+        d.buf.release();
+    }
+
+    private void forget(Datagram d) {
+        datagrams.remove(d.key);
+        bytes -= d.capacity();
+        int[] n = perOwner.get(d.owner);
+        if (--n[0] == 0) {
+            perOwner.remove(d.owner);
+        }
+    }
+
+    /** Drops (and counts as {@link DropReason#FRAGMENT_TIMEOUT}) every packet overdue at {@code nowNanos}. */
+    public void expire(long nowNanos) {
+        while (!datagrams.isEmpty()) {
+            Datagram d = datagrams.values().iterator().next();
+            if (nowNanos - d.deadline < 0) {
+                return;
+            }
+            discard(d, DropReason.FRAGMENT_TIMEOUT);
+        }
+    }
+
+    /** When {@link #expire} next has something to do: the earliest deadline, or {@link Long#MAX_VALUE} if none. */
+    public long pollAt() {
+        Iterator<Datagram> it = datagrams.values().iterator();
+        return it.hasNext() ? it.next().deadline : Long.MAX_VALUE;
+    }
+
+    /** Drops everything held for ingress {@code owner} (its port went away), as {@link DropReason#FRAGMENT_ABORTED}. */
+    public void releaseOwner(int owner) {
+        if (!perOwner.containsKey(owner)) {
+            return;
+        }
+        for (Datagram d : datagrams.values().toArray(new Datagram[0])) {
+            if (d.owner == owner) {
+                discard(d, DropReason.FRAGMENT_ABORTED);
+            }
+        }
+    }
+
+    /** Drops everything held, as {@link DropReason#FRAGMENT_ABORTED}, releasing every buffer. */
+    public void close() {
+        for (Datagram d : datagrams.values().toArray(new Datagram[0])) {
+            discard(d, DropReason.FRAGMENT_ABORTED);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Ipv6Reassembler{" + datagrams.size() + " packets, " + bytes + " bytes}";
+    }
+}
