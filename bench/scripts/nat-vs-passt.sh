@@ -6,16 +6,24 @@
 #   passt        one passt per guest (same tapbridge, QEMU stream protocol); 127.0.0.1 via its gateway 192.168.104.2
 #   slirp4netns  owns the guest's tap itself (one hop fewer); 127.0.0.1 via 10.0.2.2
 # Prints a table with the ratios of each peer to passt.
+# FAMILY=6: the same over IPv6, the servers on the host's ::1 instead of 127.0.0.1:
+#   userv2       guest fd00:104::3/64 (static), ::1 via the gateway's IPv6 address fd00:104::2 (--ipv6-prefix
+#                fd00:104::/64; NAT66 maps the gateway's address to ::1)
+#   passt        -6, the same guest address and gateway (-a, -g; its NDP answers for the gateway, no RA/DHCPv6), ::1
+#                via the gateway: passt maps TCP to its gateway address to the host's loopback (its default; see
+#                --no-map-gw in passt(1))
+#   slirp4netns  --enable-ipv6: the guest takes a fd00::/64 address from its Router Advertisement; ::1 via fd00::2
 #
 #   bench/scripts/nat-vs-passt.sh [path/to/userv2-switch.jar]
-#   env: DURATION=3 REPS=3 RR_N=2000 WARMUP=2 MTUS="1500 65520" PEERS="passt userv2 slirp4netns"
+#   env: DURATION=3 REPS=3 RR_N=2000 WARMUP=2 MTUS="1500 65520" PEERS="passt userv2 slirp4netns" FAMILY=4
 #   (WARMUP: seconds of iperf3 each way before measuring, not counted, the same for every peer; 0 for none)
 #   COLD=1: the first DURATION s of traffic after start instead: each iperf3 run (REPS per direction) on a peer
 #   started afresh just before it, no warm-up, no RR (the JVM has not compiled its hot paths yet)
 #
 # Network safety: the "host" side (the switch, passt, slirp4netns, the iperf3 and rr servers) runs in a namespace of
-# its own holding only lo and a veth pair whose default route leads nowhere (passt insists on an interface with a
-# default route), so whatever a peer dials, nothing leaves the machine; the servers listen on 127.0.0.1 there.
+# its own holding only lo and a veth pair whose default routes lead nowhere (passt insists on an interface with a
+# default route), so whatever a peer dials, nothing leaves the machine; the servers listen on 127.0.0.1 (iperf3 on
+# ::1 with FAMILY=6; rr on both) there.
 # Needs root (namespaces, taps), gcc, iperf3, iproute2, java, passt, slirp4netns. Only touches namespaces it
 # creates; cleans up on exit.
 set -euo pipefail
@@ -30,6 +38,15 @@ REPS=${REPS:-3}
 RR_N=${RR_N:-2000}
 MTUS=${MTUS:-1500 65520}
 PEERS=${PEERS:-passt userv2 slirp4netns}
+FAMILY=${FAMILY:-4}
+case $FAMILY in
+    4) loop=127.0.0.1 ;;
+    6) loop=::1 ;;
+    *) echo "FAMILY must be 4 or 6" >&2; exit 1 ;;
+esac
+# the guest's and the gateway's IPv6 addresses for userv2 and passt (FAMILY=6)
+GUEST6=fd00:104::3
+GATEWAY6=fd00:104::2
 IPERF_PORT=5201
 RR_PORT=5555
 
@@ -58,16 +75,19 @@ gcc -O2 -Wall -o "$work/rr" "$repo/testtools/rr.c"
 host_namespace u2n
 hx() { ip netns exec "$hostns" "$@"; }
 
-hx iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" -D --pidfile "$work/iperf3.pid" >/dev/null
+hx iperf3 -s -B "$loop" -p "$IPERF_PORT" -D --pidfile "$work/iperf3.pid" >/dev/null
 wait_for "$work/iperf3.pid" "[0-9]" 10
 host_pids+=("$(cat "$work/iperf3.pid")")
-wait_cmd 10 "iperf3 to listen" sh -c "ip netns exec $hostns ss -ltnH 'sport = :$IPERF_PORT' | grep -q 127.0.0.1"
+wait_cmd 10 "iperf3 to listen" sh -c "ip netns exec $hostns ss -ltnH 'sport = :$IPERF_PORT' | grep -qF '$loop'"
 hx "$work/rr" -s "$RR_PORT" >"$work/rr-server.log" 2>&1 &
 host_pids+=($!)
 wait_for "$work/rr-server.log" "listening" 10
 
 
 
+
+# gateway IPV4 IPV6 -> the address the guest dials for the host's loopback in this run's family
+gateway() { if [ "$FAMILY" = 6 ]; then echo "$2"; else echo "$1"; fi; }
 
 # median of the numbers given (non-numbers, i.e. failed runs, are left out; "fail" if none)
 median() {
@@ -132,12 +152,16 @@ measure() {
 run_userv2() {
     local mtu=$1 log="$work/switch-$1.log"
     hx java -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
-        --host-resolver hosts --dns-upstream 127.0.0.1:1 >"$log" 2>&1 &
+        --host-resolver hosts --dns-upstream 127.0.0.1:1 --ipv6-prefix fd00:104::/64 >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "listening on" 60
-    tap_guest 192.168.104.3 "$mtu"
+    if [ "$FAMILY" = 6 ]; then
+        tap_guest 192.168.104.3 "$mtu" "$GUEST6"
+    else
+        tap_guest 192.168.104.3 "$mtu"
+    fi
     bridge "$ns" "unix:$work/sw.sock"
-    measure "$ns" 192.168.104.2 "userv2-$mtu"
+    measure "$ns" "$(gateway 192.168.104.2 "$GATEWAY6")" "userv2-$mtu"
     teardown
     grep -E "WARN|SEVERE|ERROR|Exception" "$log" | head -5 | sed "s/^/userv2-$mtu log: /" >&2 || true
 }
@@ -145,17 +169,24 @@ run_userv2() {
 run_passt() {
     local mtu=$1 log="$work/passt-$1.log"
     # -4, no DHCPv6/NDP/RA, no inbound forwards; the guest's address and gateway given; the gateway is mapped to
-    # the host's loopback (this version's default; --no-map-gw would turn it off).
-    hx passt -f -e -4 --socket "$work/passt/passt.sock" -P "$work/passt/passt.pid" --mtu "$mtu" --no-dhcpv6 --no-ndp --no-ra -t none -u none \
-        -a 192.168.104.3 -n 24 -g 192.168.104.2 --no-dhcp-dns --no-dhcp-search >"$log" 2>&1 &
+    # the host's loopback (this version's default; --no-map-gw would turn it off). FAMILY=6: -6, NDP on (the guest
+    # resolves the gateway's address through it), no RA or DHCPv6 (the guest's address is static, as for userv2).
+    local family=(-4 --no-dhcpv6 --no-ndp --no-ra -a 192.168.104.3 -n 24 -g 192.168.104.2 --no-dhcp-dns --no-dhcp-search)
+    [ "$FAMILY" = 4 ] || family=(-6 --no-dhcpv6 --no-ra -a "$GUEST6" -g "$GATEWAY6" --no-dhcp-dns --no-dhcp-search)
+    hx passt -f -e --socket "$work/passt/passt.sock" -P "$work/passt/passt.pid" --mtu "$mtu" -t none -u none \
+        "${family[@]}" >"$log" 2>&1 &
     pids+=($!)
     wait_cmd 20 "passt's socket" test -S "$work/passt/passt.sock"
     # passt forks into a PID namespace of its own; the process to stop is the one in its pid file.
     wait_for "$work/passt/passt.pid" "[0-9]" 10
     pids+=("$(cat "$work/passt/passt.pid")")
-    tap_guest 192.168.104.3 "$mtu"
+    if [ "$FAMILY" = 6 ]; then
+        tap_guest 192.168.104.3 "$mtu" "$GUEST6"
+    else
+        tap_guest 192.168.104.3 "$mtu"
+    fi
     bridge "$ns" "unix:$work/passt/passt.sock"
-    measure "$ns" 192.168.104.2 "passt-$mtu"
+    measure "$ns" "$(gateway 192.168.104.2 "$GATEWAY6")" "passt-$mtu"
     teardown
 }
 
@@ -164,12 +195,17 @@ run_slirp4netns() {
     new_ns
     local guest=$ns
     # Creates tap0 in the guest (10.0.2.100/24, default route via 10.0.2.2) and maps 10.0.2.2 to its own
-    # namespace's 127.0.0.1 (host loopback is allowed by default).
-    hx slirp4netns --configure --mtu="$mtu" --netns-type=path "/var/run/netns/$guest" tap0 >"$log" 2>&1 &
+    # namespace's 127.0.0.1 (host loopback is allowed by default). FAMILY=6: --enable-ipv6, the guest takes an
+    # address of fd00::/64 from slirp's Router Advertisement, and fd00::2 is mapped to ::1.
+    local v6=()
+    [ "$FAMILY" = 4 ] || v6=(--enable-ipv6)
+    hx slirp4netns --configure --mtu="$mtu" "${v6[@]}" --netns-type=path "/var/run/netns/$guest" tap0 >"$log" 2>&1 &
     pids+=($!)
     wait_cmd 20 "slirp4netns to configure tap0" sh -c "ip -n $guest addr show tap0 | grep -q 10.0.2.100"
+    [ "$FAMILY" = 4 ] || wait_cmd 20 "slirp4netns's Router Advertisement" \
+        sh -c "ip -n $guest -6 addr show dev tap0 scope global | grep 'inet6 fd00:' | grep -qv tentative"
     ip -n "$guest" link set tap0 txqueuelen 5000
-    measure "$guest" 10.0.2.2 "slirp4netns-$mtu"
+    measure "$guest" "$(gateway 10.0.2.2 fd00::2)" "slirp4netns-$mtu"
     teardown
 }
 
@@ -194,6 +230,7 @@ for mtu in $MTUS; do
 done
 
 echo
+[ "$FAMILY" = 4 ] || printf 'IPv6 (to [::1] through each peer'"'"'s gateway address): '
 if [ "${COLD:-0}" = 1 ]; then
     echo "guest <-> host TCP through NAT, namespace guest, COLD: iperf3 median of $REPS x the first ${DURATION}s after the peer started (Gbit/s)"
 else

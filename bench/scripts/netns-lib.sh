@@ -41,12 +41,17 @@ new_ns() {
     ip -n "$ns" link set lo up
 }
 
-# tap_guest IP MTU -> sets $ns: a namespace guest with tap0 (address IP/24), bridged later
+# tap_guest IP MTU [IP6] -> sets $ns: a namespace guest with tap0 (address IP/24; with IP6 also IP6/64, no duplicate
+# address detection, Router Advertisements ignored so that the address and routes are exactly these), bridged later
 tap_guest() {
     new_ns
     ip -n "$ns" tuntap add dev tap0 mode tap
     ip -n "$ns" link set tap0 mtu "$2" txqueuelen 5000
     ip -n "$ns" addr add "$1/24" dev tap0
+    if [ -n "${3:-}" ]; then
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.tap0.accept_ra=0
+        ip -n "$ns" -6 addr add "$3/64" dev tap0 nodad
+    fi
     ip -n "$ns" link set tap0 up
 }
 
@@ -75,8 +80,8 @@ cleanup_all() {
     rm -rf "$work"
 }
 
-# host_namespace PREFIX -> sets $hostns: the "host" side, holding lo plus a veth pair whose default route leads to
-# an address nobody has (passt insists on an interface with a default route), and an empty resolv.conf, so that
+# host_namespace PREFIX -> sets $hostns: the "host" side, holding lo plus a veth pair whose default routes (IPv4
+# and IPv6) lead to an address nobody has (passt insists on an interface with a default route), and an empty resolv.conf, so that
 # nothing run there reaches the machine's network or resolver.
 host_namespace() {
     hostns="$1-host-$(rand)"
@@ -87,6 +92,9 @@ host_namespace() {
     ip -n "$hostns" link set uplink0 up
     ip -n "$hostns" link set uplink1 up
     ip -n "$hostns" route add default via 10.254.254.2
+    # the same for IPv6 (passt enables IPv6 only with an IPv6 default route and address): documentation addresses
+    ip -n "$hostns" -6 addr add 2001:db8:254::1/64 dev uplink0 nodad
+    ip -n "$hostns" -6 route add default via 2001:db8:254::2
     mkdir -p "/etc/netns/$hostns" && : >"/etc/netns/$hostns/resolv.conf" # no nameserver for anything run there
 }
 

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -97,7 +98,8 @@ class Ipv6LanIT {
 
     /**
      * Issue acceptance: a QEMU guest and a namespace guest get a ULA address from the prefix, a default route via the
-     * gateway's link-local address and (read with rdisc6 in the namespace) the RDNSS server and search list; {@code
+     * gateway's link-local address and the RDNSS server and search list (read with rdisc6 in the namespace, and in
+     * both as their kernels pass them to user space, with testtools/rdnss); {@code
      * dig AAAA lima-NAME.internal @GATEWAY6} from one finds the other, and reverse; they ping each other and the
      * gateway over IPv6; /stats counts it.
      */
@@ -132,12 +134,17 @@ class Ipv6LanIT {
             assertTrue(raText.matches("(?s).*MTU\\s*:\\s*1500 bytes.*"), "MTU:\n" + raText);
             assertTrue(raText.matches("(?s).*Router lifetime\\s*:\\s*1800 \\(0x00000708\\) seconds.*"), raText);
             assertTrue(raText.contains("from " + GATEWAY_LL), "from the link-local address:\n" + raText);
+            // And what the guest's own kernel hands to a resolver daemon (rdnssd, systemd-networkd) from the RA.
+            assertKernelPassesRdnss(vm2, TestTools.rdnss() + " tap0 5000");
 
             // The QEMU guest: the kernel's SLAAC with no configuration at all.
             QemuGuest.awaitReady(vm1, Duration.ofSeconds(300));
             String vm1Address = qemuAddress(vm1);
             String routes1 = vm1.sh("ip -6 route", Duration.ofSeconds(10)).output();
             assertTrue(routes1.contains("default via " + GATEWAY_LL + " dev eth0"), "vm1 default route:\n" + routes1);
+            // The DNS server: Linux never applies RDNSS itself and busybox has no daemon that reads it; the guest's
+            // kernel passes the RA's RDNSS and DNSSL options up to user space, where testtools/rdnss reads them.
+            assertKernelPassesRdnss(vm1, "rdnss eth0 5000");
 
             // Over IPv6: each other, the gateway's two addresses.
             vm1.assertPings(GATEWAY6, 2);
@@ -169,6 +176,19 @@ class Ipv6LanIT {
             assertTrue(v6stats.path("echoRepliesSent").asLong() >= 4, v6stats.toString());
             assertTrue(sw.isAlive(), sw.output());
         }
+    }
+
+    /**
+     * Runs testtools/rdnss ({@code command}: it solicits a Router Advertisement and prints the RDNSS and DNSSL options
+     * the guest's kernel passes to user space, RTM_NEWNDUSEROPT) and checks they name the gateway's IPv6 address and
+     * the search list, from the gateway's link-local address.
+     */
+    static void assertKernelPassesRdnss(Guest g, String command) {
+        String out = g.sh(command, Duration.ofSeconds(20)).assertOk().output();
+        assertTrue(out.matches("(?s).*rdnss from=" + Pattern.quote(GATEWAY_LL) + " lifetime=[1-9]\\d* servers="
+                + Pattern.quote(GATEWAY6) + "\\s*(\\R.*)?"), g.name() + ": RDNSS as the kernel passes it up:\n" + out);
+        assertTrue(out.matches("(?s).*dnssl from=" + Pattern.quote(GATEWAY_LL)
+                + " lifetime=[1-9]\\d* domains=corp\\.test,lab\\.test\\s*(\\R.*)?"), g.name() + ": DNSSL:\n" + out);
     }
 
     /**

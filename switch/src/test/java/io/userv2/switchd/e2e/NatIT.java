@@ -103,13 +103,23 @@ class NatIT {
 
     /** 100 MiB host -> guest and 100 MiB guest -> host over HTTP through the host alias, SHA-256 checked at both ends. */
     private void transfer(NamespaceGuest g, String what) throws Exception {
+        transfer100MiB(host, g, GATEWAY_IP, what);
+    }
+
+    /**
+     * 100 MiB host -> guest and 100 MiB guest -> host over HTTP (curl in the guest, {@link NatHostServices.Http} on
+     * the host), SHA-256 checked at both ends. {@code via} is the address the guest dials: an IPv4 one reaches an
+     * HTTP server on the host's 127.0.0.1, an IPv6 one (NAT66: the gateway's IPv6 address) one on {@code [::1]}.
+     */
+    static void transfer100MiB(NatHostServices host, NamespaceGuest g, String via, String what) throws Exception {
         Path www = Files.createDirectories(E2e.workdir().resolve("nat-www-" + E2e.randomHex(3)));
         try (Closer c = new Closer()) {
             c.add(() -> E2e.deleteTree(www));
             String down = writeRandomBlob(www.resolve("down.bin"), BLOB_MIB, 1);
             String up = writeRandomBlob(www.resolve("up.bin"), BLOB_MIB, 2);
-            NatHostServices.Http http = host.http(www);
-            String base = "http://" + GATEWAY_IP + ":" + http.port + "/";
+            boolean v6 = via.contains(":");
+            NatHostServices.Http http = v6 ? host.http6(www) : host.http(www);
+            String base = "http://" + (v6 ? "[" + via + "]" : via) + ":" + http.port + "/";
 
             long t0 = System.nanoTime();
             Exec.Result get = g.exec(Duration.ofSeconds(150), "bash", "-o", "pipefail", "-c",
@@ -130,8 +140,8 @@ class NatIT {
             assertEquals(BLOB_MIB * (1L << 20), got.bytes(), what + ": upload size");
             assertEquals(up, got.sha256(), what + ": upload SHA-256 (host end vs guest end)");
             assertTrue(put.output().contains("sha256=" + up), what + ": the guest got a different answer: " + put);
-            System.out.printf("NatIT: %s: %d MiB down in %.1f s (%.0f Mbit/s), up in %.1f s (%.0f Mbit/s)%n", what, BLOB_MIB, getSecs,
-                    BLOB_MIB * 8.388608 / getSecs, putSecs, BLOB_MIB * 8.388608 / putSecs);
+            System.out.printf("NatIT: %s via %s: %d MiB down in %.1f s (%.0f Mbit/s), up in %.1f s (%.0f Mbit/s)%n", what,
+                    via, BLOB_MIB, getSecs, BLOB_MIB * 8.388608 / getSecs, putSecs, BLOB_MIB * 8.388608 / putSecs);
         }
     }
 

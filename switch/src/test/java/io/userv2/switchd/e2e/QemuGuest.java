@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * socket, with {@code -netdev socket,fd=3} to a unix socket connected before QEMU starts, as Lima attaches a
  * {@code socket:} network). The initramfs is
  * busybox-static plus the virtio-net modules plus testtools/guest-init.sh (and testtools/udhcpc.sh as
- * /etc/udhcpc.sh); the address comes from the kernel command line, or from DHCP ({@link Options#dhcp}). After boot the harness drives a non-interactive shell over the serial console
+ * /etc/udhcpc.sh, testtools/rdnss.c built static as /bin/rdnss); the address comes from the kernel command line, or from DHCP ({@link Options#dhcp}). After boot the harness drives a non-interactive shell over the serial console
  * (QEMU's stdio): each command is written to a file with a here-document, run under busybox
  * {@code timeout}, and followed by an exit-code marker.
  */
@@ -216,6 +216,7 @@ public final class QemuGuest implements Guest {
         a.file("bin/busybox", 0755, Files.readAllBytes(Path.of("/bin/busybox")));
         a.symlink("bin/sh", "busybox");
         a.file("init", 0755, Files.readAllBytes(TestTools.guestInit()));
+        a.file("bin/rdnss", 0755, Files.readAllBytes(TestTools.rdnss()));
         a.file("etc/udhcpc.sh", 0755, Files.readAllBytes(TestTools.udhcpcScript()));
         a.file("etc/passwd", 0644, "root:x:0:0:root:/:/bin/sh\n".getBytes(StandardCharsets.US_ASCII));
         for (String m : MODULES) {

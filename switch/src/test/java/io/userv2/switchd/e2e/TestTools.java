@@ -29,6 +29,14 @@ public final class TestTools {
         return build("rr");
     }
 
+    /**
+     * Prints the RDNSS/DNSSL options the kernel passes to user space from Router Advertisements after soliciting one
+     * (testtools/rdnss.c); static, so that it runs in the busybox QEMU guests too.
+     */
+    public static Path rdnss() {
+        return build("rdnss", "-static");
+    }
+
     /** The guest /init script for QEMU guests. */
     public static Path guestInit() {
         Path init = E2e.testtools().resolve("guest-init.sh");
