@@ -161,7 +161,7 @@ public final class VirtualNetwork implements AutoCloseable {
             }
             if (config.vxlan().enabled()) {
                 net.vxlan = VxlanTransport.open(config.vxlan(), loop, sw, UnpooledByteBufAllocator.DEFAULT,
-                        EGRESS_LIMIT, config.mtu(), config.maxFrame(), withGateway ? config.gatewayMac().bits() : -1);
+                        EGRESS_LIMIT, config.mtu(), config.maxFrame(), config.gatewayMac().bits(), withGateway);
             }
         } catch (IOException | RuntimeException e) {
             for (StreamListener l : net.listeners) {

@@ -224,6 +224,14 @@ class VxlanNetworkTest {
             vm.send(toGateway);
             assertArrayEquals(encapsulate(VNI, toGateway), receive(r1));
             assertEquals(0, drops("127.0.0.2", VxlanDropReason.SECOND_GATEWAY));
+            // The gateway's MAC from a second remote while it is behind the first: a second gateway, dropped.
+            byte[] impostor = frame(BROADCAST, gw, 3, 60);
+            send(r2, encapsulate(VNI, impostor), sw);
+            byte[] marker = frame(VM, FAR, 4, 60);
+            send(r2, encapsulate(VNI, marker), sw);
+            assertArrayEquals(marker, vm.receive(WAIT), "the impostor's broadcast was not switched");
+            assertEquals(1, drops("127.0.0.3", VxlanDropReason.SECOND_GATEWAY));
+            assertEquals("vxlan:127.0.0.2", onLoop(n -> n.learningSwitch().portOf(gw).name()).substring(0, 15));
             assertEquals(3, (int) onLoop(n -> n.learningSwitch().ports().size()), "the VM and two remotes only");
         }
     }

@@ -101,9 +101,12 @@ public final class VxlanPort extends Port implements EventLoop.Flushable {
             return;
         }
         long gatewayMac = transport.gatewayMac();
-        if (gatewayMac >= 0 && length >= 12 && MacAddress.read(buf, index + 6) == gatewayMac) {
-            secondGateway(now);
-            return;
+        if (length >= 12 && MacAddress.read(buf, index + 6) == gatewayMac) {
+            Port owner = transport.ownGateway() ? null : sw.portOf(gatewayMac);
+            if (transport.ownGateway() || owner != null && owner != this) {
+                secondGateway(now, owner);
+                return;
+            }
         }
         budget().begin(loop.iteration());
         if (!sw.forward(buf, index, length, this, now)) {
@@ -114,18 +117,24 @@ public final class VxlanPort extends Port implements EventLoop.Flushable {
     }
 
     /**
-     * Our gateway's MAC as the source of a frame from a remote: another userv2 (or anything else) is acting as the
-     * gateway of this LAN. Two gateways on one VNI hand out the same addresses twice; dropped, counted and logged
-     * loudly (at most once per {@link LearningSwitch#DROP_LOG_NANOS}).
+     * The gateway's MAC as the source of a frame from a remote while that MAC is our own gateway's, or (in
+     * pure-switch mode) learned behind another port: another userv2 (or anything else) is acting as a gateway of
+     * this LAN. Two gateways on one VNI hand out the same addresses twice, and letting the MAC move would take the
+     * real gateway's traffic away; dropped, counted and logged loudly (at most once per
+     * {@link LearningSwitch#DROP_LOG_NANOS}).
+     *
+     * @param owner the port the gateway's MAC is learned on in pure-switch mode, null when it is our own
      */
-    private void secondGateway(long now) {
+    private void secondGateway(long now, Port owner) {
         long n = drops.count(VxlanDropReason.SECOND_GATEWAY);
         counters().countDrop(PortDropReason.GATEWAY_MAC_SPOOFED);
         if (secondGatewayLoggedAt == Long.MIN_VALUE || now - secondGatewayLoggedAt >= LearningSwitch.DROP_LOG_NANOS) {
             secondGatewayLoggedAt = now;
-            LOG.log(System.Logger.Level.ERROR, "TWO GATEWAYS ON VNI " + vni + ": " + name() + " sent frames from our"
-                    + " gateway's MAC " + MacAddress.format(transport.gatewayMac()) + " (" + n + " dropped so far)."
-                    + " Only one host of a VXLAN LAN may run the gateway: start the others with --no-gateway.");
+            LOG.log(System.Logger.Level.ERROR, "TWO GATEWAYS ON VNI " + vni + ": " + name() + " sent frames from "
+                    + (owner == null ? "our gateway's MAC " : "the gateway's MAC ") + MacAddress.format(
+                            transport.gatewayMac()) + (owner == null ? "" : ", which is behind " + owner.name())
+                    + " (" + n + " dropped so far). Only one host of a VXLAN LAN may run the gateway: start the"
+                    + " others with --no-gateway.");
         }
     }
 

@@ -73,6 +73,7 @@ public final class VxlanTransport implements IoHandler {
     private final int underlayMtu;
     private final String underlayMtuSource;
     private final long gatewayMac;
+    private final boolean ownGateway;
     private final Map<InetAddress, VxlanPort> remotes = new LinkedHashMap<>();
     private final Set<VxlanPort> blocked = new LinkedHashSet<>();
     private final VxlanCounters drops = new VxlanCounters();
@@ -85,7 +86,7 @@ public final class VxlanTransport implements IoHandler {
 
     private VxlanTransport(VxlanSettings settings, DatagramChannel channel, EventLoop loop, LearningSwitch sw,
             ByteBufAllocator alloc, int egressLimit, int maxFrame, int underlayMtu, String underlayMtuSource,
-            long gatewayMac) {
+            long gatewayMac, boolean ownGateway) {
         this.settings = settings;
         this.channel = channel;
         this.loop = loop;
@@ -96,6 +97,7 @@ public final class VxlanTransport implements IoHandler {
         this.underlayMtu = underlayMtu;
         this.underlayMtuSource = underlayMtuSource;
         this.gatewayMac = gatewayMac;
+        this.ownGateway = ownGateway;
     }
 
     /**
@@ -104,12 +106,15 @@ public final class VxlanTransport implements IoHandler {
      *
      * @param lanMtu the LAN's IP MTU ({@code --mtu}); {@code lanMtu + 50} must fit the underlay MTU
      * @param maxFrame the largest inner frame taken from a remote (the LAN's)
-     * @param gatewayMac our gateway's MAC (48 bits), or -1 in pure-switch mode: frames from a remote with it as
-     *     source reveal a second gateway on the VNI
+     * @param gatewayMac the LAN gateway's MAC (48 bits): with {@code ownGateway}, a frame from a remote with it as
+     *     source reveals a second gateway on the VNI; in pure-switch mode, so does one from a second remote while
+     *     the MAC is learned on another
+     * @param ownGateway whether this switch runs the gateway (false with {@code --no-gateway})
      * @throws IOException when the MTUs do not fit (a message saying what to change) or the socket cannot be bound
      */
     public static VxlanTransport open(VxlanSettings settings, EventLoop loop, LearningSwitch sw,
-            ByteBufAllocator alloc, int egressLimit, int lanMtu, int maxFrame, long gatewayMac) throws IOException {
+            ByteBufAllocator alloc, int egressLimit, int lanMtu, int maxFrame, long gatewayMac, boolean ownGateway)
+            throws IOException {
         InetSocketAddress local = settings.local();
         int underlay = settings.underlayMtu();
         String source = "--vxlan-underlay-mtu";
@@ -142,7 +147,7 @@ public final class VxlanTransport implements IoHandler {
         }
         boolean df = setDontFragment(ch);
         VxlanTransport t = new VxlanTransport(settings, ch, loop, sw, alloc, egressLimit, maxFrame, underlay, source,
-                gatewayMac);
+                gatewayMac, ownGateway);
         try {
             t.key = loop.register(ch, SelectionKey.OP_READ, t);
         } catch (IOException | RuntimeException e) {
@@ -214,9 +219,14 @@ public final class VxlanTransport implements IoHandler {
         return settings.vni();
     }
 
-    /** Our gateway's MAC as 48 bits, or -1 in pure-switch mode. */
+    /** The LAN gateway's MAC as 48 bits (ours, or in pure-switch mode another host's). */
     long gatewayMac() {
         return gatewayMac;
+    }
+
+    /** Whether this switch runs the LAN's gateway itself. */
+    boolean ownGateway() {
+        return ownGateway;
     }
 
     /** The underlay's IP MTU the encapsulated frames must fit. */

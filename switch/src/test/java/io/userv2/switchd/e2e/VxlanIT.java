@@ -79,8 +79,8 @@ class VxlanIT {
                 "--vxlan-local", "10.254.0.2", "--vxlan", "10.254.0.1", "--vxlan", "10.254.0.3")));
         guestA = closer.add(NamespaceGuest.start(NamespaceGuest.Options.unconfigured("unix:" + dir.resolve("a.sock"))));
         guestB = closer.add(NamespaceGuest.start(NamespaceGuest.Options.unconfigured("unix:" + dir.resolve("b.sock"))));
-        DhcpLease la = guestA.dhcp("vxa");
-        DhcpLease lb = guestB.dhcp("vxb");
+        DhcpLease la = guestA.dhcp("lima-vxa");
+        DhcpLease lb = guestB.dhcp("lima-vxb");
         // B has no gateway of its own: its guest's lease came over the tunnel from A's.
         assertEquals(GATEWAY_IP, lb.router(), "B's guest: router " + lb);
         assertTrue(!la.ip().equals(lb.ip()), "both guests got " + la.ip());
@@ -285,6 +285,7 @@ class VxlanIT {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void aSecondGatewayOnTheVniIsDetectedAndDropped() throws Exception {
         long before = metric("a-api.sock", "userv2_vxlan_drops_total", "reason=\"second_gateway\"");
+        long beforeB = metric("b-api.sock", "userv2_vxlan_drops_total", "reason=\"second_gateway\"");
         String mac = inNs(nsC, "cat", "/sys/class/net/vx0/address").assertOk().output().trim();
         try {
             // The kernel endpoint takes the gateway's MAC, as a second gateway would, and speaks.
@@ -293,6 +294,11 @@ class VxlanIT {
             await("second-gateway drops", () -> metric("a-api.sock", "userv2_vxlan_drops_total",
                     "reason=\"second_gateway\""), before + 1);
             swA.process().requireLine(Pattern.compile("TWO GATEWAYS ON VNI " + VNI), 0, T);
+            // B, a pure switch, knows the gateway's MAC behind A: the same MAC from C is a second gateway there too,
+            // and the MAC does not move (or B's guest would lose its gateway).
+            await("second-gateway drops at B", () -> metric("b-api.sock", "userv2_vxlan_drops_total",
+                    "reason=\"second_gateway\""), beforeB + 1);
+            swB.process().requireLine(Pattern.compile("TWO GATEWAYS ON VNI " + VNI + ".*behind vxlan:10.254.0.1"), 0, T);
         } finally {
             ip("-n", nsC, "link", "set", "vx0", "address", mac);
         }
