@@ -237,6 +237,25 @@ class VxlanNetworkTest {
     }
 
     @Test
+    void learnRemotesTakesANewEndpointAsAPortOfItsOwn() throws Exception {
+        r1 = remote("127.0.0.2");
+        start(1450, new VxlanSettings(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0),
+                List.of((InetSocketAddress) r1.getLocalSocketAddress()), VNI, true, 1500, false));
+        InetSocketAddress sw = switchAddress();
+        try (VmClient vm = VmClient.connect(sock()); DatagramSocket stranger = remote("127.0.0.4")) {
+            byte[] fromStranger = frame(BROADCAST, FAR, 1, 60);
+            send(stranger, encapsulate(VNI + 1, fromStranger), sw); // another VNI does not make a remote
+            send(stranger, encapsulate(VNI, fromStranger), sw);
+            assertArrayEquals(fromStranger, vm.receive(WAIT));
+            List<VxlanPort> remotes = onLoop(n -> n.vxlan().remotes());
+            assertEquals(2, remotes.size());
+            assertEquals("127.0.0.4", remotes.get(1).remote().getAddress().getHostAddress());
+            assertEquals(false, remotes.get(1).configured());
+            assertEquals(1L, (long) onLoop(n -> n.vxlan().drops().drops(VxlanDropReason.UNKNOWN_REMOTE)));
+        }
+    }
+
+    @Test
     void settingsRefuseWildcardsAndWideVnis() {
         InetSocketAddress any = new InetSocketAddress(4789);
         List<InetSocketAddress> one = List.of(VxlanSettings.parseEndpoint("10.254.0.2", "--vxlan"));
