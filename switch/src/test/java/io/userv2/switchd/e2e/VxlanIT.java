@@ -95,6 +95,10 @@ class VxlanIT {
 
     /** Host namespaces with veths into an underlay namespace holding a bridge; host C's kernel vxlan device. */
     private void underlay() {
+        // Last resort if the test JVM dies before the closer runs: never leave namespaces behind.
+        Thread hook = new Thread(() -> List.of(nsA, nsB, nsC, nsU).forEach(VxlanIT::deleteNamespace));
+        Runtime.getRuntime().addShutdownHook(hook);
+        closer.add(() -> Runtime.getRuntime().removeShutdownHook(hook));
         for (String ns : List.of(nsU, nsA, nsB, nsC)) {
             ip("netns", "add", ns);
             closer.add(() -> deleteNamespace(ns));
