@@ -20,6 +20,7 @@ import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.NatSettings;
 import io.userv2.switchd.config.PortSecuritySettings;
 import io.userv2.switchd.config.SwitchConfig;
+import io.userv2.switchd.config.VxlanSettings;
 import io.userv2.switchd.forward.ForwardSpec;
 import io.userv2.switchd.logging.DaemonLogManager;
 import io.userv2.switchd.logging.Logging;
@@ -276,6 +277,35 @@ public final class Main implements Callable<Integer> {
                     + " 0: no limit).")
     int stormControl;
 
+    @Option(names = "--vxlan-local", paramLabel = "IPV4[:PORT]",
+            description = "Join other hosts' LANs over VXLAN (RFC 7348): bind the VXLAN UDP socket to this address"
+                    + " of this host (port 4789 unless given; never a wildcard: VXLAN has no authentication).")
+    String vxlanLocal;
+
+    @Option(names = "--vxlan", paramLabel = "REMOTE[:PORT]",
+            description = "A remote VXLAN tunnel endpoint (a userv2, a Linux vxlan device, Open vSwitch); each is a"
+                    + " port of the switch. Repeatable; needs --vxlan-local and --vni.")
+    List<String> vxlanRemotes = new ArrayList<>();
+
+    @Option(names = "--vni", paramLabel = "N",
+            description = "The VXLAN Network Identifier, 0..16777215; datagrams with another are dropped.")
+    Integer vni;
+
+    @Option(names = "--vxlan-learn-remotes",
+            description = "Also accept VXLAN from endpoints not given with --vxlan (each becomes a port that ages"
+                    + " out after 300 s of silence); default: such datagrams are dropped and counted.")
+    boolean vxlanLearnRemotes;
+
+    @Option(names = "--vxlan-underlay-mtu", paramLabel = "N", defaultValue = "0",
+            description = "The underlay's IP MTU (default: the MTU of the interface holding --vxlan-local). --mtu"
+                    + " plus 50 bytes of encapsulation must fit in it, or the switch does not start.")
+    int vxlanUnderlayMtu;
+
+    @Option(names = "--no-gateway",
+            description = "A pure switch: no gateway of its own (no ARP, DHCP, DNS or NAT), for a host whose guests"
+                    + " use another host's gateway over --vxlan.")
+    boolean noGateway;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -332,7 +362,8 @@ public final class Main implements Callable<Integer> {
                             .withMaxMacsPerPort(maxMacsPerPort)
                             .withFloodsPerSecond(stormControl)
                             .withIpSourceGuard(ipSourceGuard == null ? limaNetworks != null : ipSourceGuard))
-                    .withIpv6(ipv6Settings());
+                    .withIpv6(ipv6Settings())
+                    .withVxlan(vxlanSettings());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -430,14 +461,27 @@ public final class Main implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         });
-        log.log(System.Logger.Level.INFO, "gateway " + config.gatewayIp() + " (" + config.gatewayMac() + ") on "
-                + config.subnet() + ", MTU " + config.mtu());
+        log.log(System.Logger.Level.INFO, (config.vxlan().noGateway() ? "no gateway (--no-gateway)"
+                : "gateway " + config.gatewayIp() + " (" + config.gatewayMac() + ")") + " on " + config.subnet()
+                + ", MTU " + config.mtu());
         if (config.ipv6().enabled() && network.gateway().ipv6() != null) {
             log.log(System.Logger.Level.INFO, "ipv6: gateway " + network.gateway().ipv6().address() + " and "
                     + network.gateway().ipv6().linkLocal() + " on " + config.ipv6Prefix());
         }
         network.run();
         return 0;
+    }
+
+    private VxlanSettings vxlanSettings() {
+        if (vxlanLocal == null && vxlanRemotes.isEmpty() && vni == null && !vxlanLearnRemotes) {
+            return VxlanSettings.NONE.withNoGateway(noGateway);
+        }
+        if (vxlanLocal == null || vni == null) {
+            throw new IllegalArgumentException("VXLAN needs --vxlan-local IPV4[:PORT] and --vni N");
+        }
+        return new VxlanSettings(VxlanSettings.parseEndpoint(vxlanLocal, "--vxlan-local"),
+                vxlanRemotes.stream().map(r -> VxlanSettings.parseEndpoint(r, "--vxlan")).toList(), vni,
+                vxlanLearnRemotes, vxlanUnderlayMtu, noGateway);
     }
 
     private Ipv6Settings ipv6Settings() {

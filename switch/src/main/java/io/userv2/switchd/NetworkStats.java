@@ -11,6 +11,8 @@ import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
 import io.userv2.switchd.port.PortDropReason;
 import io.userv2.switchd.switching.LearningSwitch;
+import io.userv2.switchd.vxlan.VxlanPort;
+import io.userv2.switchd.vxlan.VxlanTransport;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -119,7 +121,42 @@ final class NetworkStats {
         root.put("dhcp", Map.of("leases",
                 NetworkControlPlane.listedLeases(net, System.currentTimeMillis()).size()));
         root.put("forwards", net.forwards().list().size());
+        if (net.vxlan() != null) {
+            root.put("vxlan", vxlan(net.vxlan()));
+        }
         return root;
+    }
+
+    /** The VXLAN uplink: the socket, each remote's traffic and drops, and the socket's own drops. */
+    private static Map<String, Object> vxlan(VxlanTransport t) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("local", t.local().getAddress().getHostAddress() + ":" + t.local().getPort());
+        v.put("vni", t.vni());
+        v.put("underlayMtu", t.underlayMtu());
+        v.put("underlayMtuFrom", t.underlayMtuSource());
+        List<Object> remotes = new ArrayList<>();
+        for (VxlanPort p : t.remotes()) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("address", p.remote().getAddress().getHostAddress() + ":" + p.remote().getPort());
+            r.put("port", p.name());
+            r.put("id", p.id());
+            r.put("configured", p.configured());
+            PortCounters c = p.counters();
+            r.put("framesIn", c.framesIn());
+            r.put("bytesIn", c.bytesIn());
+            r.put("framesOut", c.framesOut());
+            r.put("bytesOut", c.bytesOut());
+            r.put("macEntries", p.macEntries());
+            Map<String, Object> drops = new LinkedHashMap<>(p.vxlanDrops().snapshot());
+            drops.put("queue_full", c.dropsQueueFull());
+            drops.put("runt", c.dropsRunt());
+            drops.put("port_security", c.dropsTotal());
+            r.put("drops", drops);
+            remotes.add(r);
+        }
+        v.put("remotes", remotes);
+        v.put("drops", t.drops().snapshot());
+        return v;
     }
 
     /** The IPv6 counters of the gateway, by the names /stats uses. */
@@ -255,6 +292,24 @@ final class NetworkStats {
             counter(out, "userv2_dhcp6_replies_total", "DHCPv6 Replies sent.", dhcp6.counters().replies());
         }
         gauge(out, "userv2_forwards", "Port forwards into guests.", net.forwards().list().size());
+        VxlanTransport vx = net.vxlan();
+        if (vx != null) {
+            // Frames and bytes per remote are the userv2_port_* series of its port, named vxlan:ADDRESS:PORT.
+            header(out, "userv2_vxlan_drops_total", "counter", "VXLAN datagrams and frames dropped per remote and"
+                    + " reason (malformed, other_vni, oversize, too_big, send_failed, second_gateway, over_budget).");
+            for (VxlanPort p : vx.remotes()) {
+                for (Map.Entry<String, Long> e : p.vxlanDrops().snapshot().entrySet()) {
+                    sample(out, "userv2_vxlan_drops_total", p, "reason", e.getKey(), e.getValue());
+                }
+            }
+            header(out, "userv2_vxlan_socket_drops_total", "counter",
+                    "VXLAN datagrams dropped before reaching a remote's port (from an endpoint that is no remote).");
+            for (Map.Entry<String, Long> e : vx.drops().snapshot().entrySet()) {
+                out.append("userv2_vxlan_socket_drops_total{reason=\"").append(e.getKey()).append("\"} ")
+                        .append(e.getValue()).append('\n');
+            }
+            gauge(out, "userv2_vxlan_remotes", "VXLAN remotes attached as switch ports.", vx.remotes().size());
+        }
         return out.toString();
     }
 

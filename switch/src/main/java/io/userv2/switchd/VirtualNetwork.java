@@ -34,6 +34,7 @@ import io.userv2.switchd.transport.SeqpacketTransport;
 import io.userv2.switchd.transport.StdioTransport;
 import io.userv2.switchd.transport.StreamListener;
 import io.userv2.switchd.transport.UnixgramTransport;
+import io.userv2.switchd.vxlan.VxlanTransport;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,6 +59,7 @@ public final class VirtualNetwork implements AutoCloseable {
     private GatewayServices services;
     private NatLoop nat;
     private PortForwards forwards;
+    private VxlanTransport vxlan;
     private final List<StreamListener> listeners = new ArrayList<>();
     /** Every transport opened, in --listen order (with the real port of tcp://...:0). */
     private final List<ListenAddress> bound = new ArrayList<>();
@@ -96,24 +98,34 @@ public final class VirtualNetwork implements AutoCloseable {
         LearningSwitch sw = new LearningSwitch(pcap == null ? FrameCapture.NONE : pcap, config.security());
 
         VirtualPort[] gatewayPort = new VirtualPort[1];
+        // --no-gateway: a pure switch. The engine is built as always (the API's calls find it) but never attached:
+        // it hears nothing and what it would send is dropped here, so the LAN's gateway is another host's.
+        boolean withGateway = !config.vxlan().noGateway();
         FrameSink toLan = frame -> {
             try {
-                sw.forward(frame, frame.readerIndex(), frame.readableBytes(), gatewayPort[0], loop.now());
+                if (withGateway) {
+                    sw.forward(frame, frame.readerIndex(), frame.readableBytes(), gatewayPort[0], loop.now());
+                }
             } finally {
                 frame.release();
             }
         };
         Gateway gateway = new Gateway(config.gatewayMac(), config.gatewayIp(), config.subnet(), toLan, config.mtu());
         gatewayPort[0] = new VirtualPort("gateway", config.gatewayMac(), gateway::receive, loop::now);
-        sw.attachGateway(gatewayPort[0]); // a static entry: no VM can take the gateway's MAC over
-        UnknownUnicastProbe probe = new UnknownUnicastProbe(gateway);
-        sw.onGatewayUnknownUnicast(probe::dropped);
-        DhcpBindings bindings = config.security().ipSourceGuard()
+        DhcpBindings bindings = withGateway && config.security().ipSourceGuard()
                 ? new DhcpBindings(config.dhcp().staticLeases(), sw::portOf) : null;
-        sw.setIngressFilter(new IngressFilter(gateway::owns, bindings, !config.ipv6().enabled() ? null : (h, l) -> {
-            GatewayIpv6 v6 = gateway.ipv6(); // turned on with the services, below
-            return v6 != null && v6.owns(h, l);
-        }));
+        if (withGateway) {
+            sw.attachGateway(gatewayPort[0]); // a static entry: no VM can take the gateway's MAC over
+            UnknownUnicastProbe probe = new UnknownUnicastProbe(gateway);
+            sw.onGatewayUnknownUnicast(probe::dropped);
+            sw.setIngressFilter(new IngressFilter(gateway::owns, bindings, !config.ipv6().enabled() ? null
+                    : (h, l) -> {
+                        GatewayIpv6 v6 = gateway.ipv6(); // turned on with the services, below
+                        return v6 != null && v6.owns(h, l);
+                    }));
+        } else {
+            LOG.log(System.Logger.Level.INFO, "--no-gateway: a pure switch; no ARP, DHCP, DNS or NAT of its own");
+        }
 
         VirtualNetwork net = new VirtualNetwork(config, loop, sw, gateway, pcap);
         loop.addTicker(new EventLoop.Ticker() { // fragments that never completed are dropped on time
@@ -159,6 +171,10 @@ public final class VirtualNetwork implements AutoCloseable {
                     StdioTransport.open(ports, loop::stop);
                 }
                 net.bound.add(address);
+            }
+            if (config.vxlan().enabled()) {
+                net.vxlan = VxlanTransport.open(config.vxlan(), loop, sw, UnpooledByteBufAllocator.DEFAULT,
+                        EGRESS_LIMIT, config.mtu(), config.maxFrame(), config.gatewayMac().bits(), withGateway);
             }
         } catch (IOException | RuntimeException e) {
             for (StreamListener l : net.listeners) {
@@ -223,6 +239,11 @@ public final class VirtualNetwork implements AutoCloseable {
     /** Port forwards into guests; touch only on the loop thread. */
     public PortForwards forwards() {
         return forwards;
+    }
+
+    /** The VXLAN uplink, or null without one; touch only on the loop thread. */
+    public VxlanTransport vxlan() {
+        return vxlan;
     }
 
     /** NAT of guest TCP and UDP; touch only on the loop thread. */

@@ -25,13 +25,22 @@ import java.util.List;
  * @param busyPollMicros how long the event loop keeps polling after activity before it sleeps ({@code --busy-poll})
  * @param security what one VM port may make the switch hold and do (MAC caps, IP source guard, budgets)
  * @param ipv6 IPv6 on the LAN (on by default; turned off when the MTU is below IPv6's 1280)
+ * @param vxlan the VXLAN uplink to other hosts, and whether this switch runs a gateway at all ({@code --no-gateway})
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
         MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat,
         ForwardSettings forwards, Path apiSocket, int busyPollMicros, PortSecuritySettings security,
-        Ipv6Settings ipv6) {
+        Ipv6Settings ipv6, VxlanSettings vxlan) {
     /** The default of {@code --busy-poll}, in microseconds. */
     public static final int DEFAULT_BUSY_POLL_MICROS = 50;
+
+    /** A configuration without VXLAN, with a gateway of its own. */
+    public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
+            int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat, ForwardSettings forwards,
+            Path apiSocket, int busyPollMicros, PortSecuritySettings security, Ipv6Settings ipv6) {
+        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket, busyPollMicros,
+                security, ipv6, VxlanSettings.NONE);
+    }
 
     /** A configuration with IPv6 on (its default prefix), unless the MTU is below 1280. */
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
@@ -72,6 +81,7 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         listen = List.copyOf(listen);
         java.util.Objects.requireNonNull(security, "security");
         java.util.Objects.requireNonNull(ipv6, "ipv6");
+        java.util.Objects.requireNonNull(vxlan, "vxlan");
         if (ipv6.enabled() && mtu < Ipv6Settings.MIN_MTU) {
             ipv6 = ipv6.off(); // RFC 8200 5: no IPv6 on a link below 1280 (Main refuses --ipv6=on with such an MTU)
         }
@@ -92,13 +102,19 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     /** This configuration with other port security. */
     public SwitchConfig withSecurity(PortSecuritySettings s) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, s, ipv6);
+                busyPollMicros, s, ipv6, vxlan);
     }
 
     /** This configuration with other IPv6 settings. */
     public SwitchConfig withIpv6(Ipv6Settings s) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, security, s);
+                busyPollMicros, security, s, vxlan);
+    }
+
+    /** This configuration with another VXLAN uplink (or pure-switch mode). */
+    public SwitchConfig withVxlan(VxlanSettings v) {
+        return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
+                busyPollMicros, security, ipv6, v);
     }
 
     /** The LAN's IPv6 /64 (served only when {@link Ipv6Settings#enabled()}). */
