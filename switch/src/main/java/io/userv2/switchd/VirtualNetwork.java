@@ -114,6 +114,9 @@ public final class VirtualNetwork implements AutoCloseable {
         gatewayPort[0] = new VirtualPort("gateway", config.gatewayMac(), gateway::receive, loop::now);
         DhcpBindings bindings = withGateway && config.security().ipSourceGuard()
                 ? new DhcpBindings(config.dhcp().staticLeases(), sw::portOf) : null;
+        if (!withGateway) {
+            sw.reserveRemoteGateway(config.gatewayMac().bits()); // the LAN's gateway is behind a VXLAN remote only
+        }
         if (withGateway) {
             sw.attachGateway(gatewayPort[0]); // a static entry: no VM can take the gateway's MAC over
             UnknownUnicastProbe probe = new UnknownUnicastProbe(gateway);

@@ -10,6 +10,7 @@ import io.userv2.switchd.config.Ipv6Settings;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.config.VxlanSettings;
+import io.userv2.switchd.port.PortDropReason;
 import io.userv2.switchd.vxlan.VxlanDropReason;
 import io.userv2.switchd.vxlan.VxlanPort;
 import java.io.IOException;
@@ -233,6 +234,17 @@ class VxlanNetworkTest {
             assertEquals(1, drops("127.0.0.3", VxlanDropReason.SECOND_GATEWAY));
             assertEquals("vxlan:127.0.0.2", onLoop(n -> n.learningSwitch().portOf(gw).name()).substring(0, 15));
             assertEquals(3, (int) onLoop(n -> n.learningSwitch().ports().size()), "the VM and two remotes only");
+
+            // A local VM claiming the gateway's MAC: dropped as a spoof, the MAC stays behind its remote.
+            try (VmClient spoofer = VmClient.connect(sock())) {
+                spoofer.send(frame(BROADCAST, gw, 5, 60));
+                byte[] after = frame(BROADCAST, FAR + 1, 6, 60);
+                spoofer.send(after);
+                assertArrayEquals(encapsulate(VNI, after), receive(r1), "the spoofed broadcast was not switched");
+                assertEquals("vxlan:127.0.0.2", onLoop(n -> n.learningSwitch().portOf(gw).name()).substring(0, 15));
+                assertEquals(1L, (long) onLoop(n -> n.learningSwitch().portOf(FAR + 1).counters()
+                        .drops(PortDropReason.GATEWAY_MAC_SPOOFED)));
+            }
         }
     }
 

@@ -90,6 +90,14 @@ public abstract class Port {
      */
     public abstract void deliver(ByteBuf buf, int index, int length, Port ingress);
 
+    /**
+     * Whether this port leads to another switch of the same LAN (a VXLAN remote) rather than to one VM: on a switch
+     * without a gateway of its own, only such a port may carry the LAN gateway's MAC as a source.
+     */
+    public boolean isUplink() {
+        return false;
+    }
+
     /** Bytes queued towards this port's peer and not yet written; 0 for ports without a queue. */
     public int queuedBytes() {
         return 0;

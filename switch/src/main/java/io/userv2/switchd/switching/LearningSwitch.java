@@ -70,6 +70,7 @@ public final class LearningSwitch {
     private final List<Consumer<Port>> detachListeners = new ArrayList<>();
     private Port gateway;
     private long gatewayMac = -1; // never equal to a 48-bit address until a gateway is attached
+    private long remoteGatewayMac = -1; // a pure switch: the LAN gateway's MAC, behind an uplink only
     private IngressFilter filter;
     private UnknownUnicastListener unknownUnicast = (buf, index, length, now) -> { };
     private java.util.function.ObjLongConsumer<Port> learnListener;
@@ -114,6 +115,15 @@ public final class LearningSwitch {
     /** Installs the network-layer checks of every frame from a VM port (null: none). */
     public void setIngressFilter(IngressFilter filter) {
         this.filter = filter;
+    }
+
+    /**
+     * For a switch without a gateway of its own ({@code --no-gateway}): the LAN's gateway, run by another host, has
+     * MAC {@code mac}, so a frame with it as source is admitted only from an uplink port ({@link Port#isUplink()});
+     * from a VM port it is dropped as a spoof, as it would be on the gateway's own switch.
+     */
+    public void reserveRemoteGateway(long mac) {
+        remoteGatewayMac = mac;
     }
 
     /** Sets who hears of gateway frames dropped for an unknown destination. */
@@ -207,7 +217,7 @@ public final class LearningSwitch {
     /** Port security for a frame from a VM port: learns its source, or drops and counts it (returning false). */
     private boolean admit(ByteBuf buf, int index, int length, Port ingress, long now) {
         long src = MacAddress.read(buf, index + 6);
-        if (src == gatewayMac) {
+        if (src == gatewayMac || src == remoteGatewayMac && !ingress.isUplink()) {
             drop(ingress, PortDropReason.GATEWAY_MAC_SPOOFED, now);
             return false;
         }

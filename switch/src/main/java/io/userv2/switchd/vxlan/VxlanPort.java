@@ -139,6 +139,11 @@ public final class VxlanPort extends Port implements EventLoop.Flushable {
     }
 
     @Override
+    public boolean isUplink() {
+        return true;
+    }
+
+    @Override
     public void deliver(ByteBuf buf, int index, int length, Port ingress) {
         if (isClosed()) {
             return;
