@@ -174,7 +174,7 @@ public final class UdpNat {
         MacAddress guestMac = MacAddress.of(frame.source());
         NatUdpFlow flow = flows.get(key);
         if (flow == null) {
-            IpAddress real = key.destination() instanceof Ipv6Address d6 ? policy6.translate(d6)
+            IpAddress real = key.destination() instanceof Ipv6Address d6 ? policy6.route(d6) // NAT64: IPv4
                     : policy.translate((Ipv4Address) key.destination());
             if (real == null) {
                 (!key.ipv6() ? counters : policy6.isNat64((Ipv6Address) key.destination()) ? counters64
