@@ -42,6 +42,7 @@ public final class NatEngine implements Ipv4Forwarder {
     private final OwnerQuotas quotas;
     private final NatConfig config;
     private boolean ipv6;
+    private Nat64Prefix nat64;
 
     /**
      * An engine for {@code gateway} (which it sends through), dialling where {@code policy} says with {@code host}.
@@ -78,6 +79,7 @@ public final class NatEngine implements Ipv4Forwarder {
             throw new IllegalStateException("IPv6 NAT is on already");
         }
         ipv6 = true;
+        nat64 = policy.nat64() == null ? null : policy.nat64().prefix();
         errors.enableIpv6(v6);
         udp.enableIpv6(v6, policy);
         tcp.enableIpv6(v6, policy);
@@ -210,6 +212,11 @@ public final class NatEngine implements Ipv4Forwarder {
     /** Whether {@link #enableIpv6} turned NAT66 on. */
     public boolean ipv6Enabled() {
         return ipv6;
+    }
+
+    /** The NAT64 prefix when {@link #enableIpv6} turned NAT64 on, else null. */
+    public Nat64Prefix nat64Prefix() {
+        return nat64;
     }
 
     /** TCP through the gateway, both families. */
