@@ -516,7 +516,7 @@ public final class Main implements Callable<Integer> {
         return nat64 ? Nat64Prefix.WELL_KNOWN : null;
     }
 
-    private NatSettings natSettings(boolean outside) {
+    NatSettings natSettings(boolean outside) {
         Map<Ipv4Address, Ipv4Address> rules = new LinkedHashMap<>();
         Map<Ipv6Address, Ipv6Address> rules6 = new LinkedHashMap<>();
         for (String rule : natRules) {
