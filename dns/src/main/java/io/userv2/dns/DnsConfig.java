@@ -40,6 +40,7 @@ public final class DnsConfig {
     final long localTtl;
     final long hostTtl;
     final long negativeTtl;
+    final Dns64 dns64;
 
     private DnsConfig(Builder b) {
         hostAliasName = b.hostAliasName;
@@ -63,6 +64,7 @@ public final class DnsConfig {
         localTtl = b.localTtl;
         hostTtl = b.hostTtl;
         negativeTtl = b.negativeTtl;
+        dns64 = b.dns64;
     }
 
     /**
@@ -128,6 +130,7 @@ public final class DnsConfig {
         private long localTtl = DEFAULT_LOCAL_TTL;
         private long hostTtl = DEFAULT_LOCAL_TTL;
         private long negativeTtl = DEFAULT_LOCAL_TTL;
+        private Dns64 dns64;
 
         private Builder() {}
 
@@ -245,6 +248,12 @@ public final class DnsConfig {
          */
         public Builder negativeTtl(long seconds) {
             this.negativeTtl = ttl(seconds);
+            return this;
+        }
+
+        /** Turns DNS64 on with {@code dns64} (null: off, the default). */
+        public Builder dns64(Dns64 dns64) {
+            this.dns64 = dns64;
             return this;
         }
 

@@ -20,6 +20,7 @@ public final class DnsCounters {
     final LongAdder servfail = new LongAdder();
     final LongAdder truncated = new LongAdder();
     final LongAdder rejected = new LongAdder();
+    final LongAdder dns64Synthesized = new LongAdder();
 
     /** Every message handed to {@link DnsServer#answer}, well-formed or not. */
     public long queries() {
@@ -71,6 +72,11 @@ public final class DnsCounters {
         return rejected.sum();
     }
 
+    /** AAAA answers synthesized from A records (DNS64, RFC 6147). */
+    public long dns64Synthesized() {
+        return dns64Synthesized.sum();
+    }
+
     /** All counters by name, in a stable order, for {@code GET /stats}. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -84,6 +90,7 @@ public final class DnsCounters {
         m.put("servfail", servfail());
         m.put("truncated", truncated());
         m.put("rejected", rejected());
+        m.put("dns64Synthesized", dns64Synthesized());
         return m;
     }
 

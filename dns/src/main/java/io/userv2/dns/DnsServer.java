@@ -1,6 +1,8 @@
 package io.userv2.dns;
 
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -20,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
@@ -27,6 +30,7 @@ import org.xbill.DNS.Opcode;
 import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
@@ -398,6 +402,16 @@ public final class DnsServer implements AutoCloseable {
             }
         }
         if (answers.isEmpty()) {
+            if (!v4 && config.dns64 != null && found.bothFamilies()) {
+                // RFC 6147 5.1.7: the TTL is the smaller of the A record's and the SOA's minimum (both ours here).
+                List<Record> synthesized = synthesize(found.addresses(), name,
+                        Math.min(config.hostTtl, config.negativeTtl));
+                if (!synthesized.isEmpty()) {
+                    counters.hostResolved.increment();
+                    counters.dns64Synthesized.increment();
+                    return serialise(q, DnsResponses.withAnswers(q, synthesized, false, ednsPayload(q)));
+                }
+            }
             return found.known() && found.bothFamilies() ? hostNodata(q) : null;
         }
         counters.hostResolved.increment();
@@ -465,6 +479,12 @@ public final class DnsServer implements AutoCloseable {
         if (reply == null) {
             return done(interior ? interiorAnswer(q) : null);
         }
+        if (config.dns64 != null && in && !interior && q.question().getType() == Type.AAAA
+                && DnsResponses.rcode(reply) == Rcode.NOERROR) {
+            return onWorker(() -> dns64(q, reply))
+                    .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS)
+                    .handle((b, err) -> b != null ? b : reply);
+        }
         if (!in || DnsResponses.rcode(reply) != Rcode.NXDOMAIN || DnsResponses.answerCount(reply) != 0) {
             return done(reply); // data, NODATA, an error, or an NXDOMAIN at the end of a CNAME chain: as it came
         }
@@ -478,6 +498,76 @@ public final class DnsServer implements AutoCloseable {
                     .handle((b, err) -> b != null ? b : zoneNxdomain(q, reply));
         }
         return done(zoneNxdomain(q, reply));
+    }
+
+    // ---- DNS64 (RFC 6147) ------------------------------------------------------------------------------------------
+
+    /** AAAA records for the IPv4 addresses among {@code addresses} that DNS64 synthesizes, owned by {@code name}. */
+    private List<Record> synthesize(List<InetAddress> addresses, Name name, long ttl) {
+        List<Record> out = new ArrayList<>();
+        for (InetAddress a : addresses) {
+            if (a instanceof Inet4Address v4) {
+                Inet6Address v6 = config.dns64.synthesize(v4);
+                if (v6 != null) {
+                    out.add(new AAAARecord(name, DClass.IN, ttl, v6));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The upstream's NOERROR answer to an AAAA query, with DNS64 on: kept when it has AAAA records (RFC 6147 5.1.1);
+     * otherwise (NODATA, or a CNAME chain ending without AAAA) AAAA records are synthesized from the name's A records,
+     * the host resolver's first, else the upstream's (asked for A, RFC 6147 5.1.6), with the CNAMEs that led there;
+     * null (the reply stays as it came) when there are none to synthesize from.
+     */
+    private byte[] dns64(DnsQuery q, byte[] reply) throws IOException {
+        Message m = new Message(reply);
+        if (m.getHeader().getFlag(Flags.TC)) {
+            return null; // truncated: the client asks again over TCP and we look then
+        }
+        for (Record r : m.getSection(Section.ANSWER)) {
+            if (r.getType() == Type.AAAA) {
+                return null;
+            }
+        }
+        // RFC 6147 5.1.7: the synthesized TTL is the smaller of the A record's and the SOA's minimum of the negative
+        // answer; without an SOA, the A record's or 600 seconds, whichever is shorter.
+        long negative = 600;
+        for (Record r : m.getSection(Section.AUTHORITY)) {
+            if (r instanceof SOARecord soa) {
+                negative = Math.min(soa.getTTL(), soa.getMinimum());
+            }
+        }
+        Name name = q.question().getName();
+        List<Record> answers = synthesize(hostResolver.lookup(name.toString(true)).addresses(), name,
+                Math.min(config.hostTtl, negative));
+        if (answers.isEmpty()) {
+            Message aQuery = Message.newQuery(Record.newRecord(name, Type.A, DClass.IN));
+            Message a = new Message(exchange.exchange(aQuery.toWire(), upstreams.upstreams(), true,
+                    System.nanoTime() + config.forwardTimeout.toNanos()));
+            if (a.getRcode() != Rcode.NOERROR) {
+                return null;
+            }
+            List<Record> chain = new ArrayList<>();
+            for (Record r : a.getSection(Section.ANSWER)) {
+                if (r.getType() == Type.CNAME) {
+                    chain.add(r);
+                } else if (r instanceof ARecord ar) {
+                    List<Record> s = synthesize(List.of(ar.getAddress()), ar.getName(),
+                            Math.min(ar.getTTL(), negative));
+                    answers.addAll(s);
+                }
+            }
+            if (answers.isEmpty()) {
+                return null;
+            }
+            chain.addAll(answers);
+            answers = chain;
+        }
+        counters.dns64Synthesized.increment();
+        return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
     }
 
     /**

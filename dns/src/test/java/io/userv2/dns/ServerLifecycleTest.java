@@ -71,7 +71,8 @@ class ServerLifecycleTest {
     @Test
     void countersSnapshotNamesEveryCounter() {
         assertEquals(List.of("queries", "answeredLocally", "hostResolved", "forwarded", "formerr", "notImplemented",
-                "dropped", "servfail", "truncated", "rejected"), List.copyOf(new DnsCounters().snapshot().keySet()));
+                "dropped", "servfail", "truncated", "rejected", "dns64Synthesized"),
+                List.copyOf(new DnsCounters().snapshot().keySet()));
     }
 
     @Test

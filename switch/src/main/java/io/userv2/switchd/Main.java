@@ -18,6 +18,7 @@ import io.userv2.switchd.config.ForwardSettings;
 import io.userv2.switchd.config.Ipv6Settings;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.NatSettings;
+import io.userv2.stack.nat.Nat64Prefix;
 import io.userv2.switchd.config.PortSecuritySettings;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.config.VxlanSettings;
@@ -179,6 +180,19 @@ public final class Main implements Callable<Integer> {
                     + " 203.0.113.10=127.0.0.1, or with IPv6 addresses 2001:db8::10=::1 (NAT66). The gateway's own"
                     + " addresses always reach the host's 127.0.0.1 and ::1. Repeatable.")
     List<String> natRules = new ArrayList<>();
+
+    @Option(names = "--nat64",
+            description = "NAT64 and DNS64 for IPv6-only guests (needs IPv6 on; off by default): TCP, UDP and ping"
+                    + " to the NAT64 prefix (default 64:ff9b::/96) leave through IPv4 host sockets to the IPv4"
+                    + " address in its last 32 bits, as IPv4 from the guest would (--nat rules, --no-outside), and"
+                    + " the gateway's DNS answers AAAA in the prefix for names that have only A records.")
+    boolean nat64;
+
+    @Option(names = "--nat64-prefix", paramLabel = "PREFIX/96",
+            description = "The NAT64 prefix (RFC 6052: /32, /40, /48, /56, /64 or /96; default 64:ff9b::/96, the"
+                    + " well-known prefix, which never carries private or documentation IPv4 addresses other than"
+                    + " --nat rule addresses). Implies --nat64.")
+    String nat64Prefix;
 
     @Option(names = "--no-outside",
             description = "Keep guests on the LAN, the host alias and --nat rules (Lima's host mode): no other"
@@ -364,6 +378,9 @@ public final class Main implements Callable<Integer> {
                             .withIpSourceGuard(ipSourceGuard == null ? limaNetworks != null : ipSourceGuard))
                     .withIpv6(ipv6Settings())
                     .withVxlan(vxlanSettings());
+            if (config.nat().nat64() != null && !config.ipv6().enabled()) {
+                throw new IllegalArgumentException("--nat64 needs IPv6 on the LAN (it serves IPv6 guests)");
+            }
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -464,6 +481,10 @@ public final class Main implements Callable<Integer> {
         log.log(System.Logger.Level.INFO, (config.vxlan().noGateway() ? "no gateway (--no-gateway)"
                 : "gateway " + config.gatewayIp() + " (" + config.gatewayMac() + ")") + " on " + config.subnet()
                 + ", MTU " + config.mtu());
+        if (config.nat().nat64() != null && config.ipv6().enabled()) {
+            log.log(System.Logger.Level.INFO, "nat64: " + config.nat().nat64() + " through IPv4 host sockets,"
+                    + " DNS64 on");
+        }
         if (config.ipv6().enabled() && network.gateway().ipv6() != null) {
             log.log(System.Logger.Level.INFO, "ipv6: gateway " + network.gateway().ipv6().address() + " and "
                     + network.gateway().ipv6().linkLocal() + " on " + config.ipv6Prefix());
@@ -531,7 +552,15 @@ public final class Main implements Callable<Integer> {
         return new ForwardSettings(specs, stateDir == null ? null : stateDir.resolve("forwards.json"));
     }
 
-    private NatSettings natSettings(boolean outside) {
+    /** The NAT64 prefix {@code --nat64} / {@code --nat64-prefix} ask for, or null when NAT64 is off. */
+    private Nat64Prefix nat64Prefix() {
+        if (nat64Prefix != null) {
+            return Nat64Prefix.parse(nat64Prefix);
+        }
+        return nat64 ? Nat64Prefix.WELL_KNOWN : null;
+    }
+
+    NatSettings natSettings(boolean outside) {
         Map<Ipv4Address, Ipv4Address> rules = new LinkedHashMap<>();
         Map<Ipv6Address, Ipv6Address> rules6 = new LinkedHashMap<>();
         for (String rule : natRules) {
@@ -549,7 +578,7 @@ public final class Main implements Callable<Integer> {
         }
         return new NatSettings(rules, outside, udpTimeout, maxConnections, maxConnectionsPerVm, maxPendingDialsPerVm,
                 maxUdpFlowsPerVm, keepAliveIdle,
-                keepAliveInterval, keepAliveProbes, dnsTcpIdle, null, false, rules6);
+                keepAliveInterval, keepAliveProbes, dnsTcpIdle, null, false, rules6, nat64Prefix());
     }
 
     /** An IPv6 address as written in URLs, {@code [2001:db8::10]}, without its brackets. */

@@ -103,6 +103,19 @@ final class NetworkStats {
             n.put("icmp6EchoRefusedByPolicy", nat.icmp().counters6().dropsPolicy());
             n.put("icmp6EchoDropsNoPingSockets", nat.icmp().counters6().dropsUnavailable());
         }
+        if (nat.nat64Prefix() != null) { // NAT64: IPv6 guests to IPv4 host sockets
+            n.put("nat64Prefix", nat.nat64Prefix().toString());
+            n.put("nat64TcpConnectionsOpened", nat.tcp().connections64Opened());
+            n.put("nat64UdpFlows", nat.udp().size64());
+            n.put("nat64UdpDatagramsToHost", nat.udp().counters64().datagramsToHost());
+            n.put("nat64UdpDatagramsToGuest", nat.udp().counters64().datagramsToGuest());
+            n.put("nat64UdpDrops", nat.udp().counters64().drops());
+            n.put("nat64UdpRefusedByPolicy", nat.udp().counters64().dropsPolicy());
+            n.put("nat64UdpPortUnreachable", nat.udp().counters64().portUnreachable());
+            n.put("nat64IcmpEchoRequestsToHost", nat.icmp().counters64().requestsToHost());
+            n.put("nat64IcmpEchoRepliesToGuest", nat.icmp().counters64().repliesToGuest());
+            n.put("nat64IcmpEchoRefusedByPolicy", nat.icmp().counters64().dropsPolicy());
+        }
         n.put("icmpEchoFlows", nat.icmp().size());
         n.put("icmpEchoRequestsToHost", nat.icmp().counters().requestsToHost());
         n.put("icmpEchoRepliesToGuest", nat.icmp().counters().repliesToGuest());

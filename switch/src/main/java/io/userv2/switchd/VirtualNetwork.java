@@ -7,6 +7,7 @@ import io.userv2.stack.FrameSink;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.gateway.GatewayIpv6;
 import io.userv2.stack.nat.EgressGauge;
+import io.userv2.stack.nat.Nat64Policy;
 import io.userv2.stack.nat.Nat66Policy;
 import io.userv2.stack.nat.NatPolicy;
 import io.userv2.switchd.capture.FrameCapture;
@@ -228,8 +229,15 @@ public final class VirtualNetwork implements AutoCloseable {
         if (config.ipv6().enabled() && v6 != null) {
             // NAT66: the gateway's IPv6 addresses are the IPv6 host alias (the host's ::1); --nat rules with IPv6
             // addresses map further ones.
-            nat.enableIpv6(v6, new Nat66Policy(v6.config().prefix(), Set.of(v6.address(), v6.linkLocal()),
-                    settings.rules6(), settings.outside()));
+            Nat66Policy nat66 = new Nat66Policy(v6.config().prefix(), Set.of(v6.address(), v6.linkLocal()),
+                    settings.rules6(), settings.outside());
+            Nat64Policy nat64 = settings.nat64Policy(config.subnet(), config.gatewayIp());
+            if (nat64 != null && (nat64.prefix().prefix().contains(v6.config().prefix().network())
+                    || v6.config().prefix().contains(nat64.prefix().prefix().network()))) {
+                throw new IllegalArgumentException("--nat64-prefix " + nat64.prefix() + " overlaps the LAN's "
+                        + v6.config().prefix());
+            }
+            nat.enableIpv6(v6, nat64 == null ? nat66 : nat66.withNat64(nat64)); // NAT64: the prefix over IPv4
         }
         sw.onDetach(port -> {
             nat.portClosed(port.id());

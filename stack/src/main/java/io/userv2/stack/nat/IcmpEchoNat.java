@@ -119,6 +119,8 @@ public final class IcmpEchoNat {
     private final Map<IcmpFlowKey, NatIcmpFlow> flows = new HashMap<>();
     private final Counters counters = new Counters();
     private final Counters counters6 = new Counters();
+    /** ICMPv6 echo relayed through IPv4 ping sockets (NAT64), counted apart from {@link #counters6}. */
+    private final Counters counters64 = new Counters();
     /** The IPv6 flows among {@link #flows}. */
     private int flows6;
     /** The gateway's IPv6 side and the NAT66 policy, once {@link #enableIpv6} set them; null before. */
@@ -203,9 +205,9 @@ public final class IcmpEchoNat {
         }
         IcmpFlowKey key = new IcmpFlowKey(ingress, packet.source(), icmp.echoIdentifier(), packet.destination());
         NatIcmpFlow flow = flows.get(key);
-        Ipv6Address real = null;
-        if (flow == null && (real = policy6.translate((Ipv6Address) key.destination())) == null) {
-            counters6.dropsPolicy++;
+        IpAddress real = null; // an IPv4 address for the NAT64 prefix: an IPv4 ping socket
+        if (flow == null && (real = policy6.route((Ipv6Address) key.destination())) == null) {
+            (policy6.isNat64((Ipv6Address) key.destination()) ? counters64 : counters6).dropsPolicy++;
             return false;
         }
         if (request(key, flow, real, frame, icmp.buffer().slice(icmp.offset(), icmp.length()), now)
@@ -231,10 +233,11 @@ public final class IcmpEchoNat {
      */
     private Outcome request(IcmpFlowKey key, NatIcmpFlow flow, IpAddress real, EthernetFrame frame, ByteBuf message,
             long now) {
-        Counters c = key.ipv6() ? counters6 : counters;
+        boolean nat64 = flow != null ? flow.nat64 : key.ipv6() && real instanceof Ipv4Address;
+        Counters c = nat64 ? counters64 : key.ipv6() ? counters6 : counters;
         MacAddress guestMac = MacAddress.of(frame.source());
         if (flow == null) {
-            Availability a = key.ipv6() ? availability6 : availability;
+            Availability a = real instanceof Ipv6Address ? availability6 : availability;
             if (a.unavailable && now - a.retryAt < 0) {
                 c.dropsUnavailable++;
                 return Outcome.UNAVAILABLE;
@@ -246,7 +249,17 @@ public final class IcmpEchoNat {
         }
         flow.guestMac = guestMac;
         flow.lastActive = now;
+        ByteBuf translated = null;
         try {
+            if (nat64) {
+                // RFC 7915 4.2 (IPv6 to IPv4): "Echo Request and Echo Reply (Type 128 and 129): Adjust the Type values
+                // to 8 and 0, respectively, and adjust the ICMP checksum" (the kernel computes it).
+                translated = alloc.heapBuffer(message.readableBytes());
+                translated.writeBytes(message, message.readerIndex(), message.readableBytes());
+                translated.setByte(0, Icmpv4Packet.TYPE_ECHO_REQUEST);
+                translated.setShort(2, 0);
+                message = translated;
+            }
             // The kernel puts in the socket's identifier and the checksum; sequence number and data go as they are.
             if (flow.socket.send(message)) {
                 c.requestsToHost++;
@@ -257,12 +270,17 @@ public final class IcmpEchoNat {
             c.hostErrors++;
         } catch (RuntimeException e) {
             failed(flow, e);
+        } finally {
+            if (translated != null) {
+                translated.release();
+            }
         }
         return Outcome.DROPPED;
     }
 
     private NatIcmpFlow open(IcmpFlowKey key, IpAddress real, MacAddress guestMac, Availability a, long now) {
-        Counters c = key.ipv6() ? counters6 : counters;
+        boolean nat64 = key.ipv6() && real instanceof Ipv4Address;
+        Counters c = nat64 ? counters64 : key.ipv6() ? counters6 : counters;
         if (flows.size() >= maxFlows) {
             c.dropsFlowLimit++;
             return null;
@@ -272,6 +290,7 @@ public final class IcmpEchoNat {
             return null;
         }
         NatIcmpFlow flow = new NatIcmpFlow(key, guestMac, now);
+        flow.nat64 = nat64;
         try {
             flow.socket = real instanceof Ipv6Address r6 ? host.openPing6(flow, r6)
                     : host.openPing(flow, (Ipv4Address) real);
@@ -309,7 +328,7 @@ public final class IcmpEchoNat {
         }
         ByteBuf buf = receiveBuffer;
         IcmpFlowKey k = flow.key;
-        Counters c = k.ipv6() ? counters6 : counters;
+        Counters c = countersOf(flow);
         try {
             for (int i = 0; i < REPLIES_PER_EVENT; i++) {
                 buf.clear();
@@ -326,7 +345,17 @@ public final class IcmpEchoNat {
                 flow.lastActive = now;
                 // RFC 792: "The identifier and sequence number may be used by the echo sender to aid in matching the
                 // replies with the echo requests": the guest's identifier goes back in place of the socket's.
-                if (k.ipv6()) {
+                if (flow.nat64) {
+                    // RFC 7915 4.1 (IPv4 to IPv6): the Echo Reply's type becomes 129; identifier (the guest's, as
+                    // below), sequence number and data stay.
+                    Icmpv4Packet reply = Icmpv4Packet.checked(buf, 0, n).orNull();
+                    if (reply == null || n > MAX_MESSAGE || reply.type() != Icmpv4Packet.TYPE_ECHO_REPLY) {
+                        c.dropsBadReply++;
+                        continue;
+                    }
+                    lan6.sendEchoReply(flow.guestMac, (Ipv6Address) k.destination(), (Ipv6Address) k.guest(),
+                            k.identifier(), reply.echoSequence(), reply.data());
+                } else if (k.ipv6()) {
                     Icmpv6Packet reply = Icmpv6Packet.checked(buf, 0, n).orNull();
                     if (reply == null || n > MAX_MESSAGE6 || reply.type() != Icmpv6Packet.TYPE_ECHO_REPLY) {
                         c.dropsBadReply++;
@@ -354,7 +383,7 @@ public final class IcmpEchoNat {
 
     /** A bug or unexpected failure while working for {@code flow}: it goes, the others stay. */
     private void failed(NatIcmpFlow flow, RuntimeException e) {
-        (flow.key.ipv6() ? counters6 : counters).hostErrors++;
+        countersOf(flow).hostErrors++;
         close(flow);
         observer.flowFailed(flow.toString(), e);
     }
@@ -416,9 +445,18 @@ public final class IcmpEchoNat {
         return counters;
     }
 
-    /** The counters of ICMPv6 echo (NAT66; live). */
+    /** The counters of ICMPv6 echo (NAT66; live), NAT64 apart. */
     public Counters counters6() {
         return counters6;
+    }
+
+    /** The counters of ICMPv6 echo relayed through IPv4 ping sockets (NAT64; live). */
+    public Counters counters64() {
+        return counters64;
+    }
+
+    private Counters countersOf(NatIcmpFlow flow) {
+        return flow.nat64 ? counters64 : flow.key.ipv6() ? counters6 : counters;
     }
 
     /** Whether guest ICMPv6 echo is served ({@link #enableIpv6}). */

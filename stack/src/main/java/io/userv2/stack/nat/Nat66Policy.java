@@ -1,5 +1,6 @@
 package io.userv2.stack.nat;
 
+import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.Ipv6Prefix;
 import java.util.Map;
@@ -17,12 +18,16 @@ import java.util.Set;
  * would reach the host's IPv4 loopback through a dual-stack socket), multicast {@code ff00::/8}, link-local
  * {@code fe80::/10} (the host's own links), and the LAN's own prefix (other VMs, reached at layer 2, never through the
  * gateway). A rule's REAL address may be {@code ::1} (as an IPv4 rule's may be 127.0.0.1) but nothing else of those.
+ *
+ * <p>With a {@link Nat64Policy} ({@link #withNat64}), destinations in the NAT64 prefix are not NAT66'd: {@link #route}
+ * gives the IPv4 address they translate to (NAT64), or null when the IPv4 side refuses it.
  */
 public final class Nat66Policy {
     private final Ipv6Prefix lan;
     private final Set<Ipv6Address> hostAliases;
     private final Map<Ipv6Address, Ipv6Address> rules;
     private final boolean outside;
+    private final Nat64Policy nat64;
 
     /**
      * A policy for the LAN {@code lan} whose {@code hostAliases} (the gateway's IPv6 addresses) reach the host's
@@ -40,10 +45,43 @@ public final class Nat66Policy {
      */
     public Nat66Policy(Ipv6Prefix lan, Set<Ipv6Address> hostAliases, Map<Ipv6Address, Ipv6Address> rules,
             boolean outside) {
+        this(lan, hostAliases, rules, outside, null);
+    }
+
+    private Nat66Policy(Ipv6Prefix lan, Set<Ipv6Address> hostAliases, Map<Ipv6Address, Ipv6Address> rules,
+            boolean outside, Nat64Policy nat64) {
         this.lan = Objects.requireNonNull(lan, "lan");
         this.hostAliases = Set.copyOf(hostAliases);
         this.rules = Map.copyOf(rules);
         this.outside = outside;
+        this.nat64 = nat64;
+    }
+
+    /**
+     * This policy with NAT64 on: destinations in {@code nat64}'s prefix go to the IPv4 address it translates them to
+     * ({@link #route}). A {@code --nat} rule for an IPv6 address inside the prefix still wins.
+     */
+    public Nat66Policy withNat64(Nat64Policy nat64) {
+        return new Nat66Policy(lan, hostAliases, rules, outside, Objects.requireNonNull(nat64, "nat64"));
+    }
+
+    /**
+     * Where a guest flow to {@code destination} goes: an {@link Ipv6Address} (NAT66, as {@link #translate}), an
+     * {@link io.userv2.stack.wire.Ipv4Address} (NAT64: an IPv4 host socket), or null when it may not be reached.
+     */
+    public IpAddress route(Ipv6Address destination) {
+        return isNat64(destination) ? nat64.translate(destination) : translate(destination);
+    }
+
+    /** True when {@code destination} is handled by NAT64 ({@link #route} gives an IPv4 address or null). */
+    public boolean isNat64(Ipv6Address destination) {
+        return nat64 != null && nat64.covers(destination) && !hostAliases.contains(destination)
+                && !rules.containsKey(destination);
+    }
+
+    /** The NAT64 translator, or null when NAT64 is off. */
+    public Nat64Policy nat64() {
+        return nat64;
     }
 
     /** The host address to send to for guest destination {@code destination}, or null when it may not be reached. */

@@ -42,6 +42,7 @@ public final class NatEngine implements Ipv4Forwarder {
     private final OwnerQuotas quotas;
     private final NatConfig config;
     private boolean ipv6;
+    private Nat64Prefix nat64;
 
     /**
      * An engine for {@code gateway} (which it sends through), dialling where {@code policy} says with {@code host}.
@@ -68,13 +69,17 @@ public final class NatEngine implements Ipv4Forwarder {
      * guest TCP and UDP over IPv6 go where {@code policy} says, through host sockets ({@link HostSockets#dialTcp6},
      * {@link HostSockets#openUdp6}), under the same caps, totals and timeouts as IPv4; the local TCP services
      * ({@link #serveLocally}) answer on the gateway's IPv6 addresses too; ICMPv6 echo beyond the gateway goes through
-     * ICMPv6 ping sockets ({@link HostSockets#openPing6}). Call once, before traffic.
+     * ICMPv6 ping sockets ({@link HostSockets#openPing6}). With NAT64 in {@code policy}
+     * ({@link Nat66Policy#withNat64}), flows to the NAT64 prefix go through IPv4 host sockets instead
+     * ({@link HostSockets#dialTcp}, {@link HostSockets#openUdp}, {@link HostSockets#openPing}), the guest side staying
+     * IPv6, counted apart ({@code counters64}). Call once, before traffic.
      */
     public void enableIpv6(GatewayIpv6 v6, Nat66Policy policy) {
         if (ipv6) {
             throw new IllegalStateException("IPv6 NAT is on already");
         }
         ipv6 = true;
+        nat64 = policy.nat64() == null ? null : policy.nat64().prefix();
         errors.enableIpv6(v6);
         udp.enableIpv6(v6, policy);
         tcp.enableIpv6(v6, policy);
@@ -209,6 +214,11 @@ public final class NatEngine implements Ipv4Forwarder {
         return ipv6;
     }
 
+    /** The NAT64 prefix when {@link #enableIpv6} turned NAT64 on, else null. */
+    public Nat64Prefix nat64Prefix() {
+        return nat64;
+    }
+
     /** TCP through the gateway, both families. */
     public TcpNat tcp() {
         return tcp;
@@ -234,7 +244,7 @@ public final class NatEngine implements Ipv4Forwarder {
      * a cap, or no ping sockets on this host), ICMPv6 included; see {@link IcmpEchoNat.Counters}.
      */
     public long icmpNotForwarded() {
-        return icmp.counters().drops() + icmp.counters6().drops();
+        return icmp.counters().drops() + icmp.counters6().drops() + icmp.counters64().drops();
     }
 
     /** ICMP and ICMPv6 errors sent to guests about their flows (port, host or network unreachable). */

@@ -15,6 +15,8 @@ public final class NatIcmpFlow {
     HostPingSocket socket;
     long lastActive;
     boolean closed;
+    /** An ICMPv6 echo flow relayed through an IPv4 ping socket (NAT64). */
+    boolean nat64;
 
     NatIcmpFlow(IcmpFlowKey key, MacAddress guestMac, long now) {
         this.key = key;

@@ -18,6 +18,8 @@ public final class NatUdpFlow {
     /** Data bytes of the guest's latest datagram, for the UDP header an ICMP (or ICMPv6) error quotes. */
     int lastLength;
     boolean closed;
+    /** An IPv6 flow relayed through an IPv4 host socket (NAT64). */
+    boolean nat64;
 
     NatUdpFlow(UdpFlowKey key, int owner, MacAddress guestMac, long now) {
         this.key = key;

@@ -118,6 +118,7 @@ public final class TcpNat {
     private long dialFailures;
     private long abortedWithPort;
     private long connections6Opened;
+    private long connections64Opened;
 
     TcpNat(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
             EgressGauge egress, NatObserver observer, GuestErrors errors, OwnerQuotas quotas, byte[] isnSecret) {
@@ -250,7 +251,8 @@ public final class TcpNat {
         boolean ipv6 = key.isIpv6();
         boolean local = (ipv6 ? v6.owns(dstHigh, dstLow) : gateway.owns(key.localIpv4()))
                 && localServices.containsKey(seg.dstPort());
-        IpAddress real = local ? null : ipv6 ? policy6.translate(key.localIpv6()) : policy.translate(key.localAddress());
+        // over IPv6, route() gives an IPv4 address for the NAT64 prefix: dialled with an IPv4 host socket
+        IpAddress real = local ? null : ipv6 ? policy6.route(key.localIpv6()) : policy.translate(key.localAddress());
         if (!local && real == null) {
             dropsPolicy++;
             sendReset(guestMac, key, seg);
@@ -301,6 +303,9 @@ public final class TcpNat {
         touch(flow);
         if (ipv6) {
             connections6Opened++;
+            if (real instanceof Ipv4Address) {
+                connections64Opened++;
+            }
         }
         return true;
     }
@@ -706,6 +711,11 @@ public final class TcpNat {
     /** Guest connections over IPv6 admitted so far (NAT66, dialled or served locally). */
     public long connections6Opened() {
         return connections6Opened;
+    }
+
+    /** Of {@link #connections6Opened}, those relayed to an IPv4 host socket (NAT64). */
+    public long connections64Opened() {
+        return connections64Opened;
     }
 
     /** Flows aborted because the switch port that owned them closed. */

@@ -100,8 +100,12 @@ public final class UdpNat {
     private final Map<UdpFlowKey, NatUdpFlow> flows = new HashMap<>();
     private final Counters counters = new Counters();
     private final Counters counters6 = new Counters();
+    /** The IPv6 flows relayed through IPv4 host sockets (NAT64), counted apart from {@link #counters6}. */
+    private final Counters counters64 = new Counters();
     /** The IPv6 flows among {@link #flows}. */
     private int flows6;
+    /** The NAT64 flows among {@link #flows6}. */
+    private int flows64;
     /** The gateway's IPv6 side and the NAT66 policy, once {@link #enableIpv6} set them; null before. */
     private GatewayIpv6 lan6;
     private Nat66Policy policy6;
@@ -170,10 +174,11 @@ public final class UdpNat {
         MacAddress guestMac = MacAddress.of(frame.source());
         NatUdpFlow flow = flows.get(key);
         if (flow == null) {
-            IpAddress real = key.destination() instanceof Ipv6Address d6 ? policy6.translate(d6)
+            IpAddress real = key.destination() instanceof Ipv6Address d6 ? policy6.route(d6) // NAT64: IPv4
                     : policy.translate((Ipv4Address) key.destination());
             if (real == null) {
-                (key.ipv6() ? counters6 : counters).dropsPolicy++;
+                (!key.ipv6() ? counters : policy6.isNat64((Ipv6Address) key.destination()) ? counters64
+                        : counters6).dropsPolicy++;
                 return false;
             }
             flow = open(key, real, ingress, guestMac, now);
@@ -202,7 +207,8 @@ public final class UdpNat {
 
     /** A new flow to {@code real} (where the key's destination translates), or null when a cap or the host refuses. */
     private NatUdpFlow open(UdpFlowKey key, IpAddress real, int owner, MacAddress guestMac, long now) {
-        Counters c = key.ipv6() ? counters6 : counters;
+        boolean nat64 = key.ipv6() && real instanceof Ipv4Address;
+        Counters c = nat64 ? counters64 : key.ipv6() ? counters6 : counters;
         if (flows.size() >= maxFlows) {
             c.dropsFlowLimit++;
             return null;
@@ -212,6 +218,7 @@ public final class UdpNat {
             return null;
         }
         NatUdpFlow flow = new NatUdpFlow(key, owner, guestMac, now);
+        flow.nat64 = nat64;
         try {
             flow.socket = real instanceof Ipv6Address r6 ? host.openUdp6(flow, r6, key.destinationPort())
                     : host.openUdp(flow, (Ipv4Address) real, key.destinationPort());
@@ -224,6 +231,9 @@ public final class UdpNat {
         if (key.ipv6()) {
             flows6++;
         }
+        if (nat64) {
+            flows64++;
+        }
         c.flowsOpened++;
         if (nextExpiry == Long.MAX_VALUE) {
             nextExpiry = now + idleTimeout;
@@ -232,7 +242,7 @@ public final class UdpNat {
     }
 
     private Counters countersOf(NatUdpFlow flow) {
-        return flow.key.ipv6() ? counters6 : counters;
+        return flow.nat64 ? counters64 : flow.key.ipv6() ? counters6 : counters;
     }
 
     /** The host socket of {@code flow} has datagrams (or an error) to read: they go to the guest. */
@@ -306,6 +316,9 @@ public final class UdpNat {
         if (f.key.ipv6()) {
             flows6--;
         }
+        if (f.nat64) {
+            flows64--;
+        }
         f.closed = true;
         quotas.release(f.owner, OwnerQuotas.Kind.UDP);
         f.socket.close();
@@ -325,9 +338,14 @@ public final class UdpNat {
         return flows.size() - flows6;
     }
 
-    /** Open IPv6 flows. */
+    /** Open IPv6 flows (NAT64 ones included). */
     public int size6() {
         return flows6;
+    }
+
+    /** Open IPv6 flows relayed through IPv4 host sockets (NAT64). */
+    public int size64() {
+        return flows64;
     }
 
     /** Whether guest UDP over IPv6 is served ({@link #enableIpv6}). */
@@ -340,8 +358,13 @@ public final class UdpNat {
         return counters;
     }
 
-    /** The IPv6 counters (live). */
+    /** The IPv6 counters (live), NAT64 flows apart. */
     public Counters counters6() {
         return counters6;
+    }
+
+    /** The counters of IPv6 flows relayed through IPv4 host sockets (NAT64; live). */
+    public Counters counters64() {
+        return counters64;
     }
 }

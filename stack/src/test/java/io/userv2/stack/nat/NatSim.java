@@ -50,6 +50,7 @@ final class NatSim {
     final Gateway gateway;
     final NatEngine engine;
     final NatConfig config;
+    final NatPolicy policy;
     final List<SimGuest> guests = new ArrayList<>();
     final ArrayDeque<ByteBuf> toGuests = new ArrayDeque<>();
     final List<String> faults = new ArrayList<>();
@@ -67,6 +68,7 @@ final class NatSim {
     /** A sim whose NAT goes where {@code policy} says. */
     NatSim(NatConfig config, long seed, NatPolicy policy) {
         this.config = config;
+        this.policy = policy;
         this.random = new Random(seed);
         gateway = new Gateway(GATEWAY_MAC, GATEWAY, SUBNET, toGuests::add, alloc, new GatewayCounters(),
                 new ArpCache());
@@ -91,9 +93,15 @@ final class NatSim {
      * {@code ::1}, {@link #REMOTE6} mapped to {@code ::1}, and nothing else outside.
      */
     NatSim enableIpv6() {
+        return enableIpv6(null);
+    }
+
+    /** As {@link #enableIpv6()}, with NAT64 for {@code nat64} (null: off) through the sim's IPv4 policy. */
+    NatSim enableIpv6(Nat64Prefix nat64) {
         GatewayIpv6 v6 = gateway.enableIpv6(Ipv6Config.of(PREFIX, GATEWAY6, List.of()), new Random(7), now);
-        engine.enableIpv6(v6, new Nat66Policy(PREFIX, Set.of(v6.address(), v6.linkLocal()),
-                Map.of(REMOTE6, Ipv6Address.LOOPBACK), false));
+        Nat66Policy p = new Nat66Policy(PREFIX, Set.of(v6.address(), v6.linkLocal()),
+                Map.of(REMOTE6, Ipv6Address.LOOPBACK), false);
+        engine.enableIpv6(v6, nat64 == null ? p : p.withNat64(new Nat64Policy(nat64, policy)));
         return this;
     }
 

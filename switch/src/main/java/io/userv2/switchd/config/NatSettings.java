@@ -1,7 +1,11 @@
 package io.userv2.switchd.config;
 
+import io.userv2.stack.nat.Nat64Policy;
+import io.userv2.stack.nat.Nat64Prefix;
 import io.userv2.stack.nat.NatConfig;
+import io.userv2.stack.nat.NatPolicy;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv4Subnet;
 import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.switchd.nat.HostKeepAlive;
 import java.util.Map;
@@ -32,12 +36,14 @@ import java.util.Map;
  * @param linkLocal whether 169.254.0.0/16 is dialled (gvproxy's {@code -ec2-metadata-access}); never by default
  * @param rules6 VIRTUAL -> REAL mappings of IPv6 addresses ({@code --nat 2001:db8::10=::1}), for NAT66, besides the
  *     gateway's IPv6 addresses (which always map to the host's ::1)
+ * @param nat64 the NAT64 prefix ({@code --nat64}, {@code --nat64-prefix}), or null when NAT64 and DNS64 are off (the
+ *     default): IPv6 guest flows to it go through IPv4 host sockets, and the gateway's DNS synthesizes AAAA in it
  */
 public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, int udpIdleTimeoutSeconds,
         int maxConnections, int maxConnectionsPerVm, int maxPendingDialsPerVm, int maxUdpFlowsPerVm,
         int keepAliveIdleSeconds, int keepAliveIntervalSeconds,
         int keepAliveProbes, int dnsTcpIdleSeconds, Ipv4Address hostAlias, boolean linkLocal,
-        Map<Ipv6Address, Ipv6Address> rules6) {
+        Map<Ipv6Address, Ipv6Address> rules6, Nat64Prefix nat64) {
     private static final long S = 1_000_000_000L;
 
     /**
@@ -47,7 +53,7 @@ public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, 
      * DNS over TCP closed after 10 s without a query.
      */
     public static final NatSettings DEFAULT = new NatSettings(Map.of(), true, 60, 16_384, 4_096, 1_024, 4_096, 60, 10, 3,
-            10, null, false, Map.of());
+            10, null, false, Map.of(), null);
 
     /** Validates the numbers and copies the rules. */
     public NatSettings {
@@ -67,7 +73,27 @@ public record NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, 
             boolean newLinkLocal) {
         return new NatSettings(newRules, outside, udpIdleTimeoutSeconds, maxConnections, maxConnectionsPerVm,
                 maxPendingDialsPerVm, maxUdpFlowsPerVm, keepAliveIdleSeconds, keepAliveIntervalSeconds,
-                keepAliveProbes, dnsTcpIdleSeconds, newHostAlias, newLinkLocal, rules6);
+                keepAliveProbes, dnsTcpIdleSeconds, newHostAlias, newLinkLocal, rules6, nat64);
+    }
+
+    /** As the canonical constructor, with NAT64 off. */
+    public NatSettings(Map<Ipv4Address, Ipv4Address> rules, boolean outside, int udpIdleTimeoutSeconds,
+            int maxConnections, int maxConnectionsPerVm, int maxPendingDialsPerVm, int maxUdpFlowsPerVm,
+            int keepAliveIdleSeconds, int keepAliveIntervalSeconds, int keepAliveProbes, int dnsTcpIdleSeconds,
+            Ipv4Address hostAlias, boolean linkLocal, Map<Ipv6Address, Ipv6Address> rules6) {
+        this(rules, outside, udpIdleTimeoutSeconds, maxConnections, maxConnectionsPerVm, maxPendingDialsPerVm,
+                maxUdpFlowsPerVm, keepAliveIdleSeconds, keepAliveIntervalSeconds, keepAliveProbes, dnsTcpIdleSeconds,
+                hostAlias, linkLocal, rules6, null);
+    }
+
+    /** The IPv4 NAT policy of a LAN {@code subnet} whose gateway is {@code gatewayIp}. */
+    public NatPolicy policy(Ipv4Subnet subnet, Ipv4Address gatewayIp) {
+        return new NatPolicy(subnet, hostAliasOr(gatewayIp), rules, outside, linkLocal);
+    }
+
+    /** The NAT64 translator's decisions, or null when NAT64 is off; the IPv4 side as {@link #policy}. */
+    public Nat64Policy nat64Policy(Ipv4Subnet subnet, Ipv4Address gatewayIp) {
+        return nat64 == null ? null : new Nat64Policy(nat64, policy(subnet, gatewayIp));
     }
 
     /** As the canonical constructor, without IPv6 rules. */

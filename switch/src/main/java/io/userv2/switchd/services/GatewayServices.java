@@ -1,6 +1,7 @@
 package io.userv2.switchd.services;
 
 import io.userv2.dns.DnsConfig;
+import io.userv2.stack.nat.Nat64Policy;
 import io.userv2.dns.DnsServer;
 import io.userv2.dns.DnsZone;
 import io.userv2.dns.HostResolver;
@@ -171,6 +172,10 @@ public final class GatewayServices implements AutoCloseable {
                 .hostResolver(hostResolver(config.dns().hostsFiles(), config.dns().osResolver()))
                 .ttls(config.dns().localTtl(), config.dns().localTtl())
                 .negativeTtl(config.dns().localTtl());
+        Nat64Policy nat64 = config.nat().nat64Policy(config.subnet(), config.gatewayIp());
+        if (nat64 != null && config.ipv6().enabled()) {
+            b.dns64(new Dns64Synthesis(nat64)); // one switch for NAT64 and DNS64
+        }
         for (Map.Entry<String, Ipv4Address> e : config.dns().staticHosts().entrySet()) {
             b.staticHost(e.getKey(), e.getValue().toInetAddress());
         }
