@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -62,6 +63,7 @@ public final class DnsServer implements AutoCloseable {
     static final Set<Integer> HOST_RECORD_TYPES = Set.of(Type.CNAME, Type.TXT, Type.NS, Type.MX, Type.SRV);
 
     private static final AtomicInteger SERVER_IDS = new AtomicInteger();
+    private static final Name ARPA = Name.fromConstantString("arpa.");
 
     private final DnsConfig config;
     private final InternalZone zone;
@@ -72,6 +74,10 @@ public final class DnsServer implements AutoCloseable {
     private final HostRecordResolver hostRecordResolver;
     private final UpstreamExchange exchange;
     private final ThreadPoolExecutor workers;
+    private final RecentHostNames recentHostNames;
+    /** A/AAAA host lookups running now, by {@link RecentHostNames#key}; at most one entry per queued task. */
+    private final ConcurrentHashMap<String, CompletableFuture<HostStep>> hostLookupsInFlight =
+            new ConcurrentHashMap<>();
 
     private DnsServer(DnsConfig config) {
         this.config = config;
@@ -91,6 +97,8 @@ public final class DnsServer implements AutoCloseable {
         this.hostRecordResolver = config.hostRecordResolver != null ? config.hostRecordResolver
                 : new UpstreamRecordResolver(upstreams, config.forwardTimeout, config.attemptTimeout);
         this.exchange = new UpstreamExchange(config.attemptTimeout.toNanos(), 2);
+        this.recentHostNames = new RecentHostNames(RecentHostNames.DEFAULT_CAPACITY,
+                RecentHostNames.DEFAULT_MAX_AGE_NANOS, System::nanoTime);
         int id = SERVER_IDS.incrementAndGet();
         AtomicInteger threadIds = new AtomicInteger();
         ThreadFactory tf = r -> {
@@ -357,42 +365,67 @@ public final class DnsServer implements AutoCloseable {
 
     // ---- host lookups and forwarding ----------------------------------------------------------------------------
 
+    /** True for names under {@code arpa.} (reverse and infrastructure names): never looked up on the host. */
+    private static boolean underArpa(Name name) {
+        return name.subdomain(ARPA);
+    }
+
     private CompletableFuture<byte[]> route(DnsQuery q) {
         Record question = q.question();
         int type = question.getType();
         boolean in = question.getDClass() == DClass.IN;
         boolean named = question.getName().labels() > 1; // not the root
-        if (in && named && (type == Type.A || type == Type.AAAA)) {
-            // The host resolver was asked; after the upstream's NXDOMAIN there is no point asking it again.
-            return onWorker(() -> hostAddresses(q))
-                    .orTimeout(config.hostLookupTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenCompose(b -> b != null ? done(b) : forward(q, false));
+        // Names the host resolver may be asked about, or whose upstream NXDOMAIN it may overrule. Never arpa names:
+        // getaddrinfo would only send them upstream again, on one of our workers.
+        boolean hostName = in && named && !underArpa(question.getName());
+        if (hostName && (type == Type.A || type == Type.AAAA)) {
+            CompletableFuture<HostStep> step = this.<HostStep>onWorker(() -> hostAddresses(q))
+                    .orTimeout(config.hostLookupTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            // Visible while it runs, so that a parallel HTTPS/TXT query of the name (browsers send them together)
+            // can wait for it rather than pass on an upstream NXDOMAIN (see afterForward).
+            String key = RecentHostNames.key(question.getName().toString(true));
+            hostLookupsInFlight.put(key, step);
+            step.whenComplete((s, err) -> hostLookupsInFlight.remove(key, step));
+            return step.thenCompose(s -> s.answer() != null ? done(s.answer()) : forward(q, false, s.host()));
         }
-        if (in && named && hostResolver.listsOnlyAddresses(question.getName().toString(true))) {
+        if (hostName && hostResolver.listsOnlyAddresses(question.getName().toString(true))) {
             // A hosts-file name asked MX, TXT, HTTPS...: it has nothing but addresses. Forwarding would bring back
             // the upstream's NXDOMAIN, which systemd-resolved caches for every type of the name (its A too).
             return onWorker(() -> hostOtherType(q));
         }
         if (in && zone.isInterior(question.getName())) {
-            return forward(q, false); // NODATA unless the upstream has data there (see afterForward)
+            return forward(q, false, HostAnswer.NONE); // NODATA unless the upstream has data there (see afterForward)
         }
         if (in && HOST_RECORD_TYPES.contains(type)) {
             return onWorker(() -> hostRecords(q))
                     .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS)
-                    .thenCompose(b -> b != null ? done(b) : forward(q, named));
+                    .thenCompose(b -> b != null ? done(b) : forward(q, hostName, HostAnswer.NONE));
         }
-        return forward(q, in && named);
+        return forward(q, hostName, HostAnswer.NONE);
     }
 
     /**
-     * A/AAAA through the host resolver; NODATA (with an SOA, never forwarded) when the name exists there with
-     * addresses of the other family only and the resolver asked both; null (forward) when it does not know the name.
+     * What the A/AAAA host lookup came to: the answer to send ({@code answer} non-null), or nothing yet, and then
+     * what the host resolver found ({@link HostAnswer#NONE} when it does not know the name), carried into forwarding.
      */
-    private byte[] hostAddresses(DnsQuery q) throws IOException {
+    private record HostStep(byte[] answer, HostAnswer host) {}
+
+    /**
+     * A/AAAA through the host resolver. Its addresses of the family asked are the answer. When it knows the name
+     * with the other family only: a table that lists every address of its names (a hosts file) is believed, so the
+     * answer is NODATA here (with an SOA, never forwarded), or DNS64's synthesis; the OS resolver is not (glibc
+     * returns IPv4 alone when the AAAA lookup timed out or failed, or with {@code options no-aaaa}), so the query is
+     * forwarded and {@link #afterForward} turns only an upstream NXDOMAIN or failure into NODATA. An unknown name is
+     * forwarded.
+     */
+    private HostStep hostAddresses(DnsQuery q) throws IOException {
         Name name = q.question().getName();
         String text = name.toString(true);
         boolean v4 = q.question().getType() == Type.A;
         HostAnswer found = hostResolver.lookup(text);
+        if (found.known()) {
+            recentHostNames.add(text);
+        }
         List<Record> answers = new ArrayList<>();
         for (InetAddress a : found.addresses()) {
             if (v4 && InternalZone.isV4(a)) {
@@ -401,21 +434,33 @@ public final class DnsServer implements AutoCloseable {
                 answers.add(new AAAARecord(name, DClass.IN, config.hostTtl, a));
             }
         }
-        if (answers.isEmpty()) {
-            if (!v4 && config.dns64 != null && found.bothFamilies()) {
-                // RFC 6147 5.1.7: the TTL is the smaller of the A record's and the SOA's minimum (both ours here).
-                List<Record> synthesized = synthesize(found.addresses(), name,
-                        Math.min(config.hostTtl, config.negativeTtl));
-                if (!synthesized.isEmpty()) {
-                    counters.hostResolved.increment();
-                    counters.dns64Synthesized.increment();
-                    return serialise(q, DnsResponses.withAnswers(q, synthesized, false, ednsPayload(q)));
-                }
-            }
-            return found.known() && found.bothFamilies() ? hostNodata(q) : null;
+        if (!answers.isEmpty()) {
+            counters.hostResolved.increment();
+            return new HostStep(serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q))), found);
         }
-        counters.hostResolved.increment();
-        return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
+        if (found.known() && found.bothFamilies() && hostResolver.listsOnlyAddresses(text)) {
+            return new HostStep(hostMissingFamily(q, found), found);
+        }
+        return new HostStep(null, found);
+    }
+
+    /**
+     * The answer for a name the host resolver knows without an address of the family asked: DNS64's synthesis for
+     * AAAA when it is on and the name has IPv4 addresses it may translate, else NODATA.
+     */
+    private byte[] hostMissingFamily(DnsQuery q, HostAnswer found) {
+        Name name = q.question().getName();
+        if (q.question().getType() == Type.AAAA && config.dns64 != null) {
+            // RFC 6147 5.1.7: the TTL is the smaller of the A record's and the SOA's minimum (both ours here).
+            List<Record> synthesized = synthesize(found.addresses(), name, Math.min(config.hostTtl,
+                    config.negativeTtl));
+            if (!synthesized.isEmpty()) {
+                counters.hostResolved.increment();
+                counters.dns64Synthesized.increment();
+                return serialise(q, DnsResponses.withAnswers(q, synthesized, false, ednsPayload(q)));
+            }
+        }
+        return hostNodata(q);
     }
 
     /** A name the host resolver knows, asked a type it has no data for: NODATA with an SOA owned by the name's apex. */
@@ -462,26 +507,32 @@ public final class DnsServer implements AutoCloseable {
 
     /**
      * Forwards, then corrects what the upstream cannot know: an apex or empty non-terminal of the gateway's zones is
-     * NODATA (also when the upstream failed), an NXDOMAIN for a name the host resolver knows becomes NODATA (when
-     * {@code askHost}), and an NXDOMAIN under the gateway's zones carries the zone's SOA. Completes with null when
-     * nothing could be had (the caller answers SERVFAIL).
+     * NODATA (also when the upstream failed); a name the host resolver just found ({@code host}, A/AAAA only) is
+     * NODATA (or DNS64's synthesis) when the upstream says NXDOMAIN or fails; with {@code askHost}, an NXDOMAIN for a
+     * name the host resolver found recently ({@link RecentHostNames}, no new lookup) is NODATA; an NXDOMAIN under the
+     * gateway's zones carries the zone's SOA. Completes with null when nothing could be had (the caller answers
+     * SERVFAIL).
      */
-    private CompletableFuture<byte[]> forward(DnsQuery q, boolean askHost) {
+    private CompletableFuture<byte[]> forward(DnsQuery q, boolean askHost, HostAnswer host) {
         return onWorker(() -> forwardBlocking(q))
                 .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS)
                 .handle((b, err) -> err != null ? null : b)
-                .thenCompose(b -> afterForward(q, b, askHost));
+                .thenCompose(b -> afterForward(q, b, askHost, host));
     }
 
-    private CompletableFuture<byte[]> afterForward(DnsQuery q, byte[] reply, boolean askHost) {
+    private CompletableFuture<byte[]> afterForward(DnsQuery q, byte[] reply, boolean askHost, HostAnswer host) {
         boolean in = q.question().getDClass() == DClass.IN;
         boolean interior = in && zone.isInterior(q.question().getName());
-        if (reply == null) {
-            return done(interior ? interiorAnswer(q) : null);
+        if (reply == null || (host.known() && DnsResponses.rcode(reply) == Rcode.SERVFAIL)) {
+            // Nobody upstream could say: the gateway's own interior names and names the host knows are still known.
+            if (interior) {
+                return done(interiorAnswer(q));
+            }
+            return done(host.known() ? hostMissingFamily(q, host) : reply);
         }
         if (config.dns64 != null && in && !interior && q.question().getType() == Type.AAAA
                 && DnsResponses.rcode(reply) == Rcode.NOERROR) {
-            return onWorker(() -> dns64(q, reply))
+            return onWorker(() -> dns64(q, reply, host))
                     .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS)
                     .handle((b, err) -> b != null ? b : reply);
         }
@@ -491,11 +542,22 @@ public final class DnsServer implements AutoCloseable {
         if (interior) {
             return done(interiorAnswer(q));
         }
+        if (host.known()) {
+            return done(hostMissingFamily(q, host)); // the name exists (the host found it), just not this family
+        }
         if (askHost) {
-            return onWorker(() -> hostResolver.lookup(q.question().getName().toString(true)).known()
-                    ? hostNodata(q) : null)
-                    .orTimeout(config.hostLookupTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .handle((b, err) -> b != null ? b : zoneNxdomain(q, reply));
+            // Another type (HTTPS, TXT, MX...) of a name the host resolver found in the last minutes, or is looking up
+            // right now for a parallel A/AAAA query: an NXDOMAIN cached by systemd-resolved would hide its A too.
+            // Never a host lookup of its own, so a random name costs the upstream one query and no worker waits.
+            String text = q.question().getName().toString(true);
+            if (recentHostNames.contains(text)) {
+                return done(hostNodata(q));
+            }
+            CompletableFuture<HostStep> pending = hostLookupsInFlight.get(RecentHostNames.key(text));
+            if (pending != null) {
+                return pending.handle((s, err) -> s != null && s.host().known() ? hostNodata(q)
+                        : zoneNxdomain(q, reply));
+            }
         }
         return done(zoneNxdomain(q, reply));
     }
@@ -519,10 +581,10 @@ public final class DnsServer implements AutoCloseable {
     /**
      * The upstream's NOERROR answer to an AAAA query, with DNS64 on: kept when it has AAAA records (RFC 6147 5.1.1);
      * otherwise (NODATA, or a CNAME chain ending without AAAA) AAAA records are synthesized from the name's A records,
-     * the host resolver's first, else the upstream's (asked for A, RFC 6147 5.1.6), with the CNAMEs that led there;
+     * the host resolver's ({@code host}, what it found before forwarding) first, else the upstream's (asked for A, RFC 6147 5.1.6), with the CNAMEs that led there;
      * null (the reply stays as it came) when there are none to synthesize from.
      */
-    private byte[] dns64(DnsQuery q, byte[] reply) throws IOException {
+    private byte[] dns64(DnsQuery q, byte[] reply, HostAnswer host) throws IOException {
         Message m = new Message(reply);
         if (m.getHeader().getFlag(Flags.TC)) {
             return null; // truncated: the client asks again over TCP and we look then
@@ -541,8 +603,7 @@ public final class DnsServer implements AutoCloseable {
             }
         }
         Name name = q.question().getName();
-        List<Record> answers = synthesize(hostResolver.lookup(name.toString(true)).addresses(), name,
-                Math.min(config.hostTtl, negative));
+        List<Record> answers = synthesize(host.addresses(), name, Math.min(config.hostTtl, negative));
         if (answers.isEmpty()) {
             Message aQuery = Message.newQuery(Record.newRecord(name, Type.A, DClass.IN));
             Message a = new Message(exchange.exchange(aQuery.toWire(), upstreams.upstreams(), true,
@@ -596,8 +657,8 @@ public final class DnsServer implements AutoCloseable {
         return reply;
     }
 
-    private CompletableFuture<byte[]> onWorker(Callable<byte[]> work) {
-        CompletableFuture<byte[]> f = new CompletableFuture<>();
+    private <T> CompletableFuture<T> onWorker(Callable<T> work) {
+        CompletableFuture<T> f = new CompletableFuture<>();
         try {
             workers.execute(() -> {
                 try {

@@ -9,9 +9,10 @@ import java.util.Objects;
  * that "the name exists but has no address of this family" can be told from "the name is unknown". Immutable.
  *
  * @param addresses every address found, either family; empty when the name is unknown to the resolver
- * @param bothFamilies true when one lookup asked for IPv4 and IPv6 alike: a family missing from a non-empty
- *     {@code addresses} then has no address at all, and the server answers it NODATA (RFC 2308 section 2.2) instead
- *     of forwarding it; false when the resolver may only have asked one family
+ * @param bothFamilies true when one lookup asked for IPv4 and IPv6 alike. For a resolver that also
+ *     {@linkplain HostResolver#listsOnlyAddresses lists only addresses} (a hosts file), a family missing from a
+ *     non-empty {@code addresses} then has no address at all, and the server answers it NODATA (RFC 2308 section
+ *     2.2) instead of forwarding it; otherwise the missing family is forwarded
  */
 public record HostAnswer(List<InetAddress> addresses, boolean bothFamilies) {
 

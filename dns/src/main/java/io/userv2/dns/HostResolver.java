@@ -36,10 +36,11 @@ public interface HostResolver {
     }
 
     /**
-     * True when {@code name} is listed in a local table whose names have nothing but addresses (a hosts file): the
-     * server then answers every other type of the name NODATA itself rather than forwarding it, as
-     * systemd-resolved does for names of /etc/hosts. Must not block. The default (and the OS resolver, whose names
-     * may have real records upstream) says false.
+     * True when {@code name} is listed in a local table whose names have nothing but the addresses it lists (a hosts
+     * file): the server then answers the family the table lacks, and every other type of the name, NODATA itself
+     * rather than forwarding it, as systemd-resolved does for names of /etc/hosts. Must not block. The default (and
+     * the OS resolver, whose answer may lack a family for a transient reason and whose names may have real records
+     * upstream) says false: such names are forwarded, and only an upstream NXDOMAIN becomes NODATA.
      *
      * @param name as for {@link #resolve}
      */

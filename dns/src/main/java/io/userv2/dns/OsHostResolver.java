@@ -12,9 +12,11 @@ import java.util.List;
  * honours /etc/hosts and nsswitch (and the JDK's address cache). Blocking; stateless and thread-safe.
  *
  * <p>One {@code getAllByName} asks for both families at once (getaddrinfo with AF_UNSPEC) whenever the JVM runs with
- * IPv6 (not {@code -Djava.net.preferIPv4Stack=true}, and the kernel can open IPv6 sockets): then a name it finds
- * with IPv4 addresses only has no IPv6 address, and {@link #lookup} says so ({@link HostAnswer#bothFamilies()}).
- * On an IPv4-only JVM only A is asked, so a missing AAAA proves nothing and such queries are still forwarded.
+ * IPv6 (not {@code -Djava.net.preferIPv4Stack=true}, and the kernel can open IPv6 sockets), and {@link #lookup}
+ * says so ({@link HostAnswer#bothFamilies()}). Even then a missing family proves little (glibc returns the IPv4
+ * addresses alone when the AAAA lookup timed out or failed, or with {@code options no-aaaa}), so this resolver does
+ * not claim its names have only their addresses ({@link #listsOnlyAddresses} is false): the server forwards a
+ * missing family and turns only the upstream's NXDOMAIN into NODATA.
  */
 public final class OsHostResolver implements HostResolver {
 

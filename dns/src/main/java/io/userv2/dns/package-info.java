@@ -9,16 +9,20 @@
  *   <li>malformed input is answered FORMERR (or dropped when no ID can be read, or when it is itself a response);</li>
  *   <li>names the {@link io.userv2.dns.InternalZone} owns are answered locally (NODATA for types it has no data for),
  *       including PTR for their addresses;</li>
- *   <li>A and AAAA go to the {@link io.userv2.dns.HostResolver} (the host's own lookup); a name it knows with
- *       addresses of the other family only is NODATA, answered here, never forwarded (when the resolver asked both
- *       families: a hosts file, or the OS resolver on an IPv6-capable JVM);</li>
+ *   <li>A and AAAA go to the {@link io.userv2.dns.HostResolver} (the host's own lookup, never for names under
+ *       {@code arpa.}); a hosts-file name with addresses of the other family only is NODATA, answered here, never
+ *       forwarded. A name the OS resolver knows with the other family only is forwarded (glibc returns IPv4 alone
+ *       when its AAAA lookup failed or with {@code options no-aaaa}, so a real AAAA upstream wins), and only the
+ *       upstream's NXDOMAIN or failure becomes NODATA;</li>
  *   <li>other types of a hosts-file name are NODATA, answered here (it has nothing but addresses);</li>
  *   <li>CNAME, TXT, NS, MX and SRV go to the {@link io.userv2.dns.HostRecordResolver};</li>
  *   <li>everything else, and everything the host could not answer, is forwarded unchanged (same ID) to the upstream
  *       nameservers of the host's resolv.conf ({@link io.userv2.dns.ResolvConfWatcher}), SERVFAIL on timeout.
  *       The upstream's NXDOMAIN (with an empty answer section) is then corrected: for an apex or empty
  *       non-terminal of the gateway's zones ({@code internal}, {@code lima.internal}) it is NODATA (RFC 8020), as
- *       is a failed forward there; for a name the host resolver knows it is NODATA; for another name under the
+ *       is a failed forward there; for a name the host resolver found (by the A/AAAA query itself, or for other types
+ *       by an A/AAAA query of the last few minutes: no host lookup is made for them) it is NODATA; for another
+ *       name under the
  *       gateway's zones it is NXDOMAIN with the zone's SOA.</li>
  * </ol>
  * Names under {@code internal.} that nobody registered are forwarded, not NXDOMAIN'd, so real corporate

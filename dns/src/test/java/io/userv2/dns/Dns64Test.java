@@ -146,4 +146,33 @@ class Dns64Test extends DnsServerFixture {
             assertEquals(0, off.counters().dns64Synthesized());
         }
     }
+
+    @Test
+    void anOsResolverNameIsAskedUpstreamFirstThenSynthesizedFromTheHostsAddress() throws Exception {
+        // An OS-style resolver (both families asked, not a table of addresses only): glibc's IPv4-only answer does
+        // not stop a real AAAA from upstream; when the upstream denies the name, the host's A is synthesized.
+        HostResolver os = new HostResolver() {
+            @Override
+            public List<InetAddress> resolve(String n) {
+                return switch (n) {
+                    case "vpn.corp.test" -> List.of(ip("203.0.113.6"));
+                    case "dual.upstream.test" -> List.of(ip("198.51.100.9"));
+                    default -> List.of();
+                };
+            }
+
+            @Override
+            public HostAnswer lookup(String n) {
+                return new HostAnswer(resolve(n), true);
+            }
+        };
+        try (DnsServer s = DnsServer.create(DnsTestSupport.config(dir, upstream, "").hostResolver(os).dns64(WKP)
+                .build())) {
+            assertEquals(List.of(ip("2001:db8::9")), aaaa(udp(s, "dual.upstream.test", Type.AAAA)), "real AAAA wins");
+            Message m = udp(s, "vpn.corp.test", Type.AAAA);
+            assertEquals(List.of(ip("64:ff9b::cb00:7106")), aaaa(m));
+            assertEquals(1, upstream.queriesFor("vpn.corp.test"), "the AAAA asked upstream first, no A query after");
+            assertEquals(1, s.counters().dns64Synthesized());
+        }
+    }
 }

@@ -100,7 +100,7 @@ class NegativeAnswerTest extends DnsServerFixture {
     }
 
     @Test
-    void osStyleResolverThatAskedBothFamiliesMakesNodata() throws Exception {
+    void osStyleResolverNameIsNeverNxdomain() throws Exception {
         // What OsHostResolver reports on an IPv6-capable JVM: one getAllByName, both families.
         HostResolver os = new HostResolver() {
             @Override
@@ -114,10 +114,12 @@ class NegativeAnswerTest extends DnsServerFixture {
             }
         };
         try (DnsServer s = DnsServer.create(DnsTestSupport.config(dir, upstream, "").hostResolver(os).build())) {
+            // glibc may have returned IPv4 alone for a transient reason: the AAAA is asked upstream, and its
+            // NXDOMAIN (the name exists on the host) becomes NODATA.
             assertNodata(udp(s, "vpn.corp.test", Type.AAAA), "vpn.corp.test");
-            assertEquals(0, upstream.queries());
+            assertEquals(1, upstream.queries());
             // Another type: its records may be real (the OS resolver fronts all of DNS), so it is asked upstream;
-            // the upstream's NXDOMAIN for a name the host knows becomes NODATA.
+            // the upstream's NXDOMAIN for a name the host found moments ago becomes NODATA.
             upstream.nxdomainSoa = rootSoa();
             assertNodata(udp(s, "vpn.corp.test", Type.TXT), "vpn.corp.test");
             assertTrue(upstream.queriesFor("vpn.corp.test") >= 1, "TXT asked upstream first");
