@@ -17,6 +17,8 @@ public final class DhcpCounters {
     private long releases;
     private long declines;
     private long storeFailures;
+    private long optionsLeftOut;
+    private long oversizedReplies;
 
     void receivedOne() {
         received++;
@@ -48,6 +50,14 @@ public final class DhcpCounters {
 
     void storeFailed() {
         storeFailures++;
+    }
+
+    void optionsLeftOut(int n) {
+        optionsLeftOut += n;
+    }
+
+    void oversizedReply() {
+        oversizedReplies++;
     }
 
     void drop(DhcpDropReason reason) {
@@ -97,6 +107,19 @@ public final class DhcpCounters {
         return storeFailures;
     }
 
+    /**
+     * Options left out of OFFERs and ACKs so that they fit the size the client takes (576-octet datagrams, or its
+     * option 57); see {@link ReplySize}.
+     */
+    public long optionsLeftOut() {
+        return optionsLeftOut;
+    }
+
+    /** Replies sent longer than the client said it takes, because nothing more could be left out. */
+    public long oversizedReplies() {
+        return oversizedReplies;
+    }
+
     /** Messages dropped for {@code reason}. */
     public long dropped(DhcpDropReason reason) {
         return dropped.get(reason);
@@ -116,6 +139,7 @@ public final class DhcpCounters {
     public String toString() {
         return "DhcpCounters{received=" + received + ", offers=" + offers + ", acks=" + acks + ", naks=" + naks
                 + ", informs=" + informs + ", releases=" + releases + ", declines=" + declines + ", storeFailures="
-                + storeFailures + ", dropped=" + droppedByReason() + "}";
+                + storeFailures + ", optionsLeftOut=" + optionsLeftOut + ", oversizedReplies=" + oversizedReplies
+                + ", dropped=" + droppedByReason() + "}";
     }
 }

@@ -42,7 +42,9 @@ import java.util.Objects;
  * client, the server MUST return the 'client identifier' option, unaltered, in its response message" (which updates
  * Table 3 of RFC 2131, where it was MUST NOT). A message whose identifier is longer than one option instance
  * ({@link #MAX_CLIENT_ID_LENGTH} octets) is dropped as malformed, so that an echo cannot grow a reply without bound.
- * The identifier does not key the lease: see {@link LeaseTable} (by hardware address).
+ * The identifier does not key the lease: see {@link LeaseTable} (by hardware address). An OFFER or ACK is kept within
+ * the size the client takes (576-octet datagrams unless it sent option 57): the least important options (119 first;
+ * never 61) are left out until it fits, and counted ({@link ReplySize}, {@link DhcpCounters#optionsLeftOut()}).
  *
  * <p>Reply addressing (RFC 2131 4.1): "If the 'giaddr' field is zero and the 'ciaddr' field is nonzero, then the server
  * unicasts DHCPOFFER and DHCPACK messages to the address in 'ciaddr'. If 'giaddr' is zero and 'ciaddr' is zero, and
@@ -216,8 +218,8 @@ public final class DhcpServer implements UdpService {
             events.poolExhausted(r.chaddr());
             return;
         }
-        DhcpRepr offer = withLeaseTimes(configuration(reply(r, DhcpMessageType.OFFER)))
-                .yiaddr(new Ipv4Address(ip)).build();
+        DhcpRepr offer = fitted(r, withLeaseTimes(configuration(reply(r, DhcpMessageType.OFFER)))
+                .yiaddr(new Ipv4Address(ip)));
         send(offer, destination(r, offer), macFor(r, null));
         counters.offerSent();
     }
@@ -249,8 +251,8 @@ public final class DhcpServer implements UdpService {
             nak(r, wanted, decision.nakReason());
             return;
         }
-        DhcpRepr ack = withLeaseTimes(configuration(reply(r, DhcpMessageType.ACK)))
-                .ciaddr(r.ciaddr()).yiaddr(wanted).build();
+        DhcpRepr ack = fitted(r, withLeaseTimes(configuration(reply(r, DhcpMessageType.ACK)))
+                .ciaddr(r.ciaddr()).yiaddr(wanted));
         acks.send(table.savedGeneration(), ack, destination(r, ack), macFor(r, d));
     }
 
@@ -298,7 +300,7 @@ public final class DhcpServer implements UdpService {
             counters.drop(DhcpDropReason.INFORM_NO_ADDRESS);
             return;
         }
-        DhcpRepr ack = configuration(reply(r, DhcpMessageType.ACK)).ciaddr(r.ciaddr()).build();
+        DhcpRepr ack = fitted(r, configuration(reply(r, DhcpMessageType.ACK)).ciaddr(r.ciaddr()));
         send(ack, to, d.srcMac());
         counters.informAnswered();
     }
@@ -318,6 +320,18 @@ public final class DhcpServer implements UdpService {
                 .dnsServers(config.dnsServers()).interfaceMtu(config.mtu() == 0 ? null : config.mtu())
                 .broadcastAddress(config.subnet().broadcast()).domainName(config.domainName())
                 .domainSearch(config.searchDomains());
+    }
+
+    /** Builds a reply with options, within the size the client of {@code request} takes ({@link ReplySize}). */
+    private DhcpRepr fitted(DhcpRepr request, DhcpRepr.Builder reply) {
+        ReplySize.Fitted f = ReplySize.fit(reply.build(), ReplySize.limit(request, config.mtu()));
+        if (f.dropped() > 0) {
+            counters.optionsLeftOut(f.dropped());
+        }
+        if (f.stillTooLong()) {
+            counters.oversizedReply();
+        }
+        return f.reply();
     }
 
     private DhcpRepr.Builder withLeaseTimes(DhcpRepr.Builder b) {
