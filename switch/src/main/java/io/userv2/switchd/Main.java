@@ -499,7 +499,7 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    private VxlanSettings vxlanSettings() {
+    VxlanSettings vxlanSettings() {
         if (vxlanLocal == null && vxlanRemotes.isEmpty() && vni == null && !vxlanLearnRemotes) {
             if (vxlanGateway != null) {
                 throw new IllegalArgumentException("--vxlan-gateway needs VXLAN (--vxlan-local, --vxlan, --vni)");
