@@ -320,6 +320,12 @@ public final class Main implements Callable<Integer> {
                     + " use another host's gateway over --vxlan.")
     boolean noGateway;
 
+    @Option(names = "--vxlan-gateway", paramLabel = "REMOTE",
+            description = "With --no-gateway: the --vxlan remote behind which the LAN's gateway lives (default: the"
+                    + " first --vxlan). The gateway's MAC is pinned to it: from any other remote it is a second"
+                    + " gateway, dropped and reported.")
+    String vxlanGateway;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
             description = "Log level: ERROR, WARNING, INFO, DEBUG (default: ${DEFAULT-VALUE}).")
     String logLevel;
@@ -493,8 +499,11 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    private VxlanSettings vxlanSettings() {
+    VxlanSettings vxlanSettings() {
         if (vxlanLocal == null && vxlanRemotes.isEmpty() && vni == null && !vxlanLearnRemotes) {
+            if (vxlanGateway != null) {
+                throw new IllegalArgumentException("--vxlan-gateway needs VXLAN (--vxlan-local, --vxlan, --vni)");
+            }
             return VxlanSettings.NONE.withNoGateway(noGateway);
         }
         if (vxlanLocal == null || vni == null) {
@@ -502,7 +511,8 @@ public final class Main implements Callable<Integer> {
         }
         return new VxlanSettings(VxlanSettings.parseEndpoint(vxlanLocal, "--vxlan-local"),
                 vxlanRemotes.stream().map(r -> VxlanSettings.parseEndpoint(r, "--vxlan")).toList(), vni,
-                vxlanLearnRemotes, vxlanUnderlayMtu, noGateway);
+                vxlanLearnRemotes, vxlanUnderlayMtu, noGateway,
+                vxlanGateway == null ? null : VxlanSettings.parseEndpoint(vxlanGateway, "--vxlan-gateway"));
     }
 
     private Ipv6Settings ipv6Settings() {

@@ -86,6 +86,11 @@ public final class NetworkControlPlane implements ControlPlane {
     }
 
     @Override
+    public boolean hasGateway() {
+        return !net.config().vxlan().noGateway();
+    }
+
+    @Override
     public Map<String, String> leases() {
         return onLoopUnchecked(() -> {
             long nowMillis = System.currentTimeMillis();

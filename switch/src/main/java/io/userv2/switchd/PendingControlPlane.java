@@ -46,6 +46,11 @@ final class PendingControlPlane implements ControlPlane {
     }
 
     @Override
+    public boolean hasGateway() throws ApiException {
+        return plane().hasGateway();
+    }
+
+    @Override
     public Map<String, String> leases() throws ApiException {
         return plane().leases();
     }

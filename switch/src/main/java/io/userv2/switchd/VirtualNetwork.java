@@ -115,19 +115,24 @@ public final class VirtualNetwork implements AutoCloseable {
         gatewayPort[0] = new VirtualPort("gateway", config.gatewayMac(), gateway::receive, loop::now);
         DhcpBindings bindings = withGateway && config.security().ipSourceGuard()
                 ? new DhcpBindings(config.dhcp().staticLeases(), sw::portOf) : null;
-        if (!withGateway) {
-            sw.reserveRemoteGateway(config.gatewayMac().bits()); // the LAN's gateway is behind a VXLAN remote only
-        }
+        // The gateway's IPv6 addresses (its LAN-prefix address and the link-local of its MAC), as the engine has
+        // them once the services turn IPv6 on (below); on a pure switch the engine, unattached, is configured as the
+        // gateway host's is, so it knows the same addresses.
+        IngressFilter.Ipv6Owner gatewayIpv6 = !config.ipv6().enabled() ? null : (h, l) -> {
+            GatewayIpv6 v6 = gateway.ipv6();
+            return v6 != null && v6.owns(h, l);
+        };
         if (withGateway) {
             sw.attachGateway(gatewayPort[0]); // a static entry: no VM can take the gateway's MAC over
             UnknownUnicastProbe probe = new UnknownUnicastProbe(gateway);
             sw.onGatewayUnknownUnicast(probe::dropped);
-            sw.setIngressFilter(new IngressFilter(gateway::owns, bindings, !config.ipv6().enabled() ? null
-                    : (h, l) -> {
-                        GatewayIpv6 v6 = gateway.ipv6(); // turned on with the services, below
-                        return v6 != null && v6.owns(h, l);
-                    }));
+            sw.setIngressFilter(new IngressFilter(gateway::owns, bindings, gatewayIpv6));
         } else {
+            sw.reserveRemoteGateway(config.gatewayMac().bits()); // the LAN's gateway is behind a VXLAN remote only
+            // Port security as on the gateway's host: no VM here may speak for the gateway's addresses (ARP, NDP,
+            // IP source) or send Router Advertisements. IP source guard stays off: the leases are the other host's.
+            // Frames from the uplinks pass unchecked: the real gateway's ARP and RAs come from there.
+            sw.setIngressFilter(IngressFilter.trustingUplinks(gateway::owns, gatewayIpv6));
             LOG.log(System.Logger.Level.INFO, "--no-gateway: a pure switch; no ARP, DHCP, DNS or NAT of its own");
         }
 
@@ -154,7 +159,9 @@ public final class VirtualNetwork implements AutoCloseable {
                     guestNames(config, gateway, net.services), config.mtu(),
                     config.nat().udpIdleTimeoutSeconds() * 1_000_000_000L,
                     fs.stateFile() == null ? null : new ForwardsFile(fs.stateFile(), state));
-            net.forwards.restore(fs.forwards());
+            if (withGateway) {
+                net.forwards.restore(fs.forwards()); // a pure switch has none (SwitchConfig refuses --forward)
+            }
             // A port's read and write buffers (~330 KiB, and up to EGRESS_LIMIT) live as long as the port and are
             // allocated once: pooling them buys nothing, and a pool chunk they leave under 25% used stays in the
             // arena for good. Unpooled, they go back to malloc (and from there to the system at the next

@@ -5,11 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.userv2.stack.wire.EtherType;
+import io.userv2.stack.wire.EthernetRepr;
+import io.userv2.stack.wire.Icmpv6Repr;
+import io.userv2.stack.wire.IpProtocol;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.stack.wire.Ipv6Repr;
+import io.userv2.stack.wire.MacAddress;
+import io.userv2.stack.wire.NdpOptions;
 import io.userv2.switchd.config.Ipv6Settings;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.SwitchConfig;
 import io.userv2.switchd.config.VxlanSettings;
+import io.userv2.switchd.e2e.Frames;
+import io.userv2.switchd.forward.ForwardSpec;
+import io.userv2.switchd.config.ForwardSettings;
+import io.userv2.switchd.switching.LearningSwitch;
 import io.userv2.switchd.port.PortDropReason;
 import io.userv2.switchd.vxlan.VxlanDropReason;
 import io.userv2.switchd.vxlan.VxlanPort;
@@ -79,10 +93,17 @@ class VxlanNetworkTest {
     }
 
     void start(int mtu, VxlanSettings vxlan) throws IOException {
-        net = VirtualNetwork.create(new SwitchConfig(List.of(new ListenAddress.Unix(sock())),
-                SwitchConfig.DEFAULT_SUBNET, Ipv4Address.parse("192.168.104.2"), SwitchConfig.DEFAULT_GATEWAY_MAC, mtu,
-                null).withIpv6(Ipv6Settings.OFF).withVxlan(vxlan));
+        start(mtu, vxlan, Ipv6Settings.OFF);
+    }
+
+    void start(int mtu, VxlanSettings vxlan, Ipv6Settings ipv6) throws IOException {
+        net = VirtualNetwork.create(config(mtu).withIpv6(ipv6).withVxlan(vxlan));
         net.start();
+    }
+
+    SwitchConfig config(int mtu) {
+        return new SwitchConfig(List.of(new ListenAddress.Unix(sock())), SwitchConfig.DEFAULT_SUBNET,
+                Ipv4Address.parse("192.168.104.2"), SwitchConfig.DEFAULT_GATEWAY_MAC, mtu, null);
     }
 
     InetSocketAddress switchAddress() throws Exception {
@@ -279,5 +300,169 @@ class VxlanNetworkTest {
         assertThrows(IllegalArgumentException.class, () -> new VxlanSettings(local, List.of(), 1, false, 0, false));
         assertThrows(IllegalArgumentException.class, () -> VxlanSettings.parseEndpoint("example.org", "--vxlan"));
         assertThrows(IllegalArgumentException.class, () -> VxlanSettings.parseEndpoint("10.0.0.1:0", "--vxlan"));
+    }
+
+    // ---- a pure switch (--no-gateway): port security, the gateway's MAC, what it refuses ----
+
+    static final MacAddress GW = SwitchConfig.DEFAULT_GATEWAY_MAC;
+    static final String VM_MAC = MacAddress.of(VM).toString();
+    static final String GW_IP = "192.168.104.2";
+
+    /** An ICMPv6 message from {@code srcMac}/{@code src} to {@code dst} (multicast MAC of a multicast {@code dst}). */
+    static byte[] icmp6(long srcMac, long dstMac, Ipv6Address src, Ipv6Address dst, int hopLimit, Icmpv6Repr icmp) {
+        int len = icmp.bufferLength();
+        ByteBuf out = Unpooled.buffer(54 + len);
+        int at = new EthernetRepr(MacAddress.of(dstMac), MacAddress.of(srcMac), EtherType.IPV6).emit(out, 0);
+        Ipv6Repr.writeHeader(out, at, src.high(), src.low(), dst.high(), dst.low(), IpProtocol.ICMPV6_NUMBER, len,
+                hopLimit, 0, 0);
+        ByteBuf body = Unpooled.buffer(len);
+        icmp.emit(body, 0, src, dst);
+        out.setBytes(at + 40, body, 0, len);
+        byte[] bytes = new byte[54 + len];
+        out.getBytes(0, bytes);
+        return bytes;
+    }
+
+    static byte[] routerAdvertisement(long srcMac) {
+        return icmp6(srcMac, Ipv6Address.ALL_NODES.multicastMac(), Ipv6Address.linkLocalFromMac(srcMac),
+                Ipv6Address.ALL_NODES, 255, new Icmpv6Repr.RouterAdvertisement(64, 0, 1800, 0, 0,
+                        NdpOptions.sourceLinkLayer(MacAddress.of(srcMac))));
+    }
+
+    long vmDrops(PortDropReason reason) throws Exception {
+        return onLoop(n -> n.learningSwitch().portOf(VM).counters().drops(reason));
+    }
+
+    @Test
+    void pureSwitchKeepsVmsFromSpeakingForTheGatewayButLetsTheRealOneThrough() throws Exception {
+        start(1450, vxlan(1500, true), Ipv6Settings.DEFAULT);
+        InetSocketAddress sw = switchAddress();
+        Ipv6Address gwLinkLocal = Ipv6Address.linkLocalFromMac(GW.bits());
+        Ipv6Address gwAddress = net.config().gatewayIpv6();
+        Ipv6Address vmLinkLocal = Ipv6Address.linkLocalFromMac(VM);
+        try (VmClient vm = VmClient.connect(sock())) {
+            vm.send(frame(BROADCAST, VM, 1, 60));
+            receive(r1);
+            receive(r2);
+            // A VM taking the gateway's addresses over in the other guests' caches, or using them as its source,
+            // or advertising itself as the LAN's router: none of it leaves this switch.
+            vm.send(Frames.arpRequest(VM_MAC, GW_IP, "192.168.104.7"));
+            vm.send(Frames.ipv4(VM_MAC, "ff:ff:ff:ff:ff:ff", GW_IP, "192.168.104.255", 17, new byte[8]));
+            vm.send(routerAdvertisement(VM));
+            vm.send(icmp6(VM, Ipv6Address.ALL_NODES.multicastMac(), gwAddress, Ipv6Address.ALL_NODES, 64,
+                    new Icmpv6Repr.EchoRequest(1, 1, Unpooled.EMPTY_BUFFER)));
+            vm.send(icmp6(VM, Ipv6Address.ALL_NODES.multicastMac(), vmLinkLocal, Ipv6Address.ALL_NODES, 255,
+                    new Icmpv6Repr.NeighborAdvertisement(false, false, true, gwLinkLocal,
+                            NdpOptions.targetLinkLayer(MacAddress.of(VM)))));
+            byte[] marker = frame(BROADCAST, VM, 2, 60);
+            vm.send(marker);
+            assertArrayEquals(encapsulate(VNI, marker), receive(r1), "no spoof reached the gateway's remote");
+            assertArrayEquals(encapsulate(VNI, marker), receive(r2), "nor the other remote");
+            assertEquals(1, vmDrops(PortDropReason.GATEWAY_ARP_SPOOFED));
+            assertEquals(2, vmDrops(PortDropReason.GATEWAY_IP_SPOOFED), "IPv4 and IPv6 sources");
+            assertEquals(1, vmDrops(PortDropReason.ROUTER_ADVERTISEMENT_GUARD));
+            assertEquals(1, vmDrops(PortDropReason.GATEWAY_NDP_SPOOFED));
+            assertEquals(0, vmDrops(PortDropReason.IP_SOURCE_GUARD), "no leases here: no source guard");
+
+            // The real gateway, behind the uplink, speaks for its addresses: its ARP and its RA reach the VM.
+            byte[] gatewayArp = Frames.arpRequest(GW.toString(), GW_IP, "192.168.104.7");
+            send(r1, encapsulate(VNI, gatewayArp), sw);
+            assertArrayEquals(gatewayArp, vm.receive(WAIT));
+            byte[] gatewayRa = routerAdvertisement(GW.bits());
+            send(r1, encapsulate(VNI, gatewayRa), sw);
+            assertArrayEquals(gatewayRa, vm.receive(WAIT));
+            long uplinkDrops = onLoop(n -> n.vxlan().remotes().get(0).counters().dropsTotal());
+            assertEquals(0, uplinkDrops);
+        }
+    }
+
+    @Test
+    void theGatewaysMacIsPinnedToItsRemoteWhoeverSpeaksFirstAndHoweverLongItIsSilent() throws Exception {
+        start(1450, vxlan(1500, true));
+        InetSocketAddress sw = switchAddress();
+        long gw = GW.bits();
+        try (VmClient vm = VmClient.connect(sock())) {
+            vm.send(frame(BROADCAST, VM, 1, 60));
+            receive(r1);
+            receive(r2);
+            // Before the gateway has said a word, the second remote claims its MAC: a second gateway.
+            send(r2, encapsulate(VNI, frame(BROADCAST, gw, 2, 60)), sw);
+            byte[] marker = frame(VM, FAR, 3, 60);
+            send(r2, encapsulate(VNI, marker), sw);
+            assertArrayEquals(marker, vm.receive(WAIT), "the claim was not switched");
+            assertEquals(1, drops("127.0.0.3", VxlanDropReason.SECOND_GATEWAY));
+            // Frames to the gateway go to the gateway's remote (the first --vxlan) alone, not flooded.
+            byte[] toGateway = frame(gw, VM, 4, 60);
+            vm.send(toGateway);
+            assertArrayEquals(encapsulate(VNI, toGateway), receive(r1));
+            byte[] after = frame(BROADCAST, VM, 5, 60);
+            vm.send(after);
+            assertArrayEquals(encapsulate(VNI, after), receive(r2), "r2 never got the frame to the gateway");
+            receive(r1);
+            // Long silence: the pin does not age.
+            long far = System.nanoTime() + 3 * LearningSwitch.AGING_NANOS;
+            onLoop(n -> n.learningSwitch().expire(far));
+            assertEquals("vxlan:127.0.0.2", onLoop(n -> n.learningSwitch().portOf(gw).name()).substring(0, 15));
+            send(r2, encapsulate(VNI, frame(BROADCAST, gw, 6, 60)), sw);
+            byte[] marker2 = frame(VM, FAR, 7, 60);
+            send(r2, encapsulate(VNI, marker2), sw);
+            assertArrayEquals(marker2, vm.receive(WAIT), "the claim after the silence was not switched either");
+            assertEquals(2, drops("127.0.0.3", VxlanDropReason.SECOND_GATEWAY));
+            assertEquals("vxlan:127.0.0.2", onLoop(n -> n.learningSwitch().portOf(gw).name()).substring(0, 15));
+        }
+    }
+
+    @Test
+    void vxlanGatewayNamesTheRemoteTheGatewayIsBehind() throws Exception {
+        VxlanSettings two = vxlan(1500, true);
+        start(1450, new VxlanSettings(two.local(), two.remotes(), VNI, false, 1500, true, two.remotes().get(1)));
+        InetSocketAddress sw = switchAddress();
+        long gw = GW.bits();
+        assertEquals("vxlan:127.0.0.3", onLoop(n -> n.learningSwitch().portOf(gw).name()).substring(0, 15));
+        try (VmClient vm = VmClient.connect(sock())) {
+            send(r1, encapsulate(VNI, frame(BROADCAST, gw, 1, 60)), sw);
+            byte[] fromGateway = frame(BROADCAST, gw, 2, 60);
+            send(r2, encapsulate(VNI, fromGateway), sw);
+            assertArrayEquals(fromGateway, vm.receive(WAIT), "only the named remote speaks for the gateway");
+            assertEquals(1, drops("127.0.0.2", VxlanDropReason.SECOND_GATEWAY));
+            assertEquals(0, drops("127.0.0.3", VxlanDropReason.SECOND_GATEWAY));
+        }
+    }
+
+    @Test
+    void aPureSwitchRefusesForwardsAndSaysItHasNoGateway() throws Exception {
+        VxlanSettings pure = vxlan(1500, true);
+        SwitchConfig withForward = config(1450).withIpv6(Ipv6Settings.OFF);
+        SwitchConfig forwarding = new SwitchConfig(withForward.listen(), withForward.subnet(), withForward.gatewayIp(),
+                withForward.gatewayMac(), 1450, null, withForward.dhcp(), withForward.dns(), withForward.nat(),
+                new ForwardSettings(List.of(ForwardSpec.parse("tcp:127.0.0.1:0=192.168.104.5:22")), null), null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> forwarding.withVxlan(pure));
+        assertTrue(e.getMessage().contains("no gateway (--no-gateway)"), e.getMessage());
+
+        start(1450, pure);
+        assertEquals(false, new NetworkControlPlane(net).hasGateway());
+    }
+
+    @Test
+    void settingsRefuseDuplicateRemotesAndAGatewayRemoteThatIsNone() {
+        InetSocketAddress local = VxlanSettings.parseEndpoint("10.254.0.1", "--vxlan-local");
+        InetSocketAddress b = VxlanSettings.parseEndpoint("10.254.0.2", "--vxlan");
+        InetSocketAddress bOtherPort = VxlanSettings.parseEndpoint("10.254.0.2:8472", "--vxlan");
+        InetSocketAddress c = VxlanSettings.parseEndpoint("10.254.0.3", "--vxlan");
+        IllegalArgumentException dup = assertThrows(IllegalArgumentException.class,
+                () -> new VxlanSettings(local, List.of(b, c, bOtherPort), 1, false, 0, false));
+        assertTrue(dup.getMessage().contains("10.254.0.2:4789") && dup.getMessage().contains("10.254.0.2:8472")
+                && dup.getMessage().contains("the same remote address twice"), dup.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new VxlanSettings(local, List.of(b, b), 1, false, 0, false));
+        IllegalArgumentException notRemote = assertThrows(IllegalArgumentException.class,
+                () -> new VxlanSettings(local, List.of(b), 1, false, 0, true, c));
+        assertTrue(notRemote.getMessage().contains("not one of the --vxlan remotes"), notRemote.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new VxlanSettings(local, List.of(b, c), 1, false, 0,
+                false, c), "--vxlan-gateway without --no-gateway");
+        assertThrows(IllegalArgumentException.class, () -> new VxlanSettings(local, List.of(), 1, true, 0, true),
+                "a pure switch with learned remotes only has no remote for its gateway");
+        assertEquals(c.getAddress(), new VxlanSettings(local, List.of(b, c), 1, false, 0, true, c).gatewayHost());
+        assertEquals(b.getAddress(), new VxlanSettings(local, List.of(b, c), 1, false, 0, true).gatewayHost());
+        assertEquals(null, new VxlanSettings(local, List.of(b, c), 1, false, 0, false).gatewayHost());
     }
 }

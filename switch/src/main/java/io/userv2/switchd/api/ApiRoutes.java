@@ -68,6 +68,7 @@ final class ApiRoutes {
         routes.put("/cam", get(call -> json(plane.cam())));
         routes.putAll(forwarder(plane));
         routes.put("/services/dns/add", post(call -> {
+            requireGateway(plane, "DNS zones are served by the gateway's DNS");
             plane.addDnsZone(ApiInput.zone(read(call, DnsZoneSpec.class)));
             return done(Reply.ok());
         }));
@@ -87,10 +88,12 @@ final class ApiRoutes {
     static Map<String, Route> forwarder(ControlPlane plane) {
         Map<String, Route> routes = new LinkedHashMap<>();
         routes.put("/services/forwarder/expose", post(call -> {
+            requireGateway(plane, "forwards go through the gateway");
             plane.expose(ApiInput.expose(callerAsRemote(read(call, Forward.class), call.peer())));
             return done(Reply.ok());
         }));
         routes.put("/services/forwarder/unexpose", post(call -> {
+            requireGateway(plane, "forwards go through the gateway");
             Forward forward = ApiInput.unexpose(read(call, Forward.class));
             plane.unexpose(forward.local(), forward.protocol());
             return done(Reply.ok());
@@ -99,6 +102,19 @@ final class ApiRoutes {
         routes.put("/services/forwarder/all", get(call -> json(plane.forwards().stream()
                 .sorted(Comparator.comparing(Forward::local).thenComparing(Forward::protocol)).toList())));
         return routes;
+    }
+
+    /**
+     * Refuses a call that needs the LAN's gateway on a switch that has none ({@code --no-gateway}): 409 Conflict (the
+     * request is fine, the switch's mode is not), saying why and where to go instead.
+     *
+     * @param why what the call needs the gateway for
+     */
+    static void requireGateway(ControlPlane plane, String why) throws ApiException {
+        if (!plane.hasGateway()) {
+            throw new ApiException(409, "this switch has no gateway (--no-gateway): " + why + "; call the API of the"
+                    + " host that runs the LAN's gateway");
+        }
     }
 
     /**

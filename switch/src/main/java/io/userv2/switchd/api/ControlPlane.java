@@ -19,6 +19,15 @@ import org.eclipse.jetty.io.EndPoint;
  */
 public interface ControlPlane {
     /**
+     * False on a switch without a gateway of its own ({@code --no-gateway}): the calls that need the gateway
+     * (forwards, DNS zones, {@code wait_port}, {@code /tunnel}) can never work there, and the API answers them with
+     * 409 Conflict without calling them.
+     */
+    default boolean hasGateway() throws ApiException {
+        return true;
+    }
+
+    /**
      * The gateway's own address and the active DHCP leases, IP address (dotted quad) to MAC address
      * ({@code 52:55:55:12:34:56}), as gvproxy lists them.
      */

@@ -35,7 +35,8 @@ final class TunnelCall {
     /**
      * Checks {@code query} and takes the connection over.
      *
-     * @throws ApiException 400 for a missing or bad ip or port (answered as usual: nothing is taken over then)
+     * @throws ApiException 400 for a missing or bad ip or port, 409 on a switch without a gateway (answered as usual:
+     *     nothing is taken over then)
      */
     static void start(ControlPlane plane, Map<String, String> query, Request request, Executor executor)
             throws ApiException {
@@ -45,6 +46,7 @@ final class TunnelCall {
         }
         String ip = ApiInput.ipLiteral(ipText, "ip");
         int port = ApiInput.port(query.get("port"), "port");
+        ApiRoutes.requireGateway(plane, "a tunnel is a connection from the gateway");
         EndPoint ep = request.getConnectionMetaData().getConnection().getEndPoint();
         TakenOver taken = new TakenOver(ep, executor);
         ep.upgrade(taken);

@@ -48,13 +48,14 @@ final class WaitPort {
      *     probe (which may be the switch's event loop)
      * @return completes with 200 when the port opened, 408 at the deadline, 400 when the control plane rejects the
      *     address
-     * @throws ApiException 400 for a missing or malformed ip, port or timeout
+     * @throws ApiException 400 for a missing or malformed ip, port or timeout; 409 on a switch without a gateway
      */
     static CompletableFuture<Reply> start(ControlPlane plane, Scheduler scheduler, Executor executor,
             AtomicInteger active, Map<String, String> query) throws ApiException {
         String ip = ApiInput.ipLiteral(query.get("ip"), "ip");
         int port = ApiInput.port(query.get("port"), "port");
         int timeout = timeoutSeconds(query.get("timeout"));
+        ApiRoutes.requireGateway(plane, "wait_port probes through the gateway's NAT");
         WaitPort wait = new WaitPort(plane, scheduler, executor, ip, port);
         Scheduler.Task deadline = scheduler.schedule(() -> wait.result.complete(
                 Reply.error(408, ip + ":" + port + " did not open within " + timeout + " s")), timeout, TimeUnit.SECONDS);

@@ -97,6 +97,12 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         if (!subnet.contains(gatewayIp) || gatewayIp.equals(subnet.network()) || gatewayIp.equals(subnet.broadcast())) {
             throw new IllegalArgumentException("gateway " + gatewayIp + " is not a host address of " + subnet);
         }
+        if (vxlan.noGateway() && forwards != null && !forwards.forwards().isEmpty()) {
+            // A forward is the gateway's NAT dialling a guest: a pure switch has neither.
+            throw new IllegalArgumentException("--forward " + forwards.forwards().get(0) + ": this switch has no"
+                    + " gateway (--no-gateway), and forwards go through the gateway; give --forward to the host"
+                    + " that runs the LAN's gateway");
+        }
     }
 
     /** This configuration with other port security. */

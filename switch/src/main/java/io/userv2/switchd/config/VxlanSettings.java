@@ -2,8 +2,11 @@ package io.userv2.switchd.config;
 
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.VxlanHeader;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The VXLAN uplink (RFC 7348) and the pure-switch mode that goes with it on a second host.
@@ -18,9 +21,12 @@ import java.util.List;
  *     holds {@code local} (1500 when that cannot be read)
  * @param noGateway a pure switch ({@code --no-gateway}): no gateway port, no ARP, DHCP, DNS or NAT of its own, so the
  *     guests use another host's gateway over the tunnel
+ * @param gatewayRemote in pure-switch mode, the remote behind which the LAN's gateway lives
+ *     ({@code --vxlan-gateway}): one of {@code remotes}, matched by address; null: the first of {@code remotes}
+ *     (see {@link #gatewayHost()})
  */
 public record VxlanSettings(InetSocketAddress local, List<InetSocketAddress> remotes, int vni, boolean learnRemotes,
-        int underlayMtu, boolean noGateway) {
+        int underlayMtu, boolean noGateway, InetSocketAddress gatewayRemote) {
     /** No VXLAN, a gateway of our own. */
     public static final VxlanSettings NONE = new VxlanSettings(null, List.of(), 0, false, 0, false);
     /** The underlay MTU assumed when the interface's cannot be read. */
@@ -40,6 +46,29 @@ public record VxlanSettings(InetSocketAddress local, List<InetSocketAddress> rem
             throw new IllegalArgumentException("--vxlan-local needs at least one --vxlan REMOTE (or"
                     + " --vxlan-learn-remotes)");
         }
+        Map<InetAddress, InetSocketAddress> seen = new HashMap<>();
+        for (InetSocketAddress r : remotes) {
+            InetSocketAddress before = seen.putIfAbsent(r.getAddress(), r);
+            if (before != null) {
+                // A remote is one address (the kernel matches datagrams by outer source address only): two ports
+                // of one address would silently be one remote.
+                throw new IllegalArgumentException("--vxlan " + text(before) + " and --vxlan " + text(r)
+                        + ": the same remote address twice; give each remote once (a remote is one IPv4 address,"
+                        + " with one UDP port)");
+            }
+        }
+        if (gatewayRemote != null && !noGateway) {
+            throw new IllegalArgumentException("--vxlan-gateway is for a switch without a gateway of its own"
+                    + " (--no-gateway)");
+        }
+        if (gatewayRemote != null && !seen.containsKey(gatewayRemote.getAddress())) {
+            throw new IllegalArgumentException("--vxlan-gateway " + gatewayRemote.getAddress().getHostAddress()
+                    + " is not one of the --vxlan remotes " + remotes.stream().map(VxlanSettings::text).toList());
+        }
+        if (noGateway && local != null && remotes.isEmpty()) {
+            throw new IllegalArgumentException("--no-gateway with VXLAN needs the gateway's host as a --vxlan remote"
+                    + " (remotes learned from their datagrams may not carry the LAN's gateway)");
+        }
         if ((vni & ~VxlanHeader.MAX_VNI) != 0) {
             throw new IllegalArgumentException("--vni must be between 0 and " + VxlanHeader.MAX_VNI + " (24 bits),"
                     + " got " + vni);
@@ -50,6 +79,29 @@ public record VxlanSettings(InetSocketAddress local, List<InetSocketAddress> rem
         }
     }
 
+    /** As the canonical constructor, the gateway's remote (in pure-switch mode) being the first remote. */
+    public VxlanSettings(InetSocketAddress local, List<InetSocketAddress> remotes, int vni, boolean learnRemotes,
+            int underlayMtu, boolean noGateway) {
+        this(local, remotes, vni, learnRemotes, underlayMtu, noGateway, null);
+    }
+
+    /**
+     * In pure-switch mode with VXLAN, the address of the remote behind which the LAN's gateway lives: the one given
+     * with {@code --vxlan-gateway}, else the first {@code --vxlan} remote. The gateway's MAC is pinned to that
+     * remote from the start: no other remote, and no VM, can take it, whoever speaks first and however long the
+     * gateway is silent. Null with a gateway of our own or without VXLAN.
+     */
+    public InetAddress gatewayHost() {
+        if (!noGateway || local == null) {
+            return null;
+        }
+        return gatewayRemote != null ? gatewayRemote.getAddress() : remotes.get(0).getAddress();
+    }
+
+    private static String text(InetSocketAddress a) {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
     /** True when a VXLAN socket is configured. */
     public boolean enabled() {
         return local != null;
@@ -57,7 +109,7 @@ public record VxlanSettings(InetSocketAddress local, List<InetSocketAddress> rem
 
     /** This configuration in pure-switch mode, or not. */
     public VxlanSettings withNoGateway(boolean on) {
-        return new VxlanSettings(local, remotes, vni, learnRemotes, underlayMtu, on);
+        return new VxlanSettings(local, remotes, vni, learnRemotes, underlayMtu, on, on ? gatewayRemote : null);
     }
 
     /**

@@ -41,6 +41,10 @@ import java.util.function.IntPredicate;
  * no bindings to check them against (the neighbour cache still accounts every address to its port). With IPv6 off,
  * IPv6 frames pass unchecked, as before.
  *
+ * <p>On a switch without a gateway of its own ({@code --no-gateway}, {@link #trustingUplinks}) the same checks guard
+ * the LAN's gateway on another host, and frames from uplink ports ({@link Port#isUplink()}) pass unchecked: the real
+ * gateway's ARP, Neighbor Advertisements and Router Advertisements come in there.
+ *
  * <p>802.1Q and 802.1ad tags are looked through, so a tag does not hide a spoofed source. Frames too short to hold
  * the fields pass (receivers drop them as malformed). Allocation-free; loop thread only.
  */
@@ -71,6 +75,7 @@ public final class IngressFilter {
     private final IntPredicate gatewayOwns;
     private final DhcpBindings bindings;
     private final Ipv6Owner ipv6;
+    private final boolean trustUplinks;
     /** The view IPv6 chains are walked with (one filter per switch, one thread). */
     private final Ipv6Packet view = Ipv6Packet.reusable();
 
@@ -84,9 +89,23 @@ public final class IngressFilter {
 
     /** As {@link #IngressFilter(IntPredicate, DhcpBindings)}, with the IPv6 checks when {@code ipv6} is not null. */
     public IngressFilter(IntPredicate gatewayOwns, DhcpBindings bindings, Ipv6Owner ipv6) {
+        this(gatewayOwns, bindings, ipv6, false);
+    }
+
+    private IngressFilter(IntPredicate gatewayOwns, DhcpBindings bindings, Ipv6Owner ipv6, boolean trustUplinks) {
         this.gatewayOwns = gatewayOwns;
         this.bindings = bindings;
         this.ipv6 = ipv6;
+        this.trustUplinks = trustUplinks;
+    }
+
+    /**
+     * The filter of a pure switch, whose LAN gateway (owning the IPv4 addresses {@code gatewayOwns} accepts and, when
+     * {@code ipv6} is not null, those IPv6 addresses) is behind an uplink: VM ports get every check but IP source
+     * guard (the DHCP leases are the gateway host's); uplink ports none.
+     */
+    public static IngressFilter trustingUplinks(IntPredicate gatewayOwns, Ipv6Owner ipv6) {
+        return new IngressFilter(gatewayOwns, null, ipv6, true);
     }
 
     /** True when IP source guard is on. */
@@ -99,6 +118,9 @@ public final class IngressFilter {
      * {@code ingress}. Returns null to pass it, or why to drop it. The caller keeps {@code buf}.
      */
     public PortDropReason check(ByteBuf buf, int index, int length, Port ingress) {
+        if (trustUplinks && ingress.isUplink()) {
+            return null;
+        }
         int end = index + length;
         int typeAt = index + 12;
         int type = buf.getUnsignedShort(typeAt);

@@ -29,6 +29,9 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>The gateway's MAC is a static entry ({@link #attachGateway}): learning never moves it, and a frame from a
  *       VM port with the gateway's MAC as source is dropped.</li>
+ *   <li>Without a gateway of its own ({@code --no-gateway}) the LAN gateway's MAC is admitted from uplinks only
+ *       ({@link #reserveRemoteGateway}), and pinned to the remote the gateway lives behind
+ *       ({@link #pinRemoteGateway}).</li>
  *   <li>Every VM port may have learned at most {@link PortSecuritySettings#maxMacsPerPort()} addresses, the table at
  *       most {@link PortSecuritySettings#maxMacs()}; a frame whose source cannot be learned is dropped, and nothing
  *       is ever evicted to make room (IEEE 802.1Q calls this limiting the learned entries per port).</li>
@@ -124,6 +127,22 @@ public final class LearningSwitch {
      */
     public void reserveRemoteGateway(long mac) {
         remoteGatewayMac = mac;
+    }
+
+    /**
+     * For a switch without a gateway of its own: pins the LAN gateway's MAC (given to {@link #reserveRemoteGateway})
+     * to {@code uplink}, the remote behind which the gateway lives. A static entry, as the gateway's own is on its
+     * host: it never ages and never moves, so frames to the gateway go to that remote alone from the start, and the
+     * MAC from any other port is refused (the uplinks count it as a second gateway before it gets here).
+     *
+     * @throws IllegalStateException when no remote gateway is reserved or {@code uplink} is not an uplink
+     */
+    public void pinRemoteGateway(Port uplink) {
+        if (remoteGatewayMac < 0 || !uplink.isUplink()) {
+            throw new IllegalStateException("the gateway's MAC is pinned only to an uplink, on a switch without a"
+                    + " gateway of its own");
+        }
+        table.pin(remoteGatewayMac, uplink);
     }
 
     /** Sets who hears of gateway frames dropped for an unknown destination. */
@@ -224,6 +243,10 @@ public final class LearningSwitch {
         if (!MacAddress.isGroup(src)
                 && (src != ingress.lastLearnedMac() || now - ingress.lastLearnedAt() > RELEARN_NANOS)) {
             int learned = table.learn(src, ingress, now);
+            if (learned == MacTable.REFUSED_PINNED) {
+                drop(ingress, PortDropReason.GATEWAY_MAC_SPOOFED, now); // a pinned gateway MAC from another port
+                return false;
+            }
             if (learned == MacTable.REFUSED_PORT_FULL || learned == MacTable.REFUSED_TABLE_FULL) {
                 drop(ingress, learned == MacTable.REFUSED_PORT_FULL ? PortDropReason.MAC_LIMIT
                         : PortDropReason.MAC_TABLE_FULL, now);

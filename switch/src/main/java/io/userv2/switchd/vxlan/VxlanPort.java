@@ -118,12 +118,12 @@ public final class VxlanPort extends Port implements EventLoop.Flushable {
 
     /**
      * The gateway's MAC as the source of a frame from a remote while that MAC is our own gateway's, or (in
-     * pure-switch mode) learned behind another port: another userv2 (or anything else) is acting as a gateway of
+     * pure-switch mode) pinned to another remote, the one the gateway lives behind: another userv2 (or anything else) is acting as a gateway of
      * this LAN. Two gateways on one VNI hand out the same addresses twice, and letting the MAC move would take the
      * real gateway's traffic away; dropped, counted and logged loudly (at most once per
      * {@link LearningSwitch#DROP_LOG_NANOS}).
      *
-     * @param owner the port the gateway's MAC is learned on in pure-switch mode, null when it is our own
+     * @param owner the port the gateway's MAC is pinned to in pure-switch mode, null when it is our own
      */
     private void secondGateway(long now, Port owner) {
         long n = drops.count(VxlanDropReason.SECOND_GATEWAY);

@@ -107,8 +107,8 @@ public final class VxlanTransport implements IoHandler {
      * @param lanMtu the LAN's IP MTU ({@code --mtu}); {@code lanMtu + 50} must fit the underlay MTU
      * @param maxFrame the largest inner frame taken from a remote (the LAN's)
      * @param gatewayMac the LAN gateway's MAC (48 bits): with {@code ownGateway}, a frame from a remote with it as
-     *     source reveals a second gateway on the VNI; in pure-switch mode, so does one from a second remote while
-     *     the MAC is learned on another
+     *     source reveals a second gateway on the VNI; in pure-switch mode the MAC is pinned to the remote the
+     *     gateway lives behind ({@link VxlanSettings#gatewayHost()}) and from any other remote is a second gateway
      * @param ownGateway whether this switch runs the gateway (false with {@code --no-gateway})
      * @throws IOException when the MTUs do not fit (a message saying what to change) or the socket cannot be bound
      */
@@ -156,13 +156,18 @@ public final class VxlanTransport implements IoHandler {
         }
         long now = System.nanoTime();
         for (InetSocketAddress r : settings.remotes()) {
-            if (!t.remotes.containsKey(r.getAddress())) {
-                t.attach(r, true, now);
-            }
+            t.attach(r, true, now); // one address each: VxlanSettings refuses the same address twice
+        }
+        InetAddress gatewayHost = ownGateway ? null : settings.gatewayHost();
+        if (gatewayHost != null) {
+            // The LAN's gateway lives behind this remote (--vxlan-gateway, or the first --vxlan): its MAC is pinned
+            // there now, so it does not go to whichever remote speaks first, nor move after a silence.
+            sw.pinRemoteGateway(t.remotes.get(gatewayHost));
         }
         loop.every(10_000_000_000L, () -> t.expire(System.nanoTime()));
         LOG.log(System.Logger.Level.INFO, "vxlan: vni " + settings.vni() + " on udp://" + local + " to "
                 + settings.remotes() + (settings.learnRemotes() ? " (and remotes learned from their datagrams)" : "")
+                + (gatewayHost == null ? "" : "; the LAN's gateway is behind " + gatewayHost.getHostAddress())
                 + "; underlay MTU " + underlay + " (" + source + "), LAN MTU " + lanMtu + "; Don't Fragment "
                 + (df ? "forced (IP_DONTFRAGMENT)" : "left to the kernel's path MTU discovery (JDK 17 has no option)"));
         return t;

@@ -23,6 +23,13 @@ final class FakeControlPlane implements ControlPlane {
     final AtomicBoolean portOpen = new AtomicBoolean();
     final AtomicInteger probes = new AtomicInteger();
     volatile RuntimeException statsFailure;
+    /** What hasGateway answers (false: a --no-gateway switch). */
+    volatile boolean gateway = true;
+
+    @Override
+    public boolean hasGateway() {
+        return gateway;
+    }
 
     @Override
     public synchronized Map<String, String> leases() {
