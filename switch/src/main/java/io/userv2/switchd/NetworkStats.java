@@ -1,5 +1,6 @@
 package io.userv2.switchd;
 
+import io.userv2.stack.dhcp.DhcpCounters;
 import io.userv2.stack.dhcp6.Dhcp6Server;
 import io.userv2.stack.gateway.DropReason;
 import io.userv2.stack.gateway.GatewayCounters;
@@ -131,8 +132,17 @@ final class NetworkStats {
         dns.put("udpDroppedAtPortCap", net.services().dnsUdp().droppedAtPortCap());
         root.put("dns", dns);
         // The same leases as GET /services/dhcp/leases lists (without the gateway's own entry).
-        root.put("dhcp", Map.of("leases",
-                NetworkControlPlane.listedLeases(net, System.currentTimeMillis()).size()));
+        Map<String, Object> dhcp = new LinkedHashMap<>();
+        dhcp.put("leases", NetworkControlPlane.listedLeases(net, System.currentTimeMillis()).size());
+        DhcpCounters dc = net.services().dhcp().counters();
+        dhcp.put("offers", dc.offers());
+        dhcp.put("acks", dc.acks());
+        dhcp.put("naks", dc.naks());
+        dhcp.put("dropped", dc.droppedTotal());
+        // replies that would not fit the client's size (RFC 2131: 576 octets unless option 57 says more)
+        dhcp.put("optionsLeftOut", dc.optionsLeftOut());
+        dhcp.put("oversizedReplies", dc.oversizedReplies());
+        root.put("dhcp", dhcp);
         root.put("forwards", net.forwards().list().size());
         if (net.vxlan() != null) {
             root.put("vxlan", vxlan(net.vxlan()));

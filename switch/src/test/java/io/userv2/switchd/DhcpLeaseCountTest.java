@@ -148,6 +148,10 @@ class DhcpLeaseCountTest {
             assertEquals(DhcpMessageType.ACK, awaitReply(vm).messageType());
             expected.put(ip.toString(), VM.toString());
             assertCountsAgree(expected);
+            Map<?, ?> dhcp = (Map<?, ?>) new NetworkControlPlane(net).stats().get("dhcp");
+            assertEquals(1L, ((Number) dhcp.get("offers")).longValue(), dhcp.toString());
+            assertEquals(1L, ((Number) dhcp.get("acks")).longValue(), dhcp.toString());
+            assertEquals(0L, ((Number) dhcp.get("optionsLeftOut")).longValue(), dhcp.toString());
 
             // RFC 2131 4.4.6: the client "sends a DHCPRELEASE message to the server" (unicast, from its address).
             vm.send(Frames.udp(VM.toString(), GW_MAC, ip.toString(), GW, 68, 67,
