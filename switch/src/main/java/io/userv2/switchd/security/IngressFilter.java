@@ -169,6 +169,13 @@ public final class IngressFilter {
         }
         boolean couldBeNdp = (srcHigh >>> 54) == (0xFE80L >>> 6)
                 && buf.getUnsignedByte(l3 + Ipv6Packet.HOP_LIMIT) == 255;
+        int nextHeader = buf.getUnsignedByte(l3 + Ipv6Packet.NEXT_HEADER);
+        if (!couldBeNdp && (nextHeader == IpProtocol.TCP_NUMBER || nextHeader == IpProtocol.UDP_NUMBER)) {
+            // Every TCP segment and UDP datagram without extension headers (the bulk of the traffic): no chain to
+            // walk, no ICMPv6 in it, and not what an RA could hide in; the walk below would pass it too. The gateway
+            // walks and validates what reaches it.
+            return null;
+        }
         if (view.wrap(buf, l3, end - l3) != null || (couldBeNdp && view.isFragment())) {
             // RFC 7113 3: what a guard cannot see through, or a fragmented packet that could be NDP (RFC 6980 lets
             // no node accept those), is dropped rather than let through.

@@ -135,6 +135,28 @@ class LearningSwitchIpv6SecurityTest {
     }
 
     @Test
+    void tcpAndUdpOfGuestsPassWhileGatewaySourcesAndHiddenAdvertisementsStillDrop() {
+        build(true);
+        byte[] segment = new byte[20];
+        segment[12] = 0x50; // data offset 5
+        send(a, packet(A_MAC, GW_MAC.bits(), A_ULA, Ipv6Address.parse("2001:db8::9"), 64, IpProtocol.TCP_NUMBER,
+                segment));
+        send(a, packet(A_MAC, GW_MAC.bits(), A_ULA, GW_ULA, 64, IpProtocol.UDP_NUMBER, new byte[8]));
+        // From a link-local source with hop limit 255 TCP is walked as before (and passes).
+        send(a, packet(A_MAC, GW_MAC.bits(), A_LL, GW_LL, 255, IpProtocol.TCP_NUMBER, segment));
+        assertEquals(3, atGateway.size());
+        // The checks before the shortcut still hold for TCP: nobody speaks for the gateway's address.
+        send(a, packet(A_MAC, B_MAC.bits(), GW_ULA, B_ULA, 64, IpProtocol.TCP_NUMBER, segment));
+        assertEquals(1, a.counters().drops(PortDropReason.GATEWAY_IP_SPOOFED));
+        // A truncated link-local hop-limit-255 packet cannot be walked: dropped by the guard, as before.
+        byte[] cut = packet(A_MAC, Ipv6Address.ALL_NODES.multicastMac(), A_LL, Ipv6Address.ALL_NODES, 255,
+                IpProtocol.TCP_NUMBER, segment);
+        send(a, java.util.Arrays.copyOf(cut, cut.length - 4));
+        assertEquals(1, a.counters().drops(PortDropReason.ROUTER_ADVERTISEMENT_GUARD));
+        assertEquals(0, b.frames.size());
+    }
+
+    @Test
     void neighborDiscoveryAndMulticastOfGuestsAreFloodedAsBefore() {
         build(true);
         // DAD, router solicitation, a solicitation for b, a's unsolicited advertisement, MLDv2 report, mDNS.

@@ -6,9 +6,12 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.userv2.stack.gateway.ArpCache;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.gateway.GatewayCounters;
+import io.userv2.stack.gateway.GatewayIpv6;
+import io.userv2.stack.gateway.Ipv6Config;
 import io.userv2.stack.nat.HostSockets;
 import io.userv2.stack.nat.HostTcpSocket;
 import io.userv2.stack.nat.HostUdpSocket;
+import io.userv2.stack.nat.Nat66Policy;
 import io.userv2.stack.nat.NatConfig;
 import io.userv2.stack.nat.NatEngine;
 import io.userv2.stack.nat.NatObserver;
@@ -22,12 +25,19 @@ import io.userv2.stack.wire.IpProtocol;
 import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Repr;
 import io.userv2.stack.wire.Ipv4Subnet;
+import io.userv2.stack.wire.Ipv6Address;
+import io.userv2.stack.wire.Ipv6Packet;
+import io.userv2.stack.wire.Ipv6Prefix;
+import io.userv2.stack.wire.Ipv6Repr;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpHeader;
 import io.userv2.stack.wire.TcpPacket;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -37,6 +47,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -52,6 +63,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The guest (a Linux-like SYN: MSS 1460, SACK-permitted, timestamps, window scale 7) connects to a remote address
  * the policy maps to the host; the stub dial is accepted in setup, so the connection is ESTABLISHED (MSS 1448).
+ * {@code family} 6 runs the same over IPv6 (NAT66): the gateway's IPv6 side on a ULA /64, a guest in it connecting to
+ * {@code 2001:db8::9}, which a rule maps to the host's {@code ::1}; MSS 1440 (the LAN's MTU - 60), segments of 1428.
  * <ul>
  *   <li>{@code upload}, one operation = one 1448-byte data frame from the guest, then the engine's flush (the relay
  *       writes the bytes to the host stub, which takes them all; an ACK frame goes out every second segment);</li>
@@ -67,6 +80,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * java -jar bench/target/userv2-benchmarks.jar NatTcpPathBenchmark -f 1 -wi 3 -w 1 -i 3 -r 1 -prof gc
+ * java -jar bench/target/userv2-benchmarks.jar NatTcpPathBenchmark -p family=6 -prof gc   # IPv6 only
  * </pre>
  */
 @BenchmarkMode(Mode.Throughput)
@@ -84,19 +98,34 @@ public class NatTcpPathBenchmark {
     static final Ipv4Address REMOTE = Ipv4Address.parse("203.0.113.9");
     static final int GUEST_PORT = 40_000;
     static final int REMOTE_PORT = 80;
+    /** The IPv6 LAN (a ULA /64), the gateway's and the guest's addresses in it. */
+    static final Ipv6Prefix LAN6 = Ipv6Prefix.parse("fd4d:6169:6c63:6f77::/64");
+    static final Ipv6Address GATEWAY6 = Ipv6Address.parse("fd4d:6169:6c63:6f77::1");
+    static final Ipv6Address GUEST6 = Ipv6Address.parse("fd4d:6169:6c63:6f77::3");
+    /** A documentation address a {@code --nat} rule maps to the host's {@code ::1}. */
+    static final Ipv6Address REMOTE6 = Ipv6Address.parse("2001:db8::9");
     /** The guest's ISN, just below the wrap to 0, so the data crosses it. */
     static final int GUEST_ISN = 0xFFFF_FF00;
-    /** Data bytes per full segment: MSS 1460 minus the 12-byte timestamps option. */
-    static final int SEGMENT = 1448;
     static final int SEND_SEGMENTS = 45;
-    /** Ethernet + IPv4 headers before the TCP header in every frame. */
-    static final int TCP_OFFSET = 14 + 20;
     /** TCP header with NOP NOP Timestamps, as the guest sends once established. */
     static final int TCP_HEADER = 32;
 
     /** The gateway, the NAT engine and one established connection; the host stub and the sink count. */
     @State(Scope.Thread)
     public abstract static class Path extends HostTcpSocketStub {
+        /** The IP version the guest speaks: 4, or 6 (NAT66, the same engine through {@code GatewayIpv6}). */
+        @Param({"4", "6"})
+        public int family;
+        boolean ipv6;
+        /** Ethernet + IP headers before the TCP header in every frame (34 or 54). */
+        int tcpOffset;
+        /** Data bytes per full segment: the MSS (1460, over IPv6 1440) minus the 12-byte timestamps option. */
+        int segment;
+        /** The guest's and the remote address as 128 bits (IPv4: only the low int is used). */
+        long guestHigh;
+        long guestLow;
+        long remoteHigh;
+        long remoteLow;
         final ByteBufAllocator alloc = new PooledByteBufAllocator(true); // as the switch uses
         Gateway gateway;
         NatEngine engine;
@@ -123,12 +152,28 @@ public class NatTcpPathBenchmark {
         /** SYN, host dial accepted, SYN-ACK, ACK: ESTABLISHED. */
         @Setup(Level.Trial)
         public void establish() {
+            if (family != 4 && family != 6) {
+                throw new IllegalArgumentException("family 4 or 6: " + family);
+            }
+            ipv6 = family == 6;
+            tcpOffset = 14 + (ipv6 ? Ipv6Packet.HEADER_LENGTH : 20);
+            segment = (ipv6 ? 1440 : 1460) - 12;
+            guestHigh = ipv6 ? GUEST6.high() : 0;
+            guestLow = ipv6 ? GUEST6.low() : GUEST.bits();
+            remoteHigh = ipv6 ? REMOTE6.high() : 0;
+            remoteLow = ipv6 ? REMOTE6.low() : REMOTE.bits();
             gateway = new Gateway(GATEWAY_MAC, GATEWAY, LAN, this::fromGateway, alloc, new GatewayCounters(),
                     new ArpCache());
             NatPolicy policy = new NatPolicy(LAN, GATEWAY, Map.of(REMOTE, Ipv4Address.parse("127.0.0.1")), false);
             HostSockets host = new HostSockets() {
                 @Override
                 public HostTcpSocket dialTcp(NatTcpFlow f, Ipv4Address address, int port) {
+                    flow = f;
+                    return Path.this;
+                }
+
+                @Override
+                public HostTcpSocket dialTcp6(NatTcpFlow f, Ipv6Address address, int port) {
                     flow = f;
                     return Path.this;
                 }
@@ -141,23 +186,30 @@ public class NatTcpPathBenchmark {
             engine = new NatEngine(gateway, policy, NatConfig.defaults(), alloc, host, mac -> 0, NatObserver.NONE,
                     new byte[16]);
             gateway.setIpv4Forwarder(engine);
-            dataFrame = frame(SEGMENT);
-            ipv4(dataFrame, TCP_HEADER + SEGMENT);
-            for (int i = 0; i < SEGMENT; i++) {
-                dataFrame.setByte(TCP_OFFSET + TCP_HEADER + i, i * 31 + 7);
+            if (ipv6) {
+                GatewayIpv6 v6 = gateway.enableIpv6(Ipv6Config.of(LAN6, GATEWAY6, List.of()), new SplittableRandom(1),
+                        now);
+                engine.enableIpv6(v6, new Nat66Policy(LAN6, Set.of(GATEWAY6), Map.of(REMOTE6, Ipv6Address.LOOPBACK),
+                        false));
+            }
+            dataFrame = frame(segment);
+            ip(dataFrame, TCP_HEADER + segment);
+            for (int i = 0; i < segment; i++) {
+                dataFrame.setByte(tcpOffset + TCP_HEADER + i, i * 31 + 7);
             }
             ackFrame = frame(0);
-            ipv4(ackFrame, TCP_HEADER);
-            hostData = alloc.directBuffer(SEND_SEGMENTS * SEGMENT);
-            for (int i = 0; i < SEND_SEGMENTS * SEGMENT; i++) {
+            ip(ackFrame, TCP_HEADER);
+            hostData = alloc.directBuffer(SEND_SEGMENTS * segment);
+            for (int i = 0; i < SEND_SEGMENTS * segment; i++) {
                 hostData.writeByte(i * 7 + 1);
             }
 
             ByteBuf syn = frame(0);
-            tcp.start(GUEST_PORT, REMOTE_PORT, TcpControl.SYN, GUEST_ISN).setWindow(64240).setMaxSegmentSize(1460)
-                    .setSackPermitted(true).setTimestamps(guestTs++, 0).setWindowScale(7);
-            int length = ipv4(syn, tcp.totalLength());
-            tcp.emit(syn, TCP_OFFSET, GUEST.bits(), REMOTE.bits());
+            tcp.start(GUEST_PORT, REMOTE_PORT, TcpControl.SYN, GUEST_ISN).setWindow(64240)
+                    .setMaxSegmentSize(segment + 12).setSackPermitted(true).setTimestamps(guestTs++, 0)
+                    .setWindowScale(7);
+            int length = ip(syn, tcp.totalLength());
+            emitTcp(syn);
             gateway.receive(syn, 0, length, 1, now);
             syn.release();
             engine.flush(now);
@@ -171,7 +223,7 @@ public class NatTcpPathBenchmark {
             }
             now += 100_000;
             guestAck();
-            if (flow.connection().state() != TcpState.ESTABLISHED || flow.connection().sendMss() != SEGMENT) {
+            if (flow.connection().state() != TcpState.ESTABLISHED || flow.connection().sendMss() != segment) {
                 throw new IllegalStateException("not established as expected: " + flow.connection());
             }
             framesOut = 0;
@@ -196,19 +248,33 @@ public class NatTcpPathBenchmark {
             }
         }
 
-        /** A guest frame with Ethernet written and room for IPv4, TCP with timestamps and {@code data} bytes. */
+        /** A guest frame with Ethernet written and room for IP, TCP with timestamps and {@code data} bytes. */
         ByteBuf frame(int data) {
-            int length = TCP_OFFSET + TCP_HEADER + 28 + data; // room for a SYN's 40 option bytes too
+            int length = tcpOffset + TCP_HEADER + 28 + data; // room for a SYN's 40 option bytes too
             ByteBuf f = alloc.directBuffer(length, length);
-            new EthernetRepr(GATEWAY_MAC, GUEST_MAC, EtherType.IPV4).emit(f, 0);
+            new EthernetRepr(GATEWAY_MAC, GUEST_MAC, ipv6 ? EtherType.IPV6 : EtherType.IPV4).emit(f, 0);
             f.writerIndex(length);
             return f;
         }
 
-        /** Writes the IPv4 header for {@code tcpLength} bytes of TCP; returns the frame length. */
-        static int ipv4(ByteBuf frame, int tcpLength) {
-            new Ipv4Repr(GUEST, REMOTE, IpProtocol.TCP, tcpLength, 64).emit(frame, 14);
-            return TCP_OFFSET + tcpLength;
+        /** Writes the IPv4 or IPv6 header for {@code tcpLength} bytes of TCP; returns the frame length. */
+        int ip(ByteBuf frame, int tcpLength) {
+            if (ipv6) {
+                Ipv6Repr.writeHeader(frame, 14, guestHigh, guestLow, remoteHigh, remoteLow, IpProtocol.TCP_NUMBER,
+                        tcpLength, 64, 0, 0);
+            } else {
+                new Ipv4Repr(GUEST, REMOTE, IpProtocol.TCP, tcpLength, 64).emit(frame, 14);
+            }
+            return tcpOffset + tcpLength;
+        }
+
+        /** Writes {@link #tcp} into {@code frame} with its checksum over the family's pseudo header. */
+        void emitTcp(ByteBuf frame) {
+            if (ipv6) {
+                tcp.emitIpv6(frame, tcpOffset, guestHigh, guestLow, remoteHigh, remoteLow);
+            } else {
+                tcp.emit(frame, tcpOffset, (int) guestLow, (int) remoteLow);
+            }
         }
 
         /** The guest sends {@code length} data bytes (from {@link #dataFrame}) or a pure ACK of what it has. */
@@ -216,8 +282,8 @@ public class NatTcpPathBenchmark {
             ByteBuf frame = length > 0 ? dataFrame : ackFrame;
             tcp.start(GUEST_PORT, REMOTE_PORT, TcpControl.NONE, guestSeq).setAck(ourEnd).setWindow(65535)
                     .setTimestamps(guestTs++, lastTsVal).setPayloadLength(length);
-            tcp.emit(frame, TCP_OFFSET, GUEST.bits(), REMOTE.bits());
-            gateway.receive(frame, 0, TCP_OFFSET + TCP_HEADER + length, 1, now);
+            emitTcp(frame);
+            gateway.receive(frame, 0, tcpOffset + TCP_HEADER + length, 1, now);
             guestSeq = SeqNumber.add(guestSeq, length);
             engine.flush(now);
         }
@@ -229,10 +295,12 @@ public class NatTcpPathBenchmark {
         /** The gateway's sink: notes what the guest would learn from the frame (fixed offsets), then frees it. */
         void fromGateway(ByteBuf frame) {
             framesOut++;
-            int base = frame.readerIndex() + TCP_OFFSET;
-            int ipLength = frame.getUnsignedShort(frame.readerIndex() + 14 + 2);
+            int base = frame.readerIndex() + tcpOffset;
+            // IPv4: total length (at 2) less its 20-byte header; IPv6: payload length (at 4), the TCP segment.
+            int tcpLength = ipv6 ? frame.getUnsignedShort(frame.readerIndex() + 14 + 4)
+                    : frame.getUnsignedShort(frame.readerIndex() + 14 + 2) - 20;
             int headerLength = (frame.getUnsignedByte(base + 12) >>> 4) * 4;
-            int data = ipLength - 20 - headerLength;
+            int data = tcpLength - headerLength;
             lastFlags = frame.getUnsignedByte(base + 13);
             int seq = frame.getInt(base + 4);
             if ((lastFlags & TcpPacket.FLAG_SYN) != 0) {
@@ -282,7 +350,7 @@ public class NatTcpPathBenchmark {
         void prepare() {
             upload();
             upload();
-            if (bytesToHost != 2L * SEGMENT || framesOut != 1) {
+            if (bytesToHost != 2L * segment || framesOut != 1) {
                 throw new IllegalStateException("two segments should reach the host and be acknowledged once: "
                         + bytesToHost + " bytes, " + framesOut + " frames");
             }
@@ -293,13 +361,13 @@ public class NatTcpPathBenchmark {
 
         void upload() {
             now += 1_000;
-            guestSends(SEGMENT);
+            guestSends(segment);
             segments++;
         }
 
         @Override
         void check() {
-            if (bytesToHost != segments * SEGMENT || dataFramesOut != 0 || framesOut < segments / 2 - 1
+            if (bytesToHost != segments * segment || dataFramesOut != 0 || framesOut < segments / 2 - 1
                     || framesOut > segments / 2 + 2) {
                 throw new IllegalStateException(segments + " segments in, " + bytesToHost + " bytes to the host, "
                         + framesOut + " frames out: " + flow.connection().stats());
@@ -332,7 +400,7 @@ public class NatTcpPathBenchmark {
 
         void download() {
             now += SEND_SEGMENTS * 1_000L;
-            hostPending = SEND_SEGMENTS * SEGMENT;
+            hostPending = SEND_SEGMENTS * segment;
             engine.hostReadable(flow, now);
             engine.flush(now);
             guestAck();
