@@ -92,6 +92,7 @@ final class NetworkStats {
         n.put("udpPortUnreachable", nat.udp().counters().portUnreachable());
         if (nat.ipv6Enabled()) { // NAT66, with IPv6 on
             n.put("tcp6ConnectionsOpened", nat.tcp().connections6Opened());
+            n.put("ipv6SourceRefused", nat.sourceRefused6()); // neither link-local nor in the prefix (RFC 2827)
             n.put("udp6Flows", nat.udp().size6());
             n.put("udp6DatagramsToHost", nat.udp().counters6().datagramsToHost());
             n.put("udp6DatagramsToGuest", nat.udp().counters6().datagramsToGuest());

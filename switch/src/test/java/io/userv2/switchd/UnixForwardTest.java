@@ -56,6 +56,10 @@ class UnixForwardTest {
 
     @BeforeEach
     void start() throws IOException {
+        start(Ipv6Settings.OFF);
+    }
+
+    private void start(Ipv6Settings ipv6) throws IOException {
         state = dir.resolve("state/forwards.json");
         if (!Files.exists(dir.resolve("resolv.conf"))) {
             Files.writeString(dir.resolve("resolv.conf"), ""); // hermetic: no upstream, no host resolver
@@ -66,7 +70,7 @@ class UnixForwardTest {
                 new DnsSettings(Map.of(), List.of(), false,
                         List.of(new InetSocketAddress(Ipv4Address.parse("127.0.0.1").toInetAddress(), 1)),
                         dir.resolve("resolv.conf"), null, List.of()),
-                NatSettings.DEFAULT, new ForwardSettings(List.of(), state), null).withIpv6(Ipv6Settings.OFF));
+                NatSettings.DEFAULT, new ForwardSettings(List.of(), state), null).withIpv6(ipv6));
         net.start();
     }
 
@@ -127,6 +131,20 @@ class UnixForwardTest {
         assertFalse(Files.exists(socks.resolve("one-more.sock")), "nothing bound for the refused one");
         assertTrue(unexpose("unix", socks.resolve("0.sock").toString()));
         expose(ForwardSpec.parse("unix:" + socks.resolve("one-more.sock") + "=192.168.104.3:80"));
+    }
+
+    @Test
+    void ipv6GuestLiteralsAreRefusedUnlessLinkLocalOrInThePrefix() throws Exception {
+        stop();
+        start(Ipv6Settings.DEFAULT);
+        String prefixHost = net.gateway().ipv6().config().prefix().host(5).toString();
+        for (String off : List.of("2001:db8::5", "fe80:0:0:1::5", "fd00:dead:beef::5")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> expose(ForwardSpec.parse("tcp:127.0.0.1:0=[" + off + "]:80")), off);
+            assertTrue(e.getMessage().contains("not on this network"), e.getMessage());
+        }
+        expose(ForwardSpec.parse("udp:127.0.0.1:0=[fe80::5]:53"));
+        expose(ForwardSpec.parse("tcp:127.0.0.1:0=[" + prefixHost + "]:80"));
     }
 
     /** The next ARP request the VM sees, skipping anything else; returns the address it asks for. */

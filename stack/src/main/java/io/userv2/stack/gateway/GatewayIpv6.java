@@ -102,6 +102,8 @@ public final class GatewayIpv6 {
     public static final int HOP_LIMIT = Ipv6Repr.DEFAULT_HOP_LIMIT;
     /** RFC 8200 5: "IPv6 requires that every link in the Internet have an MTU of 1280 octets or greater." */
     public static final int MIN_MTU = 1280;
+    /** The upper half of every address in {@code fe80::/64}, the link-local unicast prefix. */
+    private static final long LINK_LOCAL_64 = 0xFE80_0000_0000_0000L;
     private static final int NDP_HOP_LIMIT = 255;
     private static final int NO_NEXT_HEADER = 59;
 
@@ -214,6 +216,23 @@ public final class GatewayIpv6 {
     /** True for the gateway's two unicast addresses. */
     public boolean owns(Ipv6Address a) {
         return owns(a.high(), a.low());
+    }
+
+    /**
+     * Whether {@code high:low} can be a guest's address on this LAN: link-local ({@code fe80::/64}, RFC 4291 2.5.6) or
+     * in the LAN's prefix, and not one of the gateway's own. The NAT creates flows only for such sources (RFC 2827
+     * ingress filtering: "traffic ... originating from within [the network] ... with a source address not in the
+     * assigned range is dropped"), and port forwards reach only such guests (else the gateway would solicit any
+     * address on the LAN and whichever VM answered would get the host's connections).
+     */
+    public boolean isGuestAddress(long high, long low) {
+        return (high == LINK_LOCAL_64 || config.prefix().contains(high, low)) && !Ipv6Address.isMulticast(high)
+                && !owns(high, low);
+    }
+
+    /** {@link #isGuestAddress(long, long)} of {@code a}. */
+    public boolean isGuestAddress(Ipv6Address a) {
+        return isGuestAddress(a.high(), a.low());
     }
 
     /**

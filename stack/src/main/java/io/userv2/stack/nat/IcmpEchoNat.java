@@ -60,6 +60,7 @@ public final class IcmpEchoNat {
         long dropsPolicy;
         long dropsFlowLimit;
         long dropsBadPacket;
+        long dropsSource;
         long dropsNotEcho;
         long dropsUnavailable;
         long dropsHostBusy;
@@ -98,8 +99,13 @@ public final class IcmpEchoNat {
 
         /** Messages dropped for any reason: policy, caps, malformed, not an echo request, no ping sockets, ... */
         public long drops() {
-            return dropsPolicy + dropsFlowLimit + dropsBadPacket + dropsNotEcho + dropsUnavailable + dropsHostBusy
-                    + dropsBadReply;
+            return dropsPolicy + dropsFlowLimit + dropsBadPacket + dropsSource + dropsNotEcho + dropsUnavailable
+                    + dropsHostBusy + dropsBadReply;
+        }
+
+        /** IPv6 requests that would have opened a flow from a source neither link-local nor in the LAN's prefix. */
+        public long dropsSource() {
+            return dropsSource;
         }
 
         /** Host socket errors (opening, sending, or an error the socket reported). */
@@ -205,6 +211,11 @@ public final class IcmpEchoNat {
         }
         IcmpFlowKey key = new IcmpFlowKey(ingress, packet.source(), icmp.echoIdentifier(), packet.destination());
         NatIcmpFlow flow = flows.get(key);
+        if (flow == null && !lan6.isGuestAddress(packet.sourceHigh(), packet.sourceLow())) {
+            // RFC 2827 ingress filtering, where flows are made: only link-local and in-prefix guests are relayed
+            (policy6.isNat64((Ipv6Address) key.destination()) ? counters64 : counters6).dropsSource++;
+            return true;
+        }
         IpAddress real = null; // an IPv4 address for the NAT64 prefix: an IPv4 ping socket
         if (flow == null && (real = policy6.route((Ipv6Address) key.destination())) == null) {
             (policy6.isNat64((Ipv6Address) key.destination()) ? counters64 : counters6).dropsPolicy++;

@@ -214,6 +214,15 @@ public final class NatEngine implements Ipv4Forwarder {
         return ipv6;
     }
 
+    /**
+     * IPv6 packets that would have opened a NAT flow (TCP SYNs, UDP datagrams, echo requests; NAT66 and NAT64) from a
+     * source neither link-local nor in the LAN's prefix, or the gateway's own: dropped (RFC 2827 ingress filtering).
+     */
+    public long sourceRefused6() {
+        return tcp.dropsSource6() + udp.counters6().dropsSource() + udp.counters64().dropsSource()
+                + icmp.counters6().dropsSource() + icmp.counters64().dropsSource();
+    }
+
     /** The NAT64 prefix when {@link #enableIpv6} turned NAT64 on, else null. */
     public Nat64Prefix nat64Prefix() {
         return nat64;

@@ -2,6 +2,7 @@ package io.userv2.stack.nat;
 
 import io.netty.util.collection.LongObjectHashMap;
 import io.userv2.stack.tcp.TcpConnectionKey;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,17 +20,39 @@ final class NatFlowTable {
     private int size;
 
     /**
-     * The hash key of a tuple, scrambled by a bijection: the map probes linearly from a slot taken from the key's low
-     * bits, and packed tuples of one guest (consecutive source ports) would otherwise fill one long run of slots that
-     * every removal walks. For IPv4 ({@code localHigh == 0}) the packed fields, so distinct tuples that differ in
-     * more than the guest's address keep distinct keys; for IPv6 a mix of the 128-bit address and the ports.
+     * This process's secret for {@link #bucketKey}: guests choose their tuples, and with a public function they could
+     * choose many that meet in one bucket (or one run of the map's slots), a chain every segment then walks on the
+     * event loop.
      */
-    private static long bucketKey(int guestPort, long localHigh, long localLow, int localPort) {
+    private static final long SEED = new SecureRandom().nextLong();
+
+    /**
+     * The hash key of a tuple: the gateway side's address and port and the guest's port, keyed with {@link #SEED}
+     * through non-linear mixing (MurmurHash3's 64-bit finaliser), so that no guest can tell which tuples share a key,
+     * nor which keys share a run of the map's linearly probed slots. For IPv4 ({@code localHigh == 0}) the packed
+     * fields (32-bit address, two ports) xor the seed, then mixed: a bijection, so distinct tuples that differ in more
+     * than the guest's address keep distinct keys. For IPv6 (160 bits, so keys can meet) each part goes through the
+     * mix in turn, the state carried into the next: the earlier parts' effect is unknown without the seed, so no part
+     * can cancel another's (an xor of the parts, as before, let a guest pick, for each source port, a destination in
+     * one /64 that undid it: thousands of flows in one chain).
+     */
+    static long bucketKey(int guestPort, long localHigh, long localLow, int localPort) {
         long ports = ((long) guestPort << 16) | localPort;
-        long k = localHigh == 0 ? (localLow << 32) | ports
-                : (localHigh * 0xC2B2AE3D27D4EB4FL) ^ localLow ^ (ports << 40) ^ ports;
-        k *= 0x9E3779B97F4A7C15L; // odd: invertible modulo 2^64
-        return k ^ (k >>> 29);
+        if (localHigh == 0) {
+            return fmix64(((localLow << 32) | ports) ^ SEED);
+        }
+        long k = fmix64(localHigh ^ SEED);
+        k = fmix64(Long.rotateLeft(k, 32) ^ localLow);
+        return fmix64(k ^ ports ^ SEED);
+    }
+
+    /** MurmurHash3's fmix64: a bijection of 64 bits whose every output bit depends on every input bit. */
+    private static long fmix64(long k) {
+        k ^= k >>> 33;
+        k *= 0xFF51AFD7ED558CCDL;
+        k ^= k >>> 33;
+        k *= 0xC4CEB9FE1A85EC53L;
+        return k ^ (k >>> 33);
     }
 
     /** The flow of a segment from IPv4 {@code guestAddress:guestPort} to {@code localAddress:localPort}, or null. */

@@ -112,6 +112,7 @@ public final class TcpNat {
     private int nextEphemeral;
     private long dropsBadSegment;
     private long dropsPolicy;
+    private long dropsSource6;
     private long resetsSent;
     private long faults;
     private long dialTimeouts;
@@ -243,6 +244,11 @@ public final class TcpNat {
         if (!freshSyn) {
             // RFC 9293 3.10.7.1: a segment for no connection is answered with RST (unless it is one).
             sendReset(guestMac, key, seg);
+            return true;
+        }
+        if (srcHigh != 0 && !v6.isGuestAddress(srcHigh, srcLow)) {
+            // RFC 2827 ingress filtering, where flows are made: only link-local and in-prefix guests are relayed
+            dropsSource6++;
             return true;
         }
         if (flow != null) {
@@ -405,7 +411,8 @@ public final class TcpNat {
      * IPv6 guest is reached from the gateway's IPv6 address of the same scope (its link-local one for a link-local
      * guest), once {@link #enableIpv6} was called.
      *
-     * @return the flow, or null when a connection cap refuses it or IPv6 is off (the caller closes {@code socket})
+     * @return the flow, or null when a connection cap refuses it, IPv6 is off or the IPv6 guest is not on the LAN (the
+     *     caller closes {@code socket})
      */
     NatTcpFlow openToGuest(IpAddress guest, int port, HostTcpSocket socket, long now) {
         TcpConnection conn = connectToGuest(guest, port, now);
@@ -433,13 +440,14 @@ public final class TcpNat {
 
     /**
      * An active open from the gateway's address (of the guest's family) and a free ephemeral port; null when a cap
-     * refuses it, or for an IPv6 guest while IPv6 is off or at an address no guest can have ({@code ::/64}, multicast,
-     * the gateway's own).
+     * refuses it, or for an IPv6 guest while IPv6 is off or at an address that is no guest's on this LAN (neither
+     * link-local nor in the prefix, or the gateway's own: else the gateway would solicit any address on the LAN, and
+     * whichever VM answered would get the host's connections).
      */
     private TcpConnection connectToGuest(IpAddress guest, int port, long now) {
         Ipv6Address from = null;
         if (guest instanceof Ipv6Address g6) {
-            if (v6 == null || g6.high() == 0 || g6.isMulticast() || v6.owns(g6)) {
+            if (v6 == null || !v6.isGuestAddress(g6)) {
                 return null;
             }
             from = v6.sourceFor(g6);
@@ -686,6 +694,11 @@ public final class TcpNat {
     /** SYNs refused because the destination may not be reached. */
     public long dropsPolicy() {
         return dropsPolicy;
+    }
+
+    /** IPv6 SYNs dropped because their source is neither link-local nor in the LAN's prefix (or is the gateway's). */
+    public long dropsSource6() {
+        return dropsSource6;
     }
 
     /** Resets sent for segments of no connection, refused destinations and connection caps. */

@@ -47,6 +47,7 @@ public final class UdpNat {
         long dropsPolicy;
         long dropsFlowLimit;
         long dropsBadPacket;
+        long dropsSource;
         long dropsTooBig;
         long dropsHostBusy;
         long hostErrors;
@@ -74,7 +75,12 @@ public final class UdpNat {
 
         /** Datagrams dropped: destination not reachable by policy, flow limit, malformed, too big, socket full. */
         public long drops() {
-            return dropsPolicy + dropsFlowLimit + dropsBadPacket + dropsTooBig + dropsHostBusy;
+            return dropsPolicy + dropsFlowLimit + dropsBadPacket + dropsSource + dropsTooBig + dropsHostBusy;
+        }
+
+        /** IPv6 datagrams that would have opened a flow from a source neither link-local nor in the LAN's prefix. */
+        public long dropsSource() {
+            return dropsSource;
         }
 
         /** Host socket errors other than port unreachable. */
@@ -174,6 +180,11 @@ public final class UdpNat {
         MacAddress guestMac = MacAddress.of(frame.source());
         NatUdpFlow flow = flows.get(key);
         if (flow == null) {
+            if (key.guest() instanceof Ipv6Address g6 && !lan6.isGuestAddress(g6)) {
+                // RFC 2827 ingress filtering, where flows are made (not IPv4-mapped, ::, another LAN's, the gateway's)
+                (policy6.isNat64((Ipv6Address) key.destination()) ? counters64 : counters6).dropsSource++;
+                return true;
+            }
             IpAddress real = key.destination() instanceof Ipv6Address d6 ? policy6.route(d6) // NAT64: IPv4
                     : policy.translate((Ipv4Address) key.destination());
             if (real == null) {

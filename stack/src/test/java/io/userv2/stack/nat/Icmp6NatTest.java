@@ -359,4 +359,15 @@ class Icmp6NatTest {
             out.release();
         }
     }
+
+    @Test
+    void echoRequestsFromSourcesOffTheLanOpenNoFlow() {
+        start(true);
+        ping(OUTSIDE, 9, 1, new byte[4], Ipv6Address.parse("2001:db8::bad"));
+        ping(OUTSIDE, 9, 2, new byte[4], Ipv6Address.parse("::ffff:192.168.104.5"));
+        assertTrue(host.ping.isEmpty(), "no ping socket for a source that is no guest's");
+        assertEquals(2, engine.icmp().counters6().dropsSource());
+        ping(OUTSIDE, 9, 3, new byte[4]);
+        assertEquals(1, host.ping.size(), "the guest's own address is relayed");
+    }
 }

@@ -127,4 +127,39 @@ class NatFlowTableTest {
         assertEquals(all, new HashSet<>(table.snapshot()));
         assertEquals(all.size(), table.snapshot().size());
     }
+
+    /**
+     * The review's attack on the old, unkeyed IPv6 key {@code (high*C) ^ low ^ (ports<<40) ^ ports}: for each source
+     * port p, the destination {@code base ^ f(p0) ^ f(p)} in one /64 undid the ports, so every tuple got one key.
+     */
+    @Test
+    void ipv6TuplesChosenToCancelThePortsDoNotShareABucket() {
+        Ipv6Address base = Ipv6Address.parse("2001:db8:1:2::10");
+        int dstPort = 443;
+        int p0 = 40000;
+        Set<Long> keys = new HashSet<>();
+        int tuples = 4096;
+        for (int p = p0; p < p0 + tuples; p++) {
+            long low = base.low() ^ cancel(p0, dstPort) ^ cancel(p, dstPort);
+            keys.add(NatFlowTable.bucketKey(p, base.high(), low, dstPort));
+        }
+        assertEquals(tuples, keys.size(), "tuples sharing a hash key");
+    }
+
+    /** The part of the old key made of the ports: {@code (ports << 40) ^ ports}. */
+    private static long cancel(int guestPort, int dstPort) {
+        long ports = ((long) guestPort << 16) | dstPort;
+        return (ports << 40) ^ ports;
+    }
+
+    @Test
+    void ipv4TuplesKeepDistinctKeysUnlessOnlyTheGuestDiffers() {
+        int a = Ipv4Address.parse("203.0.113.7").bits();
+        int b = Ipv4Address.parse("203.0.113.8").bits();
+        long ka = NatFlowTable.bucketKey(40000, 0, TcpConnectionKey.mapped(a), 80);
+        assertEquals(ka, NatFlowTable.bucketKey(40000, 0, TcpConnectionKey.mapped(a), 80));
+        assertFalse(ka == NatFlowTable.bucketKey(40000, 0, TcpConnectionKey.mapped(b), 80));
+        assertFalse(ka == NatFlowTable.bucketKey(40001, 0, TcpConnectionKey.mapped(a), 80));
+        assertFalse(ka == NatFlowTable.bucketKey(40000, 0, TcpConnectionKey.mapped(a), 81));
+    }
 }

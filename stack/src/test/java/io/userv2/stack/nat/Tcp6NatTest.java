@@ -16,6 +16,9 @@ import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
 import io.userv2.stack.wire.Ipv6Address;
 import java.util.List;
+import io.userv2.stack.tcp.TcpConfig;
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.MacAddress;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -166,6 +169,41 @@ class Tcp6NatTest {
         sim.runUntil(() -> c.state() == TcpState.CLOSED, 5 * S, "RST for a segment of no connection");
         assertEquals(TcpCloseCause.RESET_BY_PEER, c.closeCause());
         assertEquals(1, sim.engine.tcp().resetsSent());
+        sim.assertNoLeaks();
+    }
+
+    @Test
+    void synsFromSourcesOffTheLanOpenNoFlow() {
+        NatSim sim = sim();
+        for (String spoofed : List.of("2001:db8::bad", "fe80:0:0:1::7", GATEWAY6.toString())) {
+            SimGuest liar = new SimGuest(sim, 7, MacAddress.parse("52:55:55:00:00:07"),
+                    Ipv4Address.parse("192.168.104.7"), Ipv6Address.parse(spoofed),
+                    TcpConfig.defaults().withoutKeepAlive());
+            sim.guests.add(liar);
+            liar.connect(GATEWAY6, 80);
+            sim.runFor(500 * MS);
+        }
+        assertEquals(0, sim.host.tcp.size(), "nothing dialled for a source that is no guest's");
+        assertEquals(0, sim.engine.tcp().connections());
+        assertEquals(3, sim.engine.tcp().dropsSource6());
+        assertEquals(3, sim.engine.sourceRefused6());
+        established(sim, guest(sim), GATEWAY6, 80); // an in-prefix guest still gets through
+        sim.assertNoLeaks();
+    }
+
+    @Test
+    void aPortForwardReachesOnlyGuestsOnTheLan() {
+        NatSim sim = sim();
+        for (String notOnLan : List.of("2001:db8::5", "::ffff:192.168.104.7", "fe80:0:0:1::5", "ff02::1")) {
+            assertNull(sim.engine.openToGuest(Ipv6Address.parse(notOnLan), 80, sim.host.accepted(), sim.now),
+                    notOnLan);
+            assertEquals(Boolean.FALSE, sim.engine.tcp().probe(Ipv6Address.parse(notOnLan), 80, S, sim.now).getNow(null),
+                    notOnLan);
+        }
+        assertNotNull(sim.engine.openToGuest(Ipv6Address.parse("fe80::5"), 80, sim.host.accepted(), sim.now),
+                "a link-local guest is on the LAN");
+        sim.engine.closeAll();
+        sim.runFor(100 * MS);
         sim.assertNoLeaks();
     }
 }

@@ -549,4 +549,19 @@ class Udp6NatTest {
             }
         }
     }
+
+    @Test
+    void datagramsFromSourcesOffTheLanOpenNoFlow() {
+        start();
+        long before = 0;
+        for (Ipv6Address spoofed : List.of(Ipv6Address.parse("2001:db8::bad"), Ipv6Address.parse("::ffff:192.168.104.5"),
+                Ipv6Address.parse("::"), Ipv6Address.parse("fe80:0:0:1::5"))) {
+            guestUdp(PORT, VM_MAC, spoofed, 5353, GW6, 9, "spoofed");
+            assertTrue(host.udp.isEmpty(), "no host socket for " + spoofed);
+            assertEquals(++before, engine.udp().counters6().dropsSource(), spoofed + " counted");
+        }
+        assertEquals(4, engine.sourceRefused6());
+        guestUdp(PORT, VM_MAC, Ipv6Address.linkLocalFromMac(VM_MAC.bits()), 5353, GW6, 9, "link-local");
+        assertEquals(1, host.udp.size(), "a link-local guest is relayed");
+    }
 }

@@ -2,6 +2,7 @@ package io.userv2.switchd.forward;
 
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.switchd.loop.EventLoop;
 import io.userv2.switchd.loop.IoHandler;
 import io.userv2.switchd.nat.NatLoop;
@@ -89,7 +90,8 @@ public final class PortForwards {
      * Starts a forward.
      *
      * @throws IllegalStateException when that protocol and local address are already forwarded
-     * @throws IllegalArgumentException when the guest is an IPv6 one and the LAN has no IPv6
+     * @throws IllegalArgumentException when the guest is an IPv6 one and the LAN has no IPv6, or an IPv6 literal that
+     *     is neither link-local nor in the LAN's prefix
      * @throws IOException when the host socket cannot be bound (in use, not permitted)
      */
     public void expose(ForwardSpec f) throws IOException {
@@ -105,6 +107,12 @@ public final class PortForwards {
         }
         if (f.ipv6() && gateway.ipv6() == null) {
             throw new IllegalArgumentException("IPv6 is off on this network: no forward to [" + f.guestHost() + "]");
+        }
+        if (f.guestLiteral() instanceof Ipv6Address g6 && !gateway.ipv6().isGuestAddress(g6)) {
+            // as a name's AAAA answers are kept to the prefix (GuestNames): else the gateway would solicit the address
+            // on the LAN and whichever VM answered would get the host's connections
+            throw new IllegalArgumentException("[" + g6 + "] is not on this network: an IPv6 guest is link-local "
+                    + "(fe80::/64) or in " + gateway.ipv6().config().prefix());
         }
         if (active.size() >= MAX_FORWARDS) {
             // Each holds a host socket; guests may add forwards (the guest API), so the host's descriptors are kept.

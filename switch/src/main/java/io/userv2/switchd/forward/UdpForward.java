@@ -136,8 +136,8 @@ final class UdpForward implements IoHandler {
                 continue;
             }
             GatewayIpv6 v6 = gateway.ipv6();
-            if (guest.isIpv6() && v6 == null) {
-                dropsNoName++; // IPv6 is off on this LAN
+            if (guest.isIpv6() && (v6 == null || !v6.isGuestAddress((Ipv6Address) guest))) {
+                dropsNoName++; // IPv6 is off on this LAN, or the guest is not on it (no Neighbor Solicitation for it)
                 continue;
             }
             if (buffer.remaining() > maxPayload - (guest instanceof Ipv6Address ? IPV6_EXTRA : 0)) {
