@@ -90,6 +90,7 @@ final class NetworkStats {
         n.put("udpDatagramsToGuest", nat.udp().counters().datagramsToGuest());
         n.put("udpDrops", nat.udp().counters().drops());
         n.put("udpPortUnreachable", nat.udp().counters().portUnreachable());
+        n.put("udpHostUnreachable", nat.udp().counters().hostUnreachable());
         if (nat.ipv6Enabled()) { // NAT66, with IPv6 on
             n.put("tcp6ConnectionsOpened", nat.tcp().connections6Opened());
             n.put("ipv6SourceRefused", nat.sourceRefused6()); // neither link-local nor in the prefix (RFC 2827)
@@ -99,6 +100,7 @@ final class NetworkStats {
             n.put("udp6Drops", nat.udp().counters6().drops());
             n.put("udp6RefusedByPolicy", nat.udp().counters6().dropsPolicy());
             n.put("udp6PortUnreachable", nat.udp().counters6().portUnreachable());
+            n.put("udp6HostUnreachable", nat.udp().counters6().hostUnreachable());
             n.put("icmp6EchoFlows", nat.icmp().size6());
             n.put("icmp6EchoRequestsToHost", nat.icmp().counters6().requestsToHost());
             n.put("icmp6EchoRepliesToGuest", nat.icmp().counters6().repliesToGuest());

@@ -46,21 +46,34 @@ final class GuestErrors {
         this.v6 = v6;
     }
 
-    /** The host answered the guest's datagrams on {@code flow} with ICMP port unreachable. */
-    void udpPortUnreachable(NatUdpFlow flow, long now) {
+    /**
+     * The host answered the guest's datagrams on {@code flow} with an ICMP error: port unreachable ({@code REFUSED}),
+     * sent from the destination the guest used, as the destination host itself sends it; host or network
+     * unreachable, sent from the gateway, as a router on the path would (RFC 792; RFC 4443 3.1: code 3 address
+     * unreachable, code 0 no route to destination).
+     */
+    void udpUnreachable(NatUdpFlow flow, DialFailure why, long now) {
         UdpFlowKey k = flow.key;
         if (k.guest() instanceof Ipv6Address g) {
             Ipv6Address d = (Ipv6Address) k.destination();
             int udpLength = UDP_HEADER + flow.lastLength;
+            int code = why == DialFailure.REFUSED ? Icmpv6Packet.CODE_PORT_UNREACHABLE
+                    : why == DialFailure.NET_UNREACHABLE ? Icmpv6Packet.CODE_NO_ROUTE
+                    : Icmpv6Packet.CODE_ADDRESS_UNREACHABLE;
             // The UDP header: ports, length and a zero checksum.
             send6(flow.guestMac, g, d, IpProtocol.UDP_NUMBER, udpLength, k.guestPort(), k.destinationPort(),
-                    udpLength << 16, d, Icmpv6Packet.CODE_PORT_UNREACHABLE, now);
+                    udpLength << 16, why == DialFailure.REFUSED ? d : v6.sourceFor(g), code, now);
             return;
         }
         Ipv4Address d = (Ipv4Address) k.destination();
         Ipv4Quote quote = Ipv4Quote.udp((Ipv4Address) k.guest(), k.guestPort(), d, k.destinationPort(),
                 flow.lastLength);
-        send(flow.guestMac, quote, d, Icmpv4Packet.CODE_PORT_UNREACHABLE, now);
+        if (why == DialFailure.REFUSED) {
+            send(flow.guestMac, quote, d, Icmpv4Packet.CODE_PORT_UNREACHABLE, now);
+        } else {
+            send(flow.guestMac, quote, gateway.ip(), why == DialFailure.NET_UNREACHABLE
+                    ? Icmpv4Packet.CODE_NET_UNREACHABLE : Icmpv4Packet.CODE_HOST_UNREACHABLE, now);
+        }
     }
 
     /**

@@ -13,6 +13,7 @@ import io.userv2.stack.wire.Ipv6Packet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.UdpPacket;
 import java.io.IOException;
+import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
 import java.util.HashMap;
 import java.util.List;
@@ -52,6 +53,7 @@ public final class UdpNat {
         long dropsHostBusy;
         long hostErrors;
         long portUnreachable;
+        long hostUnreachable;
 
         /** Flows opened so far. */
         public long flowsOpened() {
@@ -91,6 +93,11 @@ public final class UdpNat {
         /** Port unreachable reports from the host (each answered to the guest, rate limits permitting). */
         public long portUnreachable() {
             return portUnreachable;
+        }
+
+        /** Datagrams the host reported its destination host or network unreachable for, told to the guest. */
+        public long hostUnreachable() {
+            return hostUnreachable;
         }
     }
 
@@ -209,7 +216,9 @@ public final class UdpNat {
                 c.dropsHostBusy++;
             }
         } catch (PortUnreachableException e) {
-            hostSaidUnreachable(flow, now);
+            hostSaidUnreachable(flow, DialFailure.REFUSED, now);
+        } catch (NoRouteToHostException e) {
+            hostSaidUnreachable(flow, DialFailure.HOST_UNREACHABLE, now);
         } catch (IOException e) {
             c.hostErrors++;
         }
@@ -278,7 +287,12 @@ public final class UdpNat {
                 return;
             }
             if (n == HostUdpSocket.PORT_UNREACHABLE) {
-                hostSaidUnreachable(flow, now);
+                hostSaidUnreachable(flow, DialFailure.REFUSED, now);
+                continue;
+            }
+            if (n == HostUdpSocket.HOST_UNREACHABLE || n == HostUdpSocket.NET_UNREACHABLE) {
+                hostSaidUnreachable(flow, n == HostUdpSocket.HOST_UNREACHABLE ? DialFailure.HOST_UNREACHABLE
+                        : DialFailure.NET_UNREACHABLE, now);
                 continue;
             }
             if (n < 0) {
@@ -299,9 +313,14 @@ public final class UdpNat {
         }
     }
 
-    private void hostSaidUnreachable(NatUdpFlow flow, long now) {
-        countersOf(flow).portUnreachable++;
-        errors.udpPortUnreachable(flow, now);
+    /** The host reported {@code why} for the flow's destination ({@code REFUSED}: the port): the guest hears it. */
+    private void hostSaidUnreachable(NatUdpFlow flow, DialFailure why, long now) {
+        if (why == DialFailure.REFUSED) {
+            countersOf(flow).portUnreachable++;
+        } else {
+            countersOf(flow).hostUnreachable++;
+        }
+        errors.udpUnreachable(flow, why, now);
     }
 
     /** The earliest time {@link #poll} has work, or Long.MAX_VALUE. */

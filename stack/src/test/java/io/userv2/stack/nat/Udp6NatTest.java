@@ -199,6 +199,32 @@ class Udp6NatTest {
     }
 
     @Test
+    void anUnreachableHostOrNetworkIsToldToTheGuestFromTheGateway() {
+        start();
+        guestUdp(PORT, VM_MAC, VM6, 5353, REMOTE6, 9, "first");
+        Host.Udp s = host.udp.get(0);
+        s.toGuest.clear();
+        s.unreachable = true;
+        s.unreachableCode = HostUdpSocket.HOST_UNREACHABLE;
+        host.deliver(now);
+        Icmp e = onlyIcmp();
+        assertEquals(Icmpv6Packet.TYPE_DESTINATION_UNREACHABLE, e.type);
+        assertEquals(Icmpv6Packet.CODE_ADDRESS_UNREACHABLE, e.code);
+        assertEquals(GW6, e.src, "from the gateway, as a router on the path would send it");
+        ByteBuf q = Unpooled.wrappedBuffer(e.body, 8, e.body.length - 8);
+        assertEquals(REMOTE6, Ipv6Address.read(q, Ipv6Packet.DESTINATION), "the quote names the destination");
+        assertEquals(9, q.getUnsignedShort(42));
+        assertEquals(1, engine.udp().counters6().hostUnreachable());
+        assertEquals(0, engine.udp().counters6().portUnreachable());
+
+        s.unreachable = true;
+        s.unreachableCode = HostUdpSocket.NET_UNREACHABLE;
+        host.deliver(now);
+        assertEquals(Icmpv6Packet.CODE_NO_ROUTE, onlyIcmp().code);
+        assertEquals(2, engine.udp().counters6().hostUnreachable());
+    }
+
+    @Test
     void aPortUnreachableReportedOnSendIsAnsweredToo() {
         start();
         host.refuseOnSend = true;
@@ -503,6 +529,7 @@ class Udp6NatTest {
             final ArrayDeque<byte[]> toGuest = new ArrayDeque<>();
             boolean echo = true;
             boolean unreachable;
+            int unreachableCode = PORT_UNREACHABLE;
             boolean closed;
 
             Udp(NatUdpFlow flow, Ipv6Address address, int port) {
@@ -533,7 +560,7 @@ class Udp6NatTest {
             public int receive(ByteBuf dst) {
                 if (unreachable) {
                     unreachable = false;
-                    return PORT_UNREACHABLE;
+                    return unreachableCode;
                 }
                 byte[] b = toGuest.poll();
                 if (b == null) {

@@ -61,6 +61,13 @@ final class NioUdpSocket implements HostUdpSocket, IoHandler {
             }
         } catch (PortUnreachableException e) {
             return PORT_UNREACHABLE;
+        } catch (IOException e) {
+            // The kernel's pending ICMP error on the connected socket (EHOSTUNREACH, ENETUNREACH), read once.
+            return switch (NioTcpSocket.classify(e)) {
+                case HOST_UNREACHABLE -> HOST_UNREACHABLE;
+                case NET_UNREACHABLE -> NET_UNREACHABLE;
+                default -> throw e;
+            };
         }
         int n = target.position();
         dst.writerIndex(dst.writerIndex() + n);
