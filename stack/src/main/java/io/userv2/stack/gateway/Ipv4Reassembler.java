@@ -7,11 +7,6 @@ import io.userv2.stack.wire.EtherType;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.Ipv4Packet;
 import io.userv2.stack.wire.MacAddress;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -63,13 +58,8 @@ public final class Ipv4Reassembler {
     /** The largest reassembly buffer. */
     static final int MAX_BUFFER = PREFIX + MAX_PAYLOAD;
 
-    private final ByteBufAllocator alloc;
     private final GatewayCounters counters;
-    private final ReassemblyLimits limits;
-    /** In arrival order of the first fragment, which is deadline order (the timeout is the same for all). */
-    private final LinkedHashMap<Key, Datagram> datagrams = new LinkedHashMap<>();
-    private final Map<Integer, int[]> perOwner = new HashMap<>();
-    private long bytes;
+    private final HeldDatagrams<Key> held;
 
     /** Source and destination; owner, protocol and identification. */
     private record Key(long addresses, long rest) {
@@ -79,64 +69,33 @@ public final class Ipv4Reassembler {
         }
     }
 
-    private static final class Datagram {
-        final Key key;
-        final int owner;
-        final long deadline;
-        ByteBuf buf;
-        /** Sorted, non-overlapping payload ranges held: [starts[i], ends[i]). */
-        int[] starts = new int[8];
-        int[] ends = new int[8];
-        int fragments;
-        int receivedBytes;
-        int highestEnd;
-        /** Payload length once the last fragment is in, else -1. */
-        int length = -1;
-        /** The first fragment's header length once it is in, else 0. */
-        int headerLength;
-        long ethDestination;
-        long ethSource;
-
-        Datagram(Key key, int owner, long deadline) {
-            this.key = key;
-            this.owner = owner;
-            this.deadline = deadline;
-        }
-
-        int capacity() {
-            return buf == null ? 0 : buf.capacity();
-        }
-    }
-
     /**
      * A reassembler taking buffers from {@code alloc}, counting in {@code counters} (shared with the gateway), bounded
      * by {@code limits}.
      */
     public Ipv4Reassembler(ByteBufAllocator alloc, GatewayCounters counters, ReassemblyLimits limits) {
-        this.alloc = Objects.requireNonNull(alloc, "alloc");
+        this.held = new HeldDatagrams<>(alloc, counters, limits, PREFIX, MAX_BUFFER);
         this.counters = Objects.requireNonNull(counters, "counters");
-        this.limits = Objects.requireNonNull(limits, "limits");
     }
 
     /** The limits in force. */
     public ReassemblyLimits limits() {
-        return limits;
+        return held.limits();
     }
 
     /** Datagrams in reassembly now. */
     public int datagrams() {
-        return datagrams.size();
+        return held.size();
     }
 
     /** Datagrams in reassembly now for ingress {@code owner}. */
     public int datagrams(int owner) {
-        int[] n = perOwner.get(owner);
-        return n == null ? 0 : n[0];
+        return held.size(owner);
     }
 
     /** Bytes of reassembly buffers held now (their capacity). */
     public long bytes() {
-        return bytes;
+        return held.bytes();
     }
 
     /**
@@ -155,89 +114,31 @@ public final class Ipv4Reassembler {
         expire(nowNanos);
         int offset = fragment.fragmentOffsetBytes();
         int length = fragment.payloadLength();
-        int end = offset + length;
-        boolean more = fragment.moreFragments();
         Key key = Key.of(fragment, owner);
-        Datagram d = datagrams.get(key);
-
-        if (more && (length == 0 || (length & 7) != 0)) {
-            return refuse(d, DropReason.FRAGMENT_MALFORMED);
-        }
+        HeldDatagrams.Datagram d = held.get(key);
         int headerLength = offset == 0 ? fragment.headerLength() : d == null ? 0 : d.headerLength;
-        if (end > 0xFFFF - Math.max(headerLength, Ipv4Packet.MIN_HEADER_LENGTH)) {
-            return refuse(d, DropReason.FRAGMENT_TOO_LONG);
-        }
+        // Total Length, header included, is at most 65,535 (a header not yet seen counts as the shortest).
+        int maxEnd = 0xFFFF - Math.max(headerLength, Ipv4Packet.MIN_HEADER_LENGTH);
+        d = held.admit(d, key, owner, offset, length, fragment.moreFragments(), maxEnd, fragment.buffer(),
+                fragment.payloadOffset(), nowNanos);
         if (d == null) {
-            if (datagrams.size() >= limits.maxDatagrams()) {
-                return refuse(null, DropReason.FRAGMENT_TOTAL_LIMIT);
-            }
-            if (datagrams(owner) >= limits.maxDatagramsPerOwner()) {
-                return refuse(null, DropReason.FRAGMENT_OWNER_LIMIT);
-            }
-            d = new Datagram(key, owner, nowNanos + limits.timeoutNanos());
-        } else {
-            // RFC 791 / Linux ip_frag_queue: fragments must agree on where the datagram ends.
-            if (d.length >= 0 ? end > d.length || (!more && end != d.length) : !more && end < d.highestEnd) {
-                return refuse(d, DropReason.FRAGMENT_INCONSISTENT);
-            }
-            if (offset == 0 && d.headerLength == 0 && d.highestEnd > 0xFFFF - headerLength) {
-                return refuse(d, DropReason.FRAGMENT_TOO_LONG);
-            }
-            int i = findOverlap(d, offset, end);
-            if (i >= 0) {
-                if (d.starts[i] == offset && d.ends[i] == end) {
-                    counters.drop(DropReason.FRAGMENT_DUPLICATE);
-                    return null;
-                }
-                return refuse(d, DropReason.FRAGMENT_OVERLAP);
-            }
-            if (d.fragments >= limits.maxFragments()) {
-                return refuse(d, DropReason.FRAGMENT_TOO_MANY);
-            }
+            return null;
         }
-        int datagramLength = more ? d.length : end;
-        int needed = PREFIX + Math.max(end, d.highestEnd);
-        int capacity = d.capacity();
-        if (capacity < needed) {
-            int newCapacity = datagramLength >= 0 ? PREFIX + datagramLength
-                    : Math.max(needed, Math.min(MAX_BUFFER, capacity * 2));
-            if (bytes + newCapacity - capacity > limits.maxBytes()) {
-                return refuse(d.buf == null ? null : d, DropReason.FRAGMENT_MEMORY_LIMIT);
-            }
-            if (d.buf == null) {
-                d.buf = alloc.buffer(newCapacity, MAX_BUFFER);
-                datagrams.put(key, d);
-                perOwner.computeIfAbsent(owner, o -> new int[1])[0]++;
-            } else {
-                d.buf.capacity(newCapacity);
-            }
-            bytes += newCapacity - capacity;
-        }
-        if (!more) {
-            d.length = end;
-        }
-        ByteBuf buf = d.buf;
-        buf.setBytes(PREFIX + offset, fragment.buffer(), fragment.payloadOffset(), length);
         if (offset == 0) {
             d.headerLength = headerLength;
-            buf.setBytes(PREFIX - headerLength, fragment.buffer(), fragment.offset(), headerLength);
+            d.buf.setBytes(PREFIX - headerLength, fragment.buffer(), fragment.offset(), headerLength);
             d.ethDestination = eth.destination();
             d.ethSource = eth.source();
         }
-        insert(d, offset, end);
-        d.fragments++;
-        d.receivedBytes += length;
-        d.highestEnd = Math.max(d.highestEnd, end);
-        if (d.length < 0 || d.headerLength == 0 || d.receivedBytes != d.length) {
+        if (!held.record(d, offset, offset + length)) {
             return null;
         }
-        forget(d);
         counters.reassembled(d.fragments);
         return finish(d);
     }
 
     /** Rewrites the first fragment's headers into those of the whole datagram; the buffer goes to the caller. */
-    private static ByteBuf finish(Datagram d) {
+    private static ByteBuf finish(HeldDatagrams.Datagram d) {
         ByteBuf buf = d.buf;
         int ip = PREFIX - d.headerLength;
         buf.setShort(ip + Ipv4Packet.TOTAL_LENGTH, d.headerLength + d.length);
@@ -254,78 +155,14 @@ public final class Ipv4Reassembler {
         return buf;
     }
 
-    /**
-     * Index of a held range that [start, end) duplicates or overlaps, else -1. (An empty range, which only a last
-     * fragment can be, never gets here inside a held one: it ends before data already held, which is inconsistent.)
-     */
-    private static int findOverlap(Datagram d, int start, int end) {
-        for (int i = 0; i < d.fragments; i++) {
-            if ((d.starts[i] == start && d.ends[i] == end) || (d.starts[i] < end && start < d.ends[i])) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static void insert(Datagram d, int start, int end) {
-        int n = d.fragments;
-        if (n == d.starts.length) {
-            d.starts = Arrays.copyOf(d.starts, n * 2);
-            d.ends = Arrays.copyOf(d.ends, n * 2);
-        }
-        int i = n;
-        while (i > 0 && d.starts[i - 1] > start) {
-            d.starts[i] = d.starts[i - 1];
-            d.ends[i] = d.ends[i - 1];
-            i--;
-        }
-        d.starts[i] = start;
-        d.ends[i] = end;
-    }
-
-    /**
-     * Drops the fragment being offered for {@code reason} and, when {@code d} is held, the datagram with all its
-     * fragments (each counted under {@code reason}).
-     */
-    private ByteBuf refuse(Datagram d, DropReason reason) {
-        counters.drop(reason);
-        if (d != null && d.buf != null) {
-            discard(d, reason);
-        }
-        return null;
-    }
-
-    private void discard(Datagram d, DropReason reason) {
-        forget(d);
-        counters.drop(reason, d.fragments);
-        d.buf.release();
-    }
-
-    /** Removes {@code d} from the tables and the accounting; its buffer is the caller's to release or hand on. */
-    private void forget(Datagram d) {
-        datagrams.remove(d.key);
-        bytes -= d.capacity();
-        int[] n = perOwner.get(d.owner);
-        if (--n[0] == 0) {
-            perOwner.remove(d.owner);
-        }
-    }
-
     /** Drops (and counts as {@link DropReason#FRAGMENT_TIMEOUT}) every datagram overdue at {@code nowNanos}. */
     public void expire(long nowNanos) {
-        while (!datagrams.isEmpty()) {
-            Datagram d = datagrams.values().iterator().next();
-            if (nowNanos - d.deadline < 0) {
-                return;
-            }
-            discard(d, DropReason.FRAGMENT_TIMEOUT);
-        }
+        held.expire(nowNanos);
     }
 
     /** When {@link #expire} next has something to do: the earliest deadline, or {@link Long#MAX_VALUE} if none. */
     public long pollAt() {
-        Iterator<Datagram> it = datagrams.values().iterator();
-        return it.hasNext() ? it.next().deadline : Long.MAX_VALUE;
+        return held.pollAt();
     }
 
     /**
@@ -333,25 +170,16 @@ public final class Ipv4Reassembler {
      * {@link DropReason#FRAGMENT_ABORTED}.
      */
     public void releaseOwner(int owner) {
-        if (!perOwner.containsKey(owner)) {
-            return;
-        }
-        for (Datagram d : datagrams.values().toArray(new Datagram[0])) {
-            if (d.owner == owner) {
-                discard(d, DropReason.FRAGMENT_ABORTED);
-            }
-        }
+        held.releaseOwner(owner);
     }
 
     /** Drops everything held, counted as {@link DropReason#FRAGMENT_ABORTED}, releasing every buffer. */
     public void close() {
-        for (Datagram d : datagrams.values().toArray(new Datagram[0])) {
-            discard(d, DropReason.FRAGMENT_ABORTED);
-        }
+        held.close();
     }
 
     @Override
     public String toString() {
-        return "Ipv4Reassembler{" + datagrams.size() + " datagrams, " + bytes + " bytes}";
+        return "Ipv4Reassembler{" + held.size() + " datagrams, " + held.bytes() + " bytes}";
     }
 }

@@ -6,12 +6,6 @@ import io.userv2.stack.wire.EtherType;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.Ipv6Packet;
 import io.userv2.stack.wire.MacAddress;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Objects;
 
 /**
  * Reassembles IPv6 fragments addressed to the gateway into whole packets (RFC 8200 section 4.5), sans-IO, with the
@@ -71,46 +65,13 @@ public final class Ipv6Reassembler {
 
     private final ByteBufAllocator alloc;
     private final GatewayCounters counters;
-    private final ReassemblyLimits limits;
-    /** In arrival order of the first fragment, which is deadline order (the timeout is the same for all). */
-    private final LinkedHashMap<Key, Datagram> datagrams = new LinkedHashMap<>();
-    private final Map<Integer, int[]> perOwner = new HashMap<>();
-    private long bytes;
+    private final HeldDatagrams<Key> held;
 
     /** Source, destination, identification and owner. */
     private record Key(long srcHigh, long srcLow, long dstHigh, long dstLow, long idAndOwner) {
         static Key of(Ipv6Packet packet, int owner) {
             return new Key(packet.sourceHigh(), packet.sourceLow(), packet.destinationHigh(), packet.destinationLow(),
                     ((long) owner << 32) | (packet.fragmentIdentification() & 0xFFFF_FFFFL));
-        }
-    }
-
-    private static final class Datagram {
-        final Key key;
-        final int owner;
-        final long deadline;
-        ByteBuf buf;
-        /** Sorted, non-overlapping ranges of the Fragmentable Part held: [starts[i], ends[i]). */
-        int[] starts = new int[8];
-        int[] ends = new int[8];
-        int fragments;
-        int receivedBytes;
-        int highestEnd;
-        /** Fragmentable Part length once the last fragment is in, else -1. */
-        int length = -1;
-        /** The first fragment's Per-Fragment headers' length (fixed header included) once it is in, else 0. */
-        int unfragmentable;
-        long ethDestination;
-        long ethSource;
-
-        Datagram(Key key, int owner, long deadline) {
-            this.key = key;
-            this.owner = owner;
-            this.deadline = deadline;
-        }
-
-        int capacity() {
-            return buf == null ? 0 : buf.capacity();
         }
     }
 
@@ -121,9 +82,9 @@ public final class Ipv6Reassembler {
      * @throws IllegalArgumentException when {@code limits} allow fewer bytes than one full packet needs
      */
     public Ipv6Reassembler(ByteBufAllocator alloc, GatewayCounters counters, ReassemblyLimits limits) {
-        this.alloc = Objects.requireNonNull(alloc, "alloc");
-        this.counters = Objects.requireNonNull(counters, "counters");
-        this.limits = Objects.requireNonNull(limits, "limits");
+        this.held = new HeldDatagrams<>(alloc, counters, limits, PREFIX, MAX_BUFFER);
+        this.alloc = alloc;
+        this.counters = counters;
         if (limits.maxBytes() < MAX_BUFFER) {
             throw new IllegalArgumentException("byte budget below one full IPv6 packet: " + limits.maxBytes());
         }
@@ -131,23 +92,22 @@ public final class Ipv6Reassembler {
 
     /** The limits in force. */
     public ReassemblyLimits limits() {
-        return limits;
+        return held.limits();
     }
 
     /** Packets in reassembly now. */
     public int datagrams() {
-        return datagrams.size();
+        return held.size();
     }
 
     /** Packets in reassembly now for ingress {@code owner}. */
     public int datagrams(int owner) {
-        int[] n = perOwner.get(owner);
-        return n == null ? 0 : n[0];
+        return held.size(owner);
     }
 
     /** Bytes of reassembly buffers held now (their capacity). */
     public long bytes() {
-        return bytes;
+        return held.bytes();
     }
 
     /**
@@ -164,88 +124,32 @@ public final class Ipv6Reassembler {
         expire(nowNanos);
         int offset = fragment.fragmentOffsetBytes();
         int length = fragment.payloadLength();
-        int end = offset + length;
         boolean more = fragment.moreFragments();
         int unfragmentable = fragment.fragmentHeaderOffset() - fragment.offset();
         if (offset == 0 && !more) {
             return atomic(eth, fragment, unfragmentable, length);
         }
         Key key = Key.of(fragment, owner);
-        Datagram d = datagrams.get(key);
-
-        if (more && (length == 0 || (length & 7) != 0)) {
-            return refuse(d, DropReason.FRAGMENT_MALFORMED);
-        }
-        int headers = offset == 0 ? unfragmentable : d == null ? 0 : d.unfragmentable;
-        if (end > MAX_PAYLOAD || (headers > 0 && payloadLength(headers, end) > 0xFFFF)) {
-            return refuse(d, DropReason.FRAGMENT_TOO_LONG);
-        }
+        HeldDatagrams.Datagram d = held.get(key);
+        int headers = offset == 0 ? unfragmentable : d == null ? 0 : d.headerLength;
+        // The Fragmentable Part ends by 65,535 and, once the headers are known, so does the Payload Length.
+        int maxEnd = headers == 0 ? MAX_PAYLOAD : Math.min(MAX_PAYLOAD, 0xFFFF - payloadLength(headers, 0));
+        d = held.admit(d, key, owner, offset, length, more, maxEnd, fragment.buffer(), fragment.payloadOffset(),
+                nowNanos);
         if (d == null) {
-            if (datagrams.size() >= limits.maxDatagrams()) {
-                return refuse(null, DropReason.FRAGMENT_TOTAL_LIMIT);
-            }
-            if (datagrams(owner) >= limits.maxDatagramsPerOwner()) {
-                return refuse(null, DropReason.FRAGMENT_OWNER_LIMIT);
-            }
-            d = new Datagram(key, owner, nowNanos + limits.timeoutNanos());
-        } else {
-            if (d.length >= 0 ? end > d.length || (!more && end != d.length) : !more && end < d.highestEnd) {
-                return refuse(d, DropReason.FRAGMENT_INCONSISTENT);
-            }
-            if (offset == 0 && d.unfragmentable == 0 && payloadLength(headers, d.highestEnd) > 0xFFFF) {
-                return refuse(d, DropReason.FRAGMENT_TOO_LONG);
-            }
-            int i = findOverlap(d, offset, end);
-            if (i >= 0) {
-                if (d.starts[i] == offset && d.ends[i] == end) {
-                    counters.drop(DropReason.FRAGMENT_DUPLICATE);
-                    return null;
-                }
-                return refuse(d, DropReason.FRAGMENT_OVERLAP);
-            }
-            if (d.fragments >= limits.maxFragments()) {
-                return refuse(d, DropReason.FRAGMENT_TOO_MANY);
-            }
+            return null;
         }
-        int packetLength = more ? d.length : end;
-        int needed = PREFIX + Math.max(end, d.highestEnd);
-        int capacity = d.capacity();
-        if (capacity < needed) {
-            int newCapacity = packetLength >= 0 ? PREFIX + packetLength
-                    : Math.max(needed, Math.min(MAX_BUFFER, capacity * 2));
-            if (bytes + newCapacity - capacity > limits.maxBytes()) {
-                return refuse(d.buf == null ? null : d, DropReason.FRAGMENT_MEMORY_LIMIT);
-            }
-            if (d.buf == null) {
-                d.buf = alloc.buffer(newCapacity, MAX_BUFFER);
-                datagrams.put(key, d);
-                perOwner.computeIfAbsent(owner, o -> new int[1])[0]++;
-            } else {
-                d.buf.capacity(newCapacity);
-            }
-            bytes += newCapacity - capacity;
-        }
-        if (!more) {
-            d.length = end;
-        }
-        ByteBuf buf = d.buf;
-        buf.setBytes(PREFIX + offset, fragment.buffer(), fragment.payloadOffset(), length);
         if (offset == 0) {
-            d.unfragmentable = unfragmentable;
-            writeHeaders(buf, PREFIX - unfragmentable, fragment, unfragmentable);
+            d.headerLength = unfragmentable;
+            writeHeaders(d.buf, PREFIX - unfragmentable, fragment, unfragmentable);
             d.ethDestination = eth.destination();
             d.ethSource = eth.source();
         }
-        insert(d, offset, end);
-        d.fragments++;
-        d.receivedBytes += length;
-        d.highestEnd = Math.max(d.highestEnd, end);
-        if (d.length < 0 || d.unfragmentable == 0 || d.receivedBytes != d.length) {
+        if (!held.record(d, offset, offset + length)) {
             return null;
         }
-        forget(d);
         counters.reassembled6(d.fragments);
-        return finish(buf, d.unfragmentable, d.length, d.ethDestination, d.ethSource);
+        return finish(d.buf, d.headerLength, d.length, d.ethDestination, d.ethSource);
     }
 
     /** The reassembled packet's Payload Length: the extension headers before the Fragment header and the data. */
@@ -256,7 +160,7 @@ public final class Ipv6Reassembler {
     /** An atomic fragment: its own packet at once, the Fragment header taken out (RFC 6946). */
     private ByteBuf atomic(EthernetFrame eth, Ipv6Packet fragment, int unfragmentable, int length) {
         if (payloadLength(unfragmentable, length) > 0xFFFF) {
-            return refuse(null, DropReason.FRAGMENT_TOO_LONG); // cannot happen: the packet was shorter
+            return held.refuse(null, DropReason.FRAGMENT_TOO_LONG); // cannot happen: the packet was shorter
         }
         ByteBuf buf = alloc.buffer(PREFIX + length);
         try {
@@ -291,94 +195,28 @@ public final class Ipv6Reassembler {
         return buf;
     }
 
-    /** Index of a held range that [start, end) duplicates or overlaps, else -1. */
-    private static int findOverlap(Datagram d, int start, int end) {
-        for (int i = 0; i < d.fragments; i++) {
-            if ((d.starts[i] == start && d.ends[i] == end) || (d.starts[i] < end && start < d.ends[i])) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static void insert(Datagram d, int start, int end) {
-        int n = d.fragments;
-        if (n == d.starts.length) {
-            d.starts = Arrays.copyOf(d.starts, n * 2);
-            d.ends = Arrays.copyOf(d.ends, n * 2);
-        }
-        int i = n;
-        while (i > 0 && d.starts[i - 1] > start) {
-            d.starts[i] = d.starts[i - 1];
-            d.ends[i] = d.ends[i - 1];
-            i--;
-        }
-        d.starts[i] = start;
-        d.ends[i] = end;
-    }
-
-    /** Drops the fragment being offered for {@code reason} and, when {@code d} is held, its packet. */
-    private ByteBuf refuse(Datagram d, DropReason reason) {
-        counters.drop(reason);
-        if (d != null && d.buf != null) {
-            discard(d, reason);
-        }
-        return null;
-    }
-
-    private void discard(Datagram d, DropReason reason) {
-        forget(d);
-        counters.drop(reason, d.fragments);
-        d.buf.release();
-    }
-
-    private void forget(Datagram d) {
-        datagrams.remove(d.key);
-        bytes -= d.capacity();
-        int[] n = perOwner.get(d.owner);
-        if (--n[0] == 0) {
-            perOwner.remove(d.owner);
-        }
-    }
-
     /** Drops (and counts as {@link DropReason#FRAGMENT_TIMEOUT}) every packet overdue at {@code nowNanos}. */
     public void expire(long nowNanos) {
-        while (!datagrams.isEmpty()) {
-            Datagram d = datagrams.values().iterator().next();
-            if (nowNanos - d.deadline < 0) {
-                return;
-            }
-            discard(d, DropReason.FRAGMENT_TIMEOUT);
-        }
+        held.expire(nowNanos);
     }
 
     /** When {@link #expire} next has something to do: the earliest deadline, or {@link Long#MAX_VALUE} if none. */
     public long pollAt() {
-        Iterator<Datagram> it = datagrams.values().iterator();
-        return it.hasNext() ? it.next().deadline : Long.MAX_VALUE;
+        return held.pollAt();
     }
 
     /** Drops everything held for ingress {@code owner} (its port went away), as {@link DropReason#FRAGMENT_ABORTED}. */
     public void releaseOwner(int owner) {
-        if (!perOwner.containsKey(owner)) {
-            return;
-        }
-        for (Datagram d : datagrams.values().toArray(new Datagram[0])) {
-            if (d.owner == owner) {
-                discard(d, DropReason.FRAGMENT_ABORTED);
-            }
-        }
+        held.releaseOwner(owner);
     }
 
     /** Drops everything held, as {@link DropReason#FRAGMENT_ABORTED}, releasing every buffer. */
     public void close() {
-        for (Datagram d : datagrams.values().toArray(new Datagram[0])) {
-            discard(d, DropReason.FRAGMENT_ABORTED);
-        }
+        held.close();
     }
 
     @Override
     public String toString() {
-        return "Ipv6Reassembler{" + datagrams.size() + " packets, " + bytes + " bytes}";
+        return "Ipv6Reassembler{" + held.size() + " packets, " + held.bytes() + " bytes}";
     }
 }
