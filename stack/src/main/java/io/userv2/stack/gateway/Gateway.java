@@ -192,6 +192,20 @@ public final class Gateway implements UdpSender {
         return false;
     }
 
+    /**
+     * Whether {@code address} can be a guest's on this LAN: a host address of the subnet (not its network or broadcast
+     * address) that is not one of the gateway's own. Port forwards reach only such guests: else the gateway would ARP
+     * for an address off the LAN (or answer itself) and whichever VM answered would get the host's connections.
+     */
+    public boolean isGuestAddress(int address) {
+        return subnet.contains(address) && address != networkBits && address != broadcastBits && !owns(address);
+    }
+
+    /** {@link #isGuestAddress(int)} of {@code address}. */
+    public boolean isGuestAddress(Ipv4Address address) {
+        return isGuestAddress(address.bits());
+    }
+
     /** The gateway's MAC address. */
     public MacAddress mac() {
         return mac;
