@@ -646,11 +646,12 @@ public final class Gateway implements UdpSender {
      * from the gateway's address, as a router), under RFC 1122 3.2.2's rules (not about an ICMP error, a broadcast
      * or multicast datagram, a link-layer broadcast, a source that is not one host) and the rate limit.
      */
-    private void reassemblyTimedOut(long toMac, ByteBuf first, long nowNanos) {
+    private void reassemblyTimedOut(long toMac, long ethDestination, ByteBuf first, long nowNanos) {
         int index = first.readerIndex();
         int headerLength = (first.getUnsignedByte(index + Ipv4Packet.VERSION_IHL) & 0xF) * 4;
         int destination = first.getInt(index + Ipv4Packet.DESTINATION);
-        if (MacAddress.isGroup(toMac) || isBroadcastOrMulticast(destination)
+        if (MacAddress.isGroup(toMac) || MacAddress.isGroup(ethDestination)
+                || isBroadcastOrMulticast(destination)
                 || (first.getUnsignedByte(index + Ipv4Packet.PROTOCOL) == IpProtocol.ICMP_NUMBER
                         && first.readableBytes() > headerLength
                         && isIcmpError(first.getUnsignedByte(index + headerLength)))) {

@@ -720,18 +720,18 @@ public final class GatewayIpv6 {
     /**
      * Reassembly of the packet whose first fragment is {@code first} (as received, Fragment header included) timed
      * out: Time Exceeded code 1 quoting it goes to its source (RFC 8200 4.5), from the address it was sent to if that
-     * is the gateway's, else from the gateway's of the source's scope; never about a packet to a multicast address, from
-     * an unspecified or multicast source or to a group MAC (RFC 4443 2.4 e), nor about an ICMPv6 error; rate limited
+     * is the gateway's, else from the gateway's of the source's scope; never about a packet to a multicast address or
+     * a group MAC, from an unspecified or multicast source (RFC 4443 2.4 e), nor about an ICMPv6 error; rate limited
      * with the other errors.
      */
-    private void reassemblyTimedOut(long toMac, ByteBuf first, long nowNanos) {
+    private void reassemblyTimedOut(long toMac, long ethDestination, ByteBuf first, long nowNanos) {
         int index = first.readerIndex();
         long srcHigh = first.getLong(index + Ipv6Packet.SOURCE);
         long srcLow = first.getLong(index + Ipv6Packet.SOURCE + 8);
         long dstHigh = first.getLong(index + Ipv6Packet.DESTINATION);
         long dstLow = first.getLong(index + Ipv6Packet.DESTINATION + 8);
-        if (MacAddress.isGroup(toMac) || (srcHigh == 0 && srcLow == 0) || Ipv6Address.isMulticast(srcHigh)
-                || Ipv6Address.isMulticast(dstHigh)) {
+        if (MacAddress.isGroup(toMac) || MacAddress.isGroup(ethDestination) || (srcHigh == 0 && srcLow == 0)
+                || Ipv6Address.isMulticast(srcHigh) || Ipv6Address.isMulticast(dstHigh)) {
             return;
         }
         // The upper layer of the first fragment starts after its Fragment header, the last 8 bytes of its headers.

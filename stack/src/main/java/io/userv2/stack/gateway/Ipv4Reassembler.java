@@ -87,7 +87,7 @@ public final class Ipv4Reassembler {
      * Time Exceeded); the fragment is the header as received and its payload, a slice valid during the call.
      */
     void onTimeout(ReassemblyTimeout timeout) {
-        held.onExpiry(timeout == null ? null : (d, now) -> timeout.timedOut(d.ethSource,
+        held.onExpiry(timeout == null ? null : (d, now) -> timeout.timedOut(d.ethSource, d.ethDestination,
                 d.buf.slice(PREFIX - d.headerLength, d.headerLength + HeldDatagrams.firstFragmentEnd(d)), now));
     }
 

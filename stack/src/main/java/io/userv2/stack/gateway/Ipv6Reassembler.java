@@ -102,7 +102,8 @@ public final class Ipv6Reassembler {
      * call.
      */
     void onTimeout(ReassemblyTimeout timeout) {
-        held.onExpiry(timeout == null ? null : (d, now) -> timeout.timedOut(d.ethSource, firstFragment(d), now));
+        held.onExpiry(timeout == null ? null : (d, now) -> timeout.timedOut(d.ethSource, d.ethDestination,
+                firstFragment(d), now));
     }
 
     /**

@@ -13,10 +13,12 @@ interface ReassemblyTimeout {
      * A datagram timed out.
      *
      * @param ethSource     the first fragment's Ethernet source: where the error goes
+     * @param ethDestination the first fragment's Ethernet destination (a group address: no error, RFC 1122 3.2.2,
+     *                      RFC 4443 2.4 e.2)
      * @param firstFragment the first fragment as it was received, from its IP header on (IPv6: with its Fragment
      *                      header); a slice of the reassembler's buffer, valid only during the call, not to be
      *                      retained or released
      * @param nowNanos      the current time
      */
-    void timedOut(long ethSource, ByteBuf firstFragment, long nowNanos);
+    void timedOut(long ethSource, long ethDestination, ByteBuf firstFragment, long nowNanos);
 }

@@ -179,9 +179,12 @@ public sealed interface Icmpv4Repr permits Icmpv4Repr.EchoRequest, Icmpv4Repr.Ec
         /** tcpdump style: {@code ICMP ip reassembly time exceeded, length 36}. */
         @Override
         public String toString() {
-            return "ICMP " + (code == Icmpv4Packet.CODE_REASSEMBLY_TIME_EXCEEDED ? "ip reassembly time exceeded"
-                    : code == Icmpv4Packet.CODE_TTL_EXCEEDED ? "time exceeded in-transit" : "time exceeded code " + code)
-                    + ", length " + bufferLength();
+            String what = switch (code) {
+                case Icmpv4Packet.CODE_REASSEMBLY_TIME_EXCEEDED -> "ip reassembly time exceeded";
+                case Icmpv4Packet.CODE_TTL_EXCEEDED -> "time exceeded in-transit";
+                default -> "time exceeded code " + code;
+            };
+            return "ICMP " + what + ", length " + bufferLength();
         }
     }
 

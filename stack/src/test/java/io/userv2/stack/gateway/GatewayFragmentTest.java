@@ -220,6 +220,9 @@ class GatewayFragmentTest {
             receiveAll(fragments.subList(0, 2));
             byte[] other = Fragments.udpFrame(GW_MAC, VM_MAC, VM_IP, GW_IP, 53, 5000, 9, 9);
             receiveAll(Fragments.fragment(other, 1500).subList(1, 3)); // its first fragment never comes: no answer
+            byte[] broadcast = Fragments.udpFrame(MacAddress.BROADCAST, VM_MAC, VM_IP, GW_IP, 53, 5000, 10, 10);
+            receiveAll(Fragments.fragment(broadcast, 1500).subList(0, 1)); // sent as a link-layer broadcast: none
+            assertEquals(3, gateway.reassembler().datagrams(), "all three held until the timeout");
             gateway.poll(NOW + ReassemblyLimits.DEFAULT_TIMEOUT_NANOS);
             List<byte[]> sent = takeAll();
             assertEquals(1, sent.size(), "one Time Exceeded, for the datagram whose first fragment came");

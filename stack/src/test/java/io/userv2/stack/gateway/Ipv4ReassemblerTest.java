@@ -292,7 +292,7 @@ class Ipv4ReassemblerTest {
         void aTimedOutDatagramWhoseFirstFragmentCameIsReportedWithThatFragmentAsReceived() {
             List<String> told = new ArrayList<>();
             List<byte[]> quotes = new ArrayList<>();
-            reassembler.onTimeout((mac, first, now) -> {
+            reassembler.onTimeout((mac, dst, first, now) -> {
                 told.add(Long.toHexString(mac) + "@" + now);
                 quotes.add(HexLiteral.toArray(first));
             });
@@ -315,7 +315,7 @@ class Ipv4ReassemblerTest {
         @Test
         void aCompletedOrAbortedDatagramIsNotReported() throws Exception {
             List<Long> told = new ArrayList<>();
-            reassembler.onTimeout((mac, first, now) -> told.add(now));
+            reassembler.onTimeout((mac, dst, first, now) -> told.add(now));
             byte[] whole = datagram(3000, 35);
             assertWhole(whole, offerAll(fragment(whole, 1500)));
             offer(fragment(datagram(3000, 36), 1500).get(0), OWNER + 1, NOW);

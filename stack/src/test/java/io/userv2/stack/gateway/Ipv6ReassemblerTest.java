@@ -220,7 +220,7 @@ class Ipv6ReassemblerTest {
     void aTimedOutPacketWhoseFirstFragmentCameIsReportedWithThatFragmentAsReceived() {
         List<byte[]> quotes = new ArrayList<>();
         List<Long> macs = new ArrayList<>();
-        reassembler.onTimeout((mac, first, now) -> {
+        reassembler.onTimeout((mac, dst, first, now) -> {
             macs.add(mac);
             quotes.add(HexLiteral.toArray(first));
         });
@@ -240,7 +240,7 @@ class Ipv6ReassemblerTest {
     @Test
     void aCompletedPacketIsNotReported() {
         List<Long> told = new ArrayList<>();
-        reassembler.onTimeout((mac, first, now) -> told.add(now));
+        reassembler.onTimeout((mac, dst, first, now) -> told.add(now));
         byte[] part = data(1600, 11);
         assertNull(offer(fragment(54, part, 0, 800, true), OWNER, NOW));
         assertWhole(offer(fragment(54, part, 800, 800, false), OWNER, NOW), part);
