@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
+import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
@@ -31,6 +32,7 @@ import org.xbill.DNS.Opcode;
 import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
@@ -388,6 +390,13 @@ public final class DnsServer implements AutoCloseable {
             step.whenComplete((s, err) -> hostLookupsInFlight.remove(key, step));
             return step.thenCompose(s -> s.answer() != null ? done(s.answer()) : forward(q, false, s.host()));
         }
+        if (in && type == Type.PTR && config.dns64 != null) {
+            Inet4Address embedded = dns64Embedded(question.getName());
+            if (embedded != null) {
+                return onWorker(() -> dns64Ptr(q, embedded))
+                        .orTimeout(config.forwardTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+            }
+        }
         if (hostName && hostResolver.listsOnlyAddresses(question.getName().toString(true))) {
             // A hosts-file name asked MX, TXT, HTTPS...: it has nothing but addresses. Forwarding would bring back
             // the upstream's NXDOMAIN, which systemd-resolved caches for every type of the name (its A too).
@@ -629,6 +638,63 @@ public final class DnsServer implements AutoCloseable {
         }
         counters.dns64Synthesized.increment();
         return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
+    }
+
+    /** The IPv4 address a reverse name under {@code ip6.arpa} names inside the NAT64 prefix, else null. */
+    private Inet4Address dns64Embedded(Name name) {
+        return InternalZone.fromReverseName(name) instanceof Inet6Address v6 ? config.dns64.embedded(v6) : null;
+    }
+
+    /**
+     * A PTR query for an address in the NAT64 prefix (RFC 6147 5.3.1: the DNS64 "synthesizes a CNAME record mapping
+     * the IP6.ARPA namespace to the corresponding IN-ADDR.ARPA name"): the CNAME to {@code v4}'s in-addr.arpa name,
+     * then that name's PTR records when they are at hand: the gateway's own names, else the upstream's answer for the
+     * in-addr.arpa name (its NXDOMAIN is the answer's rcode, RFC 6604: the rcode is about the last name of the chain).
+     * When no upstream answers, the CNAME alone, for the client to follow.
+     */
+    private byte[] dns64Ptr(DnsQuery q, Inet4Address v4) {
+        Name name = q.question().getName();
+        Name target = ReverseMap.fromAddress(v4);
+        List<Record> answers = new ArrayList<>();
+        answers.add(new CNAMERecord(name, DClass.IN, config.localTtl, target));
+        counters.dns64Synthesized.increment();
+        List<Name> own = zone.reverseLookup(target);
+        if (!own.isEmpty()) {
+            for (Name n : own) {
+                answers.add(new PTRRecord(target, DClass.IN, config.localTtl, n));
+            }
+            return serialise(q, DnsResponses.withAnswers(q, answers, false, ednsPayload(q)));
+        }
+        int rcode = Rcode.NOERROR;
+        List<Record> authority = List.of();
+        List<InetSocketAddress> servers = upstreams.upstreams();
+        if (!servers.isEmpty()) {
+            try {
+                Message ptr = Message.newQuery(Record.newRecord(target, Type.PTR, DClass.IN));
+                Message reply = new Message(exchange.exchange(ptr.toWire(), servers, true,
+                        System.nanoTime() + config.forwardTimeout.toNanos()));
+                if (reply.getRcode() == Rcode.NOERROR || reply.getRcode() == Rcode.NXDOMAIN) {
+                    rcode = reply.getRcode();
+                    for (Record r : reply.getSection(Section.ANSWER)) {
+                        if (r.getType() == Type.PTR || r.getType() == Type.CNAME) {
+                            answers.add(r);
+                        }
+                    }
+                    authority = reply.getSection(Section.AUTHORITY);
+                }
+                counters.forwarded.increment();
+            } catch (IOException | RuntimeException e) {
+                // nobody upstream could say: the CNAME alone
+            }
+        }
+        Message r = DnsResponses.withAnswers(q, answers, false, ednsPayload(q));
+        r.getHeader().setRcode(rcode);
+        for (Record a : authority) {
+            if (a.getType() == Type.SOA) {
+                r.addRecord(a, Section.AUTHORITY); // lets the client cache the negative part (RFC 2308)
+            }
+        }
+        return serialise(q, r);
     }
 
     /**

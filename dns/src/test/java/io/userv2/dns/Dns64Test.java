@@ -18,8 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
@@ -70,6 +74,7 @@ class Dns64Test extends DnsServerFixture {
         upstream.add(new ARecord(name("short.upstream.test"), DClass.IN, 30, ip("198.51.100.8")));
         upstream.add(new ARecord(name("dual.upstream.test"), DClass.IN, 300, ip("198.51.100.9")));
         upstream.add(new AAAARecord(name("dual.upstream.test"), DClass.IN, 300, ip("2001:db8::9")));
+        upstream.add(new PTRRecord(name("7.100.51.198.in-addr.arpa"), DClass.IN, 3600, name("v4.upstream.test")));
     }
 
     @Override
@@ -174,5 +179,50 @@ class Dns64Test extends DnsServerFixture {
             assertEquals(1, upstream.queriesFor("vpn.corp.test"), "the AAAA asked upstream first, no A query after");
             assertEquals(1, s.counters().dns64Synthesized());
         }
+    }
+
+    /** The {@code ip6.arpa} name of {@code v6}, as a client asks it. */
+    private static String reverse(String v6) {
+        return ReverseMap.fromAddress(ip(v6)).toString();
+    }
+
+    @Test
+    void aPtrQueryInTheNat64PrefixIsACnameToTheInAddrArpaNameWithItsPtr() throws Exception {
+        Message m = udp(server, reverse("64:ff9b::c633:6407"), Type.PTR);
+        assertEquals(Rcode.NOERROR, m.getRcode());
+        List<Record> a = answers(m);
+        assertEquals(2, a.size(), m.toString());
+        CNAMERecord cname = (CNAMERecord) a.get(0);
+        assertEquals(name(reverse("64:ff9b::c633:6407")), cname.getName());
+        assertEquals(name("7.100.51.198.in-addr.arpa"), cname.getTarget(), "RFC 6147 5.3.1");
+        PTRRecord ptr = (PTRRecord) a.get(1);
+        assertEquals(name("7.100.51.198.in-addr.arpa"), ptr.getName());
+        assertEquals(name("v4.upstream.test"), ptr.getTarget(), "the upstream's PTR for the IPv4 address");
+        assertEquals(0, upstream.queriesFor(reverse("64:ff9b::c633:6407")), "the ip6.arpa name is never forwarded");
+        assertEquals(1, upstream.queriesFor("7.100.51.198.in-addr.arpa"));
+        assertEquals(1, server.counters().dns64Synthesized());
+    }
+
+    @Test
+    void anUnknownIpv4AddressGivesTheCnameAndTheUpstreamsNxdomain() throws Exception {
+        Message m = udp(server, reverse("64:ff9b::cb00:7105"), Type.PTR);
+        assertEquals(Rcode.NXDOMAIN, m.getRcode(), "RFC 6604: the rcode is about the end of the chain");
+        List<Record> a = answers(m);
+        assertEquals(1, a.size(), m.toString());
+        assertEquals(name("5.113.0.203.in-addr.arpa"), ((CNAMERecord) a.get(0)).getTarget());
+    }
+
+    @Test
+    void aPtrQueryOutsideThePrefixOrWithDns64OffIsForwardedAsItCame() throws Exception {
+        Message m = udp(server, reverse("2001:db8::9"), Type.PTR);
+        assertEquals(Rcode.NXDOMAIN, m.getRcode());
+        assertTrue(answers(m).isEmpty(), m.toString());
+        assertEquals(1, upstream.queriesFor(reverse("2001:db8::9")));
+        try (DnsServer off = DnsServer.create(DnsTestSupport.config(dir, upstream, "").build())) {
+            Message o = udp(off, reverse("64:ff9b::c633:6407"), Type.PTR);
+            assertTrue(answers(o).isEmpty(), o.toString());
+            assertEquals(1, upstream.queriesFor(reverse("64:ff9b::c633:6407")));
+        }
+        assertEquals(0, server.counters().dns64Synthesized());
     }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.userv2.dns.DnsZone;
 import io.userv2.dns.DnsZoneRecord;
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.switchd.api.ApiException;
+import io.userv2.switchd.api.Forward;
 import io.userv2.switchd.config.DhcpSettings;
 import io.userv2.switchd.config.DnsSettings;
 import io.userv2.switchd.config.ForwardSettings;
@@ -145,6 +147,35 @@ class UnixForwardTest {
         }
         expose(ForwardSpec.parse("udp:127.0.0.1:0=[fe80::5]:53"));
         expose(ForwardSpec.parse("tcp:127.0.0.1:0=[" + prefixHost + "]:80"));
+    }
+
+    @Test
+    void ipv4GuestLiteralsAreRefusedUnlessAHostOfTheSubnetOtherThanTheGateway() throws Exception {
+        for (String off : List.of("10.9.9.9", "192.168.105.3", "192.168.104.2", "192.168.104.0", "192.168.104.255")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> expose(ForwardSpec.parse("tcp:127.0.0.1:0=" + off + ":80")), off);
+            assertTrue(e.getMessage().contains("not on this network"), e.getMessage());
+            ApiException api = assertThrows(ApiException.class, () -> new NetworkControlPlane(net)
+                    .expose(new Forward("127.0.0.1:0", off + ":80", "udp")), off);
+            assertEquals(400, api.status(), off);
+            assertTrue(api.getMessage().contains(off + " is not on this network"), api.getMessage());
+        }
+        assertTrue(onLoop(() -> net.forwards().list()).isEmpty(), "nothing started for the refused ones");
+        expose(ForwardSpec.parse("tcp:127.0.0.1:0=192.168.104.3:80"));
+        new NetworkControlPlane(net).expose(new Forward("127.0.0.1:0", "192.168.104.200:53", "udp"));
+        assertEquals(2, onLoop(() -> net.forwards().list()).size());
+    }
+
+    @Test
+    void anOffSubnetForwardOnTheCommandLineIsNotStarted() throws Exception {
+        onLoop(() -> {
+            net.forwards().restore(List.of(ForwardSpec.parse("tcp:127.0.0.1:0=10.9.9.9:80"),
+                    ForwardSpec.parse("tcp:127.0.0.1:0=192.168.104.3:80")));
+            return null;
+        });
+        List<ForwardSpec> started = onLoop(() -> net.forwards().list());
+        assertEquals(1, started.size(), started.toString());
+        assertEquals("192.168.104.3:80", started.get(0).remoteText());
     }
 
     /** The next ARP request the VM sees, skipping anything else; returns the address it asks for. */

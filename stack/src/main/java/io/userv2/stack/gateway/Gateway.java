@@ -62,6 +62,8 @@ import java.util.random.RandomGenerator;
  *       limited by {@link IcmpRateLimiter} and never for broadcasts (RFC 1122 3.2.2); to broadcasts it is dropped.
  *       {@link #sendUdp} emits datagrams with explicit addressing; {@link #sendDestinationUnreachable} lets the NAT
  *       report errors the host reports to it, under the same RFC 1122 rules and rate limit.</li>
+ *   <li>Fragments are reassembled ({@link Ipv4Reassembler}); when a datagram times out whose first fragment is in,
+ *       ICMP Time Exceeded code 1 quoting that fragment goes to its source, under the same rules and rate limit.</li>
  *   <li>Not for the gateway: packets to other destinations, and TCP to the gateway's IP, are offered to the
  *       {@link Ipv4Forwarder} ({@link #setIpv4Forwarder}); without one, they are dropped and counted.</li>
  *   <li>802.1Q: the gateway serves the untagged LAN only; tagged frames are dropped and counted.</li>
@@ -160,6 +162,7 @@ public final class Gateway implements UdpSender {
         this.broadcastBits = subnet.broadcast().bits();
         this.mtu = mtu;
         this.reassembler = new Ipv4Reassembler(alloc, counters, reassembly);
+        reassembler.onTimeout(this::reassemblyTimedOut);
     }
 
     /**
@@ -190,6 +193,20 @@ public final class Gateway implements UdpSender {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether {@code address} can be a guest's on this LAN: a host address of the subnet (not its network or broadcast
+     * address) that is not one of the gateway's own. Port forwards reach only such guests: else the gateway would ARP
+     * for an address off the LAN (or answer itself) and whichever VM answered would get the host's connections.
+     */
+    public boolean isGuestAddress(int address) {
+        return subnet.contains(address) && address != networkBits && address != broadcastBits && !owns(address);
+    }
+
+    /** {@link #isGuestAddress(int)} of {@code address}. */
+    public boolean isGuestAddress(Ipv4Address address) {
+        return isGuestAddress(address.bits());
     }
 
     /** The gateway's MAC address. */
@@ -624,11 +641,39 @@ public final class Gateway implements UdpSender {
     }
 
     /**
-     * Sends destination unreachable quoting {@code quote} (a slice, not retained) to its source at {@code toMac},
-     * unless the source "does not define a single host" (RFC 1122 3.2.2: zero, loopback, broadcast, multicast, class
-     * E) or the rate limit says no. The caller has applied the other rules of 3.2.2.
+     * Reassembly of the datagram whose first fragment is {@code first} timed out: ICMP Time Exceeded code 1 quoting it
+     * (RFC 792; RFC 1122 3.3.2) goes to its source from the address it was sent to if that is the gateway's (else
+     * from the gateway's address, as a router), under RFC 1122 3.2.2's rules (not about an ICMP error, a broadcast
+     * or multicast datagram, a link-layer broadcast, a source that is not one host) and the rate limit.
      */
+    private void reassemblyTimedOut(long toMac, long ethDestination, ByteBuf first, long nowNanos) {
+        int index = first.readerIndex();
+        int headerLength = (first.getUnsignedByte(index + Ipv4Packet.VERSION_IHL) & 0xF) * 4;
+        int destination = first.getInt(index + Ipv4Packet.DESTINATION);
+        if (MacAddress.isGroup(toMac) || MacAddress.isGroup(ethDestination)
+                || isBroadcastOrMulticast(destination)
+                || (first.getUnsignedByte(index + Ipv4Packet.PROTOCOL) == IpProtocol.ICMP_NUMBER
+                        && first.readableBytes() > headerLength
+                        && isIcmpError(first.getUnsignedByte(index + headerLength)))) {
+            return;
+        }
+        int from = owns(destination) ? destination : ip.bits();
+        sendError(toMac, from, Icmpv4Packet.TYPE_TIME_EXCEEDED, Icmpv4Packet.CODE_REASSEMBLY_TIME_EXCEEDED,
+                first.slice(index, Math.min(first.readableBytes(), MAX_QUOTE)), nowNanos);
+    }
+
+    /** {@link #sendError} of destination unreachable {@code code}. */
     private boolean sendUnreachable(long toMac, int from, int code, ByteBuf quote, long nowNanos) {
+        return sendError(toMac, from, Icmpv4Packet.TYPE_DESTINATION_UNREACHABLE, code, quote, nowNanos);
+    }
+
+    /**
+     * Sends ICMP error {@code type} (destination unreachable or time exceeded) with {@code code} quoting {@code quote}
+     * (a slice, not retained) to its source at {@code toMac}, unless the source "does not define a single host" (RFC
+     * 1122 3.2.2: zero, loopback, broadcast, multicast, class E) or the rate limit says no. The caller has applied the
+     * other rules of 3.2.2.
+     */
+    private boolean sendError(long toMac, int from, int type, int code, ByteBuf quote, long nowNanos) {
         int src = quote.getInt(quote.readerIndex() + Ipv4Packet.SOURCE);
         if (src == 0 || (src >>> 24) == 127 || (src >>> 28) >= 0xE || src == broadcastBits) {
             return false;
@@ -637,7 +682,8 @@ public final class Gateway implements UdpSender {
             counters.icmpErrorRateLimited();
             return false;
         }
-        Icmpv4Repr error = new Icmpv4Repr.DestinationUnreachable(code, 0, quote);
+        Icmpv4Repr error = type == Icmpv4Packet.TYPE_TIME_EXCEEDED ? new Icmpv4Repr.TimeExceeded(code, quote)
+                : new Icmpv4Repr.DestinationUnreachable(code, 0, quote);
         Ipv4Repr ipv4 = new Ipv4Repr(new Ipv4Address(from), new Ipv4Address(src), IpProtocol.ICMP,
                 error.bufferLength(), Ipv4Repr.DEFAULT_TTL, nextIdentification(), false,
                 0xC0 /* precedence "internetwork control", as Linux */);

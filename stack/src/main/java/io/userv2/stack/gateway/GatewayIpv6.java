@@ -142,6 +142,7 @@ public final class GatewayIpv6 {
         this.routerAdvertisement = buildAdvertisement();
         this.nextFragmentId = random.nextInt();
         this.reassembler = new Ipv6Reassembler(alloc, counters, ReassemblyLimits.ipv6Defaults());
+        reassembler.onTimeout(this::reassemblyTimedOut);
         neighbors.setSolicitor(new NeighborCache.Solicitor() {
             @Override
             public void solicit(Ipv6Address target, long toMac) {
@@ -714,6 +715,62 @@ public final class GatewayIpv6 {
         Ipv6Address from = owns(dst) ? dst : sourceFor(to);
         sendIcmp(toMac, from, to, HOP_LIMIT, error);
         counters.icmpv6ErrorSent();
+    }
+
+    /**
+     * Reassembly of the packet whose first fragment is {@code first} (as received, Fragment header included) timed
+     * out: Time Exceeded code 1 quoting it goes to its source (RFC 8200 4.5), from the address it was sent to if that
+     * is the gateway's, else from the gateway's of the source's scope; never about a packet to a multicast address or
+     * a group MAC, from an unspecified or multicast source (RFC 4443 2.4 e), nor about an ICMPv6 error; rate limited
+     * with the other errors.
+     */
+    private void reassemblyTimedOut(long toMac, long ethDestination, ByteBuf first, long nowNanos) {
+        int index = first.readerIndex();
+        long srcHigh = first.getLong(index + Ipv6Packet.SOURCE);
+        long srcLow = first.getLong(index + Ipv6Packet.SOURCE + 8);
+        long dstHigh = first.getLong(index + Ipv6Packet.DESTINATION);
+        long dstLow = first.getLong(index + Ipv6Packet.DESTINATION + 8);
+        if (MacAddress.isGroup(toMac) || MacAddress.isGroup(ethDestination) || (srcHigh == 0 && srcLow == 0)
+                || Ipv6Address.isMulticast(srcHigh) || Ipv6Address.isMulticast(dstHigh)) {
+            return;
+        }
+        // The upper layer of the first fragment starts after its Fragment header, the last 8 bytes of its headers.
+        int fragment = findFragmentHeader(first);
+        if (fragment >= 0 && first.getUnsignedByte(fragment) == IpProtocol.ICMPV6_NUMBER
+                && first.readableBytes() > fragment + 8
+                && Icmpv6Packet.isErrorType(first.getUnsignedByte(fragment + 8))) {
+            return;
+        }
+        if (!errorLimiter.tryAcquire(nowNanos)) {
+            counters.icmpErrorRateLimited();
+            return;
+        }
+        Ipv6Address to = new Ipv6Address(srcHigh, srcLow);
+        Ipv6Address dst = new Ipv6Address(dstHigh, dstLow);
+        sendIcmp(toMac, owns(dst) ? dst : sourceFor(to), to, HOP_LIMIT,
+                new Icmpv6Repr.TimeExceeded(Icmpv6Packet.CODE_REASSEMBLY_TIME_EXCEEDED,
+                        first.slice(index, Math.min(first.readableBytes(), Icmpv6Repr.MAX_QUOTE))));
+        counters.icmpv6ErrorSent();
+    }
+
+    /** Absolute index of the Fragment header in a packet's readable bytes (walking its extension headers), or -1. */
+    private static int findFragmentHeader(ByteBuf packet) {
+        int index = packet.readerIndex();
+        int end = packet.writerIndex();
+        int next = packet.getUnsignedByte(index + Ipv6Packet.NEXT_HEADER);
+        int at = index + Ipv6Packet.HEADER_LENGTH;
+        while (at + 8 <= end) {
+            if (next == IpProtocol.IPV6_FRAG_NUMBER) {
+                return at;
+            }
+            if (next != IpProtocol.HOPOPT_NUMBER && next != IpProtocol.IPV6_ROUTE_NUMBER
+                    && next != IpProtocol.IPV6_OPTS_NUMBER) {
+                return -1;
+            }
+            next = packet.getUnsignedByte(at);
+            at += (packet.getUnsignedByte(at + 1) + 1) * 8;
+        }
+        return -1;
     }
 
     /**

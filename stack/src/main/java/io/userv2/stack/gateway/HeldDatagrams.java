@@ -47,6 +47,11 @@ final class HeldDatagrams<K> {
         int headerLength;
         long ethDestination;
         long ethSource;
+        /**
+         * IPv6 only: where in the first fragment's Per-Fragment headers the Next Header naming the Fragment header is
+         * (relative to the IPv6 header), for quoting the fragment as received.
+         */
+        int nextHeaderPointer;
 
         Datagram(Object key, int owner, long deadline) {
             this.key = key;
@@ -70,6 +75,14 @@ final class HeldDatagrams<K> {
     private final LinkedHashMap<K, Datagram> datagrams = new LinkedHashMap<>();
     private final Map<Integer, int[]> perOwner = new HashMap<>();
     private long bytes;
+    /** Told of timed-out datagrams whose first fragment is in; null: nobody. */
+    private Expired onExpiry;
+
+    /** What a family does with a timed-out datagram whose first fragment is in, before its buffer is released. */
+    interface Expired {
+        /** {@code d} timed out; its buffer is valid during the call only. */
+        void expired(Datagram d, long nowNanos);
+    }
 
     HeldDatagrams(ByteBufAllocator alloc, GatewayCounters counters, ReassemblyLimits limits, int prefix,
             int maxBuffer) {
@@ -78,6 +91,19 @@ final class HeldDatagrams<K> {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.prefix = prefix;
         this.maxBuffer = maxBuffer;
+    }
+
+    /** Sets who hears of timed-out datagrams whose first fragment is in. */
+    void onExpiry(Expired onExpiry) {
+        this.onExpiry = onExpiry;
+    }
+
+    /**
+     * The end of the first fragment's payload (its length) when the fragment at offset 0 is held, else -1. Ranges are
+     * never merged, so the range that starts at 0 is that fragment's.
+     */
+    static int firstFragmentEnd(Datagram d) {
+        return d.headerLength != 0 && d.fragments > 0 && d.starts[0] == 0 ? d.ends[0] : -1;
     }
 
     ReassemblyLimits limits() {
@@ -250,14 +276,23 @@ final class HeldDatagrams<K> {
         }
     }
 
-    /** Drops (and counts as {@link DropReason#FRAGMENT_TIMEOUT}) every datagram overdue at {@code nowNanos}. */
+    /**
+     * Drops (and counts as {@link DropReason#FRAGMENT_TIMEOUT}) every datagram overdue at {@code nowNanos}, first
+     * telling {@link #onExpiry} of each whose first fragment is in.
+     */
     void expire(long nowNanos) {
         while (!datagrams.isEmpty()) {
             Datagram d = datagrams.values().iterator().next();
             if (nowNanos - d.deadline < 0) {
                 return;
             }
-            discard(d, DropReason.FRAGMENT_TIMEOUT);
+            try {
+                if (onExpiry != null && firstFragmentEnd(d) >= 0) {
+                    onExpiry.expired(d, nowNanos);
+                }
+            } finally {
+                discard(d, DropReason.FRAGMENT_TIMEOUT);
+            }
         }
     }
 

@@ -33,8 +33,12 @@ import java.util.Objects;
  *       included, with Total Length set, MF and the offset cleared (DF as the first fragment had it) and a new header
  *       checksum. The Ethernet header is the first fragment's too.</li>
  *   <li>A datagram not complete {@link ReassemblyLimits#timeoutNanos()} after its first fragment arrived is dropped
- *       ({@link DropReason#FRAGMENT_TIMEOUT}); no ICMP Time Exceeded is sent (RFC 792: it "may send"). The timer is
- *       not restarted by later fragments (as Linux; RFC 791 would raise it to the fragment's TTL).</li>
+ *       ({@link DropReason#FRAGMENT_TIMEOUT}). If its first fragment (offset 0) was in, the {@link ReassemblyTimeout}
+ *       set with {@link #onTimeout} gets that fragment as received, for ICMP Time Exceeded code 1 (RFC 792: "If a
+ *       host reassembling a fragmented datagram cannot complete the reassembly due to missing fragments within its
+ *       time limit it discards the datagram, and it may send a time exceeded message"; RFC 1122 3.3.2: "if fragment
+ *       zero is not available then no time-exceeded need be sent at all"). The timer is not restarted by later
+ *       fragments (as Linux; RFC 791 would raise it to the fragment's TTL).</li>
  *   <li>Bounded by {@link ReassemblyLimits}: datagrams per owner and in total, fragments per datagram, buffer bytes
  *       in total. A limit refuses the fragment that would exceed it (and, for fragments and bytes, its datagram,
  *       which can no longer complete); nothing already held is evicted to make room.</li>
@@ -76,6 +80,15 @@ public final class Ipv4Reassembler {
     public Ipv4Reassembler(ByteBufAllocator alloc, GatewayCounters counters, ReassemblyLimits limits) {
         this.held = new HeldDatagrams<>(alloc, counters, limits, PREFIX, MAX_BUFFER);
         this.counters = Objects.requireNonNull(counters, "counters");
+    }
+
+    /**
+     * Sets who is told of a timed-out datagram whose first fragment was received (the gateway, which answers with
+     * Time Exceeded); the fragment is the header as received and its payload, a slice valid during the call.
+     */
+    void onTimeout(ReassemblyTimeout timeout) {
+        held.onExpiry(timeout == null ? null : (d, now) -> timeout.timedOut(d.ethSource, d.ethDestination,
+                d.buf.slice(PREFIX - d.headerLength, d.headerLength + HeldDatagrams.firstFragmentEnd(d)), now));
     }
 
     /** The limits in force. */

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.userv2.stack.wire.EtherType;
 import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.IpProtocol;
 import io.userv2.stack.wire.Ipv6Packet;
 import io.userv2.stack.wire.MacAddress;
 
@@ -40,8 +41,10 @@ import io.userv2.stack.wire.MacAddress;
  *       Parts in order; the Ethernet header is the first fragment's. The caller walks it again as a whole packet.</li>
  *   <li>A packet not complete {@link ReassemblyLimits#timeoutNanos()} after its first-arriving fragment (60 s by
  *       {@link ReassemblyLimits#ipv6Defaults()}, RFC 8200's value) is dropped ({@link DropReason#FRAGMENT_TIMEOUT}).
- *       No Time Exceeded is sent (RFC 8200: "should be sent" if the first fragment arrived; not done, as for
- *       IPv4).</li>
+ *       If its first fragment was in, the {@link ReassemblyTimeout} set with {@link #onTimeout} gets that fragment as
+ *       received, Fragment header included, for Time Exceeded code 1 (4.5: "If the first fragment (i.e., the one with
+ *       a Fragment Offset of zero) has been received, an ICMP Time Exceeded -- Fragment Reassembly Time Exceeded
+ *       message should be sent to the source of that fragment").</li>
  *   <li>Bounded by {@link ReassemblyLimits}: packets per owner and in total, fragments per packet, buffer bytes in
  *       total (a budget of its own, beside IPv4's). A limit refuses the fragment that would exceed it (and, for
  *       fragments and bytes, its packet); nothing held is evicted to make room.</li>
@@ -62,6 +65,8 @@ public final class Ipv6Reassembler {
     static final int MAX_PAYLOAD = 0xFFFF;
     /** The largest reassembly buffer. */
     static final int MAX_BUFFER = PREFIX + MAX_PAYLOAD;
+    /** The Fragment header's length (RFC 8200 4.5). */
+    private static final int FRAGMENT_HEADER = 8;
 
     private final ByteBufAllocator alloc;
     private final GatewayCounters counters;
@@ -88,6 +93,39 @@ public final class Ipv6Reassembler {
         if (limits.maxBytes() < MAX_BUFFER) {
             throw new IllegalArgumentException("byte budget below one full IPv6 packet: " + limits.maxBytes());
         }
+    }
+
+    /**
+     * Sets who is told of a timed-out packet whose first fragment was received (the gateway, which answers with Time
+     * Exceeded); the fragment is rebuilt as received (its Per-Fragment headers naming the Fragment header again, the
+     * Fragment header, its Fragmentable Part) in place in the buffer about to be released: a slice valid during the
+     * call.
+     */
+    void onTimeout(ReassemblyTimeout timeout) {
+        held.onExpiry(timeout == null ? null : (d, now) -> timeout.timedOut(d.ethSource, d.ethDestination,
+                firstFragment(d), now));
+    }
+
+    /**
+     * The first fragment of {@code d} as received: its Per-Fragment headers moved 8 bytes down (the room before them
+     * is at least the Ethernet header's), the Next Header that named the Fragment header restored, the Fragment header
+     * (offset 0, M set, the identification) rebuilt between them and the Fragmentable Part it carried.
+     */
+    private static ByteBuf firstFragment(HeldDatagrams.Datagram d) {
+        ByteBuf buf = d.buf;
+        int headers = PREFIX - d.headerLength;
+        int at = headers - FRAGMENT_HEADER;
+        for (int i = 0; i < d.headerLength; i++) { // ascending: the copy moves down, over bytes already copied
+            buf.setByte(at + i, buf.getByte(headers + i));
+        }
+        int fragmentable = buf.getUnsignedByte(at + d.nextHeaderPointer);
+        buf.setByte(at + d.nextHeaderPointer, IpProtocol.IPV6_FRAG_NUMBER);
+        int fragment = PREFIX - FRAGMENT_HEADER;
+        buf.setByte(fragment, fragmentable);
+        buf.setByte(fragment + 1, 0);
+        buf.setShort(fragment + 2, 1); // offset 0, M set
+        buf.setInt(fragment + 4, (int) ((Key) d.key).idAndOwner());
+        return buf.slice(at, d.headerLength + FRAGMENT_HEADER + HeldDatagrams.firstFragmentEnd(d));
     }
 
     /** The limits in force. */
@@ -141,6 +179,7 @@ public final class Ipv6Reassembler {
         }
         if (offset == 0) {
             d.headerLength = unfragmentable;
+            d.nextHeaderPointer = fragment.fragmentNextHeaderPointer();
             writeHeaders(d.buf, PREFIX - unfragmentable, fragment, unfragmentable);
             d.ethDestination = eth.destination();
             d.ethSource = eth.source();

@@ -411,7 +411,7 @@ public final class TcpNat {
      * IPv6 guest is reached from the gateway's IPv6 address of the same scope (its link-local one for a link-local
      * guest), once {@link #enableIpv6} was called.
      *
-     * @return the flow, or null when a connection cap refuses it, IPv6 is off or the IPv6 guest is not on the LAN (the
+     * @return the flow, or null when a connection cap refuses it, IPv6 is off or the guest is not on the LAN (the
      *     caller closes {@code socket})
      */
     NatTcpFlow openToGuest(IpAddress guest, int port, HostTcpSocket socket, long now) {
@@ -440,7 +440,8 @@ public final class TcpNat {
 
     /**
      * An active open from the gateway's address (of the guest's family) and a free ephemeral port; null when a cap
-     * refuses it, or for an IPv6 guest while IPv6 is off or at an address that is no guest's on this LAN (neither
+     * refuses it, for an IPv4 guest off the subnet (or the gateway's own address, the subnet's network or broadcast
+     * one), or for an IPv6 guest while IPv6 is off or at an address that is no guest's on this LAN (neither
      * link-local nor in the prefix, or the gateway's own: else the gateway would solicit any address on the LAN, and
      * whichever VM answered would get the host's connections).
      */
@@ -451,6 +452,8 @@ public final class TcpNat {
                 return null;
             }
             from = v6.sourceFor(g6);
+        } else if (!gateway.isGuestAddress((Ipv4Address) guest)) {
+            return null; // off the subnet, its network or broadcast address, or the gateway's own
         }
         for (int tries = 0; tries < EPHEMERAL_COUNT; tries++) {
             int local = EPHEMERAL_FIRST + (nextEphemeral++ % EPHEMERAL_COUNT);

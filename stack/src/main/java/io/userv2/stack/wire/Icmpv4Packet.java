@@ -63,6 +63,10 @@ public final class Icmpv4Packet {
     public static final int CODE_FRAGMENTATION_NEEDED = 4;
     /** Destination Unreachable code 13: communication administratively prohibited (RFC 1812). */
     public static final int CODE_ADMIN_PROHIBITED = 13;
+    /** Time Exceeded code 0: time to live exceeded in transit. */
+    public static final int CODE_TTL_EXCEEDED = 0;
+    /** Time Exceeded code 1: fragment reassembly time exceeded. */
+    public static final int CODE_REASSEMBLY_TIME_EXCEEDED = 1;
 
     private final ByteBuf buf;
     private final int offset;

@@ -4,14 +4,14 @@ import io.netty.buffer.ByteBuf;
 import java.util.Objects;
 
 /**
- * The parsed form of the ICMPv4 messages this stack handles (RFC 792): echo request, echo reply and destination
- * unreachable. Immutable apart from the borrowed data buffers.
+ * The parsed form of the ICMPv4 messages this stack handles (RFC 792): echo request, echo reply, destination
+ * unreachable and (sent only) time exceeded. Immutable apart from the borrowed data buffers.
  *
  * <p>Ownership of {@code data} / {@code original}: these are borrowed slices. A record neither retains nor releases
  * them and is valid only while the buffer they were sliced from is; {@link #emit} copies them out.
  */
 public sealed interface Icmpv4Repr permits Icmpv4Repr.EchoRequest, Icmpv4Repr.EchoReply,
-        Icmpv4Repr.DestinationUnreachable {
+        Icmpv4Repr.DestinationUnreachable, Icmpv4Repr.TimeExceeded {
 
     /**
      * Parses a checked message: {@link ParseError#BAD_CHECKSUM} when the checksum does not verify,
@@ -147,6 +147,44 @@ public sealed interface Icmpv4Repr permits Icmpv4Repr.EchoRequest, Icmpv4Repr.Ec
                 default -> "code " + code;
             };
             return "ICMP " + reason + " unreachable, length " + bufferLength();
+        }
+    }
+
+    /**
+     * Type 11: "Time Exceeded", quoting the "internet header + 64 bits of original data datagram" (RFC 792). The
+     * gateway sends code 1 when reassembly of a datagram whose first fragment it has times out.
+     *
+     * @param code     {@link Icmpv4Packet#CODE_TTL_EXCEEDED} or {@link Icmpv4Packet#CODE_REASSEMBLY_TIME_EXCEEDED}
+     * @param original the quoted bytes of the offending datagram (borrowed)
+     */
+    record TimeExceeded(int code, ByteBuf original) implements Icmpv4Repr {
+        /** Validates the code; {@code original} is borrowed. */
+        public TimeExceeded {
+            Objects.requireNonNull(original, "original");
+            if ((code & ~0xFF) != 0) {
+                throw new IllegalArgumentException("code out of range");
+            }
+        }
+
+        @Override
+        public int bufferLength() {
+            return Icmpv4Packet.HEADER_LENGTH + original.readableBytes();
+        }
+
+        @Override
+        public int emit(ByteBuf buf, int offset) {
+            return emitWithRest(buf, offset, Icmpv4Packet.TYPE_TIME_EXCEEDED, code, 0, original);
+        }
+
+        /** tcpdump style: {@code ICMP ip reassembly time exceeded, length 36}. */
+        @Override
+        public String toString() {
+            String what = switch (code) {
+                case Icmpv4Packet.CODE_REASSEMBLY_TIME_EXCEEDED -> "ip reassembly time exceeded";
+                case Icmpv4Packet.CODE_TTL_EXCEEDED -> "time exceeded in-transit";
+                default -> "time exceeded code " + code;
+            };
+            return "ICMP " + what + ", length " + bufferLength();
         }
     }
 

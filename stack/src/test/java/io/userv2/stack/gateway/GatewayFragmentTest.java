@@ -214,6 +214,52 @@ class GatewayFragmentTest {
         }
 
         @Test
+        void aTimedOutDatagramWhoseFirstFragmentCameIsAnsweredWithTimeExceededQuotingIt() throws Exception {
+            byte[] whole = Fragments.udpFrame(GW_MAC, VM_MAC, VM_IP, REMOTE, 53, 5000, 8, 8);
+            List<byte[]> fragments = Fragments.fragment(whole, 1500);
+            receiveAll(fragments.subList(0, 2));
+            byte[] other = Fragments.udpFrame(GW_MAC, VM_MAC, VM_IP, GW_IP, 53, 5000, 9, 9);
+            receiveAll(Fragments.fragment(other, 1500).subList(1, 3)); // its first fragment never comes: no answer
+            byte[] broadcast = Fragments.udpFrame(MacAddress.BROADCAST, VM_MAC, VM_IP, GW_IP, 53, 5000, 10, 10);
+            receiveAll(Fragments.fragment(broadcast, 1500).subList(0, 1)); // sent as a link-layer broadcast: none
+            assertEquals(3, gateway.reassembler().datagrams(), "all three held until the timeout");
+            gateway.poll(NOW + ReassemblyLimits.DEFAULT_TIMEOUT_NANOS);
+            List<byte[]> sent = takeAll();
+            assertEquals(1, sent.size(), "one Time Exceeded, for the datagram whose first fragment came");
+            EthernetPacket eth = EthernetPacket.newPacket(sent.get(0), 0, sent.get(0).length);
+            assertEquals(VM_MAC.toString(), eth.getHeader().getDstAddr().toString());
+            IpV4Packet ip = eth.get(IpV4Packet.class);
+            assertTrue(ip.getHeader().hasValidChecksum(false));
+            assertEquals(GW_IP.toInetAddress(), ip.getHeader().getSrcAddr(), "from the gateway: REMOTE is not its own");
+            assertEquals(VM_IP.toInetAddress(), ip.getHeader().getDstAddr());
+            byte[] icmp = ip.getPayload().getRawData();
+            assertEquals(Icmpv4Packet.TYPE_TIME_EXCEEDED, icmp[0]);
+            assertEquals(Icmpv4Packet.CODE_REASSEMBLY_TIME_EXCEEDED, icmp[1]);
+            assertEquals(0, Checksum.compute(Unpooled.wrappedBuffer(icmp), 0, icmp.length), "ICMP checksum");
+            byte[] first = fragments.get(0);
+            assertArrayEquals(Arrays.copyOfRange(first, 14, 14 + 548), Arrays.copyOfRange(icmp, 8, icmp.length),
+                    "the first fragment as received, cut to fit 576 bytes");
+            assertEquals(1, counters.icmpErrorsSent());
+        }
+
+        @Test
+        void timeExceededIsRateLimitedWithTheOtherErrors() throws Exception {
+            for (int i = 0; i <= IcmpRateLimiter.DEFAULT_BURST; i++) {
+                byte[] whole = Fragments.udpFrame(GW_MAC, VM_MAC, VM_IP, GW_IP, 53, 3000, 100 + i, i);
+                byte[] first = Fragments.fragment(whole, 1500).get(0);
+                ByteBuf buf = Unpooled.wrappedBuffer(first);
+                gateway.receive(buf, 0, first.length, 100 + i / 10, NOW); // ten per port: below its own cap
+                buf.release();
+            }
+            gateway.poll(NOW + ReassemblyLimits.DEFAULT_TIMEOUT_NANOS);
+            List<byte[]> sent = takeAll();
+            assertEquals(IcmpRateLimiter.DEFAULT_BURST, sent.size());
+            assertEquals(1, counters.icmpErrorsRateLimited());
+            IpV4Packet ip = EthernetPacket.newPacket(sent.get(0), 0, sent.get(0).length).get(IpV4Packet.class);
+            assertEquals(GW_IP.toInetAddress(), ip.getHeader().getSrcAddr(), "from the address it was sent to");
+        }
+
+        @Test
         void releaseOwnerForgetsAPortsFragments() {
             byte[] whole = Fragments.udpFrame(GW_MAC, VM_MAC, VM_IP, REMOTE, 53, 5000, 8, 8);
             receiveAll(Fragments.fragment(whole, 1500).subList(0, 2));

@@ -289,6 +289,44 @@ class Ipv4ReassemblerTest {
         }
 
         @Test
+        void aTimedOutDatagramWhoseFirstFragmentCameIsReportedWithThatFragmentAsReceived() {
+            List<String> told = new ArrayList<>();
+            List<byte[]> quotes = new ArrayList<>();
+            reassembler.onTimeout((mac, dst, first, now) -> {
+                told.add(Long.toHexString(mac) + "@" + now);
+                quotes.add(HexLiteral.toArray(first));
+            });
+            byte[] whole = datagram(5000, 33);
+            List<byte[]> fragments = fragment(whole, 1500);
+            offerAll(fragments.subList(0, 2), OWNER, NOW); // the first and the second; the rest never come
+            byte[] other = datagram(5000, 34);
+            offerAll(fragment(other, 1500).subList(1, 3), OWNER, NOW); // no first fragment
+            reassembler.expire(NOW + TIMEOUT - 1);
+            assertTrue(told.isEmpty(), "nothing before the deadline");
+            reassembler.expire(NOW + TIMEOUT);
+            assertEquals(List.of(Long.toHexString(VM_MAC.bits()) + "@" + (NOW + TIMEOUT)), told,
+                    "once, for the datagram whose first fragment came");
+            byte[] first = fragments.get(0);
+            assertArrayEquals(java.util.Arrays.copyOfRange(first, EthernetFrame.HEADER_LENGTH, first.length),
+                    quotes.get(0), "the first fragment from its IPv4 header on, MF and all");
+            assertEquals(4, counters.dropped(DropReason.FRAGMENT_TIMEOUT));
+        }
+
+        @Test
+        void aCompletedOrAbortedDatagramIsNotReported() throws Exception {
+            List<Long> told = new ArrayList<>();
+            reassembler.onTimeout((mac, dst, first, now) -> told.add(now));
+            byte[] whole = datagram(3000, 35);
+            assertWhole(whole, offerAll(fragment(whole, 1500)));
+            offer(fragment(datagram(3000, 36), 1500).get(0), OWNER + 1, NOW);
+            reassembler.releaseOwner(OWNER + 1);
+            offer(fragment(datagram(3000, 37), 1500).get(0), OWNER, NOW);
+            reassembler.close();
+            reassembler.expire(NOW + 2 * TIMEOUT);
+            assertTrue(told.isEmpty(), told.toString());
+        }
+
+        @Test
         void offeringExpiresOverdueDatagramsFirst() {
             byte[] a = datagram(3000, 31);
             assertNull(offer(fragment(a, 1500).get(0), OWNER, NOW));

@@ -217,6 +217,40 @@ class Ipv6ReassemblerTest {
     }
 
     @Test
+    void aTimedOutPacketWhoseFirstFragmentCameIsReportedWithThatFragmentAsReceived() {
+        List<byte[]> quotes = new ArrayList<>();
+        List<Long> macs = new ArrayList<>();
+        reassembler.onTimeout((mac, dst, first, now) -> {
+            macs.add(mac);
+            quotes.add(HexLiteral.toArray(first));
+        });
+        byte[] part = data(2400, 10);
+        byte[] before = {(byte) IpProtocol.IPV6_FRAG_NUMBER, 0, 1, 4, 0, 0, 0, 0}; // Destination Options, PadN
+        byte[] first = fragment(VM_MAC, VM_ULA, 52, part, 0, 800, true, before);
+        assertNull(offer(first, OWNER, NOW));
+        assertNull(offer(fragment(VM_MAC, VM_ULA, 52, part, 1600, 800, false, before), OWNER, NOW));
+        assertNull(offer(fragment(53, part, 800, 800, true), OWNER, NOW)); // another packet, no first fragment
+        reassembler.expire(NOW + 60 * S);
+        assertEquals(List.of(VM_MAC.bits()), macs, "once, for the packet whose first fragment came");
+        assertArrayEquals(java.util.Arrays.copyOfRange(first, EthernetFrame.HEADER_LENGTH, first.length),
+                quotes.get(0), "the first fragment as received: Destination Options naming 44, the Fragment header");
+        assertEquals(3, counters.dropped(DropReason.FRAGMENT_TIMEOUT));
+    }
+
+    @Test
+    void aCompletedPacketIsNotReported() {
+        List<Long> told = new ArrayList<>();
+        reassembler.onTimeout((mac, dst, first, now) -> told.add(now));
+        byte[] part = data(1600, 11);
+        assertNull(offer(fragment(54, part, 0, 800, true), OWNER, NOW));
+        assertWhole(offer(fragment(54, part, 800, 800, false), OWNER, NOW), part);
+        assertNull(offer(fragment(55, part, 0, 800, true), OTHER, NOW));
+        reassembler.releaseOwner(OTHER);
+        reassembler.expire(NOW + 120 * S);
+        assertTrue(told.isEmpty(), told.toString());
+    }
+
+    @Test
     void aFloodFromOneOwnerHitsItsOwnCapAndAnotherOwnerStillReassembles() {
         // 1,000 packets that never complete, from one port.
         for (int id = 0; id < 1000; id++) {

@@ -616,4 +616,22 @@ class NatEngineTest {
             sim.assertNoLeaks();
         }
     }
+
+    @Test
+    void aPortForwardReachesOnlyIpv4GuestsOfTheSubnet() {
+        NatSim sim = sim();
+        for (String notOnLan : java.util.List.of("10.9.9.9", "192.168.105.7", "192.168.104.2", "192.168.104.0",
+                "192.168.104.255")) {
+            io.userv2.stack.wire.Ipv4Address a = io.userv2.stack.wire.Ipv4Address.parse(notOnLan);
+            org.junit.jupiter.api.Assertions.assertNull(
+                    sim.engine.openToGuest(a, 80, sim.host.accepted(), sim.now), notOnLan);
+            assertEquals(Boolean.FALSE, sim.engine.tcp().probe(a, 80, S, sim.now).getNow(null), notOnLan);
+        }
+        assertEquals(0, sim.engine.tcp().connections());
+        assertNotNull(sim.engine.openToGuest(io.userv2.stack.wire.Ipv4Address.parse("192.168.104.7"), 80,
+                sim.host.accepted(), sim.now), "a host of the subnet");
+        sim.engine.closeAll();
+        sim.runFor(100 * MS);
+        sim.assertNoLeaks();
+    }
 }

@@ -90,8 +90,9 @@ public final class PortForwards {
      * Starts a forward.
      *
      * @throws IllegalStateException when that protocol and local address are already forwarded
-     * @throws IllegalArgumentException when the guest is an IPv6 one and the LAN has no IPv6, or an IPv6 literal that
-     *     is neither link-local nor in the LAN's prefix
+     * @throws IllegalArgumentException when the guest is an IPv6 one and the LAN has no IPv6, an IPv6 literal that
+     *     is neither link-local nor in the LAN's prefix, or an IPv4 literal that is no host address of the subnet or is
+     *     the gateway's own
      * @throws IOException when the host socket cannot be bound (in use, not permitted)
      */
     public void expose(ForwardSpec f) throws IOException {
@@ -113,6 +114,11 @@ public final class PortForwards {
             // on the LAN and whichever VM answered would get the host's connections
             throw new IllegalArgumentException("[" + g6 + "] is not on this network: an IPv6 guest is link-local "
                     + "(fe80::/64) or in " + gateway.ipv6().config().prefix());
+        }
+        if (f.guestLiteral() instanceof Ipv4Address g4 && !gateway.isGuestAddress(g4)) {
+            // as a name's A answers are kept to the subnet (GuestNames), and as for IPv6 above
+            throw new IllegalArgumentException(g4 + " is not on this network: an IPv4 guest is a host address of "
+                    + gateway.subnet() + " other than the gateway's own");
         }
         if (active.size() >= MAX_FORWARDS) {
             // Each holds a host socket; guests may add forwards (the guest API), so the host's descriptors are kept.
