@@ -1,5 +1,7 @@
 package io.userv2.switchd.e2e;
 
+import static io.userv2.switchd.e2e.ApiCurl.api;
+import static io.userv2.switchd.e2e.ApiCurl.status;
 import static io.userv2.switchd.e2e.SwitchProcess.GATEWAY_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,21 +21,6 @@ import org.junit.jupiter.api.Timeout;
  */
 class ApiForwardIT {
     private static final Duration T = Duration.ofSeconds(20);
-
-    private static Exec.Result api(Path sock, String method, String path, String body) {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "15", "--unix-socket",
-                sock.toString(), "-X", method, "-w", "\n%{http_code}", "http://localhost" + path));
-        if (body != null) {
-            cmd.addAll(List.of("-H", "Content-Type: application/json", "-d", body));
-        }
-        return Exec.run(T, cmd);
-    }
-
-    /** The status code curl printed on the last line. */
-    private static int status(Exec.Result r) {
-        String out = r.output().strip();
-        return Integer.parseInt(out.substring(out.lastIndexOf('\n') + 1).strip());
-    }
 
     @Test
     @Timeout(value = 180)

@@ -1,5 +1,7 @@
 package io.userv2.switchd.e2e;
 
+import static io.userv2.switchd.e2e.ApiCurl.api;
+import static io.userv2.switchd.e2e.ApiCurl.status;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -14,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -34,20 +35,6 @@ import org.junit.jupiter.api.Timeout;
  */
 class Forward6IT {
     private static final Duration T = Duration.ofSeconds(20);
-
-    private static Exec.Result api(Path sock, String method, String path, String body) {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "15", "--unix-socket",
-                sock.toString(), "-X", method, "-w", "\n%{http_code}", "http://localhost" + path));
-        if (body != null) {
-            cmd.addAll(List.of("-H", "Content-Type: application/json", "-d", body));
-        }
-        return Exec.run(T, cmd);
-    }
-
-    private static int status(Exec.Result r) {
-        String out = r.output().strip();
-        return Integer.parseInt(out.substring(out.lastIndexOf('\n') + 1).strip());
-    }
 
     private static Exec.Result get(String url) {
         return Exec.run(T, List.of("curl", "-g", "-sS", "--max-time", "10", url));

@@ -1,5 +1,8 @@
 package io.userv2.switchd.e2e;
 
+import static io.userv2.switchd.e2e.ApiCurl.api;
+import static io.userv2.switchd.e2e.ApiCurl.status;
+import static io.userv2.switchd.e2e.ApiCurl.body;
 import static io.userv2.switchd.e2e.SwitchProcess.GATEWAY_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,28 +32,6 @@ import org.junit.jupiter.api.Timeout;
  */
 class GvproxyApiIT {
     private static final Duration T = Duration.ofSeconds(20);
-
-    private static Exec.Result api(Path sock, String method, String path, String body) {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "15", "--unix-socket",
-                sock.toString(), "-X", method, "-w", "\n%{http_code}", "http://localhost" + path));
-        if (body != null) {
-            cmd.addAll(List.of("-H", "Content-Type: application/json", "-d", body));
-        }
-        return Exec.run(T, cmd);
-    }
-
-    /** The status code curl printed on the last line. */
-    private static int status(Exec.Result r) {
-        String out = r.output().strip();
-        return Integer.parseInt(out.substring(out.lastIndexOf('\n') + 1).strip());
-    }
-
-    /** The body curl printed before the status line, without the newline JSON answers end with. */
-    private static String body(Exec.Result r) {
-        String out = r.output().strip();
-        int last = out.lastIndexOf('\n');
-        return last < 0 ? "" : out.substring(0, last).strip();
-    }
 
     /** curl inside the guest, to the gateway's port 80. */
     private static Exec.Result guestApi(NamespaceGuest guest, String method, String path, String body) {
