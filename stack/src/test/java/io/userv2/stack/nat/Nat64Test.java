@@ -179,7 +179,7 @@ class Nat64Test {
     @Test
     void refusedUdpIsAnsweredNoRouteOverIcmpv6AndCounted() {
         start(Nat64Prefix.WELL_KNOWN, false);
-        guestUdp(Ipv6Address.parse("64:ff9b::8.8.8.8"), 53, "outside"); // --no-outside
+        guestUdp(Ipv6Address.parse("64:ff9b::192.0.1.1"), 53, "outside"); // --no-outside (the fake host: nothing is sent)
         assertTrue(host.udp.isEmpty());
         assertEquals(1, engine.udp().counters64().dropsPolicy());
         assertEquals(0, engine.udp().counters6().dropsPolicy());
