@@ -37,6 +37,8 @@ final class StreamLocalServerChannel extends AbstractServerChannel {
     private volatile SocketChannel socket;
     private volatile ChannelOutputStream toClient;
     private static final byte[] EOF = new byte[0];
+    /** After the channel closed: the socket closes once what came before is written, as sshd drains (nchan.c). */
+    private static final byte[] CLOSED = new byte[0];
     /** Bytes for the socket, bounded by the channel's window (released only once written). */
     private final java.util.concurrent.LinkedBlockingQueue<byte[]> toSocket = new java.util.concurrent.LinkedBlockingQueue<>();
     /** Directions still open; at zero the channel is closed, as sshd closes it once both have ended. */
@@ -60,10 +62,7 @@ final class StreamLocalServerChannel extends AbstractServerChannel {
                     "open failed", e));
             return failed;
         }
-        addCloseFutureListener(f -> {
-            closeSocket();
-            toSocket.add(EOF); // ends the writer
-        });
+        addCloseFutureListener(f -> toSocket.add(CLOSED)); // the writer drains, then closes the socket
         toClient = new ChannelOutputStream(this, getRemoteWindow(), log, SshConstants.SSH_MSG_CHANNEL_DATA, true);
         OpenFuture f = super.doInit(buffer); // sends SSH_MSG_CHANNEL_OPEN_CONFIRMATION
         for (Runnable r : List.<Runnable>of(this::pump, this::writeToSocket)) {
@@ -106,10 +105,14 @@ final class StreamLocalServerChannel extends AbstractServerChannel {
         try {
             while (true) {
                 byte[] chunk = toSocket.take();
+                if (chunk == CLOSED) {
+                    closeSocket();
+                    return;
+                }
                 if (chunk == EOF) {
                     socket.shutdownOutput();
                     directionDone();
-                    return;
+                    continue;
                 }
                 ByteBuffer b = ByteBuffer.wrap(chunk);
                 while (b.hasRemaining()) {
@@ -118,6 +121,7 @@ final class StreamLocalServerChannel extends AbstractServerChannel {
                 getLocalWindow().release(chunk.length);
             }
         } catch (IOException | InterruptedException e) {
+            closeSocket();
             close(true);
         }
     }
