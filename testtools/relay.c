@@ -1,0 +1,93 @@
+/*
+ * relay: the floor of any switch that runs as a process of its own. It listens on a unix stream socket, takes
+ * exactly two connections (two tapbridges) and copies bytes between them: one read of up to 256 KiB per readiness
+ * and a blocking write of all of it to the other side. No framing, no switching, no counters: whatever a real
+ * switch spends beyond this is its own; what this costs beside the direct wire is the price of the extra process.
+ *
+ *   relay PATH [--spin]
+ *
+ * --spin polls epoll without ever sleeping (one core at 100%), the best a busy-polling switch can do.
+ * Prints "relay: listening" once the socket accepts; exits 0 when either side closes, 1 on an error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static char buf[2][256 * 1024];
+
+static void die(const char *what) {
+    fprintf(stderr, "relay: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+/* Writes all n bytes to fd (blocking): returns 0, or -1 when the peer is gone. */
+static int write_all(int fd, const char *p, ssize_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= w;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--spin") != 0)) {
+        fprintf(stderr, "usage: relay PATH [--spin]\n");
+        return 1;
+    }
+    int spin = argc == 3;
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(argv[1]) >= sizeof addr.sun_path) {
+        fprintf(stderr, "relay: path too long\n");
+        return 1;
+    }
+    strcpy(addr.sun_path, argv[1]);
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (listener < 0) die("socket");
+    unlink(argv[1]);
+    if (bind(listener, (struct sockaddr *) &addr, sizeof addr) < 0) die("bind");
+    if (listen(listener, 2) < 0) die("listen");
+    printf("relay: listening\n");
+    fflush(stdout);
+    int fd[2];
+    for (int i = 0; i < 2; i++) {
+        fd[i] = accept(listener, NULL, NULL);
+        if (fd[i] < 0) die("accept");
+    }
+    close(listener);
+    unlink(argv[1]);
+    int ep = epoll_create1(0);
+    if (ep < 0) die("epoll_create1");
+    for (int i = 0; i < 2; i++) {
+        struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd[i], &e) < 0) die("epoll_ctl");
+    }
+    for (;;) {
+        struct epoll_event ev[2];
+        int n = epoll_wait(ep, ev, 2, spin ? 0 : -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (int k = 0; k < n; k++) {
+            int i = ev[k].data.u32;
+            ssize_t r = read(fd[i], buf[i], sizeof buf[i]);
+            if (r == 0) return 0;
+            if (r < 0) {
+                if (errno == EINTR || errno == EAGAIN) continue;
+                return errno == ECONNRESET ? 0 : (die("read"), 1);
+            }
+            if (write_all(fd[1 - i], buf[i], r) < 0) return 0;
+        }
+    }
+}
