@@ -267,10 +267,11 @@ public final class Main implements Callable<Integer> {
                     + " port 80 of the gateway no longer reaches the host's).")
     boolean guestApi;
 
-    @Option(names = "--busy-poll", paramLabel = "MICROS", defaultValue = "50",
-            description = "After traffic, keep polling this long before sleeping (default: ${DEFAULT-VALUE}; 0 never"
-                    + " spins): saves a thread wake-up per frame, tens of microseconds on virtual CPUs, for a little"
-                    + " CPU while traffic flows.")
+    @Option(names = "--busy-poll", paramLabel = "MICROS", defaultValue = "" + SwitchConfig.DEFAULT_BUSY_POLL_MICROS,
+            description = "Poll at most this long for the next frame before sleeping (default: ${DEFAULT-VALUE}; 0"
+                    + " never polls). The poll time adapts to the gaps between frames (none when they are longer) and"
+                    + " yields the CPU to any other thread that wants it; it saves a thread wake-up per hop, tens of"
+                    + " microseconds on virtual CPUs.")
     int busyPoll;
 
     @Option(names = "--ip-source-guard", negatable = true,

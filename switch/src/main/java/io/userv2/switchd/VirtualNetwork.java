@@ -94,7 +94,7 @@ public final class VirtualNetwork implements AutoCloseable {
     public static VirtualNetwork create(SwitchConfig config) throws IOException {
         ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         EventLoop loop = new EventLoop();
-        loop.setSpinNanos(config.busyPollMicros() * 1000L);
+        loop.setMaxSpinNanos(config.busyPollMicros() * 1000L);
         PcapWriter pcap = config.pcap() == null ? null : new PcapWriter(config.pcap());
         LearningSwitch sw = new LearningSwitch(pcap == null ? FrameCapture.NONE : pcap, config.security());
 

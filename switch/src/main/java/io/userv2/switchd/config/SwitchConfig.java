@@ -22,7 +22,8 @@ import java.util.List;
  * @param nat how guest TCP and UDP reach the host and beyond
  * @param forwards port forwards from the host into guests
  * @param apiSocket the unix socket of the HTTP API ({@code --api}), or null for none
- * @param busyPollMicros how long the event loop keeps polling after activity before it sleeps ({@code --busy-poll})
+ * @param busyPollMicros the longest the event loop polls for the next event before it sleeps ({@code --busy-poll};
+ *     the window within adapts to the traffic, see {@code AdaptiveSpin})
  * @param security what one VM port may make the switch hold and do (MAC caps, IP source guard, budgets)
  * @param ipv6 IPv6 on the LAN (on by default; turned off when the MTU is below IPv6's 1280)
  * @param vxlan the VXLAN uplink to other hosts, and whether this switch runs a gateway at all ({@code --no-gateway})
@@ -32,7 +33,7 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         ForwardSettings forwards, Path apiSocket, int busyPollMicros, PortSecuritySettings security,
         Ipv6Settings ipv6, VxlanSettings vxlan) {
     /** The default of {@code --busy-poll}, in microseconds. */
-    public static final int DEFAULT_BUSY_POLL_MICROS = 50;
+    public static final int DEFAULT_BUSY_POLL_MICROS = 200;
 
     /** A configuration without VXLAN, with a gateway of its own. */
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,

@@ -56,8 +56,7 @@ public final class EventLoop {
     private final List<Runnable> shutdownHooks = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean stopping;
-    private long spinNanos;
-    private long lastActivity;
+    private AdaptiveSpin spin = new AdaptiveSpin(0);
     private long now = System.nanoTime();
     private long iteration;
     private boolean inReadyBatch;
@@ -178,22 +177,15 @@ public final class EventLoop {
                 iteration++;
                 long start = System.nanoTime();
                 long wait = nextTimer(start) - start;
-                int ready;
                 if (wait <= 0 || !dirty.isEmpty() || !nextIteration.isEmpty()) {
-                    ready = selector.selectNow(onReady);
+                    selector.selectNow(onReady);
                 } else {
-                    ready = spinNanos > 0 && start - lastActivity < spinNanos ? spin(start) : 0;
-                    if (ready == 0) {
-                        ready = selector.select(onReady, Math.max(1, (wait + 999_999L) / 1_000_000L));
-                    }
+                    idle(start, wait);
                 }
                 if (!inReadyBatch) {
                     now = System.nanoTime();
                 }
                 inReadyBatch = false;
-                if (ready > 0) {
-                    lastActivity = now;
-                }
                 runDeferred();
                 runTasks();
                 runTimers();
@@ -297,7 +289,6 @@ public final class EventLoop {
         if (run.isEmpty()) {
             return;
         }
-        lastActivity = now;
         nextIteration = nextIterationSpare;
         nextIterationSpare = run;
         for (int i = 0; i < run.size(); i++) {
@@ -367,23 +358,44 @@ public final class EventLoop {
     }
 
     /**
-     * Polls without sleeping for up to {@link #spinNanos} after the last activity: a frame that arrives while the
-     * loop spins is switched without a wake-up of the loop's thread, which on virtual CPUs costs tens of
-     * microseconds per hop. Returns the number of ready keys (0: nothing came, go to sleep).
+     * The loop ran out of work at {@code start} and its next timer is {@code wait} away: polls for the
+     * {@link AdaptiveSpin} window (a frame that arrives then is switched without a wake-up of the loop's thread,
+     * which on virtual CPUs costs tens of microseconds per hop), then sleeps until readiness, a task or the timer,
+     * and tells the policy how long the gap was.
      */
-    private int spin(long now) throws IOException {
-        long until = lastActivity + spinNanos;
+    private void idle(long start, long wait) throws IOException {
+        long window = Math.min(spin.windowNanos(), wait);
+        int ready = window > 0 ? spin(start + window) : 0;
+        if (ready == 0 && tasks.isEmpty() && window < wait) { // else the timer is due now
+            ready = selector.select(onReady, Math.max(1, (wait - window + 999_999L) / 1_000_000L));
+        }
+        if (spin.maxNanos() > 0) {
+            spin.idleEnded(System.nanoTime() - start, ready > 0 || !tasks.isEmpty());
+        }
+    }
+
+    /**
+     * Polls until {@code until} (System.nanoTime) or readiness, yielding the CPU between polls so that any other
+     * runnable thread on it goes first. Returns the number of ready keys (0: nothing came, go to sleep).
+     */
+    private int spin(long until) throws IOException {
         int ready = 0;
-        while (ready == 0 && System.nanoTime() - until < 0 && tasks.isEmpty() && !stopping) {
+        while (tasks.isEmpty() && !stopping) {
             ready = selector.selectNow(onReady);
-            Thread.onSpinWait();
+            if (ready > 0 || System.nanoTime() - until >= 0) {
+                break;
+            }
+            Thread.yield();
         }
         return ready;
     }
 
-    /** Sets how long the loop keeps polling after activity before it sleeps (0: never spins). */
-    public void setSpinNanos(long nanos) {
-        this.spinNanos = nanos;
+    /**
+     * Sets the longest the loop polls for the next event before it sleeps (0: never polls); within that, the window
+     * adapts to the gaps the traffic shows ({@link AdaptiveSpin}).
+     */
+    public void setMaxSpinNanos(long nanos) {
+        this.spin = new AdaptiveSpin(nanos);
     }
 
     /** Asks the loop to stop; safe from any thread (a shutdown hook, say). */
