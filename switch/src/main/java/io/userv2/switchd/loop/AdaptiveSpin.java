@@ -18,7 +18,10 @@ package io.userv2.switchd.loop;
  * <p>Plain state, loop thread only; no clock of its own (the loop passes the times in).
  */
 public final class AdaptiveSpin {
-    /** The first window after polling was off, as haltpoll's {@code guest_halt_poll_grow_start}. */
+    /**
+     * The first window after polling was off (haltpoll's {@code guest_halt_poll_grow_start} is 50 µs; smaller here, so
+     * that sparse traffic costs little polling before the window has proved itself).
+     */
     static final long GROW_START_NANOS = 10_000;
 
     private final long maxNanos;
