@@ -16,6 +16,7 @@
 #
 #   bench/scripts/nat-vs-passt.sh [path/to/userv2-switch.jar]
 #   env: DURATION=3 REPS=3 RR_N=2000 WARMUP=2 MTUS="1500 65520" PEERS="passt userv2 slirp4netns" FAMILY=4
+#        USERV2_JAVA_OPTS="" (JVM options for the switch, e.g. -Xlog:gc,safepoint:file=/tmp/u2.log)
 #   (WARMUP: seconds of iperf3 each way before measuring, not counted, the same for every peer; 0 for none)
 #   COLD=1: the first DURATION s of traffic after start instead: each iperf3 run (REPS per direction) on a peer
 #   started afresh just before it, no warm-up, no RR (the JVM has not compiled its hot paths yet)
@@ -151,7 +152,8 @@ measure() {
 
 run_userv2() {
     local mtu=$1 log="$work/switch-$1.log"
-    hx java -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
+    # shellcheck disable=SC2086
+    hx java ${USERV2_JAVA_OPTS:-} -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
         --host-resolver hosts --dns-upstream 127.0.0.1:1 --ipv6-prefix fd00:104::/64 >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "listening on" 60
