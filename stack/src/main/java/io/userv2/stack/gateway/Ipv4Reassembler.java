@@ -54,7 +54,7 @@ import java.util.Objects;
  *
  * <p>Not thread-safe: owned by the gateway's thread.
  */
-public final class Ipv4Reassembler {
+public final class Ipv4Reassembler extends Reassembler {
     /** Room reserved before the payload: an Ethernet header (14) and the longest IPv4 header (60). */
     static final int PREFIX = EthernetFrame.HEADER_LENGTH + 60;
     /** The most payload an IPv4 datagram can carry: 65,535 - 20. */
@@ -78,7 +78,12 @@ public final class Ipv4Reassembler {
      * by {@code limits}.
      */
     public Ipv4Reassembler(ByteBufAllocator alloc, GatewayCounters counters, ReassemblyLimits limits) {
-        this.held = new HeldDatagrams<>(alloc, counters, limits, PREFIX, MAX_BUFFER);
+        this(new HeldDatagrams<>(alloc, counters, limits, PREFIX, MAX_BUFFER), counters);
+    }
+
+    private Ipv4Reassembler(HeldDatagrams<Key> held, GatewayCounters counters) {
+        super(held);
+        this.held = held;
         this.counters = Objects.requireNonNull(counters, "counters");
     }
 
@@ -89,26 +94,6 @@ public final class Ipv4Reassembler {
     void onTimeout(ReassemblyTimeout timeout) {
         held.onExpiry(timeout == null ? null : (d, now) -> timeout.timedOut(d.ethSource, d.ethDestination,
                 d.buf.slice(PREFIX - d.headerLength, d.headerLength + HeldDatagrams.firstFragmentEnd(d)), now));
-    }
-
-    /** The limits in force. */
-    public ReassemblyLimits limits() {
-        return held.limits();
-    }
-
-    /** Datagrams in reassembly now. */
-    public int datagrams() {
-        return held.size();
-    }
-
-    /** Datagrams in reassembly now for ingress {@code owner}. */
-    public int datagrams(int owner) {
-        return held.size(owner);
-    }
-
-    /** Bytes of reassembly buffers held now (their capacity). */
-    public long bytes() {
-        return held.bytes();
     }
 
     /**
@@ -166,33 +151,5 @@ public final class Ipv4Reassembler {
         buf.setShort(frame + EthernetFrame.ETHER_TYPE, EtherType.IPV4_VALUE);
         buf.setIndex(frame, PREFIX + d.length);
         return buf;
-    }
-
-    /** Drops (and counts as {@link DropReason#FRAGMENT_TIMEOUT}) every datagram overdue at {@code nowNanos}. */
-    public void expire(long nowNanos) {
-        held.expire(nowNanos);
-    }
-
-    /** When {@link #expire} next has something to do: the earliest deadline, or {@link Long#MAX_VALUE} if none. */
-    public long pollAt() {
-        return held.pollAt();
-    }
-
-    /**
-     * Drops everything held for ingress {@code owner} (its port went away), counted as
-     * {@link DropReason#FRAGMENT_ABORTED}.
-     */
-    public void releaseOwner(int owner) {
-        held.releaseOwner(owner);
-    }
-
-    /** Drops everything held, counted as {@link DropReason#FRAGMENT_ABORTED}, releasing every buffer. */
-    public void close() {
-        held.close();
-    }
-
-    @Override
-    public String toString() {
-        return "Ipv4Reassembler{" + held.size() + " datagrams, " + held.bytes() + " bytes}";
     }
 }

@@ -58,7 +58,7 @@ import io.userv2.stack.wire.MacAddress;
  *
  * <p>Not thread-safe: owned by the gateway's thread.
  */
-public final class Ipv6Reassembler {
+public final class Ipv6Reassembler extends Reassembler {
     /** Room before the Fragmentable Part: an Ethernet header and the longest chain the walk accepts (1280). */
     static final int PREFIX = EthernetFrame.HEADER_LENGTH + Ipv6Packet.MAX_CHAIN_LENGTH;
     /** The longest Fragmentable Part: Fragment Offset + length may not exceed 65,535 (4.5). */
@@ -87,7 +87,13 @@ public final class Ipv6Reassembler {
      * @throws IllegalArgumentException when {@code limits} allow fewer bytes than one full packet needs
      */
     public Ipv6Reassembler(ByteBufAllocator alloc, GatewayCounters counters, ReassemblyLimits limits) {
-        this.held = new HeldDatagrams<>(alloc, counters, limits, PREFIX, MAX_BUFFER);
+        this(new HeldDatagrams<>(alloc, counters, limits, PREFIX, MAX_BUFFER), alloc, counters, limits);
+    }
+
+    private Ipv6Reassembler(HeldDatagrams<Key> held, ByteBufAllocator alloc, GatewayCounters counters,
+            ReassemblyLimits limits) {
+        super(held);
+        this.held = held;
         this.alloc = alloc;
         this.counters = counters;
         if (limits.maxBytes() < MAX_BUFFER) {
@@ -126,26 +132,6 @@ public final class Ipv6Reassembler {
         buf.setShort(fragment + 2, 1); // offset 0, M set
         buf.setInt(fragment + 4, (int) ((Key) d.key).idAndOwner());
         return buf.slice(at, d.headerLength + FRAGMENT_HEADER + HeldDatagrams.firstFragmentEnd(d));
-    }
-
-    /** The limits in force. */
-    public ReassemblyLimits limits() {
-        return held.limits();
-    }
-
-    /** Packets in reassembly now. */
-    public int datagrams() {
-        return held.size();
-    }
-
-    /** Packets in reassembly now for ingress {@code owner}. */
-    public int datagrams(int owner) {
-        return held.size(owner);
-    }
-
-    /** Bytes of reassembly buffers held now (their capacity). */
-    public long bytes() {
-        return held.bytes();
     }
 
     /**
@@ -232,30 +218,5 @@ public final class Ipv6Reassembler {
         buf.setShort(frame + EthernetFrame.ETHER_TYPE, EtherType.IPV6_VALUE);
         buf.setIndex(frame, PREFIX + length);
         return buf;
-    }
-
-    /** Drops (and counts as {@link DropReason#FRAGMENT_TIMEOUT}) every packet overdue at {@code nowNanos}. */
-    public void expire(long nowNanos) {
-        held.expire(nowNanos);
-    }
-
-    /** When {@link #expire} next has something to do: the earliest deadline, or {@link Long#MAX_VALUE} if none. */
-    public long pollAt() {
-        return held.pollAt();
-    }
-
-    /** Drops everything held for ingress {@code owner} (its port went away), as {@link DropReason#FRAGMENT_ABORTED}. */
-    public void releaseOwner(int owner) {
-        held.releaseOwner(owner);
-    }
-
-    /** Drops everything held, as {@link DropReason#FRAGMENT_ABORTED}, releasing every buffer. */
-    public void close() {
-        held.close();
-    }
-
-    @Override
-    public String toString() {
-        return "Ipv6Reassembler{" + held.size() + " packets, " + held.bytes() + " bytes}";
     }
 }
