@@ -6,6 +6,8 @@
 #               the floor of any switch that runs as a process of its own
 #   relay-spin  the same relay polling without ever sleeping (one core at 100%); optional
 #   userv2      the switch (the jar given, or switch/target/userv2-switch.jar)
+#   userv2-X    the same switch with more options, from USERV2_ARGS_X (and JVM options from USERV2_JAVA_OPTS_X),
+#               to compare settings side by side in one run (X: letters, digits, _)
 # Every path is set up first; each gets the same untimed warm-up; then the measured runs take turns (run 1 of every
 # path, then run 2 of every path...), so drift on a shared machine hits every path alike. Throughput is the median of
 # REPS iperf3 runs of DURATION s; latency is the median over REPS rounds of RR_N round trips of each round's p50/p99.
@@ -13,7 +15,7 @@
 #
 #   bench/scripts/guest-to-guest.sh [path/to/userv2-switch.jar]
 #   env: PEERS="wire relay userv2" DURATION=3 REPS=3 WARMUP=2 RR_N=2000 MTUS="1500 65520"
-#        USERV2_ARGS="" (more switch options) USERV2_JAVA_OPTS=""
+#        USERV2_ARGS="" (more switch options) USERV2_JAVA_OPTS="" USERV2_ARGS_X="" USERV2_JAVA_OPTS_X=""
 #
 # Needs root (namespaces, taps), gcc, iperf3, iproute2, java. Only touches namespaces it creates; cleans up on exit.
 set -euo pipefail
@@ -35,8 +37,9 @@ NS_PREFIX=u2g
 for peer in $PEERS; do
     case $peer in
         wire | relay | relay-spin) ;;
-        userv2) [ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; } ;;
-        *) echo "unknown path in PEERS: $peer (wire, relay, relay-spin, userv2)" >&2; exit 1 ;;
+        userv2 | userv2-[A-Za-z0-9_]*)
+            [ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; } ;;
+        *) echo "unknown path in PEERS: $peer (wire, relay, relay-spin, userv2, userv2-X)" >&2; exit 1 ;;
     esac
 done
 [[ " $PEERS " == *" wire "* ]] || { echo "PEERS must include wire (the ratios are against it)" >&2; exit 1; }
@@ -78,12 +81,16 @@ setup() {
             wait_for "$work/$peer.log" "relay: listening" 10
             bridge_to "$a" "unix:$sock"
             ;;
-        userv2)
+        userv2 | userv2-*)
+            local variant=${peer#userv2-} args=${USERV2_ARGS:-} opts=${USERV2_JAVA_OPTS:-} name
+            if [ "$variant" != "$peer" ]; then
+                name=USERV2_ARGS_$variant; args="$args ${!name:-}"
+                name=USERV2_JAVA_OPTS_$variant; opts="$opts ${!name:-}"
+            fi
             # shellcheck disable=SC2086
-            java ${USERV2_JAVA_OPTS:-} -jar "$jar" --listen "$sock" --mtu "$mtu" ${USERV2_ARGS:-} \
-                >"$work/userv2-$mtu.log" 2>&1 &
+            java $opts -jar "$jar" --listen "$sock" --mtu "$mtu" $args >"$work/$peer-$mtu.log" 2>&1 &
             pids+=($!)
-            wait_for "$work/userv2-$mtu.log" "listening on" 60
+            wait_for "$work/$peer-$mtu.log" "listening on" 60
             bridge_to "$a" "unix:$sock"
             ;;
     esac

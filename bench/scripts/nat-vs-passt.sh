@@ -17,6 +17,9 @@
 #   bench/scripts/nat-vs-passt.sh [path/to/userv2-switch.jar]
 #   env: DURATION=3 REPS=3 RR_N=2000 WARMUP=2 MTUS="1500 65520" PEERS="passt userv2 slirp4netns" FAMILY=4
 #        USERV2_JAVA_OPTS="" (JVM options for the switch, e.g. -Xlog:gc,safepoint:file=/tmp/u2.log)
+#        USERV2_ARGS="" (more switch options)
+#   A peer userv2_X is the switch again with USERV2_ARGS_X and USERV2_JAVA_OPTS_X added (X: letters, digits), to
+#   compare settings side by side in one run.
 #   (WARMUP: seconds of iperf3 each way before measuring, not counted, the same for every peer; 0 for none)
 #   COLD=1: the first DURATION s of traffic after start instead: each iperf3 run (REPS per direction) on a peer
 #   started afresh just before it, no warm-up, no RR (the JVM has not compiled its hot paths yet)
@@ -150,11 +153,16 @@ measure() {
     echo "$label $(median $fwd) $(median $rev) ${p50:-fail} ${p99:-fail} (g->h: $fwd; h->g: $rev)" | tee -a "$work/results" >&2
 }
 
+# run_userv2 MTU [PEER]: PEER userv2_X adds USERV2_ARGS_X and USERV2_JAVA_OPTS_X
 run_userv2() {
-    local mtu=$1 log="$work/switch-$1.log"
+    local mtu=$1 peer=${2:-userv2} log="$work/switch-$1.log" args=${USERV2_ARGS:-} opts=${USERV2_JAVA_OPTS:-} name
+    if [ "$peer" != userv2 ]; then
+        name=USERV2_ARGS_${peer#userv2_}; args="$args ${!name:-}"
+        name=USERV2_JAVA_OPTS_${peer#userv2_}; opts="$opts ${!name:-}"
+    fi
     # shellcheck disable=SC2086
-    hx java ${USERV2_JAVA_OPTS:-} -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
-        --host-resolver hosts --dns-upstream 127.0.0.1:1 --ipv6-prefix fd00:104::/64 >"$log" 2>&1 &
+    hx java $opts -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
+        --host-resolver hosts --dns-upstream 127.0.0.1:1 --ipv6-prefix fd00:104::/64 $args >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "listening on" 60
     if [ "$FAMILY" = 6 ]; then
@@ -163,9 +171,9 @@ run_userv2() {
         tap_guest 192.168.104.3 "$mtu"
     fi
     bridge "$ns" "unix:$work/sw.sock"
-    measure "$ns" "$(gateway 192.168.104.2 "$GATEWAY6")" "userv2-$mtu"
+    measure "$ns" "$(gateway 192.168.104.2 "$GATEWAY6")" "$peer-$mtu"
     teardown
-    grep -E "WARN|SEVERE|ERROR|Exception" "$log" | head -5 | sed "s/^/userv2-$mtu log: /" >&2 || true
+    grep -E "WARN|SEVERE|ERROR|Exception" "$log" | head -5 | sed "s/^/$peer-$mtu log: /" >&2 || true
 }
 
 run_passt() {
@@ -211,16 +219,24 @@ run_slirp4netns() {
     teardown
 }
 
+# run_peer PEER MTU
+run_peer() {
+    case $1 in
+        userv2_*) run_userv2 "$2" "$1" ;;
+        *) "run_$1" "$2" ;;
+    esac
+}
+
 : >"$work/results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for mtu in $MTUS; do
     if [ "${COLD:-0}" != 1 ]; then
-        for peer in $PEERS; do "run_$peer" "$mtu"; done
+        for peer in $PEERS; do run_peer "$peer" "$mtu"; done
     else
         # peers take turns run by run, so that load on the machine falls on all alike
         for _ in $(seq "$REPS"); do
             for cold_dir in "" -R; do
-                for peer in $PEERS; do "run_$peer" "$mtu"; done
+                for peer in $PEERS; do run_peer "$peer" "$mtu"; done
             done
         done
         for peer in $PEERS; do

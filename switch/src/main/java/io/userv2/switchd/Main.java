@@ -274,6 +274,14 @@ public final class Main implements Callable<Integer> {
                     + " microseconds on virtual CPUs.")
     int busyPoll;
 
+    @Option(names = "--coalesce", paramLabel = "MICROS", defaultValue = "" + SwitchConfig.DEFAULT_COALESCE_MICROS,
+            description = "While a VM streams frames in (reads of 1 KiB or more, less than twice this apart), wait"
+                    + " this long after each round before reading again, so that each read, switch and write carries"
+                    + " a batch (a NIC's interrupt moderation; default: ${DEFAULT-VALUE}; 0 never waits)."
+                    + " Request/response traffic and a quiet LAN are never held; it saves CPU the guests need on a"
+                    + " machine with few cores.")
+    int coalesce;
+
     @Option(names = "--ip-source-guard", negatable = true,
             description = "Bind each VM port to the IPv4 addresses DHCP leased to the MACs learned on it and to static"
                     + " leases; drop IPv4 and ARP from it with any other source (0.0.0.0 passes, for DHCP). Default:"
@@ -384,7 +392,8 @@ public final class Main implements Callable<Integer> {
                             .withFloodsPerSecond(stormControl)
                             .withIpSourceGuard(ipSourceGuard == null ? limaNetworks != null : ipSourceGuard))
                     .withIpv6(ipv6Settings())
-                    .withVxlan(vxlanSettings());
+                    .withVxlan(vxlanSettings())
+                    .withCoalesce(coalesce);
             if (config.nat().nat64() != null && !config.ipv6().enabled()) {
                 throw new IllegalArgumentException("--nat64 needs IPv6 on the LAN (it serves IPv6 guests)");
             }

@@ -95,6 +95,7 @@ public final class VirtualNetwork implements AutoCloseable {
         ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         EventLoop loop = new EventLoop();
         loop.setMaxSpinNanos(config.busyPollMicros() * 1000L);
+        loop.setCoalesceNanos(config.coalesceMicros() * 1000L);
         PcapWriter pcap = config.pcap() == null ? null : new PcapWriter(config.pcap());
         LearningSwitch sw = new LearningSwitch(pcap == null ? FrameCapture.NONE : pcap, config.security());
 

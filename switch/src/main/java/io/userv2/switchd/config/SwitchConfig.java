@@ -27,13 +27,28 @@ import java.util.List;
  * @param security what one VM port may make the switch hold and do (MAC caps, IP source guard, budgets)
  * @param ipv6 IPv6 on the LAN (on by default; turned off when the MTU is below IPv6's 1280)
  * @param vxlan the VXLAN uplink to other hosts, and whether this switch runs a gateway at all ({@code --no-gateway})
+ * @param coalesceMicros how long the event loop waits before it reads again while a VM streams frames
+ *     ({@code --coalesce}; 0: never waits; see {@code ReceiveCoalescing})
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
         MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat,
         ForwardSettings forwards, Path apiSocket, int busyPollMicros, PortSecuritySettings security,
-        Ipv6Settings ipv6, VxlanSettings vxlan) {
+        Ipv6Settings ipv6, VxlanSettings vxlan, int coalesceMicros) {
     /** The default of {@code --busy-poll}, in microseconds. */
     public static final int DEFAULT_BUSY_POLL_MICROS = 200;
+    /** The default of {@code --coalesce}, in microseconds. */
+    public static final int DEFAULT_COALESCE_MICROS = 50;
+    /** The most {@code --coalesce} takes, in microseconds. */
+    public static final int MAX_COALESCE_MICROS = 1000;
+
+    /** A configuration with the default receive coalescing. */
+    public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
+            int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat, ForwardSettings forwards,
+            Path apiSocket, int busyPollMicros, PortSecuritySettings security, Ipv6Settings ipv6,
+            VxlanSettings vxlan) {
+        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket, busyPollMicros,
+                security, ipv6, vxlan, DEFAULT_COALESCE_MICROS);
+    }
 
     /** A configuration without VXLAN, with a gateway of its own. */
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
@@ -92,6 +107,10 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
         if (busyPollMicros < 0 || busyPollMicros > 10_000) {
             throw new IllegalArgumentException("--busy-poll must be between 0 and 10000 microseconds");
         }
+        if (coalesceMicros < 0 || coalesceMicros > MAX_COALESCE_MICROS) {
+            throw new IllegalArgumentException("--coalesce must be between 0 and " + MAX_COALESCE_MICROS
+                    + " microseconds");
+        }
         if (mtu < MIN_MTU || mtu > MAX_MTU) {
             throw new IllegalArgumentException("--mtu must be between " + MIN_MTU + " and " + MAX_MTU + ", got " + mtu);
         }
@@ -109,19 +128,25 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     /** This configuration with other port security. */
     public SwitchConfig withSecurity(PortSecuritySettings s) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, s, ipv6, vxlan);
+                busyPollMicros, s, ipv6, vxlan, coalesceMicros);
     }
 
     /** This configuration with other IPv6 settings. */
     public SwitchConfig withIpv6(Ipv6Settings s) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, security, s, vxlan);
+                busyPollMicros, security, s, vxlan, coalesceMicros);
     }
 
     /** This configuration with another VXLAN uplink (or pure-switch mode). */
     public SwitchConfig withVxlan(VxlanSettings v) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, security, ipv6, v);
+                busyPollMicros, security, ipv6, v, coalesceMicros);
+    }
+
+    /** This configuration with another receive-coalescing window. */
+    public SwitchConfig withCoalesce(int micros) {
+        return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
+                busyPollMicros, security, ipv6, vxlan, micros);
     }
 
     /** The LAN's IPv6 /64 (served only when {@link Ipv6Settings#enabled()}). */

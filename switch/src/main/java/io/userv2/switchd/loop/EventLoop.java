@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -57,10 +58,11 @@ public final class EventLoop {
     private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean stopping;
     private AdaptiveSpin spin = new AdaptiveSpin(0);
+    private ReceiveCoalescing coalescing = new ReceiveCoalescing(0);
     private long now = System.nanoTime();
     private long iteration;
     private boolean inReadyBatch;
-    private Thread thread;
+    private volatile Thread thread;
 
     /** Opens the selector. */
     public EventLoop() throws IOException {
@@ -159,6 +161,15 @@ public final class EventLoop {
     public void execute(Runnable task) {
         tasks.add(task);
         selector.wakeup();
+        unparkIfHeld();
+    }
+
+    /** Ends a {@link ReceiveCoalescing} wait early (a wake-up permit is harmless when the loop is not waiting). */
+    private void unparkIfHeld() {
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     /** True when called on the loop thread. */
@@ -176,11 +187,15 @@ public final class EventLoop {
             while (!stopping) {
                 iteration++;
                 long start = System.nanoTime();
+                boolean held = hold(start);
+                if (held) {
+                    start = System.nanoTime();
+                }
                 long wait = nextTimer(start) - start;
                 if (wait <= 0 || !dirty.isEmpty() || !nextIteration.isEmpty()) {
                     selector.selectNow(onReady);
                 } else {
-                    idle(start, wait);
+                    idle(start, wait, held);
                 }
                 if (!inReadyBatch) {
                     now = System.nanoTime();
@@ -358,18 +373,33 @@ public final class EventLoop {
     }
 
     /**
+     * Waits out a {@link ReceiveCoalescing} hold a streaming port asked for, unless work is waiting already (queued
+     * flushes, deferred ports, tasks); a task from another thread ends the wait early. Returns true if it waited.
+     */
+    private boolean hold(long start) {
+        long until = coalescing.takeHold();
+        if (until == Long.MIN_VALUE || until - start <= 0 || !dirty.isEmpty() || !nextIteration.isEmpty()
+                || !tasks.isEmpty()) {
+            return false;
+        }
+        LockSupport.parkNanos(until - start);
+        return true;
+    }
+
+    /**
      * The loop ran out of work at {@code start} and its next timer is {@code wait} away: polls for the
      * {@link AdaptiveSpin} window (a frame that arrives then is switched without a wake-up of the loop's thread,
      * which on virtual CPUs costs tens of microseconds per hop), then sleeps until readiness, a task or the timer,
-     * and tells the policy how long the gap was.
+     * and tells the policy how long the gap was. After a coalescing hold ({@code held}) it does not poll: the
+     * traffic is a stream, whose frames are better taken in batches, and the gap says nothing about sparse traffic.
      */
-    private void idle(long start, long wait) throws IOException {
-        long window = Math.min(spin.windowNanos(), wait);
+    private void idle(long start, long wait, boolean held) throws IOException {
+        long window = held ? 0 : Math.min(spin.windowNanos(), wait);
         int ready = window > 0 ? spin(start + window) : 0;
         if (ready == 0 && tasks.isEmpty() && window < wait) { // else the timer is due now
             ready = selector.select(onReady, Math.max(1, (wait - window + 999_999L) / 1_000_000L));
         }
-        if (spin.maxNanos() > 0) {
+        if (spin.maxNanos() > 0 && !held) {
             spin.idleEnded(System.nanoTime() - start, ready > 0 || !tasks.isEmpty());
         }
     }
@@ -398,10 +428,28 @@ public final class EventLoop {
         this.spin = new AdaptiveSpin(nanos);
     }
 
+    /**
+     * Sets the receive-coalescing window (0: off): while a port streams, the loop waits this long after a round
+     * before it reads again ({@link ReceiveCoalescing}).
+     */
+    public void setCoalesceNanos(long nanos) {
+        this.coalescing = new ReceiveCoalescing(nanos);
+    }
+
+    /**
+     * A port's receive brought {@code bytes} in this iteration; its previous one that brought any was at
+     * {@code previousReceive} (System.nanoTime). If that makes a stream, the loop holds its next poll for the
+     * coalescing window ({@link ReceiveCoalescing#streaming}). Loop thread only.
+     */
+    public void received(long previousReceive, int bytes) {
+        coalescing.received(previousReceive, now, bytes);
+    }
+
     /** Asks the loop to stop; safe from any thread (a shutdown hook, say). */
     public void stop() {
         stopping = true;
         selector.wakeup();
+        unparkIfHeld();
     }
 
     /** Waits until the loop has shut down, at most {@code millis}; true if it has. */

@@ -19,7 +19,9 @@ import java.util.function.Consumer;
  * for the next iteration and nothing more is read until then, so a flooding VM fills its own socket and every other
  * port gets its turn. A port that goes on in the next iteration schedules that itself ({@link EventLoop#nextIteration});
  * one whose budget is already spent when that runs schedules another, since no readiness will announce the frames
- * it holds. A corrupt length prefix closes this port only, counted as a framing error.
+ * it holds. A corrupt length prefix closes this port only, counted as a framing error. Each receive that brings bytes
+ * is reported to the loop ({@link EventLoop#received}), which holds its next poll for a moment while the port streams
+ * ({@code ReceiveCoalescing}), so that the next receive carries a batch.
  *
  * <p>Egress: frames for the peer are copied, with their length prefix, into one bounded staging buffer
  * ({@link FrameStaging}), written at the end of the loop iteration by one {@link EventLoop.Flushable#flush()}: one
@@ -59,6 +61,8 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private boolean writeBlocked;
     private boolean resumeScheduled;
     private long oversize;
+    /** When a receive last brought bytes (System.nanoTime), for the loop's receive coalescing. */
+    private long lastReceive = Long.MIN_VALUE / 2;
 
     /**
      * A port on {@code link}; call {@link #start} next.
@@ -172,6 +176,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
                 int capacity = READ_BUFFER + decoder.maxFrame() + FrameDecoder.PREFIX;
                 in = ingress = alloc.directBuffer(capacity, capacity);
             }
+            int before = in.writerIndex();
             Framing.Fill fill;
             try {
                 fill = framing.receive(link.source(), in, this);
@@ -183,6 +188,10 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             if (fill == Framing.Fill.ENDED) {
                 close();
                 return;
+            }
+            if (i == 0 && in.writerIndex() > before) {
+                loop.received(lastReceive, in.writerIndex() - before);
+                lastReceive = loop.now();
             }
             if (!switchBuffered() || fill == Framing.Fill.DRAINED) {
                 return;
