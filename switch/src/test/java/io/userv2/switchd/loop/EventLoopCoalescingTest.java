@@ -14,18 +14,8 @@ class EventLoopCoalescingTest {
     @Test
     void aTaskFromAnotherThreadEndsTheHold() throws Exception {
         EventLoop loop = new EventLoop();
-        loop.setCoalesceNanos(HOLD_NANOS);
-        Thread t = new Thread(loop::run, "loop-under-test");
-        t.start();
         try {
-            CountDownLatch holding = new CountDownLatch(1);
-            // A receive right after another: a stream, so the loop holds its next poll for the window.
-            loop.execute(() -> {
-                loop.received(loop.now(), 64 * 1024);
-                holding.countDown();
-            });
-            assertTrue(holding.await(10, TimeUnit.SECONDS));
-            awaitParked(t);
+            startHolding(loop);
             CountDownLatch ran = new CountDownLatch(1);
             loop.execute(ran::countDown);
             assertTrue(ran.await(10, TimeUnit.SECONDS), "the task ran before the hold's 60 s were up");
@@ -38,18 +28,24 @@ class EventLoopCoalescingTest {
     @Test
     void stopEndsTheHold() throws Exception {
         EventLoop loop = new EventLoop();
+        startHolding(loop);
+        loop.stop();
+        assertTrue(loop.awaitTermination(10_000), "the loop stopped before the hold's 60 s were up");
+    }
+
+    /** Runs {@code loop} on a thread of its own and returns once it holds its next poll for the 60 s window. */
+    private static void startHolding(EventLoop loop) throws InterruptedException {
         loop.setCoalesceNanos(HOLD_NANOS);
         Thread t = new Thread(loop::run, "loop-under-test");
         t.start();
         CountDownLatch holding = new CountDownLatch(1);
+        // A full receive right after another: a stream, so the loop holds its next poll for the window.
         loop.execute(() -> {
             loop.received(loop.now(), 64 * 1024);
             holding.countDown();
         });
         assertTrue(holding.await(10, TimeUnit.SECONDS));
         awaitParked(t);
-        loop.stop();
-        assertTrue(loop.awaitTermination(10_000), "the loop stopped before the hold's 60 s were up");
     }
 
     /** Waits until {@code t} is parked (the hold) rather than running or in the selector. */
