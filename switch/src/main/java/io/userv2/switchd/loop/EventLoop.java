@@ -374,7 +374,9 @@ public final class EventLoop {
 
     /**
      * Waits out a {@link ReceiveCoalescing} hold a streaming port asked for, unless work is waiting already (queued
-     * flushes, deferred ports, tasks); a task from another thread ends the wait early. Returns true if it waited.
+     * flushes, deferred ports, tasks); a task from another thread or a stop ends the wait early. Returns true if it
+     * waited. A park may return at once (the permit an earlier {@link #execute} left) or for no reason at all: it
+     * parks again for what is left of the window as long as there is no task.
      */
     private boolean hold(long start) {
         long until = coalescing.takeHold();
@@ -382,7 +384,9 @@ public final class EventLoop {
                 || !tasks.isEmpty()) {
             return false;
         }
-        LockSupport.parkNanos(until - start);
+        for (long left = until - start; left > 0 && tasks.isEmpty() && !stopping; left = until - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
         return true;
     }
 
