@@ -18,6 +18,7 @@
 #   env: DURATION=3 REPS=3 RR_N=2000 WARMUP=2 MTUS="1500 65520" PEERS="passt userv2 slirp4netns" FAMILY=4
 #        USERV2_JAVA_OPTS="" (JVM options for the switch, e.g. -Xlog:gc,safepoint:file=/tmp/u2.log)
 #        USERV2_ARGS="" (more switch options)
+#        IPERF_LOG="" (a file every iperf3 run's output is appended to, with its per-second intervals)
 #   A peer userv2_X is the switch again with USERV2_ARGS_X and USERV2_JAVA_OPTS_X added (X: letters, digits), to
 #   compare settings side by side in one run.
 #   (WARMUP: seconds of iperf3 each way before measuring, not counted, the same for every peer; 0 for none)
@@ -112,6 +113,7 @@ iperf_runs() {
             echo "iperf3 server still busy; running anyway" >&2
         if out=$(timeout $((DURATION + 30)) ip netns exec "$ns" iperf3 -c "$server" -p "$IPERF_PORT" -t "$DURATION" -f g -i 1 $rev 2>&1); then
             rate=$(awk '/receiver/ {print $(NF-2)}' <<<"$out")
+            [ -z "${IPERF_LOG:-}" ] || printf '%s\n' "$out" >>"$IPERF_LOG"
             # a whole second without a byte: the connection stalled (seen with passt 2023-03 guest->host)
             if grep -qE 'sec +0\.00 Bytes' <<<"$out"; then echo "iperf3 ${rev:+$rev }to $server: stalled for $(grep -cE 'sec +0\.00 Bytes' <<<"$out") s (rate $rate)" >&2; fi
         else

@@ -2,7 +2,8 @@
 # Start-up, side by side in one run: how long from exec until the unix socket accepts a connection ("socket"), and
 # until an ARP request sent on that connection (QEMU stream framing) is answered by the gateway ("answer"), for
 #   bare-jvm  a JVM that only binds a unix socket (java -cp . Bare SOCKET): the floor for any Java switch
-#   userv2    java -jar userv2-switch.jar --listen SOCKET
+#   userv2    java -jar userv2-switch.jar --listen SOCKET (it answers once its start-up warm-up has ended)
+#   userv2-no-warm-up  the same with --no-warm-up
 #   userv2-cds  the same with an application class-data archive (-XX:SharedArchiveFile, written first by one run with
 #             -XX:ArchiveClassesAtExit): what a launcher that can pass JVM options (Lima, a service unit) gains
 #   gvproxy   gvproxy -listen-qemu unix://SOCKET (if GVPROXY names a binary or gvproxy is on the PATH)
@@ -44,7 +45,7 @@ public class Bare {
 EOF
 javac -d "$work" "$work/Bare.java"
 
-peers=(bare-jvm userv2 userv2-cds)
+peers=(bare-jvm userv2 userv2-no-warm-up userv2-cds)
 # The archive: classes loaded by one start that answers one ARP request, written when it exits on SIGTERM.
 "$work/startprobe" "$work/s.sock" 192.168.104.2 -- "$JAVA" -XX:ArchiveClassesAtExit="$work/userv2.jsa" -jar "$jar" \
     --listen "$work/s.sock" >/dev/null
@@ -59,6 +60,8 @@ probe() {
         bare-jvm) "$work/startprobe" "$sock" - -- "$JAVA" -cp "$work" Bare "$sock" ;;
         # shellcheck disable=SC2086
         userv2) "$work/startprobe" "$sock" 192.168.104.2 -- "$JAVA" -jar "$jar" --listen "$sock" $EXTRA_ARGS ;;
+        userv2-no-warm-up) "$work/startprobe" "$sock" 192.168.104.2 -- "$JAVA" -jar "$jar" --listen "$sock" \
+            --no-warm-up $EXTRA_ARGS ;;
         # shellcheck disable=SC2086
         userv2-cds) "$work/startprobe" "$sock" 192.168.104.2 -- "$JAVA" -XX:SharedArchiveFile="$work/userv2.jsa" -jar "$jar" \
             --listen "$sock" $EXTRA_ARGS ;;

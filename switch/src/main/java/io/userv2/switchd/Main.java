@@ -27,6 +27,7 @@ import io.userv2.switchd.logging.DaemonLogManager;
 import io.userv2.switchd.logging.Logging;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.transport.EarlyListeners;
+import io.userv2.switchd.warmup.WarmUp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -282,6 +283,14 @@ public final class Main implements Callable<Integer> {
                     + " machine with few cores.")
     int coalesce;
 
+    @Option(names = "--no-warm-up",
+            description = "Skip the start-up warm-up: a private copy of the network, invisible to VMs and the API,"
+                    + " that a built-in guest sends TCP through before the network serves (at most 1.5 s of traffic;"
+                    + " VMs that connect meanwhile wait), so that the JVM has compiled the forwarding path before a"
+                    + " VM's first transfer. Without it the first frame is answered sooner and the first seconds of"
+                    + " traffic are slower.")
+    boolean noWarmUp;
+
     @Option(names = "--ip-source-guard", negatable = true,
             description = "Bind each VM port to the IPv4 addresses DHCP leased to the MACs learned on it and to static"
                     + " leases; drop IPv4 and ARP from it with any other source (0.0.0.0 passes, for DHCP). Default:"
@@ -400,7 +409,7 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
-        return runDaemon(config, guestApi ? DaemonHooks.GUEST_API : DaemonHooks.NONE);
+        return runDaemon(config, guestApi ? DaemonHooks.GUEST_API : DaemonHooks.NONE, !noWarmUp);
     }
 
     /**
@@ -414,8 +423,19 @@ public final class Main implements Callable<Integer> {
 
     /** {@link #runDaemon(SwitchConfig)} with what a command mode adds ({@code hooks}). */
     public static int runDaemon(SwitchConfig config, DaemonHooks hooks) {
+        return runDaemon(config, hooks, true);
+    }
+
+    /**
+     * {@link #runDaemon(SwitchConfig, DaemonHooks)}, with the start-up {@link WarmUp} when {@code warmUp} (never on a
+     * switch without a gateway: it has no NAT path to warm). The warm-up runs while the rest starts; the network
+     * serves once it has ended (the sockets are bound before: VMs that connect wait in their backlog).
+     */
+    public static int runDaemon(SwitchConfig config, DaemonHooks hooks, boolean warmUp) {
         // Not a static field: main binds the sockets before the logging system is set up (tens of ms).
         System.Logger log = System.getLogger(Main.class.getName());
+        // Beside the rest of start-up; the network starts serving once it has ended.
+        Thread warmingUp = warmUp && !config.vxlan().noGateway() ? WarmUp.start(config) : null;
         // The API sockets first, then the network's: Lima's usernet start returns as soon as the VM socket exists and
         // calls the API right after; until the network is up, API calls wait for it.
         List<ApiServer> apiServers = new ArrayList<>();
@@ -504,6 +524,9 @@ public final class Main implements Callable<Integer> {
         if (config.ipv6().enabled() && network.gateway().ipv6() != null) {
             log.log(System.Logger.Level.INFO, "ipv6: gateway " + network.gateway().ipv6().address() + " and "
                     + network.gateway().ipv6().linkLocal() + " on " + config.ipv6Prefix());
+        }
+        if (warmingUp != null) {
+            WarmUp.await(warmingUp); // VMs that connected meanwhile wait in the listener's backlog
         }
         network.run();
         return 0;

@@ -2,9 +2,9 @@ package io.userv2.switchd;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.VMOption;
+import io.userv2.switchd.jvm.DiagnosticCommands;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -173,9 +173,6 @@ public final class MemoryPolicy {
         private final Runtime rt = Runtime.getRuntime();
         private final ByteBuffer statm = ByteBuffer.allocate(128);
         private final long pageSize = 4096;
-        private Object dcmd;
-        private Method execute;
-        private boolean trimUnavailable;
         private final System.Logger log = System.getLogger(MemoryPolicy.class.getName());
 
         @Override
@@ -284,29 +281,11 @@ public final class MemoryPolicy {
 
         /**
          * glibc keeps freed malloc memory (direct buffers, JIT arenas) in its arenas; the JVM's
-         * {@code System.trim_native_heap} (JDK 17.0.9+) hands it back. Reached through the diagnostic command
-         * implementation, which the jar's manifest opens; without that, or on an older JDK, nothing happens.
+         * {@code System.trim_native_heap} (JDK 17.0.9+) hands it back; without it (an older JDK, or the diagnostic
+         * commands out of reach) nothing happens.
          */
         private String trimNativeHeap() {
-            if (trimUnavailable) {
-                return null;
-            }
-            try {
-                if (execute == null) {
-                    // the HotSpotDiagnosticMXBean looked up in apply() has loaded the native library
-                    Class<?> impl = Class.forName("com.sun.management.internal.DiagnosticCommandImpl");
-                    Method get = impl.getDeclaredMethod("getDiagnosticCommandMBean");
-                    get.setAccessible(true);
-                    Method exec = impl.getDeclaredMethod("executeDiagnosticCommand", String.class);
-                    exec.setAccessible(true);
-                    dcmd = get.invoke(null);
-                    execute = exec;
-                }
-                return String.valueOf(execute.invoke(dcmd, "System.trim_native_heap"));
-            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                trimUnavailable = true;
-                return null;
-            }
+            return DiagnosticCommands.execute("System.trim_native_heap");
         }
     }
 }

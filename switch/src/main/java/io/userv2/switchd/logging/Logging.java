@@ -1,5 +1,6 @@
 package io.userv2.switchd.logging;
 
+import io.userv2.switchd.warmup.WarmUp;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -61,6 +62,7 @@ public final class Logging {
             };
         }
         handler.setFormatter(new SimpleFormatter());
+        handler.setFilter(record -> !WarmUp.silences(record)); // the start-up warm-up's private network
         handler.setLevel(level);
         root.addHandler(handler);
         root.setLevel(level);

@@ -1,0 +1,288 @@
+package io.userv2.switchd.warmup;
+
+import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.switchd.VirtualNetwork;
+import io.userv2.switchd.config.DhcpSettings;
+import io.userv2.switchd.config.DnsSettings;
+import io.userv2.switchd.config.ForwardSettings;
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.config.NatSettings;
+import io.userv2.switchd.config.SwitchConfig;
+import io.userv2.switchd.config.VxlanSettings;
+import io.userv2.switchd.jvm.DiagnosticCommands;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.LogRecord;
+import java.util.regex.Pattern;
+
+/**
+ * Exercises the forwarding path once at start-up so that a VM's first transfer does not run through code the JIT
+ * has not compiled yet. HotSpot compiles a method with its optimising compiler (C2) after about 15 000 calls; at MTU
+ * 65520 a guest sends only a few thousand segments a second, so without this its first seconds ran through
+ * profiling code while C2 caught up (guest to host 0.58-0.64x passt in the first 3 s, 0.96x once warm).
+ *
+ * <p>It builds a private copy of the network with the production classes ({@link VirtualNetwork#create}: switch,
+ * gateway, NAT, host sockets, a stream listener on a unix socket in a temporary directory of its own), runs it on a
+ * thread of its own, and attaches a built-in guest ({@link WarmUpGuest}) that, round after round, opens a TCP
+ * connection through the NAT to a loopback server ({@link LoopbackPeers}), sends {@value #ROUND_SEGMENTS} small and
+ * (above MTU 1500) {@value #ROUND_LARGE_SEGMENTS} MTU-sized segments, closes it, and takes as much back on two more,
+ * with ARP, ICMP, DNS and IPv6 router solicitations in between. It runs {@value #MIN_ROUNDS} rounds, then more until
+ * C2 has been idle at the end of {@value #SETTLED_ROUNDS} in a row, but starts none after {@link #ROUNDS_NANOS}, then
+ * waits up to {@link #DRAIN_NANOS} for the compilers' queues to drain; a round cut short by {@link #TIME_LIMIT_NANOS}
+ * (a slow machine) ends it too. Any failure only ends it early.
+ *
+ * <p>Nothing of it is visible on the real network: it has its own switch, gateway, NAT table, counters and socket,
+ * all closed and removed at the end; its threads log nothing ({@link #silences(LogRecord)}) but one DEBUG line with
+ * what it did. The daemon serves only once it has ended (its sockets are bound before: VMs that connect wait in the
+ * backlog), so that its traffic does not compete with a VM's for the CPU.
+ */
+public final class WarmUp {
+    private static final System.Logger LOG = System.getLogger(WarmUp.class.getName());
+    /** Every thread of the warm-up has a name starting with this. */
+    public static final String THREAD_PREFIX = "userv2-warm-up";
+    /** Small segments each way per round, on one connection each way. */
+    static final int ROUND_SEGMENTS = 2_000;
+    /** MTU-sized segments each way per round (when the MTU is above 1500), so that the large-frame branches are seen. */
+    static final int ROUND_LARGE_SEGMENTS = 40;
+    /**
+     * Rounds that run at least (unless {@link #ROUNDS_NANOS} has passed): 20 000 small segments each way, above the
+     * 15 000 calls after which HotSpot's tiered policy gives a method called once per segment to C2
+     * ({@code Tier4CompileThreshold}).
+     */
+    static final int MIN_ROUNDS = 10;
+    /**
+     * After {@link #MIN_ROUNDS}, rounds go on until C2 had nothing to do at the end of this many rounds in a row: the
+     * tiered policy raises its thresholds while C2's queue is long, so the methods still short of them when the queue
+     * drains would otherwise be compiled during a VM's first transfer.
+     */
+    static final int SETTLED_ROUNDS = 3;
+    /** No round starts after this much time: the daemon serves only once the warm-up has ended. */
+    static final long ROUNDS_NANOS = 1_500_000_000L;
+    /** How long the compilers' queues may take to drain after the last round. */
+    static final long DRAIN_NANOS = 500_000_000L;
+    /** The most the warm-up takes, a round cut short included (a slow machine), whatever is left then. */
+    static final long TIME_LIMIT_NANOS = 3_000_000_000L;
+    /**
+     * A task in {@code Compiler.queue}'s output: a compiler thread at work ("C2 CompilerThread0  1102  4  ...") or a
+     * queued task ("1405  2  java.util.HashMap::isEmpty ...").
+     */
+    private static final Pattern COMPILE_TASK = Pattern.compile("(?m)^(C\\d CompilerThread\\d+\\s+|\\s*)\\d+\\s");
+    /** The built-in guest's address on the private LAN. */
+    private static final Ipv4Address GUEST = SwitchConfig.DEFAULT_SUBNET.host(3);
+    /**
+     * DNS without the operating system's resolver, its one upstream the loopback's discard port: never asked (the
+     * built-in guest asks only for the gateway's own name, which the gateway answers itself), and nothing could leave
+     * the machine if it were.
+     */
+    private static final DnsSettings HERMETIC_DNS = new DnsSettings(Map.of(), List.of(), false,
+            List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9)), DnsSettings.HOST.resolvConf(), null,
+            List.of());
+    /** Data per small segment: a 1500-byte MTU's MSS less the timestamps option, as Linux sends. */
+    private static final int SMALL_MSS = 1460;
+
+    /**
+     * What one warm-up did.
+     *
+     * @param stoppedEarly why a round was cut short, or null
+     * @param compilersDrained whether the compilers' queues had drained at the end
+     */
+    public record Result(int rounds, long segmentsUp, long segmentsDown, long bytesUp, long bytesDown, long nanos,
+            String stoppedEarly, boolean compilersDrained) {
+    }
+
+    private WarmUp() {
+    }
+
+    /**
+     * Starts {@link #run} for a network configured as {@code config} on a daemon thread of its own; {@link #await}
+     * waits for it to end. Start it as early as the configuration is known: it runs beside the rest of start-up.
+     */
+    public static Thread start(SwitchConfig config) {
+        Thread t = new Thread(() -> {
+            try {
+                Result r = run(config);
+                LOG.log(System.Logger.Level.DEBUG, () -> "warm-up: " + r.segmentsUp() + " segments up, "
+                        + r.segmentsDown() + " down in " + r.rounds() + " rounds, " + r.nanos() / 1_000_000 + " ms"
+                        + (r.stoppedEarly() == null ? "" : "; stopped early: " + r.stoppedEarly())
+                        + (r.compilersDrained() ? "" : "; the compilers were still busy"));
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "warm-up failed: " + e);
+            }
+        }, THREAD_PREFIX);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Waits for the warm-up on {@code thread} to end (it ends within {@link #TIME_LIMIT_NANOS} and its clean-up). */
+    public static void await(Thread thread) {
+        try {
+            thread.join(TIME_LIMIT_NANOS / 1_000_000 + 5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Warms up on the calling thread: builds the private network for {@code config}'s MTU and timing settings, sends
+     * the segments, closes it all. Returns what it did; throws only when the private network cannot be built.
+     */
+    public static Result run(SwitchConfig config) throws IOException {
+        return run(config, ROUNDS_NANOS, TIME_LIMIT_NANOS);
+    }
+
+    /**
+     * {@link #run(SwitchConfig)} with other limits: no round starts after {@code roundsNanos} (one always runs), and
+     * none is cut short before {@code limitNanos}.
+     */
+    static Result run(SwitchConfig config, long roundsNanos, long limitNanos) throws IOException {
+        long start = System.nanoTime();
+        long deadline = start + limitNanos;
+        Path dir = Files.createTempDirectory(THREAD_PREFIX);
+        Path socket = dir.resolve("lan.sock");
+        // Should the process end during the warm-up (SIGTERM at start-up): in reverse order, the socket, then the dir.
+        dir.toFile().deleteOnExit();
+        socket.toFile().deleteOnExit();
+        SwitchConfig own = privateConfig(config, socket);
+        Counts counts = new Counts();
+        String stopped = null;
+        try (LoopbackPeers host = LoopbackPeers.open(); VirtualNetwork net = VirtualNetwork.create(own)) {
+            Thread loop = new Thread(net::run, THREAD_PREFIX + "-loop");
+            loop.setDaemon(true);
+            loop.start();
+            try (WarmUpGuest guest = new WarmUpGuest(connect(socket), own.gatewayMac(), GUEST, own.gatewayIp(),
+                    own.maxFrame(), deadline)) {
+                exercise(guest, host, own.mtu() - 40, start + roundsNanos, counts);
+            } catch (WarmUpGuest.Stalled e) {
+                stopped = e.getMessage();
+            }
+        } finally {
+            Files.deleteIfExists(socket); // the listener removes it; this covers a failed start
+            Files.deleteIfExists(dir);
+        }
+        boolean drained = compilerIdle(Math.min(deadline, System.nanoTime() + DRAIN_NANOS));
+        return new Result(counts.rounds, counts.segmentsUp, counts.segmentsDown, counts.bytesUp, counts.bytesDown,
+                System.nanoTime() - start, stopped, drained);
+    }
+
+    /** What the rounds moved so far. */
+    private static final class Counts {
+        int rounds;
+        long segmentsUp;
+        long segmentsDown;
+        long bytesUp;
+        long bytesDown;
+    }
+
+    /**
+     * Rounds of: a connection up, opened, used and closed as a guest does (small segments, then above MTU 1500
+     * large ones), then one down with small segments and (above MTU 1500) one with large ones; {@link #MIN_ROUNDS},
+     * then more until the compilers have settled, none started after {@code roundsEnd}.
+     */
+    private static void exercise(WarmUpGuest guest, LoopbackPeers host, int mss, long roundsEnd, Counts counts)
+            throws IOException {
+        int small = Math.min(SMALL_MSS, mss);
+        int settled = 0;
+        do {
+            WarmUpGuest.Flow upload = guest.connect(host.sinkPort(), small);
+            guest.upload(upload, ROUND_SEGMENTS, small - 12);
+            if (mss > small) {
+                guest.upload(upload, ROUND_LARGE_SEGMENTS, mss - 12);
+            }
+            guest.close(upload);
+            counts.segmentsUp += upload.segmentsSent;
+            counts.bytesUp += upload.bytesSent;
+            download(guest, host, small, (long) ROUND_SEGMENTS * (small - 12), counts);
+            if (mss > small) {
+                download(guest, host, mss, (long) ROUND_LARGE_SEGMENTS * (mss - 12), counts);
+            }
+            counts.rounds++;
+            settled = c2Busy() ? 0 : settled + 1;
+        } while ((counts.rounds < MIN_ROUNDS || settled < SETTLED_ROUNDS) && System.nanoTime() - roundsEnd < 0);
+    }
+
+    private static void download(WarmUpGuest guest, LoopbackPeers host, int mss, long bytes, Counts counts)
+            throws IOException {
+        host.sendNext(bytes);
+        WarmUpGuest.Flow flow = guest.connect(host.sourcePort(), mss);
+        guest.download(flow, bytes);
+        guest.close(flow);
+        counts.segmentsDown += flow.segmentsReceived;
+        counts.bytesDown += flow.bytesReceived;
+    }
+
+    private static SocketChannel connect(Path socket) throws IOException {
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            return ch;
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Waits until HotSpot's compilers have nothing queued or running ({@code jcmd PID Compiler.queue}): the last
+     * rounds may have queued compilations, and a VM's traffic should find them done. True when idle before
+     * {@code deadline} (also when the queue cannot be read: then there is nothing to wait for).
+     */
+    static boolean compilerIdle(long deadline) {
+        while (true) {
+            String queue = DiagnosticCommands.execute("Compiler.queue");
+            if (queue == null || !COMPILE_TASK.matcher(queue).find()) {
+                return true;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    /** Whether C2 is compiling or has compilations queued (false when that cannot be read). */
+    static boolean c2Busy() {
+        String queue = DiagnosticCommands.execute("Compiler.queue");
+        if (queue == null) {
+            return false;
+        }
+        int c2Queue = queue.indexOf("C2 compile queue:");
+        return queue.contains("C2 CompilerThread")
+                || c2Queue >= 0 && COMPILE_TASK.matcher(queue.substring(c2Queue)).find();
+    }
+
+    /**
+     * The private network's configuration: the default LAN with {@code config}'s MTU, polling, coalescing, IPv6 and
+     * port security (IP source guard off: the built-in guest has no lease), listening on {@code socket} only; no
+     * capture, no state files, no forwards, no API, no VXLAN, and hermetic DNS ({@link #HERMETIC_DNS}).
+     */
+    static SwitchConfig privateConfig(SwitchConfig config, Path socket) {
+        return new SwitchConfig(List.of(new ListenAddress.Unix(socket)), SwitchConfig.DEFAULT_SUBNET,
+                SwitchConfig.defaultGateway(SwitchConfig.DEFAULT_SUBNET), SwitchConfig.DEFAULT_GATEWAY_MAC,
+                config.mtu(), null, DhcpSettings.EPHEMERAL, HERMETIC_DNS, NatSettings.DEFAULT, ForwardSettings.NONE,
+                null, config.busyPollMicros(), config.security().withIpSourceGuard(false), config.ipv6(),
+                VxlanSettings.NONE, config.coalesceMicros());
+    }
+
+    /**
+     * Whether a log record comes from a warm-up thread and is not the warm-up's own summary: the private network's
+     * records ("listening on", "connected") would read as the real one's. The daemon's log handler drops these.
+     */
+    public static boolean silences(LogRecord record) {
+        return Thread.currentThread().getName().startsWith(THREAD_PREFIX)
+                && !WarmUp.class.getName().equals(record.getLoggerName());
+    }
+}

@@ -1,0 +1,93 @@
+package io.userv2.switchd.warmup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.userv2.switchd.config.ListenAddress;
+import io.userv2.switchd.config.SwitchConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The warm-up run in-process, as {@code Main} runs it: every segment goes through the private network's NAT both
+ * ways, and nothing of it is left afterwards (socket, directory, threads).
+ */
+class WarmUpTest {
+    private static final Path TMP = Path.of(System.getProperty("java.io.tmpdir"));
+    /** Time for a round here: the tests run Netty's leak detector at paranoid, which records every buffer's stack. */
+    private static final long LIMIT = 120_000_000_000L;
+
+    private static SwitchConfig config(int mtu) {
+        return new SwitchConfig(List.of(new ListenAddress.Unix(Path.of("/nonexistent/never-bound.sock"))),
+                SwitchConfig.DEFAULT_SUBNET, SwitchConfig.defaultGateway(SwitchConfig.DEFAULT_SUBNET),
+                SwitchConfig.DEFAULT_GATEWAY_MAC, mtu, null);
+    }
+
+    private static Set<Path> warmUpDirectories() throws IOException {
+        try (Stream<Path> s = Files.list(TMP)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(WarmUp.THREAD_PREFIX))
+                    .collect(Collectors.toSet());
+        }
+    }
+
+    private static void assertNoWarmUpThreadsLeft() throws InterruptedException {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith(WarmUp.THREAD_PREFIX)) {
+                t.join(10_000); // the host side's threads end as their interrupted sockets close
+                assertFalse(t.isAlive(), "still running: " + t.getName());
+            }
+        }
+    }
+
+    @Test
+    void everySmallSegmentGoesThroughTheNatBothWaysAndNothingIsLeft() throws Exception {
+        Set<Path> before = warmUpDirectories();
+        WarmUp.Result r = WarmUp.run(config(1500), 0, LIMIT); // one round, however slow this machine is
+        assertNull(r.stoppedEarly(), r.toString());
+        assertEquals(1, r.rounds(), r.toString());
+        assertEquals((long) r.rounds() * WarmUp.ROUND_SEGMENTS, r.segmentsUp(), r.toString());
+        // MSS 1460 less the 12 bytes of the timestamps option
+        assertEquals((long) r.rounds() * WarmUp.ROUND_SEGMENTS * 1448, r.bytesUp(), r.toString());
+        assertEquals(r.bytesUp(), r.bytesDown(), r.toString());
+        assertTrue(r.segmentsDown() >= r.segmentsUp(), r.toString());
+        assertEquals(before, warmUpDirectories(), "the private socket's directory is removed");
+        assertNoWarmUpThreadsLeft();
+    }
+
+    @Test
+    void aLargerMtuAddsSegmentsOfItsOwnSize() throws Exception {
+        WarmUp.Result r = WarmUp.run(config(9000), 0, LIMIT);
+        assertNull(r.stoppedEarly(), r.toString());
+        assertEquals((long) r.rounds() * (WarmUp.ROUND_SEGMENTS + WarmUp.ROUND_LARGE_SEGMENTS), r.segmentsUp(),
+                r.toString());
+        long bytes = r.rounds() * (WarmUp.ROUND_SEGMENTS * 1448L + WarmUp.ROUND_LARGE_SEGMENTS * (9000L - 40 - 12));
+        assertEquals(bytes, r.bytesUp(), r.toString());
+        assertEquals(bytes, r.bytesDown(), r.toString());
+        assertNoWarmUpThreadsLeft();
+    }
+
+    @Test
+    void onlyTheWarmUpsOwnRecordsGetOutOfItsThreads() throws Exception {
+        LogRecord network = new LogRecord(Level.INFO, "listening on unix:/tmp/x");
+        network.setLoggerName("io.userv2.switchd.VirtualNetwork");
+        LogRecord summary = new LogRecord(Level.FINE, "warm-up: ...");
+        summary.setLoggerName(WarmUp.class.getName());
+        assertFalse(WarmUp.silences(network), "on any other thread the network's records pass");
+        CompletableFuture<List<Boolean>> onWarmUpThread = new CompletableFuture<>();
+        Thread t = new Thread(() -> onWarmUpThread.complete(List.of(WarmUp.silences(network),
+                WarmUp.silences(summary))), WarmUp.THREAD_PREFIX + "-loop");
+        t.start();
+        assertEquals(List.of(true, false), onWarmUpThread.get());
+    }
+}
