@@ -116,7 +116,6 @@ final class WarmUpGuest implements AutoCloseable {
     private int ipId;
     private int nextPort = 40_000;
     private int chatter;
-    private long nextChatter = CHATTER_EVERY;
 
     /**
      * @param channel a connected stream socket to the switch (made non-blocking here; closed by {@link #close})
@@ -187,13 +186,14 @@ final class WarmUpGuest implements AutoCloseable {
     /** Takes data on {@code f} until {@code bytes} have arrived (or the host closed), acknowledging as it goes. */
     void download(Flow f, long bytes) throws IOException {
         lastMove = System.nanoTime();
+        long chatterAt = CHATTER_EVERY;
         while (f.bytesReceived < bytes && !f.finReceived) {
             await();
             if (f.unacked > 0) {
                 ack(); // what is left of a batch: the sender waits for no delayed ACK here
             }
-            if (f.segmentsReceived >= nextChatter) {
-                nextChatter = f.segmentsReceived + CHATTER_EVERY;
+            if (f.segmentsReceived >= chatterAt) {
+                chatterAt = f.segmentsReceived + CHATTER_EVERY;
                 chatter();
             }
             flush(); // with the ACKs sent while reading
@@ -309,8 +309,9 @@ final class WarmUpGuest implements AutoCloseable {
         }
     }
 
+    /** A number that changes whenever the flow moves: acknowledged, received, established or closed by the peer. */
     private long progress() {
-        return flow.sndUna + flow.bytesReceived + (flow.established ? 1 : 0);
+        return flow.sndUna + flow.bytesReceived + (flow.established ? 1 : 0) + (flow.finReceived ? 2 : 0);
     }
 
     /** Handles each whole frame in {@link #in}. */
