@@ -1,5 +1,7 @@
 package io.userv2.switchd.jvm;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
 
 /**
@@ -22,6 +24,8 @@ public final class DiagnosticCommands {
         }
         try {
             if (execute == null) {
+                // looking up a platform bean loads the native library the implementation needs
+                ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
                 Class<?> impl = Class.forName("com.sun.management.internal.DiagnosticCommandImpl");
                 Method get = impl.getDeclaredMethod("getDiagnosticCommandMBean");
                 get.setAccessible(true);
