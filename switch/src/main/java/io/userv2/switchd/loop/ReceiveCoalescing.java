@@ -44,11 +44,6 @@ public final class ReceiveCoalescing {
         this.windowNanos = windowNanos;
     }
 
-    /** The window; 0 when off. */
-    public long windowNanos() {
-        return windowNanos;
-    }
-
     /**
      * True when a receive of {@code bytes} at {@code now} that follows one at {@code previous} on the same port is
      * part of a stream: at least {@link #STREAM_MIN_BYTES}, and closer than two windows (the second window allows for
