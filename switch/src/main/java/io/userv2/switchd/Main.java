@@ -283,6 +283,13 @@ public final class Main implements Callable<Integer> {
                     + " machine with few cores.")
     int coalesce;
 
+    @Option(names = "--verify-checksums",
+            description = "Verify the TCP checksum of every segment a VM sends through the gateway, and drop (and"
+                    + " count) those that fail. Off by default: frames from VMs on this host come over memory, where"
+                    + " nothing can corrupt them (as gvproxy and passt, which do not verify either); always on with a"
+                    + " VXLAN uplink.")
+    boolean verifyChecksums;
+
     @Option(names = "--no-warm-up",
             description = "Skip the start-up warm-up: a private copy of the network, invisible to VMs and the API,"
                     + " that a built-in guest sends TCP through before the network serves (at most 1.5 s of traffic;"
@@ -402,7 +409,8 @@ public final class Main implements Callable<Integer> {
                             .withIpSourceGuard(ipSourceGuard == null ? limaNetworks != null : ipSourceGuard))
                     .withIpv6(ipv6Settings())
                     .withVxlan(vxlanSettings())
-                    .withCoalesce(coalesce);
+                    .withCoalesce(coalesce)
+                    .withVerifyChecksums(verifyChecksums);
             if (config.nat().nat64() != null && !config.ipv6().enabled()) {
                 throw new IllegalArgumentException("--nat64 needs IPv6 on the LAN (it serves IPv6 guests)");
             }

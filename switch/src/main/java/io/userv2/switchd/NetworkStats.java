@@ -83,6 +83,8 @@ final class NetworkStats {
         n.put("tcpSegmentsOut", tcp.segmentsOut());
         n.put("tcpRetransmittedSegments", tcp.retransmittedSegments());
         n.put("tcpResetsSent", nat.tcp().resetsSent());
+        n.put("tcpChecksumsVerified", nat.config().verifyTcpChecksums()); // --verify-checksums (or VXLAN)
+        n.put("tcpBadSegments", nat.tcp().dropsBadSegment()); // malformed, or a checksum that failed verification
         n.put("tcpRefusedByLimit", nat.tcp().demux().refusedTotalLimit());
         n.put("refusedAtPortCap", nat.quotas().refusedTotal());
         n.put("udpFlows", nat.udp().size());

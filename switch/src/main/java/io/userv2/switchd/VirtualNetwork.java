@@ -229,7 +229,8 @@ public final class VirtualNetwork implements AutoCloseable {
             Port port = sw.portOf(mac.bits());
             return port == null ? 0 : port.queuedBytes();
         };
-        NatLoop nat = new NatLoop(loop, gateway, policy, settings.engineConfig(config.mtu()), alloc, egress,
+        NatLoop nat = new NatLoop(loop, gateway, policy, settings.engineConfig(config.mtu())
+                .withTcpChecksumVerification(config.verifiesTcpChecksums()), alloc, egress,
                 settings.hostKeepAlive(), id -> sw.ports().stream().filter(p -> p.id() == id).map(Port::name)
                         .findFirst().orElse("#" + id));
         nat.serveDns(services.dns());

@@ -23,10 +23,18 @@ import java.util.Objects;
  * @param maxIcmpFlows           most ICMP echo flows in all; echo requests that would open more are dropped and
  *                               counted (the guest's ping times out)
  * @param maxIcmpFlowsPerGuest   most ICMP echo flows of one guest (switch port)
+ * @param verifyTcpChecksums     whether a guest TCP segment's checksum is verified (a bad one dropped and counted)
+ *                               before the segment is used. On by default. A switch whose frames come over memory
+ *                               from VMs on the same host turns it off, as a NIC with receive checksum offload does
+ *                               (Linux's {@code CHECKSUM_UNNECESSARY}; gvisor-tap-vsock's link endpoint declares
+ *                               {@code CapabilityRXChecksumOffload}, and passt does not verify either): nothing on such a
+ *                               link can corrupt a frame, and a guest could as well send bad data with a good checksum,
+ *                               so the check only costs a pass over every payload byte
  */
 public record NatConfig(TcpConfig tcp, int maxConnections, int maxConnectionsPerGuest, int maxPendingDialsPerGuest,
         long dialTimeoutNanos, long udpIdleTimeoutNanos, int maxUdpFlows, int maxUdpFlowsPerGuest,
-        long localIdleTimeoutNanos, long icmpIdleTimeoutNanos, int maxIcmpFlows, int maxIcmpFlowsPerGuest) {
+        long localIdleTimeoutNanos, long icmpIdleTimeoutNanos, int maxIcmpFlows, int maxIcmpFlowsPerGuest,
+        boolean verifyTcpChecksums) {
     private static final long S = 1_000_000_000L;
 
     /** Validates ranges. */
@@ -52,48 +60,55 @@ public record NatConfig(TcpConfig tcp, int maxConnections, int maxConnectionsPer
      */
     public static NatConfig defaults() {
         return new NatConfig(TcpConfig.defaults(), 16_384, 4_096, 1_024, 10 * S, 60 * S, 16_384, 4_096, 10 * S,
-                30 * S, 4_096, 1_024);
+                30 * S, 4_096, 1_024, true);
     }
 
     /** This config with other TCP settings. */
     public NatConfig withTcp(TcpConfig v) {
         return new NatConfig(v, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
                 udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos,
-                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest, verifyTcpChecksums);
     }
 
     /** This config with other TCP connection caps: in total, per guest, and dials pending per guest. */
     public NatConfig withConnectionLimits(int total, int perGuest, int pendingPerGuest) {
         return new NatConfig(tcp, total, perGuest, pendingPerGuest, dialTimeoutNanos, udpIdleTimeoutNanos,
                 maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos,
-                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest, verifyTcpChecksums);
     }
 
     /** This config with another host dial timeout. */
     public NatConfig withDialTimeout(long v) {
         return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, v,
                 udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos,
-                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest, verifyTcpChecksums);
     }
 
     /** This config with other UDP limits: idle timeout, flows in total and per guest. */
     public NatConfig withUdp(long idleTimeout, int maxFlows, int maxFlowsPerGuest) {
         return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
                 idleTimeout, maxFlows, maxFlowsPerGuest, localIdleTimeoutNanos,
-                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest, verifyTcpChecksums);
     }
 
     /** This config with another idle timeout for the gateway's own TCP services. */
     public NatConfig withLocalIdleTimeout(long v) {
         return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
                 udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, v,
-                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest);
+                icmpIdleTimeoutNanos, maxIcmpFlows, maxIcmpFlowsPerGuest, verifyTcpChecksums);
     }
 
     /** This config with other ICMP echo limits: idle timeout, flows in total and per guest. */
     public NatConfig withIcmp(long idleTimeout, int maxFlows, int maxFlowsPerGuest) {
         return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
                 udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos, idleTimeout, maxFlows,
-                maxFlowsPerGuest);
+                maxFlowsPerGuest, verifyTcpChecksums);
+    }
+
+    /** This config with guest TCP checksums verified ({@code true}) or trusted ({@code false}). */
+    public NatConfig withTcpChecksumVerification(boolean verify) {
+        return new NatConfig(tcp, maxConnections, maxConnectionsPerGuest, maxPendingDialsPerGuest, dialTimeoutNanos,
+                udpIdleTimeoutNanos, maxUdpFlows, maxUdpFlowsPerGuest, localIdleTimeoutNanos, icmpIdleTimeoutNanos,
+                maxIcmpFlows, maxIcmpFlowsPerGuest, verify);
     }
 }

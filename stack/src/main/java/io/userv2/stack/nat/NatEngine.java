@@ -228,6 +228,11 @@ public final class NatEngine implements Ipv4Forwarder {
         return nat64;
     }
 
+    /** The limits and timers this engine runs with. */
+    public NatConfig config() {
+        return config;
+    }
+
     /** TCP through the gateway, both families. */
     public TcpNat tcp() {
         return tcp;

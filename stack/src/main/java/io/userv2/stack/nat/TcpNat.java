@@ -187,8 +187,8 @@ public final class TcpNat {
 
     /**
      * Parses the segment at {@code offset} of {@code buf} from {@code src} to {@code dst} (128-bit addresses, IPv4
-     * ones mapped: {@code srcHigh == 0}), its checksum over the family's pseudo header, into the reused view and
-     * header (fresh ones when nested), and hands it on.
+     * ones mapped: {@code srcHigh == 0}), its checksum over the family's pseudo header (unless the config trusts
+     * guest checksums), into the reused view and header (fresh ones when nested), and hands it on.
      */
     private boolean parse(EthernetFrame frame, ByteBuf buf, int offset, int length, long srcHigh, long srcLow,
             long dstHigh, long dstLow, int ingress, long now) {
@@ -198,8 +198,8 @@ public final class TcpNat {
             TcpPacket tcp = nested ? TcpPacket.reusable() : segmentView;
             TcpHeader seg = nested ? new TcpHeader() : rx;
             if (tcp.wrap(buf, offset, length) != null || (srcHigh == 0
-                    ? seg.parse(tcp, (int) srcLow, (int) dstLow, true)
-                    : seg.parseIpv6(tcp, srcHigh, srcLow, dstHigh, dstLow, true)) != null) {
+                    ? seg.parse(tcp, (int) srcLow, (int) dstLow, config.verifyTcpChecksums())
+                    : seg.parseIpv6(tcp, srcHigh, srcLow, dstHigh, dstLow, config.verifyTcpChecksums())) != null) {
                 dropsBadSegment++;
                 return true;
             }

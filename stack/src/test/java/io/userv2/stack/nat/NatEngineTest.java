@@ -86,6 +86,33 @@ class NatEngineTest {
         sim.assertNoLeaks();
     }
 
+    /** Guest TCP checksums: verified by default; trusted when the config says the link cannot corrupt frames. */
+    @Nested
+    class Checksums {
+        @Test
+        void aSegmentWithABadChecksumIsDroppedAndCountedByDefault() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            sim.spoilTcpChecksums = true;
+            TcpConnection c = g.connect(REMOTE, 80);
+            sim.runFor(2 * S);
+            assertEquals(TcpState.SYN_SENT, c.state(), "no answer to a SYN whose checksum fails");
+            assertTrue(sim.host.tcp.isEmpty(), "nothing dialled for it");
+            assertTrue(sim.engine.tcp().dropsBadSegment() >= 1, "the SYN (and its retransmissions) counted");
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void trustedChecksumsAreNotVerifiedAndBytesStillArriveIntact() {
+            NatSim sim = new NatSim(NatSim.config().withTcpChecksumVerification(false), SEED);
+            SimGuest g = guest(sim);
+            sim.spoilTcpChecksums = true;
+            TcpConnection c = established(sim, g, 80);
+            assertTransferIntact(sim, g, c);
+            assertEquals(0, sim.engine.tcp().dropsBadSegment());
+        }
+    }
+
     @Nested
     class DialThenAccept {
         @Test

@@ -58,6 +58,8 @@ final class NatSim {
     final Random random;
     /** Share of guest-to-gateway frames lost on the wire. */
     double loss;
+    /** Whether every IPv4 TCP segment from a guest reaches the gateway with its checksum field spoiled. */
+    boolean spoilTcpChecksums;
     long now = 1_000 * S;
     int egressQueued;
 
@@ -137,10 +139,23 @@ final class NatSim {
             if (loss > 0 && random.nextDouble() < loss) {
                 return;
             }
+            if (spoilTcpChecksums) {
+                spoilTcpChecksum(frame);
+            }
             gateway.receive(frame, frame.readerIndex(), frame.readableBytes(), g.port, now);
         } finally {
             frame.release();
         }
+    }
+
+    /** Flips the TCP checksum of an IPv4 TCP segment in {@code frame} (no VLAN tag); leaves other frames alone. */
+    private static void spoilTcpChecksum(ByteBuf frame) {
+        int eth = frame.readerIndex();
+        if (frame.getUnsignedShort(eth + 12) != 0x0800 || frame.getUnsignedByte(eth + 14 + 9) != 6) {
+            return;
+        }
+        int checksum = eth + 14 + (frame.getUnsignedByte(eth + 14) & 0x0F) * 4 + 16;
+        frame.setShort(checksum, ~frame.getUnsignedShort(checksum));
     }
 
     /** One loop iteration at the current time; true when something happened. */

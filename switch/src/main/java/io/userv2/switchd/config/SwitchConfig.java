@@ -29,17 +29,29 @@ import java.util.List;
  * @param vxlan the VXLAN uplink to other hosts, and whether this switch runs a gateway at all ({@code --no-gateway})
  * @param coalesceMicros how long the event loop waits before it reads again while a VM streams frames
  *     ({@code --coalesce}; 0: never waits; see {@code ReceiveCoalescing})
+ * @param verifyChecksums whether the gateway verifies the TCP checksum of every guest segment
+ *     ({@code --verify-checksums}); off by default, since frames from VMs on this host come over memory (receive
+ *     checksum offload, see {@link #verifiesTcpChecksums()}), and always on with a VXLAN uplink
  */
 public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp,
         MacAddress gatewayMac, int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat,
         ForwardSettings forwards, Path apiSocket, int busyPollMicros, PortSecuritySettings security,
-        Ipv6Settings ipv6, VxlanSettings vxlan, int coalesceMicros) {
+        Ipv6Settings ipv6, VxlanSettings vxlan, int coalesceMicros, boolean verifyChecksums) {
     /** The default of {@code --busy-poll}, in microseconds. */
     public static final int DEFAULT_BUSY_POLL_MICROS = 200;
     /** The default of {@code --coalesce}, in microseconds. */
     public static final int DEFAULT_COALESCE_MICROS = 50;
     /** The most {@code --coalesce} takes, in microseconds. */
     public static final int MAX_COALESCE_MICROS = 1000;
+
+    /** A configuration that trusts guest TCP checksums (the default). */
+    public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
+            int mtu, Path pcap, DhcpSettings dhcp, DnsSettings dns, NatSettings nat, ForwardSettings forwards,
+            Path apiSocket, int busyPollMicros, PortSecuritySettings security, Ipv6Settings ipv6,
+            VxlanSettings vxlan, int coalesceMicros) {
+        this(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket, busyPollMicros,
+                security, ipv6, vxlan, coalesceMicros, false);
+    }
 
     /** A configuration with the default receive coalescing. */
     public SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Address gatewayIp, MacAddress gatewayMac,
@@ -128,25 +140,41 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     /** This configuration with other port security. */
     public SwitchConfig withSecurity(PortSecuritySettings s) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, s, ipv6, vxlan, coalesceMicros);
+                busyPollMicros, s, ipv6, vxlan, coalesceMicros, verifyChecksums);
     }
 
     /** This configuration with other IPv6 settings. */
     public SwitchConfig withIpv6(Ipv6Settings s) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, security, s, vxlan, coalesceMicros);
+                busyPollMicros, security, s, vxlan, coalesceMicros, verifyChecksums);
     }
 
     /** This configuration with another VXLAN uplink (or pure-switch mode). */
     public SwitchConfig withVxlan(VxlanSettings v) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, security, ipv6, v, coalesceMicros);
+                busyPollMicros, security, ipv6, v, coalesceMicros, verifyChecksums);
     }
 
     /** This configuration with another receive-coalescing window. */
     public SwitchConfig withCoalesce(int micros) {
         return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
-                busyPollMicros, security, ipv6, vxlan, micros);
+                busyPollMicros, security, ipv6, vxlan, micros, verifyChecksums);
+    }
+
+    /** This configuration with guest TCP checksums verified ({@code --verify-checksums}) or trusted. */
+    public SwitchConfig withVerifyChecksums(boolean on) {
+        return new SwitchConfig(listen, subnet, gatewayIp, gatewayMac, mtu, pcap, dhcp, dns, nat, forwards, apiSocket,
+                busyPollMicros, security, ipv6, vxlan, coalesceMicros, on);
+    }
+
+    /**
+     * Whether the gateway verifies guest TCP checksums: when asked to, or when frames may come from other hosts over
+     * a VXLAN uplink. Frames from VMs on this host come over memory (a unix socket, a pipe), where nothing can corrupt
+     * them, so by default their checksums are trusted as a NIC with receive checksum offload would have checked them,
+     * as gvisor-tap-vsock and passt do; that saves a pass over every payload byte guest to host.
+     */
+    public boolean verifiesTcpChecksums() {
+        return verifyChecksums || vxlan.enabled();
     }
 
     /** The LAN's IPv6 /64 (served only when {@link Ipv6Settings#enabled()}). */

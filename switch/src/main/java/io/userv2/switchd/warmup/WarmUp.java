@@ -265,8 +265,9 @@ public final class WarmUp {
     }
 
     /**
-     * The private network's configuration: the default LAN with {@code config}'s MTU, polling, coalescing, IPv6 and
-     * port security (IP source guard off: the built-in guest has no lease), listening on {@code socket} only; no
+     * The private network's configuration: the default LAN with {@code config}'s MTU, polling, coalescing, IPv6,
+     * checksum verification and port security (IP source guard off: the built-in guest has no lease), listening on
+     * {@code socket} only; no
      * capture, no state files, no forwards, no API, no VXLAN, and hermetic DNS ({@link #HERMETIC_DNS}).
      */
     static SwitchConfig privateConfig(SwitchConfig config, Path socket) {
@@ -274,7 +275,7 @@ public final class WarmUp {
                 SwitchConfig.defaultGateway(SwitchConfig.DEFAULT_SUBNET), SwitchConfig.DEFAULT_GATEWAY_MAC,
                 config.mtu(), null, DhcpSettings.EPHEMERAL, HERMETIC_DNS, NatSettings.DEFAULT, ForwardSettings.NONE,
                 null, config.busyPollMicros(), config.security().withIpSourceGuard(false), config.ipv6(),
-                VxlanSettings.NONE, config.coalesceMicros());
+                VxlanSettings.NONE, config.coalesceMicros(), config.verifiesTcpChecksums());
     }
 
     /**
