@@ -436,14 +436,24 @@ public final class Main implements Callable<Integer> {
 
     /**
      * {@link #runDaemon(SwitchConfig, DaemonHooks)}, with the start-up {@link WarmUp} when {@code warmUp} (never on a
-     * switch without a gateway: it has no NAT path to warm). The warm-up runs while the rest starts; the network
-     * serves once it has ended (the sockets are bound before: VMs that connect wait in their backlog).
+     * switch without a gateway: it has no NAT path to warm). The warm-up runs while the rest starts, on the thread that
+     * then runs the network's event loop; the network serves once it has ended (the sockets are bound before: VMs that
+     * connect wait in their backlog).
      */
     public static int runDaemon(SwitchConfig config, DaemonHooks hooks, boolean warmUp) {
+        return serveDaemon(config, hooks, warmUp && !config.vxlan().noGateway() ? WarmUp.start(config) : null);
+    }
+
+    private static void abandon(WarmUp.Handoff warmingUp) {
+        if (warmingUp != null) {
+            warmingUp.abandon();
+        }
+    }
+
+    /** The daemon, its network run by {@code warmingUp}'s thread once the warm-up has ended (null: no warm-up). */
+    private static int serveDaemon(SwitchConfig config, DaemonHooks hooks, WarmUp.Handoff warmingUp) {
         // Not a static field: main binds the sockets before the logging system is set up (tens of ms).
         System.Logger log = System.getLogger(Main.class.getName());
-        // Beside the rest of start-up; the network starts serving once it has ended.
-        Thread warmingUp = warmUp && !config.vxlan().noGateway() ? WarmUp.start(config) : null;
         // The API sockets first, then the network's: Lima's usernet start returns as soon as the VM socket exists and
         // calls the API right after; until the network is up, API calls wait for it.
         List<ApiServer> apiServers = new ArrayList<>();
@@ -460,6 +470,7 @@ public final class Main implements Callable<Integer> {
             } catch (IOException e) {
                 log.log(System.Logger.Level.ERROR, "cannot start the API: " + e.getMessage());
                 apiServers.forEach(ApiServer::close);
+                abandon(warmingUp);
                 hooks.failed(e);
                 return 1;
             }
@@ -471,6 +482,7 @@ public final class Main implements Callable<Integer> {
             log.log(System.Logger.Level.ERROR, "cannot start: " + e.getMessage());
             plane.failed(e);
             apiServers.forEach(ApiServer::close);
+            abandon(warmingUp);
             hooks.failed(e);
             return 1;
         }
@@ -481,6 +493,7 @@ public final class Main implements Callable<Integer> {
             plane.failed(e);
             apiServers.forEach(ApiServer::close);
             network.close();
+            abandon(warmingUp);
             hooks.failed(e);
             return 1;
         }
@@ -492,6 +505,7 @@ public final class Main implements Callable<Integer> {
                 log.log(System.Logger.Level.ERROR, "cannot start the guest API: " + e.getMessage());
                 network.close();
                 apiServers.forEach(ApiServer::close);
+                abandon(warmingUp);
                 hooks.failed(e);
                 return 1;
             }
@@ -534,9 +548,10 @@ public final class Main implements Callable<Integer> {
                     + network.gateway().ipv6().linkLocal() + " on " + config.ipv6Prefix());
         }
         if (warmingUp != null) {
-            WarmUp.await(warmingUp); // VMs that connected meanwhile wait in the listener's backlog
+            warmingUp.serve(network); // VMs that connected meanwhile wait in the listener's backlog
+        } else {
+            network.run();
         }
-        network.run();
         return 0;
     }
 

@@ -1,6 +1,6 @@
 package io.userv2.stack.nat;
 
-import io.netty.buffer.ByteBuf;
+import io.userv2.stack.tcp.ByteSink;
 import io.userv2.stack.tcp.ByteSource;
 import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
@@ -13,8 +13,9 @@ import java.io.IOException;
  * guest data is taken out of the connection's receive buffer only as the host socket accepts it (so a slow host
  * closes the guest's window). Half-close is kept in both directions: each side's FIN is passed on after its data.
  *
- * <p>Buffers: the relay owns {@code toHost} (guest bytes the host socket has not taken yet) and releases it when
- * written or when the socket closes. Host bytes are read straight into the connection's send buffer.
+ * <p>Buffers: the relay holds none. Guest bytes are written to the host socket straight from the connection's receive
+ * buffer, and those the socket does not take yet stay there (so the guest's window closes as the host falls behind);
+ * host bytes are read straight into the connection's send buffer.
  */
 final class HostTcpRelay extends NatTcpFlow {
     /** Most bytes moved from the host into the connection per pump. */
@@ -27,9 +28,10 @@ final class HostTcpRelay extends NatTcpFlow {
     private boolean hostEof;
     private boolean hostOutputShut;
     private boolean socketClosed;
-    private ByteBuf toHost;
     /** The host socket's read, as the connection's byte source (one object per relay, not per read). */
     private final ByteSource<IOException> fromHost = (dst, max) -> socket.read(dst, max);
+    /** The host socket's write, as the connection's byte sink (one object per relay, not per write). */
+    private final ByteSink<IOException> toHost = src -> socket.write(src);
 
     /** A relay whose host socket is still to be dialled ({@link #dialling}), or already connected ({@link #connected}). */
     HostTcpRelay(TcpConnection conn, MacAddress guestMac, int owner, long dialDeadline) {
@@ -93,30 +95,19 @@ final class HostTcpRelay extends NatTcpFlow {
             conn.abort(); // the host connection broke: RST to the guest
             return;
         }
-        if (hostEof && hostOutputShut && toHost == null) {
+        boolean toHostPending = conn.readableBytes() > 0; // left because the host socket is full
+        if (hostEof && hostOutputShut && !toHostPending) {
             closeSocket(false); // both directions done on the host side
             return;
         }
-        socket.interest(!hostEof && conn.sendCapacity() > 0 && !hostReadable, toHost != null);
+        socket.interest(!hostEof && conn.sendCapacity() > 0 && !hostReadable, toHostPending);
     }
 
     private void guestToHost() throws IOException {
-        while (true) {
-            if (toHost == null) {
-                int available = conn.readableBytes();
-                if (available == 0) {
-                    break;
-                }
-                toHost = conn.recv(available);
-            }
-            socket.write(toHost);
-            if (toHost.isReadable()) {
-                break; // the host socket is full: writability brings us back
-            }
-            toHost.release();
-            toHost = null;
+        if (conn.readableBytes() > 0) {
+            conn.recvTo(toHost); // until the host socket is full: then writability brings us back
         }
-        if (toHost == null && conn.isRecvFinished() && !hostOutputShut) {
+        if (conn.readableBytes() == 0 && conn.isRecvFinished() && !hostOutputShut) {
             socket.shutdownOutput(); // the guest's FIN, passed on
             hostOutputShut = true;
         }
@@ -153,10 +144,6 @@ final class HostTcpRelay extends NatTcpFlow {
         connecting = false;
         if (socket != null) {
             socket.close(reset);
-        }
-        if (toHost != null) {
-            toHost.release();
-            toHost = null;
         }
     }
 }

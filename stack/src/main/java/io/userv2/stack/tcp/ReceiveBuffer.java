@@ -8,8 +8,9 @@ import java.util.ArrayDeque;
 /**
  * In-order received bytes not yet read by the application, as a queue of chunks: segments are copied into the tail
  * chunk (allocated on demand, 4 KiB growing to 256 KiB), and out-of-order data that becomes in order is appended as
- * a whole chunk without another copy ({@link #append}). Readers either copy ({@link #read(ByteBuf)}) or take retained
- * slices ({@link #readRetained(int)}) to hand to a host socket without copying.
+ * a whole chunk without another copy ({@link #append}). Readers copy ({@link #read(ByteBuf)}), take retained slices
+ * ({@link #readRetained(int)}), or hand the chunks to a {@link ByteSink} in place ({@link #drainTo}), which leaves
+ * no slice behind: then the last chunk, once read, is reused for the next bytes instead of going back to the pool.
  *
  * <p>The size bound is the connection's business (it advertises a window no larger than the free space). Owns its
  * chunks; {@link #release()} frees them. Not thread-safe.
@@ -94,6 +95,26 @@ final class ReceiveBuffer {
         return s;
     }
 
+    /**
+     * Offers the chunks in order to {@code sink} until it takes less than it was offered or nothing is left; returns
+     * the bytes it took. The sink reads from the chunks themselves (no slice, no copy).
+     */
+    <E extends Exception> int drainTo(ByteSink<E> sink) throws E {
+        int taken = 0;
+        ByteBuf c;
+        while ((c = chunks.peekFirst()) != null && c.isReadable()) {
+            int offered = c.readableBytes();
+            int n = sink.writeFrom(c);
+            readable -= n;
+            taken += n;
+            retire(c);
+            if (n < offered) {
+                break;
+            }
+        }
+        return taken;
+    }
+
     /** Discards everything (a reset flushes the queues). */
     void release() {
         ByteBuf c;
@@ -107,11 +128,12 @@ final class ReceiveBuffer {
         if (c.isReadable()) {
             return;
         }
-        if (chunks.size() == 1 && c.isWritable()) {
-            if (c.refCnt() == 1) {
-                c.clear(); // no slice outstanding: start over at the front of the same memory
-            }
+        if (chunks.size() == 1 && c.refCnt() == 1) {
+            c.clear(); // no slice outstanding: start over at the front of the same memory, full or not
             return;
+        }
+        if (chunks.size() == 1 && c.isWritable()) {
+            return; // a slice still holds the front: later bytes go behind it
         }
         chunks.pollFirst();
         c.release();

@@ -1514,6 +1514,19 @@ public final class TcpConnection {
         return b;
     }
 
+    /**
+     * Hands received bytes (guest to host) to {@code sink} in place, chunk by chunk, until it takes less than it was
+     * offered or none are left; returns the count. What it does not take stays here, in order, for the next call. May
+     * make a window update due (see {@link #pollAt()}).
+     */
+    public <E extends Exception> int recvTo(ByteSink<E> sink) throws E {
+        int n = recvBuf.drainTo(sink);
+        if (n > 0) {
+            afterRead();
+        }
+        return n;
+    }
+
     private void afterRead() {
         if (!state.isSynchronized() || remoteFinReceived) {
             return;

@@ -105,6 +105,63 @@ class TcpComponentsTest {
     }
 
     @Nested
+    class ReceiveBufferTest {
+        final TrackingAllocator alloc = new TrackingAllocator();
+
+        /** A sink that takes {@code room} bytes in all into {@code out}, then is full (as a host socket). */
+        ByteSink<RuntimeException> sink(ByteBuf out, int room) {
+            int[] left = {room};
+            return src -> {
+                int n = Math.min(left[0], src.readableBytes());
+                out.writeBytes(src, n);
+                left[0] -= n;
+                return n;
+            };
+        }
+
+        @Test
+        void drainToHandsOverEveryByteInOrderAndStopsWhereTheSinkIsFull() {
+            ReceiveBuffer rb = new ReceiveBuffer(alloc);
+            byte[] d = TcpFixture.bytes(600_000, 3); // more than two of the largest chunks
+            ByteBuf src = Unpooled.wrappedBuffer(d);
+            for (int off = 0; off < d.length; off += 65_000) {
+                rb.write(src, off, Math.min(65_000, d.length - off));
+            }
+            ByteBuf out = Unpooled.buffer(d.length);
+            assertEquals(100_000, rb.drainTo(sink(out, 100_000)), "one call of a sink that then is full");
+            assertEquals(d.length - 100_000, rb.readableBytes());
+            while (rb.readableBytes() > 0) {
+                assertTrue(rb.drainTo(sink(out, 70_000)) > 0);
+            }
+            assertArrayEquals(d, ByteBufUtil.getBytes(out));
+            assertEquals(0, rb.drainTo(sink(out, 1)), "nothing left");
+            out.release();
+            src.release();
+            rb.release();
+            alloc.assertAllReleased();
+        }
+
+        @Test
+        void aChunkDrainedInPlaceIsReusedForTheNextBytes() {
+            ReceiveBuffer rb = new ReceiveBuffer(alloc);
+            ByteBuf src = Unpooled.wrappedBuffer(TcpFixture.bytes(64 * 1024, 5));
+            ByteBuf out = Unpooled.buffer(1 << 20);
+            rb.write(src, 0, 64 * 1024);
+            rb.drainTo(sink(out, Integer.MAX_VALUE));
+            int allocations = alloc.allocations();
+            for (int i = 0; i < 20; i++) { // as a relay whose host socket keeps up: written, then drained
+                rb.write(src, 0, 64 * 1024);
+                assertEquals(64 * 1024, rb.drainTo(sink(out.clear(), Integer.MAX_VALUE)));
+            }
+            assertEquals(allocations, alloc.allocations(), "no chunk allocated once the first was drained");
+            out.release();
+            src.release();
+            rb.release();
+            alloc.assertAllReleased();
+        }
+    }
+
+    @Nested
     class ReassemblyQueueTest {
         final TrackingAllocator alloc = new TrackingAllocator();
         final SeqNumber base = SeqNumber.ofUnsigned(0xFFFF_FF00L);

@@ -1,6 +1,7 @@
 package io.userv2.switchd.warmup;
 
 import io.userv2.stack.wire.Ipv4Address;
+import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.VirtualNetwork;
 import io.userv2.switchd.config.DhcpSettings;
 import io.userv2.switchd.config.DnsSettings;
@@ -20,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.logging.LogRecord;
 import java.util.regex.Pattern;
 
@@ -30,11 +33,12 @@ import java.util.regex.Pattern;
  * profiling code while C2 caught up (guest to host 0.58-0.64x passt in the first 3 s, 0.96x once warm).
  *
  * <p>It builds a private copy of the network with the production classes ({@link VirtualNetwork#create}: switch,
- * gateway, NAT, host sockets, a stream listener on a unix socket in a temporary directory of its own), runs it on a
- * thread of its own, and attaches a built-in guest ({@link WarmUpGuest}) that, round after round, opens a TCP
- * connection through the NAT to a loopback server ({@link LoopbackPeers}), sends {@value #ROUND_SEGMENTS} small and
- * (above MTU 1500) {@value #ROUND_LARGE_SEGMENTS} MTU-sized segments, closes it, and takes as much back on two more,
- * with ARP, ICMP, DNS and IPv6 router solicitations in between. It runs {@value #MIN_ROUNDS} rounds, then more until
+ * gateway, NAT, host sockets, a stream listener on a unix socket in a temporary directory of its own), runs it on the
+ * thread that then runs the real network ({@link Handoff}), and attaches a built-in guest ({@link WarmUpGuest}) that,
+ * round after round and each round as another VM (a new MAC and address, in turn), opens a TCP connection through the
+ * NAT to a loopback server ({@link LoopbackPeers}), sends {@value #ROUND_SEGMENTS} small and (above MTU 1500)
+ * {@value #ROUND_LARGE_SEGMENTS} MTU-sized segments, closes it, and takes as much back on two more (every other round
+ * ending one of them with a reset), with ARP, ICMP, DNS and IPv6 router solicitations in between. It runs {@value #MIN_ROUNDS} rounds, then more until
  * C2 has been idle at the end of {@value #SETTLED_ROUNDS} in a row, but starts none after {@link #ROUNDS_NANOS}, then
  * waits up to {@link #DRAIN_NANOS} for the compilers' queues to drain; a round cut short by {@link #TIME_LIMIT_NANOS}
  * (a slow machine) ends it too. Any failure only ends it early.
@@ -75,8 +79,12 @@ public final class WarmUp {
      * queued task ("1405  2  java.util.HashMap::isEmpty ...").
      */
     private static final Pattern COMPILE_TASK = Pattern.compile("(?m)^(C\\d CompilerThread\\d+\\s+|\\s*)\\d+\\s");
-    /** The built-in guest's address on the private LAN. */
-    private static final Ipv4Address GUEST = SwitchConfig.DEFAULT_SUBNET.host(3);
+    /** The host number of the built-in guest's first address on the private LAN; its others follow. */
+    private static final int GUEST_FIRST_HOST = 10;
+    /** How many MAC and IPv4 addresses the built-in guest takes in turn, one per round. */
+    static final int GUEST_IDENTITIES = 8;
+    /** The built-in guest's first address. */
+    private static final Ipv4Address GUEST = SwitchConfig.DEFAULT_SUBNET.host(GUEST_FIRST_HOST);
     /**
      * DNS without the operating system's resolver, its one upstream the loopback's discard port: never asked (the
      * built-in guest asks only for the gateway's own name, which the gateway answers itself), and nothing could leave
@@ -102,10 +110,12 @@ public final class WarmUp {
     }
 
     /**
-     * Starts {@link #run} for a network configured as {@code config} on a daemon thread of its own; {@link #await}
-     * waits for it to end. Start it as early as the configuration is known: it runs beside the rest of start-up.
+     * Starts {@link #run} for a network configured as {@code config} on a thread of its own, which then runs the real
+     * network once {@link Handoff#serve} gives it one. Start it as early as the configuration is known: it runs beside
+     * the rest of start-up.
      */
-    public static Thread start(SwitchConfig config) {
+    public static Handoff start(SwitchConfig config) {
+        Handoff handoff = new Handoff();
         Thread t = new Thread(() -> {
             try {
                 Result r = run(config);
@@ -115,19 +125,61 @@ public final class WarmUp {
                         + (r.compilersDrained() ? "" : "; the compilers were still busy"));
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "warm-up failed: " + e);
+            } finally {
+                handoff.runNetwork(); // whatever became of the warm-up
             }
         }, THREAD_PREFIX);
-        t.setDaemon(true);
+        t.setDaemon(true); // the daemon's main thread waits for it in serve(); nothing else keeps the JVM alive
+        handoff.thread = t;
         t.start();
-        return t;
+        return handoff;
     }
 
-    /** Waits for the warm-up on {@code thread} to end (it ends within {@link #TIME_LIMIT_NANOS} and its clean-up). */
-    public static void await(Thread thread) {
-        try {
-            thread.join(TIME_LIMIT_NANOS / 1_000_000 + 5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /**
+     * The thread that runs the warm-up and then the real network: the real network's event loop runs on the very
+     * thread whose code paths, thread-local caches (Netty's pool cache and recycler) and allocator arena the warm-up
+     * exercised. On another thread, code C2 compiled during the warm-up met first-time paths (a thread-local miss, a
+     * fresh arena) in a VM's first transfer, was thrown away and compiled again while that transfer ran.
+     */
+    public static final class Handoff {
+        /** The loop thread's name once it serves the real network (the warm-up's records are silenced by name). */
+        public static final String LOOP_THREAD = "userv2-loop";
+        private final CompletableFuture<VirtualNetwork> network = new CompletableFuture<>();
+        private Thread thread;
+
+        private Handoff() {
+        }
+
+        /**
+         * Hands {@code net} to the warm-up's thread, which runs it as soon as the warm-up has ended; returns when the
+         * network has stopped, as {@link VirtualNetwork#run} does. VMs that connect meanwhile wait in the backlog.
+         */
+        public void serve(VirtualNetwork net) {
+            network.complete(net);
+            boolean interrupted = false;
+            while (thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the network stops when it is closed, not when this wait is interrupted
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** There will be no network (start-up failed): the thread ends after the warm-up. */
+        public void abandon() {
+            network.complete(null);
+        }
+
+        private void runNetwork() {
+            VirtualNetwork net = network.join();
+            if (net != null) {
+                Thread.currentThread().setName(LOOP_THREAD);
+                net.run();
+            }
         }
     }
 
@@ -155,14 +207,32 @@ public final class WarmUp {
         Counts counts = new Counts();
         String stopped = null;
         try (LoopbackPeers host = LoopbackPeers.open(); VirtualNetwork net = VirtualNetwork.create(own)) {
-            Thread loop = new Thread(net::run, THREAD_PREFIX + "-loop");
-            loop.setDaemon(true);
-            loop.start();
-            try (WarmUpGuest guest = new WarmUpGuest(connect(socket), own.gatewayMac(), GUEST, own.gatewayIp(),
-                    own.maxFrame(), deadline)) {
-                exercise(guest, host, own.mtu() - 40, start + roundsNanos, counts);
-            } catch (WarmUpGuest.Stalled e) {
-                stopped = e.getMessage();
+            // The private network's loop runs on the calling thread (the one that then runs the real network, see
+            // Handoff), the guest on a thread of its own, which stops the loop when it is done.
+            CompletableFuture<String> guestDone = new CompletableFuture<>();
+            Thread guestThread = new Thread(() -> {
+                try (WarmUpGuest guest = new WarmUpGuest(connect(socket), own.gatewayMac(), GUEST, own.gatewayIp(),
+                        own.maxFrame(), deadline)) {
+                    exercise(guest, host, own.mtu() - 40, start + roundsNanos, counts);
+                    guestDone.complete(null);
+                } catch (WarmUpGuest.Stalled e) {
+                    guestDone.complete(e.getMessage());
+                } catch (IOException | RuntimeException e) {
+                    guestDone.completeExceptionally(e);
+                } finally {
+                    net.loop().stop();
+                }
+            }, THREAD_PREFIX + "-guest");
+            guestThread.setDaemon(true);
+            guestThread.start();
+            net.run();
+            try {
+                stopped = guestDone.join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                throw e;
             }
         } finally {
             Files.deleteIfExists(socket); // the listener removes it; this covers a failed start
@@ -192,6 +262,10 @@ public final class WarmUp {
         int small = Math.min(SMALL_MSS, mss);
         int settled = 0;
         do {
+            // Each round as another VM (in turn): the switch learns a new MAC, the gateway a new neighbour.
+            int identity = counts.rounds % GUEST_IDENTITIES;
+            guest.moveTo(MacAddress.of(WarmUpGuest.MAC.bits() + identity),
+                    SwitchConfig.DEFAULT_SUBNET.host(GUEST_FIRST_HOST + identity));
             WarmUpGuest.Flow upload = guest.connect(host.sinkPort(), small);
             guest.upload(upload, ROUND_SEGMENTS, small - 12);
             if (mss > small) {
@@ -200,21 +274,26 @@ public final class WarmUp {
             guest.close(upload);
             counts.segmentsUp += upload.segmentsSent;
             counts.bytesUp += upload.bytesSent;
-            download(guest, host, small, (long) ROUND_SEGMENTS * (small - 12), counts);
+            // Every other round, the small download ends with the guest's reset instead of FINs.
+            download(guest, host, small, (long) ROUND_SEGMENTS * (small - 12), counts, counts.rounds % 2 == 0);
             if (mss > small) {
-                download(guest, host, mss, (long) ROUND_LARGE_SEGMENTS * (mss - 12), counts);
+                download(guest, host, mss, (long) ROUND_LARGE_SEGMENTS * (mss - 12), counts, false);
             }
             counts.rounds++;
             settled = c2Busy() ? 0 : settled + 1;
         } while ((counts.rounds < MIN_ROUNDS || settled < SETTLED_ROUNDS) && System.nanoTime() - roundsEnd < 0);
     }
 
-    private static void download(WarmUpGuest guest, LoopbackPeers host, int mss, long bytes, Counts counts)
-            throws IOException {
+    private static void download(WarmUpGuest guest, LoopbackPeers host, int mss, long bytes, Counts counts,
+            boolean reset) throws IOException {
         host.sendNext(bytes);
         WarmUpGuest.Flow flow = guest.connect(host.sourcePort(), mss);
         guest.download(flow, bytes);
-        guest.close(flow);
+        if (reset) {
+            guest.reset(flow);
+        } else {
+            guest.close(flow);
+        }
         counts.segmentsDown += flow.segmentsReceived;
         counts.bytesDown += flow.bytesReceived;
     }
@@ -266,16 +345,17 @@ public final class WarmUp {
 
     /**
      * The private network's configuration: the default LAN with {@code config}'s MTU, polling, coalescing, IPv6,
-     * checksum verification and port security (IP source guard off: the built-in guest has no lease), listening on
-     * {@code socket} only; no
-     * capture, no state files, no forwards, no API, no VXLAN, and hermetic DNS ({@link #HERMETIC_DNS}).
+     * checksum verification and port security (IP source guard off: the built-in guest has no lease; room for its
+     * {@value #GUEST_IDENTITIES} MACs), listening on {@code socket} only; no capture, no state files, no forwards, no
+     * API, no VXLAN, and hermetic DNS ({@link #HERMETIC_DNS}).
      */
     static SwitchConfig privateConfig(SwitchConfig config, Path socket) {
         return new SwitchConfig(List.of(new ListenAddress.Unix(socket)), SwitchConfig.DEFAULT_SUBNET,
                 SwitchConfig.defaultGateway(SwitchConfig.DEFAULT_SUBNET), SwitchConfig.DEFAULT_GATEWAY_MAC,
                 config.mtu(), null, DhcpSettings.EPHEMERAL, HERMETIC_DNS, NatSettings.DEFAULT, ForwardSettings.NONE,
-                null, config.busyPollMicros(), config.security().withIpSourceGuard(false), config.ipv6(),
-                VxlanSettings.NONE, config.coalesceMicros(), config.verifiesTcpChecksums());
+                null, config.busyPollMicros(), config.security().withIpSourceGuard(false)
+                        .withMaxMacsPerPort(Math.max(GUEST_IDENTITIES, config.security().maxMacsPerPort())),
+                config.ipv6(), VxlanSettings.NONE, config.coalesceMicros(), config.verifiesTcpChecksums());
     }
 
     /**

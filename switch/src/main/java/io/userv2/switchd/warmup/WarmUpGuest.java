@@ -41,13 +41,14 @@ import org.xbill.DNS.Type;
  * QEMU stream protocol (a 4-byte big-endian length before each Ethernet frame) on one connection to the warm-up's own
  * switch. It opens one connection at a time to the gateway's host alias, sends data in segments of a chosen size
  * within the window the gateway advertises, or takes the data the gateway sends and acknowledges every second
- * segment, as a guest kernel would, and closes with FINs both ways. Every {@value #CHATTER_EVERY} segments it also
+ * segment, as a guest kernel would, and closes with FINs both ways, or with a reset and a late segment after it (as
+ * Linux does when an application closes a socket with data unread). Every {@value #CHATTER_EVERY} segments it also
  * sends one of the other frames a guest sends (ARP, ICMP echo, DNS, IPv6 router solicitation) and answers ARP
- * requests for its address. No retransmission: frames on a unix socket are not lost, and a flow that stops moving
+ * requests for its address. It can take another MAC and address ({@link #moveTo}), as a new VM on the LAN. No retransmission: frames on a unix socket are not lost, and a flow that stops moving
  * ends the warm-up ({@link Stalled}). Owns its connection and buffers; one thread uses it.
  */
 final class WarmUpGuest implements AutoCloseable {
-    /** The guest's MAC (locally administered). */
+    /** The guest's first MAC (locally administered); {@link #moveTo} takes others. */
     static final MacAddress MAC = MacAddress.parse("52:55:55:77:61:72");
     /** The unscaled window the guest advertises and its scale: 1 MiB, under a port's egress bound (4 MiB). */
     private static final int WINDOW = 8192;
@@ -61,8 +62,6 @@ final class WarmUpGuest implements AutoCloseable {
     private static final byte[] PING_DATA = new byte[56];
     /** A query for the gateway's own name, which it answers itself. */
     private static final byte[] DNS_QUERY = dnsQuery("gateway.lima.internal.");
-    private static final NdpOptions SOLICITATION_OPTIONS = new NdpOptions(MAC, null, NdpOptions.ABSENT, List.of(),
-            List.of(), List.of());
     /** How long a flow may go without progress before the warm-up gives up. */
     private static final long STALL_NANOS = 1_000_000_000L;
 
@@ -102,7 +101,9 @@ final class WarmUpGuest implements AutoCloseable {
     private final SocketChannel channel;
     private final Selector selector;
     private final MacAddress gatewayMac;
-    private final int address;
+    private MacAddress mac = MAC;
+    private int address;
+    private NdpOptions solicitationOptions = solicitationOptions(MAC);
     private final int gatewayAddress;
     private final ByteBuf out = Unpooled.directBuffer(1 << 20);
     private final ByteBuf in;
@@ -133,6 +134,20 @@ final class WarmUpGuest implements AutoCloseable {
         channel.configureBlocking(false);
         selector = Selector.open();
         channel.register(selector, SelectionKey.OP_READ);
+    }
+
+    /**
+     * From now on the guest is another VM: frames come from {@code newMac} and {@code newAddress}, so that the switch
+     * learns a new address and the gateway a new neighbour, as when a VM joins.
+     */
+    void moveTo(MacAddress newMac, Ipv4Address newAddress) {
+        mac = newMac;
+        address = newAddress.bits();
+        solicitationOptions = solicitationOptions(newMac);
+    }
+
+    private static NdpOptions solicitationOptions(MacAddress mac) {
+        return new NdpOptions(mac, null, NdpOptions.ABSENT, List.of(), List.of(), List.of());
     }
 
     /** Opens a connection to the host alias at {@code port}, announcing {@code mss}; returns once established. */
@@ -221,6 +236,20 @@ final class WarmUpGuest implements AutoCloseable {
     }
 
     /**
+     * Aborts {@code f} as Linux does when an application closes a socket with data unread: a reset (with ACK), then
+     * one more segment for the connection that no longer exists (a late ACK, which the gateway answers with a reset).
+     * Does not wait: nothing is to come back but resets.
+     */
+    void reset(Flow f) throws IOException {
+        tx.start(f.localPort, f.remotePort, TcpControl.RST, f.sndNxt).setAck(f.rcvNxt).setWindow(0);
+        segment(0);
+        tx.start(f.localPort, f.remotePort, TcpControl.NONE, f.sndNxt).setAck(f.rcvNxt).setWindow(WINDOW)
+                .setTimestamps(now(), f.tsRecent);
+        segment(0);
+        flush();
+    }
+
+    /**
      * One of the frames a guest sends besides its TCP stream, in turn: an ARP request (broadcast), an ICMP echo
      * request to the gateway, a DNS query to it over UDP, and an IPv6 Router Solicitation (multicast), so that the
      * compiled path has seen them too (a branch it never saw costs a recompilation when a VM takes it).
@@ -228,7 +257,7 @@ final class WarmUpGuest implements AutoCloseable {
     private void chatter() {
         switch (chatter++ & 3) {
             case 0 -> {
-                ArpRepr request = ArpRepr.request(MAC, new Ipv4Address(address), new Ipv4Address(gatewayAddress));
+                ArpRepr request = ArpRepr.request(mac, new Ipv4Address(address), new Ipv4Address(gatewayAddress));
                 int start = frameStart(MacAddress.BROADCAST, EtherType.ARP, request.bufferLength());
                 request.emit(out, start + 14);
             }
@@ -249,8 +278,8 @@ final class WarmUpGuest implements AutoCloseable {
                 udp.emit(out, start + 34, address, gatewayAddress);
             }
             default -> {
-                Icmpv6Repr.RouterSolicitation rs = new Icmpv6Repr.RouterSolicitation(SOLICITATION_OPTIONS);
-                Ipv6Address src = Ipv6Address.linkLocalFromMac(MAC.bits());
+                Icmpv6Repr.RouterSolicitation rs = new Icmpv6Repr.RouterSolicitation(solicitationOptions);
+                Ipv6Address src = Ipv6Address.linkLocalFromMac(mac.bits());
                 int start = frameStart(MacAddress.of(Ipv6Address.ALL_ROUTERS.multicastMac()), EtherType.IPV6,
                         Ipv6Packet.HEADER_LENGTH + rs.bufferLength());
                 Ipv6Repr.writeHeader(out, start + 14, src.high(), src.low(), Ipv6Address.ALL_ROUTERS.high(),
@@ -269,7 +298,7 @@ final class WarmUpGuest implements AutoCloseable {
         out.ensureWritable(4 + frameLength);
         int start = out.writerIndex() + 4;
         out.writeInt(frameLength);
-        new EthernetRepr(dst, MAC, type).emit(out, start);
+        new EthernetRepr(dst, mac, type).emit(out, start);
         out.writerIndex(start + frameLength);
         return start;
     }
@@ -421,7 +450,7 @@ final class WarmUpGuest implements AutoCloseable {
         if (request.operation() != ArpOperation.REQUEST || request.targetProtocolAddress().bits() != address) {
             return;
         }
-        ArpRepr reply = ArpRepr.replyTo(request, MAC);
+        ArpRepr reply = ArpRepr.replyTo(request, mac);
         int start = frameStart(request.senderHardwareAddress(), EtherType.ARP, reply.bufferLength());
         reply.emit(out, start + 14);
         flush();

@@ -3,8 +3,10 @@ package io.userv2.switchd.warmup;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.userv2.switchd.VirtualNetwork;
 import io.userv2.switchd.config.ListenAddress;
 import io.userv2.switchd.config.SwitchConfig;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.stream.Collectors;
@@ -89,5 +92,52 @@ class WarmUpTest {
                 WarmUp.silences(summary))), WarmUp.THREAD_PREFIX + "-loop");
         t.start();
         assertEquals(List.of(true, false), onWarmUpThread.get());
+    }
+
+    @Test
+    void theThreadThatWarmedUpRunsTheRealNetworkAndServeReturnsWhenItStops() throws Exception {
+        Path dir = Files.createTempDirectory("warm-up-handoff");
+        SwitchConfig real = new SwitchConfig(List.of(new ListenAddress.Unix(dir.resolve("net.sock"))),
+                SwitchConfig.DEFAULT_SUBNET, SwitchConfig.defaultGateway(SwitchConfig.DEFAULT_SUBNET),
+                SwitchConfig.DEFAULT_GATEWAY_MAC, 1500, null);
+        WarmUp.Handoff handoff = WarmUp.start(real);
+        CompletableFuture<Thread> warmUpThread = new CompletableFuture<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals(WarmUp.THREAD_PREFIX)) {
+                warmUpThread.complete(t);
+            }
+        }
+        try (VirtualNetwork net = VirtualNetwork.create(real)) {
+            CompletableFuture<Thread> loopThread = new CompletableFuture<>();
+            net.loop().execute(() -> loopThread.complete(Thread.currentThread()));
+            Thread serving = new Thread(() -> handoff.serve(net), "serve");
+            serving.start();
+            Thread loop = loopThread.get(LIMIT, TimeUnit.NANOSECONDS);
+            assertSame(warmUpThread.getNow(null), loop, "the warm-up's own thread");
+            assertEquals(WarmUp.Handoff.LOOP_THREAD, loop.getName(), "renamed: its records are no longer silenced");
+            assertTrue(serving.isAlive(), "serve() waits while the network runs");
+            net.close();
+            serving.join(10_000);
+            assertFalse(serving.isAlive(), "serve() returns once the network has stopped");
+        } finally {
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void anAbandonedHandoffEndsItsThreadAfterTheWarmUp() throws Exception {
+        WarmUp.Handoff handoff = WarmUp.start(config(1500));
+        Thread warmUp = null;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals(WarmUp.THREAD_PREFIX)) {
+                warmUp = t;
+            }
+        }
+        handoff.abandon();
+        if (warmUp != null) { // null: it had ended already
+            warmUp.join(LIMIT / 1_000_000);
+            assertFalse(warmUp.isAlive());
+        }
+        assertNoWarmUpThreadsLeft();
     }
 }
