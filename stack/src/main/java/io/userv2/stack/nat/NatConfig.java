@@ -27,9 +27,9 @@ import java.util.Objects;
  *                               before the segment is used. On by default. A switch whose frames come over memory
  *                               from VMs on the same host turns it off, as a NIC with receive checksum offload does
  *                               (Linux's {@code CHECKSUM_UNNECESSARY}; gvisor-tap-vsock's link endpoint declares
- *                               {@code CapabilityRXChecksumOffload}, and passt does not verify either): nothing on such a
- *                               link can corrupt a frame, and a guest could as well send bad data with a good checksum,
- *                               so the check only costs a pass over every payload byte
+ *                               {@code CapabilityRXChecksumOffload}, and passt does not verify either): nothing on
+ *                               such a link can corrupt a frame, and a guest could as well send bad data with a good
+ *                               checksum, so the check only costs a pass over every payload byte
  */
 public record NatConfig(TcpConfig tcp, int maxConnections, int maxConnectionsPerGuest, int maxPendingDialsPerGuest,
         long dialTimeoutNanos, long udpIdleTimeoutNanos, int maxUdpFlows, int maxUdpFlowsPerGuest,

@@ -38,10 +38,10 @@ import java.util.regex.Pattern;
  * round after round and each round as another VM (a new MAC and address, in turn), opens a TCP connection through the
  * NAT to a loopback server ({@link LoopbackPeers}), sends {@value #ROUND_SEGMENTS} small and (above MTU 1500)
  * {@value #ROUND_LARGE_SEGMENTS} MTU-sized segments, closes it, and takes as much back on two more (every other round
- * ending one of them with a reset), with ARP, ICMP, DNS and IPv6 router solicitations in between. It runs {@value #MIN_ROUNDS} rounds, then more until
- * C2 has been idle at the end of {@value #SETTLED_ROUNDS} in a row, but starts none after {@link #ROUNDS_NANOS}, then
- * waits up to {@link #DRAIN_NANOS} for the compilers' queues to drain; a round cut short by {@link #TIME_LIMIT_NANOS}
- * (a slow machine) ends it too. Any failure only ends it early.
+ * ending one of them with a reset), with ARP, ICMP, DNS and IPv6 router solicitations in between. It runs
+ * {@value #MIN_ROUNDS} rounds, then more until C2 has been idle at the end of {@value #SETTLED_ROUNDS} in a row, but
+ * starts none after {@link #ROUNDS_NANOS}, then waits up to {@link #DRAIN_NANOS} for the compilers' queues to drain;
+ * a round cut short by {@link #TIME_LIMIT_NANOS} (a slow machine) ends it too. Any failure only ends it early.
  *
  * <p>Nothing of it is visible on the real network: it has its own switch, gateway, NAT table, counters and socket,
  * all closed and removed at the end; its threads log nothing ({@link #silences(LogRecord)}) but one DEBUG line with

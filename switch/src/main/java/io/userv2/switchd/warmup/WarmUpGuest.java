@@ -44,8 +44,9 @@ import org.xbill.DNS.Type;
  * segment, as a guest kernel would, and closes with FINs both ways, or with a reset and a late segment after it (as
  * Linux does when an application closes a socket with data unread). Every {@value #CHATTER_EVERY} segments it also
  * sends one of the other frames a guest sends (ARP, ICMP echo, DNS, IPv6 router solicitation) and answers ARP
- * requests for its address. It can take another MAC and address ({@link #moveTo}), as a new VM on the LAN. No retransmission: frames on a unix socket are not lost, and a flow that stops moving
- * ends the warm-up ({@link Stalled}). Owns its connection and buffers; one thread uses it.
+ * requests for its address. It can take another MAC and address ({@link #moveTo}), as a new VM on the LAN. No
+ * retransmission: frames on a unix socket are not lost, and a flow that stops moving ends the warm-up
+ * ({@link Stalled}). Owns its connection and buffers; one thread uses it.
  */
 final class WarmUpGuest implements AutoCloseable {
     /** The guest's first MAC (locally administered); {@link #moveTo} takes others. */
