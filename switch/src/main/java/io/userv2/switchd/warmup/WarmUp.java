@@ -35,13 +35,14 @@ import java.util.regex.Pattern;
  * <p>It builds a private copy of the network with the production classes ({@link VirtualNetwork#create}: switch,
  * gateway, NAT, host sockets, a stream listener on a unix socket in a temporary directory of its own), runs it on the
  * thread that then runs the real network ({@link Handoff}), and attaches a built-in guest ({@link WarmUpGuest}) that,
- * round after round and each round as another VM (a new MAC and address, in turn), opens a TCP connection through the
- * NAT to a loopback server ({@link LoopbackPeers}), sends {@value #ROUND_SEGMENTS} small and (above MTU 1500)
- * {@value #ROUND_LARGE_SEGMENTS} MTU-sized segments, closes it, and takes as much back on two more (every other round
- * ending one of them with a reset), with ARP, ICMP, DNS and IPv6 router solicitations in between. It runs
- * {@value #MIN_ROUNDS} rounds, then more until C2 has been idle at the end of {@value #SETTLED_ROUNDS} in a row, but
- * starts none after {@link #ROUNDS_NANOS}, then waits up to {@link #DRAIN_NANOS} for the compilers' queues to drain;
- * a round cut short by {@link #TIME_LIMIT_NANOS} (a slow machine) ends it too. Any failure only ends it early.
+ * round after round and each round as another VM (a new connection, MAC and address), opens a TCP connection
+ * through the NAT to a loopback server ({@link LoopbackPeers}), sends {@value #ROUND_SEGMENTS} small and (above MTU
+ * 1500) {@value #ROUND_LARGE_SEGMENTS} MTU-sized segments, closes it, and takes as much back on two more (every other
+ * round ending one of them with a reset), with ARP, ICMP, DNS, DHCP and IPv6 router solicitations in between, and
+ * tasks handed to the loop from its own thread. It runs {@value #MIN_ROUNDS} rounds, then more until C2 has been
+ * idle at the end of {@value #SETTLED_ROUNDS} in a row, but starts none after {@link #ROUNDS_NANOS}, then waits up to
+ * {@link #DRAIN_NANOS} for the compilers' queues to drain; a round cut short by {@link #TIME_LIMIT_NANOS} (a slow
+ * machine) ends it too. Any failure only ends it early.
  *
  * <p>Nothing of it is visible on the real network: it has its own switch, gateway, NAT table, counters and socket,
  * all closed and removed at the end; its threads log nothing ({@link #silences(LogRecord)}) but one DEBUG line with
@@ -83,6 +84,8 @@ public final class WarmUp {
     private static final int GUEST_FIRST_HOST = 10;
     /** How many MAC and IPv4 addresses the built-in guest takes in turn, one per round. */
     static final int GUEST_IDENTITIES = 8;
+    /** The task the built-in guest hands the loop now and then, from its own thread. */
+    private static final Runnable NOTHING = () -> { };
     /** The built-in guest's first address. */
     private static final Ipv4Address GUEST = SwitchConfig.DEFAULT_SUBNET.host(GUEST_FIRST_HOST);
     /**
@@ -196,6 +199,11 @@ public final class WarmUp {
      * none is cut short before {@code limitNanos}.
      */
     static Result run(SwitchConfig config, long roundsNanos, long limitNanos) throws IOException {
+        return run(config, roundsNanos, limitNanos, Integer.MAX_VALUE);
+    }
+
+    /** {@link #run(SwitchConfig, long, long)} that also stops after {@code maxRounds} rounds (for tests). */
+    static Result run(SwitchConfig config, long roundsNanos, long limitNanos, int maxRounds) throws IOException {
         long start = System.nanoTime();
         long deadline = start + limitNanos;
         Path dir = Files.createTempDirectory(THREAD_PREFIX);
@@ -212,8 +220,8 @@ public final class WarmUp {
             CompletableFuture<String> guestDone = new CompletableFuture<>();
             Thread guestThread = new Thread(() -> {
                 try (WarmUpGuest guest = new WarmUpGuest(connect(socket), own.gatewayMac(), GUEST, own.gatewayIp(),
-                        own.maxFrame(), deadline)) {
-                    exercise(guest, host, own.mtu() - 40, start + roundsNanos, counts);
+                        own.maxFrame(), deadline, () -> net.loop().execute(NOTHING))) {
+                    exercise(guest, host, socket, own.mtu() - 40, start + roundsNanos, maxRounds, counts);
                     guestDone.complete(null);
                 } catch (WarmUpGuest.Stalled e) {
                     guestDone.complete(e.getMessage());
@@ -255,14 +263,20 @@ public final class WarmUp {
     /**
      * Rounds of: a connection up, opened, used and closed as a guest does (small segments, then above MTU 1500
      * large ones), then one down with small segments and (above MTU 1500) one with large ones; {@link #MIN_ROUNDS},
-     * then more until the compilers have settled, none started after {@code roundsEnd}.
+     * then more until the compilers have settled, none started after {@code roundsEnd}, at most {@code maxRounds}.
+     * Each round after the first
+     * comes over a new connection to {@code socket}, with the next of the guest's identities.
      */
-    private static void exercise(WarmUpGuest guest, LoopbackPeers host, int mss, long roundsEnd, Counts counts)
-            throws IOException {
+    private static void exercise(WarmUpGuest guest, LoopbackPeers host, Path socket, int mss, long roundsEnd,
+            int maxRounds, Counts counts) throws IOException {
         int small = Math.min(SMALL_MSS, mss);
         int settled = 0;
         do {
-            // Each round as another VM (in turn): the switch learns a new MAC, the gateway a new neighbour.
+            // Each round as another VM (in turn) on a port of its own: the switch attaches a port and learns a new
+            // MAC, the gateway a new neighbour; the last round's port closes.
+            if (counts.rounds > 0) {
+                guest.reconnect(connect(socket));
+            }
             int identity = counts.rounds % GUEST_IDENTITIES;
             guest.moveTo(MacAddress.of(WarmUpGuest.MAC.bits() + identity),
                     SwitchConfig.DEFAULT_SUBNET.host(GUEST_FIRST_HOST + identity));
@@ -281,7 +295,8 @@ public final class WarmUp {
             }
             counts.rounds++;
             settled = c2Busy() ? 0 : settled + 1;
-        } while ((counts.rounds < MIN_ROUNDS || settled < SETTLED_ROUNDS) && System.nanoTime() - roundsEnd < 0);
+        } while ((counts.rounds < MIN_ROUNDS || settled < SETTLED_ROUNDS) && System.nanoTime() - roundsEnd < 0
+                && counts.rounds < maxRounds);
     }
 
     private static void download(WarmUpGuest guest, LoopbackPeers host, int mss, long bytes, Counts counts,

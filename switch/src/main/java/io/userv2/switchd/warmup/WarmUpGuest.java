@@ -5,6 +5,8 @@ import io.netty.buffer.Unpooled;
 import io.userv2.stack.wire.ArpOperation;
 import io.userv2.stack.wire.ArpPacket;
 import io.userv2.stack.wire.ArpRepr;
+import io.userv2.stack.wire.DhcpMessageType;
+import io.userv2.stack.wire.DhcpRepr;
 import io.userv2.stack.wire.EtherType;
 import io.userv2.stack.wire.EthernetRepr;
 import io.userv2.stack.wire.Icmpv4Repr;
@@ -44,7 +46,8 @@ import org.xbill.DNS.Type;
  * segment, as a guest kernel would, and closes with FINs both ways, or with a reset and a late segment after it (as
  * Linux does when an application closes a socket with data unread). Every {@value #CHATTER_EVERY} segments it also
  * sends one of the other frames a guest sends (ARP, ICMP echo, DNS, IPv6 router solicitation) and answers ARP
- * requests for its address. It can take another MAC and address ({@link #moveTo}), as a new VM on the LAN. No
+ * requests for its address. It can take another MAC and address ({@link #moveTo}), as a new VM on the LAN, and
+ * another connection ({@link #reconnect}), as a VM that restarts. No
  * retransmission: frames on a unix socket are not lost, and a flow that stops moving ends the warm-up
  * ({@link Stalled}). Owns its connection and buffers; one thread uses it.
  */
@@ -99,7 +102,9 @@ final class WarmUpGuest implements AutoCloseable {
         }
     }
 
-    private final SocketChannel channel;
+    private SocketChannel channel;
+    /** Hands the switch's event loop a task from this thread (see {@link #chatter}). */
+    private final Runnable nudge;
     private final Selector selector;
     private final MacAddress gatewayMac;
     private MacAddress mac = MAC;
@@ -125,8 +130,9 @@ final class WarmUpGuest implements AutoCloseable {
      * @param deadline {@link System#nanoTime()} after which every wait fails
      */
     WarmUpGuest(SocketChannel channel, MacAddress gatewayMac, Ipv4Address address, Ipv4Address gatewayAddress,
-            int maxFrame, long deadline) throws IOException {
+            int maxFrame, long deadline, Runnable nudge) throws IOException {
         this.channel = channel;
+        this.nudge = nudge;
         this.gatewayMac = gatewayMac;
         this.address = address.bits();
         this.gatewayAddress = gatewayAddress.bits();
@@ -135,6 +141,21 @@ final class WarmUpGuest implements AutoCloseable {
         channel.configureBlocking(false);
         selector = Selector.open();
         channel.register(selector, SelectionKey.OP_READ);
+    }
+
+    /**
+     * Goes on over {@code next}, a new connection to the switch (so a new port, whose first frames take the port's
+     * first-time paths), and closes the current one (whose port then closes, aborting what its flows left), as a VM
+     * that restarts. Call between flows: whatever the old connection still held is dropped.
+     */
+    void reconnect(SocketChannel next) throws IOException {
+        next.configureBlocking(false);
+        next.register(selector, SelectionKey.OP_READ);
+        SocketChannel old = channel;
+        channel = next;
+        in.clear();
+        out.clear();
+        old.close();
     }
 
     /**
@@ -252,11 +273,16 @@ final class WarmUpGuest implements AutoCloseable {
 
     /**
      * One of the frames a guest sends besides its TCP stream, in turn: an ARP request (broadcast), an ICMP echo
-     * request to the gateway, a DNS query to it over UDP, and an IPv6 Router Solicitation (multicast), so that the
-     * compiled path has seen them too (a branch it never saw costs a recompilation when a VM takes it).
+     * request to the gateway, a DNS query to it over UDP, an IPv6 Router Solicitation (multicast), and a DHCP
+     * DISCOVER asking for a broadcast answer (which the gateway floods, as it floods its Router Advertisements on the
+     * real network), so that the compiled path has seen them too (a branch it never saw costs a recompilation when a
+     * VM takes it).
      */
     private void chatter() {
-        switch (chatter++ & 3) {
+        // A task from another thread wakes the loop's selector, as the API, the acceptor and the shutdown hook do on
+        // the real network: its wake-up path, and the selector's locks taken from two threads, are seen too.
+        nudge.run();
+        switch (chatter++ % 5) {
             case 0 -> {
                 ArpRepr request = ArpRepr.request(mac, new Ipv4Address(address), new Ipv4Address(gatewayAddress));
                 int start = frameStart(MacAddress.BROADCAST, EtherType.ARP, request.bufferLength());
@@ -277,6 +303,17 @@ final class WarmUpGuest implements AutoCloseable {
                         20 + udp.totalLength(), 64, ipId++ & 0xffff, DF, 0);
                 out.setBytes(start + 34 + udp.headerLength(), DNS_QUERY);
                 udp.emit(out, start + 34, address, gatewayAddress);
+            }
+            case 3 -> {
+                DhcpRepr discover = DhcpRepr.builder().op(DhcpRepr.Op.BOOTREQUEST).xid(chatter).broadcast(true)
+                        .chaddr(mac).messageType(DhcpMessageType.DISCOVER).build();
+                int length = discover.encodedLength();
+                UdpRepr udp = new UdpRepr(68, 67, length);
+                int start = frameStart(MacAddress.BROADCAST, EtherType.IPV4, 20 + udp.totalLength());
+                Ipv4Repr.writeHeader(out, start + 14, 0, -1, IpProtocol.UDP_NUMBER, 20 + udp.totalLength(), 64,
+                        ipId++ & 0xffff, 0, 0);
+                discover.emit(out, start + 34 + udp.headerLength());
+                udp.emit(out, start + 34, 0, -1);
             }
             default -> {
                 Icmpv6Repr.RouterSolicitation rs = new Icmpv6Repr.RouterSolicitation(solicitationOptions);

@@ -69,6 +69,18 @@ class WarmUpTest {
     }
 
     @Test
+    void laterRoundsComeAsOtherVmsOnNewConnectionsAndStillMoveEveryByte() throws Exception {
+        // Round 1 ends its small download with a reset, round 2 with FINs; rounds 2 and 3 reconnect (a new port)
+        // with another MAC and address.
+        WarmUp.Result r = WarmUp.run(config(1500), LIMIT, LIMIT, 3);
+        assertNull(r.stoppedEarly(), r.toString());
+        assertEquals(3, r.rounds(), r.toString());
+        assertEquals(3L * WarmUp.ROUND_SEGMENTS * 1448, r.bytesUp(), r.toString());
+        assertEquals(r.bytesUp(), r.bytesDown(), r.toString());
+        assertNoWarmUpThreadsLeft();
+    }
+
+    @Test
     void aLargerMtuAddsSegmentsOfItsOwnSize() throws Exception {
         WarmUp.Result r = WarmUp.run(config(9000), 0, LIMIT);
         assertNull(r.stoppedEarly(), r.toString());
