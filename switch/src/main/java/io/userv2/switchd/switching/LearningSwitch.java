@@ -240,8 +240,13 @@ public final class LearningSwitch {
             drop(ingress, PortDropReason.GATEWAY_MAC_SPOOFED, now);
             return false;
         }
-        if (!MacAddress.isGroup(src)
-                && (src != ingress.lastLearnedMac() || now - ingress.lastLearnedAt() > RELEARN_NANOS)) {
+        // Learn when the source differs from the port's last one or that was learned over RELEARN_NANOS ago. Written
+        // without a branch of its own for the second test (the sign bit of RELEARN_NANOS - elapsed): the JIT prunes a
+        // branch never taken while it compiles, and the first relearn, a second into a VM's first transfer, then
+        // threw away the compiled switching path (seen with -XX:+LogCompilation). One branch on both tests is taken
+        // both ways from the first frames on.
+        long stale = (RELEARN_NANOS - (now - ingress.lastLearnedAt())) >>> 63;
+        if (!MacAddress.isGroup(src) && ((src ^ ingress.lastLearnedMac()) | stale) != 0) {
             int learned = table.learn(src, ingress, now);
             if (learned == MacTable.REFUSED_PINNED) {
                 drop(ingress, PortDropReason.GATEWAY_MAC_SPOOFED, now); // a pinned gateway MAC from another port
