@@ -516,7 +516,7 @@ public final class Main implements Callable<Integer> {
         }, "userv2-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         // Before each compaction, on the loop (the only thread that allocates much): idle ports give their buffers
-        // back, and Netty's per-thread cache, which keeps freed buffers (and so whole pool chunks) until its thread
+        // back, idle NAT connections the receive chunk each keeps for reuse, and Netty's per-thread cache, which keeps freed buffers (and so whole pool chunks) until its thread
         // allocates again, is emptied.
         MemoryPolicy.beforeCompaction(() -> {
             CountDownLatch done = new CountDownLatch(1);
@@ -524,6 +524,9 @@ public final class Main implements Callable<Integer> {
                 try {
                     for (Port p : network.learningSwitch().ports()) {
                         p.releaseIdleBuffers();
+                    }
+                    if (network.nat() != null) {
+                        network.nat().engine().releaseIdleBuffers();
                     }
                     PooledByteBufAllocator.DEFAULT.trimCurrentThreadCache();
                 } finally {

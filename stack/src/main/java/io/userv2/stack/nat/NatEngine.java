@@ -202,6 +202,14 @@ public final class NatEngine implements Ipv4Forwarder {
         return tcp.probe(guest, port, timeoutNanos, now);
     }
 
+    /**
+     * Gives back the memory idle TCP connections keep for reuse (each its last, empty, receive chunk); returns the
+     * bytes given back. Walks every flow: for the occasional compaction, not per frame.
+     */
+    public long releaseIdleBuffers() {
+        return tcp.releaseIdleBuffers();
+    }
+
     /** Closes every flow (at shutdown). */
     public void closeAll() {
         tcp.closeAll();

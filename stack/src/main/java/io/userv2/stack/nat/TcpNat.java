@@ -671,6 +671,15 @@ public final class TcpNat {
         }
     }
 
+    /** Gives back the empty receive chunks the connections keep for reuse; returns the bytes given back. */
+    long releaseIdleBuffers() {
+        long released = 0;
+        for (NatTcpFlow f : flows.snapshot()) {
+            released += f.conn.releaseIdleBuffers();
+        }
+        return released;
+    }
+
     /** Closes every connection (at shutdown): the host peers see RST. */
     void closeAll() {
         for (NatTcpFlow f : flows.snapshot()) {

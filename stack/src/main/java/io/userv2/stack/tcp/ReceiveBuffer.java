@@ -115,6 +115,21 @@ final class ReceiveBuffer {
         return taken;
     }
 
+    /**
+     * Gives back the chunk kept for reuse when nothing is buffered and no slice holds it (an idle connection's last
+     * chunk, up to 256 KiB); the next bytes allocate again. Returns the bytes of memory given back.
+     */
+    int releaseIfEmpty() {
+        ByteBuf c = chunks.peekFirst();
+        if (readable != 0 || c == null || chunks.size() != 1 || c.isReadable() || c.refCnt() != 1) {
+            return 0;
+        }
+        chunks.pollFirst();
+        int capacity = c.capacity();
+        c.release();
+        return capacity;
+    }
+
     /** Discards everything (a reset flushes the queues). */
     void release() {
         ByteBuf c;

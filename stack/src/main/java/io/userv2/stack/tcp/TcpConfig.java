@@ -7,7 +7,8 @@ import io.userv2.stack.wire.TcpOptions;
  * suits a VM on a virtual link; the {@code with...} methods change one field.
  *
  * <p>Memory per connection is bounded by {@code sendBufferSize + recvBufferSize} plus allocation slack (chunks are
- * allocated on demand and released as soon as they are acknowledged or read, so an idle connection holds none).
+ * allocated on demand and released as soon as they are acknowledged or read, except the receive buffer's last chunk,
+ * which is kept for the next bytes until {@link TcpConnection#releaseIdleBuffers()} gives it back).
  *
  * @param mtu                    IP MTU of the link; our MSS is {@code mtu - 40} (RFC 9293 section 3.7.1: IPv4 and TCP
  *                               headers without options), 88..65535

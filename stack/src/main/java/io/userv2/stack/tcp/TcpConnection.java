@@ -1527,6 +1527,15 @@ public final class TcpConnection {
         return n;
     }
 
+    /**
+     * Gives back the receive buffer's memory when it holds nothing (its last chunk is kept between reads for reuse);
+     * returns the bytes given back. For an idle connection, on the caller's schedule (the daemon does it before each
+     * heap compaction).
+     */
+    public int releaseIdleBuffers() {
+        return recvBuf.releaseIfEmpty();
+    }
+
     private void afterRead() {
         if (!state.isSynchronized() || remoteFinReceived) {
             return;

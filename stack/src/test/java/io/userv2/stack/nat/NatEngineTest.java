@@ -194,6 +194,26 @@ class NatEngineTest {
     @Nested
     class Transfer {
         @Test
+        void anIdleConnectionGivesBackTheReceiveChunkItKeptForReuse() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            TcpConnection c = established(sim, g, 80);
+            FakeHost.Tcp host = sim.host.lastTcp();
+            byte[] up = NatSim.randomBytes(new Random(SEED), 1 << 20);
+            int[] sent = {0};
+            sim.runUntil(() -> {
+                sent[0] += g.send(c, up, sent[0]);
+                return host.fromGuest.size() == up.length;
+            }, 60 * S, "1 MiB to the host");
+            long live = sim.alloc.live();
+            assertTrue(sim.engine.releaseIdleBuffers() > 0, "the relay's drained chunk was kept");
+            assertTrue(sim.alloc.live() < live, "and is given back");
+            assertEquals(0, sim.engine.releaseIdleBuffers(), "once");
+            assertEquals(1, sim.engine.tcp().connections(), "the connection stays open");
+            sim.assertNoLeaks();
+        }
+
+        @Test
         void bytesArriveIntactBothWaysOverALossyLink() {
             NatSim sim = sim();
             sim.loss = 0.02;

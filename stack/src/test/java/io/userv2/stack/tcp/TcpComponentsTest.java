@@ -154,6 +154,12 @@ class TcpComponentsTest {
                 assertEquals(64 * 1024, rb.drainTo(sink(out.clear(), Integer.MAX_VALUE)));
             }
             assertEquals(allocations, alloc.allocations(), "no chunk allocated once the first was drained");
+            assertEquals(1, alloc.live(), "the drained chunk is kept");
+            assertEquals(64 * 1024, rb.releaseIfEmpty(), "an idle connection gives it back");
+            assertEquals(0, alloc.live());
+            assertEquals(0, rb.releaseIfEmpty(), "nothing left to give");
+            rb.write(src, 0, 100);
+            assertEquals(0, rb.releaseIfEmpty(), "not while bytes wait to be read");
             out.release();
             src.release();
             rb.release();
