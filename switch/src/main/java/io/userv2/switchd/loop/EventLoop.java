@@ -185,38 +185,51 @@ public final class EventLoop {
         thread = Thread.currentThread();
         try {
             while (!stopping) {
-                iteration++;
-                long start = System.nanoTime();
-                boolean held = hold(start);
-                if (held) {
-                    start = System.nanoTime();
-                }
-                long wait = nextTimer(start) - start;
-                if (wait <= 0 || !dirty.isEmpty() || !nextIteration.isEmpty()) {
-                    selector.selectNow(onReady);
-                } else {
-                    idle(start, wait, held);
-                }
-                if (!inReadyBatch) {
-                    now = System.nanoTime();
-                }
-                inReadyBatch = false;
-                runDeferred();
-                runTasks();
-                runTimers();
-                runEachIteration();
-                if (!dirty.isEmpty()) {
-                    // Reading a batch can take a while: the flushes (where engines emit and arm their timers) get
-                    // the time they actually run at, or retransmission and delayed-ACK timers start late.
-                    now = System.nanoTime();
-                }
-                flushDirty();
+                iterate();
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "event loop failed", e);
         } finally {
             shutdownHandlers();
         }
+    }
+
+    /**
+     * One iteration: waits for readiness (or polls, or holds for receive coalescing), runs the ready handlers, what
+     * was put off to this iteration, the tasks, timers and per-iteration work, then the flushes.
+     *
+     * <p>A method of its own rather than the body of {@link #run}'s loop: HotSpot compiles a method that is called
+     * often, but a loop that runs once per process only through on-stack replacement, which it did not do here
+     * ({@code -XX:+PrintCompilation} never listed {@code run}, and {@code perf} put interpreter frames on the loop
+     * thread 8 s into a transfer), so the body stayed interpreted and none of its calls could be inlined.
+     */
+    private void iterate() throws IOException {
+        iteration++;
+        long start = System.nanoTime();
+        boolean held = hold(start);
+        if (held) {
+            start = System.nanoTime();
+        }
+        long wait = nextTimer(start) - start;
+        if (wait <= 0 || !dirty.isEmpty() || !nextIteration.isEmpty()) {
+            selector.selectNow(onReady);
+        } else {
+            idle(start, wait, held);
+        }
+        if (!inReadyBatch) {
+            now = System.nanoTime();
+        }
+        inReadyBatch = false;
+        runDeferred();
+        runTasks();
+        runTimers();
+        runEachIteration();
+        if (!dirty.isEmpty()) {
+            // Reading a batch can take a while: the flushes (where engines emit and arm their timers) get
+            // the time they actually run at, or retransmission and delayed-ACK timers start late.
+            now = System.nanoTime();
+        }
+        flushDirty();
     }
 
     /**
