@@ -1,9 +1,14 @@
 /*
  * rr: TCP 1-byte request/response latency (what netperf TCP_RR measures; netperf is not in Debian main).
  *
- *   rr -s PORT                 server: echo each byte back, one connection at a time, until killed
- *   rr -c HOST PORT N [WARMUP] client: N timed round trips of 1 byte (after WARMUP untimed ones),
+ *   rr -s PORT [SIZE]          server: answers each 1-byte request with SIZE bytes (default 1), one connection at
+ *                              a time, until killed
+ *   rr -c HOST PORT N [WARMUP [SIZE]]
+ *                              client: N timed round trips, each 1 byte out and SIZE bytes back (the server's SIZE;
+ *                              default 1), after WARMUP untimed ones (default 100);
  *                              prints "n=N p50_us=X p99_us=Y min_us=Z max_us=W"
+ * A SIZE above one segment makes the answers look like bulk data to a switch (what its receive coalescing must not
+ * hold back).
  * TCP_NODELAY on both ends; every receive times out after 5 s so nothing hangs forever.
  */
 #define _GNU_SOURCE
@@ -30,7 +35,37 @@ static int cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static int serve(const char *port) {
+#define MAX_SIZE (1 << 20)
+
+/* Reads exactly n bytes: 0, or -1 on an error or end of stream. */
+static int read_full(int fd, char *p, long n) {
+    while (n > 0) {
+        ssize_t r = read(fd, p, (size_t) n);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR) continue;
+            return -1;
+        }
+        p += r;
+        n -= r;
+    }
+    return 0;
+}
+
+/* Writes exactly n bytes: 0, or -1 on an error. */
+static int write_full(int fd, const char *p, long n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, (size_t) n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= w;
+    }
+    return 0;
+}
+
+static int serve(const char *port, long size) {
     int fd = socket(AF_INET6, SOCK_STREAM, 0), one = 1, zero = 0;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
@@ -42,13 +77,14 @@ static int serve(const char *port) {
         int c = accept(fd, NULL, NULL);
         if (c < 0) { if (errno == EINTR) continue; perror("rr: accept"); return 1; }
         tune(c);
+        static char answer[MAX_SIZE];
         char b;
-        while (read(c, &b, 1) == 1 && write(c, &b, 1) == 1) { }
+        while (read(c, &b, 1) == 1 && write_full(c, answer, size) == 0) { }
         close(c);
     }
 }
 
-static int client(const char *host, const char *port, long n, long warmup) {
+static int client(const char *host, const char *port, long n, long warmup, long size) {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
     if (getaddrinfo(host, port, &hints, &res)) { fprintf(stderr, "rr: cannot resolve %s\n", host); return 1; }
     int fd = socket(res->ai_family, SOCK_STREAM, 0);
@@ -56,11 +92,12 @@ static int client(const char *host, const char *port, long n, long warmup) {
     freeaddrinfo(res);
     tune(fd);
     double *us = calloc((size_t) n, sizeof *us);
+    static char answer[MAX_SIZE];
     char b = 'x';
     for (long i = -warmup; i < n; i++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (write(fd, &b, 1) != 1 || read(fd, &b, 1) != 1) { perror("rr: round trip"); return 1; }
+        if (write_full(fd, &b, 1) != 0 || read_full(fd, answer, size) != 0) { perror("rr: round trip"); return 1; }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (i >= 0) us[i] = (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3;
     }
@@ -71,11 +108,16 @@ static int client(const char *host, const char *port, long n, long warmup) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "-s") == 0) return serve(argv[2]);
-    if ((argc == 5 || argc == 6) && strcmp(argv[1], "-c") == 0) {
-        long n = atol(argv[4]), warmup = argc == 6 ? atol(argv[5]) : 100;
-        if (n > 0 && n <= 10000000 && warmup >= 0) return client(argv[2], argv[3], n, warmup);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "-s") == 0) {
+        long size = argc == 4 ? atol(argv[3]) : 1;
+        if (size > 0 && size <= MAX_SIZE) return serve(argv[2], size);
     }
-    fprintf(stderr, "usage: rr -s PORT | rr -c HOST PORT N [WARMUP]\n");
+    if (argc >= 5 && argc <= 7 && strcmp(argv[1], "-c") == 0) {
+        long n = atol(argv[4]), warmup = argc >= 6 ? atol(argv[5]) : 100, size = argc == 7 ? atol(argv[6]) : 1;
+        if (n > 0 && n <= 10000000 && warmup >= 0 && size > 0 && size <= MAX_SIZE) {
+            return client(argv[2], argv[3], n, warmup, size);
+        }
+    }
+    fprintf(stderr, "usage: rr -s PORT [SIZE] | rr -c HOST PORT N [WARMUP [SIZE]]\n");
     return 2;
 }

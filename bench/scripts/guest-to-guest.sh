@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Guest-to-guest TCP throughput (iperf3) and 1-byte TCP request/response latency (testtools/rr) between two
+# Guest-to-guest TCP throughput (iperf3) and TCP request/response latency (testtools/rr: 1 byte out, RR_SIZE bytes
+# back, 1 by default; 4096 gives answers that look like bulk data to a switch) between two
 # namespace guests, at MTU 1500 and 65520, over several paths side by side:
 #   wire        two tapbridges joined by one socket, no process between them: the ceiling
 #   relay       testtools/relay between the two tapbridges: one extra process that copies bytes and nothing else,
@@ -7,14 +8,15 @@
 #   relay-spin  the same relay polling without ever sleeping (one core at 100%); optional
 #   userv2      the switch (the jar given, or switch/target/userv2-switch.jar)
 #   userv2-X    the same switch with more options, from USERV2_ARGS_X (and JVM options from USERV2_JAVA_OPTS_X),
-#               to compare settings side by side in one run (X: letters, digits, _)
+#               to compare settings side by side in one run (X: letters, digits, _); USERV2_JAR_X runs another
+#               build of the switch as that path (an A/B of two builds)
 # Every path is set up first; each gets the same untimed warm-up; then the measured runs take turns (run 1 of every
 # path, then run 2 of every path...), so drift on a shared machine hits every path alike. Throughput is the median of
 # REPS iperf3 runs of DURATION s; latency is the median over REPS rounds of RR_N round trips of each round's p50/p99.
 # Prints a table with the ratios path/wire.
 #
 #   bench/scripts/guest-to-guest.sh [path/to/userv2-switch.jar]
-#   env: PEERS="wire relay userv2" DURATION=3 REPS=3 WARMUP=2 RR_N=2000 MTUS="1500 65520"
+#   env: PEERS="wire relay userv2" DURATION=3 REPS=3 WARMUP=2 RR_N=2000 RR_SIZE=1 MTUS="1500 65520"
 #        USERV2_ARGS="" (more switch options) USERV2_JAVA_OPTS="" USERV2_ARGS_X="" USERV2_JAVA_OPTS_X=""
 #
 # Needs root (namespaces, taps), gcc, iperf3, iproute2, java. Only touches namespaces it creates; cleans up on exit.
@@ -30,6 +32,7 @@ DURATION=${DURATION:-3}
 REPS=${REPS:-3}
 WARMUP=${WARMUP:-2}
 RR_N=${RR_N:-2000}
+RR_SIZE=${RR_SIZE:-1}
 MTUS=${MTUS:-1500 65520}
 NS_PREFIX=u2g
 
@@ -82,13 +85,14 @@ setup() {
             bridge_to "$a" "unix:$sock"
             ;;
         userv2 | userv2-*)
-            local variant=${peer#userv2-} args=${USERV2_ARGS:-} opts=${USERV2_JAVA_OPTS:-} name
+            local variant=${peer#userv2-} args=${USERV2_ARGS:-} opts=${USERV2_JAVA_OPTS:-} name peer_jar=$jar
             if [ "$variant" != "$peer" ]; then
                 name=USERV2_ARGS_$variant; args="$args ${!name:-}"
                 name=USERV2_JAVA_OPTS_$variant; opts="$opts ${!name:-}"
+                name=USERV2_JAR_$variant; peer_jar=${!name:-$jar}
             fi
             # shellcheck disable=SC2086
-            java $opts -jar "$jar" --listen "$sock" --mtu "$mtu" $args >"$work/$peer-$mtu.log" 2>&1 &
+            java $opts -jar "$peer_jar" --listen "$sock" --mtu "$mtu" $args >"$work/$peer-$mtu.log" 2>&1 &
             pids+=($!)
             wait_for "$work/$peer-$mtu.log" "listening on" 60
             bridge_to "$a" "unix:$sock"
@@ -102,7 +106,7 @@ setup() {
     wait_for "$work/iperf3-$b.pid" "[0-9]" 10
     pids+=("$(cat "$work/iperf3-$b.pid")")
     wait_cmd 10 "iperf3 to listen in $b" sh -c "ip netns exec $b ss -ltnH 'sport = :5201' | grep -q ."
-    ip netns exec "$b" "$work/rr" -s 5555 >"$work/rr-$b.log" 2>&1 &
+    ip netns exec "$b" "$work/rr" -s 5555 "$RR_SIZE" >"$work/rr-$b.log" 2>&1 &
     pids+=($!)
     wait_for "$work/rr-$b.log" "listening" 10
     client[$peer]=$a
@@ -127,7 +131,7 @@ iperf() {
 rr() {
     resume "$1"
     local out
-    out=$(timeout 120 ip netns exec "${client[$1]}" "$work/rr" -c 192.168.104.11 5555 "$2" 200)
+    out=$(timeout 120 ip netns exec "${client[$1]}" "$work/rr" -c 192.168.104.11 5555 "$2" 200 "$RR_SIZE")
     pause "$1"
     echo "$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$out") $(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$out")"
 }
@@ -165,7 +169,7 @@ done
 
 echo
 echo "guest -> guest, two namespace guests; iperf3 median of $REPS x ${DURATION}s after ${WARMUP}s of warm-up;" \
-    "TCP 1-byte RR, median over $REPS rounds of $RR_N round trips; paths took turns"
+    "TCP RR (1 byte out, $RR_SIZE back), median over $REPS rounds of $RR_N round trips; paths took turns"
 awk -v peers="$PEERS" '
     { g[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }
     END {

@@ -20,7 +20,8 @@
 #        USERV2_ARGS="" (more switch options)
 #        IPERF_LOG="" (a file every iperf3 run's output is appended to, with its per-second intervals)
 #   A peer userv2_X is the switch again with USERV2_ARGS_X and USERV2_JAVA_OPTS_X added (X: letters, digits), to
-#   compare settings side by side in one run.
+#   compare settings side by side in one run; USERV2_JAR_X runs another build of the switch as that peer (an A/B
+#   of two builds).
 #   (WARMUP: seconds of iperf3 each way before measuring, not counted, the same for every peer; 0 for none)
 #   COLD=1: the first DURATION s of traffic after start instead: each iperf3 run (REPS per direction) on a peer
 #   started afresh just before it, no warm-up, no RR (the JVM has not compiled its hot paths yet)
@@ -155,15 +156,17 @@ measure() {
     echo "$label $(median $fwd) $(median $rev) ${p50:-fail} ${p99:-fail} (g->h: $fwd; h->g: $rev)" | tee -a "$work/results" >&2
 }
 
-# run_userv2 MTU [PEER]: PEER userv2_X adds USERV2_ARGS_X and USERV2_JAVA_OPTS_X
+# run_userv2 MTU [PEER]: PEER userv2_X adds USERV2_ARGS_X and USERV2_JAVA_OPTS_X, and runs USERV2_JAR_X if set
 run_userv2() {
     local mtu=$1 peer=${2:-userv2} log="$work/switch-$1.log" args=${USERV2_ARGS:-} opts=${USERV2_JAVA_OPTS:-} name
+    local peer_jar=$jar
     if [ "$peer" != userv2 ]; then
         name=USERV2_ARGS_${peer#userv2_}; args="$args ${!name:-}"
         name=USERV2_JAVA_OPTS_${peer#userv2_}; opts="$opts ${!name:-}"
+        name=USERV2_JAR_${peer#userv2_}; peer_jar=${!name:-$jar}
     fi
     # shellcheck disable=SC2086
-    hx java $opts -jar "$jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
+    hx java $opts -jar "$peer_jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
         --host-resolver hosts --dns-upstream 127.0.0.1:1 --ipv6-prefix fd00:104::/64 $args >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "listening on" 60
