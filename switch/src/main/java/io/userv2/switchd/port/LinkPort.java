@@ -20,8 +20,9 @@ import java.util.function.Consumer;
  * port gets its turn. A port that goes on in the next iteration schedules that itself ({@link EventLoop#nextIteration});
  * one whose budget is already spent when that runs schedules another, since no readiness will announce the frames
  * it holds. A corrupt length prefix closes this port only, counted as a framing error. Each receive that brings bytes
- * is reported to the loop ({@link EventLoop#received}), which holds its next poll for a moment while the port streams
- * ({@code ReceiveCoalescing}), so that the next receive carries a batch.
+ * is reported to the loop with the largest frame it brought ({@link EventLoop#received}), which holds its next poll
+ * for a moment while the port streams, so that the next receive carries a batch, and does not busy-poll while it
+ * sends jumbo frames ({@code ReceiveCoalescing}).
  *
  * <p>Egress: frames for the peer are copied, with their length prefix, into one bounded staging buffer
  * ({@link FrameStaging}), written at the end of the loop iteration by one {@link EventLoop.Flushable#flush()}: one
@@ -63,6 +64,8 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private long oversize;
     /** When a receive last brought bytes (System.nanoTime), for the loop's receive coalescing. */
     private long lastReceive = Long.MIN_VALUE / 2;
+    /** The largest frame switched since the last receive, for the loop's receive coalescing. */
+    private int largestFrame;
 
     /**
      * A port on {@code link}; call {@link #start} next.
@@ -189,11 +192,14 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
                 close();
                 return;
             }
-            if (i == 0 && in.writerIndex() > before) {
-                loop.received(lastReceive, in.writerIndex() - before);
+            int got = i == 0 ? in.writerIndex() - before : 0;
+            largestFrame = 0;
+            boolean goOn = switchBuffered();
+            if (got > 0) {
+                loop.received(lastReceive, got, largestFrame);
                 lastReceive = loop.now();
             }
-            if (!switchBuffered() || fill == Framing.Fill.DRAINED) {
+            if (!goOn || fill == Framing.Fill.DRAINED) {
                 return;
             }
         }
@@ -234,6 +240,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     }
 
     private boolean onFrame(ByteBuf buf, int index, int length) {
+        largestFrame = Math.max(largestFrame, length);
         return sw.forward(buf, index, length, this, loop.now()); // the iteration's time, no clock read
     }
 

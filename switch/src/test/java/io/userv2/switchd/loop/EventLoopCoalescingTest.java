@@ -39,9 +39,9 @@ class EventLoopCoalescingTest {
         Thread t = new Thread(loop::run, "loop-under-test");
         t.start();
         CountDownLatch holding = new CountDownLatch(1);
-        // A full receive right after another: a stream, so the loop holds its next poll for the window.
+        // A full receive (frames of MTU 1500) right after another: a stream, so the loop holds its next poll.
         loop.execute(() -> {
-            loop.received(loop.now(), 64 * 1024);
+            loop.received(loop.now(), 64 * 1024, 1514);
             holding.countDown();
         });
         assertTrue(holding.await(10, TimeUnit.SECONDS));

@@ -13,6 +13,12 @@ class ReceiveCoalescingTest {
     /** A full-size frame at MTU 1500 with its length prefix. */
     private static final int FULL_FRAME = 1518;
 
+    /** The frame in {@link #FULL_FRAME}, without its prefix. */
+    private static final int FRAME = FULL_FRAME - 4;
+
+    /** A full-size TCP segment at MTU 65520: its frame, and the bytes a receive of it brings with the prefix. */
+    private static final int JUMBO = 65_534;
+
     @Test
     void fullReceivesCloserThanTwoWindowsAreAStreamAndHoldTheNextPollForOneWindow() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
@@ -20,7 +26,7 @@ class ReceiveCoalescingTest {
         assertTrue(c.streaming(t, t + 2 * WINDOW - 1, FULL_FRAME));
         assertTrue(c.streaming(t, t + 1, ReceiveCoalescing.STREAM_MIN_BYTES));
         assertFalse(c.streaming(t, t + 2 * WINDOW, FULL_FRAME), "two windows apart: not a stream");
-        c.received(t, t + 30_000, FULL_FRAME);
+        c.received(t, t + 30_000, FULL_FRAME, FRAME);
         assertEquals(t + 30_000 + WINDOW, c.takeHold());
         assertEquals(Long.MIN_VALUE, c.takeHold(), "a hold is taken once");
     }
@@ -28,9 +34,9 @@ class ReceiveCoalescingTest {
     @Test
     void sparseReceivesNeverHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
-        c.received(0, 130_000, FULL_FRAME); // a round trip apart
+        c.received(0, 130_000, FULL_FRAME, FRAME); // a round trip apart
         assertEquals(Long.MIN_VALUE, c.takeHold());
-        c.received(Long.MIN_VALUE / 2, 5, FULL_FRAME); // the port's first receive
+        c.received(Long.MIN_VALUE / 2, 5, FULL_FRAME, FRAME); // the port's first receive
         assertEquals(Long.MIN_VALUE, c.takeHold());
     }
 
@@ -38,7 +44,7 @@ class ReceiveCoalescingTest {
     void smallReceivesCloseTogetherAreRequestResponseAndNeverHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // 1-byte requests through the NAT come about 90 us apart on this machine: within two windows, but small
-        c.received(0, 90_000, 4 + 67);
+        c.received(0, 90_000, 4 + 67, 67);
         assertFalse(c.streaming(0, 90_000, ReceiveCoalescing.STREAM_MIN_BYTES - 1));
         assertEquals(Long.MIN_VALUE, c.takeHold());
     }
@@ -46,18 +52,45 @@ class ReceiveCoalescingTest {
     @Test
     void theLastStreamingReceiveOfARoundSetsTheHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
-        c.received(0, 10_000, FULL_FRAME);
-        c.received(5_000, 12_000, FULL_FRAME);
-        c.received(0, 500_000, FULL_FRAME); // not streaming: leaves the hold as it was
+        c.received(0, 10_000, FULL_FRAME, FRAME);
+        c.received(5_000, 12_000, FULL_FRAME, FRAME);
+        c.received(0, 500_000, FULL_FRAME, FRAME); // not streaming: leaves the hold as it was
         assertEquals(12_000 + WINDOW, c.takeHold());
     }
 
     @Test
-    void offNeverHolds() {
+    void aJumboFrameStopsThePollForAWhileAndDoesNotHold() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        long t = 1_000_000_000L;
+        assertFalse(c.jumboAt(t), "nothing received yet");
+        c.received(t, t + 60_000, JUMBO + 4, JUMBO);
+        assertEquals(Long.MIN_VALUE, c.takeHold(), "a jumbo frame is a batch by itself");
+        assertTrue(c.jumboAt(t + 60_000));
+        assertTrue(c.jumboAt(t + 60_000 + ReceiveCoalescing.JUMBO_QUIET_NANOS - 1));
+        assertFalse(c.jumboAt(t + 60_000 + ReceiveCoalescing.JUMBO_QUIET_NANOS), "quiet long enough: polls again");
+    }
+
+    @Test
+    void manyFramesInOneReceiveAreAStreamNotJumbo() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        // 40 full frames at MTU 1500 in one receive: held like any stream, and the poll stays
+        c.received(0, 30_000, 40 * FULL_FRAME, FRAME);
+        assertEquals(30_000 + WINDOW, c.takeHold());
+        assertFalse(c.jumboAt(30_000));
+        int justUnder = ReceiveCoalescing.JUMBO_FRAME_BYTES - 1;
+        c.received(30_000, 40_000, 2 * (justUnder + 4), justUnder);
+        assertFalse(c.jumboAt(40_000), "just under the jumbo size");
+        assertEquals(40_000 + WINDOW, c.takeHold());
+    }
+
+    @Test
+    void offNeverHoldsNorStopsThePoll() {
         ReceiveCoalescing c = new ReceiveCoalescing(0);
         assertFalse(c.streaming(0, 1, FULL_FRAME));
-        c.received(0, 1, FULL_FRAME);
+        c.received(0, 1, FULL_FRAME, FRAME);
         assertEquals(Long.MIN_VALUE, c.takeHold());
+        c.received(1, 2, JUMBO + 4, JUMBO);
+        assertFalse(c.jumboAt(2));
     }
 
     @Test
