@@ -4,7 +4,7 @@ package io.userv2.switchd.loop;
  * Receive coalescing, the event loop's counterpart of a NIC's interrupt moderation ({@code ethtool -C rx-usecs}):
  * while a VM streams frames into the switch, the loop waits a short window after each round before it reads again,
  * so that every read, switch and write carries a batch of frames instead of one or two; and while a VM sends
- * batches of {@link #BATCH_BYTES} or more per receive, the loop does not busy-poll.
+ * jumbo frames ({@link #JUMBO_FRAME_BYTES} or more: TCP segments at MTU 65520), the loop does not busy-poll.
  *
  * <p>Why: two guests, their I/O threads and the switch share a couple of (virtual) CPUs, and a switch that reads each
  * frame the moment it lands spends a read, a write and a poll (three system calls, each a microsecond or more under a
