@@ -69,6 +69,20 @@ class NatEngineTest {
         sim.assertNoLeaks();
     }
 
+    /**
+     * Runs {@code sim} with the guest sending {@code data} on {@code c}, from byte {@code from} on, as fast as its
+     * window lets it, until {@code done} (within {@code limitNanos}); returns how many bytes of {@code data} it sent.
+     */
+    static int sendUntil(NatSim sim, SimGuest g, TcpConnection c, byte[] data, int from,
+            java.util.function.BooleanSupplier done, long limitNanos, String what) {
+        int[] sent = {from};
+        sim.runUntil(() -> {
+            sent[0] += g.send(c, data, sent[0]);
+            return done.getAsBoolean();
+        }, limitNanos, what);
+        return sent[0];
+    }
+
     /** 3 MiB each way over {@code c} (established to the host's last socket) arrive intact, whatever the sim's loss. */
     static void assertTransferIntact(NatSim sim, SimGuest g, TcpConnection c) {
         FakeHost.Tcp host = sim.host.lastTcp();
@@ -76,11 +90,8 @@ class NatEngineTest {
         byte[] up = NatSim.randomBytes(r, 3 << 20);
         byte[] down = NatSim.randomBytes(r, 3 << 20);
         host.send(down);
-        int[] sent = {0};
-        sim.runUntil(() -> {
-            sent[0] += g.send(c, up, sent[0]);
-            return host.fromGuest.size() == up.length && g.receivedOn(c).length == down.length;
-        }, 120 * S, "3 MiB each way");
+        sendUntil(sim, g, c, up, 0, () -> host.fromGuest.size() == up.length && g.receivedOn(c).length == down.length,
+                120 * S, "3 MiB each way");
         assertArrayEquals(up, host.fromGuest.toByteArray());
         assertArrayEquals(down, g.receivedOn(c));
         sim.assertNoLeaks();
@@ -200,11 +211,7 @@ class NatEngineTest {
             TcpConnection c = established(sim, g, 80);
             FakeHost.Tcp host = sim.host.lastTcp();
             byte[] up = NatSim.randomBytes(new Random(SEED), 1 << 20);
-            int[] sent = {0};
-            sim.runUntil(() -> {
-                sent[0] += g.send(c, up, sent[0]);
-                return host.fromGuest.size() == up.length;
-            }, 60 * S, "1 MiB to the host");
+            sendUntil(sim, g, c, up, 0, () -> host.fromGuest.size() == up.length, 60 * S, "1 MiB to the host");
             long live = sim.alloc.live();
             assertTrue(sim.engine.releaseIdleBuffers() > 0, "the relay's drained chunk was kept");
             assertTrue(sim.alloc.live() < live, "and is given back");
@@ -229,21 +236,16 @@ class NatEngineTest {
             FakeHost.Tcp host = sim.host.lastTcp();
             host.readPerIteration = 0; // the host application stops reading
             byte[] up = NatSim.randomBytes(new Random(SEED), 16 << 20);
-            int[] sent = {0};
-            sim.runUntil(() -> {
-                sent[0] += g.send(c, up, sent[0]);
-                return c.peerWindow() == 0;
-            }, 60 * S, "the guest's peer window closes");
+            int sent = sendUntil(sim, g, c, up, 0, () -> c.peerWindow() == 0, 60 * S,
+                    "the guest's peer window closes");
             int recvBuffer = sim.config.tcp().recvBufferSize();
             // The guest's send buffer, the gateway's receive buffer, and the one chunk the relay took out of it
             // before the host stopped reading: nothing else is held anywhere.
-            assertTrue(sent[0] <= recvBuffer + c.config().sendBufferSize() + (64 << 10),
-                    "the guest could queue no more than both buffers: " + sent[0]);
+            assertTrue(sent <= recvBuffer + c.config().sendBufferSize() + (64 << 10),
+                    "the guest could queue no more than both buffers: " + sent);
             host.readPerIteration = Integer.MAX_VALUE; // reading again: the window opens, everything arrives
-            sim.runUntil(() -> {
-                sent[0] += g.send(c, up, sent[0]);
-                return host.fromGuest.size() == up.length;
-            }, 120 * S, "all 16 MiB after the reader resumed");
+            sendUntil(sim, g, c, up, sent, () -> host.fromGuest.size() == up.length, 120 * S,
+                    "all 16 MiB after the reader resumed");
             assertArrayEquals(up, host.fromGuest.toByteArray());
             sim.assertNoLeaks();
         }
@@ -315,11 +317,8 @@ class NatEngineTest {
             host.hostFin = true;
             sim.runUntil(() -> c.state() == TcpState.CLOSE_WAIT, 5 * S, "the host's FIN reaches the guest");
             byte[] upload = NatSim.randomBytes(new Random(2), 1 << 20);
-            int[] sent = {0};
-            sim.runUntil(() -> {
-                sent[0] += g.send(c, upload, sent[0]);
-                return host.fromGuest.size() == upload.length;
-            }, 30 * S, "the guest's upload after the host closed");
+            sendUntil(sim, g, c, upload, 0, () -> host.fromGuest.size() == upload.length, 30 * S,
+                    "the guest's upload after the host closed");
             c.shutdownSend();
             sim.runUntil(() -> sim.engine.tcp().connections() == 0, 10 * S, "flow retired");
             assertArrayEquals(upload, host.fromGuest.toByteArray());
