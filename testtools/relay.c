@@ -19,25 +19,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "full_io.h"
+
 static char buf[2][256 * 1024];
 
 static void die(const char *what) {
     fprintf(stderr, "relay: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-/* Writes all n bytes to fd (blocking): returns 0, or -1 when the peer is gone. */
-static int write_all(int fd, const char *p, ssize_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= w;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -87,7 +75,7 @@ int main(int argc, char **argv) {
                 if (errno == EINTR || errno == EAGAIN) continue;
                 return errno == ECONNRESET ? 0 : (die("read"), 1);
             }
-            if (write_all(fd[1 - i], buf[i], r) < 0) return 0;
+            if (write_full(fd[1 - i], buf[i], r) < 0) return 0;
         }
     }
 }

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "full_io.h"
+
 static void tune(int fd) {
     int one = 1;
     struct timeval tv = { 5, 0 };
@@ -36,34 +38,6 @@ static int cmp(const void *a, const void *b) {
 }
 
 #define MAX_SIZE (1 << 20)
-
-/* Reads exactly n bytes: 0, or -1 on an error or end of stream. */
-static int read_full(int fd, char *p, long n) {
-    while (n > 0) {
-        ssize_t r = read(fd, p, (size_t) n);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR) continue;
-            return -1;
-        }
-        p += r;
-        n -= r;
-    }
-    return 0;
-}
-
-/* Writes exactly n bytes: 0, or -1 on an error. */
-static int write_full(int fd, const char *p, long n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, (size_t) n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= w;
-    }
-    return 0;
-}
 
 static int serve(const char *port, long size) {
     int fd = socket(AF_INET6, SOCK_STREAM, 0), one = 1, zero = 0;
