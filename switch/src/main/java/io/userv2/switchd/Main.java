@@ -516,8 +516,8 @@ public final class Main implements Callable<Integer> {
         }, "userv2-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         // Before each compaction, on the loop (the only thread that allocates much): idle ports give their buffers
-        // back, idle NAT connections the receive chunk each keeps for reuse, and Netty's per-thread cache, which keeps freed buffers (and so whole pool chunks) until its thread
-        // allocates again, is emptied.
+        // back, idle NAT connections the receive chunk each keeps for reuse, and Netty's per-thread cache, which keeps
+        // freed buffers (and so whole pool chunks) until its thread allocates again, is emptied.
         MemoryPolicy.beforeCompaction(() -> {
             CountDownLatch done = new CountDownLatch(1);
             network.loop().execute(() -> {

@@ -33,6 +33,8 @@ package io.userv2.switchd.loop;
  *
  * <p>The hold is the loop's, not one port's: while any VM streams, every port's frames wait at most one window per
  * round (50 µs by default), as every queue behind one NIC interrupt shares its moderation. No VM can make it longer.
+ * The pause in polling is the loop's too: while any VM sends jumbo frames, another VM's request/response traffic
+ * pays a wake-up per hop (as through a relay or passt, which never poll), never more.
  *
  * <p>Plain state, loop thread only; no clock of its own (times come in on the System.nanoTime scale).
  */
