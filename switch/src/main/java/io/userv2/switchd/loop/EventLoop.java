@@ -407,12 +407,12 @@ public final class EventLoop {
      * The loop ran out of work at {@code start} and its next timer is {@code wait} away: polls for the
      * {@link AdaptiveSpin} window (a frame that arrives then is switched without a wake-up of the loop's thread,
      * which on virtual CPUs costs tens of microseconds per hop), then sleeps until readiness, a task or the timer,
-     * and tells the policy how long the gap was. After a coalescing hold ({@code held}), and while a VM sends jumbo
-     * frames ({@link ReceiveCoalescing#jumboAt}), it does not poll: the traffic is a stream, whose frames are better
+     * and tells the policy how long the gap was. After a coalescing hold ({@code held}), and while receives come in
+     * batches ({@link ReceiveCoalescing#batchAt}), it does not poll: the traffic is a stream, whose frames are better
      * taken in batches, and the gaps say nothing about sparse traffic.
      */
     private void idle(long start, long wait, boolean held) throws IOException {
-        boolean stream = held || coalescing.jumboAt(start);
+        boolean stream = held || coalescing.batchAt(start);
         long window = stream ? 0 : Math.min(spin.windowNanos(), wait);
         int ready = window > 0 ? spin(start + window) : 0;
         if (ready == 0 && tasks.isEmpty() && window < wait) { // else the timer is due now
@@ -456,13 +456,13 @@ public final class EventLoop {
     }
 
     /**
-     * A port's receive brought {@code bytes} in this iteration, the largest of its frames {@code largestFrame}
+     * A port's receive brought {@code bytes} in this iteration, {@code frames} frames, the largest {@code largestFrame}
      * bytes; its previous one that brought any was at {@code previousReceive} (System.nanoTime). If that makes a
-     * stream, the loop holds its next poll for the coalescing window; jumbo frames stop its busy-polling for a while
-     * instead ({@link ReceiveCoalescing#received}). Loop thread only.
+     * stream, the loop holds its next poll for the coalescing window; a batch (two frames or more, or a jumbo frame)
+     * stops its busy-polling for a while ({@link ReceiveCoalescing#received}). Loop thread only.
      */
-    public void received(long previousReceive, int bytes, int largestFrame) {
-        coalescing.received(previousReceive, now, bytes, largestFrame);
+    public void received(long previousReceive, int bytes, int largestFrame, int frames) {
+        coalescing.received(previousReceive, now, bytes, largestFrame, frames);
     }
 
     /** Asks the loop to stop; safe from any thread (a shutdown hook, say). */

@@ -3,8 +3,9 @@ package io.userv2.switchd.loop;
 /**
  * Receive coalescing, the event loop's counterpart of a NIC's interrupt moderation ({@code ethtool -C rx-usecs}):
  * while a VM streams frames into the switch, the loop waits a short window after each round before it reads again,
- * so that every read, switch and write carries a batch of frames instead of one or two; and while a VM sends
- * jumbo frames ({@link #JUMBO_FRAME_BYTES} or more: TCP segments at MTU 65520), the loop does not busy-poll.
+ * so that every read, switch and write carries a batch of frames instead of one or two; and while receives come in
+ * batches (two frames or more in one receive, or a jumbo frame of {@link #JUMBO_FRAME_BYTES} or more: a TCP segment
+ * at MTU 65520), the loop does not busy-poll.
  *
  * <p>Why: two guests, their I/O threads and the switch share a couple of (virtual) CPUs, and a switch that reads each
  * frame the moment it lands spends a read, a write and a poll (three system calls, each a microsecond or more under a
@@ -12,29 +13,37 @@ package io.userv2.switchd.loop;
  * times a second, the switch that polled for every frame 13 000 times, taking three times the CPU, and the guests
  * moved less through it (0.53 against 0.63 Gbit/s, single runs).
  *
- * <p>When: a port is streaming ({@link #streaming}) when a receive brings at least {@link #STREAM_MIN_BYTES} (a
- * full-size frame at MTU 1500, or several acknowledgements) less than two windows after its previous receive; then
- * the loop sleeps out the window before its next poll, and does not busy-poll after it (polling is for sparse
+ * <p>When to hold: a port is streaming ({@link #streaming}) when a receive brings at least {@link #STREAM_MIN_BYTES}
+ * (a full-size frame at MTU 1500, or several acknowledgements) less than two windows after its previous receive;
+ * then the loop sleeps out the window before its next poll, and does not busy-poll after it (polling is for sparse
  * traffic, where a frame should go on at once). Request/response traffic, a small frame per receive about a round
  * trip (often under 100 µs here) apart, and a quiet LAN are never held. The wait ends early when another thread
  * hands the loop a task.
  *
- * <p>Jumbo frames: a receive that brought a frame of {@link #JUMBO_FRAME_BYTES} or more carries a batch by itself,
- * so it does not hold; and for {@link #JUMBO_QUIET_NANOS} after one ({@link #jumboAt}) the loop sleeps until
- * readiness instead of polling. A wake-up per 32 KiB or more costs little, and the poll takes a CPU that the VMs'
- * own I/O threads need on a small machine. Measured VM to VM at MTU 65520 (two vCPUs, {@code guest-to-guest.sh}, the
- * builds side by side): 0.92x the wire against 0.85x polling, REPS=9; the same rule keyed on receives of 32 KiB or
- * more gave 0.92x, 0.86x and 0.91x against 0.91x, 0.80x and 0.83x. Over one second of such a transfer the loop made
- * 5 900 {@code epoll_wait} calls and 27 yields instead of 14 600 and 9 300, and used 0.36 of a CPU for 8.3 Gbit/s
- * instead of 0.39 for 7.4. Only jumbo frames count, not every receive of many bytes: at MTU 1500 the rule keyed on
- * receives of 32 KiB or more lowered guest-to-host throughput through the NAT in two runs (1.88-1.89 Gbit/s against
- * 2.00-2.56), and request/response with 4 KiB answers, one frame each at MTU 65520, needs the poll (p50 1.42x the
- * wire without it, 1.19x with it).
+ * <p>When not to poll: a receive that found {@link #BATCH_FRAMES} frames or more waiting, or a jumbo frame, shows a
+ * sender that is ahead of the switch, whose next frames a wake-up per receive collects as well as a poll would; for
+ * {@link #QUIET_NANOS} after one ({@link #batchAt}) the loop sleeps until readiness instead of polling, and leaves
+ * the CPU to the VMs' own I/O threads, which need it on a small machine. A jumbo frame carries a batch by itself, so
+ * it does not hold either. Request/response traffic brings one frame per receive (a request, or an answer under
+ * 32 KiB in one frame at MTU 65520) and keeps its poll. Measured VM to VM on two vCPUs ({@code guest-to-guest.sh}, the builds
+ * side by side):
+ * <ul>
+ *   <li>jumbo frames, MTU 65520: 0.92x the wire against 0.85x polling, REPS=9; over one second of such a transfer the
+ *       loop made 5 900 {@code epoll_wait} calls and 27 yields instead of 14 600 and 9 300, and used 0.36 of a CPU
+ *       for 8.3 Gbit/s instead of 0.39 for 7.4;</li>
+ *   <li>two frames, MTU 1500, four runs with the builds in either order: 0.91x, 0.88x, 0.82x and 0.92x the wire
+ *       against 0.88x, 0.83x, 0.83x and 0.87x polling; request/response with 4 KiB answers (three frames each) p50
+ *       1.22x and 1.33x against 1.39x and 1.54x. Over one second of bulk the loop made 10 000 {@code epoll_wait}
+ *       calls and 600 yields instead of 48 000 and 40 000, and used 0.20 of a CPU instead of 0.32;</li>
+ *   <li>eight frames instead of two: 0.85x against 0.87x, no better than polling (at MTU 1500 most receives of a
+ *       bulk transfer bring fewer than eight); four: 0.90x against 0.88x, and p50 with 4 KiB answers 1.42x
+ *       against 1.39x (their three frames do not make four).</li>
+ * </ul>
  *
  * <p>The hold is the loop's, not one port's: while any VM streams, every port's frames wait at most one window per
  * round (50 µs by default), as every queue behind one NIC interrupt shares its moderation. No VM can make it longer.
- * The pause in polling is the loop's too: while any VM sends jumbo frames, another VM's request/response traffic
- * pays a wake-up per hop (as through a relay or passt, which never poll), never more.
+ * The pause in polling is the loop's too: while any VM sends in batches, another VM's request/response traffic pays
+ * a wake-up per hop (as through a relay or passt, which never poll), never more.
  *
  * <p>Plain state, loop thread only; no clock of its own (times come in on the System.nanoTime scale).
  */
@@ -51,15 +60,18 @@ public final class ReceiveCoalescing {
      */
     public static final int JUMBO_FRAME_BYTES = 32 * 1024;
 
-    /** How long after a jumbo frame the loop does not busy-poll. */
-    public static final long JUMBO_QUIET_NANOS = 1_000_000;
+    /** A receive that brings this many frames or more is a batch: it stops the poll for a while. */
+    public static final int BATCH_FRAMES = 2;
+
+    /** How long after a batch the loop does not busy-poll. */
+    public static final long QUIET_NANOS = 1_000_000;
 
     /** No hold pending. */
     private static final long NONE = Long.MIN_VALUE;
 
     private final long windowNanos;
     private long holdUntil = NONE;
-    private long lastJumbo = NONE / 2;
+    private long lastBatch = NONE / 2;
 
     /** Coalescing with a window of {@code windowNanos} (0: off, every receive goes on at once). */
     public ReceiveCoalescing(long windowNanos) {
@@ -79,24 +91,31 @@ public final class ReceiveCoalescing {
     }
 
     /**
-     * A port received {@code bytes} at {@code now}, the largest of its frames {@code largestFrame} bytes; its previous
-     * receive was at {@code previous}. A jumbo frame stops the poll for a while; otherwise the loop holds its next
-     * poll if that makes a stream.
+     * A port received {@code bytes} at {@code now} in {@code frames} frames, the largest {@code largestFrame} bytes;
+     * its previous receive was at {@code previous}. A batch (a jumbo frame, or {@link #BATCH_FRAMES} frames or more)
+     * stops the poll for a while; the loop holds its next poll if that makes a stream, unless a jumbo frame came.
      */
-    public void received(long previous, long now, int bytes, int largestFrame) {
-        if (windowNanos > 0 && largestFrame >= JUMBO_FRAME_BYTES) {
-            lastJumbo = now;
-        } else if (streaming(previous, now, bytes)) {
+    public void received(long previous, long now, int bytes, int largestFrame, int frames) {
+        if (windowNanos == 0) {
+            return;
+        }
+        if (largestFrame >= JUMBO_FRAME_BYTES) {
+            lastBatch = now;
+            return; // a batch by itself: no hold
+        }
+        if (frames >= BATCH_FRAMES) {
+            lastBatch = now;
+        }
+        if (streaming(previous, now, bytes)) {
             holdUntil = now + windowNanos;
         }
     }
 
     /**
-     * True while a jumbo frame came less than {@link #JUMBO_QUIET_NANOS} before {@code now}: the loop does not
-     * busy-poll then.
+     * True while a batch came less than {@link #QUIET_NANOS} before {@code now}: the loop does not busy-poll then.
      */
-    public boolean jumboAt(long now) {
-        return now - lastJumbo < JUMBO_QUIET_NANOS;
+    public boolean batchAt(long now) {
+        return now - lastBatch < QUIET_NANOS;
     }
 
     /**

@@ -20,9 +20,9 @@ import java.util.function.Consumer;
  * port gets its turn. A port that goes on in the next iteration schedules that itself ({@link EventLoop#nextIteration});
  * one whose budget is already spent when that runs schedules another, since no readiness will announce the frames
  * it holds. A corrupt length prefix closes this port only, counted as a framing error. Each receive that brings bytes
- * is reported to the loop with the largest frame it brought ({@link EventLoop#received}), which holds its next poll
- * for a moment while the port streams, so that the next receive carries a batch, and does not busy-poll while it
- * sends jumbo frames ({@code ReceiveCoalescing}).
+ * is reported to the loop with how many frames it brought and the largest of them ({@link EventLoop#received}),
+ * which holds its next poll for a moment while the port streams, so that the next receive carries a batch, and does
+ * not busy-poll while receives come in batches ({@code ReceiveCoalescing}).
  *
  * <p>Egress: frames for the peer are copied, with their length prefix, into one bounded staging buffer
  * ({@link FrameStaging}), written at the end of the loop iteration by one {@link EventLoop.Flushable#flush()}: one
@@ -66,6 +66,8 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private long lastReceive = Long.MIN_VALUE / 2;
     /** The largest frame switched since the last receive, for the loop's receive coalescing. */
     private int largestFrame;
+    /** The frames switched since the last receive, for the same. */
+    private int frames;
 
     /**
      * A port on {@code link}; call {@link #start} next.
@@ -194,9 +196,10 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             }
             int got = i == 0 ? in.writerIndex() - before : 0;
             largestFrame = 0;
+            frames = 0;
             boolean goOn = switchBuffered();
             if (got > 0) {
-                loop.received(lastReceive, got, largestFrame);
+                loop.received(lastReceive, got, largestFrame, frames);
                 lastReceive = loop.now();
             }
             if (!goOn || fill == Framing.Fill.DRAINED) {
@@ -241,6 +244,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
 
     private boolean onFrame(ByteBuf buf, int index, int length) {
         largestFrame = Math.max(largestFrame, length);
+        frames++;
         return sw.forward(buf, index, length, this, loop.now()); // the iteration's time, no clock read
     }
 
