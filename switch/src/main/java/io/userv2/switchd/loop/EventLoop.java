@@ -62,6 +62,8 @@ public final class EventLoop {
     private long now = System.nanoTime();
     private long iteration;
     private boolean inReadyBatch;
+    /** The handler the busy-poll reads first ({@link #expectReadFrom}); null for none. */
+    private IoHandler expected;
     private volatile Thread thread;
 
     /** Opens the selector. */
@@ -77,7 +79,24 @@ public final class EventLoop {
 
     /** Forgets a handler whose channel has been closed. */
     public void unregister(IoHandler handler) {
+        forget(handler);
+    }
+
+    private void forget(IoHandler handler) {
         handlers.remove(handler);
+        if (expected == handler) {
+            expected = null;
+        }
+    }
+
+    /**
+     * Says that the next event most likely comes from {@code handler}'s channel (a port was just written to: its
+     * peer's answer comes back on it), so the busy-poll tries {@link IoHandler#pollRead} on it in every round, and
+     * the selector in every other. On a hit that is one system call where a poll and a read make two, about 3 µs
+     * per hop here. Loop thread only; the handler must be registered with this loop.
+     */
+    public void expectReadFrom(IoHandler handler) {
+        expected = handler;
     }
 
     /**
@@ -88,7 +107,7 @@ public final class EventLoop {
         if (key != null) {
             key.cancel();
         }
-        handlers.remove(handler);
+        forget(handler);
         try {
             channel.close();
         } catch (IOException ignored) {
@@ -277,11 +296,32 @@ public final class EventLoop {
         try {
             h.ready(key);
         } catch (RuntimeException e) {
-            // A bug in one handler must not take the whole switch down: close that one and go on.
-            LOG.log(System.Logger.Level.ERROR, "handler " + h + " failed; closing it", e);
-            h.shutdown();
-            handlers.remove(h);
+            failed(h, e);
         }
+    }
+
+    /** A bug in one handler must not take the whole switch down: closes that one, and the loop goes on. */
+    private void failed(IoHandler h, RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "handler " + h + " failed; closing it", e);
+        h.shutdown();
+        forget(h);
+    }
+
+    /**
+     * Reads the expected handler's channel ahead of readiness ({@link #expectReadFrom}); true if that brought
+     * anything, which then counts as the iteration's ready batch.
+     */
+    private boolean pollExpected(IoHandler h) {
+        now = System.nanoTime();
+        boolean got;
+        try {
+            got = h.pollRead();
+        } catch (RuntimeException e) {
+            failed(h, e);
+            return false;
+        }
+        inReadyBatch = got;
+        return got;
     }
 
     private void runTasks() {
@@ -425,13 +465,24 @@ public final class EventLoop {
 
     /**
      * Polls until {@code until} (System.nanoTime) or readiness, yielding the CPU between polls so that any other
-     * runnable thread on it goes first. Returns the number of ready keys (0: nothing came, go to sleep).
+     * runnable thread on it goes first. With an expected handler ({@link #expectReadFrom}) each round reads it first,
+     * and every other round also polls the selector for everything else. Returns the number of ready keys, or 1 when
+     * the expected handler read something (0: nothing came, go to sleep).
      */
     private int spin(long until) throws IOException {
         int ready = 0;
-        while (tasks.isEmpty() && !stopping) {
-            ready = selector.selectNow(onReady);
-            if (ready > 0 || System.nanoTime() - until >= 0) {
+        for (int round = 0; tasks.isEmpty() && !stopping; round++) {
+            IoHandler h = expected;
+            if (h != null && pollExpected(h)) {
+                return 1;
+            }
+            if (h == null || (round & 1) == 1) {
+                ready = selector.selectNow(onReady);
+                if (ready > 0) {
+                    break;
+                }
+            }
+            if (System.nanoTime() - until >= 0) {
                 break;
             }
             Thread.yield();

@@ -9,4 +9,14 @@ public interface IoHandler {
 
     /** Called once when the event loop shuts down, to close the channel and release buffers. */
     void shutdown();
+
+    /**
+     * Reads what the channel holds now, as {@link #ready} would on a read readiness, without waiting to hear that it
+     * has any; returns true if that brought anything. For the loop's busy-poll ({@link EventLoop#expectReadFrom}):
+     * only a handler whose readiness is level-triggered in the loop's own selector may do this. By default it
+     * reads nothing.
+     */
+    default boolean pollRead() {
+        return false;
+    }
 }

@@ -29,6 +29,14 @@ public interface Link {
      */
     void want(boolean read, boolean write);
 
+    /**
+     * The port just wrote to the peer, whose answer, if any, is what the loop most likely hears next: a link whose
+     * source can be read before readiness says so asks the loop to try it first while it busy-polls
+     * ({@link io.userv2.switchd.loop.EventLoop#expectReadFrom}). By default nothing.
+     */
+    default void sent() {
+    }
+
     /** Stops watching and closes the channels the link owns; called once, on the loop thread. */
     void close();
 }

@@ -68,6 +68,8 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private int largestFrame;
     /** The frames switched since the last receive, for the same. */
     private int frames;
+    /** Receives that brought bytes, ever: whether a {@link #pollReadable} found any. */
+    private long receives;
 
     /**
      * A port on {@code link}; call {@link #start} next.
@@ -118,6 +120,17 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     public void readable() {
         pump();
         rearm();
+    }
+
+    /**
+     * Reads the link now, as {@link #readable} does, without readiness to say it has anything (the loop's busy-poll
+     * tries the port it expects an answer from that way, one system call instead of a poll and a read); true if a
+     * receive brought bytes.
+     */
+    boolean pollReadable() {
+        long before = receives;
+        readable();
+        return receives != before;
     }
 
     /** A write that would have blocked may go on: flushed with the others at the end of this iteration. */
@@ -199,6 +212,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             frames = 0;
             boolean goOn = switchBuffered();
             if (got > 0) {
+                receives++;
                 loop.received(lastReceive, got, largestFrame, frames);
                 lastReceive = loop.now();
             }
@@ -349,6 +363,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         }
         if (drained) {
             out.clear();
+            link.sent();
         }
         if (drained == writeBlocked) { // blocked for the first time, or no longer
             writeBlocked = !drained;

@@ -80,6 +80,17 @@ public final class SelectorLink implements Link, IoHandler {
         }
     }
 
+    /** Level-triggered in the loop's own selector, so reading ahead of readiness loses nothing. */
+    @Override
+    public void sent() {
+        loop.expectReadFrom(this);
+    }
+
+    @Override
+    public boolean pollRead() {
+        return readKey.isValid() && port.pollReadable();
+    }
+
     @Override
     public void shutdown() {
         port.shutdown();
