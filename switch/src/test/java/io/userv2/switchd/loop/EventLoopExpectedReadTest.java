@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The busy-poll reads the handler the loop expects the next event from ({@link EventLoop#expectReadFrom}) before
@@ -39,31 +41,22 @@ class EventLoopExpectedReadTest {
         assertTrue(loop.awaitTermination(10_000));
     }
 
-    @Test
-    void whileItPollsTheLoopReadsTheExpectedHandlerBeforeReadinessSaysAnything() throws Exception {
-        loop.setMaxSpinNanos(POLL_NANOS);
-        PipeHandler h = startWithPipe(false);
-        runOnLoop(() -> {
-            h.send(3);
-            loop.expectReadFrom(h);
-        });
-        // The loop goes idle after that task and polls: the expected handler is read in the first round.
-        assertTrue(h.read.await(10, TimeUnit.SECONDS));
-        assertEquals(3, h.byPoll.get());
-        assertEquals(0, h.byReadiness.get());
-    }
-
-    @Test
-    void withoutPollingTheSameBytesComeByReadiness() throws Exception {
-        loop.setMaxSpinNanos(0);
+    /**
+     * While it polls, the loop goes idle after the task and reads the expected handler in the first round, before
+     * readiness says anything; without polling the same bytes come by readiness.
+     */
+    @ParameterizedTest(name = "polls: {0}")
+    @ValueSource(booleans = {true, false})
+    void theExpectedHandlerIsReadFirstWhileTheLoopPolls(boolean polls) throws Exception {
+        loop.setMaxSpinNanos(polls ? POLL_NANOS : 0);
         PipeHandler h = startWithPipe(false);
         runOnLoop(() -> {
             h.send(3);
             loop.expectReadFrom(h);
         });
         assertTrue(h.read.await(10, TimeUnit.SECONDS));
-        assertEquals(0, h.byPoll.get());
-        assertEquals(3, h.byReadiness.get());
+        assertEquals(polls ? 3 : 0, h.byPoll.get());
+        assertEquals(polls ? 0 : 3, h.byReadiness.get());
     }
 
     @Test
