@@ -508,12 +508,13 @@ public final class EventLoop {
 
     /**
      * A port's receive brought {@code bytes} in this iteration, {@code frames} frames, the largest {@code largestFrame}
-     * bytes; its previous one that brought any was at {@code previousReceive} (System.nanoTime). If that makes a
-     * stream, the loop holds its next poll for the coalescing window; a batch (two frames or more, or a jumbo frame)
-     * stops its busy-polling for a while ({@link ReceiveCoalescing#received}). Loop thread only.
+     * bytes, the last of them a sender's last segment of a write if {@code endsWrite}; its previous one that brought
+     * any was at {@code previousReceive} (System.nanoTime). If that makes a stream that goes on, the loop holds its
+     * next poll for the coalescing window; a batch (two frames or more, or a jumbo frame) stops its busy-polling for a
+     * while ({@link ReceiveCoalescing#received}). Loop thread only.
      */
-    public void received(long previousReceive, int bytes, int largestFrame, int frames) {
-        coalescing.received(previousReceive, now, bytes, largestFrame, frames);
+    public void received(long previousReceive, int bytes, int largestFrame, int frames, boolean endsWrite) {
+        coalescing.received(previousReceive, now, bytes, largestFrame, frames, endsWrite);
     }
 
     /** Asks the loop to stop; safe from any thread (a shutdown hook, say). */

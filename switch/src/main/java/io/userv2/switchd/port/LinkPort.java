@@ -20,9 +20,9 @@ import java.util.function.Consumer;
  * port gets its turn. A port that goes on in the next iteration schedules that itself ({@link EventLoop#nextIteration});
  * one whose budget is already spent when that runs schedules another, since no readiness will announce the frames
  * it holds. A corrupt length prefix closes this port only, counted as a framing error. Each receive that brings bytes
- * is reported to the loop with how many frames it brought and the largest of them ({@link EventLoop#received}),
- * which holds its next poll for a moment while the port streams, so that the next receive carries a batch, and does
- * not busy-poll while receives come in batches ({@code ReceiveCoalescing}).
+ * is reported to the loop with how many frames it brought, the largest of them and whether the last ended a sender's
+ * write ({@link EventLoop#received}); the loop holds its next poll for a moment while the port streams, so that the
+ * next receive carries a batch, and does not busy-poll while receives come in batches ({@code ReceiveCoalescing}).
  *
  * <p>Egress: frames for the peer are copied, with their length prefix, into one bounded staging buffer
  * ({@link FrameStaging}), written at the end of the loop iteration by one {@link EventLoop.Flushable#flush()}: one
@@ -68,6 +68,8 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private int largestFrame;
     /** The frames switched since the last receive, for the same. */
     private int frames;
+    /** Whether the last frame switched ended a sender's write ({@link WriteBoundary}), for the same. */
+    private boolean lastEndsWrite;
     /** Receives that brought bytes, ever: whether a {@link #pollReadable} found any. */
     private long receives;
 
@@ -213,7 +215,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             boolean goOn = switchBuffered();
             if (got > 0) {
                 receives++;
-                loop.received(lastReceive, got, largestFrame, frames);
+                loop.received(lastReceive, got, largestFrame, frames, lastEndsWrite);
                 lastReceive = loop.now();
             }
             if (!goOn || fill == Framing.Fill.DRAINED) {
@@ -259,6 +261,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private boolean onFrame(ByteBuf buf, int index, int length) {
         largestFrame = Math.max(largestFrame, length);
         frames++;
+        lastEndsWrite = WriteBoundary.endsWrite(buf, index, length);
         return sw.forward(buf, index, length, this, loop.now()); // the iteration's time, no clock read
     }
 
