@@ -1,6 +1,12 @@
 package io.userv2.switchd.port;
 
 import io.netty.buffer.ByteBuf;
+import io.userv2.stack.wire.EtherType;
+import io.userv2.stack.wire.EthernetFrame;
+import io.userv2.stack.wire.IpProtocol;
+import io.userv2.stack.wire.Ipv4Packet;
+import io.userv2.stack.wire.Ipv6Packet;
+import io.userv2.stack.wire.TcpPacket;
 
 /**
  * Whether an Ethernet frame ends a sender's write: a TCP segment with PSH or FIN set. RFC 9293 section 3.9.1.1 (SEND):
@@ -13,39 +19,33 @@ import io.netty.buffer.ByteBuf;
  * IPv6 whose first next header is TCP; anything else, or a frame too short to hold the TCP flags, is not a boundary.
  */
 final class WriteBoundary {
-    private static final int ETHERTYPE_IPV4 = 0x0800;
-    private static final int ETHERTYPE_IPV6 = 0x86dd;
-    private static final int ETHERNET_HEADER = 14;
-    private static final int IPV6_HEADER = 40;
-    private static final int PROTOCOL_TCP = 6;
-    /** The TCP flags byte's offset in the TCP header. */
+    /** The TCP flags byte's offset in the TCP header (RFC 9293 section 3.1). */
     private static final int TCP_FLAGS = 13;
-    private static final int FIN = 0x01;
-    private static final int PSH = 0x08;
 
     private WriteBoundary() {
     }
 
     /** True if the frame at {@code [index, index + length)} of {@code frame} is a TCP segment with PSH or FIN. */
     static boolean endsWrite(ByteBuf frame, int index, int length) {
-        if (length < ETHERNET_HEADER + 20) {
+        if (length < EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH) {
             return false;
         }
-        int ip = index + ETHERNET_HEADER;
+        int ip = index + EthernetFrame.HEADER_LENGTH;
         int tcp;
-        switch (frame.getUnsignedShort(index + 12)) {
-            case ETHERTYPE_IPV4 -> {
-                boolean laterFragment = (frame.getUnsignedShort(ip + 6) & 0x1fff) != 0;
-                if (frame.getUnsignedByte(ip + 9) != PROTOCOL_TCP || laterFragment) {
-                    return false;
+        switch (frame.getUnsignedShort(index + EthernetFrame.ETHER_TYPE)) {
+            case EtherType.IPV4_VALUE -> {
+                int offset = frame.getUnsignedShort(ip + Ipv4Packet.FLAGS_FRAGMENT_OFFSET)
+                        & Ipv4Packet.FRAGMENT_OFFSET_MASK;
+                if (frame.getUnsignedByte(ip + Ipv4Packet.PROTOCOL) != IpProtocol.TCP_NUMBER || offset != 0) {
+                    return false; // not TCP, or a later fragment, which holds no TCP header
                 }
-                tcp = ip + (frame.getUnsignedByte(ip) & 0x0f) * 4;
+                tcp = ip + (frame.getUnsignedByte(ip + Ipv4Packet.VERSION_IHL) & 0x0f) * 4;
             }
-            case ETHERTYPE_IPV6 -> {
-                if (frame.getUnsignedByte(ip + 6) != PROTOCOL_TCP) {
+            case EtherType.IPV6_VALUE -> {
+                if (frame.getUnsignedByte(ip + Ipv6Packet.NEXT_HEADER) != IpProtocol.TCP_NUMBER) {
                     return false;
                 }
-                tcp = ip + IPV6_HEADER;
+                tcp = ip + Ipv6Packet.HEADER_LENGTH;
             }
             default -> {
                 return false;
@@ -54,6 +54,6 @@ final class WriteBoundary {
         if (tcp + TCP_FLAGS >= index + length) {
             return false;
         }
-        return (frame.getUnsignedByte(tcp + TCP_FLAGS) & (PSH | FIN)) != 0;
+        return (frame.getUnsignedByte(tcp + TCP_FLAGS) & (TcpPacket.FLAG_PSH | TcpPacket.FLAG_FIN)) != 0;
     }
 }
