@@ -70,6 +70,9 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private int frames;
     /** Whether the last frame switched ended a sender's write ({@link WriteBoundary}), for the same. */
     private boolean lastEndsWrite;
+    /** Where the last frame switched lies in the read buffer (length 0: none since it was looked at). */
+    private int lastFrameIndex;
+    private int lastFrameLength;
     /** Receives that brought bytes, ever: whether a {@link #pollReadable} found any. */
     private long receives;
 
@@ -212,6 +215,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             int got = i == 0 ? in.writerIndex() - before : 0;
             largestFrame = 0;
             frames = 0;
+            lastEndsWrite = false;
             boolean goOn = switchBuffered();
             if (got > 0) {
                 receives++;
@@ -245,6 +249,12 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         if (isClosed()) {
             return false;
         }
+        if (lastFrameLength > 0) {
+            // Only the last frame of a receive matters to the coalescing: its header is read once, here, before the
+            // buffer is compacted, rather than every frame's on the way through.
+            lastEndsWrite = WriteBoundary.endsWrite(in, lastFrameIndex, lastFrameLength);
+            lastFrameLength = 0;
+        }
         if (outcome == FrameDecoder.Outcome.PAUSED) {
             counters().countBudgetPause();
             scheduleResume();
@@ -261,7 +271,8 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private boolean onFrame(ByteBuf buf, int index, int length) {
         largestFrame = Math.max(largestFrame, length);
         frames++;
-        lastEndsWrite = WriteBoundary.endsWrite(buf, index, length);
+        lastFrameIndex = index;
+        lastFrameLength = length;
         return sw.forward(buf, index, length, this, loop.now()); // the iteration's time, no clock read
     }
 

@@ -9,11 +9,11 @@ import io.userv2.stack.wire.Ipv6Packet;
 import io.userv2.stack.wire.TcpPacket;
 
 /**
- * Whether an Ethernet frame ends a sender's write: a TCP segment with PSH or FIN set. RFC 9293 section 3.9.1.2 (Send):
- * "the PUSH bit will be set in the last TCP segment created from the buffer", and Linux sets it on the last segment
- * of every write; FIN ends the stream. A receiver that batches segments stops there, as Linux's GRO flushes a flow on
- * PSH or FIN ({@code tcp_gro_receive}): the sender has nothing more to say until it hears back, so waiting for more
- * only delays the answer it waits for.
+ * Whether an Ethernet frame ends a sender's write: a TCP segment with PSH or FIN set. RFC 793 section 3.9 (SEND, kept
+ * in RFC 9293): "the PUSH bit will be set in the last TCP segment created from the buffer", and Linux sets it on the
+ * last segment of every write; FIN ends the stream. A receiver that batches segments stops there, as Linux's GRO
+ * flushes a flow on PSH or FIN ({@code tcp_gro_receive}): the sender has nothing more to say until it hears back, so
+ * waiting for more only delays the answer it waits for.
  *
  * <p>Reads the frame in place (the caller keeps the buffer); plain Ethernet II with IPv4 (not a later fragment) or
  * IPv6 whose first next header is TCP; anything else, or a frame too short to hold the TCP flags, is not a boundary.
