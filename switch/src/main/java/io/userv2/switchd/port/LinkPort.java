@@ -20,9 +20,10 @@ import java.util.function.Consumer;
  * port gets its turn. A port that goes on in the next iteration schedules that itself ({@link EventLoop#nextIteration});
  * one whose budget is already spent when that runs schedules another, since no readiness will announce the frames
  * it holds. A corrupt length prefix closes this port only, counted as a framing error. Each receive that brings bytes
- * is reported to the loop with how many frames it brought, the largest of them and whether the last ended a sender's
- * write ({@link EventLoop#received}); the loop holds its next poll for a moment while the port streams, so that the
- * next receive carries a batch, and does not busy-poll while receives come in batches ({@code ReceiveCoalescing}).
+ * is reported to the loop with how many frames it brought, the largest of them, whether the last ended a sender's
+ * write and whether the port's previous receive ended one ({@link EventLoop#received}); the loop holds its next poll
+ * for a moment while the port streams, so that the next receive carries a batch, and does not busy-poll while
+ * receives come in batches ({@code ReceiveCoalescing}).
  *
  * <p>Egress: frames for the peer are copied, with their length prefix, into one bounded staging buffer
  * ({@link FrameStaging}), written at the end of the loop iteration by one {@link EventLoop.Flushable#flush()}: one
@@ -64,6 +65,8 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private long oversize;
     /** When a receive last brought bytes (System.nanoTime), for the loop's receive coalescing. */
     private long lastReceive = Long.MIN_VALUE / 2;
+    /** Whether that receive's last frame ended a sender's write, for the same. */
+    private boolean lastReceiveEndedWrite;
     /** The largest frame switched since the last receive, for the loop's receive coalescing. */
     private int largestFrame;
     /** The frames switched since the last receive, for the same. */
@@ -219,8 +222,9 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             boolean goOn = switchBuffered();
             if (got > 0) {
                 receives++;
-                loop.received(lastReceive, got, largestFrame, frames, lastEndsWrite);
+                loop.received(lastReceive, lastReceiveEndedWrite, got, largestFrame, frames, lastEndsWrite);
                 lastReceive = loop.now();
+                lastReceiveEndedWrite = lastEndsWrite;
             }
             if (!goOn || fill == Framing.Fill.DRAINED) {
                 return;

@@ -26,7 +26,7 @@ class ReceiveCoalescingTest {
         assertTrue(c.streaming(t, t + 2 * WINDOW - 1, FULL_FRAME));
         assertTrue(c.streaming(t, t + 1, ReceiveCoalescing.STREAM_MIN_BYTES));
         assertFalse(c.streaming(t, t + 2 * WINDOW, FULL_FRAME), "two windows apart: not a stream");
-        c.received(t, t + 30_000, FULL_FRAME, FRAME, 1, false);
+        c.received(t, false, t + 30_000, FULL_FRAME, FRAME, 1, false);
         assertEquals(t + 30_000 + WINDOW, c.takeHold());
         assertEquals(Long.MIN_VALUE, c.takeHold(), "a hold is taken once");
     }
@@ -34,9 +34,9 @@ class ReceiveCoalescingTest {
     @Test
     void sparseReceivesNeverHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
-        c.received(0, 130_000, FULL_FRAME, FRAME, 1, false); // a round trip apart
+        c.received(0, false, 130_000, FULL_FRAME, FRAME, 1, false); // a round trip apart
         assertEquals(Long.MIN_VALUE, c.takeHold());
-        c.received(Long.MIN_VALUE / 2, 5, FULL_FRAME, FRAME, 1, false); // the port's first receive
+        c.received(Long.MIN_VALUE / 2, false, 5, FULL_FRAME, FRAME, 1, false); // the port's first receive
         assertEquals(Long.MIN_VALUE, c.takeHold());
     }
 
@@ -44,7 +44,7 @@ class ReceiveCoalescingTest {
     void smallReceivesCloseTogetherAreRequestResponseAndNeverHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // 1-byte requests through the NAT come about 90 us apart on this machine: within two windows, but small
-        c.received(0, 90_000, 4 + 67, 67, 1, false);
+        c.received(0, false, 90_000, 4 + 67, 67, 1, false);
         assertFalse(c.streaming(0, 90_000, ReceiveCoalescing.STREAM_MIN_BYTES - 1));
         assertEquals(Long.MIN_VALUE, c.takeHold());
     }
@@ -52,9 +52,9 @@ class ReceiveCoalescingTest {
     @Test
     void theLastStreamingReceiveOfARoundSetsTheHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
-        c.received(0, 10_000, FULL_FRAME, FRAME, 1, false);
-        c.received(5_000, 12_000, FULL_FRAME, FRAME, 1, false);
-        c.received(0, 500_000, FULL_FRAME, FRAME, 1, false); // not streaming: leaves the hold as it was
+        c.received(0, false, 10_000, FULL_FRAME, FRAME, 1, false);
+        c.received(5_000, false, 12_000, FULL_FRAME, FRAME, 1, false);
+        c.received(0, false, 500_000, FULL_FRAME, FRAME, 1, false); // not streaming: leaves the hold as it was
         assertEquals(12_000 + WINDOW, c.takeHold());
     }
 
@@ -63,7 +63,7 @@ class ReceiveCoalescingTest {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         long t = 1_000_000_000L;
         assertFalse(c.batchAt(t), "nothing received yet");
-        c.received(t, t + 60_000, JUMBO + 4, JUMBO, 1, false);
+        c.received(t, false, t + 60_000, JUMBO + 4, JUMBO, 1, false);
         assertEquals(Long.MIN_VALUE, c.takeHold(), "a jumbo frame is a batch by itself");
         assertTrue(c.batchAt(t + 60_000));
         assertTrue(c.batchAt(t + 60_000 + ReceiveCoalescing.QUIET_NANOS - 1));
@@ -74,13 +74,13 @@ class ReceiveCoalescingTest {
     void twoFramesOrMoreInOneReceiveStopThePollForAWhileAndStillHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // 40 full frames at MTU 1500 in one receive: held like any stream, and no polling for a while
-        c.received(0, 30_000, 40 * FULL_FRAME, FRAME, 40, false);
+        c.received(0, false, 30_000, 40 * FULL_FRAME, FRAME, 40, false);
         assertEquals(30_000 + WINDOW, c.takeHold());
         assertTrue(c.batchAt(30_000));
         assertTrue(c.batchAt(30_000 + ReceiveCoalescing.QUIET_NANOS - 1));
         assertFalse(c.batchAt(30_000 + ReceiveCoalescing.QUIET_NANOS));
         // two small frames a round trip after the previous receive: a batch, but no stream to hold
-        c.received(0, 2_000_000, 2 * (4 + 67), 67, ReceiveCoalescing.BATCH_FRAMES, false);
+        c.received(0, false, 2_000_000, 2 * (4 + 67), 67, ReceiveCoalescing.BATCH_FRAMES, false);
         assertTrue(c.batchAt(2_000_000));
         assertEquals(Long.MIN_VALUE, c.takeHold());
     }
@@ -90,9 +90,9 @@ class ReceiveCoalescingTest {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // answers of request/response traffic: one frame each, at MTU 65520 up to (just under) a jumbo frame
         int justUnder = ReceiveCoalescing.JUMBO_FRAME_BYTES - 1;
-        c.received(0, 150_000, justUnder + 4, justUnder, 1, false);
+        c.received(0, false, 150_000, justUnder + 4, justUnder, 1, false);
         assertFalse(c.batchAt(150_000), "just under the jumbo size");
-        c.received(150_000, 300_000, 4 + 67, 67, 1, false);
+        c.received(150_000, false, 300_000, 4 + 67, 67, 1, false);
         assertFalse(c.batchAt(300_000));
     }
 
@@ -100,10 +100,10 @@ class ReceiveCoalescingTest {
     void offNeverHoldsNorStopsThePoll() {
         ReceiveCoalescing c = new ReceiveCoalescing(0);
         assertFalse(c.streaming(0, 1, FULL_FRAME));
-        c.received(0, 1, FULL_FRAME, FRAME, 1, false);
+        c.received(0, false, 1, FULL_FRAME, FRAME, 1, false);
         assertEquals(Long.MIN_VALUE, c.takeHold());
-        c.received(1, 2, JUMBO + 4, JUMBO, 1, false);
-        c.received(2, 3, 40 * FULL_FRAME, FRAME, 40, false);
+        c.received(1, false, 2, JUMBO + 4, JUMBO, 1, false);
+        c.received(2, false, 3, 40 * FULL_FRAME, FRAME, 40, false);
         assertFalse(c.batchAt(2));
     }
 
@@ -111,11 +111,22 @@ class ReceiveCoalescingTest {
     void aReceiveThatEndsASendersWriteDoesNotHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // a 4 KiB answer: three full frames, the last with PSH, a stream's size and pace, but its sender now waits
-        c.received(0, 30_000, 3 * FULL_FRAME, FRAME, 3, true);
+        c.received(0, false, 30_000, 3 * FULL_FRAME, FRAME, 3, true);
         assertEquals(Long.MIN_VALUE, c.takeHold());
         assertTrue(c.batchAt(30_000), "still a batch: no busy-poll");
-        c.received(30_000, 60_000, 3 * FULL_FRAME, FRAME, 3, false);
+        c.received(30_000, false, 60_000, 3 * FULL_FRAME, FRAME, 3, false);
         assertEquals(60_000 + WINDOW, c.takeHold(), "the same receive mid-write holds");
+    }
+
+    @Test
+    void aReceiveRightAfterOneThatEndedAWriteDoesNotHold() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        // the first part of the next answer (two full frames, no PSH yet), 20 us after the previous answer ended
+        c.received(100_000, true, 120_000, 2 * FULL_FRAME, FRAME, 2, false);
+        assertEquals(Long.MIN_VALUE, c.takeHold(), "the previous receive ended a write: no stream");
+        // the same receive after one that was mid-write: a stream
+        c.received(100_000, false, 120_000, 2 * FULL_FRAME, FRAME, 2, false);
+        assertEquals(120_000 + WINDOW, c.takeHold());
     }
 
     @Test
