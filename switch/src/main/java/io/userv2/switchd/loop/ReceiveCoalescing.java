@@ -13,9 +13,9 @@ package io.userv2.switchd.loop;
  * times a second, the switch that polled for every frame 13 000 times, taking three times the CPU, and the guests
  * moved less through it (0.53 against 0.63 Gbit/s, single runs).
  *
- * <p>When to hold: a port is streaming ({@link #streaming}) when a receive brings at least {@link #STREAM_MIN_BYTES}
- * (a full-size frame at MTU 1500, or several acknowledgements) less than two windows after its previous receive, and
- * neither receive ended a sender's write (below); then the loop sleeps out the window before its next poll, and does
+ * <p>When to hold: a port is streaming ({@link #streaming}) when a receive brings at least {@link #STREAM_MIN_BYTES} (a
+ * full-size frame at MTU 1500, or several acknowledgements) less than two windows after its previous receive; if
+ * neither receive ended a sender's write (below), then the loop sleeps out the window before its next poll, and does
  * not busy-poll after it (polling is for sparse traffic, where a frame should go on at once). Request/response traffic,
  * a small frame per receive about a round trip (often under 100 µs here) apart, and a quiet LAN are never held. Nor is
  * a receive whose last frame ended a sender's write (TCP PSH or FIN, where Linux's GRO stops merging too): an answer of
@@ -29,10 +29,9 @@ package io.userv2.switchd.loop;
  * rule and 1.08x with it (the 50 µs window without it: 1.24x), one run, REPS=11. The wait ends early when another
  * thread hands the loop a task.
  *
- * <p>The window, 100 µs by default ({@code --coalesce}): a longer window means fewer rounds, so each carries more, and
- * every party pays fewer wake-ups: the two VMs' I/O threads, which take most of a small machine's CPU in a transfer, as
- * well as the loop. VM to VM at MTU 1500 ({@code guest-to-guest.sh}, the builds side by side, differences of paired
- * runs in Gbit/s, the wire giving 0.64-0.71): 100 µs against 50, +0.024 (better in 9 of 15 runs), +0.035 (9 of 11) and
+ * <p>The window, 100 µs by default ({@code --coalesce}): a longer window means fewer rounds while a VM streams, each
+ * carrying more. VM to VM at MTU 1500 ({@code guest-to-guest.sh}, the builds side by side, differences of paired runs
+ * in Gbit/s, the wire giving 0.64-0.71): 100 µs against 50, +0.024 (better in 9 of 15 runs), +0.035 (9 of 11) and
  * +0.014 (6 of 11); with the rule above, +0.029 (7 of 11; 0.91x the wire against 0.84x in medians of the paired ratios)
  * and +0.017 (4 of 9, one even), 150 µs +0.032. What counts are the holds after receives of one to three frames, which
  * come when the rounds are short: holding only after four frames or more gained nothing (+0.006 at 150 µs, -0.018 at
