@@ -276,9 +276,9 @@ public final class Main implements Callable<Integer> {
     int busyPoll;
 
     @Option(names = "--coalesce", paramLabel = "MICROS", defaultValue = "" + SwitchConfig.DEFAULT_COALESCE_MICROS,
-            description = "While a VM streams frames in (reads of 1 KiB or more, less than twice this apart), wait"
-                    + " this long after each round before reading again, so that each read, switch and write carries"
-                    + " a batch (a NIC's interrupt moderation; default: ${DEFAULT-VALUE}; 0 never waits)."
+            description = "While a VM streams frames in (reads of 1 KiB or more, less than 1 ms or twice this apart),"
+                    + " wait this long after each round before reading again, so that each read, switch and write"
+                    + " carries a batch (a NIC's interrupt moderation; default: ${DEFAULT-VALUE}; 0 never waits)."
                     + " Request/response traffic, a round that ends a sender's write (TCP PSH or FIN), the round right"
                     + " after one that did, and a quiet LAN are never held; it saves CPU the guests need on a machine"
                     + " with few cores.")

@@ -40,7 +40,7 @@ public record SwitchConfig(List<ListenAddress> listen, Ipv4Subnet subnet, Ipv4Ad
     /** The default of {@code --busy-poll}, in microseconds. */
     public static final int DEFAULT_BUSY_POLL_MICROS = 200;
     /** The default of {@code --coalesce}, in microseconds. */
-    public static final int DEFAULT_COALESCE_MICROS = 100;
+    public static final int DEFAULT_COALESCE_MICROS = 300;
     /** The most {@code --coalesce} takes, in microseconds. */
     public static final int MAX_COALESCE_MICROS = 1000;
 

@@ -14,28 +14,36 @@ package io.userv2.switchd.loop;
  * moved less through it (0.53 against 0.63 Gbit/s, single runs).
  *
  * <p>When to hold: a port is streaming ({@link #streaming}) when a receive brings at least {@link #STREAM_MIN_BYTES} (a
- * full-size frame at MTU 1500, or several acknowledgements) less than two windows after its previous receive; if
- * neither receive ended a sender's write (below), then the loop sleeps out the window before its next poll, and does
- * not busy-poll after it (polling is for sparse traffic, where a frame should go on at once). Request/response traffic,
- * a small frame per receive about a round trip (often under 100 µs here) apart, and a quiet LAN are never held. Nor is
- * a receive whose last frame ended a sender's write (TCP PSH or FIN, where Linux's GRO stops merging too): an answer of
- * a few full frames looks like a stream, but its sender waits for the next request, and holding the poll only delays
- * that request. Measured VM to VM at MTU 1500 with 4 KiB answers ({@code RR_SIZE=4096}, three frames each), two runs:
- * p50 1.07x the wire against 1.21x without the rule in one, 1.00x against 0.99x in the other; throughput unchanged
- * (0.82x / 0.83x, 0.84x / 0.82x). Nor a receive that follows one that ended a write: the next answer of
+ * full-size frame at MTU 1500, or several acknowledgements) less than {@link #MIN_STREAM_GAP_NANOS} (1 ms) or two
+ * windows, whichever is longer, after its previous receive; if neither receive ended a sender's write (below), then the
+ * loop sleeps out the window before its next poll, and does not busy-poll after it (polling is for sparse traffic,
+ * where a frame should go on at once). Why 1 ms: the other direction's acknowledgements wake the loop between one
+ * port's receives, which then come further apart than two windows of 100 µs while a VM streams to another at MTU 1500:
+ * keyed on two windows the loop held 400-1 400 times a second there, keyed on 1 ms 1 500-2 600 times. Request/response
+ * traffic, a small frame per receive about a round trip (often under 100 µs here) apart, and a quiet LAN are never
+ * held. Nor is a receive whose last frame ended a sender's write (TCP PSH or FIN, where Linux's GRO stops merging too):
+ * an answer of a few full frames looks like a stream, but its sender waits for the next request, and holding the poll
+ * only delays that request. Measured VM to VM at MTU 1500 with 4 KiB answers ({@code RR_SIZE=4096}, three frames each),
+ * two runs: p50 1.07x the wire against 1.21x without the rule in one, 1.00x against 0.99x in the other; throughput
+ * unchanged (0.82x / 0.83x, 0.84x / 0.82x). Nor a receive that follows one that ended a write: the next answer of
  * request/response traffic can come in two receives, the first without PSH, right after the previous answer; a stream
  * stays mid-write for receive after receive. A hold after such a first part delays the rest of the answer, and longer
  * windows cost request/response p99: with 4 KiB answers and a window of 100 µs, p99 was 1.41x the wire without this
  * rule and 1.08x with it (the 50 µs window without it: 1.24x), one run, REPS=11. The wait ends early when another
  * thread hands the loop a task.
  *
- * <p>The window, 100 µs by default ({@code --coalesce}): a longer window means fewer rounds while a VM streams, each
- * carrying more. VM to VM at MTU 1500 ({@code guest-to-guest.sh}, the builds side by side, differences of paired runs
- * in Gbit/s, the wire giving 0.64-0.71): 100 µs against 50, +0.024 (better in 9 of 15 runs), +0.035 (9 of 11) and
- * +0.014 (6 of 11); with the rule above, +0.029 (7 of 11; 0.91x the wire against 0.84x in medians of the paired ratios)
- * and +0.017 (4 of 9, one even), 150 µs +0.032. What counts are the holds after receives of one to three frames, which
- * come when the rounds are short: holding only after four frames or more gained nothing (+0.006 at 150 µs, -0.018 at
- * 100).
+ * <p>The window, 300 µs by default ({@code --coalesce}): a longer window means fewer rounds while a VM streams, each
+ * carrying more, as a relay whose blocking write to a busy guest holds it back gets for free (a C relay between the
+ * same guests slept 5 700 times a second in {@code unix_stream_sendmsg} and 1 350 in {@code epoll_wait}). VM to VM
+ * ({@code guest-to-guest.sh}, the builds side by side, differences of paired runs in Gbit/s, the wire giving 0.61-0.66
+ * at MTU 1500): 300 µs with the 1 ms gap against 100 µs with two windows' gap, +0.041 (better in 10 of 11 runs) and
+ * +0.033 (6 of 9; medians 0.91x the wire against 0.83x) at MTU 1500, +0.24 (6 of 9) at MTU 65520, request/response with
+ * 4 KiB answers p50 1.25x against 1.28x and p99 1.15x against 1.21x. Either change alone did less: 300 µs with a gap of
+ * two windows +0.013 (5 of 9), the 1 ms gap with 100 µs -0.007 (4 of 11); 200 µs (its gap two windows) +0.036 (8 of 11)
+ * and 500 µs +0.038 (7 of 9), but the latter with 1-byte request/response p50 1.37x the wire against 1.23x in its run.
+ * Before that, 100 µs against 50 gained +0.024 (9 of 15), +0.035 (9 of 11) and +0.014 (6 of 11). Holding only after
+ * four frames or more gained nothing (+0.006 at 150 µs, -0.018 at 100): the holds that count come after the small
+ * receives of short rounds.
  *
  * <p>When not to poll: a receive that found {@link #BATCH_FRAMES} frames or more waiting, or a jumbo frame, shows a
  * sender that is ahead of the switch, whose next frames a wake-up per receive collects as well as a poll would; for
@@ -60,9 +68,13 @@ package io.userv2.switchd.loop;
  * </ul>
  *
  * <p>The hold is the loop's, not one port's: while any VM streams, every port's frames wait at most one window per
- * round (100 µs by default), as every queue behind one NIC interrupt shares its moderation. No VM can make it longer.
- * The pause in polling is the loop's too: while any VM sends in batches, another VM's request/response traffic pays
- * a wake-up per hop (as through a relay or passt, which never poll), never more.
+ * round (300 µs by default), as every queue behind one NIC interrupt shares its moderation. No VM can make it longer.
+ * Measured with four guests on two vCPUs, one streaming to another while a third asked a fourth (1-byte
+ * request/response, 5 000 round trips): p50 257-258 µs with the 300 µs window, 247-274 µs with 100 (both with the 1 ms
+ * gap) and 238-248 µs with the build before (100 µs, gap two windows), two runs each, 104-125 µs with no stream: the
+ * load of the stream itself, not the hold, set the third guest's latency. The pause in polling is the loop's too: while
+ * any VM sends in batches, another VM's request/response traffic pays a wake-up per hop (as through a relay or passt,
+ * which never poll), never more.
  *
  * <p>Plain state, loop thread only; no clock of its own (times come in on the System.nanoTime scale).
  */
@@ -79,6 +91,11 @@ public final class ReceiveCoalescing {
      */
     public static final int JUMBO_FRAME_BYTES = 32 * 1024;
 
+    /**
+     * The longest gap between two receives of one port that still makes them a stream, unless two windows are longer.
+     */
+    public static final long MIN_STREAM_GAP_NANOS = 1_000_000;
+
     /** A receive that brings this many frames or more is a batch: it stops the poll for a while. */
     public static final int BATCH_FRAMES = 2;
 
@@ -89,6 +106,7 @@ public final class ReceiveCoalescing {
     private static final long NONE = Long.MIN_VALUE;
 
     private final long windowNanos;
+    private final long streamGapNanos;
     private long holdUntil = NONE;
     private long lastBatch = NONE / 2;
 
@@ -98,15 +116,16 @@ public final class ReceiveCoalescing {
             throw new IllegalArgumentException("negative coalescing window: " + windowNanos);
         }
         this.windowNanos = windowNanos;
+        this.streamGapNanos = Math.max(2 * windowNanos, MIN_STREAM_GAP_NANOS);
     }
 
     /**
      * True when a receive of {@code bytes} at {@code now} that follows one at {@code previous} on the same port is
-     * part of a stream: at least {@link #STREAM_MIN_BYTES}, and closer than two windows (the second window allows for
-     * the wait itself and the wake-up after it).
+     * part of a stream: at least {@link #STREAM_MIN_BYTES}, and closer than {@link #MIN_STREAM_GAP_NANOS} or two
+     * windows, whichever is longer (the second window allows for the wait itself and the wake-up after it).
      */
     public boolean streaming(long previous, long now, int bytes) {
-        return windowNanos > 0 && bytes >= STREAM_MIN_BYTES && now - previous < 2 * windowNanos;
+        return windowNanos > 0 && bytes >= STREAM_MIN_BYTES && now - previous < streamGapNanos;
     }
 
     /**

@@ -18,7 +18,7 @@ class SwitchConfigCoalesceTest {
     @Test
     void coalescingIsOnByDefault() {
         assertEquals(SwitchConfig.DEFAULT_COALESCE_MICROS, config().coalesceMicros());
-        assertEquals(100, SwitchConfig.DEFAULT_COALESCE_MICROS);
+        assertEquals(300, SwitchConfig.DEFAULT_COALESCE_MICROS);
     }
 
     @Test

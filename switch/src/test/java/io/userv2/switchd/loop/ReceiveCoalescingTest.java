@@ -20,21 +20,31 @@ class ReceiveCoalescingTest {
     private static final int JUMBO = 65_534;
 
     @Test
-    void fullReceivesCloserThanTwoWindowsAreAStreamAndHoldTheNextPollForOneWindow() {
+    void fullReceivesCloserThanTheStreamGapAreAStreamAndHoldTheNextPollForOneWindow() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         long t = 1_000_000_000L;
-        assertTrue(c.streaming(t, t + 2 * WINDOW - 1, FULL_FRAME));
+        long gap = ReceiveCoalescing.MIN_STREAM_GAP_NANOS; // longer than two windows of 50 us
+        assertTrue(c.streaming(t, t + 2 * WINDOW, FULL_FRAME), "two windows apart, less than the gap: a stream");
+        assertTrue(c.streaming(t, t + gap - 1, FULL_FRAME));
         assertTrue(c.streaming(t, t + 1, ReceiveCoalescing.STREAM_MIN_BYTES));
-        assertFalse(c.streaming(t, t + 2 * WINDOW, FULL_FRAME), "two windows apart: not a stream");
+        assertFalse(c.streaming(t, t + gap, FULL_FRAME), "the gap apart: not a stream");
         c.received(t, false, t + 30_000, FULL_FRAME, FRAME, 1, false);
         assertEquals(t + 30_000 + WINDOW, c.takeHold());
         assertEquals(Long.MIN_VALUE, c.takeHold(), "a hold is taken once");
     }
 
     @Test
+    void aWindowLongerThanHalfTheGapMakesTheGapTwoWindows() {
+        long window = ReceiveCoalescing.MIN_STREAM_GAP_NANOS; // --coalesce 1000, the most it takes
+        ReceiveCoalescing c = new ReceiveCoalescing(window);
+        assertTrue(c.streaming(0, 2 * window - 1, FULL_FRAME));
+        assertFalse(c.streaming(0, 2 * window, FULL_FRAME));
+    }
+
+    @Test
     void sparseReceivesNeverHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
-        c.received(0, false, 130_000, FULL_FRAME, FRAME, 1, false); // a round trip apart
+        c.received(0, false, ReceiveCoalescing.MIN_STREAM_GAP_NANOS, FULL_FRAME, FRAME, 1, false); // the gap apart
         assertEquals(Long.MIN_VALUE, c.takeHold());
         c.received(Long.MIN_VALUE / 2, false, 5, FULL_FRAME, FRAME, 1, false); // the port's first receive
         assertEquals(Long.MIN_VALUE, c.takeHold());
@@ -54,7 +64,7 @@ class ReceiveCoalescingTest {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         c.received(0, false, 10_000, FULL_FRAME, FRAME, 1, false);
         c.received(5_000, false, 12_000, FULL_FRAME, FRAME, 1, false);
-        c.received(0, false, 500_000, FULL_FRAME, FRAME, 1, false); // not streaming: leaves the hold as it was
+        c.received(0, false, 5_000_000, FULL_FRAME, FRAME, 1, false); // not streaming: leaves the hold as it was
         assertEquals(12_000 + WINDOW, c.takeHold());
     }
 
