@@ -17,20 +17,20 @@ package io.userv2.switchd.loop;
  * full-size frame at MTU 1500, or several acknowledgements) less than {@link #MIN_STREAM_GAP_NANOS} (1 ms) or two
  * windows, whichever is longer, after its previous receive; if neither receive ended a sender's write (below), then the
  * loop sleeps out the window before its next poll, and does not busy-poll after it (polling is for sparse traffic,
- * where a frame should go on at once). Why 1 ms: the other direction's acknowledgements wake the loop between one
- * port's receives, which then come further apart than two windows of 100 µs while a VM streams to another at MTU 1500:
- * keyed on two windows the loop held 400-1 400 times a second there, keyed on 1 ms 1 500-2 600 times. Request/response
- * traffic, a small frame per receive about a round trip (often under 100 µs here) apart, and a quiet LAN are never
- * held. Nor is a receive whose last frame ended a sender's write (TCP PSH or FIN, where Linux's GRO stops merging too):
- * an answer of a few full frames looks like a stream, but its sender waits for the next request, and holding the poll
- * only delays that request. Measured VM to VM at MTU 1500 with 4 KiB answers ({@code RR_SIZE=4096}, three frames each),
- * two runs: p50 1.07x the wire against 1.21x without the rule in one, 1.00x against 0.99x in the other; throughput
- * unchanged (0.82x / 0.83x, 0.84x / 0.82x). Nor a receive that follows one that ended a write: the next answer of
- * request/response traffic can come in two receives, the first without PSH, right after the previous answer; a stream
- * stays mid-write for receive after receive. A hold after such a first part delays the rest of the answer, and longer
- * windows cost request/response p99: with 4 KiB answers and a window of 100 µs, p99 was 1.41x the wire without this
- * rule and 1.08x with it (the 50 µs window without it: 1.24x), one run, REPS=11. The wait ends early when another
- * thread hands the loop a task.
+ * where a frame should go on at once). Why 1 ms: while a VM streams to another at MTU 1500, many of one port's receives
+ * come 200 µs to 1 ms apart, the other direction's acknowledgements waking the loop between them: keyed on 1 ms the
+ * loop parked for holds ({@code futex} calls) 1 500-2 600 times a second there, keyed on two windows of 100 µs
+ * 400-1 400 times. Request/response traffic, a small frame per receive about a round trip (often under 100 µs here)
+ * apart, and a quiet LAN are never held. Nor is a receive whose last frame ended a sender's write (TCP PSH or FIN,
+ * where Linux's GRO stops merging too): an answer of a few full frames looks like a stream, but its sender waits for
+ * the next request, and holding the poll only delays that request. Measured VM to VM at MTU 1500 with 4 KiB answers
+ * ({@code RR_SIZE=4096}, three frames each), two runs: p50 1.07x the wire against 1.21x without the rule in one, 1.00x
+ * against 0.99x in the other; throughput unchanged (0.82x / 0.83x, 0.84x / 0.82x). Nor a receive that follows one that
+ * ended a write: the next answer of request/response traffic can come in two receives, the first without PSH, right
+ * after the previous answer; a stream stays mid-write for receive after receive. A hold after such a first part delays
+ * the rest of the answer, and longer windows cost request/response p99: with 4 KiB answers and a window of 100 µs, p99
+ * was 1.41x the wire without this rule and 1.08x with it (the 50 µs window without it: 1.24x), one run, REPS=11. The
+ * wait ends early when another thread hands the loop a task.
  *
  * <p>The window, 300 µs by default ({@code --coalesce}): a longer window means fewer rounds while a VM streams, each
  * carrying more, as a relay whose blocking write to a busy guest holds it back gets for free (a C relay between the
