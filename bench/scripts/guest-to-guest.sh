@@ -160,6 +160,7 @@ for mtu in $MTUS; do
     for peer in $PEERS; do
         # shellcheck disable=SC2086
         echo "$peer $mtu $(median ${rates[$peer]}) $(median ${p50s[$peer]}) $(median ${p99s[$peer]}) runs:${rates[$peer]}" \
+            "p50s:${p50s[$peer]}" \
             | tee -a "$work/results" >&2
     done
     for peer in $PEERS; do resume "$peer"; done
