@@ -48,16 +48,8 @@ done
 [[ " $PEERS " == *" wire "* ]] || { echo "PEERS must include wire (the ratios are against it)" >&2; exit 1; }
 for tool in gcc iperf3 ip java; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
 
-work=$(mktemp -d /tmp/u2g-XXXXXX)
-namespaces=()
-pids=()
-host_pids=()
-trap cleanup_all EXIT
-trap 'exit 130' INT TERM
-
-gcc -O2 -Wall -pthread -o "$work/tapbridge" "$repo/testtools/tapbridge.c"
-gcc -O2 -Wall -o "$work/rr" "$repo/testtools/rr.c"
-gcc -O2 -Wall -o "$work/relay" "$repo/testtools/relay.c"
+scratch_work u2g
+build_testtools tapbridge rr relay
 
 declare -A client server paused
 

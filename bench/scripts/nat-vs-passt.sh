@@ -60,22 +60,13 @@ RR_PORT=5555
 [ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; }
 for tool in gcc iperf3 ip java passt slirp4netns; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
 
-work=$(mktemp -d /tmp/u2n-XXXXXX)
+scratch_work u2n
 # passt (run as root) drops to "nobody" before it binds its socket (and says "bound" even when that fails):
 # give it a directory of its own that nobody may write, under a work directory nobody may traverse.
 chmod 711 "$work"
 install -d -o nobody -m 700 "$work/passt"
-namespaces=()
 NS_PREFIX=u2n
-pids=()      # per-measurement processes (peer, bridge)
-host_pids=() # the servers in the host namespace, for the whole run
-
-
-trap cleanup_all EXIT
-trap 'exit 130' INT TERM
-
-gcc -O2 -Wall -pthread -o "$work/tapbridge" "$repo/testtools/tapbridge.c"
-gcc -O2 -Wall -o "$work/rr" "$repo/testtools/rr.c"
+build_testtools tapbridge rr
 
 # The host side (see netns-lib.sh).
 host_namespace u2n

@@ -2,6 +2,25 @@
 # globals: $work (a scratch directory holding the built tapbridge), the arrays pids (per-measurement background
 # processes), host_pids (processes for the whole run) and namespaces, and $NS_PREFIX (names of the guests' namespaces).
 
+# scratch_work PREFIX -> sets $work (a new directory /tmp/PREFIX-XXXXXX) and empty pids, host_pids and namespaces,
+# and has the shell clean all of them up when it exits or is interrupted (cleanup_all)
+scratch_work() {
+    work=$(mktemp -d "/tmp/$1-XXXXXX")
+    namespaces=()
+    pids=()      # per-measurement processes
+    host_pids=() # processes for the whole run
+    trap cleanup_all EXIT
+    trap 'exit 130' INT TERM
+}
+
+# build_testtools TOOL...: compiles $repo/testtools/TOOL.c into $work/TOOL
+build_testtools() {
+    local tool
+    for tool in "$@"; do
+        gcc -O2 -Wall -pthread -o "$work/$tool" "$repo/testtools/$tool.c"
+    done
+}
+
 # wait_for FILE REGEX SECONDS: poll a log until a line matches, or fail.
 wait_for() {
     local deadline=$((SECONDS + $3))

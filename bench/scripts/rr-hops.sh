@@ -38,16 +38,8 @@ for peer in $PEERS; do
     esac
 done
 
-work=$(mktemp -d /tmp/u2h-XXXXXX)
-namespaces=()
-pids=()
-host_pids=()
-trap cleanup_all EXIT
-trap 'exit 130' INT TERM
-
-gcc -O2 -Wall -pthread -o "$work/tapbridge" "$repo/testtools/tapbridge.c"
-gcc -O2 -Wall -o "$work/rr" "$repo/testtools/rr.c"
-gcc -O2 -Wall -o "$work/relay" "$repo/testtools/relay.c"
+scratch_work u2h
+build_testtools tapbridge rr relay
 
 # bridge_to NS SOCKSPEC [--listen]: a tapbridge between the namespace's tap0 and SOCKSPEC; sets bridge_pid
 bridge_to() {
