@@ -1,7 +1,9 @@
 # Reads `perf script -F pid,tid,cpu,time,event,trace` of raw_syscalls (rr-hops.sh) and prints one line per hop and
-# measure: "DIRECTION ORDER MEASURE MICROSECONDS" (ORDER only sorts the measures as listed), DIRECTION "A->B" (requests) or "B->A" (answers). A and B are the two
-# tapbridges' pids, M the middle process's (0: none, the wire). A tapbridge's writev is a frame it sends; its read
-# that returns 4 bytes is the length prefix of a frame it receives.
+# measure: "DIRECTION ORDER MEASURE MICROSECONDS", DIRECTION "A->B" (requests) or "B->A" (answers), ORDER only there
+# to sort the measures as listed. A and B are the two tapbridges' pids, M the middle process's (0: none, the wire).
+# A tapbridge's writev is a frame it sends; its read that returns 4 bytes is the length prefix of a frame it
+# receives. The middle's first read that returns bytes after that writev took the frame in, its next write
+# (write or writev) sent it on.
 function finish() {
     if (t0 == "") return
     print dir, 1, "hop", t4 - t0
