@@ -1,6 +1,7 @@
 # Shell helpers shared by the bench scripts that run namespace guests (sourced, not run). They expect the caller's
 # globals: $work (a scratch directory holding the built tapbridge), the arrays pids (per-measurement background
 # processes), host_pids (processes for the whole run) and namespaces, and $NS_PREFIX (names of the guests' namespaces).
+# scratch_work sets up all but the last; build_testtools also needs $repo (the checkout).
 
 # scratch_work PREFIX -> sets $work (a new directory /tmp/PREFIX-XXXXXX) and empty pids, host_pids and namespaces,
 # and has the shell clean all of them up when it exits or is interrupted (cleanup_all)
