@@ -1,7 +1,6 @@
 package io.userv2.stack.nat;
 
-import java.util.HashMap;
-import java.util.Map;
+import io.netty.util.collection.IntObjectHashMap;
 
 /**
  * What each switch port's guest makes the NAT hold, against its caps: TCP connections (to the host and to the
@@ -80,7 +79,8 @@ public final class OwnerQuotas {
     private final int maxUdp;
     private final int maxIcmpEcho;
     private final CapListener listener;
-    private final Map<Integer, Usage> byOwner = new HashMap<>();
+    /** Keyed by the port's number as a primitive: no boxing on every take and release. */
+    private final IntObjectHashMap<Usage> byOwner = new IntObjectHashMap<>();
     /** Refusal counts of ports that have gone (so totals never go down). */
     private long refusedGone;
 
@@ -98,7 +98,7 @@ public final class OwnerQuotas {
      * @return true when taken (the caller gives it back with {@link #release})
      */
     boolean tryTake(int owner, Kind kind, long now) {
-        Usage u = byOwner.computeIfAbsent(owner, o -> new Usage());
+        Usage u = usageOf(owner);
         int cap = switch (kind) {
             case TCP -> maxTcp;
             case PENDING_DIAL -> maxPendingDials;
@@ -135,13 +135,22 @@ public final class OwnerQuotas {
 
     /** Takes one {@code kind} for {@code owner} whatever its cap (what the host side asked for, not the guest). */
     void force(int owner, Kind kind) {
-        Usage u = byOwner.computeIfAbsent(owner, o -> new Usage());
+        Usage u = usageOf(owner);
         switch (kind) {
             case TCP -> u.tcp++;
             case PENDING_DIAL -> u.pendingDials++;
             case UDP -> u.udp++;
             case ICMP_ECHO -> u.icmpEcho++;
         }
+    }
+
+    private Usage usageOf(int owner) {
+        Usage u = byOwner.get(owner);
+        if (u == null) {
+            u = new Usage();
+            byOwner.put(owner, u);
+        }
+        return u;
     }
 
     /** Gives back one {@code kind} that {@code owner} took. */

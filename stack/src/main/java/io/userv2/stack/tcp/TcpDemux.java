@@ -40,6 +40,11 @@ public final class TcpDemux {
     private final HashMap<TcpConnectionKey, TcpConnection> table = new HashMap<>();
     /** Connections per remote address, the address in 128 bits (IPv4 mapped, as in the key). */
     private final HashMap<Ipv6Address, Integer> perSource = new HashMap<>();
+    /**
+     * Whether {@link #perSource} is kept: not when its cap cannot refuse anything (at least the total's, as the NAT
+     * sets it, whose caps are per switch port), which saves two map updates and their boxes on every open and close.
+     */
+    private final boolean countPerSource;
     private final TcpConfig config;
     /** {@link #config} for connections over IPv6: the MSS 20 bytes smaller ({@link TcpConfig#forIpv6()}). */
     private final TcpConfig config6;
@@ -68,6 +73,7 @@ public final class TcpDemux {
         }
         this.maxConnections = maxConnections;
         this.maxPerSource = maxPerSource;
+        this.countPerSource = maxPerSource < maxConnections;
     }
 
     /** The connection of {@code key}, or null. */
@@ -99,15 +105,11 @@ public final class TcpDemux {
             refusedTotalLimit++;
             return null;
         }
-        Ipv6Address src = key.remoteIpv6();
-        int n = perSource.getOrDefault(src, 0);
-        if (n >= maxPerSource) {
-            refusedSourceLimit++;
+        if (!takeSource(key)) {
             return null;
         }
         TcpConnection c = TcpConnection.acceptSyn(key, syn, configFor(key), alloc, stats, isn.next(key, now), now);
         table.put(key, c);
-        perSource.put(src, n + 1);
         return c;
     }
 
@@ -120,15 +122,11 @@ public final class TcpDemux {
             refusedTotalLimit++;
             return null;
         }
-        Ipv6Address src = key.remoteIpv6();
-        int n = perSource.getOrDefault(src, 0);
-        if (n >= maxPerSource) {
-            refusedSourceLimit++;
+        if (!takeSource(key)) {
             return null;
         }
         TcpConnection c = TcpConnection.connect(key, configFor(key), alloc, stats, isn.next(key, now), now);
         table.put(key, c);
-        perSource.put(src, n + 1);
         return c;
     }
 
@@ -161,9 +159,26 @@ public final class TcpDemux {
         removeIf(c -> true);
     }
 
+    /** Counts one more connection from {@code key}'s remote address, or counts a refusal when it is at its cap. */
+    private boolean takeSource(TcpConnectionKey key) {
+        if (!countPerSource) {
+            return true;
+        }
+        Ipv6Address src = key.remoteIpv6();
+        int n = perSource.getOrDefault(src, 0);
+        if (n >= maxPerSource) {
+            refusedSourceLimit++;
+            return false;
+        }
+        perSource.put(src, n + 1);
+        return true;
+    }
+
     private void forget(TcpConnection c) {
         c.release();
-        perSource.computeIfPresent(c.key().remoteIpv6(), (k, v) -> v > 1 ? v - 1 : null);
+        if (countPerSource) {
+            perSource.computeIfPresent(c.key().remoteIpv6(), (k, v) -> v > 1 ? v - 1 : null);
+        }
     }
 
     /** The configuration of a connection with {@code key}: the MSS follows its IP header's size. */
@@ -183,7 +198,15 @@ public final class TcpDemux {
 
     /** Number of connections from {@code remote}. */
     public int countFrom(Ipv4Address remote) {
-        return perSource.getOrDefault(new Ipv6Address(0, TcpConnectionKey.mapped(remote.bits())), 0);
+        Ipv6Address src = new Ipv6Address(0, TcpConnectionKey.mapped(remote.bits()));
+        if (countPerSource) {
+            return perSource.getOrDefault(src, 0);
+        }
+        int n = 0; // not kept: counted from the table (a rare question)
+        for (TcpConnectionKey k : table.keySet()) {
+            n += k.remoteIpv6().equals(src) ? 1 : 0;
+        }
+        return n;
     }
 
     /** SYNs refused because the table was full. */

@@ -96,6 +96,27 @@ class TcpDemuxTest {
         }
 
         @Test
+        void aPerSourceCapAtTheTotalLetsOneSourceFillTheTableAndStillCounts() {
+            // the NAT's setting: its caps are per switch port, so the demux keeps no per-address counts
+            TcpDemux open = new TcpDemux(TcpConfig.defaults(), alloc, new IsnGenerator(SECRET), null, 3, 3);
+            try {
+                for (int port = 1; port <= 3; port++) {
+                    assertNotNull(open.admitSyn(key(VM1, port), syn(port).header(), 0));
+                }
+                assertNull(open.admitSyn(key(VM2, 1), syn(1).header(), 0), "the table is at its cap of 3");
+                assertEquals(1, open.refusedTotalLimit());
+                assertEquals(0, open.refusedSourceLimit());
+                assertEquals(3, open.countFrom(VM1));
+                assertTrue(open.remove(key(VM1, 2)));
+                assertEquals(2, open.countFrom(VM1));
+                assertEquals(0, open.countFrom(VM2));
+                assertNotNull(open.admitSyn(key(VM2, 1), syn(1).header(), 0), "a slot is free again");
+            } finally {
+                open.releaseAll();
+            }
+        }
+
+        @Test
         void closedConnectionIsReplacedByANewSyn() {
             TcpConnection c = demux.admitSyn(key(VM1, 1), syn(1).header(), 0);
             c.refuse(0);
