@@ -2,7 +2,7 @@
  * tapbridge: move Ethernet frames between a tap device and a stream socket that speaks the
  * QEMU stream protocol (each frame preceded by its length, 4 bytes big-endian).
  *
- *   tapbridge TAPNAME (unix:PATH | tcp:HOST:PORT) [--listen] [--netns NAME] [--retry-ms N]
+ *   tapbridge TAPNAME (unix:PATH | tcp:HOST:PORT) [--listen] [--netns NAME] [--retry-ms N] [--blocking-read]
  *
  * The tap must exist already (`ip -n NS tuntap add dev tap0 mode tap`). With --netns NAME the
  * bridge enters /var/run/netns/NAME only to open the tap, then returns to its own namespace,
@@ -10,7 +10,16 @@
  * Connects by default (retrying ECONNREFUSED/ENOENT for --retry-ms, default 5000);
  * --listen accepts exactly one peer (two bridges, one listening, make a direct wire).
  * Prints "tapbridge: connected" on stdout once the peer is there. Exits 0 when the peer
- * closes the socket, 1 on any error. One thread per direction, blocking I/O.
+ * closes the socket, 1 on any error. One thread per direction.
+ *
+ * It reads the socket as QEMU's stream netdev does: it waits until the socket is readable
+ * (QEMU: a GLib watch for G_IO_IN, i.e. poll(POLLIN)), then reads up to 4096 + 65536 bytes
+ * (QEMU's NET_BUFSIZE) and writes every whole frame in them to the tap. A thread blocked in
+ * read() on a unix stream socket is woken whenever the peer consumes data this socket sent
+ * (the kernel's unix_write_space wakes every sleeper on the socket), so each frame the peer
+ * read woke a thread that had nothing to read, inside the peer's read. poll(POLLIN) filters
+ * that wake-up out, as QEMU's main loop does. --blocking-read restores the old way (a
+ * blocking read of the 4-byte length, then one of the frame) for comparisons.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +29,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -37,6 +47,7 @@
 #define MAX_FRAME (256 * 1024) /* tap frames are at most MTU + 14 = 65534; be generous */
 
 static int tapfd = -1, sockfd = -1;
+static int blocking_read = 0;
 
 static void die(const char *what) {
     fprintf(stderr, "tapbridge: %s: %s\n", what, strerror(errno));
@@ -173,19 +184,59 @@ static void *tap_to_socket(void *arg) {
     return NULL;
 }
 
+/* Writes one frame to the tap; a frame the tap refuses (e.g. larger than its MTU) is dropped, as a NIC would. */
+static void frame_to_tap(const uint8_t *frame, uint32_t len) {
+    ssize_t w;
+    do w = write(tapfd, frame, len); while (w < 0 && errno == EINTR);
+    if (w < 0 && errno != EINVAL && errno != EMSGSIZE && errno != EIO) die("write tap");
+}
+
+static uint32_t frame_length(const uint8_t *hdr) {
+    uint32_t len = (uint32_t) hdr[0] << 24 | (uint32_t) hdr[1] << 16 | (uint32_t) hdr[2] << 8 | hdr[3];
+    if (len == 0 || len > MAX_FRAME) { fprintf(stderr, "tapbridge: bad frame length %u\n", len); _exit(1); }
+    return len;
+}
+
+#define READ_CHUNK (4096 + 65536) /* QEMU's NET_BUFSIZE */
+
+/* Waits for the socket to be readable, reads what is there, writes each whole frame to the tap. */
 static void *socket_to_tap(void *arg) {
+    (void) arg;
+    static uint8_t buf[4 + MAX_FRAME + READ_CHUNK]; /* a partial frame kept from the last read, then a chunk */
+    size_t have = 0;
+    struct pollfd pfd = { .fd = sockfd, .events = POLLIN };
+    for (;;) {
+        int p = poll(&pfd, 1, -1);
+        if (p < 0 && errno == EINTR) continue;
+        if (p < 0) die("poll socket");
+        ssize_t r = read(sockfd, buf + have, READ_CHUNK);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (r < 0) die("read socket");
+        if (r == 0) { fprintf(stderr, have ? "tapbridge: peer closed mid-frame\n" : "tapbridge: peer closed\n"); _exit(0); }
+        have += (size_t) r;
+        size_t at = 0;
+        while (have - at >= 4) {
+            uint32_t len = frame_length(buf + at);
+            if (have - at - 4 < len) break;
+            frame_to_tap(buf + at + 4, len);
+            at += 4 + len;
+        }
+        memmove(buf, buf + at, have - at);
+        have -= at;
+    }
+    return NULL;
+}
+
+/* The old way: a blocking read of each length, then of its frame (--blocking-read). */
+static void *socket_to_tap_blocking(void *arg) {
     (void) arg;
     static uint8_t buf[MAX_FRAME];
     uint8_t hdr[4];
     for (;;) {
         if (read_full(sockfd, hdr, 4) < 0) { fprintf(stderr, "tapbridge: peer closed\n"); _exit(0); }
-        uint32_t len = (uint32_t) hdr[0] << 24 | (uint32_t) hdr[1] << 16 | (uint32_t) hdr[2] << 8 | hdr[3];
-        if (len == 0 || len > MAX_FRAME) { fprintf(stderr, "tapbridge: bad frame length %u\n", len); _exit(1); }
+        uint32_t len = frame_length(hdr);
         if (read_full(sockfd, buf, len) < 0) { fprintf(stderr, "tapbridge: peer closed mid-frame\n"); _exit(0); }
-        ssize_t w;
-        do w = write(tapfd, buf, len); while (w < 0 && errno == EINTR);
-        /* A frame the tap refuses (e.g. larger than its MTU) is dropped, as a NIC would. */
-        if (w < 0 && errno != EINVAL && errno != EMSGSIZE && errno != EIO) die("write tap");
+        frame_to_tap(buf, len);
     }
     return NULL;
 }
@@ -196,6 +247,7 @@ int main(int argc, char **argv) {
     long retry_ms = 5000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0) listening = 1;
+        else if (strcmp(argv[i], "--blocking-read") == 0) blocking_read = 1;
         else if (strcmp(argv[i], "--netns") == 0 && i + 1 < argc) netns = argv[++i];
         else if (strcmp(argv[i], "--retry-ms") == 0 && i + 1 < argc) retry_ms = atol(argv[++i]);
         else if (!tap) tap = argv[i];
@@ -203,7 +255,7 @@ int main(int argc, char **argv) {
         else { spec = NULL; break; }
     }
     if (!tap || !spec) {
-        fprintf(stderr, "usage: tapbridge TAPNAME (unix:PATH | tcp:HOST:PORT) [--listen] [--netns NAME] [--retry-ms N]\n");
+        fprintf(stderr, "usage: tapbridge TAPNAME (unix:PATH | tcp:HOST:PORT) [--listen] [--netns NAME] [--retry-ms N] [--blocking-read]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -212,7 +264,7 @@ int main(int argc, char **argv) {
     fprintf(stdout, "tapbridge: connected\n");
     fflush(stdout);
     pthread_t a, b;
-    if (pthread_create(&a, NULL, tap_to_socket, NULL) || pthread_create(&b, NULL, socket_to_tap, NULL)) die("pthread_create");
+    if (pthread_create(&a, NULL, tap_to_socket, NULL) || pthread_create(&b, NULL, blocking_read ? socket_to_tap_blocking : socket_to_tap, NULL)) die("pthread_create");
     pthread_join(b, NULL);
     pthread_join(a, NULL);
     return 0;

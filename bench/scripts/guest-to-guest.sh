@@ -18,6 +18,7 @@
 #   bench/scripts/guest-to-guest.sh [path/to/userv2-switch.jar]
 #   env: PEERS="wire relay userv2" DURATION=3 REPS=3 WARMUP=2 RR_N=2000 RR_SIZE=1 MTUS="1500 65520"
 #        USERV2_ARGS="" (more switch options) USERV2_JAVA_OPTS="" USERV2_ARGS_X="" USERV2_JAVA_OPTS_X=""
+#        TAPBRIDGE_ARGS="" (more tapbridge options for every guest, e.g. --blocking-read, its older way of reading)
 #
 # Needs root (namespaces, taps), gcc, iperf3, iproute2, java. Only touches namespaces it creates; cleans up on exit.
 set -euo pipefail
@@ -56,7 +57,7 @@ declare -A client server paused
 # bridge_to NS SOCKSPEC [--listen]: a tapbridge between the namespace's tap0 and SOCKSPEC (background, logged)
 bridge_to() {
     local log="$work/bridge-$1.log"
-    "$work/tapbridge" tap0 "$2" --netns "$1" ${3:-} >"$log" 2>&1 &
+    "$work/tapbridge" tap0 "$2" --netns "$1" ${3:-} ${TAPBRIDGE_ARGS:-} >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "tapbridge: (listening|connected)" 10
 }

@@ -19,6 +19,7 @@
 #        USERV2_JAVA_OPTS="" (JVM options for the switch, e.g. -Xlog:gc,safepoint:file=/tmp/u2.log)
 #        USERV2_ARGS="" (more switch options)
 #        IPERF_LOG="" (a file every iperf3 run's output is appended to, with its per-second intervals)
+#        TAPBRIDGE_ARGS="" (more tapbridge options for every guest, e.g. --blocking-read, its older way of reading)
 #   A peer userv2_X is the switch again with USERV2_ARGS_X and USERV2_JAVA_OPTS_X added (X: letters, digits), to
 #   compare settings side by side in one run; USERV2_JAR_X runs another build of the switch as that peer (an A/B
 #   of two builds).

@@ -121,7 +121,7 @@ host_namespace() {
 # bridge NS SOCKSPEC: a tapbridge between the namespace's tap0 and SOCKSPEC (background, logged)
 bridge() {
     local log="$work/bridge-$1.log"
-    "$work/tapbridge" tap0 "$2" --netns "$1" >"$log" 2>&1 &
+    "$work/tapbridge" tap0 "$2" --netns "$1" ${TAPBRIDGE_ARGS:-} >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "tapbridge: connected" 10
 }

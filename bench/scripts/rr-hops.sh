@@ -13,6 +13,7 @@
 #
 #   bench/scripts/rr-hops.sh [path/to/userv2-switch.jar]
 #   env: PEERS="wire userv2" (also: relay) MTU=1500 TRACE_SECONDS=0.5 USERV2_ARGS="" (more switch options)
+#        TAPBRIDGE_ARGS="" (more tapbridge options for every guest, e.g. --blocking-read, its older way of reading)
 #
 # Needs root (namespaces, taps), perf (Debian: linux-perf), gcc, iproute2, java. Traffic stays between the two
 # namespaces it creates; cleans up on exit.
@@ -44,7 +45,7 @@ build_testtools tapbridge rr relay
 # bridge_to NS SOCKSPEC [--listen]: a tapbridge between the namespace's tap0 and SOCKSPEC; sets bridge_pid
 bridge_to() {
     local log="$work/bridge-$1.log"
-    "$work/tapbridge" tap0 "$2" --netns "$1" ${3:-} >"$log" 2>&1 &
+    "$work/tapbridge" tap0 "$2" --netns "$1" ${3:-} ${TAPBRIDGE_ARGS:-} >"$log" 2>&1 &
     pids+=($!)
     bridge_pid=$!
     wait_for "$log" "tapbridge: (listening|connected)" 10
@@ -111,7 +112,7 @@ hops() {
         relay) middle_tids=,$(tids "$pm") ;;
     esac
     perf record -q -o "$work/$peer.data" \
-        -e raw_syscalls:sys_enter --filter 'id == 1 || id == 20' \
+        -e raw_syscalls:sys_enter --filter 'id == 1 || id == 7 || id == 20' \
         -e raw_syscalls:sys_exit --filter 'id == 0 || id == 1 || id == 20' \
         -t "$(tids "$pa"),$(tids "$pb")$middle_tids" -- sleep "$TRACE_SECONDS" >/dev/null 2>&1
     wait "$rr_pid" || true
