@@ -1,7 +1,6 @@
 package io.userv2.bench.stack.nat;
 
 import io.netty.util.collection.LongObjectHashMap;
-import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -53,9 +52,7 @@ public class FlowTableFloorBenchmark {
     }
 
     private final LongObjectHashMap<Flow> table = new LongObjectHashMap<>();
-    /** The open flows, in no particular order. */
-    private final ArrayList<Flow> open = new ArrayList<>();
-    private long random = 0x2545F4914F6CDD1DL;
+    private final OpenFlows<Flow> open = new OpenFlows<>();
     private long next;
 
     @Setup
@@ -85,13 +82,7 @@ public class FlowTableFloorBenchmark {
     @Benchmark
     public int openAndClose() {
         openOne();
-        random ^= random << 13; // xorshift64
-        random ^= random >>> 7;
-        random ^= random << 17;
-        int victim = (int) Long.remainderUnsigned(random, open.size());
-        Flow closing = open.get(victim);
-        open.set(victim, open.get(open.size() - 1));
-        open.remove(open.size() - 1);
+        Flow closing = open.takeRandom();
         return table.remove(closing.key).state[FLOW_BYTES / 2] + open.size();
     }
 }

@@ -27,7 +27,6 @@ import io.userv2.stack.wire.SeqNumber;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpOptions;
 import io.userv2.stack.wire.TcpRepr;
-import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -81,9 +80,7 @@ public class NatFlowChurnBenchmark {
     public int flows;
 
     private final ByteBufAllocator alloc = new PooledByteBufAllocator(true); // as the switch uses
-    /** The open flows, in no particular order. */
-    private final ArrayList<NatTcpFlow> open = new ArrayList<>();
-    private long random = 0x2545F4914F6CDD1DL;
+    private final OpenFlows<NatTcpFlow> open = new OpenFlows<>();
     private NatEngine engine;
     private Gateway gateway;
     private ByteBuf[] syns;
@@ -152,21 +149,12 @@ public class NatFlowChurnBenchmark {
         gateway.receive(frame, frame.readerIndex(), frame.readableBytes(), 1, now);
     }
 
-    /**
-     * One flow opened, one picked at random closed (flows end in any order: the oldest would sit at the head of
-     * any timer queue, where even a linear search finds it at once): the table keeps its size.
-     */
+    /** One flow opened, one picked at random closed ({@link OpenFlows}): the table keeps its size. */
     @Benchmark
     public int openAndClose() {
         now += 1_000;
         openOne();
-        random ^= random << 13; // xorshift64
-        random ^= random >>> 7;
-        random ^= random << 17;
-        int victim = (int) Long.remainderUnsigned(random, open.size());
-        NatTcpFlow closing = open.get(victim);
-        open.set(victim, open.get(open.size() - 1));
-        open.remove(open.size() - 1);
+        NatTcpFlow closing = open.takeRandom();
         engine.hostDialFailed(closing, DialFailure.REFUSED, now);
         engine.flush(now);
         return open.size();
