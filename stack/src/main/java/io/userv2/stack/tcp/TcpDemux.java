@@ -105,11 +105,12 @@ public final class TcpDemux {
             refusedTotalLimit++;
             return null;
         }
-        if (!takeSource(key)) {
+        if (sourceFull(key)) {
             return null;
         }
         TcpConnection c = TcpConnection.acceptSyn(key, syn, configFor(key), alloc, stats, isn.next(key, now), now);
         table.put(key, c);
+        countSource(key);
         return c;
     }
 
@@ -122,11 +123,12 @@ public final class TcpDemux {
             refusedTotalLimit++;
             return null;
         }
-        if (!takeSource(key)) {
+        if (sourceFull(key)) {
             return null;
         }
         TcpConnection c = TcpConnection.connect(key, configFor(key), alloc, stats, isn.next(key, now), now);
         table.put(key, c);
+        countSource(key);
         return c;
     }
 
@@ -159,19 +161,20 @@ public final class TcpDemux {
         removeIf(c -> true);
     }
 
-    /** Counts one more connection from {@code key}'s remote address, or counts a refusal when it is at its cap. */
-    private boolean takeSource(TcpConnectionKey key) {
-        if (!countPerSource) {
+    /** True (and the refusal counted) when {@code key}'s remote address is at its cap. */
+    private boolean sourceFull(TcpConnectionKey key) {
+        if (countPerSource && perSource.getOrDefault(key.remoteIpv6(), 0) >= maxPerSource) {
+            refusedSourceLimit++;
             return true;
         }
-        Ipv6Address src = key.remoteIpv6();
-        int n = perSource.getOrDefault(src, 0);
-        if (n >= maxPerSource) {
-            refusedSourceLimit++;
-            return false;
+        return false;
+    }
+
+    /** Counts one more connection from {@code key}'s remote address. */
+    private void countSource(TcpConnectionKey key) {
+        if (countPerSource) {
+            perSource.merge(key.remoteIpv6(), 1, Integer::sum);
         }
-        perSource.put(src, n + 1);
-        return true;
     }
 
     private void forget(TcpConnection c) {
