@@ -69,6 +69,24 @@ class ReceiveCoalescingTest {
     }
 
     @Test
+    void whileTheLanStreamsSmallReceivesHoldTooUntilTheStreamGapAfterTheLastStreamingOne() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        long t = 1_000_000_000L;
+        long gap = ReceiveCoalescing.MIN_STREAM_GAP_NANOS;
+        c.received(t, false, t + 30_000, FULL_FRAME, FRAME, 1, false); // port A streams
+        c.takeHold();
+        int acks = 4 + 66; // port B: an acknowledgement, no PSH
+        c.received(Long.MIN_VALUE / 2, false, t + 40_000, acks, 66, 1, false);
+        assertEquals(t + 40_000 + WINDOW, c.takeHold(), "an acknowledgement of the stream holds");
+        c.received(t + 40_000, false, t + 50_000, acks, 66, 1, true);
+        assertEquals(Long.MIN_VALUE, c.takeHold(), "a receive that ends a write (a request) never holds");
+        c.received(t + 50_000, true, t + 60_000, acks, 66, 1, false);
+        assertEquals(Long.MIN_VALUE, c.takeHold(), "nor one right after such a receive");
+        c.received(t + 60_000, false, t + 30_000 + gap, acks, 66, 1, false);
+        assertEquals(Long.MIN_VALUE, c.takeHold(), "the stream gap after the last streaming receive: no stream now");
+    }
+
+    @Test
     void aJumboFrameStopsThePollForAWhileAndDoesNotHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         long t = 1_000_000_000L;
