@@ -51,7 +51,7 @@ final class ReassemblyQueue {
     }
 
     boolean isEmpty() {
-        return ranges.isEmpty();
+        return bytes == 0; // every range holds at least one byte, so this is ranges.isEmpty() without reading the list
     }
 
     /** Bytes held. */
@@ -169,6 +169,9 @@ final class ReassemblyQueue {
 
     /** Frees every range. Idempotent. */
     void release() {
+        if (bytes == 0) {
+            return; // nothing held (see isEmpty): closing a flow that had no gap leaves the list unread
+        }
         for (Range r : ranges) {
             r.data.release();
         }

@@ -17,7 +17,8 @@ import java.util.ArrayDeque;
  */
 final class ReceiveBuffer {
     private final ByteBufAllocator alloc;
-    private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
+    /** Made with the first chunk: a connection that never receives data neither holds nor, closing, reads one. */
+    private ArrayDeque<ByteBuf> chunks;
     private int readable;
 
     ReceiveBuffer(ByteBufAllocator alloc) {
@@ -31,6 +32,7 @@ final class ReceiveBuffer {
     /** Copies {@code len} bytes of {@code src} from absolute {@code index}; the caller keeps {@code src}. */
     void write(ByteBuf src, int index, int len) {
         readable += len;
+        ArrayDeque<ByteBuf> chunks = chunks();
         while (len > 0) {
             ByteBuf tail = chunks.peekLast();
             if (tail == null || !tail.isWritable()) {
@@ -50,6 +52,7 @@ final class ReceiveBuffer {
     /** Appends {@code chunk}'s readable bytes, taking ownership of it. */
     void append(ByteBuf chunk) {
         readable += chunk.readableBytes();
+        ArrayDeque<ByteBuf> chunks = chunks();
         ByteBuf tail = chunks.pollLast();
         // Keep the partly filled tail last so that later small segments keep filling it.
         if (tail != null && tail.isWritable() && chunk.readableBytes() < tail.writableBytes()) {
@@ -84,7 +87,7 @@ final class ReceiveBuffer {
      * when empty). Call again for more: one call never spans two chunks.
      */
     ByteBuf readRetained(int max) {
-        ByteBuf c = chunks.peekFirst();
+        ByteBuf c = chunks == null ? null : chunks.peekFirst();
         if (c == null || max <= 0 || !c.isReadable()) {
             return Unpooled.EMPTY_BUFFER;
         }
@@ -101,6 +104,9 @@ final class ReceiveBuffer {
      */
     <E extends Exception> int drainTo(ByteSink<E> sink) throws E {
         int taken = 0;
+        if (readable == 0) {
+            return 0;
+        }
         ByteBuf c;
         while ((c = chunks.peekFirst()) != null && c.isReadable()) {
             int offered = c.readableBytes();
@@ -120,7 +126,7 @@ final class ReceiveBuffer {
      * chunk, up to 256 KiB); the next bytes allocate again. Returns the bytes of memory given back.
      */
     int releaseIfEmpty() {
-        ByteBuf c = chunks.peekFirst();
+        ByteBuf c = chunks == null ? null : chunks.peekFirst();
         if (readable != 0 || c == null || chunks.size() != 1 || c.isReadable() || c.refCnt() != 1) {
             return 0;
         }
@@ -132,11 +138,21 @@ final class ReceiveBuffer {
 
     /** Discards everything (a reset flushes the queues). */
     void release() {
+        if (chunks == null) {
+            return;
+        }
         ByteBuf c;
         while ((c = chunks.pollFirst()) != null) {
             c.release();
         }
         readable = 0;
+    }
+
+    private ArrayDeque<ByteBuf> chunks() {
+        if (chunks == null) {
+            chunks = new ArrayDeque<>();
+        }
+        return chunks;
     }
 
     private void retire(ByteBuf c) {

@@ -20,10 +20,12 @@ import io.netty.buffer.Unpooled;
 final class SendBuffer {
     static final int MIN_CHUNK = 4096;
     static final int MAX_CHUNK = 256 * 1024;
+    private static final ByteBuf[] NO_CHUNKS = new ByteBuf[0];
 
     private final ByteBufAllocator alloc;
     private final int capacity;
-    private ByteBuf[] chunks = new ByteBuf[8];
+    /** A ring of chunks, its length a power of two; empty (shared) until the first byte is written. */
+    private ByteBuf[] chunks = NO_CHUNKS;
     private int head;
     private int count;
     private int length;
@@ -159,6 +161,9 @@ final class SendBuffer {
 
     /** Releases every chunk; the buffer is empty afterwards. Idempotent. */
     void release() {
+        if (count == 0) {
+            return; // the ring is not read: closing a flow that never carried data touches less memory
+        }
         int mask = chunks.length - 1;
         for (int i = 0; i < count; i++) {
             chunks[(head + i) & mask].release();
@@ -171,7 +176,7 @@ final class SendBuffer {
 
     private void push(ByteBuf c) {
         if (count == chunks.length) {
-            ByteBuf[] bigger = new ByteBuf[chunks.length * 2];
+            ByteBuf[] bigger = new ByteBuf[Math.max(8, chunks.length * 2)];
             for (int i = 0; i < count; i++) {
                 bigger[i] = chunks[(head + i) & (chunks.length - 1)];
             }

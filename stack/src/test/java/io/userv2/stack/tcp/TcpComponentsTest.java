@@ -165,6 +165,42 @@ class TcpComponentsTest {
             rb.release();
             alloc.assertAllReleased();
         }
+
+        @Test
+        void buffersThatNeverHeldDataAnswerEmptyReleaseAndThenWork() {
+            // A flow that never carried data (a refused dial, a port scan) makes none of their inner queues.
+            SendBuffer sb = new SendBuffer(alloc, 1 << 20);
+            ReceiveBuffer rb = new ReceiveBuffer(alloc);
+            ReassemblyQueue rq = new ReassemblyQueue(alloc, 8);
+            assertEquals(0, rb.readableBytes());
+            assertEquals(0, rb.read(Unpooled.buffer(10)));
+            assertEquals(0, rb.readRetained(10).readableBytes());
+            assertEquals(0, rb.drainTo(sink(Unpooled.buffer(10), 10)));
+            assertEquals(0, rb.releaseIfEmpty());
+            assertTrue(rq.isEmpty());
+            sb.consume(0);
+            sb.release();
+            rb.release();
+            rq.release();
+            assertEquals(0, alloc.allocations(), "nothing allocated for them");
+            ByteBuf src = Unpooled.wrappedBuffer(TcpFixture.bytes(5000, 9));
+            assertEquals(5000, sb.write(src.duplicate()));
+            rb.write(src, 0, 5000);
+            assertTrue(rq.add(100, src, 0, 10));
+            assertFalse(rq.isEmpty());
+            ByteBuf sent = sb.retainedSlice(0, 5000);
+            assertEquals(src.slice(0, 5000), sent);
+            sent.release();
+            ByteBuf out = Unpooled.buffer(5000);
+            assertEquals(5000, rb.read(out));
+            assertEquals(src, out);
+            sb.release();
+            rb.release();
+            rq.release();
+            assertTrue(rq.isEmpty());
+            src.release();
+            alloc.assertAllReleased();
+        }
     }
 
     @Nested
