@@ -49,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * operation is a guest SYN for a new four-tuple through {@link Gateway#receive} (the engine admits it, queues its
  * dial-timeout timer and dials a host stub), then a random open flow's dial failing (REFUSED: the engine answers
  * the guest with RST and retires the flow, taking its timer out of the queue), then the engine's flush. Frames the
- * gateway sends are released at once.
+ * gateway sends are released at once. {@link #openAndCloseNewest} closes the flow just opened instead.
  *
  * <pre>
  * java -jar bench/target/userv2-benchmarks.jar NatFlowChurnBenchmark -f 1 -wi 3 -i 5 -w 1s -r 1s
@@ -155,6 +155,21 @@ public class NatFlowChurnBenchmark {
         now += 1_000;
         openOne();
         NatTcpFlow closing = open.takeRandom();
+        engine.hostDialFailed(closing, DialFailure.REFUSED, now);
+        engine.flush(now);
+        return open.size();
+    }
+
+    /**
+     * The same, closing the flow opened last instead, whose memory is still in cache: the engine's own cost of an
+     * open and a close at this table size, without the cache misses of reaching a random flow's memory. Read beside
+     * {@link #openAndClose}: what grows there and not here is the memory, not the work.
+     */
+    @Benchmark
+    public int openAndCloseNewest() {
+        now += 1_000;
+        openOne();
+        NatTcpFlow closing = open.takeNewest();
         engine.hostDialFailed(closing, DialFailure.REFUSED, now);
         engine.flush(now);
         return open.size();

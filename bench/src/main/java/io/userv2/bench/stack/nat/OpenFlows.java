@@ -20,6 +20,11 @@ final class OpenFlows<T> {
         return open.size();
     }
 
+    /** Takes out the flow added last, in O(1). */
+    T takeNewest() {
+        return open.remove(open.size() - 1);
+    }
+
     /** Takes out a flow picked at random (xorshift64), in O(1): the last one moves into its slot. */
     T takeRandom() {
         random ^= random << 13;
