@@ -143,6 +143,28 @@ class VirtualNetworkTest {
         }
     }
 
+    /**
+     * A burst of jumbo and small frames, more than the switch's socket towards the receiver holds (it reads nothing
+     * until the whole burst is in): the rest waits in the receiver's queue, and every frame arrives whole and in order.
+     */
+    @Test
+    void jumboAndSmallFramesQueuedForAReceiverThatFallsBehindArriveInOrder() throws Exception {
+        start(List.of(new ListenAddress.Unix(sock())), 65520, null);
+        try (VmClient a = VmClient.connect(sock()); VmClient b = VmClient.connect(sock())) {
+            byte[] learnB = frame(BROADCAST, B, 0, 60);
+            b.send(learnB);
+            assertArrayEquals(learnB, a.receive(WAIT));
+            int[] sizes = {65534, 60, 20_000, 1514, 65534, 16_384, 65534, 65534};
+            int count = 40; // 1.5 MB: more than the switch's socket towards b holds, less than its queue
+            for (int i = 1; i <= count; i++) {
+                a.send(frame(B, A, i, sizes[i % sizes.length]));
+            }
+            for (int i = 1; i <= count; i++) {
+                assertArrayEquals(frame(B, A, i, sizes[i % sizes.length]), b.receive(WAIT), "frame " + i);
+            }
+        }
+    }
+
     @Test
     void badLengthPrefixCutsOffOnlyTheOffender() throws Exception {
         start(List.of(new ListenAddress.Unix(sock())), 1500, null);
