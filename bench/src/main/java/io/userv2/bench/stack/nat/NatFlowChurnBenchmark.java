@@ -152,12 +152,7 @@ public class NatFlowChurnBenchmark {
     /** One flow opened, one picked at random closed ({@link OpenFlows}): the table keeps its size. */
     @Benchmark
     public int openAndClose() {
-        now += 1_000;
-        openOne();
-        NatTcpFlow closing = open.takeRandom();
-        engine.hostDialFailed(closing, DialFailure.REFUSED, now);
-        engine.flush(now);
-        return open.size();
+        return openOneAndClose(false);
     }
 
     /**
@@ -167,9 +162,13 @@ public class NatFlowChurnBenchmark {
      */
     @Benchmark
     public int openAndCloseNewest() {
+        return openOneAndClose(true);
+    }
+
+    private int openOneAndClose(boolean newest) {
         now += 1_000;
         openOne();
-        NatTcpFlow closing = open.takeNewest();
+        NatTcpFlow closing = newest ? open.takeNewest() : open.takeRandom();
         engine.hostDialFailed(closing, DialFailure.REFUSED, now);
         engine.flush(now);
         return open.size();
