@@ -103,10 +103,10 @@ final class ReceiveBuffer {
      * the bytes it took. The sink reads from the chunks themselves (no slice, no copy).
      */
     <E extends Exception> int drainTo(ByteSink<E> sink) throws E {
-        int taken = 0;
         if (readable == 0) {
-            return 0;
+            return 0; // also when no chunk was ever made
         }
+        int taken = 0;
         ByteBuf c;
         while ((c = chunks.peekFirst()) != null && c.isReadable()) {
             int offered = c.readableBytes();
