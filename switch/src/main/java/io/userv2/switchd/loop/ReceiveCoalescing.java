@@ -163,10 +163,13 @@ public final class ReceiveCoalescing {
         if (frames >= BATCH_FRAMES) {
             lastBatch = now;
         }
-        if (!endsWrite && !previousEndedWrite && streaming(previous, now, bytes)) {
+        if (endsWrite || previousEndedWrite) {
+            return;
+        }
+        if (streaming(previous, now, bytes)) {
             holdUntil = now + windowNanos;
             lastStream = now;
-        } else if (!endsWrite && !previousEndedWrite && now - lastStream < streamGapNanos) {
+        } else if (now - lastStream < streamGapNanos) {
             holdUntil = now + windowNanos; // a small receive (acknowledgements, say) while the LAN streams
         }
     }
