@@ -76,7 +76,7 @@ final class NetworkStats {
             root.put("dhcp6", d);
         }
         NatEngine nat = net.nat().engine();
-        TcpStats tcp = nat.tcp().demux().stats();
+        TcpStats tcp = nat.tcp().stats();
         Map<String, Object> n = new LinkedHashMap<>();
         n.put("tcpConnections", nat.tcp().connections());
         n.put("tcpSegmentsIn", tcp.segmentsIn());
@@ -85,7 +85,7 @@ final class NetworkStats {
         n.put("tcpResetsSent", nat.tcp().resetsSent());
         n.put("tcpChecksumsVerified", nat.config().verifyTcpChecksums()); // --verify-checksums (or VXLAN)
         n.put("tcpBadSegments", nat.tcp().dropsBadSegment()); // malformed, or a checksum that failed verification
-        n.put("tcpRefusedByLimit", nat.tcp().demux().refusedTotalLimit());
+        n.put("tcpRefusedByLimit", nat.tcp().refusedByLimit());
         n.put("refusedAtPortCap", nat.quotas().refusedTotal());
         n.put("udpFlows", nat.udp().size());
         n.put("udpDatagramsToHost", nat.udp().counters().datagramsToHost());
@@ -274,7 +274,7 @@ final class NetworkStats {
         counter(out, "userv2_nat_icmp_not_forwarded_total", "Guest ICMP beyond the gateway dropped: not an echo"
                 + " request, malformed, refused by the policy or a cap, or no ping sockets on this host.",
                 nat.icmpNotForwarded());
-        TcpStats tcp = nat.tcp().demux().stats();
+        TcpStats tcp = nat.tcp().stats();
         header(out, "userv2_tcp_segments_total", "counter", "TCP segments of the gateway's endpoints.");
         out.append("userv2_tcp_segments_total{direction=\"in\"} ").append(tcp.segmentsIn()).append('\n');
         out.append("userv2_tcp_segments_total{direction=\"out\"} ").append(tcp.segmentsOut()).append('\n');

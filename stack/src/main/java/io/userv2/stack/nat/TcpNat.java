@@ -12,9 +12,10 @@ import io.userv2.stack.tcp.IsnGenerator;
 import io.userv2.stack.tcp.SegmentEmitter;
 import io.userv2.stack.tcp.TcpCloseCause;
 import io.userv2.stack.tcp.TcpConnection;
+import io.userv2.stack.tcp.TcpConfig;
 import io.userv2.stack.tcp.TcpConnectionKey;
-import io.userv2.stack.tcp.TcpDemux;
 import io.userv2.stack.tcp.TcpState;
+import io.userv2.stack.tcp.TcpStats;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.IpAddress;
 import io.userv2.stack.wire.Ipv4Address;
@@ -46,7 +47,7 @@ import java.util.concurrent.CompletableFuture;
  *       Destination Unreachable (RFC 1122 4.2.3.9); a dial that does not complete within the dial timeout with
  *       silence, so the guest's own connect times out.</li>
  *   <li><b>Admission:</b> caps per switch port ({@link OwnerQuotas}: connections, and host dials pending at once)
- *       and in total ({@link TcpDemux}); a SYN over a cap is answered with RST, counted against the port and
+ *       and in total ({@link NatConfig#maxConnections()}); a SYN over a cap is answered with RST, counted against the port and
  *       reported. A guest that makes up source addresses still spends only its own port's share. A SYN for a four-tuple in TIME-WAIT starts a new connection (RFC 9293 3.10.7.4 allows it when the ISN
  *       is higher; we replace the old one).</li>
  *   <li><b>Unknown segments:</b> RFC 9293 3.10.7.1: a segment for no connection is answered with RST unless it is one.</li>
@@ -91,8 +92,17 @@ public final class TcpNat {
     private final NatObserver observer;
     private final GuestErrors errors;
     private final OwnerQuotas quotas;
-    private final TcpDemux demux;
+    /**
+     * Every connection and its flow, by four-tuple: the one table (no second map of connections beside it, which cost
+     * a lookup and an entry's memory per open and close).
+     */
     private final NatFlowTable flows = new NatFlowTable();
+    private final IsnGenerator isn;
+    /** Counters shared by every connection. */
+    private final TcpStats tcpStats = new TcpStats();
+    private final TcpConfig tcpConfig;
+    /** {@link #tcpConfig} for connections over IPv6: the MSS 20 bytes smaller ({@link TcpConfig#forIpv6()}). */
+    private final TcpConfig tcpConfig6;
     /** The flow whose connection is emitting right now (its segments need no lookup), or null. */
     private NatTcpFlow dispatching;
     private final Map<Integer, LocalTcpService> localServices = new HashMap<>();
@@ -120,6 +130,7 @@ public final class TcpNat {
     private long abortedWithPort;
     private long connections6Opened;
     private long connections64Opened;
+    private long refusedByLimit;
 
     TcpNat(Gateway gateway, NatPolicy policy, NatConfig config, ByteBufAllocator alloc, HostSockets host,
             EgressGauge egress, NatObserver observer, GuestErrors errors, OwnerQuotas quotas, byte[] isnSecret) {
@@ -132,10 +143,11 @@ public final class TcpNat {
         this.observer = observer;
         this.errors = errors;
         this.quotas = quotas;
-        // The demux's cap per guest address stays off: addresses are what guests write. Per guest is per switch
-        // port here (OwnerQuotas); the demux keeps the total.
-        this.demux = new TcpDemux(config.tcp(), alloc, new IsnGenerator(isnSecret), null, config.maxConnections(),
-                config.maxConnections());
+        // No cap per guest address: addresses are what guests write. Per guest is per switch port here
+        // (OwnerQuotas); the total is the table's size.
+        this.isn = new IsnGenerator(isnSecret);
+        this.tcpConfig = config.tcp();
+        this.tcpConfig6 = tcpConfig.forIpv6();
     }
 
     /** Serves TCP to {@code port} of the gateway's own addresses with {@code service} (DNS on 53, say). */
@@ -216,7 +228,7 @@ public final class TcpNat {
      */
     private boolean segment(EthernetFrame frame, long srcHigh, long srcLow, long dstHigh, long dstLow, int ingress,
             long now, TcpPacket tcp, TcpHeader seg) {
-        // One lookup per segment, from the header's fields: every connection in the demux has its flow here.
+        // One lookup per segment, from the header's fields: the table holds every connection's flow.
         NatTcpFlow flow = flows.get(srcHigh, srcLow, seg.srcPort(), dstHigh, dstLow, seg.dstPort());
         boolean freshSyn = seg.control() == TcpControl.SYN && !seg.hasAck();
         if (flow != null && !(freshSyn && flow.conn.acceptsNewSyn(seg))) {
@@ -274,15 +286,17 @@ public final class TcpNat {
             sendReset(guestMac, key, seg);
             return true;
         }
-        TcpConnection conn = demux.admitSyn(key, seg, now);
-        if (conn == null) {
+        if (atTotalCap()) {
             quotas.release(ingress, OwnerQuotas.Kind.TCP);
             if (!local) {
                 quotas.release(ingress, OwnerQuotas.Kind.PENDING_DIAL);
             }
-            sendReset(guestMac, key, seg); // over the total cap
+            sendReset(guestMac, key, seg);
             return true;
         }
+        // SYN_PENDING until the dial (or the local service) decides; RFC 6528 initial sequence number
+        TcpConnection conn = TcpConnection.acceptSyn(key, seg, configFor(key), alloc, tcpStats, isn.next(key, now),
+                now);
         if (local) {
             conn.accept(now);
             LocalTcpFlow[] self = new LocalTcpFlow[1];
@@ -459,11 +473,27 @@ public final class TcpNat {
             int local = EPHEMERAL_FIRST + (nextEphemeral++ % EPHEMERAL_COUNT);
             TcpConnectionKey candidate = from != null ? new TcpConnectionKey((Ipv6Address) guest, port, from, local)
                     : new TcpConnectionKey((Ipv4Address) guest, port, gateway.ip(), local);
-            if (demux.get(candidate) == null) {
-                return demux.connect(candidate, now);
+            if (flows.get(candidate) == null) {
+                return atTotalCap() ? null
+                        : TcpConnection.connect(candidate, configFor(candidate), alloc, tcpStats,
+                                isn.next(candidate, now), now);
             }
         }
         return null;
+    }
+
+    /** True (and the refusal counted) when the table holds {@link NatConfig#maxConnections()} connections. */
+    private boolean atTotalCap() {
+        if (flows.size() >= config.maxConnections()) {
+            refusedByLimit++;
+            return true;
+        }
+        return false;
+    }
+
+    /** The configuration of a connection with {@code key}: the MSS follows its IP header's size. */
+    private TcpConfig configFor(TcpConnectionKey key) {
+        return key.isIpv6() ? tcpConfig6 : tcpConfig;
     }
 
     /**
@@ -615,7 +645,7 @@ public final class TcpNat {
             faults++;
             observer.flowFailed(flow.toString(), e);
         }
-        demux.remove(flow.conn.key());
+        flow.conn.release();
     }
 
     /**
@@ -685,7 +715,6 @@ public final class TcpNat {
         for (NatTcpFlow f : flows.snapshot()) {
             finish(f, true);
         }
-        demux.releaseAll();
     }
 
     /** Live guest connections. */
@@ -693,9 +722,14 @@ public final class TcpNat {
         return flows.size();
     }
 
-    /** The demultiplexer (its counters and caps). */
-    public TcpDemux demux() {
-        return demux;
+    /** The counters all connections share. */
+    public TcpStats stats() {
+        return tcpStats;
+    }
+
+    /** SYNs (and connections into guests) refused because {@link NatConfig#maxConnections()} were open. */
+    public long refusedByLimit() {
+        return refusedByLimit;
     }
 
     /** Segments dropped as malformed or with a bad checksum. */

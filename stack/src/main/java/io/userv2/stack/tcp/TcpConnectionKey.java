@@ -8,7 +8,7 @@ import java.net.InetAddress;
 /**
  * The four-tuple of a connection as the gateway's endpoint sees it, over IPv4 or IPv6: {@code remote} is the guest
  * (who sent the SYN), {@code local} the address and port the guest dialled (which the NAT relays to a host socket). A
- * plain value, used as the {@link TcpDemux} key.
+ * plain value; the NAT's table of flows is keyed by its fields.
  *
  * <p>Both families in one shape, without an object per address: each address is 128 bits in two {@code long}s, an
  * IPv4 address as its IPv4-mapped IPv6 form {@code ::ffff:a.b.c.d} (RFC 4291 2.5.5.2). A key over IPv6 may not have

@@ -3,8 +3,8 @@ package io.userv2.stack.tcp;
 /**
  * The states of a {@link TcpConnection} (RFC 9293 section 3.3.2), plus {@link #SYN_PENDING} for dial-then-accept.
  *
- * <p>There is no LISTEN: listening is the owner's job ({@link TcpDemux} turns each SYN for an unknown four-tuple into
- * a new connection through {@link TcpConnection#acceptSyn}); a connection starts in {@link #SYN_PENDING} (passive) or
+ * <p>There is no LISTEN: listening is the owner's job (the NAT turns each SYN for an unknown four-tuple into a new
+ * connection through {@link TcpConnection#acceptSyn}); a connection starts in {@link #SYN_PENDING} (passive) or
  * {@link #SYN_SENT} (active) and ends in {@link #CLOSED}.
  */
 public enum TcpState {

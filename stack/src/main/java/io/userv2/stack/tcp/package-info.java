@@ -2,9 +2,9 @@
  * TCP endpoints for the virtual gateway (RFC 9293), sans-IO: {@link io.userv2.stack.tcp.TcpConnection} is one endpoint
  * as a state machine that takes parsed segments and the current time ({@code process}), emits the segments that are
  * due through a {@link io.userv2.stack.tcp.SegmentEmitter} ({@code dispatch}), and says when it next needs to run
- * ({@code pollAt}). No threads, sockets or clocks. {@link io.userv2.stack.tcp.TcpDemux} maps four-tuples to
- * connections for the NAT layer, with admission caps; {@link io.userv2.stack.tcp.IsnGenerator} makes RFC 6528 initial
- * sequence numbers from an injected clock.
+ * ({@code pollAt}). No threads, sockets or clocks. The owner (the NAT layer) keeps the table of connections by
+ * four-tuple and their admission caps; {@link io.userv2.stack.tcp.IsnGenerator} makes RFC 6528 initial sequence
+ * numbers from an injected clock.
  *
  * <p>No object is made per segment in steady state: segments come in and go out as a reused
  * {@link io.userv2.stack.wire.TcpHeader} (read during the call only), and sequence numbers are raw {@code int}s

@@ -400,7 +400,7 @@ class NatEngineTest {
             sim.runFor(10 * 60 * S);
             assertEquals(1, sim.engine.tcp().connections());
             assertTrue(c.isEstablished());
-            assertTrue(sim.engine.tcp().demux().stats().keepAliveProbes() > 0, "probed, and answered");
+            assertTrue(sim.engine.tcp().stats().keepAliveProbes() > 0, "probed, and answered");
             sim.assertNoLeaks();
         }
     }
@@ -419,6 +419,24 @@ class NatEngineTest {
             a.abort();
             sim.runUntil(() -> sim.engine.tcp().connections() == 1, 2 * S, "the aborted one retired");
             established(sim, g, 80);
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aSynOverTheTotalCapIsResetCountedAndAClosedConnectionFreesItsSlot() {
+            NatSim sim = new NatSim(NatSim.config().withConnectionLimits(2, 10, 10), SEED);
+            SimGuest g = guest(sim);
+            SimGuest other = sim.guest(8, "52:55:55:00:00:08", "192.168.104.8");
+            TcpConnection a = established(sim, g, 80);
+            established(sim, other, 80);
+            TcpConnection third = other.connect(REMOTE, 80);
+            sim.runUntil(() -> third.state() == TcpState.CLOSED, 2 * S, "RST over the total cap");
+            assertEquals(1, sim.engine.tcp().refusedByLimit());
+            assertEquals(2, sim.engine.tcp().connections());
+            a.abort();
+            sim.runUntil(() -> sim.engine.tcp().connections() == 1, 2 * S, "the aborted one retired");
+            established(sim, other, 80);
+            assertEquals(1, sim.engine.tcp().refusedByLimit());
             sim.assertNoLeaks();
         }
 
