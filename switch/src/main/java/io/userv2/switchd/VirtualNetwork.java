@@ -226,7 +226,7 @@ public final class VirtualNetwork implements AutoCloseable {
         NatPolicy policy = new NatPolicy(config.subnet(), settings.hostAliasOr(config.gatewayIp()), settings.rules(),
                 settings.outside(), settings.linkLocal());
         EgressGauge egress = mac -> {
-            Port port = sw.portOf(mac.bits());
+            Port port = sw.portOf(mac);
             return port == null ? 0 : port.queuedBytes();
         };
         NatLoop nat = new NatLoop(loop, gateway, policy, settings.engineConfig(config.mtu())

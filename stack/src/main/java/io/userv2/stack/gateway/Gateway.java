@@ -889,13 +889,21 @@ public final class Gateway implements UdpSender {
 
     /** As {@link #sendTcp(MacAddress, Ipv4Address, Ipv4Address, TcpHeader, ByteBuf)} with the addresses' raw bits. */
     public void sendTcp(MacAddress dstMac, int src, int dst, TcpHeader tcp, ByteBuf payload) {
+        sendTcp(dstMac.bits(), src, dst, tcp, payload);
+    }
+
+    /**
+     * As {@link #sendTcp(MacAddress, Ipv4Address, Ipv4Address, TcpHeader, ByteBuf)} with raw bits: the MAC's 48
+     * ({@link MacAddress#bits()}) and the addresses' 32 (the NAT's path: no object per segment).
+     */
+    public void sendTcp(long dstMac, int src, int dst, TcpHeader tcp, ByteBuf payload) {
         int payloadLength = payload.readableBytes();
         // Once per segment: the headers are written from primitives (no Ipv4Repr/EthernetRepr per segment).
         int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + tcp.totalLength();
         int length = EthernetFrame.HEADER_LENGTH + ipLength;
         ByteBuf out = alloc.buffer(length);
         try {
-            MacAddress.write(out, EthernetFrame.DESTINATION, dstMac.bits());
+            MacAddress.write(out, EthernetFrame.DESTINATION, dstMac);
             MacAddress.write(out, EthernetFrame.SOURCE, mac.bits());
             out.setShort(EthernetFrame.ETHER_TYPE, EtherType.IPV4.value());
             int offset = EthernetFrame.HEADER_LENGTH;

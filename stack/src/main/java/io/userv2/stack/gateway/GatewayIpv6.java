@@ -886,12 +886,18 @@ public final class GatewayIpv6 {
      */
     public void sendTcp(MacAddress dstMac, long srcHigh, long srcLow, long dstHigh, long dstLow, TcpHeader tcp,
                         ByteBuf payload) {
+        sendTcp(dstMac.bits(), srcHigh, srcLow, dstHigh, dstLow, tcp, payload);
+    }
+
+    /** As the above with the MAC's 48 bits ({@link MacAddress#bits()}): the NAT's path, no object per segment. */
+    public void sendTcp(long dstMac, long srcHigh, long srcLow, long dstHigh, long dstLow, TcpHeader tcp,
+                        ByteBuf payload) {
         int payloadLength = payload.readableBytes();
         int ipLength = Ipv6Packet.HEADER_LENGTH + tcp.totalLength();
         int length = EthernetFrame.HEADER_LENGTH + ipLength;
         ByteBuf out = alloc.buffer(length);
         try {
-            MacAddress.write(out, EthernetFrame.DESTINATION, dstMac.bits());
+            MacAddress.write(out, EthernetFrame.DESTINATION, dstMac);
             MacAddress.write(out, EthernetFrame.SOURCE, mac.bits());
             out.setShort(EthernetFrame.ETHER_TYPE, EtherType.IPV6_VALUE);
             int offset = EthernetFrame.HEADER_LENGTH;

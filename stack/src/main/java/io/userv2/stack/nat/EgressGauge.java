@@ -11,6 +11,6 @@ public interface EgressGauge {
     /** A gauge that always says the queue is empty. */
     EgressGauge NONE = mac -> 0;
 
-    /** Bytes queued towards {@code mac} and not yet written. */
-    int queuedToward(MacAddress mac);
+    /** Bytes queued towards {@code mac} (a MAC's 48 bits, as {@link MacAddress#bits()}) and not yet written. */
+    int queuedToward(long mac);
 }

@@ -82,15 +82,16 @@ final class GuestErrors {
      * ENETUNREACH (over IPv6: code 3, address unreachable, or code 0, no route, RFC 4443 3.1).
      */
     void tcpUnreachable(NatTcpFlow flow, DialFailure why, long now) {
-        if (flow.guestMac == null) {
+        if (flow.guestMac == NatTcpFlow.NO_MAC) {
             return;
         }
+        MacAddress to = MacAddress.of(flow.guestMac);
         TcpConnectionKey k = flow.conn.key();
         if (k.isIpv6()) {
             Ipv6Address guest = k.remoteIpv6();
             int code = why == DialFailure.NET_UNREACHABLE ? Icmpv6Packet.CODE_NO_ROUTE
                     : Icmpv6Packet.CODE_ADDRESS_UNREACHABLE;
-            send6(flow.guestMac, guest, k.localIpv6(), IpProtocol.TCP_NUMBER, TCP_HEADER, k.remotePort(),
+            send6(to, guest, k.localIpv6(), IpProtocol.TCP_NUMBER, TCP_HEADER, k.remotePort(),
                     k.localPort(), flow.conn.irs().value(), v6.sourceFor(guest), code, now);
             return;
         }
@@ -98,7 +99,7 @@ final class GuestErrors {
                 flow.conn.irs());
         int code = why == DialFailure.NET_UNREACHABLE ? Icmpv4Packet.CODE_NET_UNREACHABLE
                 : Icmpv4Packet.CODE_HOST_UNREACHABLE;
-        send(flow.guestMac, quote, gateway.ip(), code, now);
+        send(to, quote, gateway.ip(), code, now);
     }
 
     private void send(MacAddress to, Ipv4Quote quote, Ipv4Address from, int code, long now) {

@@ -13,7 +13,7 @@ final class GuestProbe extends NatTcpFlow {
     private final CompletableFuture<Boolean> result = new CompletableFuture<>();
 
     GuestProbe(TcpConnection conn, int owner, long deadline) {
-        super(conn, null, owner);
+        super(conn, NO_MAC, owner);
         this.deadline = deadline;
     }
 

@@ -4,7 +4,6 @@ import io.userv2.stack.tcp.ByteSink;
 import io.userv2.stack.tcp.ByteSource;
 import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
-import io.userv2.stack.wire.MacAddress;
 import java.io.IOException;
 
 /**
@@ -34,7 +33,7 @@ final class HostTcpRelay extends NatTcpFlow {
     private final ByteSink<IOException> toHost = src -> socket.write(src);
 
     /** A relay whose host socket is still to be dialled ({@link #dialling}), or already connected ({@link #connected}). */
-    HostTcpRelay(TcpConnection conn, MacAddress guestMac, int owner, long dialDeadline) {
+    HostTcpRelay(TcpConnection conn, long guestMac, int owner, long dialDeadline) {
         super(conn, guestMac, owner);
         this.dialDeadline = dialDeadline;
     }

@@ -1,7 +1,6 @@
 package io.userv2.stack.nat;
 
 import io.userv2.stack.tcp.TcpConnection;
-import io.userv2.stack.wire.MacAddress;
 
 /**
  * A guest connection served by a {@link LocalTcpService} of the gateway, closed when idle: after
@@ -15,7 +14,7 @@ final class LocalTcpFlow extends NatTcpFlow {
     private long lastActive;
     private boolean busy;
 
-    LocalTcpFlow(TcpConnection conn, MacAddress guestMac, int owner, LocalTcpService service, Runnable wake,
+    LocalTcpFlow(TcpConnection conn, long guestMac, int owner, LocalTcpService service, Runnable wake,
             long idleTimeout, long now) {
         super(conn, guestMac, owner);
         this.session = service.open(conn, owner, wake);

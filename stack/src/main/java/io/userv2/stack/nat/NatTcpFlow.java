@@ -15,8 +15,13 @@ import io.userv2.stack.wire.MacAddress;
  */
 public abstract sealed class NatTcpFlow permits HostTcpRelay, LocalTcpFlow, GuestProbe {
     final TcpConnection conn;
-    /** The guest's MAC, from its latest segment (null until known for a flow we open): where segments go. */
-    MacAddress guestMac;
+    /** {@link #guestMac} while the guest's MAC is not known (no MAC's 48 bits can be all ones in 64). */
+    static final long NO_MAC = -1L;
+    /**
+     * The guest's MAC ({@link MacAddress#bits()}), from its latest segment, where segments go; {@link #NO_MAC} until
+     * known for a flow we open. A primitive: no object per flow, no pointer to follow per segment sent.
+     */
+    long guestMac;
     /** The switch port the guest's segments come in on: the flow goes when that port does. */
     int owner;
     /** The deadline this flow is queued under in the timer queue, or Long.MAX_VALUE. */
@@ -37,7 +42,7 @@ public abstract sealed class NatTcpFlow permits HostTcpRelay, LocalTcpFlow, Gues
     /** The next flow in the same {@link NatFlowTable} bucket (same ports and gateway side, another guest). */
     NatTcpFlow nextInBucket;
 
-    NatTcpFlow(TcpConnection conn, MacAddress guestMac, int owner) {
+    NatTcpFlow(TcpConnection conn, long guestMac, int owner) {
         this.conn = conn;
         this.guestMac = guestMac;
         this.owner = owner;

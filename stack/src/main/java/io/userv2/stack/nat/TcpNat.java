@@ -22,7 +22,6 @@ import io.userv2.stack.wire.Ipv4Address;
 import io.userv2.stack.wire.Ipv4Packet;
 import io.userv2.stack.wire.Ipv6Address;
 import io.userv2.stack.wire.Ipv6Packet;
-import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpPacket;
 import io.userv2.stack.wire.TcpHeader;
@@ -232,9 +231,7 @@ public final class TcpNat {
         NatTcpFlow flow = flows.get(srcHigh, srcLow, seg.srcPort(), dstHigh, dstLow, seg.dstPort());
         boolean freshSyn = seg.control() == TcpControl.SYN && !seg.hasAck();
         if (flow != null && !(freshSyn && flow.conn.acceptsNewSyn(seg))) {
-            if (flow.guestMac == null || flow.guestMac.bits() != frame.source()) {
-                flow.guestMac = MacAddress.of(frame.source());
-            }
+            flow.guestMac = frame.source();
             if (flow.owner == Ipv4Forwarder.NO_OWNER && ingress != Ipv4Forwarder.NO_OWNER) {
                 // A connection we opened (a port forward): owned by the port the guest answers from, and counted
                 // there (never refused: the host side asked for it).
@@ -251,7 +248,7 @@ public final class TcpNat {
             touch(flow);
             return true;
         }
-        MacAddress guestMac = MacAddress.of(frame.source());
+        long guestMac = frame.source();
         TcpConnectionKey key = new TcpConnectionKey(srcHigh, srcLow, seg.srcPort(), dstHigh, dstLow, seg.dstPort());
         if (!freshSyn) {
             // RFC 9293 3.10.7.1: a segment for no connection is answered with RST (unless it is one).
@@ -433,7 +430,7 @@ public final class TcpNat {
         if (conn == null) {
             return null;
         }
-        HostTcpRelay relay = new HostTcpRelay(conn, null, Ipv4Forwarder.NO_OWNER, Long.MAX_VALUE);
+        HostTcpRelay relay = new HostTcpRelay(conn, NatTcpFlow.NO_MAC, Ipv4Forwarder.NO_OWNER, Long.MAX_VALUE);
         relay.connected(socket);
         flows.put(relay);
         touch(relay);
@@ -498,10 +495,11 @@ public final class TcpNat {
 
     /**
      * The guest's MAC for a flow that does not know it yet (a port forward's first SYN): from the gateway's ARP
-     * cache, else an ARP request (at most every {@link #ARP_RETRY_NANOS}) and null; over IPv6 from the neighbour
-     * cache, else a Neighbor Solicitation (RFC 4861 7.2.2; the cache paces its retries) and null.
+     * cache, else an ARP request (at most every {@link #ARP_RETRY_NANOS}) and {@link NatTcpFlow#NO_MAC}; over IPv6
+     * from the neighbour cache, else a Neighbor Solicitation (RFC 4861 7.2.2; the cache paces its retries) and
+     * {@link NatTcpFlow#NO_MAC}.
      */
-    private MacAddress resolveGuest(NatTcpFlow flow, long now) {
+    private long resolveGuest(NatTcpFlow flow, long now) {
         TcpConnectionKey key = flow.conn.key();
         if (key.isIpv6()) {
             long mac6 = now - flow.arpSentAt >= ARP_RETRY_NANOS || flow.arpSentAt == 0
@@ -509,21 +507,21 @@ public final class TcpNat {
                     : v6.neighbors().lookup(key.remoteHigh(), key.remoteLow());
             if (mac6 == NeighborCache.NONE) {
                 flow.arpSentAt = now;
-                return null;
+                return NatTcpFlow.NO_MAC;
             }
-            flow.guestMac = MacAddress.of(mac6);
-            return flow.guestMac;
+            flow.guestMac = mac6;
+            return mac6;
         }
         long mac = gateway.arpCache().lookup(key.remoteIpv4(), now);
         if (mac != ArpCache.NONE) {
-            flow.guestMac = MacAddress.of(mac);
-            return flow.guestMac;
+            flow.guestMac = mac;
+            return mac;
         }
         if (now - flow.arpSentAt >= ARP_RETRY_NANOS || flow.arpSentAt == 0) {
             flow.arpSentAt = now;
             gateway.sendArpRequest(flow.conn.key().remoteAddress());
         }
-        return null;
+        return NatTcpFlow.NO_MAC;
     }
 
     /** Runs the flow's relay, the connection's output and timers, and retires it when it is done. */
@@ -538,7 +536,7 @@ public final class TcpNat {
         if (flow.finished) {
             return;
         }
-        if (flow.guestMac == null && resolveGuest(flow, now) == null) {
+        if (flow.guestMac == NatTcpFlow.NO_MAC && resolveGuest(flow, now) == NatTcpFlow.NO_MAC) {
             schedule(flow, now + ARP_POLL_NANOS); // nothing can be sent before the guest's MAC is known
             return;
         }
@@ -656,7 +654,7 @@ public final class TcpNat {
         faults++;
         observer.flowFailed(flow.toString(), e);
         try {
-            if (flow.guestMac != null && flow.conn.state() != TcpState.CLOSED) {
+            if (flow.guestMac != NatTcpFlow.NO_MAC && flow.conn.state() != TcpState.CLOSED) {
                 flow.conn.abort();
                 flow.conn.dispatch(flow.conn.pollAt(), emitter);
             }
@@ -670,8 +668,8 @@ public final class TcpNat {
         try {
             NatTcpFlow current = dispatching;
             NatTcpFlow flow = current != null && current.conn.key() == key ? current : flows.get(key);
-            MacAddress to = flow != null ? flow.guestMac : null;
-            if (to == null) {
+            long to = flow != null ? flow.guestMac : NatTcpFlow.NO_MAC;
+            if (to == NatTcpFlow.NO_MAC) {
                 return;
             }
             if (key.isIpv6()) {
@@ -688,7 +686,7 @@ public final class TcpNat {
      * Answers the guest's {@code seg}, of the connection {@code key} would name, with the reset RFC 9293 prescribes
      * (none when it is a RST itself), from the address it was sent to.
      */
-    private void sendReset(MacAddress to, TcpConnectionKey key, TcpHeader seg) {
+    private void sendReset(long to, TcpConnectionKey key, TcpHeader seg) {
         if (!TcpConnection.resetFor(seg, rst)) {
             return;
         }
