@@ -511,12 +511,14 @@ public final class EventLoop {
      * bytes, the last of them a sender's last segment of a write if {@code endsWrite}; its previous one that brought
      * any was at {@code previousReceive} (System.nanoTime) and ended a write if {@code previousEndedWrite}. If that
      * makes a stream that goes on, the loop holds its next poll for the coalescing window; a batch (two frames or
-     * more, or a jumbo frame) stops its busy-polling for a while ({@link ReceiveCoalescing#received}). Loop thread
+     * more, or a jumbo frame) stops its busy-polling for a while; {@code betweenVms} when no frame went to the
+     * gateway ({@link ReceiveCoalescing#received(long, boolean, long, int, int, int, boolean, boolean)}). Loop thread
      * only.
      */
     public void received(long previousReceive, boolean previousEndedWrite, int bytes, int largestFrame, int frames,
-            boolean endsWrite) {
-        coalescing.received(previousReceive, previousEndedWrite, now, bytes, largestFrame, frames, endsWrite);
+            boolean endsWrite, boolean betweenVms) {
+        coalescing.received(previousReceive, previousEndedWrite, now, bytes, largestFrame, frames, endsWrite,
+                betweenVms);
     }
 
     /** Asks the loop to stop; safe from any thread (a shutdown hook, say). */

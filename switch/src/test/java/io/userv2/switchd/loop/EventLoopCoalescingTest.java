@@ -41,7 +41,7 @@ class EventLoopCoalescingTest {
         CountDownLatch holding = new CountDownLatch(1);
         // A full receive (frames of MTU 1500) right after another: a stream, so the loop holds its next poll.
         loop.execute(() -> {
-            loop.received(loop.now(), false, 64 * 1024, 1514, 43, false);
+            loop.received(loop.now(), false, 64 * 1024, 1514, 43, false, true);
             holding.countDown();
         });
         assertTrue(holding.await(10, TimeUnit.SECONDS));

@@ -101,9 +101,10 @@ class ReceiveCoalescingTest {
     @Test
     void twoFramesOrMoreInOneReceiveStopThePollForAWhileAndStillHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
-        // 40 full frames at MTU 1500 in one receive: held like any stream, and no polling for a while
+        // 40 full frames at MTU 1500 in one receive: held like any stream (a large round: the window grows by half),
+        // and no polling for a while
         c.received(0, false, 30_000, 40 * FULL_FRAME, FRAME, 40, false);
-        assertEquals(30_000 + WINDOW, c.takeHold());
+        assertEquals(30_000 + WINDOW * 3 / 2, c.takeHold());
         assertTrue(c.batchAt(30_000));
         assertTrue(c.batchAt(30_000 + ReceiveCoalescing.QUIET_NANOS - 1));
         assertFalse(c.batchAt(30_000 + ReceiveCoalescing.QUIET_NANOS));
@@ -155,6 +156,87 @@ class ReceiveCoalescingTest {
         // the same receive after one that was mid-write: a stream
         c.received(100_000, false, 120_000, 2 * FULL_FRAME, FRAME, 2, false);
         assertEquals(120_000 + WINDOW, c.takeHold());
+    }
+
+    /** One round of a stream of {@code frames} full frames at {@code now}, the previous {@code gap} before; its hold. */
+    private static long round(ReceiveCoalescing c, long now, long gap, int frames, boolean endsWrite) {
+        c.received(now - gap, false, now, frames * FULL_FRAME, FRAME, frames, endsWrite);
+        long until = c.takeHold();
+        return until == Long.MIN_VALUE ? 0 : until - now;
+    }
+
+    @Test
+    void largeStreamRoundsLengthenTheWindowByHalfABaseWindowUpToThree() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        long t = 1_000_000_000L;
+        assertEquals(WINDOW, round(c, t, 100_000, ReceiveCoalescing.GROW_FRAMES - 1, false), "a small round: base");
+        long[] expected = {WINDOW * 3 / 2, 2 * WINDOW, WINDOW * 5 / 2, 3 * WINDOW, 3 * WINDOW};
+        for (int i = 0; i < expected.length; i++) {
+            t += 100_000;
+            assertEquals(expected[i], round(c, t, 100_000, ReceiveCoalescing.GROW_FRAMES, false), "round " + i);
+        }
+        assertEquals(3 * WINDOW, c.windowNanos());
+        t += 100_000;
+        assertEquals(0, round(c, t, 100_000, 40, true), "a large round that ends a write: no hold...");
+        assertEquals(3 * WINDOW, c.windowNanos(), "...and the window stays");
+        int ack = 4 + 66;
+        c.received(Long.MIN_VALUE / 2, false, t + 10_000, ack, 66, 1, false);
+        assertEquals(t + 10_000 + 3 * WINDOW, c.takeHold(), "the stream's acknowledgements hold for as long");
+    }
+
+    @Test
+    void roundsThatBringEnoughBytesDoNotGrowTheWindowAndTooManyBringTheBaseBack() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        long t = 1_000_000_000L;
+        int enough = ReceiveCoalescing.ROUND_BYTES_ENOUGH / FULL_FRAME + 1; // frames in a round of 64 KiB or more
+        assertEquals(WINDOW, round(c, t += 100_000, 100_000, enough, false), "a fast stream: batch enough already");
+        assertEquals(WINDOW * 3 / 2, round(c, t += 100_000, 100_000, enough - 2, false), "under 64 KiB: grows");
+        assertEquals(WINDOW * 3 / 2, round(c, t += 100_000, 100_000, enough, false), "64 KiB or more: stays");
+        int tooMany = ReceiveCoalescing.ROUND_BYTES_TOO_MANY / FULL_FRAME + 1;
+        assertEquals(WINDOW, round(c, t += 100_000, 100_000, tooMany, false),
+                "128 KiB or more: the sender outgrew the window, the base again");
+    }
+
+    @Test
+    void roundsWithFramesToTheGatewayHoldButNeverGrowTheWindow() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        long t = 1_000_000_000L;
+        for (int i = 0; i < 4; i++) {
+            t += 100_000;
+            c.received(t - 100_000, false, t, 40 * FULL_FRAME, FRAME, 40, false, false);
+            assertEquals(t + WINDOW, c.takeHold(), "a guest streaming through the NAT: the base window, round " + i);
+        }
+        assertEquals(WINDOW, c.windowNanos());
+    }
+
+    @Test
+    void aShortReceiveThatEndsAWriteBringsTheBaseWindowBack() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        long t = 1_000_000_000L;
+        for (int i = 0; i < 4; i++) {
+            t += 100_000;
+            round(c, t, 100_000, 40, false);
+        }
+        assertEquals(3 * WINDOW, c.windowNanos());
+        // another VM's request (one small frame, PSH) while the stream goes on
+        c.received(Long.MIN_VALUE / 2, false, t + 10_000, 4 + 67, 67, 1, true);
+        assertEquals(Long.MIN_VALUE, c.takeHold());
+        assertEquals(WINDOW, c.windowNanos());
+        assertEquals(WINDOW * 3 / 2, round(c, t + 100_000, 100_000, 40, false), "and it grows again from there");
+    }
+
+    @Test
+    void theWindowFallsBackToTheBaseOnceTheStreamStops() {
+        ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
+        long t = 1_000_000_000L;
+        for (int i = 0; i < 4; i++) {
+            t += 100_000;
+            round(c, t, 100_000, 40, false);
+        }
+        assertEquals(3 * WINDOW, c.windowNanos());
+        long later = t + ReceiveCoalescing.MIN_STREAM_GAP_NANOS; // longer than two windows of 150 us
+        assertEquals(0, round(c, later, ReceiveCoalescing.MIN_STREAM_GAP_NANOS, 40, false), "no stream: no hold");
+        assertEquals(WINDOW, c.windowNanos());
     }
 
     @Test

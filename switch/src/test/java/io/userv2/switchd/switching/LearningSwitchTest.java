@@ -72,6 +72,20 @@ class LearningSwitchTest {
     }
 
     @Test
+    void framesToTheGatewaysMacAreToldApartFromOthers() {
+        ByteBuf toB = Frames.frame(B, A, 1, 60);
+        assertEquals(false, sw.isToGateway(toB, toB.readerIndex(), toB.readableBytes()), "no gateway yet");
+        sw.attachGateway(new io.userv2.switchd.port.VirtualPort("gateway", io.userv2.stack.wire.MacAddress.of(C),
+                (buf, index, length, ingress, t) -> { }, () -> now));
+        ByteBuf toGateway = Frames.frame(C, A, 1, 60);
+        assertEquals(true, sw.isToGateway(toGateway, toGateway.readerIndex(), toGateway.readableBytes()));
+        assertEquals(false, sw.isToGateway(toB, toB.readerIndex(), toB.readableBytes()));
+        assertEquals(false, sw.isToGateway(toGateway, toGateway.readerIndex(), 5), "a runt is no one's");
+        toB.release();
+        toGateway.release();
+    }
+
+    @Test
     void hairpinIsDropped() {
         send(pa, BROADCAST, C); // C is learned on pa (two MACs behind one port)
         send(pa, C, A);
