@@ -52,14 +52,10 @@ bridge_to() {
 
 # setup PEER N: the switch and four guests 192.168.104.(10N+1..4): A streams to B, C asks D
 setup() {
-    local peer=$1 n=$2 sock="$work/$1.sock" variant=${1#userv2-} args=${USERV2_ARGS:-} name peer_jar=$jar opts=""
-    if [ "$variant" != "$peer" ]; then
-        name=USERV2_ARGS_$variant; args="$args ${!name:-}"
-        name=USERV2_JAVA_OPTS_$variant; opts="${!name:-}"
-        name=USERV2_JAR_$variant; peer_jar=${!name:-$jar}
-    fi
+    local peer=$1 n=$2 sock="$work/$1.sock"
+    userv2_peer "$peer"
     # shellcheck disable=SC2086
-    java $opts -jar "$peer_jar" --listen "$sock" --mtu "$MTU" $args >"$work/$peer.log" 2>&1 &
+    java $peer_opts -jar "$peer_jar" --listen "$sock" --mtu "$MTU" $peer_args >"$work/$peer.log" 2>&1 &
     pids+=($!)
     wait_for "$work/$peer.log" "listening on" 60
     local guests=() i

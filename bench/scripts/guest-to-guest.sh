@@ -78,14 +78,9 @@ setup() {
             bridge_to "$a" "unix:$sock"
             ;;
         userv2 | userv2-*)
-            local variant=${peer#userv2-} args=${USERV2_ARGS:-} opts=${USERV2_JAVA_OPTS:-} name peer_jar=$jar
-            if [ "$variant" != "$peer" ]; then
-                name=USERV2_ARGS_$variant; args="$args ${!name:-}"
-                name=USERV2_JAVA_OPTS_$variant; opts="$opts ${!name:-}"
-                name=USERV2_JAR_$variant; peer_jar=${!name:-$jar}
-            fi
+            userv2_peer "$peer"
             # shellcheck disable=SC2086
-            java $opts -jar "$peer_jar" --listen "$sock" --mtu "$mtu" $args >"$work/$peer-$mtu.log" 2>&1 &
+            java $peer_opts -jar "$peer_jar" --listen "$sock" --mtu "$mtu" $peer_args >"$work/$peer-$mtu.log" 2>&1 &
             pids+=($!)
             wait_for "$work/$peer-$mtu.log" "listening on" 60
             bridge_to "$a" "unix:$sock"

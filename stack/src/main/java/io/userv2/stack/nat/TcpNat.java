@@ -46,8 +46,8 @@ import java.util.concurrent.CompletableFuture;
  *       Destination Unreachable (RFC 1122 4.2.3.9); a dial that does not complete within the dial timeout with
  *       silence, so the guest's own connect times out.</li>
  *   <li><b>Admission:</b> caps per switch port ({@link OwnerQuotas}: connections, and host dials pending at once)
- *       and in total ({@link NatConfig#maxConnections()}); a SYN over a cap is answered with RST, counted against the port and
- *       reported. A guest that makes up source addresses still spends only its own port's share. A SYN for a four-tuple in TIME-WAIT starts a new connection (RFC 9293 3.10.7.4 allows it when the ISN
+ *       and in total ({@link NatConfig#maxConnections()}); a SYN over a cap is answered with RST, counted against
+ *       the port and reported. A guest that makes up source addresses still spends only its own port's share. A SYN for a four-tuple in TIME-WAIT starts a new connection (RFC 9293 3.10.7.4 allows it when the ISN
  *       is higher; we replace the old one).</li>
  *   <li><b>Unknown segments:</b> RFC 9293 3.10.7.1: a segment for no connection is answered with RST unless it is one.</li>
  *   <li><b>Ownership:</b> every flow belongs to the switch port its guest's segments come in on;

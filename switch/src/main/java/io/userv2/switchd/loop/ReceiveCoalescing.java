@@ -232,7 +232,8 @@ public final class ReceiveCoalescing {
         if (streaming(previous, now, bytes)) {
             if (bytes >= ROUND_BYTES_TOO_MANY) {
                 window = windowNanos;
-            } else if (betweenVms && frames >= GROW_FRAMES && bytes < ROUND_BYTES_ENOUGH) {
+            } else if (betweenVms && frames >= GROW_FRAMES && largestFrame >= STREAM_MIN_BYTES
+                    && bytes < ROUND_BYTES_ENOUGH) {
                 window = Math.min(window + windowNanos / 2, maxWindowNanos);
             }
             holdUntil = now + window;
