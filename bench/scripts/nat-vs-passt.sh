@@ -150,16 +150,11 @@ measure() {
 
 # run_userv2 MTU [PEER]: PEER userv2_X adds USERV2_ARGS_X and USERV2_JAVA_OPTS_X, and runs USERV2_JAR_X if set
 run_userv2() {
-    local mtu=$1 peer=${2:-userv2} log="$work/switch-$1.log" args=${USERV2_ARGS:-} opts=${USERV2_JAVA_OPTS:-} name
-    local peer_jar=$jar
-    if [ "$peer" != userv2 ]; then
-        name=USERV2_ARGS_${peer#userv2_}; args="$args ${!name:-}"
-        name=USERV2_JAVA_OPTS_${peer#userv2_}; opts="$opts ${!name:-}"
-        name=USERV2_JAR_${peer#userv2_}; peer_jar=${!name:-$jar}
-    fi
+    local mtu=$1 peer=${2:-userv2} log="$work/switch-$1.log"
+    userv2_peer "$peer"
     # shellcheck disable=SC2086
-    hx java $opts -jar "$peer_jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
-        --host-resolver hosts --dns-upstream 127.0.0.1:1 --ipv6-prefix fd00:104::/64 $args >"$log" 2>&1 &
+    hx java $peer_opts -jar "$peer_jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
+        --host-resolver hosts --dns-upstream 127.0.0.1:1 --ipv6-prefix fd00:104::/64 $peer_args >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "listening on" 60
     if [ "$FAMILY" = 6 ]; then
