@@ -211,7 +211,8 @@ public final class ReceiveCoalescing {
 
     /**
      * As {@link #received(long, boolean, long, int, int, int, boolean)}; {@code betweenVms} when none of the frames
-     * went to the gateway. Only such rounds lengthen the window: through the NAT a longer window only lengthens the
+     * went to the gateway (addressed to it, or to a group address, which it receives too: the port's
+     * {@code IngressBudget} counts them). Only such rounds lengthen the window: through the NAT a longer window only lengthens the
      * guest's round trip (guest to host at MTU 1500, {@code nat-vs-passt.sh}, REPS=5: 1.86 Gbit/s against 2.10 with
      * the fixed window when gateway-bound rounds grew it too; host to guest, where the guest's receives are batches of
      * acknowledgements, 1.86 against 2.38).

@@ -17,6 +17,8 @@ public final class IngressBudget {
     private int framesLeft = Integer.MAX_VALUE;
     private int gatewayLeft = Integer.MAX_VALUE;
     private boolean paused;
+    /** Frames taken for the gateway since the budget was made (wraps; read as a difference). */
+    private int gatewayTaken;
 
     /** Sets the budget per iteration: {@code frames} in all, {@code gatewayFrames} of them for the gateway. */
     public void limit(int frames, int gatewayFrames) {
@@ -52,8 +54,18 @@ public final class IngressBudget {
         framesLeft--;
         if (toGateway) {
             gatewayLeft--;
+            gatewayTaken++;
         }
         return true;
+    }
+
+    /**
+     * How many frames {@link #take} has taken for the gateway so far, in all iterations (it wraps: compare two
+     * readings by their difference). The port reads it around a receive to learn whether any frame of it went to the
+     * gateway (the loop's receive coalescing asks).
+     */
+    public int gatewayFramesTaken() {
+        return gatewayTaken;
     }
 
     /** True once {@link #take} refused a frame in the current iteration: read no more until the next one. */

@@ -71,8 +71,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private int largestFrame;
     /** The frames switched since the last receive, for the same. */
     private int frames;
-    /** Of those, the frames to the gateway (the NAT, DHCP, DNS), for the same. */
-    private int gatewayFrames;
     /** Whether the last frame switched ended a sender's write ({@link WriteBoundary}), for the same. */
     private boolean lastEndsWrite;
     /** Where the last frame switched lies in the read buffer (length 0: none since it was looked at). */
@@ -220,13 +218,13 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             int got = i == 0 ? in.writerIndex() - before : 0;
             largestFrame = 0;
             frames = 0;
-            gatewayFrames = 0;
+            int toGatewayBefore = budget().gatewayFramesTaken();
             lastEndsWrite = false;
             boolean goOn = switchBuffered();
             if (got > 0) {
                 receives++;
                 loop.received(lastReceive, lastReceiveEndedWrite, got, largestFrame, frames, lastEndsWrite,
-                        gatewayFrames == 0);
+                        budget().gatewayFramesTaken() == toGatewayBefore); // no frame to the gateway
                 lastReceive = loop.now();
                 lastReceiveEndedWrite = lastEndsWrite;
             }
@@ -279,9 +277,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private boolean onFrame(ByteBuf buf, int index, int length) {
         largestFrame = Math.max(largestFrame, length);
         frames++;
-        if (sw.isToGateway(buf, index, length)) {
-            gatewayFrames++;
-        }
         lastFrameIndex = index;
         lastFrameLength = length;
         return sw.forward(buf, index, length, this, loop.now()); // the iteration's time, no clock read

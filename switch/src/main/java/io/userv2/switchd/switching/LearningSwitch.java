@@ -182,11 +182,6 @@ public final class LearningSwitch {
         return ports;
     }
 
-    /** True when the frame of {@code length} bytes at {@code index} of {@code buf} is addressed to the gateway. */
-    public boolean isToGateway(ByteBuf buf, int index, int length) {
-        return length >= ETHERNET_HEADER && MacAddress.read(buf, index) == gatewayMac;
-    }
-
     /**
      * Switches one frame that arrived on {@code ingress}, unless the port's budget for this iteration does not cover
      * it.

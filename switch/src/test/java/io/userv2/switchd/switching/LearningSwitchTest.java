@@ -72,17 +72,15 @@ class LearningSwitchTest {
     }
 
     @Test
-    void framesToTheGatewaysMacAreToldApartFromOthers() {
-        ByteBuf toB = Frames.frame(B, A, 1, 60);
-        assertEquals(false, sw.isToGateway(toB, toB.readerIndex(), toB.readableBytes()), "no gateway yet");
+    void theIngressBudgetCountsTheFramesForTheGateway() {
         sw.attachGateway(new io.userv2.switchd.port.VirtualPort("gateway", io.userv2.stack.wire.MacAddress.of(C),
                 (buf, index, length, ingress, t) -> { }, () -> now));
-        ByteBuf toGateway = Frames.frame(C, A, 1, 60);
-        assertEquals(true, sw.isToGateway(toGateway, toGateway.readerIndex(), toGateway.readableBytes()));
-        assertEquals(false, sw.isToGateway(toB, toB.readerIndex(), toB.readableBytes()));
-        assertEquals(false, sw.isToGateway(toGateway, toGateway.readerIndex(), 5), "a runt is no one's");
-        toB.release();
-        toGateway.release();
+        int before = pa.budget().gatewayFramesTaken();
+        send(pa, B, A); // to another VM
+        assertEquals(before, pa.budget().gatewayFramesTaken(), "a frame to a VM is not the gateway's");
+        send(pa, C, A); // to the gateway's MAC
+        send(pa, BROADCAST, A); // the gateway receives broadcasts too
+        assertEquals(before + 2, pa.budget().gatewayFramesTaken());
     }
 
     @Test
