@@ -123,11 +123,15 @@ public final class TcpConnection {
     private final TcpConnectionKey key;
     private final TcpConfig config;
     private final TcpStats stats;
-    private final SendBuffer sendBuf;
-    private final ReceiveBuffer recvBuf;
-    private final ReassemblyQueue reassembly;
-    private final SackScoreboard scoreboard = new SackScoreboard();
-    private final RttEstimator rtt;
+    private final ByteBufAllocator alloc;
+    // The parts below are made on first use ({@link #sendBuf()} and the others): a connection that ends before it
+    // carries data (a refused or abandoned SYN) allocates, and on closing reads, none of them. With 10 000 flows,
+    // each object a closing flow touches is likely a cache miss. Null until then.
+    private SendBuffer sendBuf;
+    private ReceiveBuffer recvBuf;
+    private ReassemblyQueue reassembly;
+    private SackScoreboard scoreboard;
+    private RttEstimator rtt;
     /** The header of the segment being emitted, filled again for each one (the emitter reads it during the call). */
     private final TcpHeader tx = new TcpHeader();
     private CongestionControl cc;
@@ -226,12 +230,8 @@ public final class TcpConnection {
         this.key = Objects.requireNonNull(key, "key");
         this.config = Objects.requireNonNull(config, "config");
         this.stats = stats != null ? stats : new TcpStats();
-        Objects.requireNonNull(alloc, "alloc");
+        this.alloc = Objects.requireNonNull(alloc, "alloc");
         this.iss = iss;
-        this.sendBuf = new SendBuffer(alloc, config.sendBufferSize());
-        this.recvBuf = new ReceiveBuffer(alloc);
-        this.reassembly = new ReassemblyQueue(alloc, config.maxReassemblySegments());
-        this.rtt = new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos());
         this.sndUna = iss;
         this.sndNxt = iss;
         this.sndMax = iss;
@@ -273,7 +273,7 @@ public final class TcpConnection {
         c.tsEnabled = config.timestamps();
         c.sackEnabled = config.sack();
         c.sndMss = Math.min(c.defaultMss(), config.mss());
-        c.cc = new CongestionControl(c.sndMss, config.initialWindowSegments(), c.iss, 2 * config.sendBufferSize());
+        c.cc = c.newCongestionControl();
         return c;
     }
 
@@ -288,6 +288,7 @@ public final class TcpConnection {
         lastNow = now;
         state = TcpState.SYN_RECEIVED;
         synDue = true;
+        cc = newCongestionControl();
     }
 
     /**
@@ -301,6 +302,10 @@ public final class TcpConnection {
         lastNow = now;
         queueResetAck(SeqNumber.add(irs, 1 + synPayloadLength));
         toClosed(TcpCloseCause.REFUSED, true);
+    }
+
+    private CongestionControl newCongestionControl() {
+        return new CongestionControl(sndMss, config.initialWindowSegments(), iss, 2 * config.sendBufferSize());
     }
 
     /** The peer's MSS when its SYN says none: by the family of the connection. */
@@ -336,9 +341,10 @@ public final class TcpConnection {
         sndMaxWnd = sndWnd;
         sndWl1 = syn.seq();
         sndWl2 = syn.hasAck() ? syn.ack() : iss;
-        cc = new CongestionControl(sndMss, config.initialWindowSegments(), iss, 2 * config.sendBufferSize());
         if (passive) {
-            rcvAdvRight = rcvNxt;
+            rcvAdvRight = rcvNxt; // and the congestion state comes with accept(): a refused SYN needs none
+        } else {
+            cc = newCongestionControl();
         }
     }
 
@@ -562,7 +568,7 @@ public final class TcpConnection {
             case FIN_WAIT_1 -> {
                 if (finAcked) {
                     state = TcpState.FIN_WAIT_2;
-                    sendBuf.release();
+                    releaseSendBuf();
                 }
             }
             // "CLOSING: ... if the ACK acknowledges our FIN, then enter the TIME-WAIT state; otherwise, ignore".
@@ -641,7 +647,7 @@ public final class TcpConnection {
     private void processAck(TcpHeader seg, int ack, long now) {
         int wnd = seg.window() << sndWscale;
         if (sackEnabled && seg.sackBlockCount() > 0) {
-            scoreboard.add(seg, sndUna, sndMax);
+            scoreboard().add(seg, sndUna, sndMax);
         }
         if (SeqNumber.gt(ack, sndUna)) {
             ackAdvances(ack, seg, now);
@@ -681,11 +687,11 @@ public final class TcpConnection {
     /** SND.UNA < SEG.ACK: free acknowledged bytes, sample the RTT, grow the window, manage the timer. */
     private void ackAdvances(int ack, TcpHeader seg, long now) {
         int acked = SeqNumber.diff(ack, sndUna);
-        int dataEnd = SeqNumber.add(bufSeq, sendBuf.length());
+        int dataEnd = SeqNumber.add(bufSeq, queuedBytes());
         int consumedTo = SeqNumber.min(ack, dataEnd);
         int n = SeqNumber.diff(consumedTo, bufSeq);
         if (n > 0) {
-            sendBuf.consume(n);
+            sendBuf().consume(n);
             bufSeq = consumedTo;
         }
         // RTT: RFC 7323 section 4.1 with timestamps, else Karn-filtered timing of one segment (RFC 6298 section 3).
@@ -697,10 +703,10 @@ public final class TcpConnection {
         if (tsEnabled && ts && seg.tsEcr() != 0 && !staleEcho) {
             int ms = tsNow(now) - seg.tsEcr();
             if (ms >= 0 && ms < 600_000) {
-                rtt.sample(ms * MS);
+                rtt().sample(ms * MS);
             }
         } else if (rttTiming && SeqNumber.gt(ack, rttSeq)) {
-            rtt.sample(now - rttStart);
+            rtt().sample(now - rttStart);
         }
         if (rtxTsValid && !SeqNumber.lt(ack, rtxHigh)) {
             rtxTsValid = false; // everything outstanding at the retransmission is acknowledged
@@ -712,7 +718,9 @@ public final class TcpConnection {
         if (SeqNumber.lt(sndNxt, sndUna)) {
             sndNxt = sndUna;
         }
-        scoreboard.ackedTo(sndUna);
+        if (scoreboard != null) {
+            scoreboard.ackedTo(sndUna);
+        }
         int flight = SeqNumber.diff(sndMax, sndUna);
         if (state != TcpState.SYN_SENT && state != TcpState.SYN_RECEIVED && cc.onNewAck(acked, ack, flight)) {
             // RFC 6582 3.2 step 5: "retransmit the first unacknowledged segment" on a partial ACK.
@@ -722,10 +730,10 @@ public final class TcpConnection {
             highRxtValid = true;
         }
         retries = 0;
-        rtt.clearBackoff();
+        rtt().clearBackoff();
         // RFC 6298 5.2: "When all outstanding data has been acknowledged, turn off the retransmission timer."
         // 5.3: "When an ACK is received that acknowledges new data, restart the retransmission timer".
-        rtxDeadline = sndUna == sndMax ? NEVER : now + rtt.rto();
+        rtxDeadline = sndUna == sndMax ? NEVER : now + rtt().rto();
     }
 
     /** Seventh step for ESTABLISHED / FIN-WAIT-1 / FIN-WAIT-2: trim to the window, store in order or out of order. */
@@ -750,10 +758,10 @@ public final class TcpConnection {
             return;
         }
         if (seq == rcvNxt) {
-            recvBuf.write(payload, index, len);
+            recvBuf().write(payload, index, len);
             rcvNxt = SeqNumber.add(rcvNxt, len);
             stats.bytesIn += len;
-            if (!reassembly.isEmpty()) {
+            if (!reassemblyEmpty()) {
                 int before = rcvNxt;
                 rcvNxt = reassembly.drainInto(rcvNxt, recvBuf);
                 stats.bytesIn += SeqNumber.diff(rcvNxt, before);
@@ -772,7 +780,7 @@ public final class TcpConnection {
         } else {
             // Out of order: hold it and acknowledge at once ("A TCP receiver SHOULD send an immediate duplicate ACK
             // when an out-of-order segment arrives", RFC 5681 4.2); the ACK carries SACK blocks.
-            if (reassembly.add(seq, payload, index, len)) {
+            if (reassembly().add(seq, payload, index, len)) {
                 stats.outOfOrderSegments++;
             } else {
                 stats.outOfOrderDropped++;
@@ -884,7 +892,7 @@ public final class TcpConnection {
             synDue = false;
             emitSyn(out, now);
             if (rtxDeadline == NEVER) {
-                rtxDeadline = now + rtt.rto();
+                rtxDeadline = now + rtt().rto();
             }
             return;
         }
@@ -960,7 +968,7 @@ public final class TcpConnection {
                 return NEVER;
             }
         }
-        if (sndUna != sndMax || sendBuf.length() > 0) {
+        if (sndUna != sndMax || queuedBytes() > 0) {
             return NEVER;
         }
         return keepAliveProbesOut == 0 ? later(lastHeard, idle) : later(keepAliveProbeAt,
@@ -1000,7 +1008,7 @@ public final class TcpConnection {
                 toClosed(TcpCloseCause.TIMED_OUT, true);
                 return;
             }
-            rtt.backoff();
+            rtt().backoff();
             synDue = true;
             return;
         }
@@ -1024,12 +1032,14 @@ public final class TcpConnection {
         // returns to SND.UNA and the (collapsed) congestion window paces the resend.
         cc.onTimeout(SeqNumber.diff(sndMax, sndUna), sndMax);
         sndNxt = sndUna;
-        scoreboard.clear(); // RFC 2018 section 8
+        if (scoreboard != null) {
+            scoreboard.clear(); // RFC 2018 section 8
+        }
         rttTiming = false; // Karn
         fastRetransmitDue = false;
         // 5.5: "The host MUST set RTO <- RTO * 2"; 5.6: "Start the retransmission timer".
-        rtt.backoff();
-        rtxDeadline = now + rtt.rto();
+        rtt().backoff();
+        rtxDeadline = now + rtt().rto();
     }
 
     /** Sends new data (and FIN) from SND.NXT while windows allow. */
@@ -1051,7 +1061,7 @@ public final class TcpConnection {
                 sndMax = sndNxt;
             }
             if (rtxDeadline == NEVER) {
-                rtxDeadline = now + rtt.rto();
+                rtxDeadline = now + rtt().rto();
             }
         }
     }
@@ -1067,7 +1077,7 @@ public final class TcpConnection {
                 return -1;
             }
         }
-        int dataEnd = SeqNumber.add(bufSeq, sendBuf.length());
+        int dataEnd = SeqNumber.add(bufSeq, queuedBytes());
         int avail = SeqNumber.diff(dataEnd, sndNxt);
         boolean finPending = finQueued && SeqNumber.le(sndNxt, dataEnd);
         if (avail <= 0 && !finPending) {
@@ -1101,7 +1111,7 @@ public final class TcpConnection {
      * Returns the sequence space it occupies.
      */
     private int emitAt(SegmentEmitter out, int seq, int maxLen, long now) {
-        int dataEnd = SeqNumber.add(bufSeq, sendBuf.length());
+        int dataEnd = SeqNumber.add(bufSeq, queuedBytes());
         int offset = SeqNumber.diff(seq, bufSeq);
         int len = Math.max(0, Math.min(maxLen, SeqNumber.diff(dataEnd, seq)));
         boolean fin = finQueued && SeqNumber.add(seq, len) == dataEnd;
@@ -1110,7 +1120,7 @@ public final class TcpConnection {
             rtxHigh = sndMax;
             rtxTsValid = true;
         }
-        ByteBuf data = sendBuf.retainedSlice(offset, len);
+        ByteBuf data = sendBuf().retainedSlice(offset, len);
         TcpControl ctl = fin ? TcpControl.FIN
                 : (len > 0 && SeqNumber.add(seq, len) == dataEnd ? TcpControl.PSH : TcpControl.NONE);
         stats.bytesOut += len;
@@ -1122,13 +1132,13 @@ public final class TcpConnection {
     private void retransmitHole(SegmentEmitter out, long now) {
         int at = sndUna;
         int max = sndMss - sackOptionLength();
-        if (sackEnabled && !scoreboard.isEmpty()) {
+        if (sackEnabled && !scoreboardEmpty()) {
             long hole = nextSackHole();
             if (hole == NO_HOLE) {
                 return;
             }
             at = (int) hole;
-            max = Math.min(max, SeqNumber.diff(scoreboard.holeEnd(at, SeqNumber.add(at, max)), at));
+            max = Math.min(max, SeqNumber.diff(scoreboard().holeEnd(at, SeqNumber.add(at, max)), at));
         }
         if (!SeqNumber.lt(at, sndMax)) {
             return;
@@ -1139,7 +1149,7 @@ public final class TcpConnection {
         highRxt = SeqNumber.add(at, sent);
         highRxtValid = true;
         if (rtxDeadline == NEVER) {
-            rtxDeadline = now + rtt.rto();
+            rtxDeadline = now + rtt().rto();
         }
     }
 
@@ -1149,11 +1159,11 @@ public final class TcpConnection {
      */
     private long nextSackHole() {
         int from = highRxtValid && SeqNumber.gt(highRxt, sndUna) ? highRxt : sndUna;
-        if (scoreboard.isEmpty()) {
+        if (scoreboardEmpty()) {
             return from == sndUna ? Integer.toUnsignedLong(sndUna) : NO_HOLE;
         }
-        int hole = scoreboard.nextHole(from);
-        return SeqNumber.lt(hole, scoreboard.highest()) ? Integer.toUnsignedLong(hole) : NO_HOLE;
+        int hole = scoreboard().nextHole(from);
+        return SeqNumber.lt(hole, scoreboard().highest()) ? Integer.toUnsignedLong(hole) : NO_HOLE;
     }
 
     /**
@@ -1175,11 +1185,11 @@ public final class TcpConnection {
      */
     private void updatePersist(long now) {
         boolean waiting = state.isSynchronized() && sendWindowLeft() <= 0 && sndNxt == sndUna
-                && SeqNumber.lt(sndNxt, SeqNumber.add(bufSeq, sendBuf.length()));
+                && SeqNumber.lt(sndNxt, SeqNumber.add(bufSeq, queuedBytes()));
         if (!waiting) {
             persistDeadline = NEVER;
         } else if (persistDeadline == NEVER) {
-            long interval = rtt.rto();
+            long interval = rtt().rto();
             for (int i = 0; i < persistBackoff && interval < config.maxRtoNanos(); i++) {
                 interval <<= 1;
             }
@@ -1247,8 +1257,8 @@ public final class TcpConnection {
         if (tsEnabled) {
             h.setTimestamps(tsNow(now), tsRecent);
         }
-        if (sackEnabled && !reassembly.isEmpty()) {
-            reassembly.sackBlocks(tsEnabled ? 3 : 4, h);
+        if (sackEnabled && !reassemblyEmpty()) {
+            reassembly().sackBlocks(tsEnabled ? 3 : 4, h);
         }
         rcvAdvRight = SeqNumber.max(rcvAdvRight, SeqNumber.add(rcvNxt, wnd << rcvWscale));
         lastAckSent = rcvNxt;
@@ -1265,10 +1275,10 @@ public final class TcpConnection {
 
     /** Option bytes SACK blocks will take in the next segment (so data segments shrink to fit the MSS). */
     private int sackOptionLength() {
-        if (!sackEnabled || reassembly.isEmpty()) {
+        if (!sackEnabled || reassemblyEmpty()) {
             return 0;
         }
-        int n = Math.min(reassembly.ranges(), tsEnabled ? 3 : 4);
+        int n = Math.min(reassembly().ranges(), tsEnabled ? 3 : 4);
         return 4 + 8 * n;
     }
 
@@ -1286,7 +1296,7 @@ public final class TcpConnection {
 
     /** Free receive buffer space, capped at what a scaled window can express. */
     private int windowSpace() {
-        int free = config.recvBufferSize() - recvBuf.readableBytes();
+        int free = config.recvBufferSize() - bufferedBytes();
         return Math.max(0, Math.min(free, 0xFFFF << rcvWscale));
     }
 
@@ -1301,7 +1311,7 @@ public final class TcpConnection {
     }
 
     private int finSeq() {
-        return SeqNumber.add(bufSeq, sendBuf.length());
+        return SeqNumber.add(bufSeq, queuedBytes());
     }
 
     /** RFC 5961 section 7 ("challenge ACK throttling"): at most {@code challengeAckLimit} per second. */
@@ -1328,8 +1338,8 @@ public final class TcpConnection {
         persistDeadline = NEVER;
         fastRetransmitDue = false;
         probeDue = false;
-        sendBuf.release();
-        reassembly.release();
+        releaseSendBuf();
+        releaseReassembly();
     }
 
     private void toClosed(TcpCloseCause cause, boolean flushReceived) {
@@ -1344,10 +1354,10 @@ public final class TcpConnection {
         synDue = false;
         fastRetransmitDue = false;
         probeDue = false;
-        sendBuf.release();
-        reassembly.release();
+        releaseSendBuf();
+        releaseReassembly();
         if (flushReceived) {
-            recvBuf.release();
+            releaseRecvBuf();
         }
     }
 
@@ -1415,7 +1425,7 @@ public final class TcpConnection {
         if (!canSend()) {
             throw new IllegalStateException("cannot send in " + state + (finQueued ? " after shutdownSend" : ""));
         }
-        int n = sendBuf.write(src);
+        int n = sendBuf().write(src);
         updatePersist(lastNow);
         return n;
     }
@@ -1431,7 +1441,7 @@ public final class TcpConnection {
         if (!canSend()) {
             throw new IllegalStateException("cannot send in " + state + (finQueued ? " after shutdownSend" : ""));
         }
-        int n = sendBuf.writeFrom(src, maxBytes);
+        int n = sendBuf().writeFrom(src, maxBytes);
         if (n > 0) {
             updatePersist(lastNow);
         }
@@ -1440,12 +1450,12 @@ public final class TcpConnection {
 
     /** Bytes {@link #send} would take now: free send buffer space, 0 when the send side is closed. */
     public int sendCapacity() {
-        return canSend() ? sendBuf.free() : 0;
+        return canSend() ? sendBuf().free() : 0;
     }
 
     /** Bytes queued for the peer and not yet acknowledged. */
     public int sendQueued() {
-        return sendBuf.length();
+        return queuedBytes();
     }
 
     /** True while {@link #send} accepts data: not closed, no {@link #shutdownSend()} yet. */
@@ -1498,7 +1508,7 @@ public final class TcpConnection {
      * The caller keeps ownership of {@code dst}. May make a window update due (see {@link #pollAt()}).
      */
     public int recv(ByteBuf dst) {
-        int n = recvBuf.read(dst);
+        int n = recvBuf == null ? 0 : recvBuf.read(dst);
         afterRead();
         return n;
     }
@@ -1509,7 +1519,7 @@ public final class TcpConnection {
      * internal chunk at most; call again while {@link #isReadable()}.
      */
     public ByteBuf recv(int maxBytes) {
-        ByteBuf b = recvBuf.readRetained(maxBytes);
+        ByteBuf b = recvBuf == null ? Unpooled.EMPTY_BUFFER : recvBuf.readRetained(maxBytes);
         afterRead();
         return b;
     }
@@ -1520,7 +1530,7 @@ public final class TcpConnection {
      * make a window update due (see {@link #pollAt()}).
      */
     public <E extends Exception> int recvTo(ByteSink<E> sink) throws E {
-        int n = recvBuf.drainTo(sink);
+        int n = recvBuf == null ? 0 : recvBuf.drainTo(sink);
         if (n > 0) {
             afterRead();
         }
@@ -1533,7 +1543,7 @@ public final class TcpConnection {
      * heap compaction).
      */
     public int releaseIdleBuffers() {
-        return recvBuf.releaseIfEmpty();
+        return recvBuf == null ? 0 : recvBuf.releaseIfEmpty();
     }
 
     private void afterRead() {
@@ -1564,12 +1574,12 @@ public final class TcpConnection {
 
     /** Received bytes waiting to be read. */
     public int readableBytes() {
-        return recvBuf.readableBytes();
+        return bufferedBytes();
     }
 
     /** True when {@link #readableBytes()} is positive. */
     public boolean isReadable() {
-        return recvBuf.readableBytes() > 0;
+        return bufferedBytes() > 0;
     }
 
     /** True once the peer's FIN has arrived in order: no more data will come after what is readable. */
@@ -1579,7 +1589,7 @@ public final class TcpConnection {
 
     /** End of stream for the reader: the peer's FIN arrived and everything before it has been read. */
     public boolean isRecvFinished() {
-        return remoteFinReceived && recvBuf.readableBytes() == 0;
+        return remoteFinReceived && bufferedBytes() == 0;
     }
 
     /** The current state. */
@@ -1627,9 +1637,9 @@ public final class TcpConnection {
         return SeqNumber.of(irs);
     }
 
-    /** Current congestion window in bytes (for tests and statistics). */
+    /** Current congestion window in bytes (for tests and statistics); 0 before a passive open is accepted. */
     public int congestionWindow() {
-        return cc.cwnd();
+        return cc == null ? 0 : cc.cwnd();
     }
 
     /** The peer's current (scaled) receive window in bytes. */
@@ -1639,12 +1649,12 @@ public final class TcpConnection {
 
     /** The current retransmission timeout, backoff included, in nanoseconds. */
     public long retransmissionTimeout() {
-        return rtt.rto();
+        return rtt().rto();
     }
 
     /** Smoothed RTT in nanoseconds, or -1 before the first sample. */
     public long smoothedRtt() {
-        return rtt.srtt();
+        return rtt().srtt();
     }
 
     /** The payload size we send per segment (peer MSS minus our fixed options). */
@@ -1672,6 +1682,80 @@ public final class TcpConnection {
         return sackEnabled;
     }
 
+    // ------------------------------------------------------------------------------------------------------------
+    // The parts made on first use
+
+    private SendBuffer sendBuf() {
+        if (sendBuf == null) {
+            sendBuf = new SendBuffer(alloc, config.sendBufferSize());
+        }
+        return sendBuf;
+    }
+
+    private ReceiveBuffer recvBuf() {
+        if (recvBuf == null) {
+            recvBuf = new ReceiveBuffer(alloc);
+        }
+        return recvBuf;
+    }
+
+    private ReassemblyQueue reassembly() {
+        if (reassembly == null) {
+            reassembly = new ReassemblyQueue(alloc, config.maxReassemblySegments());
+        }
+        return reassembly;
+    }
+
+    private SackScoreboard scoreboard() {
+        if (scoreboard == null) {
+            scoreboard = new SackScoreboard();
+        }
+        return scoreboard;
+    }
+
+    private RttEstimator rtt() {
+        if (rtt == null) {
+            rtt = new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos());
+        }
+        return rtt;
+    }
+
+    /** Bytes in the send buffer (sent and unacknowledged, or not sent yet). */
+    private int queuedBytes() {
+        return sendBuf == null ? 0 : sendBuf.length();
+    }
+
+    /** In-order received bytes not read yet. */
+    private int bufferedBytes() {
+        return recvBuf == null ? 0 : recvBuf.readableBytes();
+    }
+
+    private boolean reassemblyEmpty() {
+        return reassembly == null || reassembly.isEmpty();
+    }
+
+    private boolean scoreboardEmpty() {
+        return scoreboard == null || scoreboard.isEmpty();
+    }
+
+    private void releaseSendBuf() {
+        if (sendBuf != null) {
+            sendBuf.release();
+        }
+    }
+
+    private void releaseRecvBuf() {
+        if (recvBuf != null) {
+            recvBuf.release();
+        }
+    }
+
+    private void releaseReassembly() {
+        if (reassembly != null) {
+            reassembly.release();
+        }
+    }
+
     /**
      * Frees every buffer the connection holds (send, receive, reassembly). Call exactly when forgetting the
      * connection; idempotent. Does not emit anything; {@link #abort()} first for a RST.
@@ -1681,9 +1765,9 @@ public final class TcpConnection {
             return;
         }
         released = true;
-        sendBuf.release();
-        recvBuf.release();
-        reassembly.release();
+        releaseSendBuf();
+        releaseRecvBuf();
+        releaseReassembly();
         if (state != TcpState.CLOSED) {
             state = TcpState.CLOSED;
             if (closeCause == TcpCloseCause.NONE) {
@@ -1698,6 +1782,6 @@ public final class TcpConnection {
         return "TcpConnection[" + key + " " + state + " snd.una=" + Integer.toUnsignedString(sndUna) + " snd.nxt="
                 + Integer.toUnsignedString(sndNxt) + " snd.wnd=" + sndWnd + " cwnd=" + (cc != null ? cc.cwnd() : 0)
                 + " rcv.nxt=" + Integer.toUnsignedString(rcvNxt) + " queued="
-                + sendBuf.length() + " readable=" + recvBuf.readableBytes() + "]";
+                + queuedBytes() + " readable=" + bufferedBytes() + "]";
     }
 }

@@ -62,6 +62,29 @@ class TcpConnectionTest extends TcpFixture {
         }
 
         @Test
+        void aPendingConnectionTakesItsCongestionWindowWhenAccepted() {
+            pending();
+            assertEquals(0, conn.congestionWindow(), "no congestion state before the host side answers");
+            assertEquals(0, conn.readableBytes());
+            assertEquals(config.initialRtoNanos(), conn.retransmissionTimeout());
+            conn.accept(now);
+            // RFC 6928: the initial window is a number of segments of the MSS (the SYN's 1460)
+            assertEquals(config.initialWindowSegments() * 1460, conn.congestionWindow());
+            recvOne();
+        }
+
+        @Test
+        void aRefusedConnectionReleasesCleanly() {
+            pending();
+            conn.refuse(now);
+            recvOne();
+            assertEquals(0, conn.readableBytes());
+            assertEquals(0, conn.releaseIdleBuffers());
+            conn.release();
+            alloc.assertAllReleased();
+        }
+
+        @Test
         void guestResetCancelsThePendingConnection() {
             pending();
             send(SEND.control(TcpControl.RST));
