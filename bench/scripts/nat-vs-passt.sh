@@ -5,7 +5,9 @@
 #   userv2       the switch; the guest (tapbridge -> stream socket) reaches 127.0.0.1 via the host alias 192.168.104.2
 #   passt        one passt per guest (same tapbridge, QEMU stream protocol); 127.0.0.1 via its gateway 192.168.104.2
 #   slirp4netns  owns the guest's tap itself (one hop fewer); 127.0.0.1 via 10.0.2.2
-# Prints a table with the ratios of each peer to passt.
+# Every peer is set up at once, each with a guest namespace of its own, and gets the same untimed warm-up; then the
+# measured runs take turns (run 1 of every peer, run 2 of every peer...), so drift on a shared machine hits every
+# peer alike. Prints a table with the ratios of each peer to passt.
 # FAMILY=6: the same over IPv6, the servers on the host's ::1 instead of 127.0.0.1:
 #   userv2       guest fd00:104::3/64 (static), ::1 via the gateway's IPv6 address fd00:104::2 (--ipv6-prefix
 #                fd00:104::/64; NAT66 maps the gateway's address to ::1)
@@ -97,63 +99,40 @@ median() {
     sed -n "$(((n + 1) / 2))p" <<<"$v"
 }
 
-# iperf_runs NS SERVER [-R] -> the REPS rates (Gbit/s, receiver side), "fail" for a failed run
-iperf_runs() {
-    local ns=$1 server=$2 rev=${3:-} out rate rates=()
-    for _ in $(seq "$REPS"); do
-        # a stalled run can leave the server busy with its test for a while: start on an idle server
-        wait_cmd 15 "the iperf3 server to be idle" sh -c "! ip netns exec $hostns ss -tnH state established '( sport = :$IPERF_PORT )' | grep -q ." ||
-            echo "iperf3 server still busy; running anyway" >&2
-        if out=$(timeout $((DURATION + 30)) ip netns exec "$ns" iperf3 -c "$server" -p "$IPERF_PORT" -t "$DURATION" -f g -i 1 $rev 2>&1); then
-            rate=$(awk '/receiver/ {print $(NF-2)}' <<<"$out")
-            [ -z "${IPERF_LOG:-}" ] || printf '%s\n' "$out" >>"$IPERF_LOG"
-            # a whole second without a byte: the connection stalled (seen with passt 2023-03 guest->host)
-            if grep -qE 'sec +0\.00 Bytes' <<<"$out"; then echo "iperf3 ${rev:+$rev }to $server: stalled for $(grep -cE 'sec +0\.00 Bytes' <<<"$out") s (rate $rate)" >&2; fi
-        else
-            echo "iperf3 ${rev:+$rev }to $server failed: $(tail -3 <<<"$out")" >&2
-            rate=fail
-        fi
-        rates+=("${rate:-fail}")
-    done
-    echo "${rates[*]}"
+# iperf_once NS SERVER [-R] -> one run's rate (Gbit/s, receiver side), "fail" for a failed run
+iperf_once() {
+    local ns=$1 server=$2 rev=${3:-} out rate
+    # a stalled run can leave the server busy with its test for a while: start on an idle server
+    wait_cmd 15 "the iperf3 server to be idle" sh -c "! ip netns exec $hostns ss -tnH state established '( sport = :$IPERF_PORT )' | grep -q ." ||
+        echo "iperf3 server still busy; running anyway" >&2
+    if out=$(timeout $((DURATION + 30)) ip netns exec "$ns" iperf3 -c "$server" -p "$IPERF_PORT" -t "$DURATION" -f g -i 1 $rev 2>&1); then
+        rate=$(awk '/receiver/ {print $(NF-2)}' <<<"$out")
+        [ -z "${IPERF_LOG:-}" ] || printf '%s\n' "$out" >>"$IPERF_LOG"
+        # a whole second without a byte: the connection stalled (seen with passt 2023-03 guest->host)
+        if grep -qE 'sec +0\.00 Bytes' <<<"$out"; then echo "iperf3 ${rev:+$rev }to $server: stalled for $(grep -cE 'sec +0\.00 Bytes' <<<"$out") s (rate $rate)" >&2; fi
+    else
+        echo "iperf3 ${rev:+$rev }to $server failed: $(tail -3 <<<"$out")" >&2
+        rate=fail
+    fi
+    echo "${rate:-fail}"
 }
 
-# measure NS SERVER LABEL -> appends "LABEL g2h h2g p50 p99" to $work/results
-# (with COLD=1: one iperf3 run in the direction $cold_dir, appended to $work/cold-LABEL-g2h or -h2g)
-measure() {
-    local ns=$1 server=$2 label=$3 fwd rev rr p50 p99
-    # reachability first (the rr server takes one connection at a time and shrugs off an empty one)
-    wait_cmd 20 "$label: the guest to reach $server:$RR_PORT" \
-        timeout 5 ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/$server/$RR_PORT"
-    if [ "${COLD:-0}" = 1 ]; then
-        local d=g2h
-        [ -z "$cold_dir" ] || d=h2g
-        REPS=1 iperf_runs "$ns" "$server" $cold_dir >>"$work/cold-$label-$d"
-        return
-    fi
-    # Warm-up, not counted, for every peer alike: a JVM compiles its hot paths during the first seconds of traffic.
-    if [ "${WARMUP:-2}" -gt 0 ]; then
-        for dir in "" -R; do
-            timeout $((${WARMUP:-2} + 30)) ip netns exec "$ns" iperf3 -c "$server" -p "$IPERF_PORT" -t "${WARMUP:-2}" $dir \
-                >/dev/null 2>&1 || echo "$label: warm-up run ${dir:+$dir }failed" >&2
-            wait_cmd 15 "the iperf3 server to be idle" sh -c "! ip netns exec $hostns ss -tnH state established '( sport = :$IPERF_PORT )' | grep -q ." || true
-        done
-    fi
-    fwd=$(iperf_runs "$ns" "$server")
-    rev=$(iperf_runs "$ns" "$server" -R)
-    rr=$(timeout 120 ip netns exec "$ns" "$work/rr" -c "$server" "$RR_PORT" "$RR_N" 200 2>&1) || echo "rr via $label failed: $rr" >&2
-    p50=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$rr")
-    p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$rr")
-    # shellcheck disable=SC2086
-    echo "$label $(median $fwd) $(median $rev) ${p50:-fail} ${p99:-fail} (g->h: $fwd; h->g: $rev)" | tee -a "$work/results" >&2
+# Each peer's guest: guest_ns[PEER] (its namespace) and server[PEER] (the address it dials for the host's loopback).
+declare -A guest_ns server
+
+# reachable PEER: wait until the peer's guest reaches the rr server through it
+reachable() {
+    wait_cmd 20 "$1: the guest to reach ${server[$1]}:$RR_PORT" \
+        timeout 5 ip netns exec "${guest_ns[$1]}" bash -c "exec 3<>/dev/tcp/${server[$1]}/$RR_PORT"
 }
 
-# run_userv2 MTU [PEER]: PEER userv2_X adds USERV2_ARGS_X and USERV2_JAVA_OPTS_X, and runs USERV2_JAR_X if set
-run_userv2() {
-    local mtu=$1 peer=${2:-userv2} log="$work/switch-$1.log"
+# setup_userv2 MTU [PEER]: the switch (or the variant PEER, see userv2_peer), a guest on it
+setup_userv2() {
+    local mtu=$1 peer=${2:-userv2}
+    local log="$work/$peer-$mtu.log"
     userv2_peer "$peer"
     # shellcheck disable=SC2086
-    hx java $peer_opts -jar "$peer_jar" --listen "$work/sw.sock" --mtu "$mtu" --no-outside \
+    hx java $peer_opts -jar "$peer_jar" --listen "$work/sw-$peer.sock" --mtu "$mtu" --no-outside \
         --host-resolver hosts --dns-upstream 127.0.0.1:1 --ipv6-prefix fd00:104::/64 $peer_args >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "listening on" 60
@@ -162,13 +141,13 @@ run_userv2() {
     else
         tap_guest 192.168.104.3 "$mtu"
     fi
-    bridge "$ns" "unix:$work/sw.sock"
-    measure "$ns" "$(gateway 192.168.104.2 "$GATEWAY6")" "$peer-$mtu"
-    teardown
-    grep -E "WARN|SEVERE|ERROR|Exception" "$log" | head -5 | sed "s/^/$peer-$mtu log: /" >&2 || true
+    bridge "$ns" "unix:$work/sw-$peer.sock"
+    guest_ns[$peer]=$ns
+    server[$peer]=$(gateway 192.168.104.2 "$GATEWAY6")
 }
 
-run_passt() {
+# setup_passt MTU: one passt, a guest on it
+setup_passt() {
     local mtu=$1 log="$work/passt-$1.log"
     # -4, no DHCPv6/NDP/RA, no inbound forwards; the guest's address and gateway given; the gateway is mapped to
     # the host's loopback (this version's default; --no-map-gw would turn it off). FAMILY=6: -6, NDP on (the guest
@@ -188,11 +167,12 @@ run_passt() {
         tap_guest 192.168.104.3 "$mtu"
     fi
     bridge "$ns" "unix:$work/passt/passt.sock"
-    measure "$ns" "$(gateway 192.168.104.2 "$GATEWAY6")" "passt-$mtu"
-    teardown
+    guest_ns[passt]=$ns
+    server[passt]=$(gateway 192.168.104.2 "$GATEWAY6")
 }
 
-run_slirp4netns() {
+# setup_slirp4netns MTU: slirp4netns on a new guest namespace's tap0
+setup_slirp4netns() {
     local mtu=$1 log="$work/slirp4netns-$1.log"
     new_ns
     local guest=$ns
@@ -207,28 +187,88 @@ run_slirp4netns() {
     [ "$FAMILY" = 4 ] || wait_cmd 20 "slirp4netns's Router Advertisement" \
         sh -c "ip -n $guest -6 addr show dev tap0 scope global | grep 'inet6 fd00:' | grep -qv tentative"
     ip -n "$guest" link set tap0 txqueuelen 5000
-    measure "$guest" "$(gateway 10.0.2.2 fd00::2)" "slirp4netns-$mtu"
-    teardown
+    guest_ns[slirp4netns]=$guest
+    server[slirp4netns]=$(gateway 10.0.2.2 fd00::2)
 }
 
-# run_peer PEER MTU
-run_peer() {
+# setup_peer PEER MTU
+setup_peer() {
     case $1 in
-        userv2_*) run_userv2 "$2" "$1" ;;
-        *) "run_$1" "$2" ;;
+        userv2_*) setup_userv2 "$2" "$1" ;;
+        *) "setup_$1" "$2" ;;
     esac
+}
+
+# peer_logs MTU: the first lines that look like trouble in each switch's log
+peer_logs() {
+    local peer
+    for peer in $PEERS; do
+        [[ $peer == userv2* ]] || continue
+        grep -E "WARN|SEVERE|ERROR|Exception" "$work/$peer-$1.log" | head -5 | sed "s/^/$peer-$1 log: /" >&2 || true
+    done
+}
+
+# measure_warm MTU: every peer set up at once, each with a guest of its own; the same untimed warm-up for each (a
+# JVM compiles its hot paths during the first seconds of traffic); then the runs take turns (run 1 of every peer,
+# run 2 of every peer...), so that drift on a shared machine hits every peer alike; then one RR round per peer.
+# Appends "PEER-MTU g2h h2g p50 p99 (...)" per peer to $work/results.
+measure_warm() {
+    local mtu=$1 peer dir rr p50 p99
+    local -A rates=()
+    for peer in $PEERS; do setup_peer "$peer" "$mtu"; done
+    for peer in $PEERS; do
+        # reachability first (the rr server takes one connection at a time and shrugs off an empty one)
+        reachable "$peer"
+        if [ "${WARMUP:-2}" -gt 0 ]; then
+            for dir in "" -R; do
+                timeout $((${WARMUP:-2} + 30)) ip netns exec "${guest_ns[$peer]}" iperf3 -c "${server[$peer]}" \
+                    -p "$IPERF_PORT" -t "${WARMUP:-2}" $dir >/dev/null 2>&1 || echo "$peer-$mtu: warm-up run ${dir:+$dir }failed" >&2
+                wait_cmd 15 "the iperf3 server to be idle" sh -c "! ip netns exec $hostns ss -tnH state established '( sport = :$IPERF_PORT )' | grep -q ." || true
+            done
+        fi
+    done
+    for dir in "" -R; do
+        for _ in $(seq "$REPS"); do
+            for peer in $PEERS; do
+                rates[$peer$dir]="${rates[$peer$dir]:-} $(iperf_once "${guest_ns[$peer]}" "${server[$peer]}" $dir)"
+            done
+        done
+    done
+    for peer in $PEERS; do
+        rr=$(timeout 120 ip netns exec "${guest_ns[$peer]}" "$work/rr" -c "${server[$peer]}" "$RR_PORT" "$RR_N" 200 2>&1) ||
+            echo "rr via $peer-$mtu failed: $rr" >&2
+        p50=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$rr")
+        p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$rr")
+        # shellcheck disable=SC2086 # the rates are words
+        echo "$peer-$mtu $(median ${rates[$peer]}) $(median ${rates[$peer-R]}) ${p50:-fail} ${p99:-fail} (g->h:${rates[$peer]}; h->g:${rates[$peer-R]})" |
+            tee -a "$work/results" >&2
+    done
+    teardown
+    peer_logs "$mtu"
+}
+
+# measure_cold MTU DIR PEER: PEER started afresh, one iperf3 run at once in direction DIR ("" or -R), its rate
+# appended to $work/cold-PEER-MTU-g2h or -h2g
+measure_cold() {
+    local mtu=$1 dir=$2 peer=$3 d=g2h
+    [ -z "$dir" ] || d=h2g
+    setup_peer "$peer" "$mtu"
+    reachable "$peer"
+    iperf_once "${guest_ns[$peer]}" "${server[$peer]}" $dir >>"$work/cold-$peer-$mtu-$d"
+    teardown
+    peer_logs "$mtu"
 }
 
 : >"$work/results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for mtu in $MTUS; do
     if [ "${COLD:-0}" != 1 ]; then
-        for peer in $PEERS; do run_peer "$peer" "$mtu"; done
+        measure_warm "$mtu"
     else
         # peers take turns run by run, so that load on the machine falls on all alike
         for _ in $(seq "$REPS"); do
-            for cold_dir in "" -R; do
-                for peer in $PEERS; do run_peer "$peer" "$mtu"; done
+            for dir in "" -R; do
+                for peer in $PEERS; do measure_cold "$mtu" "$dir" "$peer"; done
             done
         done
         for peer in $PEERS; do
