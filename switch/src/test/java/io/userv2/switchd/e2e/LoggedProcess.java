@@ -22,6 +22,9 @@ import java.util.regex.Pattern;
  * memory, so a test can wait (with a deadline) for a line to appear. Stopping sends SIGTERM, waits, then SIGKILLs.
  */
 public final class LoggedProcess implements AutoCloseable {
+    /** Processes started since {@link #takeStarted()} last ran, for {@link FailureLogs}. */
+    private static final List<LoggedProcess> STARTED = new ArrayList<>();
+
     private final String name;
     private final Process process;
     private final Path log;
@@ -45,7 +48,11 @@ public final class LoggedProcess implements AutoCloseable {
             Path log = dir.resolve(name + "-" + E2e.randomHex(3) + ".log");
             Files.writeString(log, "$ " + String.join(" ", command) + "\n");
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            return new LoggedProcess(name, p, log);
+            LoggedProcess lp = new LoggedProcess(name, p, log);
+            synchronized (STARTED) {
+                STARTED.add(lp);
+            }
+            return lp;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + command, e);
         }
@@ -172,6 +179,15 @@ public final class LoggedProcess implements AutoCloseable {
         }
         m.find();
         return m;
+    }
+
+    /** The processes started since the last call, oldest first; forgets them. */
+    static List<LoggedProcess> takeStarted() {
+        synchronized (STARTED) {
+            List<LoggedProcess> all = List.copyOf(STARTED);
+            STARTED.clear();
+            return all;
+        }
     }
 
     /** The last {@code n} lines, for failure messages. */

@@ -221,7 +221,8 @@ public final class NamespaceGuest implements Guest {
         }
         Exec.Result r = exec(Duration.ofSeconds(40), udhcpc(hostname, true).toArray(String[]::new));
         if (!r.ok() || !r.output().contains("U2T-DHCP bound")) {
-            throw new AssertionError(ns + ": udhcpc got no lease: " + r);
+            throw new AssertionError(ns + ": udhcpc got no lease: " + r + "\ntapbridge's log (alive: " + bridge.isAlive()
+                    + "):\n" + bridge.tail(20));
         }
         return lease();
     }
