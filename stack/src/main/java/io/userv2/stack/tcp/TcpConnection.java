@@ -124,9 +124,9 @@ public final class TcpConnection {
     private final TcpConfig config;
     private final TcpStats stats;
     private final ByteBufAllocator alloc;
-    // The parts below are made on first use ({@link #sendBuf()} and the others): a connection that ends before it
-    // carries data (a refused or abandoned SYN) allocates, and on closing reads, none of them. With 10 000 flows,
-    // each object a closing flow touches is likely a cache miss. Null until then.
+    // The parts below are null until first used (sendBuf() and the others make them): a connection that ends before
+    // it carries data (a refused or abandoned SYN) allocates none of them, and reads none when it closes. With 10 000
+    // flows, each object a closing flow touches is likely a cache miss.
     private SendBuffer sendBuf;
     private ReceiveBuffer recvBuf;
     private ReassemblyQueue reassembly;
@@ -1654,7 +1654,7 @@ public final class TcpConnection {
 
     /** Smoothed RTT in nanoseconds, or -1 before the first sample. */
     public long smoothedRtt() {
-        return rtt().srtt();
+        return rtt == null ? -1 : rtt.srtt();
     }
 
     /** The payload size we send per segment (peer MSS minus our fixed options). */

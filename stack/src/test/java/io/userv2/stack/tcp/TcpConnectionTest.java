@@ -67,6 +67,7 @@ class TcpConnectionTest extends TcpFixture {
             assertEquals(0, conn.congestionWindow(), "no congestion state before the host side answers");
             assertEquals(0, conn.readableBytes());
             assertEquals(config.initialRtoNanos(), conn.retransmissionTimeout());
+            assertEquals(-1, conn.smoothedRtt(), "no RTT sample yet");
             conn.accept(now);
             // RFC 6928: the initial window is a number of segments of the MSS (the SYN's 1460)
             assertEquals(config.initialWindowSegments() * 1460, conn.congestionWindow());
