@@ -19,6 +19,8 @@
 #   env: PEERS="wire relay userv2" DURATION=3 REPS=3 WARMUP=2 RR_N=2000 RR_SIZE=1 MTUS="1500 65520"
 #        USERV2_ARGS="" (more switch options) USERV2_JAVA_OPTS="" USERV2_ARGS_X="" USERV2_JAVA_OPTS_X=""
 #        TAPBRIDGE_ARGS="" (more tapbridge options for every guest, e.g. --blocking-read, its older way of reading)
+#        CC="" (the sender's TCP congestion control, e.g. cubic, set per connection with iperf3 -C: a namespace
+#        guest otherwise uses the host's default, which may be bbr, where a VM would use its own kernel's)
 #
 # Needs root (namespaces, taps), gcc, iperf3, iproute2, java. Only touches namespaces it creates; cleans up on exit.
 set -euo pipefail
@@ -110,7 +112,7 @@ resume() { [ -z "${paused[$1]:-}" ] || kill -CONT "${paused[$1]}"; }
 iperf() {
     resume "$1"
     local out
-    out=$(timeout $(($2 + 30)) ip netns exec "${client[$1]}" iperf3 -c 192.168.104.11 -t "$2" -f g)
+    out=$(timeout $(($2 + 30)) ip netns exec "${client[$1]}" iperf3 -c 192.168.104.11 -t "$2" -f g ${CC:+-C "$CC"})
     pause "$1"
     awk '/receiver/ {print $(NF-2)}' <<<"$out"
 }
