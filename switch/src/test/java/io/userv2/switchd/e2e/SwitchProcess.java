@@ -39,7 +39,12 @@ public final class SwitchProcess implements AutoCloseable {
         if (!Files.isRegularFile(jar)) {
             throw new AssertionError("switch jar not found: " + jar + " (run `mvn package` first, or set -Duserv2.jar)");
         }
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString()));
+        // A shell that starts a job without job control (`cmd &` in a script, nohup) makes it ignore SIGINT, its
+        // children inherit that, and the JVM leaves an ignored SIGINT ignored (as POSIX asks of background jobs). So
+        // that the tests which send SIGINT do not depend on how the test run itself was started, the switch starts
+        // with SIGINT at its default (coreutils env; exec keeps the pid the tests signal).
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString()));
         cmd.addAll(args);
         long listeners = args.stream().filter(a -> a.equals("--listen") || a.startsWith("--listen=")).count();
         return startCommand("switch", cmd, (int) Math.max(1, listeners), Duration.ofSeconds(60));
