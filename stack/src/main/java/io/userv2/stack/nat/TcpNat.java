@@ -47,8 +47,9 @@ import java.util.concurrent.CompletableFuture;
  *       silence, so the guest's own connect times out.</li>
  *   <li><b>Admission:</b> caps per switch port ({@link OwnerQuotas}: connections, and host dials pending at once)
  *       and in total ({@link NatConfig#maxConnections()}); a SYN over a cap is answered with RST, counted against
- *       the port and reported. A guest that makes up source addresses still spends only its own port's share. A SYN for a four-tuple in TIME-WAIT starts a new connection (RFC 9293 3.10.7.4 allows it when the ISN
- *       is higher; we replace the old one).</li>
+ *       the port and reported. A guest that makes up source addresses still spends only its own port's share. A
+ *       SYN for a four-tuple in TIME-WAIT starts a new connection (RFC 9293 3.10.7.4 allows it when the ISN is
+ *       higher; we replace the old one).</li>
  *   <li><b>Unknown segments:</b> RFC 9293 3.10.7.1: a segment for no connection is answered with RST unless it is one.</li>
  *   <li><b>Ownership:</b> every flow belongs to the switch port its guest's segments come in on;
  *       {@link #portClosed} aborts them all (the guest is gone: the host peer sees RST at once).</li>

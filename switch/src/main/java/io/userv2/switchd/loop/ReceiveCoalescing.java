@@ -201,21 +201,13 @@ public final class ReceiveCoalescing {
      * {@code endsWrite} when this one's last frame ended a sender's write (a TCP segment with PSH or FIN). A batch (a
      * jumbo frame, or {@link #BATCH_FRAMES} frames or more) stops the poll for a while; the loop holds its next poll if
      * that makes a stream, or if any receive made one less than the stream gap ago (the other direction's
-     * acknowledgements of a stream hold too), unless a jumbo frame came or either receive ended a write. Every frame
-     * went to other VMs (see the overload).
-     */
-    public void received(long previous, boolean previousEndedWrite, long now, int bytes, int largestFrame, int frames,
-            boolean endsWrite) {
-        received(previous, previousEndedWrite, now, bytes, largestFrame, frames, endsWrite, true);
-    }
-
-    /**
-     * As {@link #received(long, boolean, long, int, int, int, boolean)}; {@code betweenVms} when none of the frames
-     * went to the gateway (addressed to it, or to a group address, which it receives too: the port's
-     * {@code IngressBudget} counts them). Only such rounds lengthen the window: through the NAT a longer window only lengthens the
-     * guest's round trip (guest to host at MTU 1500, {@code nat-vs-passt.sh}, REPS=5: 1.86 Gbit/s against 2.10 with
-     * the fixed window when gateway-bound rounds grew it too; host to guest, where the guest's receives are batches of
-     * acknowledgements, 1.86 against 2.38).
+     * acknowledgements of a stream hold too), unless a jumbo frame came or either receive ended a write.
+     *
+     * <p>{@code betweenVms} when none of the frames went to the gateway (addressed to it, or to a group address,
+     * which it receives too: the port's {@code IngressBudget} counts them). Only such rounds lengthen the window:
+     * through the NAT a longer window only lengthens the guest's round trip (guest to host at MTU 1500,
+     * {@code nat-vs-passt.sh}, REPS=5: 1.86 Gbit/s against 2.10 with the fixed window when gateway-bound rounds grew
+     * it too; host to guest, where the guest's receives are batches of acknowledgements, 1.86 against 2.38).
      */
     public void received(long previous, boolean previousEndedWrite, long now, int bytes, int largestFrame, int frames,
             boolean endsWrite, boolean betweenVms) {

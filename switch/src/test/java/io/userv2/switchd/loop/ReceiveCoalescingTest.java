@@ -28,7 +28,7 @@ class ReceiveCoalescingTest {
         assertTrue(c.streaming(t, t + gap - 1, FULL_FRAME));
         assertTrue(c.streaming(t, t + 1, ReceiveCoalescing.STREAM_MIN_BYTES));
         assertFalse(c.streaming(t, t + gap, FULL_FRAME), "the gap apart: not a stream");
-        c.received(t, false, t + 30_000, FULL_FRAME, FRAME, 1, false);
+        c.received(t, false, t + 30_000, FULL_FRAME, FRAME, 1, false, true);
         assertEquals(t + 30_000 + WINDOW, c.takeHold());
         assertEquals(Long.MIN_VALUE, c.takeHold(), "a hold is taken once");
     }
@@ -44,9 +44,9 @@ class ReceiveCoalescingTest {
     @Test
     void sparseReceivesNeverHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
-        c.received(0, false, ReceiveCoalescing.MIN_STREAM_GAP_NANOS, FULL_FRAME, FRAME, 1, false); // the gap apart
+        c.received(0, false, ReceiveCoalescing.MIN_STREAM_GAP_NANOS, FULL_FRAME, FRAME, 1, false, true); // the gap apart
         assertEquals(Long.MIN_VALUE, c.takeHold());
-        c.received(Long.MIN_VALUE / 2, false, 5, FULL_FRAME, FRAME, 1, false); // the port's first receive
+        c.received(Long.MIN_VALUE / 2, false, 5, FULL_FRAME, FRAME, 1, false, true); // the port's first receive
         assertEquals(Long.MIN_VALUE, c.takeHold());
     }
 
@@ -54,7 +54,7 @@ class ReceiveCoalescingTest {
     void smallReceivesCloseTogetherAreRequestResponseAndNeverHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // 1-byte requests through the NAT come about 90 us apart on this machine: within two windows, but small
-        c.received(0, false, 90_000, 4 + 67, 67, 1, false);
+        c.received(0, false, 90_000, 4 + 67, 67, 1, false, true);
         assertFalse(c.streaming(0, 90_000, ReceiveCoalescing.STREAM_MIN_BYTES - 1));
         assertEquals(Long.MIN_VALUE, c.takeHold());
     }
@@ -62,9 +62,9 @@ class ReceiveCoalescingTest {
     @Test
     void theLastStreamingReceiveOfARoundSetsTheHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
-        c.received(0, false, 10_000, FULL_FRAME, FRAME, 1, false);
-        c.received(5_000, false, 12_000, FULL_FRAME, FRAME, 1, false);
-        c.received(0, false, 5_000_000, FULL_FRAME, FRAME, 1, false); // not streaming: leaves the hold as it was
+        c.received(0, false, 10_000, FULL_FRAME, FRAME, 1, false, true);
+        c.received(5_000, false, 12_000, FULL_FRAME, FRAME, 1, false, true);
+        c.received(0, false, 5_000_000, FULL_FRAME, FRAME, 1, false, true); // not streaming: leaves the hold as it was
         assertEquals(12_000 + WINDOW, c.takeHold());
     }
 
@@ -73,16 +73,16 @@ class ReceiveCoalescingTest {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         long t = 1_000_000_000L;
         long gap = ReceiveCoalescing.MIN_STREAM_GAP_NANOS;
-        c.received(t, false, t + 30_000, FULL_FRAME, FRAME, 1, false); // port A streams
+        c.received(t, false, t + 30_000, FULL_FRAME, FRAME, 1, false, true); // port A streams
         c.takeHold();
         int acks = 4 + 66; // port B: an acknowledgement, no PSH
-        c.received(Long.MIN_VALUE / 2, false, t + 40_000, acks, 66, 1, false);
+        c.received(Long.MIN_VALUE / 2, false, t + 40_000, acks, 66, 1, false, true);
         assertEquals(t + 40_000 + WINDOW, c.takeHold(), "an acknowledgement of the stream holds");
-        c.received(t + 40_000, false, t + 50_000, acks, 66, 1, true);
+        c.received(t + 40_000, false, t + 50_000, acks, 66, 1, true, true);
         assertEquals(Long.MIN_VALUE, c.takeHold(), "a receive that ends a write (a request) never holds");
-        c.received(t + 50_000, true, t + 60_000, acks, 66, 1, false);
+        c.received(t + 50_000, true, t + 60_000, acks, 66, 1, false, true);
         assertEquals(Long.MIN_VALUE, c.takeHold(), "nor one right after such a receive");
-        c.received(t + 60_000, false, t + 30_000 + gap, acks, 66, 1, false);
+        c.received(t + 60_000, false, t + 30_000 + gap, acks, 66, 1, false, true);
         assertEquals(Long.MIN_VALUE, c.takeHold(), "the stream gap after the last streaming receive: no stream now");
     }
 
@@ -91,7 +91,7 @@ class ReceiveCoalescingTest {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         long t = 1_000_000_000L;
         assertFalse(c.batchAt(t), "nothing received yet");
-        c.received(t, false, t + 60_000, JUMBO + 4, JUMBO, 1, false);
+        c.received(t, false, t + 60_000, JUMBO + 4, JUMBO, 1, false, true);
         assertEquals(Long.MIN_VALUE, c.takeHold(), "a jumbo frame is a batch by itself");
         assertTrue(c.batchAt(t + 60_000));
         assertTrue(c.batchAt(t + 60_000 + ReceiveCoalescing.QUIET_NANOS - 1));
@@ -103,13 +103,13 @@ class ReceiveCoalescingTest {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // 40 full frames at MTU 1500 in one receive: held like any stream (a large round: the window grows by half),
         // and no polling for a while
-        c.received(0, false, 30_000, 40 * FULL_FRAME, FRAME, 40, false);
+        c.received(0, false, 30_000, 40 * FULL_FRAME, FRAME, 40, false, true);
         assertEquals(30_000 + WINDOW * 3 / 2, c.takeHold());
         assertTrue(c.batchAt(30_000));
         assertTrue(c.batchAt(30_000 + ReceiveCoalescing.QUIET_NANOS - 1));
         assertFalse(c.batchAt(30_000 + ReceiveCoalescing.QUIET_NANOS));
         // two small frames a round trip after the previous receive: a batch, but no stream to hold
-        c.received(0, false, 2_000_000, 2 * (4 + 67), 67, ReceiveCoalescing.BATCH_FRAMES, false);
+        c.received(0, false, 2_000_000, 2 * (4 + 67), 67, ReceiveCoalescing.BATCH_FRAMES, false, true);
         assertTrue(c.batchAt(2_000_000));
         assertEquals(Long.MIN_VALUE, c.takeHold());
     }
@@ -119,9 +119,9 @@ class ReceiveCoalescingTest {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // answers of request/response traffic: one frame each, at MTU 65520 up to (just under) a jumbo frame
         int justUnder = ReceiveCoalescing.JUMBO_FRAME_BYTES - 1;
-        c.received(0, false, 150_000, justUnder + 4, justUnder, 1, false);
+        c.received(0, false, 150_000, justUnder + 4, justUnder, 1, false, true);
         assertFalse(c.batchAt(150_000), "just under the jumbo size");
-        c.received(150_000, false, 300_000, 4 + 67, 67, 1, false);
+        c.received(150_000, false, 300_000, 4 + 67, 67, 1, false, true);
         assertFalse(c.batchAt(300_000));
     }
 
@@ -129,10 +129,10 @@ class ReceiveCoalescingTest {
     void offNeverHoldsNorStopsThePoll() {
         ReceiveCoalescing c = new ReceiveCoalescing(0);
         assertFalse(c.streaming(0, 1, FULL_FRAME));
-        c.received(0, false, 1, FULL_FRAME, FRAME, 1, false);
+        c.received(0, false, 1, FULL_FRAME, FRAME, 1, false, true);
         assertEquals(Long.MIN_VALUE, c.takeHold());
-        c.received(1, false, 2, JUMBO + 4, JUMBO, 1, false);
-        c.received(2, false, 3, 40 * FULL_FRAME, FRAME, 40, false);
+        c.received(1, false, 2, JUMBO + 4, JUMBO, 1, false, true);
+        c.received(2, false, 3, 40 * FULL_FRAME, FRAME, 40, false, true);
         assertFalse(c.batchAt(2));
     }
 
@@ -140,10 +140,10 @@ class ReceiveCoalescingTest {
     void aReceiveThatEndsASendersWriteDoesNotHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // a 4 KiB answer: three full frames, the last with PSH, a stream's size and pace, but its sender now waits
-        c.received(0, false, 30_000, 3 * FULL_FRAME, FRAME, 3, true);
+        c.received(0, false, 30_000, 3 * FULL_FRAME, FRAME, 3, true, true);
         assertEquals(Long.MIN_VALUE, c.takeHold());
         assertTrue(c.batchAt(30_000), "still a batch: no busy-poll");
-        c.received(30_000, false, 60_000, 3 * FULL_FRAME, FRAME, 3, false);
+        c.received(30_000, false, 60_000, 3 * FULL_FRAME, FRAME, 3, false, true);
         assertEquals(60_000 + WINDOW, c.takeHold(), "the same receive mid-write holds");
     }
 
@@ -151,16 +151,16 @@ class ReceiveCoalescingTest {
     void aReceiveRightAfterOneThatEndedAWriteDoesNotHold() {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         // the first part of the next answer (two full frames, no PSH yet), 20 us after the previous answer ended
-        c.received(100_000, true, 120_000, 2 * FULL_FRAME, FRAME, 2, false);
+        c.received(100_000, true, 120_000, 2 * FULL_FRAME, FRAME, 2, false, true);
         assertEquals(Long.MIN_VALUE, c.takeHold(), "the previous receive ended a write: no stream");
         // the same receive after one that was mid-write: a stream
-        c.received(100_000, false, 120_000, 2 * FULL_FRAME, FRAME, 2, false);
+        c.received(100_000, false, 120_000, 2 * FULL_FRAME, FRAME, 2, false, true);
         assertEquals(120_000 + WINDOW, c.takeHold());
     }
 
     /** One round of a stream of {@code frames} full frames at {@code now}, the previous {@code gap} before; its hold. */
     private static long round(ReceiveCoalescing c, long now, long gap, int frames, boolean endsWrite) {
-        c.received(now - gap, false, now, frames * FULL_FRAME, FRAME, frames, endsWrite);
+        c.received(now - gap, false, now, frames * FULL_FRAME, FRAME, frames, endsWrite, true);
         long until = c.takeHold();
         return until == Long.MIN_VALUE ? 0 : until - now;
     }
@@ -180,7 +180,7 @@ class ReceiveCoalescingTest {
         assertEquals(0, round(c, t, 100_000, 40, true), "a large round that ends a write: no hold...");
         assertEquals(3 * WINDOW, c.windowNanos(), "...and the window stays");
         int ack = 4 + 66;
-        c.received(Long.MIN_VALUE / 2, false, t + 10_000, ack, 66, 1, false);
+        c.received(Long.MIN_VALUE / 2, false, t + 10_000, ack, 66, 1, false, true);
         assertEquals(t + 10_000 + 3 * WINDOW, c.takeHold(), "the stream's acknowledgements hold for as long");
     }
 
@@ -206,7 +206,7 @@ class ReceiveCoalescingTest {
             t += 100_000;
             // twenty acknowledgements in one receive: a stream's size, but no data (at MTU 65520 the data comes in
             // jumbo frames, which never hold, and these would hold the acknowledgements ever longer)
-            c.received(t - 100_000, false, t, 20 * ack, 66, 20, false);
+            c.received(t - 100_000, false, t, 20 * ack, 66, 20, false, true);
             assertEquals(t + WINDOW, c.takeHold(), "round " + i);
         }
         assertEquals(WINDOW, c.windowNanos());
@@ -240,7 +240,7 @@ class ReceiveCoalescingTest {
         ReceiveCoalescing c = new ReceiveCoalescing(WINDOW);
         long t = grownToTheMost(c);
         // another VM's request (one small frame, PSH) while the stream goes on
-        c.received(Long.MIN_VALUE / 2, false, t + 10_000, 4 + 67, 67, 1, true);
+        c.received(Long.MIN_VALUE / 2, false, t + 10_000, 4 + 67, 67, 1, true, true);
         assertEquals(Long.MIN_VALUE, c.takeHold());
         assertEquals(WINDOW, c.windowNanos());
         assertEquals(WINDOW * 3 / 2, round(c, t + 100_000, 100_000, 40, false), "and it grows again from there");
