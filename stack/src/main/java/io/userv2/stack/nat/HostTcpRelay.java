@@ -1,7 +1,5 @@
 package io.userv2.stack.nat;
 
-import io.userv2.stack.tcp.ByteSink;
-import io.userv2.stack.tcp.ByteSource;
 import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
 import java.io.IOException;
@@ -27,10 +25,6 @@ final class HostTcpRelay extends NatTcpFlow {
     private boolean hostEof;
     private boolean hostOutputShut;
     private boolean socketClosed;
-    /** The host socket's read, as the connection's byte source (one object per relay, not per read). */
-    private final ByteSource<IOException> fromHost = (dst, max) -> socket.read(dst, max);
-    /** The host socket's write, as the connection's byte sink (one object per relay, not per write). */
-    private final ByteSink<IOException> toHost = src -> socket.write(src);
 
     /** A relay whose host socket is still to be dialled ({@link #dialling}), or already connected ({@link #connected}). */
     HostTcpRelay(TcpConnection conn, long guestMac, int owner, long dialDeadline) {
@@ -104,7 +98,7 @@ final class HostTcpRelay extends NatTcpFlow {
 
     private void guestToHost() throws IOException {
         if (conn.readableBytes() > 0) {
-            conn.recvTo(toHost); // until the host socket is full: then writability brings us back
+            conn.recvTo(socket); // until the host socket is full: then writability brings us back
         }
         if (conn.readableBytes() == 0 && conn.isRecvFinished() && !hostOutputShut) {
             socket.shutdownOutput(); // the guest's FIN, passed on
@@ -118,7 +112,7 @@ final class HostTcpRelay extends NatTcpFlow {
             if (room == 0) {
                 break;
             }
-            int n = conn.sendFrom(fromHost, room); // read straight into the connection's send buffer
+            int n = conn.sendFrom(socket, room); // read straight into the connection's send buffer
             if (n < 0) {
                 hostEof = true;
                 conn.shutdownSend(); // the host's FIN, passed on after the buffered data

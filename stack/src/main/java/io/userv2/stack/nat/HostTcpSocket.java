@@ -1,6 +1,8 @@
 package io.userv2.stack.nat;
 
 import io.netty.buffer.ByteBuf;
+import io.userv2.stack.tcp.ByteSink;
+import io.userv2.stack.tcp.ByteSource;
 import java.io.IOException;
 
 /**
@@ -11,8 +13,11 @@ import java.io.IOException;
  *
  * <p>Buffers: {@link #read} writes into the engine's {@code dst} and {@link #write} reads from the engine's
  * {@code src}; neither keeps a reference, releases or retains them.
+ *
+ * <p>The socket is the connection's byte source and sink itself ({@link #readInto}, {@link #writeFrom}), so a relay
+ * needs no adapter objects of its own to move bytes between them.
  */
-public interface HostTcpSocket {
+public interface HostTcpSocket extends ByteSource<IOException>, ByteSink<IOException> {
     /**
      * Reads what the socket has, at most {@code maxBytes}, into {@code dst} (moving its writer index).
      *
@@ -28,6 +33,18 @@ public interface HostTcpSocket {
      * @throws IOException when the connection failed: the engine aborts the flow
      */
     int write(ByteBuf src) throws IOException;
+
+    /** {@link #read}, as the connection's byte source. */
+    @Override
+    default int readInto(ByteBuf dst, int maxBytes) throws IOException {
+        return read(dst, maxBytes);
+    }
+
+    /** {@link #write}, as the connection's byte sink. */
+    @Override
+    default int writeFrom(ByteBuf src) throws IOException {
+        return write(src);
+    }
 
     /** Shuts the socket's output down: the guest's FIN, passed on. */
     void shutdownOutput() throws IOException;

@@ -109,7 +109,20 @@ public final class TcpNat {
     private final FlowTimers timers = new FlowTimers();
     private final List<NatTcpFlow> touched = new ArrayList<>();
     private final List<NatTcpFlow> heldBack = new ArrayList<>();
-    private final SegmentEmitter emitter = this::emit;
+    private final SegmentEmitter emitter = new SegmentEmitter() {
+        /** One header for every connection's segments: the engine runs on one thread, and emit copies it out. */
+        private final TcpHeader header = new TcpHeader();
+
+        @Override
+        public void emit(TcpConnectionKey key, TcpHeader segment, ByteBuf payload) {
+            TcpNat.this.emit(key, segment, payload);
+        }
+
+        @Override
+        public TcpHeader header() {
+            return header;
+        }
+    };
     /**
      * The guest segment being handled: one view and one header re-pointed at every segment (engine thread only; a
      * nested {@link #forward} would get its own).

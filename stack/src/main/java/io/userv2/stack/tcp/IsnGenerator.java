@@ -1,6 +1,7 @@
 package io.userv2.stack.tcp;
 
 import io.userv2.stack.wire.SeqNumber;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -18,6 +19,8 @@ public final class IsnGenerator {
     private final MessageDigest digest;
     /** The four-tuple's bytes: 12 for IPv4 (addresses and ports), 36 for IPv6. */
     private final byte[] input = new byte[36];
+    /** The digest's output, reused: no array per connection. */
+    private final byte[] hash = new byte[32];
 
     /** A generator keyed with a copy of {@code secret} (at least 16 bytes, RFC 6528 section 3). */
     public IsnGenerator(byte[] secret) {
@@ -52,7 +55,12 @@ public final class IsnGenerator {
         digest.reset();
         digest.update(secret);
         digest.update(input, 0, length);
-        byte[] h = digest.digest();
+        byte[] h = hash;
+        try {
+            digest.digest(h, 0, h.length); // resets the digest
+        } catch (DigestException e) {
+            throw new IllegalStateException("SHA-256 gives 32 bytes", e);
+        }
         int f = ((h[0] & 0xFF) << 24) | ((h[1] & 0xFF) << 16) | ((h[2] & 0xFF) << 8) | (h[3] & 0xFF);
         return SeqNumber.of(m + f);
     }

@@ -14,9 +14,9 @@ import io.userv2.stack.wire.TcpHeader;
  * data (releasing that is a harmless no-op). The bytes stay valid until released: the connection never rewrites memory
  * a slice covers.
  *
- * <p>{@code segment} is the connection's own header, filled again for its next segment (no object per segment): the
- * emitter reads it (or writes it out) during the call and must not keep it; to keep one, copy it
- * ({@link TcpHeader#toRepr()}). The emitter must not call back into the connection.
+ * <p>{@code segment} is the connection's own header or the one the emitter lends ({@link #header()}), filled again
+ * for the next segment (no object per segment): the emitter reads it (or writes it out) during the call and must not
+ * keep it; to keep one, copy it ({@link TcpHeader#toRepr()}). The emitter must not call back into the connection.
  */
 @FunctionalInterface
 public interface SegmentEmitter {
@@ -28,4 +28,14 @@ public interface SegmentEmitter {
      * @param payload the data, readable bytes = {@code segment.payloadLength()}; the emitter releases it
      */
     void emit(TcpConnectionKey key, TcpHeader segment, ByteBuf payload);
+
+    /**
+     * A header the connection may fill for the segment it emits next, lent by the emitter so that thousands of
+     * connections need not keep one each; null (the default) when the emitter lends none, and the connection makes its
+     * own. The connection fills it only to pass it to {@link #emit} at once, and keeps nothing in it between calls, so
+     * one header can serve every connection of an engine that runs on one thread.
+     */
+    default TcpHeader header() {
+        return null;
+    }
 }

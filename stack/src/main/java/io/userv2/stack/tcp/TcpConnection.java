@@ -132,8 +132,11 @@ public final class TcpConnection {
     private ReassemblyQueue reassembly;
     private SackScoreboard scoreboard;
     private RttEstimator rtt;
-    /** The header of the segment being emitted, filled again for each one (the emitter reads it during the call). */
-    private final TcpHeader tx = new TcpHeader();
+    /**
+     * The header of the segment being emitted, filled again for each one (the emitter reads it during the call), when
+     * the emitter lends none ({@link SegmentEmitter#header()}); made on first use.
+     */
+    private TcpHeader ownHeader;
     private CongestionControl cc;
 
     private TcpState state;
@@ -187,11 +190,11 @@ public final class TcpConnection {
     private boolean ackNow;
     private long ackDeadline = NEVER;
     private int bytesSinceAck;
-    /**
-     * A RST is due at the next dispatch; it waits in {@link #tx}, which nothing else fills before dispatch has sent it
-     * (only dispatch emits, and it sends the RST first).
-     */
+    /** A RST is due at the next dispatch: {@code <SEQ=rstSeq><CTL=RST>}, with {@code <ACK=rstAck>} if rstHasAck. */
     private boolean rstDue;
+    private int rstSeq;
+    private boolean rstHasAck;
+    private int rstAck;
     private boolean fastRetransmitDue;
     private boolean probeDue;
     /** RFC 6675's HighRxt: the end of our latest hole retransmission, valid when {@link #highRxtValid}. */
@@ -833,7 +836,11 @@ public final class TcpConnection {
         if (rstDue) {
             rstDue = false;
             stats.resetsSent++;
-            send(out, tx, Unpooled.EMPTY_BUFFER);
+            TcpHeader rst = header(out).start(key.localPort(), key.remotePort(), TcpControl.RST, rstSeq);
+            if (rstHasAck) {
+                rst.setAck(rstAck);
+            }
+            send(out, rst, Unpooled.EMPTY_BUFFER);
         }
         switch (state) {
             case CLOSED, SYN_PENDING -> {
@@ -1124,7 +1131,7 @@ public final class TcpConnection {
         TcpControl ctl = fin ? TcpControl.FIN
                 : (len > 0 && SeqNumber.add(seq, len) == dataEnd ? TcpControl.PSH : TcpControl.NONE);
         stats.bytesOut += len;
-        send(out, segment(ctl, seq, now, len), data);
+        send(out, segment(out, ctl, seq, now, len), data);
         return len + (fin ? 1 : 0);
     }
 
@@ -1175,7 +1182,7 @@ public final class TcpConnection {
     private void emitProbe(SegmentEmitter out, long now) {
         stats.zeroWindowProbes++;
         persistProbesOut++;
-        send(out, segment(TcpControl.NONE, SeqNumber.add(sndUna, -1), now, 0), Unpooled.EMPTY_BUFFER);
+        send(out, segment(out, TcpControl.NONE, SeqNumber.add(sndUna, -1), now, 0), Unpooled.EMPTY_BUFFER);
     }
 
     /**
@@ -1204,7 +1211,7 @@ public final class TcpConnection {
         // RFC 7323 2.2: "The window field in a segment where the SYN bit is set ... MUST NOT be scaled."
         int wnd = Math.min(windowSpace(), 0xFFFF);
         synWindow = wnd;
-        TcpHeader syn = tx.start(key.localPort(), key.remotePort(), TcpControl.SYN, iss).setWindow(wnd)
+        TcpHeader syn = header(out).start(key.localPort(), key.remotePort(), TcpControl.SYN, iss).setWindow(wnd)
                 .setMaxSegmentSize(config.mss()).setSackPermitted(sackEnabled);
         if (offerScale) {
             syn.setWindowScale(rcvWscale);
@@ -1237,22 +1244,22 @@ public final class TcpConnection {
         keepAliveProbesOut++;
         keepAliveProbeAt = now;
         stats.keepAliveProbes++;
-        send(out, segment(TcpControl.NONE, SeqNumber.add(sndMax, -1), now, 0), Unpooled.EMPTY_BUFFER);
+        send(out, segment(out, TcpControl.NONE, SeqNumber.add(sndMax, -1), now, 0), Unpooled.EMPTY_BUFFER);
     }
 
     private void emitAck(SegmentEmitter out, long now) {
         // SND.MAX rather than a rewound SND.NXT: the receiver may already hold data up to SND.MAX, and a pure ACK
         // below its RCV.NXT would be unacceptable to it (and its news about our receive side lost).
-        send(out, segment(TcpControl.NONE, sndMax, now, 0), Unpooled.EMPTY_BUFFER);
+        send(out, segment(out, TcpControl.NONE, sndMax, now, 0), Unpooled.EMPTY_BUFFER);
     }
 
     /**
-     * A non-SYN segment header with ACK, window and options, in the connection's reused header {@link #tx} (valid
-     * until the next segment is built); updates what the peer knows of our receive side.
+     * A non-SYN segment header with ACK, window and options, in the header {@link #header} gives (valid until the
+     * next segment is built); updates what the peer knows of our receive side.
      */
-    private TcpHeader segment(TcpControl ctl, int seq, long now, int len) {
+    private TcpHeader segment(SegmentEmitter out, TcpControl ctl, int seq, long now, int len) {
         int wnd = advertisedWindow();
-        TcpHeader h = tx.start(key.localPort(), key.remotePort(), ctl, seq).setAck(rcvNxt).setWindow(wnd)
+        TcpHeader h = header(out).start(key.localPort(), key.remotePort(), ctl, seq).setAck(rcvNxt).setWindow(wnd)
                 .setPayloadLength(len);
         if (tsEnabled) {
             h.setTimestamps(tsNow(now), tsRecent);
@@ -1366,8 +1373,7 @@ public final class TcpConnection {
             case SYN_PENDING -> queueResetAck(SeqNumber.add(irs, 1 + synPayloadLength));
             // RFC 9293 3.10.5 ABORT: "send a reset segment: <SEQ=SND.NXT><CTL=RST>" (SYN-SENT sends none).
             case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK -> {
-                rstDue = true;
-                tx.start(key.localPort(), key.remotePort(), TcpControl.RST, sndMax);
+                queueReset(sndMax, false, 0);
             }
             default -> { }
         }
@@ -1402,13 +1408,37 @@ public final class TcpConnection {
 
     /** Makes the reset {@link #resetFor} prescribes for {@code seg} (not a RST) due at the next dispatch. */
     private void queueResetFor(TcpHeader seg) {
-        rstDue = resetFor(seg, tx);
+        if (seg.control() == TcpControl.RST) {
+            rstDue = false;
+        } else if (seg.hasAck()) {
+            queueReset(seg.ack(), false, 0);
+        } else {
+            queueReset(0, true, SeqNumber.add(seg.seq(), seg.segmentLength()));
+        }
     }
 
     /** Makes {@code <SEQ=0><ACK=ack><CTL=RST,ACK>} due at the next dispatch (the answer to a pending SYN). */
     private void queueResetAck(int ack) {
+        queueReset(0, true, ack);
+    }
+
+    private void queueReset(int seq, boolean hasAck, int ack) {
         rstDue = true;
-        tx.start(key.localPort(), key.remotePort(), TcpControl.RST, 0).setAck(ack);
+        rstSeq = seq;
+        rstHasAck = hasAck;
+        rstAck = ack;
+    }
+
+    /** The header to fill for the next segment: the emitter's, if it lends one, or this connection's own. */
+    private TcpHeader header(SegmentEmitter out) {
+        TcpHeader h = out.header();
+        if (h != null) {
+            return h;
+        }
+        if (ownHeader == null) {
+            ownHeader = new TcpHeader();
+        }
+        return ownHeader;
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -38,6 +38,10 @@ record Seg(int srcPort, int dstPort, TcpControl control, SeqNumber seq, SeqNumbe
         return TcpHeader.of(repr());
     }
 
+    Seg srcPort(int port) {
+        return new Seg(port, dstPort, control, seq, ack, window, options, data);
+    }
+
     Seg control(TcpControl c) {
         return new Seg(srcPort, dstPort, c, seq, ack, window, options, data);
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,49 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** Scripted exchanges with one endpoint, one nested class per state (smoltcp's tcp.rs tests, RFC 9293 3.10.7). */
 class TcpConnectionTest extends TcpFixture {
+
+    /** An emitter that lends one header to every connection, as the NAT's does ({@link SegmentEmitter#header()}). */
+    @Nested
+    class LentHeader {
+        final TcpHeader shared = new TcpHeader();
+        final List<Seg> out = new ArrayList<>();
+        final SegmentEmitter lending = new SegmentEmitter() {
+            @Override
+            public void emit(TcpConnectionKey key, TcpHeader segment, ByteBuf payload) {
+                assertSame(shared, segment, "the connection fills the header it was lent");
+                byte[] d = new byte[payload.readableBytes()];
+                payload.getBytes(payload.readerIndex(), d);
+                payload.release();
+                out.add(Seg.of(segment, d));
+            }
+
+            @Override
+            public TcpHeader header() {
+                return shared;
+            }
+        };
+
+        @Test
+        void aResetThatIsDueSurvivesAnotherConnectionFillingTheLentHeader() {
+            pending();
+            conn.refuse(now); // the RST waits for the next dispatch
+            TcpConnectionKey otherKey = new TcpConnectionKey(GUEST_IP, REMOTE_PORT + 1, SERVER_IP, LOCAL_PORT);
+            TcpConnection other = TcpConnection.acceptSyn(otherKey, SYN.srcPort(REMOTE_PORT + 1).header(), config,
+                    alloc, stats, LOCAL_SEQ.plus(1000), now);
+            try {
+                other.accept(now);
+                other.dispatch(now, lending); // its SYN-ACK goes through the same header first
+                conn.dispatch(now, lending);
+            } finally {
+                other.release();
+            }
+            assertEquals(2, out.size(), () -> "one SYN-ACK, then the RST: " + out);
+            assertSeg(out.get(0), TcpControl.SYN, LOCAL_SEQ.plus(1000), REMOTE_SEQ.plus(1));
+            // RFC 9293 3.10.7.1: the refused SYN had no ACK, so <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+            assertSeg(out.get(1), TcpControl.RST, SeqNumber.of(0), REMOTE_SEQ.plus(1));
+            assertEquals(REMOTE_PORT, out.get(1).dstPort());
+        }
+    }
 
     @Nested
     class SynPending {

@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * least a flow table can do, at the same table sizes, so the engine's growth from 100 to 10 000 flows can be read
  * against the memory's. One primitive-keyed hash table (the kind the NAT's own flow table is) and one object per
  * flow as large as what the engine allocates per flow ({@code gc.alloc.rate.norm} of the churn benchmark, about
- * 650 bytes); the keys are mixed like four-tuples, so they land in the table's slots at random; the flow that closes is
+ * 470 bytes); the keys are mixed like four-tuples, so they land in the table's slots at random; the flow that closes is
  * picked at random exactly as in the churn benchmark. Each operation writes the new flow, and reads one byte in the
  * middle of the closing one: no engine, no timers, no frames. Whatever this grows by between 100 and 10 000 flows
  * is the cost of touching a table and flows that no longer fit the caches, which no flow table escapes.
@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class FlowTableFloorBenchmark {
     /** Bytes per flow: the churn benchmark's allocation per open and close. */
-    static final int FLOW_BYTES = 650;
+    static final int FLOW_BYTES = 470;
 
     @Param({"100", "1000", "10000"})
     public int flows;
