@@ -18,6 +18,7 @@
 #   bench/scripts/guest-to-guest.sh [path/to/userv2-switch.jar]
 #   env: PEERS="wire relay userv2" DURATION=3 REPS=3 WARMUP=2 RR_N=2000 RR_SIZE=1 MTUS="1500 65520"
 #        USERV2_ARGS="" (more switch options) USERV2_JAVA_OPTS="" USERV2_ARGS_X="" USERV2_JAVA_OPTS_X=""
+#        USERV2_WRAP="" USERV2_WRAP_X="" (a command the switch runs under, e.g. "chrt -b 0" or "nice -n 10")
 #        TAPBRIDGE_ARGS="" (more tapbridge options for every guest, e.g. --blocking-read, its older way of reading)
 #        CC="" (the sender's TCP congestion control, e.g. cubic, set per connection with iperf3 -C: a namespace
 #        guest otherwise uses the host's default, which may be bbr, where a VM would use its own kernel's)
@@ -82,7 +83,7 @@ setup() {
         userv2 | userv2-*)
             userv2_peer "$peer"
             # shellcheck disable=SC2086
-            java $peer_opts -jar "$peer_jar" --listen "$sock" --mtu "$mtu" $peer_args >"$work/$peer-$mtu.log" 2>&1 &
+            $peer_wrap java $peer_opts -jar "$peer_jar" --listen "$sock" --mtu "$mtu" $peer_args >"$work/$peer-$mtu.log" 2>&1 &
             pids+=($!)
             wait_for "$work/$peer-$mtu.log" "listening on" 60
             bridge_to "$a" "unix:$sock"

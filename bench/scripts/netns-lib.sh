@@ -22,18 +22,21 @@ build_testtools() {
     done
 }
 
-# userv2_peer PEER -> sets peer_args, peer_opts and peer_jar for a userv2 path: userv2 takes USERV2_ARGS and
-# USERV2_JAVA_OPTS and runs $jar; userv2-X or userv2_X adds USERV2_ARGS_X and USERV2_JAVA_OPTS_X, and runs
-# USERV2_JAR_X if that is set (an A/B of two builds)
+# userv2_peer PEER -> sets peer_args, peer_opts, peer_jar and peer_wrap for a userv2 path: userv2 takes USERV2_ARGS
+# and USERV2_JAVA_OPTS and runs $jar under USERV2_WRAP (a command prefix, empty by default); userv2-X or userv2_X adds
+# USERV2_ARGS_X and USERV2_JAVA_OPTS_X, and runs USERV2_JAR_X if that is set (an A/B of two builds) under
+# USERV2_WRAP_X if that is set
 userv2_peer() {
     local variant=${1#userv2[-_]} name
     peer_args=${USERV2_ARGS:-}
     peer_opts=${USERV2_JAVA_OPTS:-}
     peer_jar=$jar
+    peer_wrap=${USERV2_WRAP:-}
     if [ "$variant" != "$1" ]; then
         name=USERV2_ARGS_$variant; peer_args="$peer_args ${!name:-}"
         name=USERV2_JAVA_OPTS_$variant; peer_opts="$peer_opts ${!name:-}"
         name=USERV2_JAR_$variant; peer_jar=${!name:-$jar}
+        name=USERV2_WRAP_$variant; peer_wrap=${!name:-$peer_wrap}
     fi
 }
 
