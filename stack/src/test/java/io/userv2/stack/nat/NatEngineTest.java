@@ -142,6 +142,18 @@ class NatEngineTest {
         }
 
         @Test
+        void theGatewayDeclinesTimestampsAndOffersTheFullMss() {
+            NatSim sim = sim();
+            SimGuest g = guest(sim);
+            assertTrue(g.tcp.timestamps(), "the guest offers timestamps, as Linux does");
+            TcpConnection c = established(sim, g, 80);
+            // NatConfig.defaults(): no RFC 7323 timestamps towards guests, so no option takes 12 bytes of each segment
+            assertFalse(c.timestampsEnabled());
+            assertEquals(1460, c.sendMss());
+            assertTransferIntact(sim, g, c);
+        }
+
+        @Test
         void aGuestThatGivesUpWhileTheDialIsPendingLeavesNothingBehind() {
             NatSim sim = sim();
             SimGuest g = guest(sim);

@@ -96,7 +96,7 @@ public final class WarmUp {
     private static final DnsSettings HERMETIC_DNS = new DnsSettings(Map.of(), List.of(), false,
             List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9)), DnsSettings.HOST.resolvConf(), null,
             List.of());
-    /** Data per small segment: a 1500-byte MTU's MSS less the timestamps option, as Linux sends. */
+    /** The MSS of the small segments: a 1500-byte MTU's (less 12 bytes of timestamps, if the gateway takes them up). */
     private static final int SMALL_MSS = 1460;
 
     /**
@@ -281,17 +281,17 @@ public final class WarmUp {
             guest.moveTo(MacAddress.of(WarmUpGuest.MAC.bits() + identity),
                     SwitchConfig.DEFAULT_SUBNET.host(GUEST_FIRST_HOST + identity));
             WarmUpGuest.Flow upload = guest.connect(host.sinkPort(), small);
-            guest.upload(upload, ROUND_SEGMENTS, small - 12);
+            guest.upload(upload, ROUND_SEGMENTS, small);
             if (mss > small) {
-                guest.upload(upload, ROUND_LARGE_SEGMENTS, mss - 12);
+                guest.upload(upload, ROUND_LARGE_SEGMENTS, mss);
             }
             guest.close(upload);
             counts.segmentsUp += upload.segmentsSent;
             counts.bytesUp += upload.bytesSent;
             // Every other round, the small download ends with the guest's reset instead of FINs.
-            download(guest, host, small, (long) ROUND_SEGMENTS * (small - 12), counts, counts.rounds % 2 == 0);
+            download(guest, host, small, (long) ROUND_SEGMENTS * small, counts, counts.rounds % 2 == 0);
             if (mss > small) {
-                download(guest, host, mss, (long) ROUND_LARGE_SEGMENTS * (mss - 12), counts, false);
+                download(guest, host, mss, (long) ROUND_LARGE_SEGMENTS * mss, counts, false);
             }
             counts.rounds++;
             settled = c2Busy() ? 0 : settled + 1;

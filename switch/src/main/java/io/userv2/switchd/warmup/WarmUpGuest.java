@@ -57,6 +57,8 @@ final class WarmUpGuest implements AutoCloseable {
     /** The unscaled window the guest advertises and its scale: 1 MiB, under a port's egress bound (4 MiB). */
     private static final int WINDOW = 8192;
     private static final int WINDOW_SCALE = 7;
+    /** Bytes the timestamps option takes in each segment, with its padding. */
+    private static final int TIMESTAMPS_LENGTH = 12;
     /** Don't Fragment, in the IPv4 header's flags and fragment offset, as Linux sets it on TCP. */
     private static final int DF = 0x4000;
     /** Where the TCP header starts in the guest's frames: after Ethernet and a 20-byte IPv4 header. */
@@ -87,6 +89,8 @@ final class WarmUpGuest implements AutoCloseable {
         int peerMss;
         int rcvNxt;
         int tsRecent;
+        /** Whether the gateway's SYN-ACK took up timestamps (RFC 7323): only then do segments carry them. */
+        boolean timestamps;
         boolean established;
         boolean reset;
         boolean finReceived;
@@ -196,13 +200,13 @@ final class WarmUpGuest implements AutoCloseable {
      * window it advertises, and waits until they are all acknowledged.
      */
     void upload(Flow f, int count, int size) throws IOException {
-        int payload = Math.min(size, f.peerMss - 12);
+        int payload = Math.min(size, f.peerMss - (f.timestamps ? TIMESTAMPS_LENGTH : 0));
         long sent = 0;
         while (sent < count || f.sndUna != f.sndNxt) {
             while (sent < count && SeqNumber.diff(f.sndNxt, f.sndUna) + payload <= f.sndWnd) {
                 tx.start(f.localPort, f.remotePort, sent % 8 == 7 ? TcpControl.PSH : TcpControl.NONE, f.sndNxt)
-                        .setAck(f.rcvNxt).setWindow(WINDOW).setTimestamps(now(), f.tsRecent)
-                        .setPayloadLength(payload);
+                        .setAck(f.rcvNxt).setWindow(WINDOW).setPayloadLength(payload);
+                stamp(f);
                 segment(payload);
                 f.sndNxt = SeqNumber.add(f.sndNxt, payload);
                 f.segmentsSent++;
@@ -242,8 +246,8 @@ final class WarmUpGuest implements AutoCloseable {
      * sent its own FIN (the host side's close), and acknowledges that.
      */
     void close(Flow f) throws IOException {
-        tx.start(f.localPort, f.remotePort, TcpControl.FIN, f.sndNxt).setAck(f.rcvNxt).setWindow(WINDOW)
-                .setTimestamps(now(), f.tsRecent);
+        tx.start(f.localPort, f.remotePort, TcpControl.FIN, f.sndNxt).setAck(f.rcvNxt).setWindow(WINDOW);
+        stamp(f);
         segment(0);
         f.sndNxt = SeqNumber.add(f.sndNxt, 1);
         flush();
@@ -265,8 +269,8 @@ final class WarmUpGuest implements AutoCloseable {
     void reset(Flow f) throws IOException {
         tx.start(f.localPort, f.remotePort, TcpControl.RST, f.sndNxt).setAck(f.rcvNxt).setWindow(0);
         segment(0);
-        tx.start(f.localPort, f.remotePort, TcpControl.NONE, f.sndNxt).setAck(f.rcvNxt).setWindow(WINDOW)
-                .setTimestamps(now(), f.tsRecent);
+        tx.start(f.localPort, f.remotePort, TcpControl.NONE, f.sndNxt).setAck(f.rcvNxt).setWindow(WINDOW);
+        stamp(f);
         segment(0);
         flush();
     }
@@ -433,6 +437,7 @@ final class WarmUpGuest implements AutoCloseable {
                 f.sndWnd = rx.window(); // not scaled in a SYN (RFC 7323 2.2)
                 f.sndShift = Math.max(0, rx.windowScale());
                 f.peerMss = rx.maxSegmentSize() > 0 ? rx.maxSegmentSize() : 536;
+                f.timestamps = rx.hasTimestamps();
                 f.established = true;
             }
             return;
@@ -462,10 +467,17 @@ final class WarmUpGuest implements AutoCloseable {
 
     private void ack() {
         Flow f = flow;
-        tx.start(f.localPort, f.remotePort, TcpControl.NONE, f.sndNxt).setAck(f.rcvNxt).setWindow(WINDOW)
-                .setTimestamps(now(), f.tsRecent);
+        tx.start(f.localPort, f.remotePort, TcpControl.NONE, f.sndNxt).setAck(f.rcvNxt).setWindow(WINDOW);
+        stamp(f);
         segment(0);
         f.unacked = 0;
+    }
+
+    /** Adds the timestamps option to the segment in {@link #tx} if {@code f} took them up (RFC 7323 3.2). */
+    private void stamp(Flow f) {
+        if (f.timestamps) {
+            tx.setTimestamps(now(), f.tsRecent);
+        }
     }
 
     /** Appends the frame of {@link #tx} with {@code payload} zero bytes, prefixed by its length, to {@link #out}. */
