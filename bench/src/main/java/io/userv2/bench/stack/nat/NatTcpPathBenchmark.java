@@ -62,18 +62,21 @@ import org.openjdk.jmh.annotations.Warmup;
  * second, so with {@code -prof gc} {@code gc.alloc.rate.norm} is bytes allocated per segment.
  *
  * <p>The guest (a Linux-like SYN: MSS 1460, SACK-permitted, timestamps, window scale 7) connects to a remote address
- * the policy maps to the host; the stub dial is accepted in setup, so the connection is ESTABLISHED (MSS 1448).
- * {@code family} 6 runs the same over IPv6 (NAT66): the gateway's IPv6 side on a ULA /64, a guest in it connecting to
- * {@code 2001:db8::9}, which a rule maps to the host's {@code ::1}; MSS 1440 (the LAN's MTU - 60), segments of 1428.
+ * the policy maps to the host; the stub dial is accepted in setup, so the connection is ESTABLISHED. The NAT declines
+ * timestamps ({@code NatConfig.defaults()}), so, as Linux then does, the guest sends none and fills the whole MSS: 1460
+ * bytes a segment (if the SYN-ACK took them up, 1448 with the option on every segment). {@code family} 6 runs the same
+ * over IPv6 (NAT66): the gateway's IPv6 side on a ULA /64, a guest in it connecting to {@code 2001:db8::9}, which a
+ * rule maps to the host's {@code ::1}; MSS 1440 (the LAN's MTU - 60).
  * <ul>
- *   <li>{@code upload}, one operation = one 1448-byte data frame from the guest, then the engine's flush (the relay
+ *   <li>{@code upload}, one operation = one full data frame from the guest, then the engine's flush (the relay
  *       writes the bytes to the host stub, which takes them all; an ACK frame goes out every second segment);</li>
- *   <li>{@code download}, one invocation = 45 segments: the host stub has 65160 bytes to read, the flush reads them
- *       (one pooled read buffer) and emits 45 data frames, then one cumulative ACK frame from the guest and a flush.
- *       Setup first runs the connection out of slow start until every invocation emits exactly 45 segments.</li>
+ *   <li>{@code download}, one invocation = 45 segments: the host stub has 45 segments' worth to read, the flush reads
+ *       them (one pooled read buffer) and emits 45 data frames, then one cumulative ACK frame from the guest and a
+ *       flush. Setup first runs the connection out of slow start until every invocation emits exactly 45
+ *       segments.</li>
  * </ul>
  * The guest's frames are built once; per segment the benchmark rewrites the TCP header (sequence and acknowledgment
- * numbers, timestamps) and its checksum, as a guest kernel would. The clock advances 1 µs per segment. Tear-down
+ * numbers, and timestamps if in use) and its checksum, as a guest kernel would. The clock advances 1 µs per segment. Tear-down
  * checks the counts: every byte reached the host, nothing was dropped, exactly 45 data frames per download invocation.
  * Netty's leak detector is off, as in the daemon ({@code MemoryPolicy}): its sampled buffers track every derived slice
  * with a stack trace, which is the detector's allocation, not the path's.
@@ -107,8 +110,11 @@ public class NatTcpPathBenchmark {
     /** The guest's ISN, just below the wrap to 0, so the data crosses it. */
     static final int GUEST_ISN = 0xFFFF_FF00;
     static final int SEND_SEGMENTS = 45;
-    /** TCP header with NOP NOP Timestamps, as the guest sends once established. */
-    static final int TCP_HEADER = 32;
+    /** The guest's MSS, over IPv4 and IPv6: its MTU (1500) less the IP and TCP headers. */
+    static final int MSS4 = 1460;
+    static final int MSS6 = 1440;
+    /** The timestamps option with its two NOPs, on every segment once taken up (RFC 7323). */
+    static final int TIMESTAMPS_LENGTH = 12;
 
     /** The gateway, the NAT engine and one established connection; the host stub and the sink count. */
     @State(Scope.Thread)
@@ -119,8 +125,12 @@ public class NatTcpPathBenchmark {
         boolean ipv6;
         /** Ethernet + IP headers before the TCP header in every frame (34 or 54). */
         int tcpOffset;
-        /** Data bytes per full segment: the MSS (1460, over IPv6 1440) minus the 12-byte timestamps option. */
+        /** Data bytes per full segment: the MSS (1460, over IPv6 1440), less 12 if timestamps are in use. */
         int segment;
+        /** Whether the gateway's SYN-ACK took up timestamps: then every guest segment carries them. */
+        boolean timestamps;
+        /** The guest's TCP header length once established: 20, or 32 with timestamps. */
+        int tcpHeader = 20;
         /** The guest's and the remote address as 128 bits (IPv4: only the low int is used). */
         long guestHigh;
         long guestLow;
@@ -135,6 +145,8 @@ public class NatTcpPathBenchmark {
         int guestSeq = GUEST_ISN + 1;
         int guestTs = 1;
         int lastTsVal;
+        /** Whether a frame from the gateway carried the timestamps option. */
+        boolean tsSeen;
         int ourEnd;
         /** Frames the gateway sent, those with data, and the first SYN-ACK's flags. */
         long framesOut;
@@ -157,7 +169,7 @@ public class NatTcpPathBenchmark {
             }
             ipv6 = family == 6;
             tcpOffset = 14 + (ipv6 ? Ipv6Packet.HEADER_LENGTH : 20);
-            segment = (ipv6 ? 1440 : 1460) - 12;
+            int mss = ipv6 ? MSS6 : MSS4;
             guestHigh = ipv6 ? GUEST6.high() : 0;
             guestLow = ipv6 ? GUEST6.low() : GUEST.bits();
             remoteHigh = ipv6 ? REMOTE6.high() : 0;
@@ -192,21 +204,9 @@ public class NatTcpPathBenchmark {
                 engine.enableIpv6(v6, new Nat66Policy(LAN6, Set.of(GATEWAY6), Map.of(REMOTE6, Ipv6Address.LOOPBACK),
                         false));
             }
-            dataFrame = frame(segment);
-            ip(dataFrame, TCP_HEADER + segment);
-            for (int i = 0; i < segment; i++) {
-                dataFrame.setByte(tcpOffset + TCP_HEADER + i, i * 31 + 7);
-            }
-            ackFrame = frame(0);
-            ip(ackFrame, TCP_HEADER);
-            hostData = alloc.directBuffer(SEND_SEGMENTS * segment);
-            for (int i = 0; i < SEND_SEGMENTS * segment; i++) {
-                hostData.writeByte(i * 7 + 1);
-            }
-
             ByteBuf syn = frame(0);
             tcp.start(GUEST_PORT, REMOTE_PORT, TcpControl.SYN, GUEST_ISN).setWindow(64240)
-                    .setMaxSegmentSize(segment + 12).setSackPermitted(true).setTimestamps(guestTs++, 0)
+                    .setMaxSegmentSize(mss).setSackPermitted(true).setTimestamps(guestTs++, 0)
                     .setWindowScale(7);
             int length = ip(syn, tcp.totalLength());
             emitTcp(syn);
@@ -220,6 +220,21 @@ public class NatTcpPathBenchmark {
             engine.flush(now);
             if (framesOut != 1 || lastFlags != (TcpPacket.FLAG_SYN | TcpPacket.FLAG_ACK)) {
                 throw new IllegalStateException("expected one SYN-ACK, got " + framesOut + " frames");
+            }
+            // RFC 7323 3.2: timestamps only if both SYNs carried them (fromGateway noted whether the SYN-ACK did)
+            timestamps = tsSeen;
+            tcpHeader = 20 + (timestamps ? TIMESTAMPS_LENGTH : 0);
+            segment = mss - (timestamps ? TIMESTAMPS_LENGTH : 0);
+            dataFrame = frame(segment);
+            ip(dataFrame, tcpHeader + segment);
+            for (int i = 0; i < segment; i++) {
+                dataFrame.setByte(tcpOffset + tcpHeader + i, i * 31 + 7);
+            }
+            ackFrame = frame(0);
+            ip(ackFrame, tcpHeader);
+            hostData = alloc.directBuffer(SEND_SEGMENTS * segment);
+            for (int i = 0; i < SEND_SEGMENTS * segment; i++) {
+                hostData.writeByte(i * 7 + 1);
             }
             now += 100_000;
             guestAck();
@@ -248,9 +263,9 @@ public class NatTcpPathBenchmark {
             }
         }
 
-        /** A guest frame with Ethernet written and room for IP, TCP with timestamps and {@code data} bytes. */
+        /** A guest frame with Ethernet written and room for IP, TCP with options and {@code data} bytes. */
         ByteBuf frame(int data) {
-            int length = tcpOffset + TCP_HEADER + 28 + data; // room for a SYN's 40 option bytes too
+            int length = tcpOffset + 20 + 40 + data; // room for a SYN's 40 option bytes too
             ByteBuf f = alloc.directBuffer(length, length);
             new EthernetRepr(GATEWAY_MAC, GUEST_MAC, ipv6 ? EtherType.IPV6 : EtherType.IPV4).emit(f, 0);
             f.writerIndex(length);
@@ -281,9 +296,12 @@ public class NatTcpPathBenchmark {
         void guestSends(int length) {
             ByteBuf frame = length > 0 ? dataFrame : ackFrame;
             tcp.start(GUEST_PORT, REMOTE_PORT, TcpControl.NONE, guestSeq).setAck(ourEnd).setWindow(65535)
-                    .setTimestamps(guestTs++, lastTsVal).setPayloadLength(length);
+                    .setPayloadLength(length);
+            if (timestamps) {
+                tcp.setTimestamps(guestTs++, lastTsVal);
+            }
             emitTcp(frame);
-            gateway.receive(frame, 0, tcpOffset + TCP_HEADER + length, 1, now);
+            gateway.receive(frame, 0, tcpOffset + tcpHeader + length, 1, now);
             guestSeq = SeqNumber.add(guestSeq, length);
             engine.flush(now);
         }
@@ -309,11 +327,12 @@ public class NatTcpPathBenchmark {
                 dataFramesOut++;
                 ourEnd = SeqNumber.max(ourEnd, SeqNumber.add(seq, data));
             }
-            // Our timestamps follow NOP NOP (or SACK-permitted) at the start of the options, on every segment.
+            // Our timestamps, if any, follow NOP NOP (or SACK-permitted) at the start of the options.
             for (int i = base + 20; i + 10 <= base + headerLength; ) {
                 int kind = frame.getUnsignedByte(i);
                 if (kind == 8) {
                     lastTsVal = frame.getInt(i + 2);
+                    tsSeen = true;
                     break;
                 }
                 i += kind <= 1 ? 1 : frame.getUnsignedByte(i + 1);
