@@ -1397,23 +1397,32 @@ public final class TcpConnection {
         if (seg.control() == TcpControl.RST) {
             return false;
         }
-        if (seg.hasAck()) {
-            rst.start(seg.dstPort(), seg.srcPort(), TcpControl.RST, seg.ack());
-        } else {
-            rst.start(seg.dstPort(), seg.srcPort(), TcpControl.RST, 0)
-                    .setAck(SeqNumber.add(seg.seq(), seg.segmentLength()));
+        rst.start(seg.dstPort(), seg.srcPort(), TcpControl.RST, resetSeq(seg));
+        if (!seg.hasAck()) {
+            rst.setAck(resetAck(seg));
         }
         return true;
     }
 
-    /** Makes the reset {@link #resetFor} prescribes for {@code seg} (not a RST) due at the next dispatch. */
+    /** The SEQ of the reset answering {@code seg} ({@link #resetFor}): its ACK field if it has one, else zero. */
+    private static int resetSeq(TcpHeader seg) {
+        return seg.hasAck() ? seg.ack() : 0;
+    }
+
+    /** The ACK of the reset answering {@code seg} when it has no ACK field itself: SEG.SEQ + SEG.LEN. */
+    private static int resetAck(TcpHeader seg) {
+        return SeqNumber.add(seg.seq(), seg.segmentLength());
+    }
+
+    /**
+     * Makes the reset {@link #resetFor} prescribes for {@code seg} due at the next dispatch, kept as numbers; a RST
+     * ({@code seg} itself one) is answered with nothing, and a reset already due is dropped.
+     */
     private void queueResetFor(TcpHeader seg) {
         if (seg.control() == TcpControl.RST) {
             rstDue = false;
-        } else if (seg.hasAck()) {
-            queueReset(seg.ack(), false, 0);
         } else {
-            queueReset(0, true, SeqNumber.add(seg.seq(), seg.segmentLength()));
+            queueReset(resetSeq(seg), !seg.hasAck(), resetAck(seg));
         }
     }
 

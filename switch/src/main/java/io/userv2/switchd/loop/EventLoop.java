@@ -512,8 +512,7 @@ public final class EventLoop {
      * any was at {@code previousReceive} (System.nanoTime) and ended a write if {@code previousEndedWrite}. If that
      * makes a stream that goes on, the loop holds its next poll for the coalescing window; a batch (two frames or
      * more, or a jumbo frame) stops its busy-polling for a while; {@code betweenVms} when no frame went to the
-     * gateway ({@link ReceiveCoalescing#received}). Loop thread
-     * only.
+     * gateway ({@link ReceiveCoalescing#received}). Loop thread only.
      */
     public void received(long previousReceive, boolean previousEndedWrite, int bytes, int largestFrame, int frames,
             boolean endsWrite, boolean betweenVms) {
