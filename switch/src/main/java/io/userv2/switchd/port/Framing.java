@@ -52,5 +52,20 @@ public interface Framing {
      *
      * @return true when everything went out; false when the link would block (the rest stays queued)
      */
-    boolean send(ByteBuf out, WritableByteChannel sink) throws IOException;
+    default boolean send(ByteBuf out, WritableByteChannel sink) throws IOException {
+        int to = out.writerIndex();
+        int reached = sendRun(out, out.readerIndex(), to, sink);
+        out.readerIndex(reached);
+        return reached == to;
+    }
+
+    /**
+     * Writes the whole records at {@code buf[from, to)} to {@code sink} as they lie, until the link would block; the
+     * buffer may be another port's read buffer (frames passed on without a copy), so neither its indices nor its
+     * contents change.
+     *
+     * @return how far the bytes went out: {@code to} when all of them did; a byte stream may stop inside a record,
+     *     packets only between records
+     */
+    int sendRun(ByteBuf buf, int from, int to, WritableByteChannel sink) throws IOException;
 }

@@ -2,7 +2,6 @@ package io.userv2.switchd.port;
 
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
@@ -25,11 +24,7 @@ final class LengthPrefixedFraming implements Framing {
     }
 
     @Override
-    public boolean send(ByteBuf out, WritableByteChannel sink) throws IOException {
-        int r = out.readerIndex();
-        ByteBuffer nio = out.internalNioBuffer(r, out.readableBytes());
-        int n = sink.write(nio);
-        out.readerIndex(r + n);
-        return !out.isReadable();
+    public int sendRun(ByteBuf buf, int from, int to, WritableByteChannel sink) throws IOException {
+        return from + sink.write(buf.internalNioBuffer(from, to - from));
     }
 }

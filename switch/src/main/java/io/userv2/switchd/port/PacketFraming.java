@@ -45,20 +45,15 @@ final class PacketFraming implements Framing {
     }
 
     @Override
-    public boolean send(ByteBuf out, WritableByteChannel sink) throws IOException {
-        int r = out.readerIndex();
-        int w = out.writerIndex();
-        try {
-            while (r < w) {
-                int len = out.getInt(r);
-                if (sink.write(out.internalNioBuffer(r + PREFIX, len)) == 0) {
-                    return false;
-                }
-                r += PREFIX + len;
+    public int sendRun(ByteBuf buf, int from, int to, WritableByteChannel sink) throws IOException {
+        int r = from;
+        while (r < to) {
+            int len = buf.getInt(r);
+            if (sink.write(buf.internalNioBuffer(r + PREFIX, len)) == 0) {
+                break;
             }
-            return true;
-        } finally {
-            out.readerIndex(r);
+            r += PREFIX + len;
         }
+        return r;
     }
 }
