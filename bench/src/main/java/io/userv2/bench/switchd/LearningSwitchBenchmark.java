@@ -36,9 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code egress} selects what the destination port does with each frame:
  * <ul>
- *   <li>{@code count}: only counts it (decode + learn + lookup, no copy);</li>
- *   <li>{@code copy}: what {@code LinkPort.deliver} does: copies prefix and frame into a pooled direct staging
- *       buffer and counts it; the staging buffer is emptied after each invocation, as the end-of-loop write would.</li>
+ *   <li>{@code count}: only counts it (decode + learn + lookup, no copy): close to what {@code LinkPort.deliver}
+ *       does with a frame from another VM, which it notes as part of a run written from the sender's read
+ *       buffer;</li>
+ *   <li>{@code copy}: what {@code LinkPort.deliver} does with the frames it cannot pass on that way (the gateway's,
+ *       or while frames wait for the destination): copies prefix and frame into a pooled direct staging buffer and
+ *       counts it; the staging buffer is emptied after each invocation, as the end-of-loop write would.</li>
  * </ul>
  *
  * <p>The hot path should allocate nothing: check with {@code -prof gc} ({@code gc.alloc.rate.norm} is per frame).

@@ -37,8 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The whole forwarding path over real unix stream sockets: a running {@link VirtualNetwork} (event-loop thread,
- * pooled 256 KiB reads, {@code FrameDecoder}, {@code LearningSwitch}, per-port staging buffer, one write per dirty
- * port per loop iteration) between two blocking {@link SocketChannel} clients that play two VMs, A and B.
+ * pooled 256 KiB reads, {@code FrameDecoder}, {@code LearningSwitch}, frames written to B from A's read buffer after
+ * each read, what B's socket does not take through B's staging buffer) between two blocking {@link SocketChannel} clients that play two VMs, A and B.
  *
  * <p>Each invocation writes one pre-built batch of about 512 KiB of length-prefixed unicast frames A to B with one
  * blocking write, then reads exactly as many bytes back from B. The score is frames per second

@@ -31,8 +31,9 @@ import java.util.function.Consumer;
  * run of records is only noted ({@link #deliver}), and written from where it lies as soon as that port has switched
  * its receive, before its read buffer changes ({@link #writeRuns}): one write (or one send per frame for packets), no
  * copy in the switch. What the link does not take then is copied into the staging buffer below, and so is a run when
- * a frame that does not continue it comes first, so frames keep their order. Measured VM to VM at MTU 65520, the
- * copy into staging was 8% of the loop's CPU time.
+ * a frame that does not continue it comes first, so frames keep their order. Measured VM to VM at MTU 65520
+ * (two runs, the builds side by side): the loop's user CPU time went from 0.06 to 0.03 s per second, its total per
+ * Gbit/s down by 15-20%; throughput did not change beyond the runs' spread.
  *
  * <p>Egress, everything else (the gateway's frames, frames while some are queued): frames for the peer are copied,
  * with their length prefix, into one bounded staging buffer ({@link FrameStaging}), written at the end of the loop
@@ -386,16 +387,20 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
 
     /** Copies one frame into the staging buffer (counted out, or dropped as queue-full when it does not fit). */
     private void stage(ByteBuf buf, int index, int length) {
-        ByteBuf out = egress;
-        if (out == null) {
-            out = egress = alloc.directBuffer(Math.min(64 * 1024, egressLimit), egressLimit);
-        }
-        if (!FrameStaging.append(out, buf, index, length)) {
+        if (!FrameStaging.append(egress(), buf, index, length)) {
             counters().countQueueFull();
             return;
         }
         counters().countOut(length);
         markDirty();
+    }
+
+    /** The staging buffer, allocated on first use (released again while idle, {@link #releaseIdleBuffers}). */
+    private ByteBuf egress() {
+        if (egress == null) {
+            egress = alloc.directBuffer(Math.min(64 * 1024, egressLimit), egressLimit);
+        }
+        return egress;
     }
 
     // ---- runs of records passed on from another port's read buffer ----
@@ -467,10 +472,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             if (end <= reached) {
                 c.countOut(length);
             } else if (r < reached) {
-                ByteBuf out = egress;
-                if (out == null) {
-                    out = egress = alloc.directBuffer(Math.min(64 * 1024, egressLimit), egressLimit);
-                }
+                ByteBuf out = egress();
                 out.clear(); // nothing in it: a run is noted only then
                 out.writeBytes(buf, reached, end - reached);
                 c.countOut(length);
