@@ -50,7 +50,7 @@ import java.util.function.Consumer;
  *
  * <p>Why copy into staging instead of queueing zero-copy slices: a gathering write needs one {@code ByteBuffer} object
  * per frame (an allocation per frame), and queued slices would pin whole read buffers of other ports while a slow
- * reader drains. A run, by contrast, lives only until the port whose buffer holds it has switched its receive.
+ * reader drains. A run, by contrast, lives at most until the end of the iteration that received it.
  *
  * <p>Ownership: the port owns its read and staging buffers (from the allocator it was given) and its link; closing
  * releases all three, detaches the port from the switch (whose detach listeners release what the VM made others
@@ -97,7 +97,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private long receives;
     /**
      * A run of records for this port lying in another port's read buffer ({@link #deliver}), not owned: null when
-     * there is none; {@code [runFrom, runTo)} are whole records, {@code runFrames} of them.
+     * there is none; {@code [runFrom, runTo)} are whole records.
      */
     private ByteBuf run;
     private int runFrom;
@@ -442,12 +442,17 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         runHolders[runHolderCount++] = holder;
     }
 
-    /** Has every port holding a run in this port's read buffer write it, before the buffer changes. */
+    /**
+     * Has every port holding a run in this port's read buffer write it, before the buffer changes (a holder whose
+     * flush wrote it already may have a run in another port's buffer by now: that one is left alone).
+     */
     private void writeRuns() {
         for (int i = 0; i < runHolderCount; i++) {
             LinkPort holder = runHolders[i];
             runHolders[i] = null;
-            holder.writeRun();
+            if (holder.run == ingress) {
+                holder.writeRun();
+            }
         }
         runHolderCount = 0;
     }
@@ -457,7 +462,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         for (int i = 0; i < runHolderCount; i++) {
             LinkPort holder = runHolders[i];
             runHolders[i] = null;
-            if (holder.run != null) {
+            if (holder.run == ingress) {
                 holder.stageRun();
             }
         }
