@@ -203,7 +203,7 @@ setup_peer() {
 peer_logs() {
     local peer
     for peer in $PEERS; do
-        [[ $peer == userv2* ]] || continue
+        [[ $peer == userv2* ]] && [ -f "$work/$peer-$1.log" ] || continue # COLD: only one peer has run yet
         grep -E "WARN|SEVERE|ERROR|Exception" "$work/$peer-$1.log" | head -5 | sed "s/^/$peer-$1 log: /" >&2 || true
     done
 }
