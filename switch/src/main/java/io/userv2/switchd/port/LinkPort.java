@@ -443,30 +443,33 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     }
 
     /**
-     * Has every port holding a run in this port's read buffer write it, before the buffer changes (a holder whose
-     * flush wrote it already may have a run in another port's buffer by now: that one is left alone).
+     * Has every port holding a run in this port's read buffer write it (or, if {@code copy}, copy it into its staging
+     * buffer), before the buffer changes. A holder whose flush wrote its run already may have one in another port's
+     * buffer by now: that one is left alone.
      */
-    private void writeRuns() {
+    private void settleRuns(boolean copy) {
         for (int i = 0; i < runHolderCount; i++) {
             LinkPort holder = runHolders[i];
             runHolders[i] = null;
             if (holder.run == ingress) {
-                holder.writeRun();
+                if (copy) {
+                    holder.stageRun();
+                } else {
+                    holder.writeRun();
+                }
             }
         }
         runHolderCount = 0;
     }
 
-    /** Has every port holding a run in this port's read buffer copy it into its staging buffer. */
+    /** {@link #settleRuns}: writes them. */
+    private void writeRuns() {
+        settleRuns(false);
+    }
+
+    /** {@link #settleRuns}: copies them to staging. */
     private void stageRuns() {
-        for (int i = 0; i < runHolderCount; i++) {
-            LinkPort holder = runHolders[i];
-            runHolders[i] = null;
-            if (holder.run == ingress) {
-                holder.stageRun();
-            }
-        }
-        runHolderCount = 0;
+        settleRuns(true);
     }
 
     /**
