@@ -81,6 +81,8 @@ final class NetworkStats {
         n.put("tcpConnections", nat.tcp().connections());
         n.put("tcpSegmentsIn", tcp.segmentsIn());
         n.put("tcpSegmentsOut", tcp.segmentsOut());
+        n.put("tcpBytesIn", tcp.bytesIn()); // in order from guests
+        n.put("tcpBytesInDirect", tcp.bytesInDirect()); // of those, written to host sockets as they came
         n.put("tcpRetransmittedSegments", tcp.retransmittedSegments());
         n.put("tcpResetsSent", nat.tcp().resetsSent());
         n.put("tcpChecksumsVerified", nat.config().verifyTcpChecksums()); // --verify-checksums (or VXLAN)

@@ -1,5 +1,7 @@
 package io.userv2.stack.nat;
 
+import io.netty.buffer.ByteBuf;
+import io.userv2.stack.tcp.DirectReceiver;
 import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
 import java.io.IOException;
@@ -12,9 +14,10 @@ import java.io.IOException;
  *
  * <p>Buffers: the relay holds none. Guest bytes are written to the host socket straight from the connection's receive
  * buffer, and those the socket does not take yet stay there (so the guest's window closes as the host falls behind);
- * host bytes are read straight into the connection's send buffer.
+ * large segments (MTU 65520) are written straight from the frame they came in, while that buffer is empty
+ * ({@link #take}). Host bytes are read straight into the connection's send buffer.
  */
-final class HostTcpRelay extends NatTcpFlow {
+final class HostTcpRelay extends NatTcpFlow implements DirectReceiver {
     /** Most bytes moved from the host into the connection per pump. */
     private static final int READ_CHUNK = 256 * 1024;
 
@@ -44,6 +47,7 @@ final class HostTcpRelay extends NatTcpFlow {
         socket = s;
         connecting = false;
         s.interest(true, false);
+        conn.receiveDirectlyTo(this);
     }
 
     boolean connecting() {
@@ -54,6 +58,7 @@ final class HostTcpRelay extends NatTcpFlow {
     void hostConnected(long now) {
         if (connecting) {
             connecting = false;
+            conn.receiveDirectlyTo(this);
             if (conn.state() == TcpState.SYN_PENDING) {
                 conn.accept(now); // else the guest gave up meanwhile (RST): the flow ends when it next runs
             }
@@ -96,6 +101,23 @@ final class HostTcpRelay extends NatTcpFlow {
         socket.interest(!hostEof && conn.sendCapacity() > 0 && !hostReadable, toHostPending);
     }
 
+    /**
+     * Large in-order guest data, written to the host socket as it arrives (see {@link DirectReceiver}). A failed write
+     * takes nothing: the bytes wait in the receive buffer, and the pump's write of them fails the same way and aborts
+     * the flow.
+     */
+    @Override
+    public int take(ByteBuf buf, int index, int length) {
+        if (socketClosed || connecting) {
+            return 0;
+        }
+        try {
+            return socket.write(buf, index, length);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     private void guestToHost() throws IOException {
         if (conn.readableBytes() > 0) {
             conn.recvTo(socket); // until the host socket is full: then writability brings us back
@@ -135,6 +157,7 @@ final class HostTcpRelay extends NatTcpFlow {
         }
         socketClosed = true;
         connecting = false;
+        conn.receiveDirectlyTo(null);
         if (socket != null) {
             socket.close(reset);
         }

@@ -34,6 +34,24 @@ public interface HostTcpSocket extends ByteSource<IOException>, ByteSink<IOExcep
      */
     int write(ByteBuf src) throws IOException;
 
+    /**
+     * Writes as many of the {@code length} bytes at absolute {@code index} of {@code src} as the socket takes now,
+     * moving no index of {@code src}.
+     *
+     * @return bytes written; 0 when the socket is full
+     * @throws IOException when the connection failed
+     */
+    default int write(ByteBuf src, int index, int length) throws IOException {
+        int reader = src.readerIndex();
+        int writer = src.writerIndex();
+        src.setIndex(index, index + length);
+        try {
+            return write(src);
+        } finally {
+            src.setIndex(reader, writer);
+        }
+    }
+
     /** {@link #read}, as the connection's byte source. */
     @Override
     default int readInto(ByteBuf dst, int maxBytes) throws IOException {

@@ -119,6 +119,11 @@ public final class TcpConnection {
     /** What {@link #nextSackHole()} answers when there is no hole to fill. */
     private static final long NO_HOLE = -1L;
     private static final long MS = 1_000_000L;
+    /**
+     * Smallest segment handed to a {@link DirectReceiver}: below it, one copy into the receive buffer and one write
+     * of many segments costs less than a write per segment.
+     */
+    static final int DIRECT_MIN = 16 * 1024;
 
     private final TcpConnectionKey key;
     private final TcpConfig config;
@@ -129,6 +134,8 @@ public final class TcpConnection {
     // flows, each object a closing flow touches is likely a cache miss.
     private SendBuffer sendBuf;
     private ReceiveBuffer recvBuf;
+    /** Where large in-order data goes before the receive buffer, or null ({@link #receiveDirectlyTo}). */
+    private DirectReceiver direct;
     private ReassemblyQueue reassembly;
     private SackScoreboard scoreboard;
     private RttEstimator rtt;
@@ -357,7 +364,8 @@ public final class TcpConnection {
     /**
      * Handles one segment the owner routed to this connection ({@code seg} was sent by the remote side of
      * {@link #key()}). The segment's data is the readable bytes of {@code payload}: the caller keeps ownership, its
-     * indices are not moved, and whatever is accepted is copied; {@code seg} is read during the call only. Never throws
+     * indices are not moved, and whatever is accepted is copied (or, in order and large, first offered to the
+     * {@link DirectReceiver} during the call); {@code seg} is read during the call only. Never throws
      * for bad input: unacceptable segments are dropped and counted in {@link TcpStats}.
      */
     public void process(TcpHeader seg, ByteBuf payload, long now) {
@@ -761,7 +769,14 @@ public final class TcpConnection {
             return;
         }
         if (seq == rcvNxt) {
-            recvBuf().write(payload, index, len);
+            int taken = 0;
+            if (direct != null && len >= DIRECT_MIN && bufferedBytes() == 0 && reassemblyEmpty()) {
+                taken = Math.max(0, Math.min(len, direct.take(payload, index, len)));
+                stats.bytesInDirect += taken;
+            }
+            if (taken < len) {
+                recvBuf().write(payload, index + taken, len - taken);
+            }
             rcvNxt = SeqNumber.add(rcvNxt, len);
             stats.bytesIn += len;
             if (!reassemblyEmpty()) {
@@ -1574,6 +1589,14 @@ public final class TcpConnection {
             afterRead();
         }
         return n;
+    }
+
+    /**
+     * From now on, hands in-order segments of at least {@link #DIRECT_MIN} bytes to {@code receiver} as they arrive,
+     * while nothing received waits in the receive buffer; what it does not take is buffered. Null stops it.
+     */
+    public void receiveDirectlyTo(DirectReceiver receiver) {
+        this.direct = receiver;
     }
 
     /**

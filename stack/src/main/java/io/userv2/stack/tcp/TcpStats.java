@@ -8,6 +8,7 @@ public final class TcpStats {
     long segmentsIn;
     long segmentsOut;
     long bytesIn;
+    long bytesInDirect;
     long bytesOut;
     long retransmittedSegments;
     long fastRetransmits;
@@ -41,6 +42,14 @@ public final class TcpStats {
     /** Data octets accepted in order (guest to host). */
     public long bytesIn() {
         return bytesIn;
+    }
+
+    /**
+     * Of {@link #bytesIn()}, those a {@link DirectReceiver} took as they arrived, never copied into a receive
+     * buffer.
+     */
+    public long bytesInDirect() {
+        return bytesInDirect;
     }
 
     /** Data octets emitted, retransmissions included. */
@@ -143,8 +152,9 @@ public final class TcpStats {
 
     @Override
     public String toString() {
-        return "TcpStats[in=" + segmentsIn + ", out=" + segmentsOut + ", bytesIn=" + bytesIn + ", bytesOut=" + bytesOut
-                + ", retx=" + retransmittedSegments + ", fastRetx=" + fastRetransmits + ", timeouts=" + timeouts
+        return "TcpStats[in=" + segmentsIn + ", out=" + segmentsOut + ", bytesIn=" + bytesIn + ", direct="
+                + bytesInDirect + ", bytesOut=" + bytesOut + ", retx=" + retransmittedSegments + ", fastRetx="
+                + fastRetransmits + ", timeouts=" + timeouts
                 + ", probes=" + zeroWindowProbes + ", challengeAcks=" + challengeAcks + ", unacceptable="
                 + droppedUnacceptable + ", badAck=" + droppedBadAck + ", ooo=" + outOfOrderSegments + ", oooDropped="
                 + outOfOrderDropped + ", rstIn=" + resetsReceived + ", rstOut=" + resetsSent + ", keepAlives="

@@ -13,6 +13,7 @@ import io.userv2.stack.tcp.TcpCloseCause;
 import io.userv2.stack.tcp.TcpConfig;
 import io.userv2.stack.tcp.TcpConnection;
 import io.userv2.stack.tcp.TcpState;
+import io.userv2.stack.tcp.TcpStats;
 import java.util.Random;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -229,6 +230,39 @@ class NatEngineTest {
             assertTrue(sim.alloc.live() < live, "and is given back");
             assertEquals(0, sim.engine.releaseIdleBuffers(), "once");
             assertEquals(1, sim.engine.tcp().connections(), "the connection stays open");
+            sim.assertNoLeaks();
+        }
+
+        /** At MTU 65520 the guest's segments go to the host socket as they come (no copy into the receive buffer). */
+        @Test
+        void largeSegmentsGoStraightToTheHostSocketAndASlowReaderStillGetsEveryByteInOrder() {
+            NatSim sim = new NatSim(NatSim.config().withTcp(NatSim.config().tcp().withMtu(65520)), SEED);
+            SimGuest g = sim.guest(7, "52:55:55:00:00:07", "192.168.104.7",
+                    TcpConfig.defaults().withMtu(65520).withoutKeepAlive());
+            TcpConnection c = established(sim, g, 80);
+            FakeHost.Tcp host = sim.host.lastTcp();
+            host.readPerIteration = 100_000; // takes part of some segments: the rest waits in the receive buffer
+            byte[] up = NatSim.randomBytes(new Random(SEED), 8 << 20);
+            sendUntil(sim, g, c, up, 0, () -> host.fromGuest.size() == up.length, 120 * S, "8 MiB to the host");
+            assertArrayEquals(up, host.fromGuest.toByteArray(), "every byte once, in order");
+            TcpStats stats = sim.engine.tcp().stats();
+            assertTrue(stats.bytesInDirect() > 0, "some went straight to the socket: " + stats);
+            assertTrue(stats.bytesInDirect() < up.length, "some went through the receive buffer: " + stats);
+            sim.assertNoLeaks();
+        }
+
+        @Test
+        void aHostSocketFailingAStraightWriteResetsTheGuest() {
+            NatSim sim = new NatSim(NatSim.config().withTcp(NatSim.config().tcp().withMtu(65520)), SEED);
+            SimGuest g = sim.guest(7, "52:55:55:00:00:07", "192.168.104.7",
+                    TcpConfig.defaults().withMtu(65520).withoutKeepAlive());
+            TcpConnection c = established(sim, g, 80);
+            sim.host.lastTcp().broken = true;
+            byte[] up = new byte[40_000];
+            sendUntil(sim, g, c, up, 0, () -> c.state() == TcpState.CLOSED, 5 * S, "RST to the guest");
+            assertEquals(TcpCloseCause.RESET_BY_PEER, c.closeCause());
+            assertEquals(0, sim.engine.tcp().connections());
+            assertTrue(sim.host.lastTcp().closed, "the host socket closed");
             sim.assertNoLeaks();
         }
 

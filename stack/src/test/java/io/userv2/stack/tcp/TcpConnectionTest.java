@@ -695,6 +695,87 @@ class TcpConnectionTest extends TcpFixture {
         }
     }
 
+    /** Large in-order data handed to a {@link DirectReceiver} as it arrives, before the receive buffer. */
+    @Nested
+    class DirectReceiving {
+        /** What the receiver took, in order; it takes at most {@link #room} bytes in all. */
+        final java.io.ByteArrayOutputStream taken = new java.io.ByteArrayOutputStream();
+        int room = Integer.MAX_VALUE;
+        int calls;
+        final DirectReceiver receiver = (buf, index, length) -> {
+            calls++;
+            int n = Math.min(length, room);
+            byte[] d = new byte[n];
+            buf.getBytes(index, d);
+            taken.writeBytes(d);
+            room -= n;
+            return n;
+        };
+        final int big = TcpConnection.DIRECT_MIN;
+
+        @Test
+        void aLargeInOrderSegmentGoesToTheReceiverAndTheWindowStaysOpen() {
+            established();
+            conn.receiveDirectlyTo(receiver);
+            byte[] d = bytes(big, 1);
+            send(SEND.ack(LOCAL_SEQ.plus(1)).data(d));
+            assertArrayEquals(d, taken.toByteArray());
+            assertEquals(0, conn.readableBytes(), "nothing buffered");
+            Seg ack = recvOne();
+            assertAck(ack, LOCAL_SEQ.plus(1), REMOTE_SEQ.plus(1 + big));
+            assertEquals(65535, ack.window(), "the receive buffer holds none of it");
+        }
+
+        @Test
+        void whatTheReceiverLeavesIsBufferedAndLaterDataQueuesBehindIt() {
+            established();
+            conn.receiveDirectlyTo(receiver);
+            room = 5000;
+            byte[] first = bytes(big, 1);
+            byte[] second = bytes(big, 2);
+            send(SEND.ack(LOCAL_SEQ.plus(1)).data(first));
+            assertEquals(big - 5000, conn.readableBytes());
+            room = Integer.MAX_VALUE;
+            send(SEND.seq(REMOTE_SEQ.plus(1 + big)).ack(LOCAL_SEQ.plus(1)).data(second));
+            assertEquals(1, calls, "not offered while older bytes wait in the buffer");
+            assertEquals(2 * big - 5000, conn.readableBytes());
+            ByteBuf rest = Unpooled.buffer(conn.readableBytes());
+            conn.recv(rest);
+            byte[] all = new byte[2 * big];
+            taken.writeBytes(io.netty.buffer.ByteBufUtil.getBytes(rest));
+            rest.release();
+            System.arraycopy(first, 0, all, 0, big);
+            System.arraycopy(second, 0, all, big, big);
+            assertArrayEquals(all, taken.toByteArray(), "every byte once, in order");
+        }
+
+        @Test
+        void smallOrOutOfOrderSegmentsAreBuffered() {
+            established();
+            conn.receiveDirectlyTo(receiver);
+            send(SEND.ack(LOCAL_SEQ.plus(1)).data(bytes(big - 1, 1)));
+            assertEquals(0, calls, "below the size worth a write of its own");
+            assertEquals(big - 1, conn.readableBytes());
+            readAll();
+            dispatch();
+            send(SEND.seq(REMOTE_SEQ.plus(big + big)).ack(LOCAL_SEQ.plus(1)).data(bytes(big, 3)));
+            assertEquals(0, calls, "out of order: held for reassembly");
+            send(SEND.seq(REMOTE_SEQ.plus(big)).ack(LOCAL_SEQ.plus(1)).data(bytes(big, 4)));
+            assertEquals(0, calls, "fills the gap while the reassembly queue holds data");
+            assertEquals(2 * big, conn.readableBytes());
+        }
+
+        @Test
+        void noLongerOfferedOnceUnset() {
+            established();
+            conn.receiveDirectlyTo(receiver);
+            conn.receiveDirectlyTo(null);
+            send(SEND.ack(LOCAL_SEQ.plus(1)).data(bytes(big, 1)));
+            assertEquals(0, calls);
+            assertEquals(big, conn.readableBytes());
+        }
+    }
+
     @Nested
     class Retransmission {
         @Test

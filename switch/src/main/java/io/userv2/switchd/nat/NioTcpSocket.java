@@ -65,6 +65,14 @@ final class NioTcpSocket implements HostTcpSocket, IoHandler {
     }
 
     @Override
+    public int write(ByteBuf src, int index, int length) throws IOException {
+        if (src.nioBufferCount() != 1) {
+            return HostTcpSocket.super.write(src, index, length); // a composite: through its indices
+        }
+        return channel.write(src.internalNioBuffer(index, length)); // the buffer's own view: no object per write
+    }
+
+    @Override
     public void shutdownOutput() throws IOException {
         channel.shutdownOutput();
     }
