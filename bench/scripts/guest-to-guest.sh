@@ -6,6 +6,8 @@
 #   relay       testtools/relay between the two tapbridges: one extra process that copies bytes and nothing else,
 #               the floor of any switch that runs as a process of its own
 #   relay-spin  the same relay polling without ever sleeping (one core at 100%); optional
+#   relay-splice the same relay moving bytes with splice(2), copying nothing itself: the floor of a zero-copy
+#               switch; optional
 #   userv2      the switch (the jar given, or switch/target/userv2-switch.jar)
 #   userv2-X    the same switch with more options, from USERV2_ARGS_X (and JVM options from USERV2_JAVA_OPTS_X),
 #               to compare settings side by side in one run (X: letters, digits, _); USERV2_JAR_X runs another
@@ -43,10 +45,10 @@ NS_PREFIX=u2g
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, tap devices)" >&2; exit 1; }
 for peer in $PEERS; do
     case $peer in
-        wire | relay | relay-spin) ;;
+        wire | relay | relay-spin | relay-splice) ;;
         userv2 | userv2-[A-Za-z0-9_]*)
             [ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; } ;;
-        *) echo "unknown path in PEERS: $peer (wire, relay, relay-spin, userv2, userv2-X)" >&2; exit 1 ;;
+        *) echo "unknown path in PEERS: $peer (wire, relay, relay-spin, relay-splice, userv2, userv2-X)" >&2; exit 1 ;;
     esac
 done
 [[ " $PEERS " == *" wire "* ]] || { echo "PEERS must include wire (the ratios are against it)" >&2; exit 1; }
@@ -74,8 +76,8 @@ setup() {
         wire)
             bridge_to "$a" "unix:$sock" --listen
             ;;
-        relay | relay-spin)
-            "$work/relay" "$sock" $([ "$peer" = relay-spin ] && echo --spin) >"$work/$peer.log" 2>&1 &
+        relay | relay-spin | relay-splice)
+            "$work/relay" "$sock" $([ "$peer" = relay ] || echo "-${peer#relay}") >"$work/$peer.log" 2>&1 &
             pids+=($!)
             wait_for "$work/$peer.log" "relay: listening" 10
             bridge_to "$a" "unix:$sock"
