@@ -1,5 +1,6 @@
 package io.userv2.switchd;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -103,13 +104,32 @@ public final class VirtualNetwork implements AutoCloseable {
         // --no-gateway: a pure switch. The engine is built as always (the API's calls find it) but never attached:
         // it hears nothing and what it would send is dropped here, so the LAN's gateway is another host's.
         boolean withGateway = !config.vxlan().noGateway();
-        FrameSink toLan = frame -> {
-            try {
-                if (withGateway) {
-                    sw.forward(frame, frame.readerIndex(), frame.readableBytes(), gatewayPort[0], loop.now());
+        FrameSink toLan = new FrameSink() {
+            @Override
+            public void send(ByteBuf frame) {
+                try {
+                    if (withGateway) {
+                        sw.forward(frame, frame.readerIndex(), frame.readableBytes(), gatewayPort[0], loop.now());
+                    }
+                } finally {
+                    frame.release();
                 }
-            } finally {
-                frame.release();
+            }
+
+            // The gateway's segments to a VM are built in that VM port's staging buffer, not copied there.
+            @Override
+            public ByteBuf reserve(long dstMac, int length) {
+                return withGateway ? sw.reserveFromGateway(dstMac, length) : null;
+            }
+
+            @Override
+            public void commit() {
+                sw.commitFromGateway();
+            }
+
+            @Override
+            public void cancel() {
+                sw.cancelFromGateway();
             }
         };
         Gateway gateway = new Gateway(config.gatewayMac(), config.gatewayIp(), config.subnet(), toLan, config.mtu());

@@ -94,6 +94,8 @@ public final class Gateway implements UdpSender {
     private final Ipv4Address ip;
     private final Ipv4Subnet subnet;
     private final FrameSink sink;
+    /** Set between {@link #startFrame} and its end while the frame is built in the sink's room. */
+    private boolean buildingInPlace;
     private final ByteBufAllocator alloc;
     private final GatewayCounters counters;
     private final ArpCache arpCache;
@@ -901,24 +903,58 @@ public final class Gateway implements UdpSender {
         // Once per segment: the headers are written from primitives (no Ipv4Repr/EthernetRepr per segment).
         int ipLength = Ipv4Packet.MIN_HEADER_LENGTH + tcp.totalLength();
         int length = EthernetFrame.HEADER_LENGTH + ipLength;
-        ByteBuf out = alloc.buffer(length);
+        ByteBuf out = startFrame(dstMac, length);
+        int base = out.writerIndex();
         try {
-            MacAddress.write(out, EthernetFrame.DESTINATION, dstMac);
-            MacAddress.write(out, EthernetFrame.SOURCE, mac.bits());
-            out.setShort(EthernetFrame.ETHER_TYPE, EtherType.IPV4.value());
-            int offset = EthernetFrame.HEADER_LENGTH;
+            MacAddress.write(out, base + EthernetFrame.DESTINATION, dstMac);
+            MacAddress.write(out, base + EthernetFrame.SOURCE, mac.bits());
+            out.setShort(base + EthernetFrame.ETHER_TYPE, EtherType.IPV4.value());
+            int offset = base + EthernetFrame.HEADER_LENGTH;
             // RFC 1191 / RFC 9293 3.7.2: path MTU discovery wants DF on TCP segments; the LAN never fragments.
             Ipv4Repr.writeHeader(out, offset, src, dst, IpProtocol.TCP.number(), ipLength,
                     Ipv4Repr.DEFAULT_TTL, nextIdentification(), Ipv4Packet.FLAG_DF, 0);
             offset += Ipv4Packet.MIN_HEADER_LENGTH;
             out.setBytes(offset + tcp.headerLength(), payload, payload.readerIndex(), payloadLength);
             tcp.emit(out, offset, src, dst);
-            out.writerIndex(length);
         } catch (RuntimeException e) {
-            out.release();
+            abandonFrame(out);
             throw e;
         }
-        send(out);
+        finishFrame(out, length);
+    }
+
+    /**
+     * A buffer to build a frame of {@code length} bytes for unicast {@code dstMac} in, starting at its writer index:
+     * in place where the sink sends it from, when the sink offers that ({@link FrameSink#reserve}; the copy into a
+     * port's staging buffer saved), else a new one. Follow with {@link #finishFrame} or, if building failed,
+     * {@link #abandonFrame}, before anything else is sent. The bytes must be written with absolute setters.
+     */
+    ByteBuf startFrame(long dstMac, int length) {
+        ByteBuf room = sink.reserve(dstMac, length);
+        buildingInPlace = room != null;
+        return buildingInPlace ? room : alloc.buffer(length);
+    }
+
+    /** Sends the frame of {@code length} bytes built in {@code out} (from {@link #startFrame}). */
+    void finishFrame(ByteBuf out, int length) {
+        if (buildingInPlace) {
+            buildingInPlace = false;
+            counters.sent();
+            sink.commit();
+        } else {
+            out.writerIndex(length);
+            send(out);
+        }
+    }
+
+    /** Drops the frame {@link #startFrame} gave {@code out} for, unsent. */
+    void abandonFrame(ByteBuf out) {
+        if (buildingInPlace) {
+            buildingInPlace = false;
+            sink.cancel();
+        } else {
+            out.release();
+        }
     }
 
     private void sendIpv4(MacAddress to, Ipv4Repr ipv4, Icmpv4Repr icmp) {

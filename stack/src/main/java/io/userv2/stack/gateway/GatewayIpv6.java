@@ -895,23 +895,23 @@ public final class GatewayIpv6 {
         int payloadLength = payload.readableBytes();
         int ipLength = Ipv6Packet.HEADER_LENGTH + tcp.totalLength();
         int length = EthernetFrame.HEADER_LENGTH + ipLength;
-        ByteBuf out = alloc.buffer(length);
+        ByteBuf out = gateway.startFrame(dstMac, length); // in place in the guest's port when the switch offers it
+        int base = out.writerIndex();
         try {
-            MacAddress.write(out, EthernetFrame.DESTINATION, dstMac);
-            MacAddress.write(out, EthernetFrame.SOURCE, mac.bits());
-            out.setShort(EthernetFrame.ETHER_TYPE, EtherType.IPV6_VALUE);
-            int offset = EthernetFrame.HEADER_LENGTH;
+            MacAddress.write(out, base + EthernetFrame.DESTINATION, dstMac);
+            MacAddress.write(out, base + EthernetFrame.SOURCE, mac.bits());
+            out.setShort(base + EthernetFrame.ETHER_TYPE, EtherType.IPV6_VALUE);
+            int offset = base + EthernetFrame.HEADER_LENGTH;
             Ipv6Repr.writeHeader(out, offset, srcHigh, srcLow, dstHigh, dstLow, IpProtocol.TCP_NUMBER,
                     tcp.totalLength(), HOP_LIMIT, 0, 0);
             offset += Ipv6Packet.HEADER_LENGTH;
             out.setBytes(offset + tcp.headerLength(), payload, payload.readerIndex(), payloadLength);
             tcp.emitIpv6(out, offset, srcHigh, srcLow, dstHigh, dstLow);
-            out.writerIndex(length);
         } catch (RuntimeException e) {
-            out.release();
+            gateway.abandonFrame(out);
             throw e;
         }
-        gateway.send(out);
+        gateway.finishFrame(out, length);
     }
 
     /**

@@ -20,6 +20,19 @@ public final class FrameStaging {
      * @return false when the frame does not fit under the bound (the caller counts the drop)
      */
     public static boolean append(ByteBuf out, ByteBuf buf, int index, int length) {
+        if (!makeRoom(out, length)) {
+            return false;
+        }
+        out.writeInt(length);
+        out.writeBytes(buf, index, length);
+        return true;
+    }
+
+    /**
+     * Makes {@code out} writable for one record of a {@code length}-byte frame, first reclaiming the space already
+     * written out if that makes it fit; false when it does not fit under the bound.
+     */
+    public static boolean makeRoom(ByteBuf out, int length) {
         int need = FrameDecoder.PREFIX + length;
         if (out.maxWritableBytes() < need && out.readerIndex() > 0) {
             out.discardReadBytes();
@@ -27,8 +40,7 @@ public final class FrameStaging {
         if (out.maxWritableBytes() < need) {
             return false;
         }
-        out.writeInt(length);
-        out.writeBytes(buf, index, length);
+        out.ensureWritable(need);
         return true;
     }
 }

@@ -46,7 +46,11 @@ import java.util.function.Consumer;
  * with their length prefix, into one bounded staging buffer ({@link FrameStaging}), written at the end of the loop
  * iteration by one {@link EventLoop.Flushable#flush()}: one write for a stream, one send per frame for packets, until
  * the link would block; then the rest waits for {@link #writable()} (or the next flush). When the staging buffer is
- * full (a peer that does not read), frames for it are dropped and counted and nobody else waits.
+ * full (a peer that does not read), frames for it are dropped and counted and nobody else waits. The gateway's TCP
+ * segments are not copied there but built there, in place ({@link #reserve}): its headers and the data from the
+ * connection's send buffer go straight into the record. Measured host to guest through the NAT at MTU 65520
+ * (2026-12-06, two 10 s transfers per build): the loop's user time 0.19-0.21 CPU-s a second against 0.21-0.24, per
+ * Gbit/s 0.022-0.025 against 0.023-0.031.
  *
  * <p>Why copy into staging instead of queueing zero-copy slices: a gathering write needs one {@code ByteBuffer} object
  * per frame (an allocation per frame), and queued slices would pin whole read buffers of other ports while a slow
@@ -105,6 +109,8 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     /** The ports holding a run in this port's read buffer, written before it changes ({@link #writeRuns}). */
     private LinkPort[] runHolders = new LinkPort[2];
     private int runHolderCount;
+    /** The length of the frame being built in place in the staging buffer ({@link #reserve}), or -1. */
+    private int reservedLength = -1;
 
     /**
      * A port on {@code link}; call {@link #start} next.
@@ -412,6 +418,46 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             stageRun(); // the frames noted before this one go first
         }
         stage(buf, index, length);
+    }
+
+    @Override
+    public ByteBuf reserve(int length) {
+        if (isClosed() || length > decoder.maxFrame()) {
+            return null;
+        }
+        if (run != null) {
+            stageRun(); // the frames noted before this one go first
+        }
+        ByteBuf out = egress();
+        if (!FrameStaging.makeRoom(out, length)) {
+            return null; // the caller's deliver counts the drop
+        }
+        int record = out.writerIndex();
+        out.setInt(record, length);
+        out.writerIndex(record + FrameDecoder.PREFIX); // the frame goes here; commitReserved moves past it
+        reservedLength = length;
+        return out;
+    }
+
+    @Override
+    public void commitReserved() {
+        int length = reservedLength;
+        if (length < 0) {
+            throw new IllegalStateException(name() + ": nothing reserved");
+        }
+        reservedLength = -1;
+        egress.writerIndex(egress.writerIndex() + length);
+        counters().countOut(length);
+        markDirty();
+    }
+
+    @Override
+    public void cancelReserved() {
+        if (reservedLength < 0) {
+            throw new IllegalStateException(name() + ": nothing reserved");
+        }
+        reservedLength = -1;
+        egress.writerIndex(egress.writerIndex() - FrameDecoder.PREFIX); // the record's length prefix goes too
     }
 
     /** Copies one frame into the staging buffer (counted out, or dropped as queue-full when it does not fit). */

@@ -91,6 +91,28 @@ public abstract class Port {
     public abstract void deliver(ByteBuf buf, int index, int length, Port ingress);
 
     /**
+     * Room to build one frame of {@code length} bytes for this port's peer in place, where it is sent from (the
+     * gateway's segments, saving their copy into the queue): the frame goes at {@code [writerIndex, writerIndex +
+     * length)} of the returned buffer, written with absolute setters, then {@link #commitReserved} queues it or
+     * {@link #cancelReserved} forgets it, before anything else reaches this port. The buffer stays the port's. Null
+     * when the port has no such room (closed, queue full, or a port without a queue: the default): then
+     * {@link #deliver}.
+     */
+    public ByteBuf reserve(int length) {
+        return null;
+    }
+
+    /** Queues the frame built in the room {@link #reserve} gave. */
+    public void commitReserved() {
+        throw new IllegalStateException(name + ": nothing reserved");
+    }
+
+    /** Forgets the room {@link #reserve} gave; nothing is queued. */
+    public void cancelReserved() {
+        throw new IllegalStateException(name + ": nothing reserved");
+    }
+
+    /**
      * Whether this port leads to another switch of the same LAN (a VXLAN remote) rather than to one VM: on a switch
      * without a gateway of its own, only such a port may carry the LAN gateway's MAC as a source.
      */

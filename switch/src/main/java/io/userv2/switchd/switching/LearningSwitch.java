@@ -74,6 +74,9 @@ public final class LearningSwitch {
     private Port gateway;
     private long gatewayMac = -1; // never equal to a 48-bit address until a gateway is attached
     private long remoteGatewayMac = -1; // a pure switch: the LAN gateway's MAC, behind an uplink only
+    /** The port a gateway frame is being built in ({@link #reserveFromGateway}), and its length. */
+    private Port reservedFor;
+    private int reservedLength;
     private IngressFilter filter;
     private UnknownUnicastListener unknownUnicast = (buf, index, length, now) -> { };
     private java.util.function.ObjLongConsumer<Port> learnListener;
@@ -231,6 +234,44 @@ public final class LearningSwitch {
         }
         flood(buf, index, length, ingress);
         return true;
+    }
+
+    /**
+     * Room to build a frame of {@code length} bytes from the gateway to the unicast MAC {@code dst} in place, in the
+     * staging buffer of the port that MAC was learned on (see {@link Port#reserve}); null when there is none (an
+     * unknown or group address, a capture running, a full queue): then the gateway builds the frame in a buffer of its
+     * own and {@link #forward}s it, which counts what becomes of it. Follow with {@link #commitFromGateway} or
+     * {@link #cancelFromGateway}. Loop thread only.
+     */
+    public ByteBuf reserveFromGateway(long dst, int length) {
+        if (capture != FrameCapture.NONE || MacAddress.isGroup(dst) || gateway == null) {
+            return null; // a capture sees every frame whole, once: the gateway's go the usual way then
+        }
+        Port out = table.lookup(dst);
+        if (out == null || out.isClosed()) {
+            return null;
+        }
+        ByteBuf room = out.reserve(length);
+        if (room != null) {
+            reservedFor = out;
+            reservedLength = length;
+        }
+        return room;
+    }
+
+    /** Queues the frame built in the room {@link #reserveFromGateway} gave, counted as {@link #forward} counts it. */
+    public void commitFromGateway() {
+        Port out = reservedFor;
+        reservedFor = null;
+        gateway.counters().countIn(reservedLength);
+        out.commitReserved();
+    }
+
+    /** Gives back the room {@link #reserveFromGateway} gave; nothing is sent. */
+    public void cancelFromGateway() {
+        Port out = reservedFor;
+        reservedFor = null;
+        out.cancelReserved();
     }
 
     /** Port security for a frame from a VM port: learns its source, or drops and counts it (returning false). */

@@ -134,4 +134,71 @@ class LearningSwitchTest {
         assertEquals(0, pb.frames.size());
         assertEquals(1, pa.counters().dropsRunt());
     }
+
+    /** A port with a staging buffer of its own that offers room in it, as a VM's port does. */
+    static final class StagingPort extends io.userv2.switchd.port.Port {
+        final ByteBuf staging = io.netty.buffer.Unpooled.buffer(256);
+        int reservedLength = -1;
+
+        StagingPort(String name) {
+            super(name);
+        }
+
+        @Override
+        public ByteBuf reserve(int length) {
+            reservedLength = length;
+            return staging;
+        }
+
+        @Override
+        public void commitReserved() {
+            staging.writerIndex(staging.writerIndex() + reservedLength);
+            reservedLength = -1;
+        }
+
+        @Override
+        public void cancelReserved() {
+            reservedLength = -1;
+        }
+
+        @Override
+        public void deliver(ByteBuf buf, int index, int length, io.userv2.switchd.port.Port ingress) {
+            staging.writeBytes(buf, index, length);
+        }
+
+        @Override
+        protected void onClose() {
+        }
+    }
+
+    @Test
+    void theGatewaysFramesAreBuiltInPlaceUnlessACaptureWantsToSeeThem() {
+        java.util.List<byte[]> captured = new java.util.ArrayList<>();
+        for (boolean capturing : new boolean[] {false, true}) {
+            LearningSwitch s = new LearningSwitch(capturing
+                    ? (buf, index, length) -> captured.add(io.netty.buffer.ByteBufUtil.getBytes(buf, index, length))
+                    : FrameCapture.NONE);
+            io.userv2.switchd.port.VirtualPort gw = new io.userv2.switchd.port.VirtualPort("gateway",
+                    io.userv2.stack.wire.MacAddress.of(C), (buf, index, length, ingress, t) -> { }, () -> now);
+            StagingPort vm = new StagingPort("vm");
+            s.attachGateway(gw);
+            s.attach(vm);
+            ByteBuf hello = Frames.frame(BROADCAST, A, 0, 60);
+            s.forward(hello, hello.readerIndex(), hello.readableBytes(), vm, now); // A learned on vm
+            ByteBuf room = s.reserveFromGateway(A, 100);
+            if (capturing) {
+                assertEquals(null, room, "with a capture the frame goes the usual way, captured whole");
+                continue;
+            }
+            assertEquals(vm.staging, room, "the VM port's own buffer");
+            assertEquals(null, s.reserveFromGateway(B, 100), "B is not known");
+            assertEquals(null, s.reserveFromGateway(BROADCAST, 100), "a broadcast goes to every port");
+            long in = gw.counters().framesIn();
+            room.setBytes(room.writerIndex(), new byte[100]);
+            s.commitFromGateway();
+            assertEquals(100, vm.staging.readableBytes());
+            assertEquals(in + 1, gw.counters().framesIn(), "counted in at the gateway's port, as forward does");
+        }
+        assertEquals(1, captured.size(), "the VM's hello");
+    }
 }
