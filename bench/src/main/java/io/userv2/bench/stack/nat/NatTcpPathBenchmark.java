@@ -3,6 +3,7 @@ package io.userv2.bench.stack.nat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.userv2.stack.FrameSink;
 import io.userv2.stack.gateway.ArpCache;
 import io.userv2.stack.gateway.Gateway;
 import io.userv2.stack.gateway.GatewayCounters;
@@ -73,7 +74,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code download}, one invocation = 45 segments: the host stub has 45 segments' worth to read, the flush reads
  *       them (one pooled read buffer) and emits 45 data frames, then one cumulative ACK frame from the guest and a
  *       flush. Setup first runs the connection out of slow start until every invocation emits exactly 45
- *       segments.</li>
+ *       segments. With {@code inPlace} the gateway builds each frame in room the sink lends (as the switch lends a
+ *       VM port's staging buffer), not in a buffer of its own.</li>
  * </ul>
  * The guest's frames are built once; per segment the benchmark rewrites the TCP header (sequence and acknowledgment
  * numbers, and timestamps if in use) and its checksum, as a guest kernel would. The clock advances 1 µs per segment. Tear-down
@@ -174,8 +176,7 @@ public class NatTcpPathBenchmark {
             guestLow = ipv6 ? GUEST6.low() : GUEST.bits();
             remoteHigh = ipv6 ? REMOTE6.high() : 0;
             remoteLow = ipv6 ? REMOTE6.low() : REMOTE.bits();
-            gateway = new Gateway(GATEWAY_MAC, GATEWAY, LAN, this::fromGateway, alloc, new GatewayCounters(),
-                    new ArpCache());
+            gateway = new Gateway(GATEWAY_MAC, GATEWAY, LAN, sink, alloc, new GatewayCounters(), new ArpCache());
             NatPolicy policy = new NatPolicy(LAN, GATEWAY, Map.of(REMOTE, Ipv4Address.parse("127.0.0.1")), false);
             HostSockets host = new HostSockets() {
                 @Override
@@ -257,6 +258,9 @@ public class NatTcpPathBenchmark {
                 check();
             } finally {
                 engine.closeAll();
+                if (staging != null) {
+                    staging.release();
+                }
                 dataFrame.release();
                 ackFrame.release();
                 hostData.release();
@@ -310,13 +314,50 @@ public class NatTcpPathBenchmark {
             guestSends(0);
         }
 
-        /** The gateway's sink: notes what the guest would learn from the frame (fixed offsets), then frees it. */
-        void fromGateway(ByteBuf frame) {
+        /**
+         * The gateway's sink: notes what the guest would learn from each frame, then frees it; or, where
+         * {@link #room} offers it, has the frame built in place there, as a switch port's staging buffer would.
+         */
+        final FrameSink sink = new FrameSink() {
+            @Override
+            public void send(ByteBuf frame) {
+                fromGateway(frame, frame.readerIndex());
+                frame.release();
+            }
+
+            @Override
+            public ByteBuf reserve(long dstMac, int length) {
+                return room(length);
+            }
+
+            @Override
+            public void commit() {
+                fromGateway(staging, 0); // and written out at once: the room is empty again
+            }
+
+            @Override
+            public void cancel() {
+            }
+        };
+        /** Where frames are built in place ({@link Download#inPlace}), or null. */
+        ByteBuf staging;
+
+        /** Room for a frame of {@code length} bytes built in place at the start of {@link #staging}, or null. */
+        ByteBuf room(int length) {
+            if (staging == null) {
+                return null;
+            }
+            staging.clear().ensureWritable(length);
+            return staging;
+        }
+
+        /** Notes what the guest would learn from the frame at {@code index} of {@code frame} (fixed offsets). */
+        void fromGateway(ByteBuf frame, int index) {
             framesOut++;
-            int base = frame.readerIndex() + tcpOffset;
+            int base = index + tcpOffset;
             // IPv4: total length (at 2) less its 20-byte header; IPv6: payload length (at 4), the TCP segment.
-            int tcpLength = ipv6 ? frame.getUnsignedShort(frame.readerIndex() + 14 + 4)
-                    : frame.getUnsignedShort(frame.readerIndex() + 14 + 2) - 20;
+            int tcpLength = ipv6 ? frame.getUnsignedShort(index + 14 + 4)
+                    : frame.getUnsignedShort(index + 14 + 2) - 20;
             int headerLength = (frame.getUnsignedByte(base + 12) >>> 4) * 4;
             int data = tcpLength - headerLength;
             lastFlags = frame.getUnsignedByte(base + 13);
@@ -337,7 +378,6 @@ public class NatTcpPathBenchmark {
                 }
                 i += kind <= 1 ? 1 : frame.getUnsignedByte(i + 1);
             }
-            frame.release();
         }
 
         // The host socket stub: takes everything written, gives hostPending bytes of hostData.
@@ -397,11 +437,20 @@ public class NatTcpPathBenchmark {
     /** Host to guest: 45 segments read from the host and sent, then one ACK from the guest. */
     @State(Scope.Thread)
     public static class Download extends Path {
+        /**
+         * Whether the gateway builds its frames in place, in a staging buffer the sink lends (as the switch does
+         * for a VM's port), instead of in a buffer of its own that the sink then frees.
+         */
+        @Param({"false", "true"})
+        public boolean inPlace;
         long invocations;
         long startData;
 
         @Override
         void prepare() {
+            if (inPlace) {
+                staging = alloc.directBuffer(64 * 1024);
+            }
             int steady = 0;
             for (int i = 0; i < 10_000 && steady < 50; i++) {
                 long before = dataFramesOut;

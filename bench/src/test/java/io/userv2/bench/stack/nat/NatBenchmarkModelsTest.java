@@ -3,6 +3,7 @@ package io.userv2.bench.stack.nat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -25,10 +26,11 @@ class NatBenchmarkModelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {4, 6})
-    void theDownloadModelReachesItsSteadyState(int family) {
+    @CsvSource({"4, false", "6, false", "4, true", "6, true"})
+    void theDownloadModelReachesItsSteadyState(int family, boolean inPlace) {
         NatTcpPathBenchmark.Download d = new NatTcpPathBenchmark.Download();
         d.family = family;
+        d.inPlace = inPlace; // frames built in the sink's room, or in buffers of the gateway's own
         d.establish(); // runs the connection out of slow start, or throws
         long before = d.dataFramesOut;
         for (int i = 0; i < 10; i++) {
