@@ -233,12 +233,21 @@ class NatEngineTest {
             sim.assertNoLeaks();
         }
 
+        /** The engine and a guest at MTU 65520: segments of up to 65 480 bytes. */
+        NatSim jumboSim() {
+            return new NatSim(NatSim.config().withTcp(NatSim.config().tcp().withMtu(65520)), SEED);
+        }
+
+        SimGuest jumboGuest(NatSim sim) {
+            return sim.guest(7, "52:55:55:00:00:07", "192.168.104.7",
+                    TcpConfig.defaults().withMtu(65520).withoutKeepAlive());
+        }
+
         /** At MTU 65520 the guest's segments go to the host socket as they come (no copy into the receive buffer). */
         @Test
         void largeSegmentsGoStraightToTheHostSocketAndASlowReaderStillGetsEveryByteInOrder() {
-            NatSim sim = new NatSim(NatSim.config().withTcp(NatSim.config().tcp().withMtu(65520)), SEED);
-            SimGuest g = sim.guest(7, "52:55:55:00:00:07", "192.168.104.7",
-                    TcpConfig.defaults().withMtu(65520).withoutKeepAlive());
+            NatSim sim = jumboSim();
+            SimGuest g = jumboGuest(sim);
             TcpConnection c = established(sim, g, 80);
             FakeHost.Tcp host = sim.host.lastTcp();
             host.readPerIteration = 100_000; // takes part of some segments: the rest waits in the receive buffer
@@ -253,9 +262,8 @@ class NatEngineTest {
 
         @Test
         void aHostSocketFailingAStraightWriteResetsTheGuest() {
-            NatSim sim = new NatSim(NatSim.config().withTcp(NatSim.config().tcp().withMtu(65520)), SEED);
-            SimGuest g = sim.guest(7, "52:55:55:00:00:07", "192.168.104.7",
-                    TcpConfig.defaults().withMtu(65520).withoutKeepAlive());
+            NatSim sim = jumboSim();
+            SimGuest g = jumboGuest(sim);
             TcpConnection c = established(sim, g, 80);
             sim.host.lastTcp().broken = true;
             byte[] up = new byte[40_000];
