@@ -7,6 +7,7 @@ import io.userv2.stack.FrameSink;
 import io.userv2.stack.wire.ArpOperation;
 import io.userv2.stack.wire.ArpPacket;
 import io.userv2.stack.wire.ArpRepr;
+import io.userv2.stack.wire.Checksum;
 import io.userv2.stack.wire.EtherType;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.EthernetRepr;
@@ -914,8 +915,10 @@ public final class Gateway implements UdpSender {
             Ipv4Repr.writeHeader(out, offset, src, dst, IpProtocol.TCP.number(), ipLength,
                     Ipv4Repr.DEFAULT_TTL, nextIdentification(), Ipv4Packet.FLAG_DF, 0);
             offset += Ipv4Packet.MIN_HEADER_LENGTH;
-            out.setBytes(offset + tcp.headerLength(), payload, payload.readerIndex(), payloadLength);
-            tcp.emit(out, offset, src, dst);
+            // The data copied and summed in one pass (RFC 1071 4.1), the header summed after.
+            int dataSum = Checksum.copyAndPartial(payload, payload.readerIndex(), out, offset + tcp.headerLength(),
+                    payloadLength, 0);
+            tcp.emitWithDataSum(out, offset, src, dst, dataSum);
         } catch (RuntimeException e) {
             abandonFrame(out);
             throw e;

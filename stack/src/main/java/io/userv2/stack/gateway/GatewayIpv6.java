@@ -2,6 +2,7 @@ package io.userv2.stack.gateway;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.userv2.stack.wire.Checksum;
 import io.userv2.stack.wire.EtherType;
 import io.userv2.stack.wire.EthernetFrame;
 import io.userv2.stack.wire.EthernetRepr;
@@ -905,8 +906,9 @@ public final class GatewayIpv6 {
             Ipv6Repr.writeHeader(out, offset, srcHigh, srcLow, dstHigh, dstLow, IpProtocol.TCP_NUMBER,
                     tcp.totalLength(), HOP_LIMIT, 0, 0);
             offset += Ipv6Packet.HEADER_LENGTH;
-            out.setBytes(offset + tcp.headerLength(), payload, payload.readerIndex(), payloadLength);
-            tcp.emitIpv6(out, offset, srcHigh, srcLow, dstHigh, dstLow);
+            int dataSum = Checksum.copyAndPartial(payload, payload.readerIndex(), out, offset + tcp.headerLength(),
+                    payloadLength, 0); // copied and summed in one pass
+            tcp.emitIpv6WithDataSum(out, offset, srcHigh, srcLow, dstHigh, dstLow, dataSum);
         } catch (RuntimeException e) {
             gateway.abandonFrame(out);
             throw e;

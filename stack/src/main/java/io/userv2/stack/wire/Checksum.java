@@ -113,6 +113,44 @@ public final class Checksum {
     }
 
     /**
+     * Copies {@code length} bytes from {@code src} at {@code srcIndex} to {@code dst} at {@code dstIndex} and returns
+     * {@link #partial} of the copied bytes with {@code seed}, in one pass over them where both buffers are direct (each
+     * eight-byte word is summed as it is copied, RFC 1071 4.1's "Integrated checksum and copy"); otherwise a copy, then
+     * the sum. Moves no index; the caller keeps both buffers.
+     */
+    public static int copyAndPartial(ByteBuf src, int srcIndex, ByteBuf dst, int dstIndex, int length, int seed) {
+        if (length <= 0) {
+            return fold(seed & 0xFFFF_FFFFL);
+        }
+        if (!(src.hasMemoryAddress() && dst.hasMemoryAddress() && PlatformDependent.hasUnsafe())) {
+            dst.setBytes(dstIndex, src, srcIndex, length);
+            return partial(dst, dstIndex, length, seed);
+        }
+        if (srcIndex < 0 || length > src.capacity() - srcIndex || dstIndex < 0 || length > dst.capacity() - dstIndex) {
+            throw new IndexOutOfBoundsException("copy of " + length + " from " + srcIndex + " (capacity "
+                    + src.capacity() + ") to " + dstIndex + " (capacity " + dst.capacity() + ")");
+        }
+        long from = src.memoryAddress() + srcIndex;
+        long to = dst.memoryAddress() + dstIndex;
+        int words = length & ~7;
+        long s = 0;
+        for (int i = 0; i < words; i += 8) {
+            long v = PlatformDependent.getLong(from + i);
+            PlatformDependent.putLong(to + i, v);
+            s += (v >>> 32) + (v & 0xFFFF_FFFFL);
+        }
+        // Native order, as in partial's direct path: the sum of byte-swapped words is the byte-swapped sum.
+        int native16 = fold(fold64(s));
+        long sum = (seed & 0xFFFF_FFFFL)
+                + (NATIVE_LITTLE_ENDIAN ? ((native16 & 0xFF) << 8) | (native16 >>> 8) : native16);
+        if (words < length) { // the tail, at an even distance from the start: its words line up
+            dst.setBytes(dstIndex + words, src, srcIndex + words, length - words);
+            sum += partial(dst, dstIndex + words, length - words, 0);
+        }
+        return fold(sum);
+    }
+
+    /**
      * The folded partial sum of the IPv4 pseudo header (RFC 768, RFC 793 section 3.1): source address, destination
      * address, zero, protocol, and the upper-layer length. Pass it as the seed of {@link #partial}.
      *

@@ -508,6 +508,26 @@ public final class TcpHeader {
         buf.setShort(offset + TcpPacket.CHECKSUM, Checksum.finish(Checksum.partial(buf, offset, length, sum)));
     }
 
+    /**
+     * As {@link #emit(ByteBuf, int, int, int)} for data placed by {@link Checksum#copyAndPartial}, whose partial sum
+     * {@code dataSum} it returned: only the header is read for the checksum, not the data again. The data must start
+     * at {@code offset + headerLength()}, an even distance from the header (it is a multiple of four), so the two sums
+     * add up as the sum over the whole segment would.
+     */
+    public void emitWithDataSum(ByteBuf buf, int offset, int srcAddr, int dstAddr, int dataSum) {
+        int length = emitUnchecked(buf, offset);
+        int sum = Checksum.pseudoHeaderIpv4(srcAddr, dstAddr, IpProtocol.TCP_NUMBER, length) + dataSum;
+        buf.setShort(offset + TcpPacket.CHECKSUM, Checksum.finish(Checksum.partial(buf, offset, headerLength(), sum)));
+    }
+
+    /** {@link #emitWithDataSum} for a segment carried over IPv6 (the checksum over its pseudo header). */
+    public void emitIpv6WithDataSum(ByteBuf buf, int offset, long srcHigh, long srcLow, long dstHigh, long dstLow,
+                                    int dataSum) {
+        int length = emitUnchecked(buf, offset);
+        int sum = Checksum.pseudoHeaderIpv6(srcHigh, srcLow, dstHigh, dstLow, IpProtocol.TCP_NUMBER, length) + dataSum;
+        buf.setShort(offset + TcpPacket.CHECKSUM, Checksum.finish(Checksum.partial(buf, offset, headerLength(), sum)));
+    }
+
     /** Writes header and options with a zero checksum; returns the segment length (header, options and data). */
     private int emitUnchecked(ByteBuf buf, int offset) {
         int headerLength = headerLength();

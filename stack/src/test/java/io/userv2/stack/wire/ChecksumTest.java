@@ -1,11 +1,13 @@
 package io.userv2.stack.wire;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -104,6 +106,42 @@ class ChecksumTest {
             }
         } finally {
             composite.release();
+        }
+    }
+
+    /** The copy and the sum of {@link Checksum#copyAndPartial}, against a plain copy and the reference sum. */
+    @Test
+    void copyAndPartialCopiesAndSumsAsACopyThenTheSumWould() {
+        byte[] data = new byte[70_000];
+        random.nextBytes(data);
+        ByteBuf direct = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
+        ByteBuf heap = Unpooled.wrappedBuffer(data);
+        ByteBuf into = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(data.length + 64);
+        ByteBuf intoHeap = Unpooled.buffer(data.length + 64);
+        try {
+            for (ByteBuf src : List.of(direct, heap)) {
+                for (ByteBuf dst : List.of(into, intoHeap)) {
+                    for (int i = 0; i < 100; i++) {
+                        int length = i < 30 ? i : i < 95 ? random.nextInt(2000) : 65_000 + random.nextInt(5000);
+                        int from = random.nextInt(data.length - length + 1);
+                        int to = random.nextInt(64);
+                        int seed = random.nextInt() >>> random.nextInt(32);
+                        byte[] before = new byte[dst.capacity()];
+                        dst.getBytes(0, before);
+                        int sum = Checksum.copyAndPartial(src, from, dst, to, length, seed);
+                        assertEquals(ReferenceChecksum.partial(src, from, length, seed), sum,
+                                () -> "sum of " + length + " bytes from " + from + " to " + to);
+                        byte[] after = new byte[dst.capacity()];
+                        dst.getBytes(0, after);
+                        System.arraycopy(data, from, before, to, length);
+                        assertArrayEquals(before, after, "exactly the bytes copied, nothing else written");
+                    }
+                }
+            }
+            assertEquals(0, direct.readerIndex() + into.writerIndex(), "no index moved");
+        } finally {
+            direct.release();
+            into.release();
         }
     }
 

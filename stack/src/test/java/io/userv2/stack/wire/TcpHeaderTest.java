@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -84,6 +85,29 @@ class TcpHeaderTest {
             assertArrayEquals(byRecord, byHeader, r::toString);
             assertEquals(r, ok(TcpRepr.parse(ok(TcpPacket.checked(Unpooled.wrappedBuffer(byHeader))), CLIENT,
                     SERVER, true)));
+        }
+    }
+
+    @Test
+    void theChecksumFromTheDataSumIsTheWholeSegmentsOverIpv4AndIpv6() {
+        java.util.Random random = new java.util.Random(5);
+        TcpHeader h = new TcpHeader();
+        for (int length : new int[] {0, 1, 7, 1460, 65_000}) {
+            TcpRepr r = new TcpRepr(5001, 50024, TcpControl.PSH, SeqNumber.of(1), SeqNumber.of(2), 501,
+                    TcpOptions.NONE.withTimestamps(new TcpTimestamps(9, 3)), length);
+            byte[] data = new byte[length];
+            random.nextBytes(data);
+            int dataAt = r.totalLength() - length;
+            ByteBuf whole = Unpooled.buffer(r.totalLength()).writeZero(r.totalLength());
+            ByteBuf split = Unpooled.buffer(r.totalLength()).writeZero(r.totalLength());
+            whole.setBytes(dataAt, data);
+            h.set(r).emit(whole, 0, CLIENT, SERVER);
+            int dataSum = Checksum.copyAndPartial(Unpooled.wrappedBuffer(data), 0, split, dataAt, length, 0);
+            h.emitWithDataSum(split, 0, CLIENT, SERVER, dataSum);
+            assertArrayEquals(ByteBufUtil.getBytes(whole), ByteBufUtil.getBytes(split), "IPv4, " + length);
+            h.emitIpv6(whole, 0, 1L, 2L, 3L, 4L);
+            h.emitIpv6WithDataSum(split, 0, 1L, 2L, 3L, 4L, dataSum);
+            assertArrayEquals(ByteBufUtil.getBytes(whole), ByteBufUtil.getBytes(split), "IPv6, " + length);
         }
     }
 
