@@ -440,7 +440,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     }
 
     @Override
-    public void commitReserved() {
+    public int commitReserved() {
         int length = reservedLength;
         if (length < 0) {
             throw new IllegalStateException(name() + ": nothing reserved");
@@ -449,6 +449,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         egress.writerIndex(egress.writerIndex() + length);
         counters().countOut(length);
         markDirty();
+        return length;
     }
 
     @Override

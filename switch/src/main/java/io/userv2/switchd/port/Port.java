@@ -102,8 +102,8 @@ public abstract class Port {
         return null;
     }
 
-    /** Queues the frame built in the room {@link #reserve} gave. */
-    public void commitReserved() {
+    /** Queues the frame built in the room {@link #reserve} gave; returns its length. */
+    public int commitReserved() {
         throw new IllegalStateException(name + ": nothing reserved");
     }
 

@@ -74,9 +74,8 @@ public final class LearningSwitch {
     private Port gateway;
     private long gatewayMac = -1; // never equal to a 48-bit address until a gateway is attached
     private long remoteGatewayMac = -1; // a pure switch: the LAN gateway's MAC, behind an uplink only
-    /** The port a gateway frame is being built in ({@link #reserveFromGateway}), and its length. */
+    /** The port a gateway frame is being built in ({@link #reserveFromGateway}). */
     private Port reservedFor;
-    private int reservedLength;
     private IngressFilter filter;
     private UnknownUnicastListener unknownUnicast = (buf, index, length, now) -> { };
     private java.util.function.ObjLongConsumer<Port> learnListener;
@@ -254,7 +253,6 @@ public final class LearningSwitch {
         ByteBuf room = out.reserve(length);
         if (room != null) {
             reservedFor = out;
-            reservedLength = length;
         }
         return room;
     }
@@ -263,8 +261,7 @@ public final class LearningSwitch {
     public void commitFromGateway() {
         Port out = reservedFor;
         reservedFor = null;
-        gateway.counters().countIn(reservedLength);
-        out.commitReserved();
+        gateway.counters().countIn(out.commitReserved());
     }
 
     /** Gives back the room {@link #reserveFromGateway} gave; nothing is sent. */

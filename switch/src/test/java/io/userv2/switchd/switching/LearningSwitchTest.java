@@ -151,9 +151,11 @@ class LearningSwitchTest {
         }
 
         @Override
-        public void commitReserved() {
-            staging.writerIndex(staging.writerIndex() + reservedLength);
+        public int commitReserved() {
+            int length = reservedLength;
+            staging.writerIndex(staging.writerIndex() + length);
             reservedLength = -1;
+            return length;
         }
 
         @Override
