@@ -26,7 +26,7 @@ import io.netty.buffer.ByteBuf;
  *
  * <p>Ownership: the view never retains or releases its buffer; it reads absolute indices without moving indices.
  */
-public final class Icmpv4Packet {
+public final class Icmpv4Packet extends IcmpMessage {
     /** Offset of Type. */
     public static final int TYPE = 0;
     /** Offset of Code. */
@@ -68,14 +68,8 @@ public final class Icmpv4Packet {
     /** Time Exceeded code 1: fragment reassembly time exceeded. */
     public static final int CODE_REASSEMBLY_TIME_EXCEEDED = 1;
 
-    private final ByteBuf buf;
-    private final int offset;
-    private final int length;
-
     private Icmpv4Packet(ByteBuf buf, int offset, int length) {
-        this.buf = buf;
-        this.offset = offset;
-        this.length = length;
+        super(buf, offset, length);
     }
 
     /**
@@ -84,7 +78,7 @@ public final class Icmpv4Packet {
      * view does not retain it.
      */
     public static ParseResult<Icmpv4Packet> checked(ByteBuf buf, int offset, int length) {
-        if (length < HEADER_LENGTH || offset < 0 || (long) offset + length > buf.capacity()) {
+        if (!fits(buf, offset, length)) {
             return ParseResult.truncated("icmp header");
         }
         return ParseResult.ok(new Icmpv4Packet(buf, offset, length));
@@ -95,74 +89,14 @@ public final class Icmpv4Packet {
         return checked(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
     }
 
-    /** The underlying buffer (not retained by the view). */
-    public ByteBuf buffer() {
-        return buf;
-    }
-
-    /** Absolute index of the Type byte. */
-    public int offset() {
-        return offset;
-    }
-
-    /** Length of the whole message in bytes. */
-    public int length() {
-        return length;
-    }
-
-    /** Type. */
-    public int type() {
-        return buf.getUnsignedByte(offset + TYPE);
-    }
-
-    /** Code. */
-    public int code() {
-        return buf.getUnsignedByte(offset + CODE);
-    }
-
-    /** Checksum as stored. */
-    public int checksum() {
-        return buf.getUnsignedShort(offset + CHECKSUM);
-    }
-
     /** True when the checksum over the whole message verifies. */
     public boolean verifyChecksum() {
         return Checksum.compute(buf, offset, length) == 0;
     }
 
-    /** The 4-byte "rest of header" as 32 bits. */
-    public int restOfHeader() {
-        return buf.getInt(offset + ECHO_IDENTIFIER);
-    }
-
-    /** Identifier of an echo request or reply. */
-    public int echoIdentifier() {
-        return buf.getUnsignedShort(offset + ECHO_IDENTIFIER);
-    }
-
-    /** Sequence Number of an echo request or reply. */
-    public int echoSequence() {
-        return buf.getUnsignedShort(offset + ECHO_SEQUENCE);
-    }
-
     /** Next-Hop MTU of a "fragmentation needed" message (RFC 1191); 0 from old routers. */
     public int nextHopMtu() {
         return buf.getUnsignedShort(offset + NEXT_HOP_MTU);
-    }
-
-    /** Absolute index of the data after the 8-byte header. */
-    public int dataOffset() {
-        return offset + HEADER_LENGTH;
-    }
-
-    /** Length of the data after the 8-byte header. */
-    public int dataLength() {
-        return length - HEADER_LENGTH;
-    }
-
-    /** A slice of the data sharing the buffer's memory; not retained (the caller's buffer must outlive it). */
-    public ByteBuf data() {
-        return buf.slice(dataOffset(), dataLength());
     }
 
     /** {@code ICMP type 8 code 0, length 64}. */

@@ -32,7 +32,7 @@ import io.netty.buffer.ByteBuf;
  *
  * <p>Ownership: the view never retains or releases its buffer; it reads absolute indices without moving indices.
  */
-public final class Icmpv6Packet {
+public final class Icmpv6Packet extends IcmpMessage {
     /** Offset of Type. */
     public static final int TYPE = 0;
     /** Offset of Code. */
@@ -92,14 +92,8 @@ public final class Icmpv6Packet {
     /** Time Exceeded code 1: fragment reassembly time exceeded. */
     public static final int CODE_REASSEMBLY_TIME_EXCEEDED = 1;
 
-    private final ByteBuf buf;
-    private final int offset;
-    private final int length;
-
     private Icmpv6Packet(ByteBuf buf, int offset, int length) {
-        this.buf = buf;
-        this.offset = offset;
-        this.length = length;
+        super(buf, offset, length);
     }
 
     /**
@@ -108,7 +102,7 @@ public final class Icmpv6Packet {
      * caller keeps ownership of {@code buf}; the view does not retain it.
      */
     public static ParseResult<Icmpv6Packet> checked(ByteBuf buf, int offset, int length) {
-        if (length < HEADER_LENGTH || offset < 0 || (long) offset + length > buf.capacity()) {
+        if (!fits(buf, offset, length)) {
             return ParseResult.truncated("icmpv6 header");
         }
         return ParseResult.ok(new Icmpv6Packet(buf, offset, length));
@@ -117,36 +111,6 @@ public final class Icmpv6Packet {
     /** Checks the upper-layer payload of an IPv6 packet (after its extension headers) as ICMPv6. */
     public static ParseResult<Icmpv6Packet> checked(Ipv6Packet ip) {
         return checked(ip.buffer(), ip.payloadOffset(), ip.payloadLength());
-    }
-
-    /** The underlying buffer (not retained by the view). */
-    public ByteBuf buffer() {
-        return buf;
-    }
-
-    /** Absolute index of the Type byte. */
-    public int offset() {
-        return offset;
-    }
-
-    /** Length of the whole message in bytes. */
-    public int length() {
-        return length;
-    }
-
-    /** Type. */
-    public int type() {
-        return buf.getUnsignedByte(offset + TYPE);
-    }
-
-    /** Code. */
-    public int code() {
-        return buf.getUnsignedByte(offset + CODE);
-    }
-
-    /** Checksum as stored. */
-    public int checksum() {
-        return buf.getUnsignedShort(offset + CHECKSUM);
     }
 
     /** True for an error message (type 0..127), false for an informational one (RFC 4443 section 2.1). */
@@ -173,21 +137,6 @@ public final class Icmpv6Packet {
         return verifyChecksum(ip.sourceHigh(), ip.sourceLow(), ip.destinationHigh(), ip.destinationLow());
     }
 
-    /** The 4-byte "rest of header" as 32 bits. */
-    public int restOfHeader() {
-        return buf.getInt(offset + ECHO_IDENTIFIER);
-    }
-
-    /** Identifier of an echo request or reply. */
-    public int echoIdentifier() {
-        return buf.getUnsignedShort(offset + ECHO_IDENTIFIER);
-    }
-
-    /** Sequence Number of an echo request or reply. */
-    public int echoSequence() {
-        return buf.getUnsignedShort(offset + ECHO_SEQUENCE);
-    }
-
     /** MTU of a Packet Too Big message, 32 bits unsigned. */
     public long mtu() {
         return buf.getUnsignedInt(offset + MTU);
@@ -196,21 +145,6 @@ public final class Icmpv6Packet {
     /** Pointer of a Parameter Problem message, 32 bits unsigned. */
     public long pointer() {
         return buf.getUnsignedInt(offset + POINTER);
-    }
-
-    /** Absolute index of the data after the 8-byte header. */
-    public int dataOffset() {
-        return offset + HEADER_LENGTH;
-    }
-
-    /** Length of the data after the 8-byte header. */
-    public int dataLength() {
-        return length - HEADER_LENGTH;
-    }
-
-    /** A slice of the data sharing the buffer's memory; not retained (the caller's buffer must outlive it). */
-    public ByteBuf data() {
-        return buf.slice(dataOffset(), dataLength());
     }
 
     /** {@code ICMP6 type 128 code 0, length 64}. */
