@@ -38,9 +38,9 @@ public enum DropReason {
     IPV4_NOT_FOR_GATEWAY,
 
     /*
-     * Reassembly (Ipv4Reassembler and Ipv6Reassembler, which share these reasons). Counted per fragment: when a whole datagram is discarded, each fragment it held
-     * counts once under the reason it died of, so every fragment received ends in exactly one place (a drop counter
-     * or a reassembled datagram).
+     * Reassembly (Ipv4Reassembler and Ipv6Reassembler, which share these reasons). Counted per fragment: when a
+     * whole datagram is discarded, each fragment it held counts once under the reason it died of, so every fragment
+     * received ends in exactly one place (a drop counter or a reassembled datagram).
      */
     /** A fragment with More Fragments set whose payload is empty or not a multiple of 8 bytes (RFC 791). */
     FRAGMENT_MALFORMED,

@@ -51,7 +51,6 @@ public final class QemuGuest implements Guest {
         this.dhcp = dhcp;
     }
 
-    /** Options for {@link #boot(Options)}. */
     /**
      * Options for {@link #boot(Options)}.
      *
