@@ -919,7 +919,7 @@ public final class Gateway implements UdpSender {
             int dataSum = Checksum.copyAndPartial(payload, payload.readerIndex(), out, offset + tcp.headerLength(),
                     payloadLength, 0);
             tcp.emitWithDataSum(out, offset, src, dst, dataSum);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // an Error too: a reserved room left behind would break the port's framing
             abandonFrame(out);
             throw e;
         }

@@ -909,7 +909,7 @@ public final class GatewayIpv6 {
             int dataSum = Checksum.copyAndPartial(payload, payload.readerIndex(), out, offset + tcp.headerLength(),
                     payloadLength, 0); // copied and summed in one pass
             tcp.emitIpv6WithDataSum(out, offset, srcHigh, srcLow, dstHigh, dstLow, dataSum);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // an Error too: a reserved room left behind would break the port's framing
             gateway.abandonFrame(out);
             throw e;
         }

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.userv2.stack.FrameSink;
 import io.userv2.stack.wire.Ipv4Address;
@@ -42,7 +43,7 @@ class GatewayFramesInPlaceTest {
 
     /** A sink whose room (if it offers any) is a buffer holding {@link #BEFORE}; it keeps what it is sent too. */
     static final class RoomSink implements FrameSink {
-        final ByteBuf room = Unpooled.buffer(64, 1 << 20).writeBytes(BEFORE);
+        final ByteBuf room;
         final List<byte[]> built = new ArrayList<>();
         final List<byte[]> sent = new ArrayList<>();
         int reservedAt = -1;
@@ -51,7 +52,13 @@ class GatewayFramesInPlaceTest {
         final boolean offersRoom;
 
         RoomSink(boolean offersRoom) {
+            this(offersRoom, false);
+        }
+
+        /** With {@code direct}, the room is a direct buffer (the switch's staging buffers are). */
+        RoomSink(boolean offersRoom, boolean direct) {
             this.offersRoom = offersRoom;
+            this.room = (direct ? Unpooled.directBuffer(64, 1 << 20) : Unpooled.buffer(64, 1 << 20)).writeBytes(BEFORE);
         }
 
         @Override
@@ -146,15 +153,19 @@ class GatewayFramesInPlaceTest {
 
     @Test
     void aBuildThatFailsGivesTheRoomBackAndSendsNothing() {
-        RoomSink sink = new RoomSink(true);
-        Gateway g = gateway(sink);
-        ByteBuf gone = payload(100);
-        gone.release(); // the payload is no longer readable: copying it fails
-        assertThrows(RuntimeException.class, () -> g.sendTcp(VM_MAC, REMOTE, VM_IP, segment(100), gone));
-        assertEquals(1, sink.cancels);
-        assertTrue(sink.built.isEmpty() && sink.sent.isEmpty());
-        assertEquals(0, g.counters().framesSent());
-        g.sendTcp(VM_MAC, REMOTE, VM_IP, segment(10), payload(10)); // the next one goes as usual
-        assertEquals(1, sink.built.size());
+        for (boolean direct : new boolean[] {false, true}) { // a direct room and payload take the one-pass copy
+            RoomSink sink = new RoomSink(true, direct);
+            Gateway g = gateway(sink);
+            ByteBuf gone = direct
+                    ? PooledByteBufAllocator.DEFAULT.directBuffer(100).writeBytes(payload(100))
+                    : payload(100);
+            gone.release(); // the payload is no longer readable: copying it fails
+            assertThrows(RuntimeException.class, () -> g.sendTcp(VM_MAC, REMOTE, VM_IP, segment(100), gone));
+            assertEquals(1, sink.cancels, () -> "direct " + direct);
+            assertTrue(sink.built.isEmpty() && sink.sent.isEmpty());
+            assertEquals(0, g.counters().framesSent());
+            g.sendTcp(VM_MAC, REMOTE, VM_IP, segment(10), payload(10)); // the next one goes as usual
+            assertEquals(1, sink.built.size());
+        }
     }
 }

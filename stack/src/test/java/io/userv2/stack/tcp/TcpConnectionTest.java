@@ -766,6 +766,38 @@ class TcpConnectionTest extends TcpFixture {
         }
 
         @Test
+        void aSegmentOverlappingWhatCameBeforeGivesTheReceiverOnlyItsNewBytes() {
+            established();
+            conn.receiveDirectlyTo(receiver);
+            byte[] first = bytes(big, 1);
+            send(SEND.ack(LOCAL_SEQ.plus(1)).data(first));
+            recvOne();
+            // A retransmission of the last 100 bytes with more behind them (RFC 9293 3.10.7.4: the segment is
+            // trimmed to the window; what was received already is not received again).
+            byte[] overlapping = bytes(big + 100, 2);
+            System.arraycopy(first, big - 100, overlapping, 0, 100);
+            send(SEND.seq(REMOTE_SEQ.plus(1 + big - 100)).ack(LOCAL_SEQ.plus(1)).data(overlapping));
+            byte[] expected = new byte[2 * big];
+            System.arraycopy(first, 0, expected, 0, big);
+            System.arraycopy(overlapping, 100, expected, big, big);
+            assertArrayEquals(expected, taken.toByteArray(), "each byte once, in order");
+            assertEquals(0, conn.readableBytes());
+            assertAck(recvOne(), LOCAL_SEQ.plus(1), REMOTE_SEQ.plus(1 + 2 * big));
+        }
+
+        @Test
+        void aFinInTheSameSegmentIsTakenAfterItsData() {
+            established();
+            conn.receiveDirectlyTo(receiver);
+            byte[] d = bytes(big, 1);
+            send(SEND.ack(LOCAL_SEQ.plus(1)).control(TcpControl.FIN).data(d));
+            assertArrayEquals(d, taken.toByteArray());
+            assertEquals(TcpState.CLOSE_WAIT, conn.state());
+            assertTrue(conn.isRecvFinished(), "nothing buffered, the FIN in");
+            assertAck(recvOne(), LOCAL_SEQ.plus(1), REMOTE_SEQ.plus(1 + big + 1));
+        }
+
+        @Test
         void noLongerOfferedOnceUnset() {
             established();
             conn.receiveDirectlyTo(receiver);

@@ -2,11 +2,14 @@ package io.userv2.stack.wire;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.util.IllegalReferenceCountException;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -71,7 +74,7 @@ class ChecksumTest {
     void matchesReferenceOnPooledDirectSlicesAtEveryAlignment() {
         byte[] data = new byte[70_000];
         random.nextBytes(data);
-        ByteBuf pooled = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
+        ByteBuf pooled = PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
         try {
             for (int start = 0; start < 16; start++) {
                 ByteBuf slice = pooled.retainedSlice(start, 65_536 + start % 3); // the switch hands frames on so
@@ -114,9 +117,9 @@ class ChecksumTest {
     void copyAndPartialCopiesAndSumsAsACopyThenTheSumWould() {
         byte[] data = new byte[70_000];
         random.nextBytes(data);
-        ByteBuf direct = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
+        ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
         ByteBuf heap = Unpooled.wrappedBuffer(data);
-        ByteBuf into = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(data.length + 64);
+        ByteBuf into = PooledByteBufAllocator.DEFAULT.directBuffer(data.length + 64);
         ByteBuf intoHeap = Unpooled.buffer(data.length + 64);
         try {
             for (ByteBuf src : List.of(direct, heap)) {
@@ -142,6 +145,25 @@ class ChecksumTest {
         } finally {
             direct.release();
             into.release();
+        }
+    }
+
+    /**
+     * The one-pass copy reads and writes through the buffers' memory addresses, past their index checks: a released
+     * buffer must still fail it, as the plain copy does (netty's {@code memoryAddress()} checks the reference count).
+     * Pooled buffers, so that if it did not, the freed memory would still be the pool's.
+     */
+    @Test
+    void copyAndPartialRefusesAReleasedBuffer() {
+        PooledByteBufAllocator pool = PooledByteBufAllocator.DEFAULT;
+        ByteBuf live = pool.directBuffer(256).writeZero(256);
+        try {
+            ByteBuf gone = pool.directBuffer(256).writeZero(256);
+            gone.release();
+            assertThrows(IllegalReferenceCountException.class, () -> Checksum.copyAndPartial(gone, 0, live, 0, 200, 0));
+            assertThrows(IllegalReferenceCountException.class, () -> Checksum.copyAndPartial(live, 0, gone, 0, 200, 0));
+        } finally {
+            live.release();
         }
     }
 
