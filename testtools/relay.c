@@ -4,12 +4,15 @@
  * and a blocking write of all of it to the other side. No framing, no switching, no counters: whatever a real
  * switch spends beyond this is its own; what this costs beside the direct wire is the price of the extra process.
  *
- *   relay PATH [--spin | --splice]
+ *   relay PATH [--spin | --splice | --frames]
  *
  * --spin polls epoll without ever sleeping (one core at 100%), the best a busy-polling switch can do.
  * --splice moves the bytes with splice(2) through a pipe per direction instead of read and write: the kernel passes
  * page references from one socket to the other, so the relay copies nothing itself (Linux's unix stream sockets
  * splice both ways). The floor of a switch that copies no frame.
+ * --frames passes on only whole records ([4-byte length][frame], QEMU's stream format): the tail of a frame still
+ * arriving waits for its rest, as in a switch, which must see a whole frame before it can send it (store and
+ * forward), where the plain relay passes every byte on as it comes (cut-through).
  * Prints "relay: listening" once the socket accepts; exits 0 when either side closes, 1 on an error.
  */
 #define _GNU_SOURCE
@@ -25,7 +28,9 @@
 
 #include "full_io.h"
 
-static char buf[2][256 * 1024];
+#define READ_MAX (256 * 1024)
+static char buf[2][READ_MAX + 4 + 65536 + 4];
+static size_t held[2]; /* --frames: bytes of an unfinished record at the start of buf[i] */
 
 static void die(const char *what) {
     fprintf(stderr, "relay: %s: %s\n", what, strerror(errno));
@@ -33,12 +38,14 @@ static void die(const char *what) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--spin") != 0 && strcmp(argv[2], "--splice") != 0)) {
-        fprintf(stderr, "usage: relay PATH [--spin | --splice]\n");
+    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--spin") != 0 && strcmp(argv[2], "--splice") != 0
+            && strcmp(argv[2], "--frames") != 0)) {
+        fprintf(stderr, "usage: relay PATH [--spin | --splice | --frames]\n");
         return 1;
     }
     int spin = argc == 3 && strcmp(argv[2], "--spin") == 0;
-    int use_splice = argc == 3 && !spin;
+    int use_splice = argc == 3 && strcmp(argv[2], "--splice") == 0;
+    int frames = argc == 3 && strcmp(argv[2], "--frames") == 0;
     int pipes[2][2];
     for (int i = 0; use_splice && i < 2; i++) {
         if (pipe(pipes[i]) < 0) die("pipe");
@@ -96,13 +103,28 @@ int main(int argc, char **argv) {
                 }
                 continue;
             }
-            ssize_t r = read(fd[i], buf[i], sizeof buf[i]);
+            ssize_t r = read(fd[i], buf[i] + held[i], READ_MAX);
             if (r == 0) return 0;
             if (r < 0) {
                 if (errno == EINTR || errno == EAGAIN) continue;
                 return errno == ECONNRESET ? 0 : (die("read"), 1);
             }
-            if (write_full(fd[1 - i], buf[i], r) < 0) return 0;
+            size_t have = held[i] + (size_t) r, whole = have;
+            if (frames) { /* up to the end of the last whole record; the rest waits at the start of the buffer */
+                size_t at = 0;
+                for (;;) {
+                    if (have - at < 4) break;
+                    unsigned char *p = (unsigned char *) buf[i] + at;
+                    size_t len = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8 | p[3];
+                    if (len > 65536 + 4) { fprintf(stderr, "relay: frame of %zu bytes\n", len); return 1; }
+                    if (have - at < 4 + len) break;
+                    at += 4 + len;
+                }
+                whole = at;
+            }
+            if (whole > 0 && write_full(fd[1 - i], buf[i], whole) < 0) return 0;
+            held[i] = have - whole;
+            if (held[i] > 0) memmove(buf[i], buf[i] + whole, held[i]);
         }
     }
 }

@@ -8,6 +8,8 @@
 #   relay-spin  the same relay polling without ever sleeping (one core at 100%); optional
 #   relay-splice the same relay moving bytes with splice(2), copying nothing itself: the floor of a zero-copy
 #               switch; optional
+#   relay-frames the same relay passing on only whole frames (store and forward, as a switch must; the plain relay
+#               passes bytes on as they come); optional
 #   userv2      the switch (the jar given, or switch/target/userv2-switch.jar)
 #   userv2-X    the same switch with more options, from USERV2_ARGS_X (and JVM options from USERV2_JAVA_OPTS_X),
 #               to compare settings side by side in one run (X: letters, digits, _); USERV2_JAR_X runs another
@@ -45,10 +47,10 @@ NS_PREFIX=u2g
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, tap devices)" >&2; exit 1; }
 for peer in $PEERS; do
     case $peer in
-        wire | relay | relay-spin | relay-splice) ;;
+        wire | relay | relay-spin | relay-splice | relay-frames) ;;
         userv2 | userv2-[A-Za-z0-9_]*)
             [ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; } ;;
-        *) echo "unknown path in PEERS: $peer (wire, relay, relay-spin, relay-splice, userv2, userv2-X)" >&2; exit 1 ;;
+        *) echo "unknown path in PEERS: $peer (wire, relay, relay-spin, relay-splice, relay-frames, userv2, userv2-X)" >&2; exit 1 ;;
     esac
 done
 [[ " $PEERS " == *" wire "* ]] || { echo "PEERS must include wire (the ratios are against it)" >&2; exit 1; }
@@ -76,7 +78,7 @@ setup() {
         wire)
             bridge_to "$a" "unix:$sock" --listen
             ;;
-        relay | relay-spin | relay-splice)
+        relay | relay-spin | relay-splice | relay-frames)
             "$work/relay" "$sock" $([ "$peer" = relay ] || echo "-${peer#relay}") >"$work/$peer.log" 2>&1 &
             pids+=($!)
             wait_for "$work/$peer.log" "relay: listening" 10

@@ -4,13 +4,15 @@
 #   wire        guest B's QEMU listens (-netdev stream,server=on) and guest A's connects to it: no process between
 #               them, the ceiling
 #   relay       testtools/relay between the two QEMUs: one extra process that copies bytes and nothing else
+#   relay-splice, relay-frames  the relay moving bytes with splice(2), or passing on only whole frames (store and
+#               forward, as a switch must); optional
 #   userv2      the switch: both QEMUs connect to `--listen SOCKET`
 #   userv2-X    the same switch with USERV2_ARGS_X / USERV2_JAVA_OPTS_X / USERV2_JAR_X (see netns-lib.sh)
 # Each round boots both guests afresh for every path (the paths take turns); guest A sends to guest B for WARMUP
 # seconds, then for DURATION seconds, and the second run's receiver rate counts. Prints the median per path and the
 # ratio to the wire.
 #
-# Usage (as root, from the repository, after `mvn -B package -DskipTests`):
+# Usage (no root needed; from the repository, after `mvn -B package -DskipTests`):
 #   bench/scripts/qemu-guest-to-guest.sh [path/to/userv2-switch.jar]
 #   env: PEERS="wire relay userv2" DURATION=10 WARMUP=2 REPS=3 MTUS="1500 65520" USERV2_ARGS="" ...
 #
@@ -26,6 +28,7 @@ repo=$(cd "$here/../.." && pwd)
 jar=${1:-$repo/switch/target/userv2-switch.jar}
 PEERS=${PEERS:-wire relay userv2}
 DURATION=${DURATION:-10}
+[ "$DURATION" -ge 3 ] || { echo "DURATION must be 3 s or more" >&2; exit 1; }
 WARMUP=${WARMUP:-2}
 REPS=${REPS:-3}
 MTUS=${MTUS:-1500 65520}
@@ -33,8 +36,8 @@ NS_PREFIX=u2q
 
 for peer in $PEERS; do
     case $peer in
-        wire | relay | userv2 | userv2[-_]*) ;;
-        *) echo "unknown path in PEERS: $peer (wire, relay, userv2, userv2-X)" >&2; exit 1 ;;
+        wire | relay | relay-splice | relay-frames | userv2 | userv2[-_]*) ;;
+        *) echo "unknown path in PEERS: $peer (wire, relay, relay-splice, relay-frames, userv2, userv2-X)" >&2; exit 1 ;;
     esac
 done
 [[ " $PEERS " == *" wire "* ]] || { echo "PEERS must include wire (the ratios are against it)" >&2; exit 1; }
@@ -89,6 +92,7 @@ until iperf3 -c "$u2t_peer" -t "$u2t_warmup" >/dev/null 2>&1; do
     i=$((i + 1)); [ $i -lt 20 ] || { echo "U2T-ERROR no iperf3 server"; poweroff -f; }
     sleep 1
 done
+echo "U2T-MEASURING"
 iperf3 -c "$u2t_peer" -t "$u2t_time" -f m
 echo "U2T-BENCH-DONE"
 poweroff -f
@@ -108,7 +112,8 @@ boot() {
 
 stream() { echo "stream,id=n0,server=$2,addr.type=unix,addr.path=$1"; }
 
-# measure PEER MTU -> sets $rate: guest B's receiver rate in Mbit/s over the measured run
+# measure PEER MTU -> sets rate (guest B's receiver rate in Mbit/s), retr (guest A's retransmitted segments), cpu
+# (the process in the middle, CPU-seconds a second) and idle (what the vCPUs left idle) for the measured run
 measure() {
     local peer=$1 mtu=$2 sock="$work/$1.sock" timeout=$((DURATION + WARMUP + 240))
     rm -f "$sock" "$work"/a.log "$work"/b.log
@@ -117,8 +122,9 @@ measure() {
             boot b 192.168.104.11 server "$(stream "$sock" on)" "$mtu"
             wait_cmd 30 "guest B's socket" test -S "$sock"
             boot a 192.168.104.10 client "$(stream "$sock" off)" "$mtu" ;;
-        relay)
-            "$work/relay" "$sock" >"$work/relay.log" 2>&1 &
+        relay*)
+            # shellcheck disable=SC2046
+            "$work/relay" "$sock" $([ "$peer" = relay ] || echo "-${peer#relay}") >"$work/relay.log" 2>&1 &
             pids+=($!)
             wait_for "$work/relay.log" "relay: listening" 10
             boot b 192.168.104.11 server "$(stream "$sock" off)" "$mtu"
@@ -133,22 +139,47 @@ measure() {
             boot b 192.168.104.11 server "$(stream "$sock" off)" "$mtu"
             boot a 192.168.104.10 client "$(stream "$sock" off)" "$mtu" ;;
     esac
+    wait_for "$work/a.log" "U2T-MEASURING|U2T-ERROR|Kernel panic" "$timeout"
+    local middle=${pids[0]} t0 t1 idle0 idle1 s0 s1
+    [ "$peer" = wire ] && middle=
+    # CPU over DURATION - 1 s of the measured run: the process in the middle and what the vCPUs left idle
+    t0=$(cpu_ticks "$middle"); idle0=$(idle_ticks); s0=$(date +%s.%N)
+    sleep $((DURATION - 1))
+    t1=$(cpu_ticks "$middle"); idle1=$(idle_ticks); s1=$(date +%s.%N)
     wait_for "$work/a.log" "U2T-BENCH-DONE|U2T-ERROR|Kernel panic" "$timeout"
     grep -q "U2T-BENCH-DONE" "$work/a.log" || { echo "guest A failed ($peer, MTU $mtu):" >&2; cat "$work/a.log" "$work/b.log" >&2; exit 1; }
     rate=$(tr -d '\r' < "$work/a.log" | awk '/receiver/ {print $(NF-2)}')
     [ -n "$rate" ] || { echo "no receiver rate from guest A ($peer, MTU $mtu):" >&2; cat "$work/a.log" >&2; exit 1; }
+    retr=$(tr -d '\r' < "$work/a.log" | awk '/sender/ {print $(NF-1)}')
     kill_all "${pids[@]}"
     pids=()
+    local d hz
+    d=$(echo "$s0 $s1" | awk '{print $2 - $1}')
+    hz=$(getconf CLK_TCK)
+    cpu=$(awk -v a="$t0" -v b="$t1" -v d="$d" -v hz="$hz" 'BEGIN {printf "%.3f", (b - a) / hz / d}')
+    idle=$(awk -v a="$idle0" -v b="$idle1" -v d="$d" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz / d}')
 }
 
+# cpu_ticks PID: user + system ticks of every thread of PID so far (0 without a PID)
+cpu_ticks() {
+    [ -n "$1" ] || { echo 0; return; }
+    awk '{sub(/^.*\) /, ""); t += $12 + $13} END {print t + 0}' /proc/"$1"/task/*/stat 2>/dev/null || echo 0
+}
+
+# idle_ticks: the idle ticks of all CPUs so far
+idle_ticks() { awk '/^cpu / {print $5; exit}' /proc/stat; }
+
 read -ra paths <<<"$PEERS"
-declare -A rates
+declare -A rates cpus idles retrs
 for mtu in $MTUS; do
     for ((r = 0; r < REPS; r++)); do
         for ((i = 0; i < ${#paths[@]}; i++)); do
             peer=${paths[(i + r) % ${#paths[@]}]}   # the paths take turns, one later each round
             measure "$peer" "$mtu"
             rates[$peer,$mtu]="${rates[$peer,$mtu]:-} $rate"
+            cpus[$peer,$mtu]="${cpus[$peer,$mtu]:-} $cpu"
+            retrs[$peer,$mtu]="${retrs[$peer,$mtu]:-} $retr"
+            idles[$peer,$mtu]="${idles[$peer,$mtu]:-} $idle"
         done
         echo "MTU $mtu round $((r + 1))/$REPS done" >&2
     done
@@ -157,12 +188,14 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo
 echo "guest -> guest, two QEMU guests (TCG, 1 vCPU, 256 MiB, virtio-net over -netdev stream); iperf3 median of $REPS x ${DURATION}s after ${WARMUP}s of warm-up; paths took turns"
-printf "%-7s %-22s %10s   %s\n" MTU path Mbit/s runs
+echo "(CPU: the process between the guests, CPU-seconds a second over $((DURATION - 1)) s of the measured run; idle: what both vCPUs left idle then; retr: TCP segments guest A retransmitted)"
+printf "%-7s %-22s %10s %8s %8s %6s   %s\n" MTU path Mbit/s CPU idle retr "runs (Mbit/s)"
 for mtu in $MTUS; do
     wire=$(echo "${rates[wire,$mtu]}" | median)
     for peer in $PEERS; do
         m=$(echo "${rates[$peer,$mtu]}" | median)
-        printf "%-7s %-22s %10.0f   %s\n" "$mtu" "$peer" "$m" "${rates[$peer,$mtu]# }"
+        printf "%-7s %-22s %10.0f %8.3f %8.2f %6s   %s\n" "$mtu" "$peer" "$m" "$(echo "${cpus[$peer,$mtu]}" | median)" \
+            "$(echo "${idles[$peer,$mtu]}" | median)" "$(echo "${retrs[$peer,$mtu]}" | median)" "${rates[$peer,$mtu]# }"
     done
     for peer in $PEERS; do
         [ "$peer" = wire ] && continue
