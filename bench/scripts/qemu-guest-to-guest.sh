@@ -188,7 +188,7 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo
 echo "guest -> guest, two QEMU guests (TCG, 1 vCPU, 256 MiB, virtio-net over -netdev stream); iperf3 median of $REPS x ${DURATION}s after ${WARMUP}s of warm-up; paths took turns"
-echo "(CPU: the process between the guests, CPU-seconds a second over $((DURATION - 1)) s of the measured run; idle: what both vCPUs left idle then; retr: TCP segments guest A retransmitted)"
+echo "(CPU: the process between the guests, CPU-seconds a second over $((DURATION - 1)) s of the measured run; idle: CPU-seconds a second the vCPUs left idle then; retr: TCP segments guest A retransmitted)"
 printf "%-7s %-22s %10s %8s %8s %6s   %s\n" MTU path Mbit/s CPU idle retr "runs (Mbit/s)"
 for mtu in $MTUS; do
     wire=$(echo "${rates[wire,$mtu]}" | median)
