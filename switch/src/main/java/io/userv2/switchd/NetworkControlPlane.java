@@ -279,7 +279,6 @@ public final class NetworkControlPlane implements ControlPlane {
         }
         m.put("drops", drops);
         m.put("budgetPauses", c.budgetPauses());
-        m.put("framesCutThrough", c.framesCutThrough());
         m.put("macEntries", p.macEntries());
         return m;
     }

@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.ToLongFunction;
 
 /**
  * The counters of a running network, as a JSON tree ({@code GET /stats}) and in the Prometheus text exposition
@@ -235,14 +234,17 @@ final class NetworkStats {
                 sample(out, "userv2_port_drops_total", p, "reason", r.label(), c.drops(r));
             }
         }
-        perPort(out, net, "userv2_port_budget_pauses_total", "counter",
-                "Loop iterations in which reading a port stopped early because its work budget was spent.",
-                p -> p.counters().budgetPauses());
-        perPort(out, net, "userv2_port_frames_cut_through_total", "counter",
-                "Frames a port sent that were passed on before they had all arrived (cut-through).",
-                p -> p.counters().framesCutThrough());
-        perPort(out, net, "userv2_port_mac_entries", "gauge", "MAC addresses learned on each switch port.",
-                Port::macEntries);
+        header(out, "userv2_port_budget_pauses_total", "counter",
+                "Loop iterations in which reading a port stopped early because its work budget was spent.");
+        for (Port p : net.learningSwitch().ports()) {
+            out.append("userv2_port_budget_pauses_total{port=\"").append(escape(p.name())).append("\"} ")
+                    .append(p.counters().budgetPauses()).append('\n');
+        }
+        header(out, "userv2_port_mac_entries", "gauge", "MAC addresses learned on each switch port.");
+        for (Port p : net.learningSwitch().ports()) {
+            out.append("userv2_port_mac_entries{port=\"").append(escape(p.name())).append("\"} ")
+                    .append(p.macEntries()).append('\n');
+        }
         gauge(out, "userv2_switch_learned_addresses", "MAC addresses in the forwarding table.",
                 net.learningSwitch().learnedAddresses());
         header(out, "userv2_gateway_drops_total", "counter", "Frames the gateway dropped, by reason.");
@@ -339,16 +341,6 @@ final class NetworkStats {
             gauge(out, "userv2_vxlan_remotes", "VXLAN remotes attached as switch ports.", vx.remotes().size());
         }
         return out.toString();
-    }
-
-    /** One metric with a sample per switch port, labelled with the port's name. */
-    private static void perPort(StringBuilder out, VirtualNetwork net, String name, String type, String help,
-            ToLongFunction<Port> value) {
-        header(out, name, type, help);
-        for (Port p : net.learningSwitch().ports()) {
-            out.append(name).append("{port=\"").append(escape(p.name())).append("\"} ").append(value.applyAsLong(p))
-                    .append('\n');
-        }
     }
 
     private static void header(StringBuilder out, String name, String type, String help) {

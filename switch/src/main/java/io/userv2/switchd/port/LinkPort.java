@@ -42,17 +42,6 @@ import java.util.function.Consumer;
  * it did as well on CPU but moved 2-3% less at MTU 65520 (worse in 30 of 42 paired runs); not measured why, but
  * it woke the receiving VM's reader while the loop still had the other direction to read.
  *
- * <p>Large frames cut through ({@link CutThrough}): when a receive ends inside a frame of 16 KiB or more whose head
- * decides where it goes, the head is passed on as the last part of a run (or copied behind what is queued) and the
- * receiver is left carrying an unfinished record: the bytes still to come are a hole in its staging buffer, and
- * nothing queued behind the hole is written before it is filled. The sender passes each later receive's first bytes
- * on ({@link #fillHole}): the whole rest, with nothing queued around it, starts the receiver's next run in the
- * sender's read buffer (one write with the frames that follow it); anything else is copied into the hole. Measured
- * with two QEMU guests at MTU 65520 (2026-12-06, the builds side by side, three runs): 0.88x, 0.94x and 1.00x the
- * wire against 0.82x, 0.92x and 0.89x, ahead in 11 of 17 paired rounds, though only 3% of the frames were cut through
- * there (when the sending QEMU's socket was full mid-frame, the moments the receiver would otherwise wait); with
- * namespace guests, where 12% were, no difference (9 of 18 rounds, medians 1-3% lower).
- *
  * <p>Egress, everything else (the gateway's frames, frames while some are queued): frames for the peer are copied,
  * with their length prefix, into one bounded staging buffer ({@link FrameStaging}), written at the end of the loop
  * iteration by one {@link EventLoop.Flushable#flush()}: one write for a stream, one send per frame for packets, until
@@ -122,34 +111,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     private int runHolderCount;
     /** The length of the frame being built in place in the staging buffer ({@link #reserve}), or -1. */
     private int reservedLength = -1;
-    /** Sending: the port this port's unfinished frame goes to ({@link CutThrough}); null when none or skipped. */
-    private LinkPort cutTo;
-    /** Sending: the bytes of that frame's record still to come from the link (passed on, or skipped). */
-    private int cutRemaining;
-    /** Sending: a frame of this port's was left unfinished past the deadline; none is cut through any more. */
-    private boolean cutRefused;
-    /** Receiving: the port whose unfinished frame this port carries, or null. */
-    private LinkPort cutFrom;
-    /** Receiving: when that frame was cut through (the loop's time). */
-    private long cutStarted;
-    /**
-     * Receiving: while the frame's head is still noted with the run, where it ends ({@code [runTo, runHeadEnd)}) and
-     * how many bytes of the record follow it; -1 otherwise.
-     */
-    private int runHeadEnd = -1;
-    private int runHeadTail;
-    /**
-     * Receiving: when the run begins with the rest of a frame cut through (raw bytes, not records), where that rest
-     * ends ({@code [runFrom, runLeadEnd)}); -1 otherwise.
-     */
-    private int runLeadEnd = -1;
-    /**
-     * Receiving: the bytes of the frame still to come are a hole of {@code holeLength} bytes in the staging buffer,
-     * {@code holeOffset} bytes past its reader index (an offset, so that compacting the buffer does not move it).
-     * Nothing at or after the hole is written until it is filled; 0 when there is none.
-     */
-    private int holeOffset;
-    private int holeLength;
 
     /**
      * A port on {@code link}; call {@link #start} next.
@@ -327,13 +288,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         if (in == null || !in.isReadable()) {
             return true;
         }
-        if (cutRemaining > 0) {
-            passOnTail(in);
-        }
         FrameDecoder.Outcome outcome = decoder.decode(in, onFrame);
-        if (outcome == FrameDecoder.Outcome.NEED_MORE && !isClosed()) {
-            tryCut(in);
-        }
         boolean runsWait = lastOfIteration && outcome == FrameDecoder.Outcome.NEED_MORE && runHolderCount > 0;
         if (!runsWait) {
             stageRuns();
@@ -363,46 +318,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             compact(in);
         }
         return true;
-    }
-
-    /**
-     * Passes the unfinished frame at the end of the read buffer on before it is whole, when {@link CutThrough} and
-     * the switch allow: its bytes then count as taken, and the rest of its record as it arrives ({@link #passOnTail}).
-     */
-    private void tryCut(ByteBuf in) {
-        int r = in.readerIndex();
-        int available = in.writerIndex() - r;
-        if (cutRemaining > 0 || cutRefused || framing != Framing.LENGTH_PREFIXED
-                || available < FrameDecoder.PREFIX + CutThrough.MIN_HEAD) {
-            return;
-        }
-        int length = in.getInt(r); // checked by the decoder, which stopped here only for want of bytes
-        CutThrough.Decision d = sw.cutThrough(in, r + FrameDecoder.PREFIX, available - FrameDecoder.PREFIX, length,
-                this, loop.now());
-        if (d == CutThrough.Decision.NOT_CUT) {
-            return;
-        }
-        largestFrame = Math.max(largestFrame, length);
-        frames++;
-        if (d == CutThrough.Decision.DROPPED) {
-            cutTo = null; // refused by port security: its rest is skipped (startCut set cutTo otherwise)
-        }
-        cutRemaining = FrameDecoder.PREFIX + length - available;
-        in.readerIndex(in.writerIndex()); // the head belongs to the receiving port's run now
-    }
-
-    /** Hands the next bytes of the frame being cut through to its receiver (or skips them when it has none). */
-    private void passOnTail(ByteBuf in) {
-        int n = Math.min(cutRemaining, in.readableBytes());
-        cutRemaining -= n;
-        LinkPort to = cutTo;
-        if (cutRemaining == 0) {
-            cutTo = null;
-        }
-        if (to != null) {
-            to.fillHole(in, in.readerIndex(), n);
-        }
-        in.skipBytes(n);
     }
 
     /** Moves the partial frame left at the end of the read buffer (if any) to its front. */
@@ -494,16 +409,13 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
                 markDirty(); // written by flush(), unless that port must reuse its buffer first (writeRuns)
                 return;
             }
-            if (run == buf && runTo == record && runHeadEnd < 0) {
+            if (run == buf && runTo == record) {
                 runTo = index + length;
                 return;
             }
         }
         if (run != null) {
             stageRun(); // the frames noted before this one go first
-        }
-        if (cutFrom != null) {
-            checkCutDeadline();
         }
         stage(buf, index, length);
     }
@@ -515,9 +427,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         }
         if (run != null) {
             stageRun(); // the frames noted before this one go first
-        }
-        if (cutFrom != null) {
-            checkCutDeadline();
         }
         ByteBuf out = egress();
         if (!FrameStaging.makeRoom(out, length)) {
@@ -568,146 +477,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             egress = alloc.directBuffer(Math.min(64 * 1024, egressLimit), egressLimit);
         }
         return egress;
-    }
-
-    // ---- frames cut through to this port (CutThrough) ----
-
-    /**
-     * Whether this port takes a frame of {@code length} bytes from another before it is whole: a stream port carrying
-     * no other unfinished frame, with room queued for the whole record beside what it holds.
-     */
-    public boolean acceptsCut(int length) {
-        if (isClosed() || cutFrom != null || framing != Framing.LENGTH_PREFIXED || length > decoder.maxFrame()) {
-            return false;
-        }
-        int held = queuedBytes() + (run != null ? runTo - runFrom : 0);
-        return held + FrameDecoder.PREFIX + length <= egressLimit;
-    }
-
-    /**
-     * Takes the head of a frame from {@code from} ({@code buf[record, record + available)}, its length prefix
-     * included; the record is {@code length} bytes past the prefix) before the rest has arrived: it goes out with this
-     * port's next write, after what is queued here, and the rest follows as {@code from} passes it on
-     * ({@link #fillHole}). Call only when {@link #acceptsCut} said yes.
-     *
-     * @param buf the sender's read buffer: the head is noted there, like a run, or copied at once
-     */
-    public void startCut(LinkPort from, ByteBuf buf, int record, int available, int length, long now) {
-        cutFrom = from;
-        from.cutTo = this;
-        cutStarted = now;
-        counters().countOut(length);
-        int tail = FrameDecoder.PREFIX + length - available;
-        if (!(run == buf && runTo == record)) { // not right behind this port's run of records from that sender
-            if (run != null) {
-                stageRun(); // the frames noted before this one go first
-            }
-            if (writeBlocked || egress != null && egress.isReadable()) {
-                settleHead(buf, record, record + available, tail); // behind what is queued
-                markDirty();
-                return;
-            }
-            run = buf; // written from where it lies, as a run is
-            runFrom = record;
-            runTo = record;
-            from.holdsRun(this);
-            markDirty();
-        }
-        runHeadEnd = record + available;
-        runHeadTail = tail;
-    }
-
-    /**
-     * Copies the unwritten part {@code buf[from, to)} of a cut frame's head to the staging buffer and leaves a hole
-     * of {@code tail} bytes behind it for the rest of the record.
-     */
-    private void settleHead(ByteBuf buf, int from, int to, int tail) {
-        runHeadEnd = -1;
-        ByteBuf out = egress();
-        int need = to - from + tail;
-        if (out.maxWritableBytes() < need && out.readerIndex() > 0) {
-            out.discardReadBytes();
-        }
-        out.ensureWritable(need); // acceptsCut kept room for the whole record
-        out.writeBytes(buf, from, to - from);
-        holeOffset = out.readableBytes();
-        holeLength = tail;
-        out.writerIndex(out.writerIndex() + tail);
-    }
-
-    /**
-     * The next {@code n} bytes of the record being cut through, from its sender's read buffer: written at once when
-     * everything before them is out, else copied into the hole. The record is whole again when the hole is filled.
-     */
-    void fillHole(ByteBuf buf, int index, int n) {
-        if (runHeadEnd >= 0) {
-            stageRun(); // not expected: the sender settles its runs before it reads again
-        }
-        if (isClosed() || holeLength == 0) {
-            return;
-        }
-        assert n <= holeLength : "more than the record holds";
-        ByteBuf out = egress;
-        LinkPort from = cutFrom;
-        if (n == holeLength && holeOffset == 0 && out.readableBytes() == n && run == null && !writeBlocked
-                && buf == from.ingress) {
-            // The whole rest, with nothing queued before or after it: it starts a run in the sender's read buffer,
-            // written from there at the end of the iteration with the frames that follow it, as one write.
-            out.clear();
-            holeLength = 0;
-            cutFrom = null;
-            run = buf;
-            runFrom = index;
-            runTo = index + n;
-            runLeadEnd = runTo;
-            from.holdsRun(this);
-            markDirty();
-            return;
-        }
-        out.setBytes(out.readerIndex() + holeOffset, buf, index, n);
-        holeOffset += n;
-        holeLength -= n;
-        if (holeLength == 0) {
-            cutFrom = null;
-            holeOffset = 0;
-        }
-        if (out.isReadable()) {
-            markDirty();
-        }
-    }
-
-    /** Gives up on the frame being cut through if it is older than the deadline: something else waits behind it. */
-    private void checkCutDeadline() {
-        if (loop.now() - cutStarted > CutThrough.DEADLINE_NANOS) {
-            LinkPort from = cutFrom;
-            LOG.log(System.Logger.Level.INFO, from.name() + " left a frame to " + name() + " unfinished for over "
-                    + CutThrough.DEADLINE_NANOS / 1_000_000 + " ms; its rest goes out as zeros, and its frames are no"
-                    + " longer passed on before they are whole");
-            from.cutRefused = true;
-            abortCut();
-        }
-    }
-
-    /**
-     * Finishes the frame being cut through with zero bytes (its sender stalled or went away), counted on the sender;
-     * whatever the sender still sends of it is skipped.
-     */
-    private void abortCut() {
-        LinkPort from = cutFrom;
-        cutFrom = null;
-        if (from.cutTo == this) {
-            from.cutTo = null;
-        }
-        from.counters().countDrop(PortDropReason.UNFINISHED_FRAME);
-        if (runHeadEnd >= 0) {
-            stageRun(); // the head is copied behind the run, with its hole
-        }
-        if (holeLength > 0) {
-            egress.setZero(egress.readerIndex() + holeOffset, holeLength);
-            holeOffset = 0;
-            holeLength = 0;
-            markDirty();
-        }
     }
 
     // ---- runs of records passed on from another port's read buffer ----
@@ -762,17 +531,16 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             return;
         }
         assert egress == null || !egress.isReadable() : "a run is noted only while nothing is staged";
-        int end = runHeadEnd >= 0 ? runHeadEnd : runTo; // with the head of a frame cut through, if any
         int reached;
         try {
-            reached = framing.sendRun(buf, runFrom, end, link.sink());
+            reached = framing.sendRun(buf, runFrom, runTo, link.sink());
         } catch (IOException e) {
             LOG.log(System.Logger.Level.INFO, name() + ": write failed (" + e.getMessage() + "); peer gone");
             close();
             return;
         }
         stageRecords(buf, runFrom, runTo, reached);
-        if (reached == end) {
+        if (reached == runTo) {
             link.sent();
         } else {
             writeBlocked = true; // it was not: runs are noted only while nothing waits
@@ -790,23 +558,11 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     /**
      * Counts the records at {@code buf[from, to)} that went out up to {@code reached} and copies the rest into the
      * staging buffer: a record the write cut goes in whatever the bound (its first bytes are on the link already, and
-     * the staging buffer, empty while a run exists, holds two of the largest), later ones as {@link #stage} allows,
-     * keeping room for the head of a frame cut through that follows them ({@link #runHeadEnd}), which goes in last.
+     * the staging buffer, empty while a run exists, holds two of the largest), later ones as {@link #stage} allows.
      */
     private void stageRecords(ByteBuf buf, int from, int to, int reached) {
-        int keep = runHeadEnd >= 0 ? runHeadEnd - to + runHeadTail : 0;
         PortCounters c = counters();
-        int r = from;
-        if (runLeadEnd >= 0) { // the rest of a frame cut through, counted when it started
-            r = runLeadEnd;
-            runLeadEnd = -1;
-            if (reached < r) {
-                ByteBuf out = egress();
-                out.clear(); // nothing in it: a run is noted only then
-                out.writeBytes(buf, Math.max(reached, from), r - Math.max(reached, from));
-            }
-        }
-        while (r < to) {
+        for (int r = from; r < to; ) {
             int length = buf.getInt(r);
             int end = r + FrameDecoder.PREFIX + length;
             if (end <= reached) {
@@ -816,15 +572,10 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
                 out.clear(); // nothing in it: a run is noted only then
                 out.writeBytes(buf, reached, end - reached);
                 c.countOut(length);
-            } else if (keep > 0 && queuedBytes() + FrameDecoder.PREFIX + length + keep > egressLimit) {
-                c.countQueueFull();
             } else {
                 stage(buf, r + FrameDecoder.PREFIX, length);
             }
             r = end;
-        }
-        if (runHeadEnd >= 0) {
-            settleHead(buf, Math.max(reached, to), runHeadEnd, runHeadTail);
         }
     }
 
@@ -833,20 +584,6 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
             dirty = true;
             loop.markDirty(this);
         }
-    }
-
-    /**
-     * Writes what lies before the hole of a frame being cut through (nothing at or after it can go yet); true when
-     * all of that went out.
-     */
-    private boolean sendBeforeHole(ByteBuf out) throws IOException {
-        int r = out.readerIndex();
-        if (holeOffset > 0) {
-            int reached = framing.sendRun(out, r, r + holeOffset, link.sink());
-            out.readerIndex(reached);
-            holeOffset -= reached - r;
-        }
-        return holeOffset == 0;
     }
 
     @Override
@@ -869,16 +606,14 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         }
         boolean drained;
         try {
-            drained = holeLength > 0 ? sendBeforeHole(out) : framing.send(out, link.sink());
+            drained = framing.send(out, link.sink());
         } catch (IOException e) {
             LOG.log(System.Logger.Level.INFO, name() + ": write failed (" + e.getMessage() + "); peer gone");
             close();
             return;
         }
         if (drained) {
-            if (holeLength == 0) {
-                out.clear();
-            }
+            out.clear();
             link.sent();
         }
         if (drained == writeBlocked) { // blocked for the first time, or no longer
@@ -905,19 +640,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
     @Override
     protected void onClose() {
         run = null; // its frames go nowhere now
-        runHeadEnd = -1;
-        runLeadEnd = -1;
-        if (cutFrom != null) {
-            if (cutFrom.cutTo == this) {
-                cutFrom.cutTo = null; // the rest of its frame is skipped
-            }
-            cutFrom = null;
-        }
         writeRuns(); // others' runs in this port's read buffer, before it goes
-        if (cutTo != null) {
-            cutTo.abortCut(); // the receiver's stream must not stay inside this port's frame
-            cutTo = null;
-        }
         if (attached) {
             sw.detach(this);
         }
@@ -933,8 +656,7 @@ public final class LinkPort extends Port implements EventLoop.Flushable {
         PortCounters c = counters();
         LOG.log(System.Logger.Level.INFO, name() + " disconnected (in " + c.framesIn() + " frames/" + c.bytesIn()
                 + " B, out " + c.framesOut() + " frames/" + c.bytesOut() + " B, dropped " + c.dropsQueueFull()
-                + ", framing errors " + c.framingErrors() + ", runts " + c.dropsRunt() + ", cut through "
-                + c.framesCutThrough() + ")");
+                + ", framing errors " + c.framingErrors() + ", runts " + c.dropsRunt() + ")");
         onClosed.accept(this);
     }
 }

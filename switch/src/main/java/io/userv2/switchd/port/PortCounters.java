@@ -13,7 +13,6 @@ public final class PortCounters {
     long dropsRunt;
     long framingErrors;
     long budgetPauses;
-    private long cutThrough;
     private long dropReportAt;
     private boolean dropReported;
     private final long[] drops = new long[PortDropReason.all().length];
@@ -123,15 +122,5 @@ public final class PortCounters {
      */
     public long budgetPauses() {
         return budgetPauses;
-    }
-
-    /** Records that a frame this port sent was passed on before it had all arrived ({@link CutThrough}). */
-    public void countCutThrough() {
-        cutThrough++;
-    }
-
-    /** Frames this port sent that were passed on before they had all arrived ({@link CutThrough}). */
-    public long framesCutThrough() {
-        return cutThrough;
     }
 }

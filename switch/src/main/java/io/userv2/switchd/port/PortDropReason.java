@@ -29,13 +29,7 @@ public enum PortDropReason {
      * The port's work budget for one loop iteration was spent on a socket shared with other VMs (unixgram), where
      * leaving the datagram unread would stall the others too: dropped instead.
      */
-    OVER_BUDGET("over_budget"),
-    /**
-     * A large frame passed on before all of it had arrived ({@link CutThrough}) was not finished: the sending VM
-     * stopped in its middle for longer than the deadline while others waited for the receiver, or disconnected. Its
-     * rest went to the receiver as zero bytes, which the guest drops on its checksum.
-     */
-    UNFINISHED_FRAME("unfinished_frame");
+    OVER_BUDGET("over_budget");
 
     private static final PortDropReason[] ALL = values();
 

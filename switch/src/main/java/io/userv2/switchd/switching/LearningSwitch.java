@@ -4,9 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.switchd.capture.FrameCapture;
 import io.userv2.switchd.config.PortSecuritySettings;
-import io.userv2.switchd.port.CutThrough;
-import io.userv2.switchd.port.FrameDecoder;
-import io.userv2.switchd.port.LinkPort;
 import io.userv2.switchd.port.Port;
 import io.userv2.switchd.port.PortCounters;
 import io.userv2.switchd.port.PortDropReason;
@@ -236,38 +233,6 @@ public final class LearningSwitch {
         }
         flood(buf, index, length, ingress);
         return true;
-    }
-
-    /**
-     * Switches a frame of which only the head has arrived, as {@link #forward} would switch it whole, when
-     * {@link CutThrough} allows: a learned unicast address on another stream port that takes it, port security
-     * passed on the head. Counted as {@code forward} counts; nothing happens when the answer is
-     * {@link CutThrough.Decision#NOT_CUT} (the frame is switched whole once it has arrived).
-     *
-     * @param buf holds the head at {@code [index, index + available)}, after the record's length prefix; the caller
-     *     keeps it there until the receiving port has written or copied it ({@link LinkPort#startCut})
-     * @param length the whole frame's length
-     */
-    public CutThrough.Decision cutThrough(ByteBuf buf, int index, int available, int length, LinkPort ingress,
-            long now) {
-        if (capture != FrameCapture.NONE || !CutThrough.worthCutting(buf, index, available, length)) {
-            return CutThrough.Decision.NOT_CUT;
-        }
-        long dst = MacAddress.read(buf, index);
-        if (MacAddress.isGroup(dst) || dst == gatewayMac) {
-            return CutThrough.Decision.NOT_CUT;
-        }
-        if (!(table.lookup(dst) instanceof LinkPort out) || out == ingress || !out.acceptsCut(length)
-                || !ingress.budget().take(false)) {
-            return CutThrough.Decision.NOT_CUT;
-        }
-        ingress.counters().countIn(length);
-        if (!admit(buf, index, available, ingress, now)) {
-            return CutThrough.Decision.DROPPED;
-        }
-        ingress.counters().countCutThrough();
-        out.startCut(ingress, buf, index - FrameDecoder.PREFIX, available + FrameDecoder.PREFIX, length, now);
-        return CutThrough.Decision.CUT;
     }
 
     /**

@@ -39,13 +39,8 @@ final class TransportHarness implements AutoCloseable {
 
     /** The switch plus a stream listener at {@code dir/stream.sock}; open transports, then {@link #start()}. */
     TransportHarness(Path dir) throws IOException {
-        this(dir, MAX_FRAME);
-    }
-
-    /** The same, with ports taking frames of up to {@code maxFrame} bytes. */
-    TransportHarness(Path dir, int maxFrame) throws IOException {
         loop = new EventLoop();
-        ports = new LinkPorts(loop, sw, maxFrame, alloc, EGRESS);
+        ports = new LinkPorts(loop, sw, MAX_FRAME, alloc, EGRESS);
         streamSocket = dir.resolve("stream.sock");
         StreamListener.open(new ListenAddress.Unix(streamSocket), ports);
     }
