@@ -15,7 +15,8 @@
 #               to compare settings side by side in one run (X: letters, digits, _); USERV2_JAR_X runs another
 #               build of the switch as that path (an A/B of two builds)
 # Every path is set up first; each gets the same untimed warm-up; then the measured runs take turns (run 1 of every
-# path, then run 2 of every path...), so drift on a shared machine hits every path alike. Throughput is the median of
+# path, then run 2 of every path..., in reverse order every other round: round_order), so drift on a shared machine
+# and a path's place in the round hit every path alike. Throughput is the median of
 # REPS iperf3 runs of DURATION s; latency is the median over REPS rounds of RR_N round trips of each round's p50/p99.
 # Prints a table with the ratios path/wire.
 #
@@ -142,10 +143,11 @@ for mtu in $MTUS; do
         rr "$peer" 200 >/dev/null
     done
     for rep in $(seq "$REPS"); do
-        for peer in $PEERS; do
+        order=$(round_order "$rep" $PEERS)
+        for peer in $order; do
             rates[$peer]="${rates[$peer]:-} $(iperf "$peer" "$DURATION")"
         done
-        for peer in $PEERS; do
+        for peer in $order; do
             read -r p50 p99 < <(rr "$peer" "$RR_N")
             p50s[$peer]="${p50s[$peer]:-} $p50"
             p99s[$peer]="${p99s[$peer]:-} $p99"
@@ -165,7 +167,7 @@ done
 
 echo
 echo "guest -> guest, two namespace guests; iperf3 median of $REPS x ${DURATION}s after ${WARMUP}s of warm-up;" \
-    "TCP RR (1 byte out, $RR_SIZE back), median over $REPS rounds of $RR_N round trips; paths took turns"
+    "TCP RR (1 byte out, $RR_SIZE back), median over $REPS rounds of $RR_N round trips; paths took turns, in reverse every other round"
 awk -v peers="$PEERS" '
     { g[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }
     END {

@@ -40,6 +40,22 @@ userv2_peer() {
     fi
 }
 
+# round_order ROUND PEER...: the peers in the order round ROUND (1, 2, ...) runs them: as given in odd rounds, the
+# other way round in even ones, so that over the rounds no peer keeps the place before another (two builds of userv2
+# run one after the other each round gave the one running first the better median in four runs of five; swapped, the
+# other build won)
+round_order() {
+    local round=$1 i
+    shift
+    if ((round % 2)); then
+        echo "$@"
+    else
+        local -a all=("$@") back=()
+        for ((i = ${#all[@]} - 1; i >= 0; i--)); do back+=("${all[i]}"); done
+        echo "${back[@]}"
+    fi
+}
+
 # wait_for FILE REGEX SECONDS: poll a log until a line matches, or fail.
 wait_for() {
     local deadline=$((SECONDS + $3))

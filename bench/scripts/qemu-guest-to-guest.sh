@@ -8,9 +8,9 @@
 #               forward, as a switch must); optional
 #   userv2      the switch: both QEMUs connect to `--listen SOCKET`
 #   userv2-X    the same switch with USERV2_ARGS_X / USERV2_JAVA_OPTS_X / USERV2_JAR_X (see netns-lib.sh)
-# Each round boots both guests afresh for every path (the paths take turns); guest A sends to guest B for WARMUP
-# seconds, then for DURATION seconds, and the second run's receiver rate counts. Prints the median per path and the
-# ratio to the wire.
+# Each round boots both guests afresh for every path (the paths take turns, in reverse order every other round:
+# round_order); guest A sends to guest B for WARMUP seconds, then for DURATION seconds, and the second run's receiver
+# rate counts. Prints the median per path and the ratio to the wire.
 #
 # Usage (no root needed; from the repository, after `mvn -B package -DskipTests`):
 #   bench/scripts/qemu-guest-to-guest.sh [path/to/userv2-switch.jar]
@@ -173,8 +173,7 @@ read -ra paths <<<"$PEERS"
 declare -A rates cpus idles retrs
 for mtu in $MTUS; do
     for ((r = 0; r < REPS; r++)); do
-        for ((i = 0; i < ${#paths[@]}; i++)); do
-            peer=${paths[(i + r) % ${#paths[@]}]}   # the paths take turns, one later each round
+        for peer in $(round_order $((r + 1)) "${paths[@]}"); do
             measure "$peer" "$mtu"
             rates[$peer,$mtu]="${rates[$peer,$mtu]:-} $rate"
             cpus[$peer,$mtu]="${cpus[$peer,$mtu]:-} $cpu"
@@ -187,7 +186,7 @@ done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo
-echo "guest -> guest, two QEMU guests (TCG, 1 vCPU, 256 MiB, virtio-net over -netdev stream); iperf3 median of $REPS x ${DURATION}s after ${WARMUP}s of warm-up; paths took turns"
+echo "guest -> guest, two QEMU guests (TCG, 1 vCPU, 256 MiB, virtio-net over -netdev stream); iperf3 median of $REPS x ${DURATION}s after ${WARMUP}s of warm-up; paths took turns, in reverse every other round"
 echo "(CPU: the process between the guests, CPU-seconds a second over $((DURATION - 1)) s of the measured run; idle: CPU-seconds a second the vCPUs left idle then; retr: TCP segments guest A retransmitted)"
 printf "%-7s %-22s %10s %8s %8s %6s   %s\n" MTU path Mbit/s CPU idle retr "runs (Mbit/s)"
 for mtu in $MTUS; do
