@@ -16,8 +16,8 @@
 #               build of the switch as that path (an A/B of two builds)
 # Every path is set up first; each gets the same untimed warm-up; then the measured runs take turns (run 1 of every
 # path, then run 2 of every path..., in reverse order every other round: round_order), so drift on a shared machine
-# and a path's place in the round hit every path alike. Throughput is the median of
-# REPS iperf3 runs of DURATION s; latency is the median over REPS rounds of RR_N round trips of each round's p50/p99.
+# and a path's place in the round hit every path alike. Throughput is the median of REPS iperf3 runs of DURATION s;
+# latency is the median over REPS rounds of RR_N round trips of each round's p50/p99.
 # Prints a table with the ratios path/wire.
 #
 #   bench/scripts/guest-to-guest.sh [path/to/userv2-switch.jar]

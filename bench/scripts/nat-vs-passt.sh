@@ -7,7 +7,8 @@
 #   slirp4netns  owns the guest's tap itself (one hop fewer); 127.0.0.1 via 10.0.2.2
 # Every peer is set up at once, each with a guest namespace of its own, and gets the same untimed warm-up; then the
 # measured runs take turns (run 1 of every peer, run 2 of every peer..., in reverse order every other round:
-# round_order), so drift on a shared machine and a peer's place in the round hit every peer alike. Prints a table with the ratios of each peer to passt.
+# round_order), so drift on a shared machine and a peer's place in the round hit every peer alike. Prints a table
+# with the ratios of each peer to passt.
 # FAMILY=6: the same over IPv6, the servers on the host's ::1 instead of 127.0.0.1:
 #   userv2       guest fd00:104::3/64 (static), ::1 via the gateway's IPv6 address fd00:104::2 (--ipv6-prefix
 #                fd00:104::/64; NAT66 maps the gateway's address to ::1)

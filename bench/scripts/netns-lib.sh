@@ -41,9 +41,9 @@ userv2_peer() {
 }
 
 # round_order ROUND PEER...: the peers in the order round ROUND (1, 2, ...) runs them: as given in odd rounds, the
-# other way round in even ones, so that over the rounds no peer keeps the place before another (two builds of userv2
-# run one after the other each round gave the one running first the better median in four runs of five; swapped, the
-# other build won)
+# other way round in even ones, so that over the rounds no peer keeps the place before another (with two builds of
+# userv2 one after the other in most rounds, the one in front had the better median in all five QEMU runs, whichever
+# build it was)
 round_order() {
     local round=$1 i
     shift
