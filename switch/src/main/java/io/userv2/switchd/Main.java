@@ -293,7 +293,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--no-warm-up",
             description = "Skip the start-up warm-up: a private copy of the network, invisible to VMs and the API,"
-                    + " that a built-in guest sends TCP through before the network serves (at most 1.5 s of traffic;"
+                    + " that built-in guests send TCP through before the network serves (at most 3 s of traffic;"
                     + " VMs that connect meanwhile wait), so that the JVM has compiled the forwarding path before a"
                     + " VM's first transfer. Without it the first frame is answered sooner and the first seconds of"
                     + " traffic are slower.")

@@ -62,7 +62,7 @@ final class WarmUpGuest implements AutoCloseable {
     /** Don't Fragment, in the IPv4 header's flags and fragment offset, as Linux sets it on TCP. */
     private static final int DF = 0x4000;
     /** Where the TCP header starts in the guest's frames: after Ethernet and a 20-byte IPv4 header. */
-    private static final int TCP_OFFSET = 14 + 20;
+    static final int TCP_OFFSET = 14 + 20;
     /** Segments between two frames of {@link #chatter}. */
     private static final int CHATTER_EVERY = 32;
     private static final byte[] PING_DATA = new byte[56];
@@ -336,11 +336,20 @@ final class WarmUpGuest implements AutoCloseable {
      * {@link #out}; returns where the frame starts (its bytes are written up to its end).
      */
     private int frameStart(MacAddress dst, EtherType type, int payload) {
+        return appendFrame(out, mac, dst, type, payload);
+    }
+
+    /**
+     * Appends a length prefix and an Ethernet header from {@code src} to {@code dst} for {@code payload} bytes to
+     * {@code out} (QEMU's stream framing); returns where the frame starts (its bytes are written up to its end, the
+     * payload left for the caller to fill).
+     */
+    static int appendFrame(ByteBuf out, MacAddress src, MacAddress dst, EtherType type, int payload) {
         int frameLength = 14 + payload;
         out.ensureWritable(4 + frameLength);
         int start = out.writerIndex() + 4;
         out.writeInt(frameLength);
-        new EthernetRepr(dst, mac, type).emit(out, start);
+        new EthernetRepr(dst, src, type).emit(out, start);
         out.writerIndex(start + frameLength);
         return start;
     }
@@ -482,12 +491,22 @@ final class WarmUpGuest implements AutoCloseable {
 
     /** Appends the frame of {@link #tx} with {@code payload} zero bytes, prefixed by its length, to {@link #out}. */
     private void segment(int payload) {
+        appendSegment(out, mac, gatewayMac, address, gatewayAddress, ipId++, tx, payload);
+    }
+
+    /**
+     * Appends the frame of the segment in {@code tx} with {@code payload} zero bytes, from {@code src} /
+     * {@code srcAddress} to {@code dst} / {@code dstAddress}, in a 20-byte IPv4 header with Don't Fragment set (as
+     * Linux sends TCP), prefixed by its length, to {@code out}.
+     */
+    static void appendSegment(ByteBuf out, MacAddress src, MacAddress dst, int srcAddress, int dstAddress, int ipId,
+            TcpHeader tx, int payload) {
         int tcpLength = tx.headerLength() + payload;
-        int start = frameStart(gatewayMac, EtherType.IPV4, 20 + tcpLength);
-        Ipv4Repr.writeHeader(out, start + 14, address, gatewayAddress, IpProtocol.TCP_NUMBER, 20 + tcpLength, 64,
-                ipId++ & 0xffff, DF, 0);
+        int start = appendFrame(out, src, dst, EtherType.IPV4, 20 + tcpLength);
+        Ipv4Repr.writeHeader(out, start + 14, srcAddress, dstAddress, IpProtocol.TCP_NUMBER, 20 + tcpLength, 64,
+                ipId & 0xffff, DF, 0);
         out.setZero(start + TCP_OFFSET + tx.headerLength(), payload);
-        tx.emit(out, start + TCP_OFFSET, address, gatewayAddress);
+        tx.emit(out, start + TCP_OFFSET, srcAddress, dstAddress);
     }
 
     /** An ARP reply to a request for the guest's address, sent at once. */

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class WarmUpIT {
     private static final Pattern SUMMARY =
-            Pattern.compile("warm-up: (\\d+) segments up, (\\d+) down in (\\d+) rounds, (\\d+) ms(.*)");
+            Pattern.compile("warm-up: (\\d+) segments up, (\\d+) down, (\\d+) between VMs in (\\d+) rounds,"
+                    + " (\\d+) ms(.*)");
     private static final Path TMP = Path.of("/tmp");
     private Path dir;
 
@@ -60,10 +61,11 @@ class WarmUpIT {
         // connected at once: it waits in the backlog while the warm-up runs, and is served after it
         try (NamespaceGuest g = NamespaceGuest.connect(sock, "192.168.104.10/24")) {
             Matcher m = sw.process().requireLine(SUMMARY, 0, Duration.ofSeconds(60));
-            assertFalse(m.group(5).contains("stopped early"), m.group());
-            long rounds = Long.parseLong(m.group(3));
+            assertFalse(m.group(6).contains("stopped early"), m.group());
+            long rounds = Long.parseLong(m.group(4));
             assertTrue(rounds >= 1 && Long.parseLong(m.group(1)) >= rounds * 2_000
-                    && Long.parseLong(m.group(2)) >= rounds * 2_000, m.group());
+                    && Long.parseLong(m.group(2)) >= rounds * 2_000 && Long.parseLong(m.group(3)) >= rounds * 2_000,
+                    m.group());
             g.assertPings(GATEWAY_IP, 3);
 
             JsonNode stats = Ipv6LanIT.stats(dir);

@@ -64,6 +64,7 @@ class WarmUpTest {
         assertEquals((long) r.rounds() * WarmUp.ROUND_SEGMENTS * 1460, r.bytesUp(), r.toString());
         assertEquals(r.bytesUp(), r.bytesDown(), r.toString());
         assertTrue(r.segmentsDown() >= r.segmentsUp(), r.toString());
+        assertEquals(WarmUp.ROUND_SEGMENTS, r.segmentsBetweenVms(), "every segment from one VM to the other arrived");
         assertEquals(before, warmUpDirectories(), "the private socket's directory is removed");
         assertNoWarmUpThreadsLeft();
     }
@@ -77,6 +78,7 @@ class WarmUpTest {
         assertEquals(3, r.rounds(), r.toString());
         assertEquals(3L * WarmUp.ROUND_SEGMENTS * 1460, r.bytesUp(), r.toString());
         assertEquals(r.bytesUp(), r.bytesDown(), r.toString());
+        assertEquals(3L * WarmUp.ROUND_SEGMENTS, r.segmentsBetweenVms(), r.toString());
         assertNoWarmUpThreadsLeft();
     }
 
@@ -89,6 +91,8 @@ class WarmUpTest {
         long bytes = r.rounds() * (WarmUp.ROUND_SEGMENTS * 1460L + WarmUp.ROUND_LARGE_SEGMENTS * (9000L - 40));
         assertEquals(bytes, r.bytesUp(), r.toString());
         assertEquals(bytes, r.bytesDown(), r.toString());
+        assertEquals((long) r.rounds() * (WarmUp.ROUND_SEGMENTS + WarmUp.ROUND_PAIR_LARGE_SEGMENTS),
+                r.segmentsBetweenVms(), r.toString());
         assertNoWarmUpThreadsLeft();
     }
 
