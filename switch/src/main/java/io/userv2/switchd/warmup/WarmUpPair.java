@@ -22,8 +22,7 @@ import java.nio.channels.SocketChannel;
  * every second one and each that ends a write, as the kernels of two guests do in a VM-to-VM transfer. Their frames
  * go from one stream port to another: learned unicast, port security, the receive coalescing of a stream between VMs,
  * frames written on from the sender's read buffer or staged behind others. The NAT rounds of the warm-up never take
- * that path, and without this a VM's first transfer to another ran while C2 compiled it (and threw away code it had
- * compiled for the gateway as the only destination).
+ * that path, and without this a VM's first transfer to another ran while C2 compiled it.
  *
  * <p>Neither end runs a TCP stack: the switch forwards frames between VMs reading no more than the headers port
  * security and the coalescing look at, so the segments are well formed (their checksums too) but only count their
