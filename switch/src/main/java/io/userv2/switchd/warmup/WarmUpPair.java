@@ -12,6 +12,7 @@ import io.userv2.stack.wire.Ipv4Packet;
 import io.userv2.stack.wire.MacAddress;
 import io.userv2.stack.wire.TcpControl;
 import io.userv2.stack.wire.TcpHeader;
+import io.userv2.stack.wire.TcpPacket;
 import java.io.IOException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -94,8 +95,10 @@ final class WarmUpPair implements AutoCloseable {
     private long lastMove;
     /** Data segments the receiver has taken, in all. */
     long segmentsReceived;
+    /** Acknowledgements the receiver has sent, in all. */
+    private long acksSent;
     /** Acknowledgements the sender has taken, in all. */
-    long acksReceived;
+    private long acksReceived;
 
     /**
      * @param senderChannel a connected stream socket to the switch for the sending VM (made non-blocking here;
@@ -144,9 +147,9 @@ final class WarmUpPair implements AutoCloseable {
             }
         }
         long targetBytes = bytesReceived + (long) count * payload;
-        long acksBefore = acksReceived;
-        long acksDue = 0;
-        for (int sent = 0; sent < count || bytesReceived < targetBytes || acksReceived - acksBefore < acksDue; ) {
+        // The last segment ends a write, so the receiver acknowledges it: once it has them all, the stream is over
+        // when every acknowledgement it sent has reached the sender.
+        for (int sent = 0; sent < count || bytesReceived < targetBytes || acksReceived < acksSent; ) {
             while (sent < count && bytesSent - bytesReceived + payload <= WINDOW_BYTES
                     && sender.out.writableBytes() >= 4 + TCP_OFFSET + 20 + payload) {
                 sent++;
@@ -154,26 +157,8 @@ final class WarmUpPair implements AutoCloseable {
                 segment(sender, receiver, endsWrite ? TcpControl.PSH : TcpControl.NONE, payload);
                 bytesSent += payload;
             }
-            if (sent == count && acksDue == 0) {
-                // every segment acknowledged by then: every second one, and each that ends a write (the last does)
-                acksDue = acksFor(count);
-            }
             pump();
         }
-    }
-
-    /** The acknowledgements the receiver sends for {@code count} segments of one {@link #stream}. */
-    private static long acksFor(int count) {
-        long acks = 0;
-        int pending = 0;
-        for (int i = 1; i <= count; i++) {
-            pending++;
-            if (pending >= 2 || i % SEGMENTS_PER_WRITE == 0 || i == count) {
-                acks++;
-                pending = 0;
-            }
-        }
-        return acks;
     }
 
     /**
@@ -255,9 +240,10 @@ final class WarmUpPair implements AutoCloseable {
         segmentsReceived++;
         bytesReceived += data;
         unacked++;
-        boolean endsWrite = (in.getUnsignedByte(start + TCP_OFFSET + 13) & 0x08) != 0; // PSH
+        boolean endsWrite = (in.getUnsignedByte(start + TCP_OFFSET + 13) & TcpPacket.FLAG_PSH) != 0; // the flags byte
         if (unacked >= 2 || endsWrite) {
             segment(receiver, sender, TcpControl.NONE, 0);
+            acksSent++;
             unacked = 0;
         }
     }
