@@ -3,6 +3,9 @@
 # back, 1 by default; 4096 gives answers that look like bulk data to a switch) between two
 # namespace guests, at MTU 1500 and 65520, over several paths side by side:
 #   wire        two tapbridges joined by one socket, no process between them: the ceiling
+#   wire-busy   the same wire with testtools/busy running during its turns: a process that spins and sleeps as a
+#               switch's loop would and is not in the guests' path at all, so what it costs the wire is what sharing
+#               the machine's CPUs with one more busy process costs; optional
 #   relay       testtools/relay between the two tapbridges: one extra process that copies bytes and nothing else,
 #               the floor of any switch that runs as a process of its own
 #   relay-spin  the same relay polling without ever sleeping (one core at 100%); optional
@@ -25,6 +28,7 @@
 #        USERV2_ARGS="" (more switch options) USERV2_JAVA_OPTS="" USERV2_ARGS_X="" USERV2_JAVA_OPTS_X=""
 #        USERV2_WRAP="" USERV2_WRAP_X="" (a command the switch runs under, e.g. "chrt -b 0" or "nice -n 10")
 #        TAPBRIDGE_ARGS="" (more tapbridge options for every guest, e.g. --blocking-read, its older way of reading)
+#        BUSY="" (wire-busy's busy options, SPIN_US SLEEP_US; its default 30 60)
 #        CC="" (the sender's TCP congestion control, e.g. cubic, set per connection with iperf3 -C: a namespace
 #        guest otherwise uses the host's default, which may be bbr, where a VM would use its own kernel's)
 #
@@ -48,17 +52,17 @@ NS_PREFIX=u2g
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, tap devices)" >&2; exit 1; }
 for peer in $PEERS; do
     case $peer in
-        wire | relay | relay-spin | relay-splice | relay-frames) ;;
+        wire | wire-busy | relay | relay-spin | relay-splice | relay-frames) ;;
         userv2 | userv2-[A-Za-z0-9_]*)
             [ -f "$jar" ] || { echo "switch jar not found: $jar (run mvn package, or pass its path)" >&2; exit 1; } ;;
-        *) echo "unknown path in PEERS: $peer (wire, relay, relay-spin, relay-splice, relay-frames, userv2, userv2-X)" >&2; exit 1 ;;
+        *) echo "unknown path in PEERS: $peer (wire, wire-busy, relay, relay-spin, relay-splice, relay-frames, userv2, userv2-X)" >&2; exit 1 ;;
     esac
 done
 [[ " $PEERS " == *" wire "* ]] || { echo "PEERS must include wire (the ratios are against it)" >&2; exit 1; }
 for tool in gcc iperf3 ip java; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
 
 scratch_work u2g
-build_testtools tapbridge rr relay
+build_testtools tapbridge rr relay busy
 
 declare -A client server paused
 
@@ -76,8 +80,15 @@ setup() {
     tap_guest 192.168.104.10 "$mtu"; a=$ns
     tap_guest 192.168.104.11 "$mtu"; b=$ns
     case $peer in
-        wire)
+        wire | wire-busy)
             bridge_to "$a" "unix:$sock" --listen
+            if [ "$peer" = wire-busy ]; then
+                # shellcheck disable=SC2086
+                "$work/busy" ${BUSY:-} >"$work/busy.log" 2>&1 &
+                paused[$peer]=$!
+                pids+=($!)
+                wait_for "$work/busy.log" "busy: running" 10
+            fi
             ;;
         relay | relay-spin | relay-splice | relay-frames)
             "$work/relay" "$sock" $([ "$peer" = relay ] || echo "-${peer#relay}") >"$work/$peer.log" 2>&1 &
@@ -110,7 +121,8 @@ setup() {
     pause "$peer"
 }
 
-# A spinning path would take a core from the others' turns: it is stopped (SIGSTOP) outside its own.
+# A spinning path (relay-spin, wire-busy's busy) would take CPU from the others' turns: it is stopped (SIGSTOP) outside
+# its own.
 pause() { [ -z "${paused[$1]:-}" ] || kill -STOP "${paused[$1]}"; }
 resume() { [ -z "${paused[$1]:-}" ] || kill -CONT "${paused[$1]}"; }
 
