@@ -4,7 +4,9 @@
  * direct wire between two guests (guest-to-guest.sh's wire-busy path), it shows what sharing a small machine with one
  * more busy process costs the guests when that process is not in their path at all.
  *
- *   busy [SPIN_US [SLEEP_US]]     (default: 30 60, about a third of a CPU and 5 000 wake-ups a second when alone)
+ *   busy [SPIN_US [SLEEP_US]]
+ *
+ * Default 30 60: about a third of a CPU and 5 700 wake-ups a second, alone on the project's 2-vCPU test machine.
  *
  * Prints "busy: running" once started; on SIGTERM or SIGINT prints "busy: N rounds" and exits 0.
  */
