@@ -241,8 +241,8 @@ public final class WarmUp {
             Thread guestThread = new Thread(() -> {
                 try (WarmUpGuest guest = new WarmUpGuest(connect(socket), own.gatewayMac(), GUEST, own.gatewayIp(),
                         own.maxFrame(), deadline, () -> net.loop().execute(NOTHING));
-                        WarmUpPair pair = new WarmUpPair(connect(socket), PAIR_SENDER, connect(socket),
-                                PAIR_RECEIVER, own.maxFrame(), deadline)) {
+                        WarmUpPair pair = WarmUpPair.connect(socket, PAIR_SENDER, PAIR_RECEIVER, own.maxFrame(),
+                                deadline)) {
                     exercise(guest, pair, host, socket, own.mtu() - 40, start + roundsNanos, maxRounds, counts);
                     guestDone.complete(null);
                 } catch (WarmUpGuest.Stalled e) {
@@ -341,7 +341,8 @@ public final class WarmUp {
         counts.bytesDown += flow.bytesReceived;
     }
 
-    private static SocketChannel connect(Path socket) throws IOException {
+    /** A blocking stream connection to the private switch's {@code socket}, as a VM's; closed here if it fails. */
+    static SocketChannel connect(Path socket) throws IOException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.connect(UnixDomainSocketAddress.of(socket));

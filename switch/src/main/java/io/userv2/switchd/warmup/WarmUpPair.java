@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 
 /**
  * Two built-in VMs of the {@link WarmUp} on its switch, one streaming TCP segments to the other, which acknowledges
@@ -101,18 +102,32 @@ final class WarmUpPair implements AutoCloseable {
     private long acksReceived;
 
     /**
-     * @param senderChannel a connected stream socket to the switch for the sending VM (made non-blocking here;
-     *     closed by {@link #close}, or here if this throws)
-     * @param receiverChannel the same for the receiving VM
+     * Connects both VMs to the switch at {@code socket}; closes whatever it opened if any step fails.
+     *
      * @param maxFrame the largest frame the switch sends
      * @param deadline {@link System#nanoTime()} after which every wait fails
      */
-    WarmUpPair(SocketChannel senderChannel, Ipv4Address senderAddress, SocketChannel receiverChannel,
+    static WarmUpPair connect(Path socket, Ipv4Address senderAddress, Ipv4Address receiverAddress, int maxFrame,
+            long deadline) throws IOException {
+        SocketChannel senderChannel = WarmUp.connect(socket);
+        SocketChannel receiverChannel;
+        try {
+            receiverChannel = WarmUp.connect(socket);
+        } catch (IOException | RuntimeException e) {
+            senderChannel.close();
+            throw e;
+        }
+        return new WarmUpPair(senderChannel, senderAddress, receiverChannel, receiverAddress, maxFrame, deadline);
+    }
+
+    /** Takes both connected channels (made non-blocking here; closed by {@link #close}, or here if this throws). */
+    private WarmUpPair(SocketChannel senderChannel, Ipv4Address senderAddress, SocketChannel receiverChannel,
             Ipv4Address receiverAddress, int maxFrame, long deadline) throws IOException {
         this.deadline = deadline;
-        Selector s = Selector.open();
+        Selector s = null;
         End a = null;
         try {
+            s = Selector.open();
             a = new End(senderChannel, s, SENDER_MAC, senderAddress, maxFrame);
             this.receiver = new End(receiverChannel, s, RECEIVER_MAC, receiverAddress, maxFrame);
         } catch (IOException | RuntimeException e) {
@@ -122,7 +137,9 @@ final class WarmUpPair implements AutoCloseable {
                 senderChannel.close();
             }
             receiverChannel.close();
-            s.close();
+            if (s != null) {
+                s.close();
+            }
             throw e;
         }
         this.selector = s;
